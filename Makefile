@@ -1,0 +1,50 @@
+# GlucoseStream — every target sets itself up on a fresh clone.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+INSTALLED := $(VENV)/.installed
+NODE_INSTALLED := node_modules/.installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run test lint format bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.11)")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[local,dev]'
+	@touch $@
+
+$(NODE_INSTALLED): package.json package-lock.json
+	@command -v node >/dev/null || { echo "Node.js 20+ is required for the local Kinesis (kinesalite)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(INSTALLED) $(NODE_INSTALLED) ## create .venv, install the project and the npm part of the local stack
+
+run: setup ## the main job on one machine: local stack, sample cohort, pipeline (Ctrl-C stops it)
+	$(BIN)/glucosestream demo
+
+test: setup ## run the whole test suite
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: setup ## apply ruff's formatting and safe fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup ## run every benchmark in bench/ (each prints a ratio against an in-run baseline)
+	@set -e; for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
+
+clean: ## stop the local stack and remove local state (.gs); keeps .venv and node_modules
+	-@test -x $(BIN)/glucosestream && $(BIN)/glucosestream local down
+	rm -rf .gs .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,44 @@
+"""The one place boto3 clients are built.
+
+Local mode points every client at the local stack on 127.0.0.1 (kinesalite for Kinesis, one moto
+server for the rest) with throw-away credentials; aws mode passes nothing, so boto3's own
+configuration chain (env, profile, role) decides.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from glucosestream.settings import Settings
+
+_LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+
+
+def client_config(max_attempts: int = 3) -> Config:
+    return Config(
+        retries={"mode": "standard", "max_attempts": max_attempts},
+        connect_timeout=3,
+        read_timeout=30,
+        max_pool_connections=20,
+    )
+
+
+def endpoint_for(service: str, settings: Settings) -> str | None:
+    if settings.mode != "local":
+        return None
+    return settings.kinesis_endpoint if service == "kinesis" else settings.moto_endpoint
+
+
+def aws_client(service: str, settings: Settings, *, max_attempts: int = 3) -> Any:
+    """A boto3 client for ``service`` in the mode the settings name."""
+    kwargs: dict[str, Any] = {
+        "region_name": settings.region,
+        "config": client_config(max_attempts),
+    }
+    endpoint = endpoint_for(service, settings)
+    if endpoint is not None:
+        kwargs.update(endpoint_url=endpoint, **_LOCAL_CREDENTIALS)
+    return boto3.session.Session().client(service, **kwargs)  # type: ignore[call-overload]

@@ -1,0 +1,181 @@
+"""Kinesis Data Streams adapter: create, put in contract-sized batches, read shards in order."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+MAX_RECORDS_PER_PUT = 500
+MAX_BYTES_PER_PUT = 5 * 1024 * 1024
+MAX_BYTES_PER_RECORD = 1024 * 1024
+"""Kinesis limits (PutRecords API reference): 500 records and 5 MiB a call, 1 MiB a record,
+counting the data blob and the partition key."""
+
+
+T = TypeVar("T")
+
+
+class KinesisError(RuntimeError):
+    """A Kinesis call that failed in a way the caller must hear about."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    data: bytes
+    partition_key: str
+
+    @property
+    def size(self) -> int:
+        return len(self.data) + len(self.partition_key.encode())
+
+
+def _itself(entry: Entry) -> Entry:
+    return entry
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRecord:
+    shard_id: str
+    sequence_number: str
+    partition_key: str
+    data: bytes
+    arrival_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class PutResult:
+    failed: list[int]
+    """Indexes (into the batch) of entries Kinesis did not accept."""
+    error_codes: list[str]
+
+
+def batches(
+    items: Iterable[T],
+    entry_of: Callable[[T], Entry] = _itself,  # type: ignore[assignment]
+    max_records: int = MAX_RECORDS_PER_PUT,
+    max_bytes: int = MAX_BYTES_PER_PUT,
+) -> Iterator[list[T]]:
+    """Group items into PutRecords batches that respect the record and byte limits, in order.
+
+    ``entry_of`` finds the Kinesis entry of an item, so callers can batch (entry, payload) pairs.
+    """
+    batch: list[T] = []
+    batch_bytes = 0
+    for item in items:
+        size = entry_of(item).size
+        if size > MAX_BYTES_PER_RECORD:
+            raise KinesisError(f"record of {size} bytes exceeds the 1 MiB Kinesis record limit")
+        if batch and (len(batch) >= max_records or batch_bytes + size > max_bytes):
+            yield batch
+            batch, batch_bytes = [], 0
+        batch.append(item)
+        batch_bytes += size
+    if batch:
+        yield batch
+
+
+class KinesisStream:
+    """One stream, through an injected boto3 Kinesis client."""
+
+    def __init__(self, client: Any, name: str) -> None:
+        self.client = client
+        self.name = name
+
+    def exists(self) -> bool:
+        try:
+            self.client.describe_stream_summary(StreamName=self.name)
+        except self.client.exceptions.ResourceNotFoundException:
+            return False
+        return True
+
+    def ensure(self, shards: int, timeout_s: float = 30.0) -> None:
+        """Create the stream if missing and wait until it is ACTIVE (idempotent)."""
+        with contextlib.suppress(self.client.exceptions.ResourceInUseException):
+            self.client.create_stream(StreamName=self.name, ShardCount=shards)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            summary = self.client.describe_stream_summary(StreamName=self.name)
+            status = summary["StreamDescriptionSummary"]["StreamStatus"]
+            if status == "ACTIVE":
+                return
+            if time.monotonic() > deadline:
+                raise KinesisError(f"stream {self.name} still {status} after {timeout_s:.0f} s")
+            time.sleep(0.1)
+
+    def put_batch(self, batch: Sequence[Entry]) -> PutResult:
+        """One PutRecords call; returns the entries that failed (partial failure)."""
+        if not batch or len(batch) > MAX_RECORDS_PER_PUT:
+            raise KinesisError(f"a PutRecords batch holds 1-500 records, not {len(batch)}")
+        response = self.client.put_records(
+            StreamName=self.name,
+            Records=[{"Data": e.data, "PartitionKey": e.partition_key} for e in batch],
+        )
+        failed: list[int] = []
+        codes: list[str] = []
+        if response.get("FailedRecordCount", 0):
+            for index, result in enumerate(response["Records"]):
+                if "ErrorCode" in result:
+                    failed.append(index)
+                    codes.append(result["ErrorCode"])
+        return PutResult(failed=failed, error_codes=codes)
+
+    def shard_ids(self) -> list[str]:
+        shard_ids: list[str] = []
+        kwargs: dict[str, Any] = {"StreamName": self.name}
+        while True:
+            response = self.client.list_shards(**kwargs)
+            shard_ids.extend(shard["ShardId"] for shard in response["Shards"])
+            token = response.get("NextToken")
+            if not token:
+                return shard_ids
+            kwargs = {"NextToken": token}
+
+    def shard_iterator(
+        self, shard_id: str, after_sequence: str | None = None, *, latest: bool = False
+    ) -> str:
+        """An iterator at the shard's start, after a sequence number, or at its tip (latest)."""
+        kwargs: dict[str, Any] = {"StreamName": self.name, "ShardId": shard_id}
+        if latest:
+            kwargs["ShardIteratorType"] = "LATEST"
+        elif after_sequence is None:
+            kwargs["ShardIteratorType"] = "TRIM_HORIZON"
+        else:
+            kwargs["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
+            kwargs["StartingSequenceNumber"] = after_sequence
+        return str(self.client.get_shard_iterator(**kwargs)["ShardIterator"])
+
+    def get_records(
+        self, shard_id: str, iterator: str, limit: int = 10_000
+    ) -> tuple[list[StreamRecord], str | None, int]:
+        """One GetRecords call: (records, next iterator or None if the shard closed, lag ms)."""
+        response = self.client.get_records(ShardIterator=iterator, Limit=limit)
+        records = [
+            StreamRecord(
+                shard_id=shard_id,
+                sequence_number=r["SequenceNumber"],
+                partition_key=r["PartitionKey"],
+                data=r["Data"],
+                arrival_ms=int(r["ApproximateArrivalTimestamp"].timestamp() * 1000),
+            )
+            for r in response["Records"]
+        ]
+        return records, response.get("NextShardIterator"), response.get("MillisBehindLatest", 0)
+
+    def read_available(
+        self, shard_id: str, after_sequence: str | None = None
+    ) -> list[StreamRecord]:
+        """Everything currently in a shard after ``after_sequence``, in sequence order."""
+        return self.read_from(shard_id, self.shard_iterator(shard_id, after_sequence))
+
+    def read_from(self, shard_id: str, iterator: str | None) -> list[StreamRecord]:
+        """Follow ``iterator`` until the shard has nothing more right now."""
+        records: list[StreamRecord] = []
+        while iterator is not None:
+            page, iterator, behind = self.get_records(shard_id, iterator)
+            records.extend(page)
+            if not page and behind == 0:
+                break
+        return records

@@ -1,0 +1,176 @@
+"""One settings object, read from ``GS_*`` environment variables.
+
+Every AWS resource name is derived here, once, as ``gs-${env}-<component>``; Terraform, the Lambda
+handlers and the local stack all take their names from :class:`ResourceNames`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_PSEUDONYM_KEY = "glucosestream-local-development-key-not-secret"
+"""Used only in local mode when no key is set, so that `make run` works on a fresh clone."""
+
+
+@dataclass(frozen=True)
+class ResourceNames:
+    """The AWS resource names of one deployment environment (contract: DESIGN.md §2, §5)."""
+
+    env: str
+
+    @property
+    def prefix(self) -> str:
+        return f"gs-{self.env}"
+
+    @property
+    def readings_stream(self) -> str:
+        return f"{self.prefix}-readings"
+
+    @property
+    def lake_bucket(self) -> str:
+        return f"{self.prefix}-lake"
+
+    @property
+    def athena_results_bucket(self) -> str:
+        return f"{self.prefix}-athena-results"
+
+    raw_readings_prefix: str = "raw/readings/"
+    errors_prefix: str = "errors/readings/"
+    curated_prefix: str = "curated/"
+    marts_prefix: str = "marts/"
+
+    @property
+    def patient_state_table(self) -> str:
+        return f"{self.prefix}-patient-state"
+
+    @property
+    def alerts_topic(self) -> str:
+        return f"{self.prefix}-alerts"
+
+    @property
+    def pipeline_topic(self) -> str:
+        return f"{self.prefix}-pipeline"
+
+    @property
+    def alerts_dlq(self) -> str:
+        """On-failure destination of the alerts consumer's event-source mapping."""
+        return f"{self.prefix}-alerts-dlq"
+
+    @property
+    def alerts_feed_queue(self) -> str:
+        """A queue subscribed to the alerts topic (the dashboard's and the demo's feed)."""
+        return f"{self.prefix}-alerts-feed"
+
+    @property
+    def pipeline_feed_queue(self) -> str:
+        return f"{self.prefix}-pipeline-feed"
+
+    @property
+    def firehose_delivery_stream(self) -> str:
+        return f"{self.prefix}-raw-delivery"
+
+    @property
+    def state_machine(self) -> str:
+        return f"{self.prefix}-pipeline"
+
+    @property
+    def glue_database(self) -> str:
+        # Glue and Athena database names allow no hyphens.
+        return f"gs_{self.env.replace('-', '_')}_lake"
+
+    @property
+    def athena_workgroup(self) -> str:
+        return f"{self.prefix}-workgroup"
+
+    def as_dict(self) -> dict[str, str]:
+        """Every name, for `glucosestream settings` and the Terraform contract tests."""
+        names = {
+            name: getattr(self, name)
+            for name in dir(type(self))
+            if isinstance(getattr(type(self), name), property) and name != "prefix"
+        }
+        return {**asdict(self), **names}
+
+
+class Settings(BaseSettings):
+    """GlucoseStream settings. Each field is read from ``GS_<FIELD>`` (case-insensitive)."""
+
+    model_config = SettingsConfigDict(env_prefix="GS_", frozen=True, extra="ignore")
+
+    env: str = Field(
+        default="dev",
+        pattern=r"^[a-z][a-z0-9-]{0,15}$",
+        description="Deployment environment; part of every resource name.",
+    )
+    mode: Literal["local", "aws"] = Field(
+        default="local", description="local: the one-machine stack; aws: real AWS endpoints."
+    )
+    region: str = Field(default="us-east-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    state_dir: Path = Field(
+        default=Path(".gs"), description="Local stack state: data, checkpoints, lake, logs."
+    )
+    local_host: str = Field(default="127.0.0.1", description="Local servers bind here only.")
+    kinesis_port: int = Field(default=4567, ge=1024, le=65535)
+    moto_port: int = Field(default=4566, ge=1024, le=65535)
+    stream_shards: int = Field(default=2, ge=1, le=64)
+    pseudonym_key: SecretStr | None = Field(
+        default=None,
+        description="HMAC key for patient pseudonyms (>= 32 characters). Required in aws mode.",
+    )
+
+    @field_validator("local_host")
+    @classmethod
+    def _loopback_only(cls, host: str) -> str:
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            raise ValueError(f"local_host must be a loopback IP address, got {host!r}") from None
+        if not address.is_loopback:
+            raise ValueError(f"local_host must be a loopback address, got {host}")
+        return host
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.kinesis_port == self.moto_port:
+            raise ValueError("kinesis_port and moto_port must differ")
+        key = self.pseudonym_key.get_secret_value() if self.pseudonym_key else None
+        if key is not None and len(key) < 32:
+            raise ValueError("pseudonym_key must be at least 32 characters")
+        if self.mode == "aws" and key is None:
+            raise ValueError("GS_PSEUDONYM_KEY is required in aws mode")
+        return self
+
+    @cached_property
+    def names(self) -> ResourceNames:
+        return ResourceNames(env=self.env)
+
+    @property
+    def pseudonym_key_bytes(self) -> bytes:
+        if self.pseudonym_key is None:
+            return LOCAL_PSEUDONYM_KEY.encode()
+        return self.pseudonym_key.get_secret_value().encode()
+
+    @property
+    def kinesis_endpoint(self) -> str | None:
+        return f"http://{self.local_host}:{self.kinesis_port}" if self.mode == "local" else None
+
+    @property
+    def moto_endpoint(self) -> str | None:
+        return f"http://{self.local_host}:{self.moto_port}" if self.mode == "local" else None
+
+    @property
+    def lake_dir(self) -> Path:
+        """The local stand-in for the lake bucket (same key layout)."""
+        return self.state_dir / "lake"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (tests, CLI flags) on top."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,38 @@
+"""The local stack on free loopback ports, in a temporary state directory; always stopped."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from glucosestream.local import stack
+from glucosestream.settings import Settings, load_settings
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def stack_settings(state_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "state_dir": state_dir,
+        "kinesis_port": free_port(),
+        "moto_port": free_port(),
+        "env": "it",
+    }
+    return load_settings(**{**values, **overrides})
+
+
+@pytest.fixture(scope="module")
+def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    settings = stack_settings(tmp_path_factory.mktemp("stack"))
+    stack.up(settings)
+    try:
+        yield settings
+    finally:
+        stack.down(settings)

@@ -1,0 +1,80 @@
+"""The command line: one-line reasons and exit status 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from glucosestream.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("GS_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.mark.parametrize(
+    ("argv", "reason"),
+    [
+        ([], "the following arguments are required: command"),
+        (["launch"], "invalid choice: 'launch'"),
+        (["local", "sideways"], "invalid choice: 'sideways'"),
+        (["demo", "--patients", "0"], "0 is not positive"),
+        (["demo", "--patients", "ten"], "'ten' is not a whole number"),
+        (["demo", "--days", "-1"], "-1 is not a number >= 0"),
+        (["demo", "--days", "inf"], "inf is not a positive finite number"),
+        (["demo", "--duration", "nan"], "nan is not a number >= 0"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_exit_2(
+    argv: list[str], reason: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith("glucosestream")
+    assert reason in err
+
+
+def test_bad_setting_gives_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GS_KINESIS_PORT", "http")
+    assert main(["settings"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "invalid setting GS_KINESIS_PORT" in err
+
+
+def test_settings_prints_every_name_and_hides_the_key(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GS_ENV", "qa")
+    monkeypatch.setenv("GS_PSEUDONYM_KEY", "a-very-secret-key-of-32-characters!")
+    assert main(["settings"]) == 0
+    out = capsys.readouterr().out
+    document = json.loads(out)
+    assert document["resource_names"]["readings_stream"] == "gs-qa-readings"
+    assert "a-very-secret" not in out
+
+
+def test_the_console_script_is_installed() -> None:
+    script = Path(sys.executable).with_name("glucosestream")
+    result = subprocess.run(
+        [str(script), "local", "nope"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "invalid choice: 'nope'" in result.stderr
