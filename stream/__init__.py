@@ -1,0 +1,1 @@
+"""Device streams: the virtual-patient simulator (``stream.simulator``) and the Kinesis producer."""
