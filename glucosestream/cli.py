@@ -8,14 +8,19 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import NoReturn
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
 
 from pydantic import ValidationError
 
 from glucosestream.local.processes import StackError
 from glucosestream.settings import Settings, load_settings
+
+T = TypeVar("T")
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -73,6 +78,76 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return run_demo(settings, options)
 
 
+def _cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from stream.files import OutputError, check_output, write_deliveries
+    from stream.simulator import CohortConfig, simulate
+
+    if args.out is not None and args.speed is not None:
+        raise UserError("--speed paces publishing; it does not apply to --out")
+    if args.out is not None and args.aggregate:
+        raise UserError("--aggregate applies to --publish only")
+    try:
+        config = CohortConfig(
+            patients=args.patients,
+            days=args.days,
+            seed=args.seed,
+            pseudonym_key=settings.pseudonym_key_bytes,
+            **({"start_ms": args.start} if args.start is not None else {}),
+        )
+        if args.out is not None:
+            check_output(args.out)
+    except (ValueError, OutputError) as error:
+        raise UserError(str(error)) from None
+
+    progress = tqdm(unit=" readings", unit_scale=True, disable=None, file=sys.stderr)
+    deliveries = simulate(config)
+    try:
+        if args.out is not None:
+            count = write_deliveries(_counted(deliveries, progress), args.out, args.seed)
+            progress.close()
+            print(f"wrote {count} readings of {args.patients} patients to {args.out}")
+            return 0
+        return _publish(deliveries, args, settings, progress)
+    finally:
+        progress.close()
+
+
+def _counted(items: Iterator[T], progress: Any) -> Iterator[T]:
+    for count, item in enumerate(items, 1):
+        yield item
+        if count % 10_000 == 0:
+            progress.update(10_000)
+
+
+def _publish(
+    deliveries: Iterator[Any], args: argparse.Namespace, settings: Settings, progress: Any
+) -> int:
+    from glucosestream.adapters.clients import aws_client
+    from glucosestream.adapters.kinesis import KinesisStream
+    from glucosestream.local import stack
+    from stream.producer import Producer, PublishError
+    from stream.publishing import publish_deliveries
+
+    if settings.mode == "local" and not stack.status(settings).running:
+        raise UserError("the local stack is not running: start it with `glucosestream local up`")
+    stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    producer = Producer(stream, aggregate=args.aggregate)
+    try:
+        report = publish_deliveries(deliveries, producer, args.speed, progress.update)
+    except PublishError as error:
+        print(f"glucosestream: error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    progress.close()
+    print(
+        f"published {report.sent} readings in {report.kinesis_records} Kinesis records "
+        f"({report.put_calls} PutRecords calls, {report.retried_entries} retried) "
+        f"to {settings.names.readings_stream}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="glucosestream", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -83,6 +158,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     settings = commands.add_parser("settings", help="print settings and every resource name")
     settings.set_defaults(handler=_cmd_settings)
+
+    simulate = commands.add_parser(
+        "simulate", help="simulate a virtual patient cohort to a file or into Kinesis"
+    )
+    simulate.add_argument("--patients", type=_positive_int, required=True)
+    simulate.add_argument("--days", type=_positive_float, required=True)
+    simulate.add_argument("--seed", type=_non_negative_int, default=0)
+    simulate.add_argument(
+        "--start",
+        type=_iso_instant,
+        default=None,
+        help="first instant, ISO 8601 (naive = UTC); default 2026-01-05",
+    )
+    simulate.add_argument(
+        "--speed",
+        type=_positive_float,
+        default=None,
+        help="with --publish: simulated seconds per wall second (default: as fast as possible)",
+    )
+    simulate.add_argument(
+        "--aggregate",
+        action="store_true",
+        help="with --publish: KPL-aggregate readings into fewer records",
+    )
+    target = simulate.add_mutually_exclusive_group(required=True)
+    target.add_argument("--publish", action="store_true", help="put readings to Kinesis")
+    target.add_argument("--out", type=Path, help="write a .csv or .avro file")
+    simulate.set_defaults(handler=_cmd_simulate)
 
     demo = commands.add_parser("demo", help="the main job on one machine (what `make run` runs)")
     demo.add_argument(
@@ -102,14 +205,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
+def _whole_number(text: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def _positive_int(text: str) -> int:
+    value = _whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not positive")
     return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = _whole_number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
+def _iso_instant(text: str) -> int:
+    """ISO 8601 instant as UTC epoch milliseconds; a naive time is taken as UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date or time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return round(moment.timestamp() * 1000)
 
 
 def _positive_float(text: str) -> float:
@@ -148,6 +273,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `glucosestream local status | head`: the reader left, not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

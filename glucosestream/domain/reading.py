@@ -135,6 +135,11 @@ class GlucoseReading:
 
 MAX_UTC_OFFSET_MINUTES = 14 * 60
 """Real UTC offsets lie within -12:00 .. +14:00."""
+MAX_TIMESTAMP_MS = 253_402_300_799_999
+"""9999-12-31T23:59:59.999Z."""
+MAX_GLUCOSE_MG_DL = 10_000
+"""Far above anything physiological; keeps the value a valid Avro int."""
+_INTEGER_FIELDS = ("measured_at", "utc_offset_minutes", "glucose_mg_dl", "produced_at")
 
 
 def contract_problems(reading: GlucoseReading) -> list[str]:
@@ -144,14 +149,28 @@ def contract_problems(reading: GlucoseReading) -> list[str]:
     never clipped silently.
     """
     problems = [
-        f"{name} is empty"
+        f"{name} must be a non-empty string"
         for name in ("patient_id", "device_id", "session_id")
-        if not getattr(reading, name)
+        if not isinstance(getattr(reading, name), str) or not getattr(reading, name)
     ]
+    wrong_types = [
+        f"{name} must be an integer, got {type(getattr(reading, name)).__name__}"
+        for name in _INTEGER_FIELDS
+        if type(getattr(reading, name)) is not int
+    ]
+    if wrong_types:
+        return problems + wrong_types  # the range checks below assume integers
+    for name, enum in (("status", ReadingStatus), ("trend", Trend), ("source", ReadingSource)):
+        if not isinstance(getattr(reading, name), enum):
+            problems.append(f"{name} must be a {enum.__name__}, got {getattr(reading, name)!r}")
+    if not 0 <= reading.measured_at <= MAX_TIMESTAMP_MS or not (
+        0 <= reading.produced_at <= MAX_TIMESTAMP_MS
+    ):
+        problems.append("timestamps must lie between 1970 and 9999")
     if not -MAX_UTC_OFFSET_MINUTES <= reading.utc_offset_minutes <= MAX_UTC_OFFSET_MINUTES:
         problems.append(f"utc_offset_minutes {reading.utc_offset_minutes} is outside ±840")
-    if reading.glucose_mg_dl <= 0:
-        problems.append(f"glucose_mg_dl {reading.glucose_mg_dl} is not a positive value")
+    if not 0 < reading.glucose_mg_dl <= MAX_GLUCOSE_MG_DL:
+        problems.append(f"glucose_mg_dl {reading.glucose_mg_dl} is not within 1-10000")
     range_status = sensor_status(reading.glucose_mg_dl)
     if range_status is not ReadingStatus.OK and reading.status is not range_status:
         problems.append(
@@ -173,6 +192,4 @@ def contract_problems(reading: GlucoseReading) -> list[str]:
         problems.append(
             f"status ABOVE_SENSOR_RANGE with glucose_mg_dl {reading.glucose_mg_dl} < 400"
         )
-    if reading.measured_at < 0 or reading.produced_at < 0:
-        problems.append("timestamps must be after 1970-01-01")
     return problems

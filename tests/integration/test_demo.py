@@ -27,8 +27,14 @@ def _start_demo(state_dir: Path) -> tuple[subprocess.Popen[str], dict[str, str]]
         "GS_ENV": "demo",
     }
     demo = subprocess.Popen(
-        [str(Path(sys.executable).with_name("glucosestream")), "demo",
-         "--patients", "4", "--days", "0.5"],
+        [
+            str(Path(sys.executable).with_name("glucosestream")),
+            "demo",
+            "--patients",
+            "4",
+            "--days",
+            "0.5",
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

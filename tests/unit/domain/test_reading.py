@@ -51,10 +51,17 @@ def test_sensor_flag_must_agree_with_the_value() -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"patient_id": ""}, "patient_id is empty"),
+        ({"patient_id": ""}, "patient_id must be a non-empty string"),
+        ({"device_id": 42}, "device_id must be a non-empty string"),
         ({"utc_offset_minutes": 900}, "outside ±840"),
-        ({"glucose_mg_dl": 0, "status": ReadingStatus.BELOW_SENSOR_RANGE}, "not a positive"),
-        ({"measured_at": -5}, "after 1970"),
+        ({"glucose_mg_dl": 0, "status": ReadingStatus.BELOW_SENSOR_RANGE}, "not within 1-10000"),
+        ({"glucose_mg_dl": 2**40, "status": ReadingStatus.ABOVE_SENSOR_RANGE}, "not within"),
+        ({"glucose_mg_dl": 112.7}, "glucose_mg_dl must be an integer, got float"),
+        ({"glucose_mg_dl": True}, "glucose_mg_dl must be an integer, got bool"),
+        ({"measured_at": "2026-01-05"}, "measured_at must be an integer, got str"),
+        ({"measured_at": -5}, "between 1970 and 9999"),
+        ({"status": "OK"}, "status must be a ReadingStatus"),
+        ({"trend": None}, "trend must be a Trend"),
     ],
 )
 def test_contract_violations_are_named(overrides: dict, message: str) -> None:

@@ -1,0 +1,107 @@
+"""Publish benchmark: the producer against raw PutRecords on the local stack, same run.
+
+Baseline: ``put_records`` of pre-encoded bytes in batches of 500 (the least any producer pays).
+Measured: ``Producer.publish`` of the same readings (encode + batch + put + retry bookkeeping),
+without and with KPL aggregation. Targets (issue 3): producer overhead < 20 % of raw put time;
+aggregation gives >= 20x fewer Kinesis records than readings.
+
+    python bench/publish.py [--patients 200] [--days 1]
+
+Starts its own local stack on free loopback ports in a temporary directory and stops it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from glucosestream.adapters.clients import aws_client
+from glucosestream.adapters.kinesis import Entry, KinesisStream, batches
+from glucosestream.codec import default_codec
+from glucosestream.local import stack
+from glucosestream.settings import load_settings
+from stream.producer import Producer
+from stream.simulator import CohortConfig, simulate
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=200)
+    parser.add_argument("--days", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as state:
+        settings = load_settings(
+            state_dir=Path(state), kinesis_port=free_port(), moto_port=free_port(), env="bench"
+        )
+        stack.up(settings)
+        try:
+            run(settings, args)
+        finally:
+            stack.down(settings)
+
+
+def run(settings, args) -> None:  # type: ignore[no-untyped-def]
+    config = CohortConfig(patients=args.patients, days=args.days, seed=1)
+    readings = [d.reading for d in simulate(config)]
+    codec = default_codec()
+    entries = [Entry(codec.encode(r.to_record()), r.patient_id) for r in readings]
+    client = aws_client("kinesis", settings)
+    stream = KinesisStream(client, settings.names.readings_stream)
+
+    def raw() -> int:
+        for batch in batches(entries):
+            client.put_records(
+                StreamName=stream.name,
+                Records=[{"Data": e.data, "PartitionKey": e.partition_key} for e in batch],
+            )
+        return len(entries)
+
+    def producer() -> int:
+        return Producer(stream).publish(readings).kinesis_records
+
+    def aggregated() -> int:
+        return Producer(stream, aggregate=True).publish(readings).kinesis_records
+
+    timings: dict[str, list[float]] = {"raw put_records": [], "producer": [], "producer+agg": []}
+    records: dict[str, int] = {}
+    for _ in range(args.rounds):  # interleaved, so drift hits all three alike
+        for name, work in (
+            ("raw put_records", raw),
+            ("producer", producer),
+            ("producer+agg", aggregated),
+        ):
+            started = time.perf_counter()
+            records[name] = work()
+            timings[name].append(time.perf_counter() - started)
+
+    n = len(readings)
+    best = {name: min(values) for name, values in timings.items()}
+    print(f"readings: {n} ({args.patients} patients x {args.days:g} days), best of {args.rounds}")
+    for name, seconds in best.items():
+        print(f"  {name:>16}: {n / seconds:>10,.0f} readings/s, {records[name]:>7} Kinesis records")
+    overhead = best["producer"] / best["raw put_records"] - 1
+    print(f"  producer overhead vs raw put: {overhead:+.1%} (target < 20 %)")
+    print(f"  ratio producer/raw time: {best['producer'] / best['raw put_records']:.2f}")
+    print(f"  ratio producer+agg/raw time: {best['producer+agg'] / best['raw put_records']:.2f}")
+    print(
+        f"  readings per Kinesis record with aggregation: {n / records['producer+agg']:.0f}x "
+        "(target >= 20x)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""`glucosestream simulate --publish` into the local stack, plain and KPL-aggregated."""
+
+from __future__ import annotations
+
+import pytest
+
+from glucosestream.adapters.clients import aws_client
+from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.cli import main
+from glucosestream.codec import default_codec
+from glucosestream.kpl import deaggregate
+from glucosestream.settings import Settings
+from stream.simulator import CohortConfig, simulate
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize("aggregate", [False, True])
+def test_every_simulated_reading_reaches_the_stream(
+    running_stack: Settings,
+    aggregate: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in {
+        "GS_STATE_DIR": running_stack.state_dir,
+        "GS_KINESIS_PORT": running_stack.kinesis_port,
+        "GS_MOTO_PORT": running_stack.moto_port,
+        "GS_ENV": running_stack.env,
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    stream = KinesisStream(
+        aws_client("kinesis", running_stack), running_stack.names.readings_stream
+    )
+    tips = {shard: stream.shard_iterator(shard, latest=True) for shard in stream.shard_ids()}
+
+    argv = ["simulate", "--patients", "6", "--days", "1", "--seed", "9", "--publish"]
+    assert main(argv + (["--aggregate"] if aggregate else [])) == 0
+
+    expected = [
+        d.reading.event_id
+        for d in simulate(
+            CohortConfig(
+                patients=6, days=1, seed=9, pseudonym_key=running_stack.pseudonym_key_bytes
+            )
+        )
+    ]
+    records = [r for shard, it in tips.items() for r in stream.read_from(shard, it)]
+    codec = default_codec()
+    received = [
+        codec.decode(user.data)["event_id"]
+        for record in records
+        for user in deaggregate(record.data, record.partition_key)
+    ]
+    assert sorted(received) == sorted(expected)
+    out = capsys.readouterr().out
+    assert f"published {len(expected)} readings in {len(records)} Kinesis records" in out
+    if aggregate:
+        assert len(records) * 20 <= len(expected)
