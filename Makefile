@@ -8,7 +8,7 @@ NODE_INSTALLED := node_modules/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint format bench clean
+.PHONY: help setup run test lint format bench docs-figures clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -44,6 +44,10 @@ format: setup ## apply ruff's formatting and safe fixes
 
 bench: setup ## run every benchmark in bench/ (each prints a ratio against an in-run baseline)
 	@set -e; for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
+
+docs-figures: setup ## regenerate the README figures (installs the docs extra: matplotlib)
+	$(PY) -m pip install --quiet -e '.[docs]'
+	$(PY) docs/scripts/plot_simulated_week.py
 
 clean: ## stop the local stack and remove local state (.gs); keeps .venv and node_modules
 	-@test -x $(BIN)/glucosestream && $(BIN)/glucosestream local down
