@@ -40,7 +40,9 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 
 
 def run_demo(settings: Settings, options: DemoOptions) -> int:
-    previous = signal.signal(signal.SIGTERM, _raise_stop)
+    # Installed explicitly: a process started in the background inherits SIGINT ignored, and
+    # Python then never raises KeyboardInterrupt.
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     ours = not stack.status(settings).running
     try:
         status = stack.up(settings)
@@ -55,15 +57,18 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
         while deadline is None or time.monotonic() < deadline:
             time.sleep(0.2)
         return 0
-    except (KeyboardInterrupt, _Stop) as stop:
-        print(f"\nstopping ({stop or 'SIGINT'})", flush=True)
+    except _Stop as stop:
+        print(f"\nstopping ({stop})", flush=True)
         return 0
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # A second Ctrl-C must not interrupt the shutdown half way.
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
         if ours:
             stopped = stack.down(settings)
             print(f"stopped {', '.join(stopped) or 'nothing'}", flush=True)
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def stream_and_verify(settings: Settings, options: DemoOptions) -> bool:
