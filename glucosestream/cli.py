@@ -73,7 +73,11 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from glucosestream.demo import DemoOptions, run_demo
 
     options = DemoOptions(
-        patients=args.patients, days=args.days, seed=args.seed, duration_s=args.duration
+        patients=args.patients,
+        days=args.days,
+        seed=args.seed,
+        speed=args.speed,
+        duration_s=args.duration,
     )
     return run_demo(settings, options)
 
@@ -148,6 +152,22 @@ def _publish(
     return 0
 
 
+def _cmd_alerts_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from glucosestream.alerts_replay import replay_csv, summary
+    from glucosestream.domain.alerts import AlertConfig
+    from glucosestream.readings_csv import CsvInputError
+
+    if not args.output.parent.is_dir():
+        raise UserError(f"{args.output.parent} is not a directory")
+    config = AlertConfig(staleness_ms=settings.alert_staleness_minutes * 60_000)
+    try:
+        readings, alerts = replay_csv(args.input, args.output, args.tz, config)
+    except CsvInputError as error:
+        raise UserError(str(error)) from None
+    print(summary(readings, alerts, args.output))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="glucosestream", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -187,6 +207,18 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--out", type=Path, help="write a .csv or .avro file")
     simulate.set_defaults(handler=_cmd_simulate)
 
+    alerts = commands.add_parser("alerts", help="the real-time alert engine, offline")
+    alert_commands = alerts.add_subparsers(
+        dest="alerts_command", required=True, parser_class=_Parser
+    )
+    replay = alert_commands.add_parser(
+        "replay", help="run the alert engine over a CSV (id,time,gl) in event-time order"
+    )
+    replay.add_argument("--input", type=Path, required=True)
+    replay.add_argument("--output", type=Path, required=True, help="alerts, one JSON per line")
+    replay.add_argument("--tz", default="UTC", help="time zone of naive times (default UTC)")
+    replay.set_defaults(handler=_cmd_alerts_replay)
+
     demo = commands.add_parser("demo", help="the main job on one machine (what `make run` runs)")
     demo.add_argument(
         "--patients", type=_positive_int, default=20, help="simulated patients (default 20)"
@@ -195,6 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--days", type=_positive_float, default=1.0, help="days of readings per patient (default 1)"
     )
     demo.add_argument("--seed", type=int, default=1, help="simulation seed (default 1)")
+    demo.add_argument(
+        "--speed",
+        type=_positive_float,
+        default=120.0,
+        help="live stream: simulated seconds per wall second (default 120)",
+    )
     demo.add_argument(
         "--duration",
         type=_non_negative_float,

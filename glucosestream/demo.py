@@ -1,25 +1,47 @@
 """``glucosestream demo`` — what ``make run`` runs: the main job on one machine.
 
-Now: brings the local stack up, streams a simulated cohort into Kinesis, reads every reading back
-from the shards and checks that none is missing or out of per-patient order, then keeps the stack
-serving until Ctrl-C or SIGTERM, when it stops every process it started.
+Brings the local stack up; streams a simulated cohort into Kinesis and reads it back (every
+reading once, per-patient order kept); then runs the alerts consumer (the same Lambda handler,
+behind the local event-source mapping) while a live cohort streams at an accelerated clock, and
+prints each alert as it arrives in the SQS queue subscribed to the alerts topic, with a health
+line every few seconds. Ctrl-C or SIGTERM stops every thread and process it started.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import signal
+import sys
+import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import takewhile
 from types import FrameType
+from typing import Any, TextIO
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import KinesisStream
 from glucosestream.codec import default_codec
 from glucosestream.local import stack
+from glucosestream.local.esm import EventSourceMapping, MappingConfig
 from glucosestream.settings import Settings
 from stream.producer import Producer
+from stream.publishing import publish_deliveries
 from stream.simulator import CohortConfig, simulate
+
+ALERTS_MAPPING = MappingConfig(
+    batch_size=100,
+    maximum_batching_window_s=1,
+    report_batch_item_failures=True,
+    bisect_batch_on_function_error=True,
+    maximum_retry_attempts=3,
+    maximum_record_age_s=21_600,
+    starting_position="TRIM_HORIZON",
+)
+"""The settings Terraform deploys for the alerts consumer (the DLQ URL is added at run time)."""
 
 
 @dataclass(frozen=True)
@@ -27,12 +49,16 @@ class DemoOptions:
     patients: int = 20
     days: float = 1.0
     seed: int = 1
+    speed: float = 120.0
+    """Live stream: simulated seconds per wall second."""
     duration_s: float | None = None
-    """Seconds to keep serving after the check; None = until Ctrl-C / SIGTERM."""
+    """Seconds to run the live part; None = until Ctrl-C / SIGTERM."""
+    health_every_s: float = 10.0
 
 
-class _Stop(Exception):
-    pass
+class _Stop(BaseException):
+    """Raised by the signal handler. A BaseException, like KeyboardInterrupt: botocore retries
+    on any Exception raised during a request, which would swallow the stop."""
 
 
 def _raise_stop(signum: int, frame: FrameType | None) -> None:
@@ -44,31 +70,172 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
     # Python then never raises KeyboardInterrupt.
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     ours = not stack.status(settings).running
+    stop = threading.Event()
+    console = sys.stdout
+    threads: list[threading.Thread] = []
     try:
         status = stack.up(settings)
         print(
             "local stack:", ", ".join(f"{k} {v}" for k, v in status.endpoints.items()), flush=True
         )
-        ok = stream_and_verify(settings, options)
-        if not ok:
+        if not stream_and_verify(settings, options):
             return 1
-        print("serving; press Ctrl-C to stop", flush=True)
-        deadline = None if options.duration_s is None else time.monotonic() + options.duration_s
-        while deadline is None or time.monotonic() < deadline:
-            time.sleep(0.2)
+        live = LiveDemo(settings, options, stop)
+        threads = live.start()
+        print(
+            f"live: {options.patients} patients at {options.speed:g}x; alerts below "
+            "(Ctrl-C to stop)",
+            flush=True,
+        )
+        live.watch()
         return 0
-    except _Stop as stop:
-        print(f"\nstopping ({stop})", flush=True)
+    except _Stop as stopped:
+        print(f"\nstopping ({stopped})", flush=True)
         return 0
     finally:
         # A second Ctrl-C must not interrupt the shutdown half way.
         for sig in previous:
             signal.signal(sig, signal.SIG_IGN)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        sys.stdout = console
         if ours:
-            stopped = stack.down(settings)
-            print(f"stopped {', '.join(stopped) or 'nothing'}", flush=True)
+            stopped_names = stack.down(settings)
+            print(f"stopped {', '.join(stopped_names) or 'nothing'}", flush=True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+class ThreadStdout(io.TextIOBase):
+    """stdout that sends what named threads write to their own files, the rest to the console."""
+
+    def __init__(self, console: TextIO, by_thread: dict[str, TextIO]) -> None:
+        self.console = console
+        self.by_thread = by_thread
+
+    def _target(self) -> TextIO:
+        return self.by_thread.get(threading.current_thread().name, self.console)
+
+    def write(self, text: str) -> int:
+        return self._target().write(text)
+
+    def flush(self) -> None:
+        self._target().flush()
+
+
+class LiveDemo:
+    """The live part: publisher thread, alerts consumer thread, and the console."""
+
+    def __init__(self, settings: Settings, options: DemoOptions, stop: threading.Event) -> None:
+        self.settings = settings
+        self.options = options
+        self.stop = stop
+        self.published = 0
+        self.errors: list[str] = []
+        # In Lambda the handler's stdout (JSON logs, EMF metrics) goes to CloudWatch Logs; here
+        # it goes to a log file, and the console keeps the alerts and health lines.
+        log_path = settings.state_dir / "logs" / "lambda-alerts.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.lambda_log = log_path.open("a", encoding="utf-8")
+        self.router = ThreadStdout(sys.stdout, {"alerts-esm": self.lambda_log})
+        sys.stdout = self.router
+        from consumers.alerts.handler import lambda_handler
+
+        sqs = aws_client("sqs", settings)
+        self.sqs = sqs
+        self.feed_url = sqs.get_queue_url(QueueName=settings.names.alerts_feed_queue)["QueueUrl"]
+        dlq_url = sqs.get_queue_url(QueueName=settings.names.alerts_dlq)["QueueUrl"]
+        config = MappingConfig(**{**ALERTS_MAPPING.__dict__, "on_failure_queue_url": dlq_url})
+        self.mapping = EventSourceMapping("alerts", settings, lambda_handler, config)
+
+    def start(self) -> list[threading.Thread]:
+        threads = [
+            threading.Thread(target=self._publish, name="publisher", daemon=True),
+            threading.Thread(target=self._consume, name="alerts-esm", daemon=True),
+        ]
+        for thread in threads:
+            thread.start()
+        return threads
+
+    def _publish(self) -> None:
+        now_ms = int(time.time() * 1000)
+        config = CohortConfig(
+            patients=self.options.patients,
+            days=30,
+            seed=self.options.seed + 1,
+            start_ms=now_ms - now_ms % 60_000,
+            pseudonym_key=self.settings.pseudonym_key_bytes,
+        )
+        stream = KinesisStream(
+            aws_client("kinesis", self.settings), self.settings.names.readings_stream
+        )
+        deliveries = takewhile(lambda _: not self.stop.is_set(), simulate(config))
+
+        def count(sent: int) -> None:
+            self.published += sent
+
+        try:
+            publish_deliveries(deliveries, Producer(stream), self.options.speed, count)
+        except Exception as error:  # shown on the console; the demo keeps serving
+            self.errors.append(f"publisher stopped: {error}")
+
+    def _consume(self) -> None:
+        try:
+            self.mapping.run(self.stop)
+        except Exception as error:
+            self.errors.append(f"alerts consumer stopped: {error}")
+
+    def watch(self) -> None:
+        started = time.monotonic()
+        next_health = started + self.options.health_every_s
+        kinds: Counter[str] = Counter()
+        while True:
+            if self.options.duration_s is not None and (
+                time.monotonic() - started >= self.options.duration_s
+            ):
+                return
+            for alert in self._receive():
+                kinds[alert["kind"]] += 1
+                print(format_alert(alert), flush=True)
+            while self.errors:
+                print(f"ERROR: {self.errors.pop(0)}", flush=True)
+            if time.monotonic() >= next_health:
+                next_health += self.options.health_every_s
+                stats = self.mapping.stats
+                lag = max(stats.millis_behind_latest.values(), default=0)
+                print(
+                    f"health: published {self.published}, consumed {stats.records_succeeded}, "
+                    f"consumer lag {lag / 1000:.1f} s, alerts {sum(kinds.values())} "
+                    f"{dict(kinds)}, discarded {stats.records_discarded}",
+                    flush=True,
+                )
+
+    def _receive(self) -> list[dict[str, Any]]:
+        response = self.sqs.receive_message(
+            QueueUrl=self.feed_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+        )
+        alerts = []
+        for message in response.get("Messages", []):
+            alerts.append(json.loads(message["Body"]))
+            self.sqs.delete_message(QueueUrl=self.feed_url, ReceiptHandle=message["ReceiptHandle"])
+        return alerts
+
+
+def format_alert(alert: dict[str, Any]) -> str:
+    at = datetime.fromtimestamp(
+        (alert["measured_at"] + alert["utc_offset_minutes"] * 60_000) / 1000, tz=UTC
+    ).strftime("%a %H:%M")
+    extra = ""
+    if alert.get("projected_mg_dl") is not None:
+        extra = (
+            f" (falling {alert['rate_mg_dl_per_min']:+.1f} mg/dL/min, "
+            f"{alert['projected_mg_dl']:.0f} in 20 min)"
+        )
+    return (
+        f"ALERT {alert['kind']:<15} {alert['severity']:<8} {alert['patient_id'][:14]}… "
+        f"{alert['glucose_mg_dl']:>3} mg/dL at {at} local{extra}"
+    )
 
 
 def stream_and_verify(settings: Settings, options: DemoOptions) -> bool:

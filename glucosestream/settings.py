@@ -15,6 +15,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+LOCAL_ACCOUNT_ID = "123456789012"
+"""moto's default account: local ARNs use it."""
 LOCAL_PSEUDONYM_KEY = "glucosestream-local-development-key-not-secret"
 """Used only in local mode when no key is set, so that `make run` works on a fresh clone."""
 
@@ -120,6 +122,13 @@ class Settings(BaseSettings):
     kinesis_port: int = Field(default=4567, ge=1024, le=65535)
     moto_port: int = Field(default=4566, ge=1024, le=65535)
     stream_shards: int = Field(default=2, ge=1, le=64)
+    alerts_topic_arn: str | None = Field(
+        default=None, description="ARN of the alerts topic (set by Terraform in aws mode)."
+    )
+    pipeline_topic_arn: str | None = Field(default=None, description="ARN of the pipeline topic.")
+    alert_staleness_minutes: int = Field(
+        default=15, ge=1, le=15, description="Readings arriving later than this never page."
+    )
     pseudonym_key: SecretStr | None = Field(
         default=None,
         description="HMAC key for patient pseudonyms (>= 32 characters). Required in aws mode.",
@@ -164,6 +173,18 @@ class Settings(BaseSettings):
     @property
     def moto_endpoint(self) -> str | None:
         return f"http://{self.local_host}:{self.moto_port}" if self.mode == "local" else None
+
+    def topic_arn(self, name: str) -> str:
+        """The ARN of one of our topics: configured in aws mode, moto's account locally."""
+        configured = {
+            self.names.alerts_topic: self.alerts_topic_arn,
+            self.names.pipeline_topic: self.pipeline_topic_arn,
+        }.get(name)
+        if configured:
+            return configured
+        if self.mode == "aws":
+            raise ValueError(f"no ARN configured for topic {name} (GS_*_TOPIC_ARN)")
+        return f"arn:aws:sns:{self.region}:{LOCAL_ACCOUNT_ID}:{name}"
 
     @property
     def lake_dir(self) -> Path:

@@ -52,6 +52,8 @@ def process_matches(pid: int, marker: str) -> bool:
 
 def ensure_port_free(host: str, port: int, setting: str) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the servers do: connections of a stopped run lingering in TIME_WAIT are no clash.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as error:

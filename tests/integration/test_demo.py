@@ -34,6 +34,8 @@ def _start_demo(state_dir: Path) -> tuple[subprocess.Popen[str], dict[str, str]]
             "4",
             "--days",
             "0.5",
+            "--speed",
+            "600",
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -62,7 +64,8 @@ def _wait_for_line(demo: subprocess.Popen[str], needle: str, timeout_s: float = 
 def test_demo_streams_reads_back_and_stops_cleanly(tmp_path: Path, stop_signal: int) -> None:
     demo, _ = _start_demo(tmp_path)
     try:
-        lines = _wait_for_line(demo, "serving; press Ctrl-C to stop")
+        lines = _wait_for_line(demo, "live: 4 patients at 600x")
+        lines += _wait_for_line(demo, "health: published")
         status = json.loads((tmp_path / "stack.json").read_text())
         assert any("every reading came back once, in per-patient order" in x for x in lines)
         published = next(x for x in lines if x.startswith("published"))
@@ -76,6 +79,8 @@ def test_demo_streams_reads_back_and_stops_cleanly(tmp_path: Path, stop_signal: 
             demo.kill()
     assert demo.returncode == 0, out
     assert "stopped moto, kinesalite" in out
+    health = [line for line in lines if line.startswith("health:")]
+    assert "discarded 0" in health[-1]
     for process in status["processes"].values():
         assert not process_matches(process["pid"], process["marker"])
     assert not (tmp_path / "stack.json").exists()

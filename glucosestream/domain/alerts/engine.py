@@ -105,6 +105,8 @@ class Evaluation:
     """Findings at late readings: recorded nowhere, paged never."""
     duplicates: int
     """Readings already seen (redelivery, duplicate uploads)."""
+    merged: int = 0
+    """Readings new to the state (0: the state is unchanged)."""
 
 
 def evaluate(
@@ -129,7 +131,7 @@ def evaluate(
         seen.add(reading.key)
         fresh.append(reading)
     if not fresh:
-        return Evaluation([], [], duplicates)
+        return Evaluation([], [], duplicates, 0)
     fresh.sort(key=lambda r: r.key)
 
     in_order = state.current is not None and (tail_end is None or fresh[0].key > state.tail[-1].key)
@@ -192,7 +194,7 @@ def evaluate(
         alerts.append(alert)
 
     _settle(state, config)
-    return Evaluation(alerts, suppressed, duplicates)
+    return Evaluation(alerts, suppressed, duplicates, len(fresh))
 
 
 def _settle(state: PatientAlertState, config: AlertConfig) -> None:

@@ -1,0 +1,96 @@
+"""DynamoDB adapter for per-patient alert state, with optimistic concurrency.
+
+One item per patient: ``patient_id`` (key), ``version`` (number, +1 per write), ``state`` (the
+engine's state as JSON), ``outbox`` (alerts recorded but not yet confirmed published, as JSON),
+``expires_at`` (TTL: state of patients silent for 30 days goes away).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+TTL_SECONDS = 30 * 24 * 3600
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+class StateConflict(RuntimeError):
+    """Another writer changed the item since it was read."""
+
+
+@dataclass
+class StoredState:
+    patient_id: str
+    version: int = 0
+    """0: no item yet."""
+    state: dict[str, Any] | None = None
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+
+
+class PatientStateStore:
+    """Reads in batches of 100 (BatchGetItem), writes one conditional PutItem per patient."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self.client = client
+        self.table = table
+        self.writes = 0
+        self.reads = 0
+
+    def load_many(self, patient_ids: Iterable[str]) -> dict[str, StoredState]:
+        wanted = list(dict.fromkeys(patient_ids))
+        found: dict[str, StoredState] = {pid: StoredState(pid) for pid in wanted}
+        for start in range(0, len(wanted), 100):
+            keys = [{"patient_id": {"S": pid}} for pid in wanted[start : start + 100]]
+            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                self.reads += 1
+                response = self.client.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self.table, []):
+                    stored = self._from_item(item)
+                    found[stored.patient_id] = stored
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def load(self, patient_id: str) -> StoredState:
+        return self.load_many([patient_id])[patient_id]
+
+    def save(self, stored: StoredState, now_s: int) -> StoredState:
+        """Write ``stored`` if nobody wrote since it was read; returns it with its new version."""
+        new_version = stored.version + 1
+        item = {
+            "patient_id": stored.patient_id,
+            "version": new_version,
+            "state": json.dumps(stored.state, separators=(",", ":")),
+            "outbox": json.dumps(stored.outbox, separators=(",", ":")),
+            "expires_at": now_s + TTL_SECONDS,
+        }
+        if stored.version == 0:
+            condition, values = "attribute_not_exists(patient_id)", {}
+        else:
+            condition, values = "version = :expected", {":expected": {"N": str(stored.version)}}
+        self.writes += 1
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item={k: _serializer.serialize(v) for k, v in item.items()},
+                ConditionExpression=condition,
+                **({"ExpressionAttributeValues": values} if values else {}),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            raise StateConflict(f"state of {stored.patient_id} changed concurrently") from None
+        return StoredState(stored.patient_id, new_version, stored.state, list(stored.outbox))
+
+    @staticmethod
+    def _from_item(item: dict[str, Any]) -> StoredState:
+        plain = {k: _deserializer.deserialize(v) for k, v in item.items()}
+        return StoredState(
+            patient_id=str(plain["patient_id"]),
+            version=int(plain["version"]),
+            state=json.loads(plain["state"]),
+            outbox=json.loads(plain.get("outbox", "[]")),
+        )
