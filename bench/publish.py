@@ -13,27 +13,15 @@ Starts its own local stack on free loopback ports in a temporary directory and s
 from __future__ import annotations
 
 import argparse
-import socket
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _stack import temporary_stack
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import Entry, KinesisStream, batches
 from glucosestream.codec import default_codec
-from glucosestream.local import stack
-from glucosestream.settings import load_settings
 from stream.producer import Producer
 from stream.simulator import CohortConfig, simulate
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def main() -> None:
@@ -43,15 +31,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as state:
-        settings = load_settings(
-            state_dir=Path(state), kinesis_port=free_port(), moto_port=free_port(), env="bench"
-        )
-        stack.up(settings)
-        try:
-            run(settings, args)
-        finally:
-            stack.down(settings)
+    with temporary_stack() as settings:
+        run(settings, args)
 
 
 def run(settings, args) -> None:  # type: ignore[no-untyped-def]

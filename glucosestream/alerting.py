@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -72,6 +73,17 @@ class BatchOutcome:
         if self.first_failed is None or index < self.first_failed:
             self.first_failed, self.reason, self.poison = index, reason, poison
 
+    def add(self, part: BatchOutcome) -> None:
+        """Fold in one patient's counts (computed on a worker thread)."""
+        if part.first_failed is not None:
+            self.fail_from(part.first_failed, part.reason or "", poison=part.poison)
+        self.duplicates += part.duplicates
+        self.alerts.extend(part.alerts)
+        self.published += part.published
+        self.suppressed += part.suppressed
+        self.state_writes += part.state_writes
+        self.conflicts += part.conflicts
+
 
 class AlertConsumer:
     def __init__(
@@ -83,6 +95,7 @@ class AlertConsumer:
         codec: Codec | None = None,
         clock: Callable[[], float] = time.time,
         max_conflicts: int = 5,
+        concurrency: int = 8,
     ) -> None:
         self.store = store
         self.publisher = publisher
@@ -90,6 +103,9 @@ class AlertConsumer:
         self.codec = codec or default_codec()
         self.clock = clock
         self.max_conflicts = max_conflicts
+        # Patients are independent: their state round trips overlap (boto3 clients are
+        # thread-safe), which is most of a batch's time.
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="patient")
 
     def process(self, records: Sequence[InboundRecord]) -> BatchOutcome:
         outcome = BatchOutcome()
@@ -121,14 +137,23 @@ class AlertConsumer:
         if not by_patient:
             return outcome
         stored = self.store.load_many(list(by_patient))
-        for patient_id, items in by_patient.items():
-            first_index = items[0][0]
-            try:
-                current = self._apply(stored[patient_id], [r for _, r in items], outcome)
-                self._publish_outbox(current, outcome)
-            except Exception as error:  # any failure: redeliver this patient's records
-                outcome.fail_from(first_index, type(error).__name__)
+        parts = self._pool.map(
+            lambda item: self._process_patient(stored[item[0]], item[1]), by_patient.items()
+        )
+        for part in parts:
+            outcome.add(part)
         return outcome
+
+    def _process_patient(
+        self, stored: StoredState, items: list[tuple[int, AlertReading]]
+    ) -> BatchOutcome:
+        part = BatchOutcome()
+        try:
+            current = self._apply(stored, [r for _, r in items], part)
+            self._publish_outbox(current, part)
+        except Exception as error:  # any failure: redeliver this patient's records
+            part.fail_from(items[0][0], type(error).__name__)
+        return part
 
     def _apply(
         self, stored: StoredState, readings: list[AlertReading], outcome: BatchOutcome

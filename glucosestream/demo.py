@@ -115,7 +115,12 @@ class ThreadStdout(io.TextIOBase):
         self.by_thread = by_thread
 
     def _target(self) -> TextIO:
-        return self.by_thread.get(threading.current_thread().name, self.console)
+        # Worker threads a named thread starts carry its name as a prefix.
+        name = threading.current_thread().name
+        for prefix, target in self.by_thread.items():
+            if name.startswith(prefix):
+                return target
+        return self.console
 
     def write(self, text: str) -> int:
         return self._target().write(text)

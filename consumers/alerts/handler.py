@@ -22,6 +22,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from glucosestream.adapters.alert_topic import AlertTopic
 from glucosestream.adapters.clients import aws_client
@@ -94,6 +95,14 @@ def handle(event: dict[str, Any], consumer: AlertConsumer) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context
-@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return handle(event, _consumer())
+    try:
+        return handle(event, _consumer())
+    finally:
+        # Flushed here rather than with @metrics.log_metrics: with POWERTOOLS_METRICS_DISABLED
+        # that decorator neither prints nor clears, and the growing metric set prints itself
+        # once a metric holds 100 values.
+        if is_metrics_disabled():
+            metrics.clear_metrics()
+        else:
+            metrics.flush_metrics()

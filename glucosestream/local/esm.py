@@ -49,6 +49,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -338,6 +339,13 @@ class MappingStats:
     """GetRecords calls that failed (the shard backs off and tries again)."""
     millis_behind_latest: dict[str, int] = field(default_factory=dict)
     """Last MillisBehindLatest GetRecords reported, per shard."""
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, **counts: int) -> None:
+        """Add to counters; shards run on their own threads."""
+        with self._lock:
+            for name, count in counts.items():
+                setattr(self, name, getattr(self, name) + count)
 
 
 @dataclass
@@ -444,6 +452,7 @@ class EventSourceMapping:
         self.stats = MappingStats()
         self._shards: dict[str, _Shard] = {}
         self._shards_listed_at: float | None = None
+        self._pool: ThreadPoolExecutor | None = None
 
     # -- public API -----------------------------------------------------------------------
 
@@ -457,10 +466,13 @@ class EventSourceMapping:
             pass found nothing to do now (idle, waiting out a backoff or a batching window).
         """
         self._refresh_shards()
-        delivered = 0
-        for shard in list(self._shards.values()):
-            delivered += self._step(shard)
-        return delivered
+        shards = list(self._shards.values())
+        if len(shards) < 2:
+            return sum(self._step(shard) for shard in shards)
+        # AWS runs one invocation per shard at a time, shards concurrently: so do we.
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(thread_name_prefix=f"{threading.current_thread().name}")
+        return sum(self._pool.map(self._step, shards))
 
     def run(self, stop: threading.Event) -> None:
         """Poll until ``stop`` is set; between idle passes, wait ~0.2 s (or less, if a retry or a
@@ -565,7 +577,7 @@ class EventSourceMapping:
         return True
 
     def _read_failed(self, shard: _Shard, error: Exception) -> None:
-        self.stats.read_errors += 1
+        self.stats.add(read_errors=1)
         logger.warning("esm %s: GetRecords on %s failed: %s", self.name, shard.shard_id, error)
         self._back_off(shard)
 
@@ -659,8 +671,8 @@ class EventSourceMapping:
         event = {"Records": [item.event for item in records]}
         segment.invokes += 1
         segment.last_request_id = request_id
-        self.stats.batches += 1
-        self.stats.records += len(records)
+        self.stats.add(batches=1)
+        self.stats.add(records=len(records))
         raised = False
         response: object = None
         try:
@@ -685,18 +697,18 @@ class EventSourceMapping:
         if failed_from != WHOLE_BATCH:
             # Partial batch response: what precedes the lowest failed record is done; the rest is
             # retried as it is (with bisect on too, AWS "bisects at the returned sequence number").
-            self.stats.partial_failures += 1
+            self.stats.add(partial_failures=1)
             self._completed(shard, records[:failed_from])
             segment.records = records[failed_from:]
             segment.last_function_error = None
             self._retry_or_discard(shard, segment)
             return len(records)
 
-        self.stats.function_errors += 1
+        self.stats.add(function_errors=1)
         segment.last_function_error = "Unhandled" if raised else None
         if self.config.bisect_batch_on_function_error and len(records) > 1:
             # Splitting does not consume the retry quota (AWS: kinesis-on-failure-destination).
-            self.stats.bisections += 1
+            self.stats.add(bisections=1)
             middle = len(records) // 2
             halves = [
                 _Segment(
@@ -747,7 +759,7 @@ class EventSourceMapping:
             segment.discard_condition = "RetryAttemptsExhausted"
             return
         segment.retries += 1
-        self.stats.retries += 1
+        self.stats.add(retries=1)
         self._back_off(shard)
 
     def _back_off(self, shard: _Shard) -> None:
@@ -758,7 +770,7 @@ class EventSourceMapping:
         if not records:
             return
         self.checkpoints.save(shard.shard_id, records[-1].record.sequence_number)
-        self.stats.records_succeeded += len(records)
+        self.stats.add(records_succeeded=len(records))
 
     def _discard(self, shard: _Shard, segment: _Segment) -> bool:
         """Skip the segment's records; ``False`` if the on-failure message could not be sent."""
@@ -775,7 +787,7 @@ class EventSourceMapping:
                 logger.warning("esm %s: on-failure message not sent: %s", self.name, error)
                 self._back_off(shard)
                 return False
-            self.stats.on_failure_messages += 1
+            self.stats.add(on_failure_messages=1)
         logger.warning(
             "esm %s: discarded %d records of %s (%s), %s to %s",
             self.name,
@@ -786,7 +798,7 @@ class EventSourceMapping:
             records[-1].record.sequence_number,
         )
         self.checkpoints.save(shard.shard_id, records[-1].record.sequence_number)
-        self.stats.records_discarded += len(records)
+        self.stats.add(records_discarded=len(records))
         shard.segments.popleft()
         shard.backoff_s = 0.0
         return True

@@ -5,27 +5,25 @@ per shard), the least any Kinesis consumer pays. Measured: the mapping deliverin
 to a handler that does nothing (event building, base64, invocation bookkeeping and one durable
 checkpoint per batch on top of the reads). The ratio is the mapping's overhead on this machine.
 
-    python -m glucosestream.local.esm_bench [--records 20000] [--batch-size 100]
+    python bench/esm.py [--records 20000] [--batch-size 100]
 
-Started that way it brings up its own local stack on free loopback ports in a temporary
-directory and stops it; :func:`benchmark` runs against a stack that is already up.
+It brings up its own local stack on free loopback ports in a temporary directory and stops it.
 """
 
 from __future__ import annotations
 
 import argparse
-import socket
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
+
+from _stack import temporary_stack
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import Entry, KinesisStream, batches
 from glucosestream.local.esm import EventSourceMapping, MappingConfig
-from glucosestream.settings import Settings, load_settings
+from glucosestream.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -108,28 +106,13 @@ def benchmark(
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def main() -> None:
-    from glucosestream.local import stack
-
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--batch-size", type=int, default=100)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as state:
-        settings = load_settings(
-            state_dir=Path(state), kinesis_port=_free_port(), moto_port=_free_port(), env="bench"
-        )
-        stack.up(settings)
-        try:
-            result = benchmark(settings, records=args.records, batch_size=args.batch_size)
-        finally:
-            stack.down(settings)
+    with temporary_stack() as settings:
+        result = benchmark(settings, records=args.records, batch_size=args.batch_size)
     print(result.summary())
 
 

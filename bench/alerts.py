@@ -1,0 +1,249 @@
+"""Alerts benchmark: engine alone, the consumer with its state I/O, and end-to-end latency.
+
+1. Engine: readings/s through ``evaluate`` (one patient's readings at a time, as the Lambda
+   applies a batch), against the same readings merely grouped by patient and sorted — the floor
+   of any per-patient, event-time consumer. Target (issue 4): >= 50k readings/s on one core.
+2. Consumer: readings/s through the local event-source mapping into the alerts handler (decode,
+   engine, DynamoDB read and conditional write, SNS) on the local stack, against the same mapping
+   with a handler that does nothing. Also: DynamoDB writes per reading and per patient per batch
+   (target <= 1).
+3. Latency: PutRecords → alert message in the SQS queue subscribed to the topic, p50 and p99 over
+   ~1,000 alerts, with a 1 s batching window (target p99 < 2 s).
+
+    python bench/alerts.py [--patients 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import threading
+import time
+from collections import defaultdict
+from statistics import quantiles
+from typing import Any
+
+from _stack import temporary_stack
+
+from glucosestream.adapters.clients import aws_client
+from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.domain.alerts import AlertConfig, AlertReading, PatientAlertState, evaluate
+from glucosestream.domain.identity import pseudonymise
+from glucosestream.domain.reading import GlucoseReading, ReadingSource, ReadingStatus, Trend
+from glucosestream.local.esm import EventSourceMapping, MappingConfig
+from glucosestream.settings import Settings
+from stream.producer import Producer
+from stream.simulator import CohortConfig, simulate
+
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+
+
+def engine(patients: int, days: float) -> None:
+    config = CohortConfig(patients=patients, days=days, seed=3)
+    pairs = [
+        (
+            d.reading.patient_id,
+            AlertReading(
+                d.reading.measured_at, d.reading.glucose_mg_dl, d.arrival_at, d.reading.device_id
+            ),
+        )
+        for d in simulate(config)
+    ]
+    n = len(pairs)
+
+    def grouped() -> dict[str, list[AlertReading]]:
+        by_patient: dict[str, list[AlertReading]] = defaultdict(list)
+        for patient_id, reading in pairs:
+            by_patient[patient_id].append(reading)
+        return by_patient
+
+    def floor() -> int:
+        return sum(len(sorted(rs, key=lambda r: r.key)) for rs in grouped().values())
+
+    def engine_run() -> int:
+        alerts = 0
+        alert_config = AlertConfig()
+        for patient_id, readings in grouped().items():
+            state = PatientAlertState()
+            for start in range(0, len(readings), 12):  # ~ a Lambda batch's share per patient
+                batch = readings[start : start + 12]
+                result = evaluate(state, patient_id, batch, batch[-1].arrived_at, alert_config)
+                alerts += len(result.alerts)
+        return alerts
+
+    best = {}
+    for name, work in (("floor", floor), ("engine", engine_run)):
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - started)
+        best[name] = min(times)
+    print(f"1. engine: {n} readings ({patients} patients x {days:g} days), best of 3, one core")
+    print(f"   floor (group + sort): {n / best['floor']:>10,.0f} readings/s")
+    print(
+        f"   engine:               {n / best['engine']:>10,.0f} readings/s "
+        f"(target >= 50,000: {'meets' if n / best['engine'] >= 50_000 else 'MISSES'})"
+    )
+    print(f"   ratio engine/floor time: {best['engine'] / best['floor']:.1f}")
+
+
+def noop(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return {"batchItemFailures": []}
+
+
+def consume_all(settings: Settings, name: str, function: Any, records: int) -> tuple[float, Any]:
+    mapping = EventSourceMapping(
+        name, settings, function, MappingConfig(batch_size=100, starting_position="TRIM_HORIZON")
+    )
+    started = time.perf_counter()
+    while mapping.stats.records_succeeded < records:
+        if not mapping.poll_once():
+            time.sleep(0.001)
+    return time.perf_counter() - started, mapping
+
+
+def consumer(settings: Settings, patients: int) -> None:
+    from consumers.alerts import handler
+
+    now = int(time.time() * 1000)
+    config = CohortConfig(
+        patients=patients,
+        days=0.5,
+        seed=4,
+        start_ms=now - now % 60_000,
+        pseudonym_key=settings.pseudonym_key_bytes,
+    )
+    readings = [d.reading for d in simulate(config)]
+    stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    report = Producer(stream).publish(readings)
+    baseline_s, _ = consume_all(settings, "bench-noop", noop, report.kinesis_records)
+    built = handler._consumer()
+    store = built.store
+    writes_before = store.writes  # type: ignore[attr-defined]
+    handler_s, mapping = consume_all(
+        settings, "bench-alerts", handler.lambda_handler, report.kinesis_records
+    )
+    writes = store.writes - writes_before  # type: ignore[attr-defined]
+    n = len(readings)
+    print(f"2. consumer: {n} readings of {patients} patients through the local mapping")
+    print(f"   mapping + no-op handler:  {n / baseline_s:>8,.0f} readings/s")
+    print(
+        f"   mapping + alerts handler: {n / handler_s:>8,.0f} readings/s "
+        f"({mapping.stats.batches} batches)"
+    )
+    print(f"   ratio handler/no-op time: {handler_s / baseline_s:.2f}")
+    patient_batches = mapping.stats.batches * 1.0
+    print(
+        f"   DynamoDB writes: {writes} = {writes / n:.3f} per reading, "
+        f"{writes / max(1.0, patient_batches):.1f} per batch "
+        f"(<= 1 per patient per batch by construction; +1 when a batch publishes alerts)"
+    )
+
+
+def latency(settings: Settings, patients: int) -> None:
+    from consumers.alerts import handler
+
+    sqs = aws_client("sqs", settings)
+    feed = sqs.get_queue_url(QueueName=settings.names.alerts_feed_queue)["QueueUrl"]
+    while sqs.receive_message(QueueUrl=feed, MaxNumberOfMessages=10).get("Messages"):
+        sqs.purge_queue(QueueUrl=feed)
+    mapping = EventSourceMapping(
+        "bench-latency",
+        settings,
+        handler.lambda_handler,
+        MappingConfig(batch_size=500, maximum_batching_window_s=1, starting_position="LATEST"),
+    )
+    mapping.poll_once()
+    stop = threading.Event()
+    runner = threading.Thread(target=mapping.run, args=(stop,), daemon=True)
+    runner.start()
+
+    stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    producer = Producer(stream)
+    key = b"latency-bench-key-0123456789abcdef"
+    ids = [pseudonymise(f"lat-{i}", key) for i in range(patients)]
+    fall = [92, 84, 76, 69, 63, 58, 52, 49]  # pages URGENT_LOW_SOON, LOW, URGENT_LOW
+    waves = 10  # patients start falling in ten waves, so alerts come steadily, not in one burst
+    rounds = len(fall) + waves
+    start = int(time.time() * 1000)
+    put_at: dict[tuple[str, int], float] = {}
+    received: list[float] = []
+
+    def receive(until: float) -> None:
+        while time.monotonic() < until:
+            got = sqs.receive_message(QueueUrl=feed, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            for message in got.get("Messages", []):
+                alert = json.loads(message["Body"])
+                sent = put_at.get((alert["patient_id"], alert["measured_at"]))
+                if sent is not None:
+                    received.append(time.monotonic() - sent)
+                sqs.delete_message(QueueUrl=feed, ReceiptHandle=message["ReceiptHandle"])
+
+    for step in range(rounds):
+        measured = start + step * 300_000  # the simulated clock runs ahead of the wall clock
+        batch = []
+        for index, pid in enumerate(ids):
+            position = step - index % waves
+            value = fall[min(max(position, 0), len(fall) - 1)] if position >= 0 else 110
+            batch.append(
+                GlucoseReading(
+                    pid,
+                    "bench-device",
+                    "s1",
+                    measured,
+                    0,
+                    value,
+                    ReadingStatus.OK,
+                    Trend.FLAT,
+                    ReadingSource.CGM,
+                    measured,
+                )
+            )
+        sent_at = time.monotonic()
+        producer.publish(batch)
+        for reading in batch:
+            put_at[(reading.patient_id, measured)] = sent_at
+        receive(time.monotonic() + 3)
+    receive(time.monotonic() + 5)
+    stop.set()
+    runner.join()
+    if len(received) < 20:
+        print(f"3. latency: only {len(received)} alerts received")
+        return
+    cuts = quantiles(received, n=100)
+    print(
+        f"3. latency PutRecords -> SQS over {len(received)} alerts "
+        f"({patients} patients each reading every 3 s, falls staggered in {waves} waves, "
+        "1 s batching window)"
+    )
+    print(
+        f"   p50 {cuts[49]:.2f} s, p99 {cuts[98]:.2f} s "
+        f"(target p99 < 2 s: {'meets' if cuts[98] < 2 else 'MISSES'}); "
+        f"baseline: the 1 s batching window"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--patients", type=int, default=334, help="latency: 3 alerts each")
+    parser.add_argument("--engine-patients", type=int, default=200)
+    parser.add_argument("--consumer-patients", type=int, default=100)
+    args = parser.parse_args()
+    engine(args.engine_patients, 7)
+    with temporary_stack() as settings:
+        for name, value in {
+            "GS_STATE_DIR": settings.state_dir,
+            "GS_KINESIS_PORT": settings.kinesis_port,
+            "GS_MOTO_PORT": settings.moto_port,
+            "GS_ENV": settings.env,
+        }.items():
+            os.environ[name] = str(value)
+        consumer(settings, args.consumer_patients)
+        latency(settings, args.patients)
+
+
+if __name__ == "__main__":
+    main()
