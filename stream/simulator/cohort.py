@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
+from numpy.typing import NDArray
 
 from glucosestream.domain.identity import pseudonymise
 from stream.simulator.config import CohortConfig, Phenotype
@@ -302,3 +303,8 @@ def build_cohort(config: CohortConfig) -> list[VirtualPatient]:
             )
         )
     return cohort
+
+
+def parameter_column(patients: list[VirtualPatient], name: str) -> NDArray[np.float64]:
+    """One parameter of every patient, as a column for the vectorised model."""
+    return np.array([getattr(p.parameters, name) for p in patients], dtype=np.float64)

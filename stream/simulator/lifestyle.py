@@ -22,7 +22,7 @@ from enum import IntEnum
 import numpy as np
 from numpy.typing import NDArray
 
-from stream.simulator.cohort import LIFE_STREAM, VirtualPatient, patient_streams
+from stream.simulator.cohort import LIFE_STREAM, VirtualPatient, parameter_column, patient_streams
 from stream.simulator.config import CohortConfig, Phenotype
 from stream.simulator.timezones import ZoneClock
 
@@ -83,10 +83,6 @@ class Events:
         )
 
 
-def _column(patients: list[VirtualPatient], name: str) -> NDArray[np.float64]:
-    return np.array([getattr(p.parameters, name) for p in patients], dtype=np.float64)
-
-
 _UNIFORMS = 16
 _NORMALS = 13
 
@@ -143,7 +139,7 @@ class LifePlanner:
             "missed_bolus_probability",
             "late_bolus_probability",
         ]
-        self._p = {name: _column(patients, name) for name in names}
+        self._p = {name: parameter_column(patients, name) for name in names}
         start_local = self.local_minute(np.zeros(len(patients), np.int64))
         self._next_day = start_local // DAY - 1
         self._sensitivity = np.ones(len(patients))

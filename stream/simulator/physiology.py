@@ -46,6 +46,7 @@ from stream.simulator.cohort import (
     INSULIN_UNIT_MICRO_U,
     MEAL_BIOAVAILABILITY,
     VirtualPatient,
+    parameter_column,
     patient_streams,
 )
 from stream.simulator.config import Phenotype
@@ -97,10 +98,6 @@ def morning_profile(minute_of_day: NDArray[np.int64]) -> Array:
     return shape
 
 
-def _column(patients: list[VirtualPatient], name: str) -> Array:
-    return np.array([getattr(p.parameters, name) for p in patients], dtype=np.float64)
-
-
 class CohortPhysiology:
     """State and parameters of all patients; :meth:`advance` integrates one chunk.
 
@@ -116,7 +113,7 @@ class CohortPhysiology:
         n = len(patients)
         self.n = n
         self._rngs = [patient_streams(seed, p.index)[BEHAVIOUR_STREAM] for p in patients]
-        col = {name: _column(patients, name) for name in _PARAMETER_NAMES}
+        col = {name: parameter_column(patients, name) for name in _PARAMETER_NAMES}
         self.t1 = np.array([p.phenotype is Phenotype.TYPE_1 for p in patients])
         weight = col["body_weight_kg"]
         self.carb_to_mg_dl = MEAL_BIOAVAILABILITY * 1000.0 / (1.7 * weight)
