@@ -1,0 +1,41 @@
+"""CGM metrics computed on iglu's interpolated day-by-day grid (DESIGN.md §4).
+
+One metric per module, each a pure numpy function of one patient's series: ``times_ms`` as the
+patient's LOCAL wall-clock time in naive epoch milliseconds (``measured_at +
+utc_offset_minutes * 60000``) and ``glucose`` in mg/dL. The reference is the R package iglu
+4.3.0; :func:`~glucosestream.domain.metrics.grid.day_by_day` is its ``CGMS2DayByDay``.
+"""
+
+from glucosestream.domain.metrics.active_percent import active_percent
+from glucosestream.domain.metrics.conga import conga
+from glucosestream.domain.metrics.episodes import (
+    Episode,
+    EpisodeKind,
+    EpisodeLevel,
+    EpisodeReport,
+    EpisodeSummary,
+    episodes,
+)
+from glucosestream.domain.metrics.grid import DayByDayGrid, GridUndefined, clean_series, day_by_day
+from glucosestream.domain.metrics.mag import mag
+from glucosestream.domain.metrics.mage import MageDirection, mage
+from glucosestream.domain.metrics.modd import modd
+
+__all__ = [
+    "DayByDayGrid",
+    "Episode",
+    "EpisodeKind",
+    "EpisodeLevel",
+    "EpisodeReport",
+    "EpisodeSummary",
+    "GridUndefined",
+    "MageDirection",
+    "active_percent",
+    "clean_series",
+    "conga",
+    "day_by_day",
+    "episodes",
+    "mag",
+    "mage",
+    "modd",
+]
