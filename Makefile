@@ -43,7 +43,7 @@ format: setup ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 
 bench: setup ## run every benchmark in bench/ (each prints a ratio against an in-run baseline)
-	@set -e; for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
+	@set -e; for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script; done
 
 docs-figures: setup ## regenerate the README figures (installs the docs extra: matplotlib)
 	$(PY) -m pip install --quiet -e '.[docs]'
