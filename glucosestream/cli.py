@@ -168,6 +168,22 @@ def _cmd_alerts_replay(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_metrics(args: argparse.Namespace, settings: Settings) -> int:
+    from glucosestream.metrics_report import patient_metrics, write_metrics
+    from glucosestream.readings_csv import CsvInputError, read_readings_csv
+
+    if not args.output.parent.is_dir():
+        raise UserError(f"{args.output.parent} is not a directory")
+    try:
+        rows = read_readings_csv(args.input, args.tz)
+    except CsvInputError as error:
+        raise UserError(str(error)) from None
+    metrics = patient_metrics(rows)
+    write_metrics(metrics, args.output)
+    print(f"metrics of {len(metrics)} patients from {len(rows)} rows written to {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="glucosestream", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -206,6 +222,14 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--publish", action="store_true", help="put readings to Kinesis")
     target.add_argument("--out", type=Path, help="write a .csv or .avro file")
     simulate.set_defaults(handler=_cmd_simulate)
+
+    metrics = commands.add_parser(
+        "metrics", help="consensus and variability metrics per patient from a CSV (id,time,gl)"
+    )
+    metrics.add_argument("--input", type=Path, required=True)
+    metrics.add_argument("--output", type=Path, required=True, help="one row per patient")
+    metrics.add_argument("--tz", default="UTC", help="time zone of naive times (default UTC)")
+    metrics.set_defaults(handler=_cmd_metrics)
 
     alerts = commands.add_parser("alerts", help="the real-time alert engine, offline")
     alert_commands = alerts.add_subparsers(

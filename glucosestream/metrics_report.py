@@ -1,0 +1,116 @@
+"""``glucosestream metrics``: the patient metrics of DESIGN.md §6 from an ``id,time,gl`` CSV.
+
+The same engine and SQL as the pipeline: the CSV is loaded into the local Athena (DuckDB),
+deduplicated by ``sql/staging/csv_readings.sql``, measured by
+``sql/marts/patient_period_metrics.sql``; the grid metrics (CONGA, MODD, MAG, MAGE, active %,
+episodes) come from :mod:`glucosestream.domain.metrics` over the same deduplicated readings.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from glucosestream.domain.metrics import active_percent, conga, episodes, mag, mage, modd
+from glucosestream.local.athena import LocalAthena
+from glucosestream.readings_csv import CsvReading
+
+METRIC_COLUMNS = (
+    "id", "n_readings", "days", "active_percent", "mean", "median", "sd", "cv", "gmi", "ea1c",
+    "tbr_54", "tbr_70", "tir_70_180", "titr_70_140", "tar_180", "tar_250", "lbgi", "hbgi",
+    "adrr", "j_index", "m_value", "grade", "gri", "mag", "modd", "conga_1", "conga_24", "mage",
+    "hypo_lv1_episodes", "hypo_lv2_episodes", "hyper_lv1_episodes", "hyper_lv2_episodes",
+)  # fmt: skip
+"""Contract (DESIGN.md §6): the columns of ``metrics.csv``, in this order."""
+
+MINUTE_MS = 60_000
+
+
+def load_readings(engine: LocalAthena, rows: Sequence[CsvReading]) -> None:
+    """The CSV rows as ``csv_input``, then deduplicated as ``period_readings``."""
+    measured = np.array([r.measured_at for r in rows], dtype=np.int64)
+    local = measured + np.array([r.utc_offset_minutes for r in rows], dtype=np.int64) * MINUTE_MS
+    table = pa.table(
+        {
+            "patient_id": pa.array([r.patient_id for r in rows], pa.string()),
+            "device_id": pa.array([r.device_id for r in rows], pa.string()),
+            "measured_at": pa.array(measured, pa.timestamp("ms", tz="UTC")),
+            "local_time": pa.array(local, pa.timestamp("ms")),
+            "glucose_mg_dl": pa.array([r.glucose_mg_dl for r in rows], pa.float64()),
+            "input_row": pa.array(np.arange(len(rows)), pa.int64()),
+        }
+    )
+    engine.register("csv_input", table)
+    engine.create_table("period_readings", "staging/csv_readings.sql")
+
+
+def local_series(engine: LocalAthena) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each patient's (local wall-clock epoch ms, glucose), from the deduplicated readings."""
+    # The database name is a checked identifier; nothing else is interpolated.
+    query = (
+        "SELECT patient_id, epoch_ms(CAST(local_time AS TIMESTAMP)) AS t, glucose_mg_dl AS g "  # noqa: S608
+        f"FROM {engine.database}.period_readings ORDER BY patient_id, t"
+    )
+    table = engine.connection.sql(query).to_arrow_table()
+    grouped: dict[str, list[int]] = defaultdict(list)
+    for index, patient in enumerate(table.column("patient_id").to_pylist()):
+        grouped[patient].append(index)
+    times = table.column("t").to_numpy()
+    glucose = table.column("g").to_numpy()
+    return {p: (times[rows], glucose[rows]) for p, rows in grouped.items()}
+
+
+def grid_metrics(times_ms: np.ndarray, glucose: np.ndarray) -> dict[str, float]:
+    report = episodes(times_ms, glucose)
+    return {
+        "active_percent": active_percent(times_ms, glucose),
+        "mag": mag(times_ms, glucose),
+        "modd": modd(times_ms, glucose),
+        "conga_1": conga(times_ms, glucose, n=1),
+        "conga_24": conga(times_ms, glucose, n=24),
+        "mage": mage(times_ms, glucose),
+        "hypo_lv1_episodes": report.count("hypo", "lv1"),
+        "hypo_lv2_episodes": report.count("hypo", "lv2"),
+        "hyper_lv1_episodes": report.count("hyper", "lv1"),
+        "hyper_lv2_episodes": report.count("hyper", "lv2"),
+    }
+
+
+def patient_metrics(rows: Sequence[CsvReading]) -> list[dict[str, Any]]:
+    engine = LocalAthena()
+    load_readings(engine, rows)
+    sql_rows = engine.query("marts/patient_period_metrics.sql").to_pylist()
+    series = local_series(engine)
+    out = []
+    for row in sql_rows:
+        patient = row.pop("patient_id")
+        merged = {"id": patient, **row, **grid_metrics(*series[patient])}
+        out.append({column: merged[column] for column in METRIC_COLUMNS})
+    return out
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def write_metrics(metrics: list[dict[str, Any]], target: Path) -> None:
+    temporary = target.with_name(f".{target.name}.partial")
+    try:
+        with temporary.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(METRIC_COLUMNS)
+            for row in metrics:
+                writer.writerow([_cell(row[c]) for c in METRIC_COLUMNS])
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
