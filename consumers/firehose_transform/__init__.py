@@ -1,0 +1,1 @@
+"""Firehose transform Lambda: Avro readings → JSON rows with dt/hour partition keys."""
