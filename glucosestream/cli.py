@@ -54,8 +54,13 @@ def _cmd_local(args: argparse.Namespace, settings: Settings) -> int:
         stopped = stack.down(settings)
         print(f"stopped: {', '.join(stopped)}" if stopped else "nothing to stop")
     else:
+        from glucosestream.local.balance import balance
+
         status = stack.status(settings)
-        print(json.dumps(status.__dict__, indent=2))
+        document: dict[str, Any] = dict(status.__dict__)
+        if status.running:
+            document["raw_zone"] = balance(settings).as_dict()
+        print(json.dumps(document, indent=2))
         return 0 if status.running else 3
     return 0
 

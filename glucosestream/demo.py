@@ -44,6 +44,10 @@ ALERTS_MAPPING = MappingConfig(
 """The settings Terraform deploys for the alerts consumer (the DLQ URL is added at run time)."""
 
 
+DRAIN_S = 2.0
+"""On shutdown, how long the consumers get to catch up with the last readings published."""
+
+
 @dataclass(frozen=True)
 class DemoOptions:
     patients: int = 20
@@ -72,7 +76,7 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
     ours = not stack.status(settings).running
     stop = threading.Event()
     console = sys.stdout
-    threads: list[threading.Thread] = []
+    live: LiveDemo | None = None
     try:
         status = stack.up(settings)
         print(
@@ -81,7 +85,7 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
         if not stream_and_verify(settings, options):
             return 1
         live = LiveDemo(settings, options, stop)
-        threads = live.start()
+        live.start()
         print(
             f"live: {options.patients} patients at {options.speed:g}x; alerts below "
             "(Ctrl-C to stop)",
@@ -96,9 +100,9 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
         # A second Ctrl-C must not interrupt the shutdown half way.
         for sig in previous:
             signal.signal(sig, signal.SIG_IGN)
+        if live is not None:
+            live.shut_down()
         stop.set()
-        for thread in threads:
-            thread.join(timeout=30)
         sys.stdout = console
         if ours:
             stopped_names = stack.down(settings)
@@ -136,16 +140,25 @@ class LiveDemo:
         self.settings = settings
         self.options = options
         self.stop = stop
+        self.stop_publishing = threading.Event()
+        self.threads: dict[str, threading.Thread] = {}
         self.published = 0
         self.errors: list[str] = []
         # In Lambda the handler's stdout (JSON logs, EMF metrics) goes to CloudWatch Logs; here
         # it goes to a log file, and the console keeps the alerts and health lines.
-        log_path = settings.state_dir / "logs" / "lambda-alerts.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.lambda_log = log_path.open("a", encoding="utf-8")
-        self.router = ThreadStdout(sys.stdout, {"alerts-esm": self.lambda_log})
+        logs = settings.state_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        self.lambda_log = (logs / "lambda-alerts.log").open("a", encoding="utf-8")
+        self.firehose_log = (logs / "firehose.log").open("a", encoding="utf-8")
+        self.router = ThreadStdout(
+            sys.stdout, {"alerts-esm": self.lambda_log, "firehose": self.firehose_log}
+        )
         sys.stdout = self.router
         from consumers.alerts.handler import lambda_handler
+        from glucosestream.local.firehose import FirehoseWorker
+
+        # Firehose buffers up to 60 s or 64 MiB; 10 s makes the lake fill visibly in a demo.
+        self.firehose = FirehoseWorker(settings, buffer_seconds=10)
 
         sqs = aws_client("sqs", settings)
         self.sqs = sqs
@@ -154,14 +167,24 @@ class LiveDemo:
         config = MappingConfig(**{**ALERTS_MAPPING.__dict__, "on_failure_queue_url": dlq_url})
         self.mapping = EventSourceMapping("alerts", settings, lambda_handler, config)
 
-    def start(self) -> list[threading.Thread]:
-        threads = [
-            threading.Thread(target=self._publish, name="publisher", daemon=True),
-            threading.Thread(target=self._consume, name="alerts-esm", daemon=True),
-        ]
-        for thread in threads:
-            thread.start()
-        return threads
+    def start(self) -> None:
+        for name, target in (
+            ("publisher", self._publish),
+            ("alerts-esm", self._consume),
+            ("firehose", self._deliver),
+        ):
+            self.threads[name] = threading.Thread(target=target, name=name, daemon=True)
+            self.threads[name].start()
+
+    def shut_down(self) -> None:
+        """Producer first, then give the consumers a moment to take what it sent, then them:
+        a clean stop leaves nothing in the stream that the next run would have to deliver."""
+        self.stop_publishing.set()
+        self.threads["publisher"].join(timeout=30)
+        self.stop.wait(DRAIN_S)
+        self.stop.set()
+        for name in ("alerts-esm", "firehose"):
+            self.threads[name].join(timeout=60)
 
     def _publish(self) -> None:
         now_ms = int(time.time() * 1000)
@@ -175,7 +198,7 @@ class LiveDemo:
         stream = KinesisStream(
             aws_client("kinesis", self.settings), self.settings.names.readings_stream
         )
-        deliveries = takewhile(lambda _: not self.stop.is_set(), simulate(config))
+        deliveries = takewhile(lambda _: not self.stop_publishing.is_set(), simulate(config))
 
         def count(sent: int) -> None:
             self.published += sent
@@ -184,6 +207,12 @@ class LiveDemo:
             publish_deliveries(deliveries, Producer(stream), self.options.speed, count)
         except Exception as error:  # shown on the console; the demo keeps serving
             self.errors.append(f"publisher stopped: {error}")
+
+    def _deliver(self) -> None:
+        try:
+            self.firehose.run(self.stop)
+        except Exception as error:
+            self.errors.append(f"raw zone delivery stopped: {error}")
 
     def _consume(self) -> None:
         try:
@@ -209,10 +238,13 @@ class LiveDemo:
                 next_health += self.options.health_every_s
                 stats = self.mapping.stats
                 lag = max(stats.millis_behind_latest.values(), default=0)
+                landed = self.firehose.stats
                 print(
                     f"health: published {self.published}, consumed {stats.records_succeeded}, "
                     f"consumer lag {lag / 1000:.1f} s, alerts {sum(kinds.values())} "
-                    f"{dict(kinds)}, discarded {stats.records_discarded}",
+                    f"{dict(kinds)}, discarded {stats.records_discarded}; raw zone "
+                    f"{landed.rows_landed} rows + {landed.errors_landed} errors in "
+                    f"{landed.files_written} files",
                     flush=True,
                 )
 

@@ -81,6 +81,7 @@ def test_demo_streams_reads_back_and_stops_cleanly(tmp_path: Path, stop_signal: 
     assert "stopped moto, kinesalite" in out
     health = [line for line in lines if line.startswith("health:")]
     assert "discarded 0" in health[-1]
+    assert " rows + 0 errors in " in health[-1]
     for process in status["processes"].values():
         assert not process_matches(process["pid"], process["marker"])
     assert not (tmp_path / "stack.json").exists()
