@@ -56,13 +56,12 @@ def _wait_for_line(demo: subprocess.Popen[str], needle: str, timeout_s: float = 
         lines.append(line.rstrip())
         if needle in line:
             return lines
-    demo.kill()
     pytest.fail(f"demo never printed {needle!r}; output: {lines}")
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_demo_streams_reads_back_and_stops_cleanly(tmp_path: Path, stop_signal: int) -> None:
-    demo, _ = _start_demo(tmp_path)
+    demo, env = _start_demo(tmp_path)
     try:
         lines = _wait_for_line(demo, "live: 4 patients at 600x")
         lines += _wait_for_line(demo, "health: published")
@@ -77,6 +76,14 @@ def test_demo_streams_reads_back_and_stops_cleanly(tmp_path: Path, stop_signal: 
     finally:
         if demo.poll() is None:
             demo.kill()
+            demo.wait()
+            # A killed demo cannot stop its stack: do it here, tests stop what they start.
+            subprocess.run(
+                [str(Path(sys.executable).with_name("glucosestream")), "local", "down"],
+                env=env,
+                capture_output=True,
+                check=False,
+            )
     assert demo.returncode == 0, out
     assert "stopped moto, kinesalite" in out
     health = [line for line in lines if line.startswith("health:")]
