@@ -53,12 +53,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import KinesisStream, StreamRecord
+from glucosestream.local.shards import ShardDiscovery, StartingPosition
 from glucosestream.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -72,7 +73,6 @@ MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 BACKOFF_INITIAL_S = 0.1
 BACKOFF_MAX_S = 5.0
 IDLE_POLL_S = 0.2
-SHARD_REFRESH_S = 30.0
 READ_AHEAD_RECORDS = 1_000
 """GetRecords Limit: reading ahead of small batches saves calls; the buffer is only memory, the
 checkpoint still follows what the function processed."""
@@ -80,7 +80,6 @@ MAX_GET_RECORDS_CALLS = 5
 """GetRecords calls per shard and pass when topping up a batch; bounds the time one shard holds
 a pass."""
 
-StartingPosition = Literal["TRIM_HORIZON", "LATEST"]
 Handler = Callable[[dict[str, Any], Any], object]
 """``lambda_handler(event, context)``; the context parameter is ``Any`` so that handlers typed
 with Powertools' ``LambdaContext`` fit."""
@@ -451,7 +450,9 @@ class EventSourceMapping:
         self.checkpoints = CheckpointStore(settings.state_dir / "esm" / name)
         self.stats = MappingStats()
         self._shards: dict[str, _Shard] = {}
-        self._shards_listed_at: float | None = None
+        self._discovery = ShardDiscovery(
+            self.stream, self.checkpoints, self.config.starting_position, clock, f"esm {name}"
+        )
         self._pool: ThreadPoolExecutor | None = None
 
     # -- public API -----------------------------------------------------------------------
@@ -492,36 +493,12 @@ class EventSourceMapping:
     # -- shards ---------------------------------------------------------------------------
 
     def _refresh_shards(self) -> None:
-        now = self._clock()
-        if self._shards_listed_at is not None and now - self._shards_listed_at < SHARD_REFRESH_S:
-            return
-        first_listing = self._shards_listed_at is None
-        try:
-            shard_ids = self.stream.shard_ids()
-        except (ClientError, BotoCoreError) as error:
-            if first_listing:
-                raise
-            logger.warning("esm %s: listing shards failed: %s", self.name, error)
-            return
-        self._shards_listed_at = now
-        for shard_id in shard_ids:
-            if shard_id in self._shards:
-                continue
-            checkpoint = self.checkpoints.load(shard_id)
-            # A shard that appears later is a child of a reshard: its records are all new, so
-            # LATEST would lose them; AWS reads children from their start.
-            latest = (
-                checkpoint is None and first_listing and self.config.starting_position == "LATEST"
-            )
-            try:
-                iterator = self.stream.shard_iterator(shard_id, checkpoint, latest=latest)
-            except (ClientError, BotoCoreError) as error:
-                if first_listing:
-                    raise
-                logger.warning("esm %s: no iterator for %s yet: %s", self.name, shard_id, error)
-                continue
-            self._shards[shard_id] = _Shard(
-                shard_id, iterator, last_fetched=checkpoint, from_latest=latest
+        for start in self._discovery.new_shards(self._shards):
+            self._shards[start.shard_id] = _Shard(
+                start.shard_id,
+                start.iterator,
+                last_fetched=start.checkpoint,
+                from_latest=start.from_latest,
             )
 
     def _fetch(self, shard: _Shard) -> None:
@@ -564,10 +541,9 @@ class EventSourceMapping:
     def _renew_iterator(self, shard: _Shard) -> bool:
         """Replace an expired iterator (5 minutes unused, e.g. while a batch was retried)."""
         # Nothing read yet under LATEST: renewing at TRIM_HORIZON would replay the old records.
-        latest = shard.last_fetched is None and shard.from_latest
         try:
-            shard.iterator = self.stream.shard_iterator(
-                shard.shard_id, shard.last_fetched, latest=latest
+            shard.iterator = self._discovery.renew(
+                shard.shard_id, shard.last_fetched, shard.from_latest
             )
         except (ClientError, BotoCoreError) as error:
             logger.warning(

@@ -69,6 +69,7 @@ from glucosestream.local.esm import (
     ShardSource,
     stream_arn,
 )
+from glucosestream.local.shards import ShardDiscovery, StartingPosition
 from glucosestream.raw_zone.files import (
     COMPRESSIONS,
     ERRORS_SUFFIX,
@@ -110,7 +111,6 @@ MAX_OPEN_BUFFERS = 500
 """Firehose's limit of active partitions; beyond it the oldest buffer is flushed early."""
 GET_RECORDS_LIMIT = 10_000
 IDLE_POLL_S = 0.2
-SHARD_REFRESH_S = 30.0
 READ_BACKOFF_INITIAL_S = 0.1
 READ_BACKOFF_MAX_S = 5.0
 
@@ -118,7 +118,6 @@ ErrorOutputType = Literal["processing-failed", "format-conversion-failed"]
 """Values of Firehose's ``!{firehose:error-output-type}``, the last directory of an error path."""
 PROCESSING_FAILED_OUTPUT: ErrorOutputType = "processing-failed"
 FORMAT_CONVERSION_FAILED_OUTPUT: ErrorOutputType = "format-conversion-failed"
-StartingPosition = Literal["TRIM_HORIZON", "LATEST"]
 
 _RESULTS = (OK, DROPPED, PROCESSING_FAILED)
 _DT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -339,7 +338,9 @@ class FirehoseWorker:
         self._raw_prefix = settings.names.raw_readings_prefix
         self._errors_prefix = settings.names.errors_prefix
         self._shards: dict[str, _Shard] = {}
-        self._shards_listed_at: float | None = None
+        self._discovery = ShardDiscovery(
+            self.stream, self.checkpoints, starting_position, clock, f"firehose {name}"
+        )
         self._buffers: dict[tuple[str, ...], _Buffer] = {}
         self._buffered_bytes = 0
         self._readers: ThreadPoolExecutor | None = None
@@ -474,35 +475,13 @@ class FirehoseWorker:
     # -- reading --------------------------------------------------------------------------
 
     def _refresh_shards(self) -> None:
-        now = self._clock()
-        if self._shards_listed_at is not None and now - self._shards_listed_at < SHARD_REFRESH_S:
-            return
-        first_listing = self._shards_listed_at is None
-        try:
-            shard_ids = self.stream.shard_ids()
-        except (ClientError, BotoCoreError) as error:
-            if first_listing:
-                raise
-            logger.warning("firehose %s: listing shards failed: %s", self.name, error)
-            return
-        self._shards_listed_at = now
-        for shard_id in shard_ids:
-            if shard_id in self._shards:
-                continue
-            checkpoint = self.checkpoints.load(shard_id)
-            # A shard that appears later is a reshard's child: all its records are new.
-            latest = checkpoint is None and first_listing and self.starting_position == "LATEST"
-            try:
-                iterator = self.stream.shard_iterator(shard_id, checkpoint, latest=latest)
-            except (ClientError, BotoCoreError) as error:
-                if first_listing:
-                    raise
-                logger.warning(
-                    "firehose %s: no iterator for %s yet: %s", self.name, shard_id, error
-                )
-                continue
-            self._shards[shard_id] = _Shard(
-                shard_id, iterator, checkpoint, checkpointed=checkpoint, from_latest=latest
+        for start in self._discovery.new_shards(self._shards):
+            self._shards[start.shard_id] = _Shard(
+                start.shard_id,
+                start.iterator,
+                start.checkpoint,
+                checkpointed=start.checkpoint,
+                from_latest=start.from_latest,
             )
 
     def _submit_fetch(self, shard: _Shard) -> Future[tuple[list[StreamRecord], str | None, int]]:
@@ -521,8 +500,7 @@ class FirehoseWorker:
             if error.response.get("Error", {}).get("Code") != "ExpiredIteratorException":
                 raise
             # Unused for 5 minutes (a long stall): renew after the last record read.
-            latest = shard.last_fetched is None and shard.from_latest
-            renewed = self.stream.shard_iterator(shard.shard_id, shard.last_fetched, latest=latest)
+            renewed = self._discovery.renew(shard.shard_id, shard.last_fetched, shard.from_latest)
             return self.stream.get_records(shard.shard_id, renewed, GET_RECORDS_LIMIT)
 
     def _read_failed(self, shard: _Shard, error: Exception) -> None:
