@@ -189,6 +189,23 @@ def _cmd_metrics(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
+    from glucosestream.episodes_report import patient_episodes, write_episodes
+    from glucosestream.readings_csv import CsvInputError, read_readings_csv
+
+    if not args.output.parent.is_dir():
+        raise UserError(f"{args.output.parent} is not a directory")
+    try:
+        rows = read_readings_csv(args.input, args.tz)
+    except CsvInputError as error:
+        raise UserError(str(error)) from None
+    found = patient_episodes(rows)
+    write_episodes(found, args.output)
+    patients = len({patient for patient, _ in found})
+    print(f"{len(found)} episodes of {patients} patients written to {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="glucosestream", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -235,6 +252,14 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument("--output", type=Path, required=True, help="one row per patient")
     metrics.add_argument("--tz", default="UTC", help="time zone of naive times (default UTC)")
     metrics.set_defaults(handler=_cmd_metrics)
+
+    episodes = commands.add_parser(
+        "episodes", help="hypo- and hyperglycaemic episodes per patient from a CSV (id,time,gl)"
+    )
+    episodes.add_argument("--input", type=Path, required=True)
+    episodes.add_argument("--output", type=Path, required=True, help="one row per episode")
+    episodes.add_argument("--tz", default="UTC", help="time zone of naive times (default UTC)")
+    episodes.set_defaults(handler=_cmd_episodes)
 
     alerts = commands.add_parser("alerts", help="the real-time alert engine, offline")
     alert_commands = alerts.add_subparsers(
