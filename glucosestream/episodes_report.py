@@ -15,7 +15,7 @@ from pathlib import Path
 
 from glucosestream.domain.metrics import Episode, episodes
 from glucosestream.local.athena import LocalAthena
-from glucosestream.metrics_report import load_readings, local_series
+from glucosestream.metrics_report import load_readings, local_series, readings_table
 from glucosestream.readings_csv import CsvReading
 
 EPISODE_COLUMNS = (
@@ -32,7 +32,7 @@ def local_iso(naive_ms: int) -> str:
 
 def patient_episodes(rows: Sequence[CsvReading]) -> list[tuple[str, Episode]]:
     engine = LocalAthena()
-    load_readings(engine, rows)
+    load_readings(engine, readings_table(rows))
     found: list[tuple[str, Episode]] = []
     for patient, (times, glucose) in local_series(engine).items():
         found.extend((patient, episode) for episode in episodes(times, glucose).episodes)

@@ -34,8 +34,8 @@ METRIC_COLUMNS = (
 MINUTE_MS = 60_000
 
 
-def load_readings(engine: LocalAthena, rows: Sequence[CsvReading]) -> None:
-    """The CSV rows as ``csv_input``, then deduplicated as ``period_readings``."""
+def readings_table(rows: Sequence[CsvReading]) -> pa.Table:
+    """CSV rows in the columns ``sql/staging/csv_readings.sql`` reads."""
     measured = np.array([r.measured_at for r in rows], dtype=np.int64)
     local = measured + np.array([r.utc_offset_minutes for r in rows], dtype=np.int64) * MINUTE_MS
     table = pa.table(
@@ -48,6 +48,11 @@ def load_readings(engine: LocalAthena, rows: Sequence[CsvReading]) -> None:
             "input_row": pa.array(np.arange(len(rows)), pa.int64()),
         }
     )
+    return table
+
+
+def load_readings(engine: LocalAthena, table: pa.Table) -> None:
+    """Readings as ``csv_input``, then deduplicated as ``period_readings``."""
     engine.register("csv_input", table)
     engine.create_table("period_readings", "staging/csv_readings.sql")
 
@@ -85,8 +90,13 @@ def grid_metrics(times_ms: np.ndarray, glucose: np.ndarray) -> dict[str, float]:
 
 
 def patient_metrics(rows: Sequence[CsvReading]) -> list[dict[str, Any]]:
+    return metrics_of_table(readings_table(rows))
+
+
+def metrics_of_table(table: pa.Table) -> list[dict[str, Any]]:
+    """The metrics of every patient in an Arrow table of readings (see :func:`readings_table`)."""
     engine = LocalAthena()
-    load_readings(engine, rows)
+    load_readings(engine, table)
     sql_rows = engine.query("marts/patient_period_metrics.sql").to_pylist()
     series = local_series(engine)
     out = []

@@ -1,0 +1,159 @@
+"""Metrics benchmark: the full patient metrics run against a plain DuckDB scan, same data.
+
+Data: N patients x D days of 5-minute readings from the simulator (default 1,000 x 14, ~4M rows),
+as a Parquet file. Measured:
+  floor  — DuckDB reads the Parquet and computes count and mean per patient (scan + GROUP BY);
+  full   — `glucosestream metrics`' engine on the same table: dedupe SQL, the period-metrics SQL
+           (DuckDB running the Athena SQL) and the grid metrics (CONGA, MODD, MAG, MAGE,
+           active %, episodes) per patient in numpy;
+  iglu   — iglu-python (pandas) on a subset of patients, extrapolated linearly to N (said so).
+Target (issue 6): full metrics <= 10 s for 1,000 patients x 14 days.
+
+    python bench/metrics.py [--patients 1000] [--days 14] [--iglu-patients 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from glucosestream.metrics_report import metrics_of_table
+from stream.simulator import (
+    NO_TRANSPORT_FAULTS,
+    CohortConfig,
+    build_cohort,
+    simulate_readings,
+)
+
+
+def cohort_table(patients: int, days: float) -> pa.Table:
+    config = CohortConfig(
+        patients=patients, days=days, seed=7, libre_share=0.0, faults=NO_TRANSPORT_FAULTS
+    )
+    cohort = build_cohort(config)
+    patient_ids = np.array([p.patient_id for p in cohort], dtype=object)
+    device_ids = np.array([p.device_id for p in cohort], dtype=object)
+    parts = []
+    offset = 0
+    for batch in simulate_readings(config, cohort):
+        n = len(batch)
+        parts.append(
+            pa.table(
+                {
+                    "patient_id": pa.array(patient_ids[batch.patient], pa.string()),
+                    "device_id": pa.array(device_ids[batch.patient], pa.string()),
+                    "measured_at": pa.array(batch.measured_at, pa.timestamp("ms", tz="UTC")),
+                    "local_time": pa.array(
+                        batch.measured_at + batch.utc_offset * 60_000, pa.timestamp("ms")
+                    ),
+                    "glucose_mg_dl": pa.array(batch.glucose.astype(np.float64)),
+                    "input_row": pa.array(np.arange(offset, offset + n), pa.int64()),
+                }
+            )
+        )
+        offset += n
+    return pa.concat_tables(parts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--patients", type=int, default=1000)
+    parser.add_argument("--days", type=float, default=14)
+    parser.add_argument("--iglu-patients", type=int, default=5)
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    table = cohort_table(args.patients, args.days)
+    print(
+        f"data: {table.num_rows:,} readings of {args.patients} patients x {args.days:g} days "
+        f"(simulated in {time.perf_counter() - started:.1f} s)"
+    )
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "readings.parquet"
+        pq.write_table(table, path)
+
+        started = time.perf_counter()
+        connection = duckdb.connect()
+        floor_rows = connection.sql(
+            f"SELECT patient_id, count(*), avg(glucose_mg_dl) FROM read_parquet('{path}') "
+            "GROUP BY patient_id"
+        ).fetchall()
+        floor_s = time.perf_counter() - started
+
+        started = time.perf_counter()
+        metrics = metrics_of_table(pq.read_table(path))
+        full_s = time.perf_counter() - started
+    assert len(metrics) == len(floor_rows) == args.patients
+
+    iglu_s = None
+    try:
+        import iglu_python as iglu
+
+        iglu.utils.set_local_tz("UTC")
+        subset_ids = sorted(set(table.column("patient_id").to_pylist()))[: args.iglu_patients]
+        frame = table.select(["patient_id", "local_time", "glucose_mg_dl"]).to_pandas()
+        frame.columns = ["id", "time", "gl"]
+        frame = frame[frame["id"].isin(subset_ids)].sort_values(["id", "time"])
+        started = time.perf_counter()
+        # iglu-python prints warnings to stdout; they are not figures.
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            for function in (
+                iglu.mean_glu,
+                iglu.sd_glu,
+                iglu.gmi,
+                iglu.lbgi,
+                iglu.hbgi,
+                iglu.adrr,
+                iglu.grade,
+                iglu.gri,
+                iglu.j_index,
+                iglu.m_value,
+            ):
+                function(frame.copy())
+            iglu.below_percent(frame.copy(), targets_below=[54, 70])
+            iglu.in_range_percent(frame.copy(), target_ranges=[[70, 180], [70, 140]])
+            iglu.above_percent(frame.copy(), targets_above=[180, 250])
+            for patient in subset_ids:
+                alone = frame[frame["id"] == patient]
+                for function in (
+                    iglu.conga,
+                    iglu.modd,
+                    iglu.mag,
+                    iglu.mage,
+                    iglu.active_percent,
+                    iglu.episode_calculation,
+                ):
+                    function(alone.copy())
+        iglu_s = (time.perf_counter() - started) * args.patients / len(subset_ids)
+    except ImportError:
+        pass
+
+    print(f"floor (DuckDB scan + GROUP BY count, mean): {floor_s:6.2f} s")
+    print(
+        f"full metrics (SQL + grid metrics):          {full_s:6.2f} s "
+        f"(target <= 10 s: {'meets' if full_s <= 10 else 'MISSES'})"
+    )
+    print(f"ratio full/floor: {full_s / floor_s:.1f}")
+    if iglu_s is not None:
+        print(
+            f"iglu-python, {args.iglu_patients} patients extrapolated linearly to "
+            f"{args.patients}: {iglu_s:6.1f} s; ratio iglu/full: {iglu_s / full_s:.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
