@@ -1,0 +1,58 @@
+-- marts.patient_daily_metrics — grain: one row per (patient_id, local_day) over
+-- ${database}.period_readings
+-- The consensus core per calendar day of the patient's LOCAL time: local_day is the DATE of
+-- local_time (= measured_at + utc_offset), so a reading at 23:30 UTC in UTC+2 counts on the next
+-- day. Same formulas as marts/patient_period_metrics.sql, applied per day. Glucose in mg/dL;
+-- percentages 0-100 of the day's readings.
+--   TBR <54, <70 (cumulative); TIR 70-180 inclusive; TITR 70-140 inclusive; TAR >180, >250
+--     (strict) — Battelino et al. 2019, doi:10.2337/dci19-0028
+--   GMI = 3.31 + 0.02392 * mean — Bergenstal et al. 2018, doi:10.2337/dc18-1581
+--   CV = 100 * SD / mean, SD the sample standard deviation (NULL for a one-reading day)
+--   min, max = the day's lowest and highest reading
+-- Written to mean the same in Trino (Athena) and DuckDB: doubles everywhere, no integer division.
+WITH source AS (
+    SELECT
+        patient_id,
+        CAST(local_time AS DATE) AS local_day,
+        CAST(glucose_mg_dl AS DOUBLE) AS gl
+    FROM ${database}.period_readings
+    WHERE glucose_mg_dl IS NOT NULL
+),
+
+aggregated AS (
+    SELECT
+        patient_id,
+        local_day,
+        count(*) AS n_readings,
+        avg(gl) AS mean,
+        stddev_samp(gl) AS sd,
+        CAST(count_if(gl < 54) AS DOUBLE) * 100 / count(*) AS tbr_54,
+        CAST(count_if(gl < 70) AS DOUBLE) * 100 / count(*) AS tbr_70,
+        CAST(count_if(gl >= 70 AND gl <= 180) AS DOUBLE) * 100 / count(*) AS tir_70_180,
+        CAST(count_if(gl >= 70 AND gl <= 140) AS DOUBLE) * 100 / count(*) AS titr_70_140,
+        CAST(count_if(gl > 180) AS DOUBLE) * 100 / count(*) AS tar_180,
+        CAST(count_if(gl > 250) AS DOUBLE) * 100 / count(*) AS tar_250,
+        min(gl) AS min_gl,
+        max(gl) AS max_gl
+    FROM source
+    GROUP BY patient_id, local_day
+)
+
+SELECT
+    patient_id,
+    local_day,
+    n_readings,
+    mean,
+    sd,
+    100 * sd / mean AS cv,
+    tbr_54,
+    tbr_70,
+    tir_70_180,
+    titr_70_140,
+    tar_180,
+    tar_250,
+    3.31 + 0.02392 * mean AS gmi,
+    min_gl AS min,
+    max_gl AS max
+FROM aggregated
+ORDER BY patient_id, local_day
