@@ -9,10 +9,12 @@ episodes) come from :mod:`glucosestream.domain.metrics` over the same deduplicat
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 import os
-from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -65,12 +67,18 @@ def local_series(engine: LocalAthena) -> dict[str, tuple[np.ndarray, np.ndarray]
         f"FROM {engine.database}.period_readings ORDER BY patient_id, t"
     )
     table = engine.connection.sql(query).to_arrow_table()
-    grouped: dict[str, list[int]] = defaultdict(list)
-    for index, patient in enumerate(table.column("patient_id").to_pylist()):
-        grouped[patient].append(index)
+    # Rows are sorted by patient: split at the changes of the dictionary-encoded id.
+    encoded = table.column("patient_id").combine_chunks().dictionary_encode()
+    codes = encoded.indices.to_numpy()
+    names = encoded.dictionary.to_pylist()
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(codes)) + 1, [len(codes)]))
     times = table.column("t").to_numpy()
     glucose = table.column("g").to_numpy()
-    return {p: (times[rows], glucose[rows]) for p, rows in grouped.items()}
+    return {
+        names[codes[start]]: (times[start:end], glucose[start:end])
+        for start, end in itertools.pairwise(starts)
+        if end > start
+    }
 
 
 def grid_metrics(times_ms: np.ndarray, glucose: np.ndarray) -> dict[str, float]:
@@ -93,18 +101,44 @@ def patient_metrics(rows: Sequence[CsvReading]) -> list[dict[str, Any]]:
     return metrics_of_table(readings_table(rows))
 
 
-def metrics_of_table(table: pa.Table) -> list[dict[str, Any]]:
-    """The metrics of every patient in an Arrow table of readings (see :func:`readings_table`)."""
+def metrics_of_table(table: pa.Table, workers: int | None = None) -> list[dict[str, Any]]:
+    """The metrics of every patient in an Arrow table of readings (see :func:`readings_table`).
+
+    ``workers``: processes for the grid metrics (default: one per core; pass 1 where processes
+    cannot be forked, e.g. in Lambda). The SQL runs in DuckDB, which uses every core itself.
+    """
     engine = LocalAthena()
     load_readings(engine, table)
     sql_rows = engine.query("marts/patient_period_metrics.sql").to_pylist()
     series = local_series(engine)
+    patients = [row["patient_id"] for row in sql_rows]
+    grids = _grid_metrics_of(
+        [series[p] for p in patients], workers if workers is not None else os.cpu_count() or 1
+    )
     out = []
-    for row in sql_rows:
+    for row, grid in zip(sql_rows, grids, strict=True):
         patient = row.pop("patient_id")
-        merged = {"id": patient, **row, **grid_metrics(*series[patient])}
+        merged = {"id": patient, **row, **grid}
         out.append({column: merged[column] for column in METRIC_COLUMNS})
     return out
+
+
+PARALLEL_FROM_PATIENTS = 64
+"""Below this, starting processes costs more than it saves."""
+
+
+def _grid_metrics_of(
+    series: list[tuple[np.ndarray, np.ndarray]], workers: int
+) -> list[dict[str, float]]:
+    if workers <= 1 or len(series) < PARALLEL_FROM_PATIENTS:
+        return [grid_metrics(times, glucose) for times, glucose in series]
+    chunk = max(1, len(series) // (workers * 4))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+        return list(pool.map(_grid_metrics_star, series, chunksize=chunk))
+
+
+def _grid_metrics_star(pair: tuple[np.ndarray, np.ndarray]) -> dict[str, float]:
+    return grid_metrics(*pair)
 
 
 def _cell(value: Any) -> str:

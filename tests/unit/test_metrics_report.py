@@ -178,3 +178,20 @@ def test_bad_csv_is_one_line_and_writes_nothing(
     assert err.count("\n") == 1
     assert "missing column(s) gl" in err
     assert not target.exists()
+
+
+def test_grid_metrics_in_parallel_equal_the_serial_ones() -> None:
+    import numpy as np
+
+    from glucosestream.metrics_report import PARALLEL_FROM_PATIENTS, _grid_metrics_of
+
+    rng = np.random.default_rng(3)
+    series = []
+    for _ in range(PARALLEL_FROM_PATIENTS + 6):
+        times = np.arange(0, 3 * 86_400_000, 300_000, dtype=np.int64)
+        glucose = 140 + 50 * np.sin(times / 8_000_000) + rng.normal(0, 8, times.size)
+        series.append((times, glucose))
+    serial = _grid_metrics_of(series, workers=1)
+    parallel = _grid_metrics_of(series, workers=2)
+    assert parallel == serial
+    assert len({row["mage"] for row in serial}) > 1

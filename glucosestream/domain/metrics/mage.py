@@ -94,11 +94,19 @@ def _extrema(gl: FloatArray, ids: IntArray, types: IntArray) -> FloatArray:
     """
     count = ids.size - 1
     values = np.empty(count)
+    # argmin/argmax over copies with NaN as +/-inf: nanargmin's own NaN handling costs a copy
+    # per window, and there are thousands of windows in a cohort.
+    missing = np.isnan(gl)
+    for_min = np.where(missing, np.inf, gl)
+    for_max = np.where(missing, -np.inf, gl)
     left = int(ids[0])
     for i in range(count):
-        window = gl[left : int(ids[i + 1]) + 1]
-        k = int(np.nanargmin(window) if types[i] == _MIN else np.nanargmax(window))
-        values[i] = window[k]
+        right = int(ids[i + 1]) + 1
+        window = for_min[left:right] if types[i] == _MIN else for_max[left:right]
+        k = int(np.argmin(window) if types[i] == _MIN else np.argmax(window))
+        if missing[left + k]:  # the whole window is missing: as nanargmin/nanargmax do
+            raise ValueError("All-NaN slice encountered")
+        values[i] = gl[left + k]
         left += k
     return values
 
