@@ -4,12 +4,27 @@ There is one copy of every query. Files are templated only with ``${database}``-
 each statement is transpiled from the ``athena`` dialect to ``duckdb`` at run time. SQL in
 ``sql/`` is written to mean the same on both engines (e.g. no integer division: ``x / 2`` is
 integer division in Trino and float division in DuckDB, so the files divide by ``2.0`` or cast).
+
+Lake tables (the ELT's stand-in for Glue tables over S3): :meth:`LocalAthena.define_table` reads
+a ``sql/ddl/`` file (``CREATE EXTERNAL TABLE … PARTITIONED BY … STORED AS PARQUET``) with sqlglot
+and binds the table to a local directory with the same key layout. :meth:`LocalAthena.bind`
+makes the table a view over chosen partitions' Parquet files (what partition projection plus
+pruning reads on Athena; an empty typed table when there are none), so a query costs what its
+partitions hold, not what the table holds. :meth:`LocalAthena.insert_overwrite` runs a file
+whose statement is ``INSERT INTO <lake table> SELECT …`` (or a plain query, wrapped) as DuckDB
+``COPY (SELECT …) TO '<staging dir>' (FORMAT PARQUET, PARTITION_BY (…))`` and then swaps each
+written partition directory into the table's location, replacing the old one; partitions it
+was told to replace that received no rows are removed. Values reach SQL only as ``?``
+parameters (Athena's execution parameters), never as text.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import shutil
+import uuid
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -17,6 +32,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import sqlglot
+from sqlglot import exp
 
 from glucosestream.resources import project_path
 
@@ -57,6 +73,70 @@ def to_duckdb(athena_sql: str) -> list[str]:
     return [s for s in sqlglot.transpile(athena_sql, read="athena", write="duckdb") if s.strip()]
 
 
+@dataclass(frozen=True, slots=True)
+class LakeTable:
+    """A Glue table as the local engine sees it: columns, Hive partition keys, a directory.
+
+    Types are DuckDB type names (transpiled from the DDL's Hive/Athena types).
+    """
+
+    name: str
+    location: Path
+    columns: tuple[tuple[str, str], ...]
+    partitioned_by: tuple[tuple[str, str], ...]
+
+    @property
+    def partition_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.partitioned_by)
+
+    def partition_directory(self, values: Sequence[str]) -> Path:
+        """``<location>/k1=v1/k2=v2`` for partition values in key order."""
+        if len(values) != len(self.partitioned_by):
+            raise SqlError(f"{self.name}: {len(self.partitioned_by)} partition keys, got {values}")
+        path = self.location
+        for name, value in zip(self.partition_names, values, strict=True):
+            if not _PARTITION_VALUE.match(value):
+                raise SqlError(f"{self.name}: {value!r} is not a partition value")
+            path = path / f"{name}={value}"
+        return path
+
+
+_PARTITION_VALUE = re.compile(r"^[A-Za-z0-9_:.-]+$")
+
+
+def table_of_ddl(text: str, location: Path) -> LakeTable:
+    """The :class:`LakeTable` a rendered ``CREATE EXTERNAL TABLE`` statement defines."""
+    create = sqlglot.parse_one(text, read="athena")
+    if not isinstance(create, exp.Create) or not isinstance(create.this, exp.Schema):
+        raise SqlError("a DDL file must be one CREATE TABLE with a column list")
+    table = create.this.this
+    if not isinstance(table, exp.Table):
+        raise SqlError("a DDL file must create a named table")
+
+    def columns(defs: Iterable[exp.Expression]) -> tuple[tuple[str, str], ...]:
+        out = []
+        for column in defs:
+            if not isinstance(column, exp.ColumnDef) or column.kind is None:
+                raise SqlError(f"unexpected column definition {column.sql('athena')}")
+            out.append((identifier(column.name), column.kind.sql("duckdb")))
+        return tuple(out)
+
+    partitioned: tuple[tuple[str, str], ...] = ()
+    properties = create.args.get("properties")
+    if properties is not None:
+        for prop in properties.expressions:
+            if isinstance(prop, exp.PartitionedByProperty) and isinstance(prop.this, exp.Schema):
+                partitioned = columns(prop.this.expressions)
+    return LakeTable(
+        identifier(table.name), location, columns(create.this.expressions), partitioned
+    )
+
+
+def _quote(text: str) -> str:
+    """A SQL string literal (paths only: they come from settings, never from data)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 class LocalAthena:
     """DuckDB with one schema per Glue database."""
 
@@ -90,3 +170,216 @@ class LocalAthena:
         """CREATE TABLE <database>.<table> AS the SQL file's query."""
         result = self.query(relative, **names)
         self.register(table, result)
+
+    # ---------------------------------------------------------------- lake tables (the ELT)
+
+    @property
+    def lake_tables(self) -> dict[str, LakeTable]:
+        tables: dict[str, LakeTable] = self.__dict__.setdefault("_lake_tables", {})
+        return tables
+
+    def _statements(self, relative: str, names: Mapping[str, str]) -> list[exp.Expr]:
+        text = render(sql_file(relative).read_text(), {"database": self.database, **names})
+        return [s for s in sqlglot.parse(text, read="athena") if s is not None]
+
+    def _run(self, relative: str, sql: str, parameters: Sequence[object] = ()) -> None:
+        try:
+            self.connection.execute(sql, list(parameters) if parameters else None).fetchall()
+        except duckdb.Error as error:
+            raise SqlError(f"{relative}: {error}") from None
+
+    def define_table(self, relative: str, location: Path) -> LakeTable:
+        """Read a ``sql/ddl/`` file and bind its table to ``location`` (initially empty)."""
+        text = render(sql_file(relative).read_text(), {"database": self.database})
+        table = table_of_ddl(text, location)
+        self.lake_tables[table.name] = table
+        self.bind(table.name, [])
+        return table
+
+    def partitions(self, table: str) -> list[tuple[str, ...]]:
+        """The partitions present on disk (each directory holding Parquet files), sorted."""
+        lake = self.lake_tables[identifier(table)]
+        found: list[tuple[str, ...]] = []
+
+        def walk(path: Path, prefix: tuple[str, ...], depth: int) -> None:
+            if depth == len(lake.partitioned_by):
+                if any(path.glob("*.parquet")):
+                    found.append(prefix)
+                return
+            key = f"{lake.partition_names[depth]}="
+            for child in sorted(path.iterdir()) if path.is_dir() else ():
+                if child.is_dir() and child.name.startswith(key):
+                    walk(child, (*prefix, child.name[len(key) :]), depth + 1)
+
+        walk(lake.location, (), 0)
+        return found
+
+    def bind(self, table: str, partitions: Iterable[Sequence[str]]) -> list[Path]:
+        """Make ``<database>.<table>`` the rows of these partitions only; returns the files read.
+
+        Partitions without files are skipped; with no files at all the table is empty (typed as
+        the DDL says).
+        """
+        lake = self.lake_tables[identifier(table)]
+        files: list[Path] = []
+        for values in partitions:
+            files.extend(sorted(lake.partition_directory(values).glob("*.parquet")))
+        self._bind_files(lake, files)
+        return files
+
+    def bind_files(self, table: str, files: Sequence[Path]) -> None:
+        """Make ``<database>.<table>`` the rows of exactly these Parquet files of the table."""
+        self._bind_files(self.lake_tables[identifier(table)], files)
+
+    def _bind_files(self, lake: LakeTable, files: Sequence[Path]) -> None:
+        target = f"{self.database}.{lake.name}"
+        self._drop(lake.name)
+        columns = (*lake.columns, *lake.partitioned_by)
+        if not files:
+            typed = ", ".join(f"{name} {kind}" for name, kind in columns)
+            self.connection.execute(f"CREATE TABLE {target} ({typed})")
+            return
+        hive_types = ", ".join(f"{_quote(name)}: {kind}" for name, kind in lake.partitioned_by)
+        listing = ", ".join(_quote(str(path)) for path in files)
+        selected = ", ".join(f"CAST({name} AS {kind}) AS {name}" for name, kind in columns)
+        source = f"read_parquet([{listing}], hive_partitioning = true, union_by_name = true" + (
+            f", hive_types = {{{hive_types}}})" if hive_types else ")"
+        )
+        # Identifiers checked, types from the DDL, paths quoted: no data in the text.
+        self.connection.execute(f"CREATE VIEW {target} AS SELECT {selected} FROM {source}")  # noqa: S608
+
+    def _drop(self, name: str) -> None:
+        """Drop ``<database>.<name>``, whichever of table or view it is."""
+        rows = self.connection.execute(
+            "SELECT table_type FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_name = ?",
+            [self.database, identifier(name)],
+        ).fetchall()
+        if rows:
+            kind = "VIEW" if rows[0][0] == "VIEW" else "TABLE"
+            self.connection.execute(f"DROP {kind} {self.database}.{name}")
+
+    def create_view(self, view: str, relative: str, **names: str) -> None:
+        """CREATE OR REPLACE VIEW <database>.<view> AS the SQL file's query."""
+        statements = self._statements(relative, names)
+        query = statements[-1].sql("duckdb")
+        self._run(relative, f"CREATE OR REPLACE VIEW {self.database}.{identifier(view)} AS {query}")
+
+    def insert_overwrite(
+        self,
+        relative: str,
+        table: str | None = None,
+        *,
+        replace: Collection[Sequence[str]] = (),
+        parameters: Sequence[object] = (),
+        extra_columns: Mapping[str, str] | None = None,
+        **names: str,
+    ) -> list[tuple[str, ...]]:
+        """Run an ``INSERT INTO <lake table> SELECT …`` file, replacing the partitions it writes.
+
+        ``table`` is needed when the file is a plain query (it is then inserted into that
+        table). ``replace`` lists partitions to replace even if the query writes no row to them
+        (they are removed). ``extra_columns`` adds constant columns to a plain query's rows
+        (``name`` → ``?`` parameter expression in Athena SQL, e.g. the partition value).
+        Returns the partitions written or removed, sorted.
+        """
+        statements = self._statements(relative, names)
+        for statement in statements[:-1]:
+            self._run(relative, statement.sql("duckdb"))
+        last = statements[-1]
+        if isinstance(last, exp.Insert):
+            target = last.this.this if isinstance(last.this, exp.Schema) else last.this
+            query = last.expression
+            if not isinstance(target, exp.Table) or query is None:
+                raise SqlError(f"{relative}: INSERT INTO must name a table and have a query")
+            name = target.name
+            if extra_columns:
+                raise SqlError(f"{relative}: extra columns only for a plain query")
+        elif isinstance(last, exp.Query):
+            if table is None:
+                raise SqlError(f"{relative}: a plain query needs the target table")
+            name, query = table, last
+            if extra_columns:
+                outer = exp.select("q.*").from_(last.subquery("q"))
+                for column, value in extra_columns.items():
+                    expression = sqlglot.parse_one(value, read="athena")
+                    outer = outer.select(expression.as_(identifier(column)))
+                query = outer
+        else:
+            raise SqlError(f"{relative}: expected INSERT INTO … SELECT or a query")
+        lake = self.lake_tables.get(identifier(name))
+        if lake is None:
+            raise SqlError(f"{relative}: {name} is not a lake table (define_table first)")
+        ordered = exp.select(
+            *[exp.column(column) for column, _ in (*lake.columns, *lake.partitioned_by)]
+        ).from_(query.subquery("inserted"))
+        return self._copy_and_swap(relative, lake, ordered.sql("duckdb"), replace, parameters)
+
+    def write_arrow(
+        self,
+        table: str,
+        data: pa.Table,
+        *,
+        replace: Collection[Sequence[str]] = (),
+    ) -> list[tuple[str, ...]]:
+        """Insert an Arrow table's rows into a lake table, replacing the partitions written."""
+        lake = self.lake_tables[identifier(table)]
+        self.connection.register("_write_arrow", data)
+        try:
+            columns = ", ".join(
+                f"CAST({name} AS {kind}) AS {name}"
+                for name, kind in (*lake.columns, *lake.partitioned_by)
+            )
+            query = f"SELECT {columns} FROM _write_arrow"  # noqa: S608 - checked identifiers
+            return self._copy_and_swap(f"<arrow:{table}>", lake, query, replace, ())
+        finally:
+            self.connection.unregister("_write_arrow")
+
+    def _copy_and_swap(
+        self,
+        relative: str,
+        lake: LakeTable,
+        query: str,
+        replace: Collection[Sequence[str]],
+        parameters: Sequence[object],
+    ) -> list[tuple[str, ...]]:
+        if not lake.partitioned_by:
+            raise SqlError(f"{lake.name}: only partitioned lake tables can be written")
+        lake.location.mkdir(parents=True, exist_ok=True)
+        token = uuid.uuid4().hex
+        staging = lake.location / f".staging-{token}"
+        trash = lake.location / f".trash-{token}"
+        keys = ", ".join(lake.partition_names)
+        try:
+            self._run(
+                relative,
+                f"COPY ({query}) TO {_quote(str(staging))} "
+                f"(FORMAT PARQUET, COMPRESSION ZSTD, PARTITION_BY ({keys}), "
+                f"FILENAME_PATTERN 'part-{token}-{{i}}')",
+                parameters,
+            )
+            written = self._staged_partitions(lake, staging)
+            wanted = sorted({tuple(values) for values in replace} | set(written))
+            for values in wanted:
+                current = lake.partition_directory(values)
+                fresh = staging.joinpath(*current.relative_to(lake.location).parts)
+                old = trash.joinpath(*current.relative_to(lake.location).parts)
+                if current.exists():
+                    old.parent.mkdir(parents=True, exist_ok=True)
+                    current.rename(old)
+                if fresh.exists():
+                    current.parent.mkdir(parents=True, exist_ok=True)
+                    fresh.rename(current)
+            return wanted
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(trash, ignore_errors=True)
+
+    @staticmethod
+    def _staged_partitions(lake: LakeTable, staging: Path) -> list[tuple[str, ...]]:
+        found = []
+        for file in staging.rglob("*.parquet"):
+            parts = file.parent.relative_to(staging).parts
+            values = tuple(part.split("=", 1)[1] for part in parts)
+            found.append(values)
+        return sorted(set(found))

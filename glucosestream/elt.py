@@ -1,0 +1,379 @@
+"""The incremental ELT: raw zone → curated readings → marts, in the local lake (DuckDB).
+
+One copy of every query: the Athena SQL in ``sql/`` (``ddl/``, ``staging/readings.sql``,
+``curated/``, ``marts/``) runs in :class:`~glucosestream.local.athena.LocalAthena`, transpiled
+by sqlglot at run time; ``INSERT INTO <lake table> SELECT …`` becomes DuckDB ``COPY … TO
+(FORMAT PARQUET, PARTITION_BY …)`` into a staging directory whose partitions are then swapped in.
+
+A run (:func:`run_elt`):
+
+1. **Find what changed.** It lists ``<lake>/raw/readings/dt=*/hour=*/*.parquet`` (names and
+   sizes only; Firehose never rewrites a file) and compares the listing with the state of the
+   last successful run, ``<lake>/pipeline_state/elt.json`` (every raw file processed, per
+   ``dt``). The ``dt`` partitions with a new (or changed, or vanished) file are the ones to
+   rebuild; ``full_refresh`` rebuilds all. Listing is the only step that looks at all of history
+   and it reads no data.
+2. **Curated.** Each changed ``dt`` of ``curated/readings/`` is rebuilt from ALL raw files of that
+   ``dt`` (``sql/staging/readings.sql`` → ``sql/curated/readings.sql``: dedupe on (patient_id,
+   device_id, measured_at) keeping the earliest produced copy; a duplicate always shares its
+   original's ``dt``), at most :data:`MAX_PARTITIONS_PER_WRITE` partitions per statement (Athena's
+   limit per INSERT/CTAS). Partitions stay in UTC (DESIGN §5): a late reading lands in its
+   event-time ``dt`` and only that ``dt`` is rebuilt. The new partition directory is written
+   beside the table and renamed over the old one only after the whole statement succeeded, so a
+   failing query leaves the old partitions in place.
+3. **Daily marts.** ``patient_daily_metrics`` is recomputed for every LOCAL day that has a
+   reading in a rebuilt ``dt`` (a local day spans the UTC dates day - 1 .. day + 1, so those
+   curated partitions are read), all patients of that day, and its ``local_day`` partitions are
+   replaced.
+4. **Period marts.** For the 14 LOCAL days ending at the run date (``run_date``; by default the
+   newest raw ``dt``), ``patient_period_metrics`` (the SQL of ``sql/marts/`` plus the grid
+   metrics, as ``glucosestream metrics`` computes them), ``agp_profile`` and ``glycemic_episodes``
+   (:func:`glucosestream.domain.metrics.episodes`, as ``glucosestream episodes``) are recomputed
+   for every patient with readings in the window and their ``period_end=<run date>`` partitions
+   replaced. They are skipped when no rebuilt day falls in the window and the partition exists.
+5. **State.** Only then is the new raw listing saved (atomically): a run that fails anywhere is
+   simply repeated by the next one, and repeating a run gives the same partitions.
+
+The cost of an incremental run grows with the new data (the rebuilt ``dt`` partitions, their
+local days, and the fixed 14-day window), not with the length of history.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from glucosestream.domain.metrics import episodes
+from glucosestream.local.athena import LocalAthena
+from glucosestream.metrics_report import METRIC_COLUMNS, grid_metrics, local_series
+from glucosestream.settings import Settings
+
+MAX_PARTITIONS_PER_WRITE = 100
+"""Athena writes at most 100 partitions per INSERT INTO / CTAS."""
+PERIOD_DAYS = 14
+"""The AGP window: 14 local days ending at the run date."""
+STATE_FILE = Path("pipeline_state") / "elt.json"
+"""Relative to the lake: the raw files the last successful run processed."""
+STATE_VERSION = 1
+
+CURATED = "curated_readings"
+DAILY = "patient_daily_metrics"
+PERIOD = "patient_period_metrics"
+AGP = "agp_profile"
+EPISODES = "glycemic_episodes"
+
+RawListing = dict[str, dict[str, int]]
+"""dt → {path relative to raw/readings/ → size in bytes}."""
+
+
+@dataclass
+class EltReport:
+    """What one run did: partitions touched and rows written per step."""
+
+    run_date: date | None
+    raw_files_new: int = 0
+    curated_partitions: list[str] = field(default_factory=list)
+    """The ``dt`` partitions of curated readings rebuilt."""
+    raw_rows: int = 0
+    """Raw rows (duplicates included) of the rebuilt partitions."""
+    curated_rows: int = 0
+    """Rows now in the rebuilt partitions."""
+    daily_days: list[str] = field(default_factory=list)
+    """The ``local_day`` partitions of patient_daily_metrics replaced."""
+    daily_rows: int = 0
+    period_end: str | None = None
+    """The ``period_end`` partition of the period marts replaced (None: not recomputed)."""
+    period_rows: int = 0
+    agp_rows: int = 0
+    episode_rows: int = 0
+
+    @property
+    def touched_anything(self) -> bool:
+        return bool(self.curated_partitions or self.daily_days or self.period_end)
+
+    def as_dict(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["run_date"] = self.run_date.isoformat() if self.run_date else None
+        return values
+
+
+# ------------------------------------------------------------------------------------- paths
+
+
+def raw_root(settings: Settings) -> Path:
+    return settings.lake_dir / settings.names.raw_readings_prefix
+
+
+def table_location(settings: Settings, table: str) -> Path:
+    """Where a lake table lives locally: the key layout of the lake bucket."""
+    if table == CURATED:
+        return settings.lake_dir / settings.names.curated_prefix / "readings"
+    return settings.lake_dir / settings.names.marts_prefix / table
+
+
+def list_raw(root: Path) -> RawListing:
+    """Every visible raw Parquet file per ``dt`` (hidden temporaries are not data yet)."""
+    listing: RawListing = {}
+    if not root.is_dir():
+        return listing
+    for day in os.scandir(root):
+        if not (day.is_dir() and day.name.startswith("dt=")):
+            continue
+        files: dict[str, int] = {}
+        for hour in os.scandir(day.path):
+            if not (hour.is_dir() and hour.name.startswith("hour=")):
+                continue
+            for entry in os.scandir(hour.path):
+                if entry.name.endswith(".parquet") and not entry.name.startswith("."):
+                    files[f"{day.name}/{hour.name}/{entry.name}"] = entry.stat().st_size
+        if files:
+            listing[day.name[len("dt=") :]] = files
+    return listing
+
+
+def load_state(lake: Path) -> RawListing:
+    path = lake / STATE_FILE
+    if not path.is_file():
+        return {}
+    document = json.loads(path.read_text())
+    if document.get("version") != STATE_VERSION:
+        return {}
+    raw: RawListing = document["raw"]
+    return raw
+
+
+def save_state(lake: Path, listing: RawListing) -> None:
+    path = lake / STATE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.partial")
+    temporary.write_text(json.dumps({"version": STATE_VERSION, "raw": listing}, sort_keys=True))
+    os.replace(temporary, path)
+
+
+def changed_partitions(listing: RawListing, processed: RawListing) -> list[str]:
+    """``dt`` partitions whose raw files differ from those processed (new, grown or gone)."""
+    return sorted(
+        dt for dt in listing.keys() | processed.keys() if listing.get(dt) != processed.get(dt)
+    )
+
+
+def chunks(items: Sequence[str], size: int = MAX_PARTITIONS_PER_WRITE) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+# ------------------------------------------------------------------------------------- engine
+
+
+def lake_engine(settings: Settings) -> LocalAthena:
+    """A local Athena with every lake table of ``sql/ddl/`` bound to its local location."""
+    engine = LocalAthena(settings.names.glue_database)
+    engine.define_table("ddl/raw_readings.sql", raw_root(settings))
+    for table in (CURATED, DAILY, PERIOD, AGP, EPISODES):
+        engine.define_table(f"ddl/{table}.sql", table_location(settings, table))
+    return engine
+
+
+def _set_parameters(
+    engine: LocalAthena, partitions: Iterable[str], local_days: Iterable[date] = ()
+) -> None:
+    """The run's parameter tables: ``elt_partitions(dt)`` and ``elt_local_days(local_day)``."""
+    engine.register(
+        "elt_partitions", pa.table({"dt": pa.array(sorted(set(partitions)), pa.string())})
+    )
+    engine.register(
+        "elt_local_days", pa.table({"local_day": pa.array(sorted(set(local_days)), pa.date32())})
+    )
+
+
+def _count(engine: LocalAthena, table: str) -> int:
+    rows = engine.connection.execute(f"SELECT count(*) FROM {engine.database}.{table}").fetchall()  # noqa: S608
+    return int(rows[0][0]) if rows else 0
+
+
+def _existing(dts: Iterable[str], known: Iterable[str]) -> list[str]:
+    present = set(known)
+    return sorted(dt for dt in set(dts) if dt in present)
+
+
+def _stage_period_readings(engine: LocalAthena, days: Sequence[date], known: Iterable[str]) -> None:
+    """``period_readings``: the metric readings of these local days (curated dt day±1 read)."""
+    dts = {(day + timedelta(days=shift)).isoformat() for day in days for shift in (-1, 0, 1)}
+    read = _existing(dts, known)
+    engine.bind(CURATED, [(dt,) for dt in read])
+    _set_parameters(engine, read, days)
+    engine.create_table("period_readings", "curated/period_readings.sql")
+
+
+# -------------------------------------------------------------------------------------- steps
+
+
+def _rebuild_curated(
+    engine: LocalAthena, settings: Settings, listing: RawListing, dts: list[str], report: EltReport
+) -> list[date]:
+    """Rebuild curated ``dt`` partitions; returns the local days their readings fall on."""
+    root = raw_root(settings)
+    local_days: set[date] = set()
+    for chunk in chunks(dts):
+        files = [root / name for dt in chunk for name in sorted(listing.get(dt, {}))]
+        engine.bind_files("raw_readings", files)
+        _set_parameters(engine, chunk)
+        engine.create_view("staging_readings", "staging/readings.sql")
+        report.raw_rows += _count(engine, "staging_readings")
+        engine.insert_overwrite("curated/readings.sql", replace=[(dt,) for dt in chunk])
+        engine.bind(CURATED, [(dt,) for dt in chunk])
+        report.curated_rows += _count(engine, CURATED)
+        days = engine.connection.sql(
+            f"SELECT DISTINCT CAST(local_time AS DATE) FROM {engine.database}.{CURATED} "  # noqa: S608
+            "WHERE counts_in_metrics"
+        ).fetchall()
+        local_days.update(day for (day,) in days)
+    report.curated_partitions = dts
+    return sorted(local_days)
+
+
+def _daily(engine: LocalAthena, days: list[date], known: list[str], report: EltReport) -> None:
+    isos = [day.isoformat() for day in days]
+    for chunk in chunks(isos):
+        chunk_days = [date.fromisoformat(day) for day in chunk]
+        _stage_period_readings(engine, chunk_days, known)
+        engine.insert_overwrite(
+            "marts/patient_daily_metrics.sql", DAILY, replace=[(day,) for day in chunk]
+        )
+        engine.bind(DAILY, [(day,) for day in chunk])
+        report.daily_rows += _count(engine, DAILY)
+    report.daily_days = isos
+
+
+def period_metrics_table(engine: LocalAthena, start: date, end: date) -> pa.Table:
+    """``patient_period_metrics`` rows of ``period_readings``: the SQL mart + grid metrics."""
+    sql_rows = engine.query("marts/patient_period_metrics.sql").to_pylist()
+    series = local_series(engine)
+    rows = []
+    for row in sql_rows:
+        patient = row["patient_id"]
+        merged = {**row, **grid_metrics(*series[patient])}
+        rows.append(
+            {
+                "patient_id": patient,
+                "period_start": start,
+                **{column: merged[column] for column in METRIC_COLUMNS[1:]},
+                "period_end": end,
+            }
+        )
+    if not rows:
+        return pa.table({"patient_id": pa.array([], pa.string())})
+    return pa.Table.from_pylist(rows)
+
+
+def episodes_table(engine: LocalAthena, end: date) -> pa.Table:
+    """One row per glycaemic episode of ``period_readings`` (local grid instants)."""
+    rows = []
+    for patient, (times, glucose) in local_series(engine).items():
+        for e in episodes(times, glucose).episodes:
+            rows.append(
+                {
+                    "patient_id": patient,
+                    "type": e.kind,
+                    "level": e.level,
+                    "start_local": datetime.fromtimestamp(e.start_ms / 1000, tz=UTC).replace(
+                        tzinfo=None
+                    ),
+                    "end_local": datetime.fromtimestamp(e.end_ms / 1000, tz=UTC).replace(
+                        tzinfo=None
+                    ),
+                    "duration_min": int(e.duration_min),
+                    "extreme_mg_dl": float(e.extreme_mg_dl),
+                    "mean_mg_dl": float(e.mean_mg_dl),
+                    "exclusive": bool(e.exclusive),
+                    "period_end": end,
+                }
+            )
+    if not rows:
+        return pa.table({"patient_id": pa.array([], pa.string())})
+    return pa.Table.from_pylist(rows)
+
+
+def _ensure_columns(engine: LocalAthena, table: str, data: pa.Table) -> pa.Table:
+    """An empty result as the table's columns (so that writing it is a typed no-op)."""
+    if data.num_rows:
+        return data
+    lake = engine.lake_tables[table]
+    columns = [name for name, _ in (*lake.columns, *lake.partitioned_by)]
+    return pa.table({name: pa.array([], pa.string()) for name in columns})
+
+
+def _period(engine: LocalAthena, end: date, known: list[str], report: EltReport) -> None:
+    start = end - timedelta(days=PERIOD_DAYS - 1)
+    _stage_period_readings(engine, _days(start, end), known)
+    partition = [(end.isoformat(),)]
+    periods = period_metrics_table(engine, start, end)
+    engine.write_arrow(PERIOD, _ensure_columns(engine, PERIOD, periods), replace=partition)
+    engine.insert_overwrite(
+        "marts/agp_profile.sql",
+        AGP,
+        replace=partition,
+        extra_columns={"period_end": "CAST(? AS DATE)"},
+        parameters=[end.isoformat()],
+    )
+    found = episodes_table(engine, end)
+    engine.write_arrow(EPISODES, _ensure_columns(engine, EPISODES, found), replace=partition)
+    report.period_end = end.isoformat()
+    report.period_rows = periods.num_rows
+    report.episode_rows = found.num_rows
+    engine.bind(AGP, partition)
+    report.agp_rows = _count(engine, AGP)
+
+
+# ---------------------------------------------------------------------------------------- run
+
+
+def run_elt(
+    settings: Settings, run_date: date | None = None, *, full_refresh: bool = False
+) -> EltReport:
+    """One incremental ELT run over ``settings.lake_dir`` (see the module docstring).
+
+    Parameters
+    ----------
+    settings
+        Where the lake is (``lake_dir``) and the Glue database name.
+    run_date
+        The last LOCAL day of the 14-day period marts; by default the newest raw ``dt``.
+    full_refresh
+        Rebuild every raw ``dt`` (and every local day), ignoring the saved state.
+    """
+    lake = settings.lake_dir
+    listing = list_raw(raw_root(settings))
+    processed = {} if full_refresh else load_state(lake)
+    changed = changed_partitions(listing, processed)
+    if run_date is None and listing:
+        run_date = date.fromisoformat(max(listing))
+    report = EltReport(run_date=run_date)
+    report.raw_files_new = sum(
+        1 for dt in changed for name in listing.get(dt, {}) if name not in processed.get(dt, {})
+    )
+    engine = lake_engine(settings)
+    local_days: list[date] = []
+    if changed:
+        local_days = _rebuild_curated(engine, settings, listing, changed, report)
+    known = [values[0] for values in engine.partitions(CURATED)]
+    if local_days:
+        _daily(engine, local_days, known, report)
+    if run_date is not None:
+        window = set(_days(run_date - timedelta(days=PERIOD_DAYS - 1), run_date))
+        partition = engine.lake_tables[PERIOD].partition_directory([run_date.isoformat()])
+        if window.intersection(local_days) or not partition.is_dir() or full_refresh:
+            _period(engine, run_date, known, report)
+    save_state(lake, listing)
+    return report

@@ -1,0 +1,55 @@
+-- staging.readings — grain: one row per raw row (duplicates kept) of the dt partitions to rebuild
+-- Typed readings of ${database}.raw_readings restricted to the partitions listed in
+-- ${database}.elt_partitions (one row per dt; Trino prunes raw partitions through the semi-join's
+-- dynamic filter). Glucose stays in mg/dL (mmol/L inputs are converted at ingest, DESIGN §4);
+-- glucose_mmol_l = mg/dL / 18.016 as a double. local_time = measured_at + utc_offset_minutes
+-- (the patient's wall clock; storage and partitions stay in UTC). Flags:
+--   in_sensor_range   status is neither BELOW_SENSOR_RANGE nor ABOVE_SENSOR_RANGE (40-400 mg/dL)
+--   is_warmup         status = WARMUP (the sensor's first hour(s))
+--   counts_in_metrics a CGM reading with a value, not in warm-up or calibration: the readings
+--                     the marts measure (out-of-range readings count, as the low/high they are)
+-- Written to mean the same in Trino (Athena) and DuckDB: doubles, no integer division.
+WITH source AS (
+    SELECT
+        event_id,
+        patient_id,
+        device_id,
+        session_id,
+        measured_at,
+        utc_offset_minutes,
+        glucose_mg_dl,
+        status,
+        trend,
+        source,
+        produced_at,
+        ingested_at,
+        dt
+    FROM ${database}.raw_readings
+    WHERE dt IN (SELECT dt FROM ${database}.elt_partitions)
+)
+
+SELECT
+    event_id,
+    patient_id,
+    device_id,
+    session_id,
+    measured_at,
+    utc_offset_minutes,
+    date_add('minute', utc_offset_minutes, measured_at) AS local_time,
+    glucose_mg_dl,
+    CAST(glucose_mg_dl AS DOUBLE) / CAST(18.016 AS DOUBLE) AS glucose_mmol_l,
+    status,
+    trend,
+    source,
+    coalesce(status NOT IN ('BELOW_SENSOR_RANGE', 'ABOVE_SENSOR_RANGE'), FALSE) AS in_sensor_range,
+    coalesce(status = 'WARMUP', FALSE) AS is_warmup,
+    coalesce(
+        glucose_mg_dl IS NOT NULL
+        AND source = 'CGM'
+        AND status NOT IN ('WARMUP', 'CALIBRATION'),
+        FALSE
+    ) AS counts_in_metrics,
+    produced_at,
+    ingested_at,
+    dt
+FROM source

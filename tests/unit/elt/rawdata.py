@@ -1,0 +1,71 @@
+"""Hand-made raw zone files for the ELT tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from glucosestream.raw_zone.schema import parquet_schema
+from glucosestream.settings import Settings, load_settings
+
+MINUTE_MS = 60_000
+
+
+def ms(text: str) -> int:
+    """Epoch ms of a UTC ``YYYY-MM-DDTHH:MM``."""
+    return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp() * 1000)
+
+
+@dataclass(frozen=True)
+class Raw:
+    patient_id: str
+    measured_at: int
+    glucose_mg_dl: int
+    produced_at: int | None = None
+    utc_offset_minutes: int = 0
+    status: str = "OK"
+    source: str = "CGM"
+    device_id: str = "d1"
+
+    def row(self) -> dict[str, object]:
+        produced = self.measured_at if self.produced_at is None else self.produced_at
+        return {
+            "event_id": f"{self.patient_id}-{self.measured_at}",
+            "patient_id": self.patient_id,
+            "device_id": self.device_id,
+            "session_id": "s1",
+            "measured_at": self.measured_at,
+            "utc_offset_minutes": self.utc_offset_minutes,
+            "glucose_mg_dl": self.glucose_mg_dl,
+            "status": self.status,
+            "trend": "FLAT",
+            "source": self.source,
+            "produced_at": produced,
+            "ingested_at": produced + 1000,
+        }
+
+
+def lake_settings(tmp_path: Path) -> Settings:
+    return load_settings(state_dir=tmp_path / "state", env="test")
+
+
+def write_raw(settings: Settings, name: str, readings: list[Raw]) -> list[Path]:
+    """One Parquet file per (dt, hour) of the readings, as Firehose lays them out."""
+    groups: dict[tuple[str, str], list[Raw]] = {}
+    for reading in readings:
+        when = datetime.fromtimestamp(reading.measured_at / 1000, tz=UTC)
+        groups.setdefault((when.strftime("%Y-%m-%d"), when.strftime("%H")), []).append(reading)
+    paths = []
+    root = settings.lake_dir / settings.names.raw_readings_prefix
+    for (dt, hour), rows in sorted(groups.items()):
+        directory = root / f"dt={dt}" / f"hour={hour}"
+        directory.mkdir(parents=True, exist_ok=True)
+        table = pa.Table.from_pylist([r.row() for r in rows], schema=parquet_schema())
+        path = directory / f"{name}.parquet"
+        pq.write_table(table, path)
+        paths.append(path)
+    return paths
