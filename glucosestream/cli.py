@@ -11,7 +11,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -206,6 +206,21 @@ def _cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_elt_run(args: argparse.Namespace, settings: Settings) -> int:
+    from glucosestream.elt import run_elt
+
+    report = run_elt(settings, args.date, full_refresh=args.full_refresh)
+    print(json.dumps(report.as_dict(), indent=2, default=str))
+    return 0
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="glucosestream", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -260,6 +275,24 @@ def build_parser() -> argparse.ArgumentParser:
     episodes.add_argument("--output", type=Path, required=True, help="one row per episode")
     episodes.add_argument("--tz", default="UTC", help="time zone of naive times (default UTC)")
     episodes.set_defaults(handler=_cmd_episodes)
+
+    elt = commands.add_parser("elt", help="the ELT over the local lake: raw -> curated -> marts")
+    elt_commands = elt.add_subparsers(dest="elt_command", required=True, parser_class=_Parser)
+    elt_run = elt_commands.add_parser(
+        "run", help="rebuild what changed since the last run and the marts of the period"
+    )
+    elt_run.add_argument(
+        "--date",
+        type=_iso_date,
+        default=None,
+        help="end of the 14-day period (default: the newest raw day)",
+    )
+    elt_run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every partition, not only the changed ones",
+    )
+    elt_run.set_defaults(handler=_cmd_elt_run)
 
     alerts = commands.add_parser("alerts", help="the real-time alert engine, offline")
     alert_commands = alerts.add_subparsers(
