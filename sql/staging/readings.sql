@@ -26,6 +26,11 @@ WITH source AS (
         dt
     FROM ${database}.raw_readings
     WHERE dt IN (SELECT dt FROM ${database}.elt_partitions)
+        -- A reading without its identity cannot be deduplicated or attributed: it stays in raw,
+        -- where the missing_keys data-quality check reports it, and never reaches curated.
+        AND patient_id IS NOT NULL
+        AND device_id IS NOT NULL
+        AND measured_at IS NOT NULL
 )
 
 SELECT
