@@ -12,9 +12,10 @@ were a plain record, where we must fail the record loudly (nothing silently drop
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 # The package's generated protobuf modules import each other as top-level modules; its
 # deaggregator puts the package folder on sys.path, so it is imported first, for that alone.
@@ -23,7 +24,7 @@ from aws_kinesis_agg import DIGEST_SIZE, MAGIC, messages_pb2
 from aws_kinesis_agg.aggregator import RecordAggregator
 from google.protobuf.message import DecodeError
 
-from glucosestream.adapters.kinesis import Entry
+from glucosestream.adapters.kinesis import Entry, partition_hash
 
 T = TypeVar("T")
 
@@ -58,25 +59,50 @@ class UserRecord:
 
 
 def aggregate(
-    items: Iterable[tuple[Entry, T]], max_bytes: int = DEFAULT_AGGREGATE_BYTES
+    items: Iterable[tuple[Entry, T]],
+    max_bytes: int = DEFAULT_AGGREGATE_BYTES,
+    shard_ranges: Sequence[tuple[int, int]] | None = None,
 ) -> Iterator[tuple[Entry, list[T]]]:
-    """Pack entries into aggregated entries in order; each comes with the payloads it holds."""
-    aggregator = RecordAggregator(max_bytes)
-    payloads: list[T] = []
+    """Pack entries into aggregated entries; each comes with the payloads it holds.
+
+    With ``shard_ranges`` (the stream's open shards' hash key ranges) records are aggregated per
+    shard, as the KPL does, and each aggregate carries the explicit hash key of its first record:
+    every record then reaches the shard its own partition key maps to, so one patient's readings
+    stay in one shard, in order. Without it, all records share one aggregator (fine for a
+    one-shard stream).
+    """
+    starts = [start for start, _ in shard_ranges] if shard_ranges else [0]
+    aggregators: dict[int, RecordAggregator] = {}
+    payloads: dict[int, list[T]] = {}
+    first_hash: dict[int, int] = {}
+    routed = shard_ranges is not None and len(shard_ranges) > 0
+
+    def packed(shard: int, record: Any) -> tuple[Entry, list[T]]:
+        partition_key, _, data = record.get_contents()
+        hash_key = str(first_hash[shard]) if routed else None
+        return Entry(data, partition_key, hash_key), payloads[shard]
+
     for entry, payload in items:
+        key_hash = partition_hash(entry.partition_key)
+        shard = bisect_right(starts, key_hash) - 1 if routed else 0
+        aggregator = aggregators.get(shard)
+        if aggregator is None:
+            aggregator = aggregators[shard] = RecordAggregator(max_bytes)
+            payloads[shard] = []
+            first_hash[shard] = key_hash
         try:
             full = aggregator.add_user_record(entry.partition_key, entry.data)
         except ValueError as too_big:
             raise AggregationError(str(too_big)) from None
         if full is not None:
-            partition_key, _, data = full.get_contents()
-            yield Entry(data, partition_key), payloads
-            payloads = []
-        payloads.append(payload)
-    rest = aggregator.clear_and_get()
-    if rest is not None:
-        partition_key, _, data = rest.get_contents()
-        yield Entry(data, partition_key), payloads
+            yield packed(shard, full)
+            payloads[shard] = []
+            first_hash[shard] = key_hash
+        payloads[shard].append(payload)
+    for shard, aggregator in aggregators.items():
+        rest = aggregator.clear_and_get()
+        if rest is not None:
+            yield packed(shard, rest)
 
 
 def is_aggregated(data: bytes) -> bool:

@@ -35,6 +35,8 @@ RETRYABLE_ERROR_CODES = frozenset(
     }
 )
 
+SHARD_MAP_TTL_S = 30.0
+
 Pending = tuple[Entry, list[GlucoseReading]]
 """A Kinesis entry and the readings it carries (one, or many when aggregated)."""
 
@@ -88,6 +90,7 @@ class Producer:
         self.max_delay_s = max_delay_s
         self.aggregate = aggregate
         self.aggregate_bytes = aggregate_bytes
+        self._ranges: tuple[float, list[tuple[int, int]]] | None = None
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
@@ -100,10 +103,17 @@ class Producer:
             for reading in readings
         )
         if self.aggregate:
-            yield from aggregate(single, self.aggregate_bytes)
+            yield from aggregate(single, self.aggregate_bytes, self._shard_ranges())
         else:
             for entry, reading in single:
                 yield entry, [reading]
+
+    def _shard_ranges(self) -> list[tuple[int, int]]:
+        """The open shards' hash ranges, refreshed now and then (a reshard changes them)."""
+        now = self._clock()
+        if self._ranges is None or now - self._ranges[0] > SHARD_MAP_TTL_S:
+            self._ranges = (now, self.stream.shard_hash_ranges())
+        return self._ranges[1]
 
     def publish(self, readings: Iterable[GlucoseReading]) -> PublishReport:
         """Put every reading; returns counts, or raises PublishError with what was not sent."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ class KinesisError(RuntimeError):
 class Entry:
     data: bytes
     partition_key: str
+    explicit_hash_key: str | None = None
+    """Routes the record to the shard owning this hash instead of the partition key's MD5."""
 
     @property
     def size(self) -> int:
@@ -34,6 +37,18 @@ class Entry:
 
 def _itself(entry: Entry) -> Entry:
     return entry
+
+
+def _put_entry(entry: Entry) -> dict[str, Any]:
+    record: dict[str, Any] = {"Data": entry.data, "PartitionKey": entry.partition_key}
+    if entry.explicit_hash_key is not None:
+        record["ExplicitHashKey"] = entry.explicit_hash_key
+    return record
+
+
+def partition_hash(partition_key: str) -> int:
+    """The 128-bit hash Kinesis routes a partition key by: MD5, as an unsigned integer."""
+    return int.from_bytes(hashlib.md5(partition_key.encode()).digest(), "big")  # noqa: S324
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +126,7 @@ class KinesisStream:
             raise KinesisError(f"a PutRecords batch holds 1-500 records, not {len(batch)}")
         response = self.client.put_records(
             StreamName=self.name,
-            Records=[{"Data": e.data, "PartitionKey": e.partition_key} for e in batch],
+            Records=[_put_entry(e) for e in batch],
         )
         failed: list[int] = []
         codes: list[str] = []
@@ -121,6 +136,22 @@ class KinesisStream:
                     failed.append(index)
                     codes.append(result["ErrorCode"])
         return PutResult(failed=failed, error_codes=codes)
+
+    def shard_hash_ranges(self) -> list[tuple[int, int]]:
+        """(starting, ending) hash key of every open shard, sorted."""
+        ranges: list[tuple[int, int]] = []
+        kwargs: dict[str, Any] = {"StreamName": self.name}
+        while True:
+            response = self.client.list_shards(**kwargs)
+            for shard in response["Shards"]:
+                if "EndingSequenceNumber" in shard.get("SequenceNumberRange", {}):
+                    continue  # closed by a reshard: takes no new records
+                key_range = shard["HashKeyRange"]
+                ranges.append((int(key_range["StartingHashKey"]), int(key_range["EndingHashKey"])))
+            token = response.get("NextToken")
+            if not token:
+                return sorted(ranges)
+            kwargs = {"NextToken": token}
 
     def shard_ids(self) -> list[str]:
         shard_ids: list[str] = []

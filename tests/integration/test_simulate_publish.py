@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import KinesisStream, partition_hash
 from glucosestream.cli import main
 from glucosestream.codec import default_codec
 from glucosestream.kpl import deaggregate
@@ -29,9 +29,8 @@ def test_every_simulated_reading_reaches_the_stream(
         "GS_ENV": running_stack.env,
     }.items():
         monkeypatch.setenv(name, str(value))
-    stream = KinesisStream(
-        aws_client("kinesis", running_stack), running_stack.names.readings_stream
-    )
+    client = aws_client("kinesis", running_stack)
+    stream = KinesisStream(client, running_stack.names.readings_stream)
     tips = {shard: stream.shard_iterator(shard, latest=True) for shard in stream.shard_ids()}
 
     argv = ["simulate", "--patients", "6", "--days", "1", "--seed", "9", "--publish"]
@@ -57,3 +56,16 @@ def test_every_simulated_reading_reaches_the_stream(
     assert f"published {len(expected)} readings in {len(records)} Kinesis records" in out
     if aggregate:
         assert len(records) * 20 <= len(expected)
+    # Every reading is in the shard its own partition key maps to (aggregates are per shard).
+    shards = client.list_shards(StreamName=running_stack.names.readings_stream)["Shards"]
+    owner = {
+        s["ShardId"]: (
+            int(s["HashKeyRange"]["StartingHashKey"]),
+            int(s["HashKeyRange"]["EndingHashKey"]),
+        )
+        for s in shards
+    }
+    for record in records:
+        low, high = owner[record.shard_id]
+        for user in deaggregate(record.data, record.partition_key):
+            assert low <= partition_hash(user.partition_key) <= high

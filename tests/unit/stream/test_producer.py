@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 
-from glucosestream.adapters.kinesis import Entry, KinesisStream, PutResult
+from glucosestream.adapters.kinesis import Entry, KinesisStream, PutResult, partition_hash
 from glucosestream.codec import default_codec
 from glucosestream.kpl import deaggregate
 from stream.producer import Producer, PublishError
@@ -20,10 +20,15 @@ from tests.factories import trace
 class FlakyStream:
     """A KinesisStream double whose calls fail as a script says (moto never throttles)."""
 
-    def __init__(self, script: list[object]) -> None:
+    def __init__(self, script: list[object], shards: int = 2) -> None:
         self.script = script
         self.accepted: list[Entry] = []
         self.calls: list[int] = []
+        step = 2**128 // shards
+        self.ranges = [(i * step, (i + 1) * step - 1) for i in range(shards)]
+
+    def shard_hash_ranges(self) -> list[tuple[int, int]]:
+        return self.ranges
 
     def put_batch(self, batch: Sequence[Entry]) -> PutResult:
         self.calls.append(len(batch))
@@ -158,3 +163,33 @@ def test_a_stuck_aggregate_reports_every_reading_inside_it_as_unsent() -> None:
     with pytest.raises(PublishError, match="100 readings of a batch not accepted") as raised:
         producer.publish(readings)
     assert [r.event_id for r in raised.value.unsent] == [r.event_id for r in readings]
+
+
+def test_aggregates_are_per_shard_so_each_reading_reaches_its_own_shard() -> None:
+    readings = [r for p in range(1, 31) for r in trace(p, 40)]
+    stream, clock = FlakyStream([], shards=2), FakeClock()
+    producer = Producer(stream, aggregate=True, sleep=clock.sleep, clock=clock)  # type: ignore[arg-type]
+    producer.publish(readings)
+
+    def shard_of(hash_key: int) -> int:
+        return next(i for i, (lo, hi) in enumerate(stream.ranges) if lo <= hash_key <= hi)
+
+    seen_shards: dict[str, set[int]] = {}
+    for entry in stream.accepted:
+        assert entry.explicit_hash_key is not None
+        target = shard_of(int(entry.explicit_hash_key))
+        users = deaggregate(entry.data, entry.partition_key)
+        for user in users:
+            # Each reading goes where its own partition key would have taken it.
+            assert shard_of(partition_hash(user.partition_key)) == target
+            seen_shards.setdefault(user.partition_key, set()).add(target)
+    assert len(seen_shards) == 30
+    assert all(len(shards) == 1 for shards in seen_shards.values())
+    assert {next(iter(s)) for s in seen_shards.values()} == {0, 1}  # both shards used
+    # Per patient, readings keep their order across aggregates.
+    codec = default_codec()
+    order: dict[str, list[int]] = {}
+    for entry in stream.accepted:
+        for user in deaggregate(entry.data, entry.partition_key):
+            order.setdefault(user.partition_key, []).append(codec.decode(user.data)["measured_at"])
+    assert all(times == sorted(times) for times in order.values())
