@@ -339,10 +339,116 @@ def _period(engine: LocalAthena, end: date, known: list[str], report: EltReport)
 # ---------------------------------------------------------------------------------------- run
 
 
+@dataclass
+class EltPlan:
+    """What one run will do, decided at its start; JSON-serialisable so that each step of the
+    Step Functions pipeline can be a separate invocation."""
+
+    run_id: str
+    run_date: date | None
+    partitions: list[str]
+    """The raw ``dt`` partitions that changed since the last committed run."""
+    full_refresh: bool = False
+    raw_files_new: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["run_date"] = self.run_date.isoformat() if self.run_date else None
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> EltPlan:
+        run_date = values.get("run_date")
+        return cls(
+            run_id=str(values["run_id"]),
+            run_date=date.fromisoformat(run_date) if run_date else None,
+            partitions=[str(p) for p in values["partitions"]],
+            full_refresh=bool(values.get("full_refresh", False)),
+            raw_files_new=int(values.get("raw_files_new", 0)),
+        )
+
+
+def _snapshot_path(lake: Path, run_id: str) -> Path:
+    return lake / STATE_FILE.parent / "runs" / f"{run_id}.json"
+
+
+def plan_run(
+    settings: Settings,
+    run_date: date | None = None,
+    *,
+    full_refresh: bool = False,
+    run_id: str | None = None,
+) -> EltPlan:
+    """Find the changed partitions; snapshot the raw listing the run will commit as processed.
+
+    Files that land after the snapshot are not in it, so the next run sees them as new even if
+    this run's rebuild already read them (rebuilding a partition twice is idempotent).
+    """
+    lake = settings.lake_dir
+    listing = list_raw(raw_root(settings))
+    processed = {} if full_refresh else load_state(lake)
+    changed = changed_partitions(listing, processed)
+    if run_date is None and listing:
+        run_date = date.fromisoformat(max(listing))
+    plan = EltPlan(
+        run_id=run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ"),
+        run_date=run_date,
+        partitions=changed,
+        full_refresh=full_refresh,
+        raw_files_new=sum(
+            1 for dt in changed for name in listing.get(dt, {}) if name not in processed.get(dt, {})
+        ),
+    )
+    snapshot = _snapshot_path(lake, plan.run_id)
+    snapshot.parent.mkdir(parents=True, exist_ok=True)
+    temporary = snapshot.with_name(f".{snapshot.name}.partial")
+    temporary.write_text(json.dumps(listing, sort_keys=True))
+    os.replace(temporary, snapshot)
+    return plan
+
+
+def _snapshot(settings: Settings, plan: EltPlan) -> RawListing:
+    listing: RawListing = json.loads(_snapshot_path(settings.lake_dir, plan.run_id).read_text())
+    return listing
+
+
+def curate(settings: Settings, plan: EltPlan, report: EltReport) -> list[date]:
+    """Rebuild the plan's curated partitions; returns the local days their readings fall on."""
+    if not plan.partitions:
+        return []
+    engine = lake_engine(settings)
+    return _rebuild_curated(engine, settings, _snapshot(settings, plan), plan.partitions, report)
+
+
+def build_marts(
+    settings: Settings, plan: EltPlan, local_days: Sequence[date], report: EltReport
+) -> None:
+    """The daily marts of ``local_days`` and the period marts ending at the run date."""
+    engine = lake_engine(settings)
+    known = [values[0] for values in engine.partitions(CURATED)]
+    days = sorted(local_days)
+    if days:
+        _daily(engine, days, known, report)
+    if plan.run_date is not None:
+        window = set(_days(plan.run_date - timedelta(days=PERIOD_DAYS - 1), plan.run_date))
+        partition = engine.lake_tables[PERIOD].partition_directory([plan.run_date.isoformat()])
+        if window.intersection(days) or not partition.is_dir() or plan.full_refresh:
+            _period(engine, plan.run_date, known, report)
+
+
+def commit(settings: Settings, plan: EltPlan) -> None:
+    """Record the plan's raw files as processed (last: a run that fails before is repeated)."""
+    snapshot = _snapshot_path(settings.lake_dir, plan.run_id)
+    save_state(settings.lake_dir, _snapshot(settings, plan))
+    snapshot.unlink(missing_ok=True)
+
+
 def run_elt(
     settings: Settings, run_date: date | None = None, *, full_refresh: bool = False
 ) -> EltReport:
-    """One incremental ELT run over ``settings.lake_dir`` (see the module docstring).
+    """One incremental ELT run over ``settings.lake_dir`` (see the module docstring): plan,
+    curate, marts, commit — the steps the pipeline runs one by one with the data-quality gate
+    between curate and marts.
 
     Parameters
     ----------
@@ -353,27 +459,9 @@ def run_elt(
     full_refresh
         Rebuild every raw ``dt`` (and every local day), ignoring the saved state.
     """
-    lake = settings.lake_dir
-    listing = list_raw(raw_root(settings))
-    processed = {} if full_refresh else load_state(lake)
-    changed = changed_partitions(listing, processed)
-    if run_date is None and listing:
-        run_date = date.fromisoformat(max(listing))
-    report = EltReport(run_date=run_date)
-    report.raw_files_new = sum(
-        1 for dt in changed for name in listing.get(dt, {}) if name not in processed.get(dt, {})
-    )
-    engine = lake_engine(settings)
-    local_days: list[date] = []
-    if changed:
-        local_days = _rebuild_curated(engine, settings, listing, changed, report)
-    known = [values[0] for values in engine.partitions(CURATED)]
-    if local_days:
-        _daily(engine, local_days, known, report)
-    if run_date is not None:
-        window = set(_days(run_date - timedelta(days=PERIOD_DAYS - 1), run_date))
-        partition = engine.lake_tables[PERIOD].partition_directory([run_date.isoformat()])
-        if window.intersection(local_days) or not partition.is_dir() or full_refresh:
-            _period(engine, run_date, known, report)
-    save_state(lake, listing)
+    plan = plan_run(settings, run_date, full_refresh=full_refresh)
+    report = EltReport(run_date=plan.run_date, raw_files_new=plan.raw_files_new)
+    local_days = curate(settings, plan, report)
+    build_marts(settings, plan, local_days, report)
+    commit(settings, plan)
     return report
