@@ -207,11 +207,30 @@ def _cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_elt_run(args: argparse.Namespace, settings: Settings) -> int:
-    from glucosestream.elt import run_elt
+    from glucosestream.local.pipeline_runner import run_pipeline
 
-    report = run_elt(settings, args.date, full_refresh=args.full_refresh)
-    print(json.dumps(report.as_dict(), indent=2, default=str))
-    return 0
+    run = run_pipeline(settings, args.date, full_refresh=args.full_refresh)
+    output = run.last_state
+    plan = output.get("plan", {})
+    print(f"pipeline run {plan.get('run_id', run.execution.name)}: {run.execution.status}")
+    for step in ("plan", "curate", "quality", "marts", "commit", "record"):
+        if step in output:
+            print(f"  {step:>8}: {json.dumps(output[step], default=str)}")
+    print(f"  history: {run.history_file}")
+    if run.execution.status == "SUCCEEDED":
+        return 0
+    quality = output.get("quality") or {}
+    failed = ", ".join(
+        f"{f['check']} ({f['failing']} failing, e.g. {', '.join(f['sample'][:2])})"
+        for f in quality.get("failed", [])
+    )
+    reason = (
+        f"data-quality gate failed: {failed}"
+        if failed
+        else (f"{run.execution.error}: {run.execution.cause}")
+    )
+    print(f"glucosestream: error: pipeline stopped, marts not rebuilt — {reason}", file=sys.stderr)
+    return EXIT_FAILED
 
 
 def _iso_date(text: str) -> date:

@@ -79,6 +79,11 @@ class ResourceNames:
         return f"{self.prefix}-raw-delivery"
 
     @property
+    def pipeline_function(self) -> str:
+        """The Lambda that runs the pipeline's steps."""
+        return f"{self.prefix}-pipeline"
+
+    @property
     def state_machine(self) -> str:
         return f"{self.prefix}-pipeline"
 

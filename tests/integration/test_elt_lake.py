@@ -11,6 +11,7 @@ from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import KinesisStream
 from glucosestream.cli import main
 from glucosestream.local.firehose import FirehoseWorker
+from glucosestream.local.pipeline_runner import run_pipeline
 from glucosestream.settings import Settings
 from stream.producer import Producer
 from stream.simulator import CohortConfig, simulate
@@ -44,8 +45,10 @@ def test_curated_holds_each_reading_once_and_the_marts_are_built(
 
     capsys.readouterr()
     assert main(["elt", "run"]) == 0
-    report = json.loads(capsys.readouterr().out)
-    assert report["curated_rows"] == len(identities)
+    out = capsys.readouterr().out
+    assert "SUCCEEDED" in out.splitlines()[0]
+    curate_line = next(line for line in out.splitlines() if line.strip().startswith("curate:"))
+    assert json.loads(curate_line.split(":", 1)[1])["curated_rows"] == len(identities)
 
     lake = running_stack.lake_dir
     curated = duckdb.sql(
@@ -57,7 +60,11 @@ def test_curated_holds_each_reading_once_and_the_marts_are_built(
         f"SELECT count(*) FROM read_parquet('{lake}/marts/patient_period_metrics/**/*.parquet')"
     ).fetchall()[0][0]
     assert period == 4
+    runs = duckdb.sql(
+        f"SELECT status FROM read_parquet('{lake}/marts/pipeline_runs/**/*.parquet')"
+    ).fetchall()
+    assert runs == [("SUCCEEDED",)]
 
-    assert main(["elt", "run"]) == 0  # nothing new: nothing rebuilt
-    again = json.loads(capsys.readouterr().out)
-    assert again["curated_partitions"] == []
+    again = run_pipeline(running_stack)  # nothing new: nothing rebuilt
+    assert again.execution.status == "SUCCEEDED"
+    assert again.execution.output["curate"]["curated_partitions"] == []

@@ -1,0 +1,141 @@
+"""The ELT pipeline's steps, as the Step Functions state machine ``sfn/pipeline.asl.json`` runs
+them: plan → curate → data quality → (gate) → marts → commit → record the run.
+
+Each step is a function of the pipeline state (JSON in, JSON out) so that it can be a separate
+invocation of one Lambda (``consumers/pipeline/handler.py``, dispatching on ``step``); locally
+the same handler runs in-process under :mod:`glucosestream.local.stepfunctions`. A failing gate
+stops the run before the marts: previously published marts stay as they were, and the raw files
+are not committed, so the next run looks at the same partitions again.
+
+Locally the steps run the Athena SQL in DuckDB (:mod:`glucosestream.elt`); running them on Athena
+itself needs an Athena adapter behind the same engine interface, which does not exist yet.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from glucosestream.dq import gate, run_checks, write_dq_results
+from glucosestream.elt import EltPlan, EltReport, build_marts, commit, curate, plan_run
+from glucosestream.settings import Settings
+
+Step = Callable[[Settings, dict[str, Any]], dict[str, Any]]
+
+PIPELINE_RUNS = "pipeline_runs"
+
+
+def _plan(state: dict[str, Any]) -> EltPlan:
+    return EltPlan.from_dict(state["plan"])
+
+
+def step_plan(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
+    """Which raw ``dt`` partitions changed since the last committed run."""
+    run_date = state.get("run_date")
+    plan = plan_run(
+        settings,
+        date.fromisoformat(run_date) if run_date else None,
+        full_refresh=bool(state.get("full_refresh", False)),
+        run_id=state.get("run_id"),
+    )
+    return {**plan.as_dict(), "started_at": datetime.now(UTC).isoformat()}
+
+
+def step_curate(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
+    plan = _plan(state)
+    report = EltReport(run_date=plan.run_date)
+    local_days = curate(settings, plan, report)
+    return {
+        "local_days": [day.isoformat() for day in local_days],
+        "raw_rows": report.raw_rows,
+        "curated_rows": report.curated_rows,
+        "curated_partitions": report.curated_partitions,
+    }
+
+
+def step_quality(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
+    plan = _plan(state)
+    results = run_checks(settings, plan.partitions, run_date=plan.run_date)
+    write_dq_results(results, plan.run_id, settings, run_date=plan.run_date)
+    return {
+        "passed": gate(results),
+        "failed": [
+            {"check": r.check, "failing": r.failing_count, "sample": list(r.sample)}
+            for r in results
+            if r.status == "FAIL"
+        ],
+        "warnings": [r.check for r in results if r.status == "WARN"],
+        "checks": len(results),
+    }
+
+
+def step_marts(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
+    plan = _plan(state)
+    report = EltReport(run_date=plan.run_date)
+    days = [date.fromisoformat(day) for day in state["curate"]["local_days"]]
+    build_marts(settings, plan, days, report)
+    values = report.as_dict()
+    return {key: values[key] for key in ("daily_days", "daily_rows", "period_end",
+                                         "period_rows", "agp_rows", "episode_rows")}  # fmt: skip
+
+
+def step_commit(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
+    commit(settings, _plan(state))
+    return {"committed": True}
+
+
+def step_record(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
+    """One row in the ``pipeline_runs`` mart (also for runs the gate stopped)."""
+    plan = _plan(state)
+    status = str(state.get("status", "SUCCEEDED"))
+    quality = state.get("quality") or {}
+    curated = state.get("curate") or {}
+    row = {
+        "run_id": plan.run_id,
+        "run_date": plan.run_date.isoformat() if plan.run_date else None,
+        "status": status,
+        "started_at": state["plan"].get("started_at"),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "partitions": ",".join(plan.partitions),
+        "raw_files_new": plan.raw_files_new,
+        "curated_rows": int(curated.get("curated_rows", 0)),
+        "dq_failed": ",".join(f["check"] for f in quality.get("failed", [])),
+        "dq_warnings": ",".join(quality.get("warnings", [])),
+    }
+    path = runs_location(settings) / f"run_date={row['run_date']}" / f"{plan.run_id}.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.partial")
+    pq.write_table(pa.Table.from_pylist([row]), temporary)
+    os.replace(temporary, path)
+    return {"status": status, "run_id": plan.run_id}
+
+
+def runs_location(settings: Settings) -> Path:
+    return settings.lake_dir / settings.names.marts_prefix / PIPELINE_RUNS
+
+
+STEPS: dict[str, Step] = {
+    "plan": step_plan,
+    "curate": step_curate,
+    "quality": step_quality,
+    "marts": step_marts,
+    "commit": step_commit,
+    "record": step_record,
+}
+"""Every step the state machine invokes (a test checks the ASL names exactly these)."""
+
+
+def run_step(settings: Settings, event: dict[str, Any]) -> dict[str, Any]:
+    step = event.get("step")
+    if step not in STEPS:
+        raise ValueError(f"unknown pipeline step {step!r} (known: {', '.join(STEPS)})")
+    state = dict(event.get("state") or {})
+    if "status" in event:  # the record step is told how the run ended
+        state["status"] = event["status"]
+    return STEPS[step](settings, state)
