@@ -111,7 +111,17 @@ def _cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
         raise UserError(str(error)) from None
 
     progress = tqdm(unit=" readings", unit_scale=True, disable=None, file=sys.stderr)
-    deliveries = simulate(config)
+    deliveries: Iterator[Any] = simulate(config)
+    if args.corrupt_devices:
+        from stream.corruption import chattering
+        from stream.simulator import build_cohort
+
+        if args.corrupt_devices > args.patients:
+            raise UserError("--corrupt-devices cannot exceed --patients")
+        # 5-minute devices first: three times their cadence is far beyond what a day can hold.
+        cohort = sorted(build_cohort(config), key=lambda p: (p.device.value[1], p.index))
+        faulty = {p.patient_id for p in cohort[: args.corrupt_devices]}
+        deliveries = chattering(deliveries, faulty)
     try:
         if args.out is not None:
             count = write_deliveries(_counted(deliveries, progress), args.out, args.seed)
@@ -268,6 +278,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_float,
         default=None,
         help="with --publish: simulated seconds per wall second (default: as fast as possible)",
+    )
+    simulate.add_argument(
+        "--corrupt-devices",
+        type=_non_negative_int,
+        default=0,
+        help="this many devices chatter (each reading sent 3 times, 20 s apart): data the "
+        "quality gate must stop",
     )
     simulate.add_argument(
         "--aggregate",

@@ -1,0 +1,58 @@
+"""Done-when of the pipeline: a corrupt device stops the run with a message and a notification."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from glucosestream.adapters.clients import aws_client
+from glucosestream.cli import main
+from glucosestream.local.firehose import FirehoseWorker
+from glucosestream.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_chattering_device_stops_the_pipeline_and_notifies(
+    running_stack: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in {
+        "GS_STATE_DIR": running_stack.state_dir,
+        "GS_KINESIS_PORT": running_stack.kinesis_port,
+        "GS_MOTO_PORT": running_stack.moto_port,
+        "GS_ENV": running_stack.env,
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    from consumers.pipeline import handler
+
+    handler._settings.cache_clear()
+    argv = ["simulate", "--patients", "3", "--days", "1", "--seed", "5", "--publish"]
+    assert main([*argv, "--corrupt-devices", "1"]) == 0
+    worker = FirehoseWorker(running_stack, buffer_seconds=0)
+    while worker.poll_once():
+        pass
+    worker.flush(force=True)
+
+    capsys.readouterr()
+    assert main(["elt", "run"]) == 1
+    err = capsys.readouterr().err
+    assert "data-quality gate failed: readings_per_patient_day" in err
+
+    sqs = aws_client("sqs", running_stack)
+    url = sqs.get_queue_url(QueueName=running_stack.names.pipeline_feed_queue)["QueueUrl"]
+    messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2).get("Messages", [])
+    assert len(messages) == 1
+    assert "readings_per_patient_day" in messages[0]["Body"]
+    assert not list(
+        (running_stack.lake_dir / "marts" / "patient_period_metrics").rglob("*.parquet")
+    )
+    assert (
+        json.loads(
+            sorted((running_stack.state_dir / "logs").glob("pipeline-*.json"))[-1].read_text()
+        )["error"]
+        == "DataQualityFailed"
+    )
