@@ -83,6 +83,7 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         seed=args.seed,
         speed=args.speed,
         duration_s=args.duration,
+        pipeline_every_s=args.pipeline_every,
     )
     return run_demo(settings, options)
 
@@ -361,6 +362,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_non_negative_float,
         default=None,
         help="seconds to keep running after the sample (default: until Ctrl-C)",
+    )
+    demo.add_argument(
+        "--pipeline-every",
+        type=_non_negative_float,
+        default=60.0,
+        help="seconds between ELT pipeline runs (default 60; 0 = never)",
     )
     demo.set_defaults(handler=_cmd_demo)
     return parser

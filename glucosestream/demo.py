@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import takewhile
@@ -30,7 +31,7 @@ from glucosestream.local.esm import EventSourceMapping, MappingConfig
 from glucosestream.settings import Settings
 from stream.producer import Producer
 from stream.publishing import publish_deliveries
-from stream.simulator import CohortConfig, simulate
+from stream.simulator import CohortConfig, Delivery, simulate
 
 ALERTS_MAPPING = MappingConfig(
     batch_size=100,
@@ -58,6 +59,8 @@ class DemoOptions:
     duration_s: float | None = None
     """Seconds to run the live part; None = until Ctrl-C / SIGTERM."""
     health_every_s: float = 10.0
+    pipeline_every_s: float = 60.0
+    """How often the ELT pipeline (Step Functions ASL, run locally) runs; 0 = never."""
 
 
 class _Stop(BaseException):
@@ -141,6 +144,10 @@ class LiveDemo:
         self.options = options
         self.stop = stop
         self.stop_publishing = threading.Event()
+        self.messages: list[str] = []
+        now_ms = int(time.time() * 1000)
+        self.sim_start_ms = now_ms - now_ms % 60_000
+        self.latest_arrival_ms = 0
         self.threads: dict[str, threading.Thread] = {}
         self.published = 0
         self.errors: list[str] = []
@@ -172,6 +179,7 @@ class LiveDemo:
             ("publisher", self._publish),
             ("alerts-esm", self._consume),
             ("firehose", self._deliver),
+            ("pipeline", self._pipeline),
         ):
             self.threads[name] = threading.Thread(target=target, name=name, daemon=True)
             self.threads[name].start()
@@ -183,11 +191,11 @@ class LiveDemo:
         self.threads["publisher"].join(timeout=30)
         self.stop.wait(DRAIN_S)
         self.stop.set()
-        for name in ("alerts-esm", "firehose"):
-            self.threads[name].join(timeout=60)
+        for name in ("alerts-esm", "firehose", "pipeline"):
+            self.threads[name].join(timeout=120)
 
     def _publish(self) -> None:
-        now_ms = int(time.time() * 1000)
+        now_ms = self.sim_start_ms
         config = CohortConfig(
             patients=self.options.patients,
             days=30,
@@ -198,7 +206,9 @@ class LiveDemo:
         stream = KinesisStream(
             aws_client("kinesis", self.settings), self.settings.names.readings_stream
         )
-        deliveries = takewhile(lambda _: not self.stop_publishing.is_set(), simulate(config))
+        deliveries = self._tracked(
+            takewhile(lambda _: not self.stop_publishing.is_set(), simulate(config))
+        )
 
         def count(sent: int) -> None:
             self.published += sent
@@ -208,11 +218,35 @@ class LiveDemo:
         except Exception as error:  # shown on the console; the demo keeps serving
             self.errors.append(f"publisher stopped: {error}")
 
+    def _tracked(self, deliveries: Iterator[Delivery]) -> Iterator[Delivery]:
+        for delivery in deliveries:
+            self.latest_arrival_ms = max(self.latest_arrival_ms, delivery.arrival_at)
+            yield delivery
+
     def _deliver(self) -> None:
         try:
             self.firehose.run(self.stop)
         except Exception as error:
             self.errors.append(f"raw zone delivery stopped: {error}")
+
+    def _pipeline(self) -> None:
+        if self.options.pipeline_every_s <= 0:
+            return
+        from glucosestream.local.pipeline_runner import run_pipeline
+
+        while not self.stop.wait(self.options.pipeline_every_s):
+            # The live cohort's clock runs `speed` times faster than the wall clock: its "now"
+            # (the latest arrival published) is the pipeline's now, or every new reading would
+            # look like it came from the future.
+            simulated_now = max(self.latest_arrival_ms, int(time.time() * 1000))
+            try:
+                run = run_pipeline(
+                    self.settings, as_of=datetime.fromtimestamp(simulated_now / 1000, tz=UTC)
+                )
+            except Exception as error:
+                self.errors.append(f"pipeline run failed to start: {error}")
+                continue
+            self.messages.append(pipeline_line(run.execution.status, run.last_state))
 
     def _consume(self) -> None:
         try:
@@ -234,6 +268,8 @@ class LiveDemo:
                 print(format_alert(alert), flush=True)
             while self.errors:
                 print(f"ERROR: {self.errors.pop(0)}", flush=True)
+            while self.messages:
+                print(self.messages.pop(0), flush=True)
             if time.monotonic() >= next_health:
                 next_health += self.options.health_every_s
                 stats = self.mapping.stats
@@ -257,6 +293,23 @@ class LiveDemo:
             alerts.append(json.loads(message["Body"]))
             self.sqs.delete_message(QueueUrl=self.feed_url, ReceiptHandle=message["ReceiptHandle"])
         return alerts
+
+
+def pipeline_line(status: str, state: dict[str, Any]) -> str:
+    curated = state.get("curate", {})
+    quality = state.get("quality", {})
+    marts = state.get("marts", {})
+    verdict = (
+        "passed"
+        if quality.get("passed")
+        else ("FAILED: " + ", ".join(f["check"] for f in quality.get("failed", [])))
+    )
+    return (
+        f"pipeline: {status}; curated {curated.get('curated_rows', 0)} rows in "
+        f"{len(curated.get('curated_partitions', []))} partitions; data quality {verdict}; "
+        f"marts: {marts.get('daily_rows', 0)} daily rows, period ending "
+        f"{marts.get('period_end') or '-'}"
+    )
 
 
 def format_alert(alert: dict[str, Any]) -> str:

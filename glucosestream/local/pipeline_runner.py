@@ -7,7 +7,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,11 @@ def definition(settings: Settings) -> dict[str, Any]:
 
 
 def run_pipeline(
-    settings: Settings, run_date: date | None = None, *, full_refresh: bool = False
+    settings: Settings,
+    run_date: date | None = None,
+    *,
+    full_refresh: bool = False,
+    as_of: datetime | None = None,
 ) -> PipelineRun:
     from consumers.pipeline.handler import lambda_handler
 
@@ -102,6 +106,8 @@ def run_pipeline(
     state: dict[str, Any] = {"run_id": run_id, "full_refresh": full_refresh}
     if run_date is not None:
         state["run_date"] = run_date.isoformat()
+    if as_of is not None:
+        state["as_of"] = as_of.isoformat()
     history_file = settings.state_dir / "logs" / f"pipeline-{run_id}.json"
     history_file.parent.mkdir(parents=True, exist_ok=True)
     # The Lambda's own log lines go where CloudWatch Logs would take them, not to the console.
