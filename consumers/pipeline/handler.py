@@ -6,15 +6,32 @@ the same ``lambda_handler`` in-process.
 
 from __future__ import annotations
 
+import sys
 from functools import cache
-from typing import Any
+from typing import Any, TextIO
 
 from aws_lambda_powertools import Logger
 
 from glucosestream.pipeline import run_step
 from glucosestream.settings import Settings, load_settings
 
-logger = Logger(service="pipeline")
+
+class LogSink:
+    """stdout, looked up at each write; the local runner points it at a log file instead (as
+    CloudWatch Logs takes a Lambda's stdout) without touching the logging handler."""
+
+    def __init__(self) -> None:
+        self.target: TextIO | None = None
+
+    def write(self, text: str) -> int:
+        return (self.target or sys.stdout).write(text)
+
+    def flush(self) -> None:
+        (self.target or sys.stdout).flush()
+
+
+log_sink = LogSink()
+logger = Logger(service="pipeline", stream=log_sink)  # type: ignore[arg-type]
 
 
 @cache

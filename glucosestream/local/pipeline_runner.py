@@ -114,11 +114,11 @@ def run_pipeline(
     from consumers.pipeline import handler
 
     with (settings.state_dir / "logs" / "lambda-pipeline.log").open("a") as lambda_log:
-        previous = handler.logger.registered_handler.setStream(lambda_log)  # type: ignore[attr-defined]
+        handler.log_sink.target = lambda_log
         try:
             execution = machine.execute(state, name=run_id)
         finally:
-            handler.logger.registered_handler.setStream(previous)  # type: ignore[attr-defined]
+            handler.log_sink.target = None
     history_file.write_text(
         json.dumps(
             {"status": execution.status, "error": execution.error, "cause": execution.cause,
