@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from glucosestream.domain.alerts import Alert, AlertConfig, AlertReading
 from glucosestream.domain.alerts.replay import replay
-from glucosestream.readings_csv import read_readings_csv
+from glucosestream.readings_csv import CsvReading
 
 
 def iso(epoch_ms: int) -> str:
@@ -28,11 +29,10 @@ def alert_line(alert: Alert) -> str:
     return json.dumps(record, separators=(",", ":"))
 
 
-def replay_csv(
-    source: Path, target: Path, tz: str = "UTC", config: AlertConfig | None = None
-) -> tuple[int, list[Alert]]:
-    """Read ``source``, write one JSON alert per line to ``target``; returns (readings, alerts)."""
-    rows = read_readings_csv(source, tz)
+def replay_rows(
+    rows: Sequence[CsvReading], target: Path, config: AlertConfig | None = None
+) -> list[Alert]:
+    """Replay CSV readings through the engine; write one JSON alert per line to ``target``."""
     pairs = [
         (
             row.patient_id,
@@ -55,7 +55,7 @@ def replay_csv(
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
-    return len(rows), alerts
+    return alerts
 
 
 def summary(readings: int, alerts: list[Alert], target: Path) -> str:

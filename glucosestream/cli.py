@@ -169,31 +169,32 @@ def _publish(
 
 
 def _cmd_alerts_replay(args: argparse.Namespace, settings: Settings) -> int:
-    from glucosestream.alerts_replay import replay_csv, summary
+    from glucosestream.alerts_replay import replay_rows, summary
     from glucosestream.domain.alerts import AlertConfig
-    from glucosestream.readings_csv import CsvInputError
 
-    if not args.output.parent.is_dir():
-        raise UserError(f"{args.output.parent} is not a directory")
+    rows = _csv_input(args)
     config = AlertConfig(staleness_ms=settings.alert_staleness_minutes * 60_000)
-    try:
-        readings, alerts = replay_csv(args.input, args.output, args.tz, config)
-    except CsvInputError as error:
-        raise UserError(str(error)) from None
-    print(summary(readings, alerts, args.output))
+    alerts = replay_rows(rows, args.output, config)
+    print(summary(len(rows), alerts, args.output))
     return 0
 
 
-def _cmd_metrics(args: argparse.Namespace, settings: Settings) -> int:
-    from glucosestream.metrics_report import patient_metrics, write_metrics
+def _csv_input(args: argparse.Namespace) -> list[Any]:
+    """The readings of ``--input`` (in ``--tz``), once ``--output`` is known to be writable."""
     from glucosestream.readings_csv import CsvInputError, read_readings_csv
 
     if not args.output.parent.is_dir():
         raise UserError(f"{args.output.parent} is not a directory")
     try:
-        rows = read_readings_csv(args.input, args.tz)
+        return read_readings_csv(args.input, args.tz)
     except CsvInputError as error:
         raise UserError(str(error)) from None
+
+
+def _cmd_metrics(args: argparse.Namespace, settings: Settings) -> int:
+    from glucosestream.metrics_report import patient_metrics, write_metrics
+
+    rows = _csv_input(args)
     metrics = patient_metrics(rows)
     write_metrics(metrics, args.output)
     print(f"metrics of {len(metrics)} patients from {len(rows)} rows written to {args.output}")
@@ -202,14 +203,8 @@ def _cmd_metrics(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
     from glucosestream.episodes_report import patient_episodes, write_episodes
-    from glucosestream.readings_csv import CsvInputError, read_readings_csv
 
-    if not args.output.parent.is_dir():
-        raise UserError(f"{args.output.parent} is not a directory")
-    try:
-        rows = read_readings_csv(args.input, args.tz)
-    except CsvInputError as error:
-        raise UserError(str(error)) from None
+    rows = _csv_input(args)
     found = patient_episodes(rows)
     write_episodes(found, args.output)
     patients = len({patient for patient, _ in found})

@@ -36,3 +36,18 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings
         yield settings
     finally:
         stack.down(settings)
+
+
+@pytest.fixture
+def stack_env(running_stack: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The running stack, with the GS_* variables that make the CLI and handlers use it."""
+    for name, value in {
+        "GS_STATE_DIR": running_stack.state_dir,
+        "GS_KINESIS_PORT": running_stack.kinesis_port,
+        "GS_MOTO_PORT": running_stack.moto_port,
+        "GS_ENV": running_stack.env,
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    return running_stack

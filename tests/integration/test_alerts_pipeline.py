@@ -22,21 +22,13 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def settings(running_stack: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    for name, value in {
-        "GS_STATE_DIR": running_stack.state_dir,
-        "GS_KINESIS_PORT": running_stack.kinesis_port,
-        "GS_MOTO_PORT": running_stack.moto_port,
-        "GS_ENV": running_stack.env,
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(name, str(value))
+def settings(stack_env: Settings) -> Iterator[Settings]:
     from consumers.alerts import handler
 
     handler._consumer.cache_clear()
-    yield running_stack
+    yield stack_env
     handler._consumer.cache_clear()
-    shutil.rmtree(running_stack.state_dir / "esm", ignore_errors=True)
+    shutil.rmtree(stack_env.state_dir / "esm", ignore_errors=True)
 
 
 def drain(queue: str, settings: Settings) -> list[dict[str, Any]]:

@@ -20,25 +20,15 @@ pytestmark = pytest.mark.integration
 
 
 def test_curated_holds_each_reading_once_and_the_marts_are_built(
-    running_stack: Settings,
-    monkeypatch: pytest.MonkeyPatch,
+    stack_env: Settings,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for name, value in {
-        "GS_STATE_DIR": running_stack.state_dir,
-        "GS_KINESIS_PORT": running_stack.kinesis_port,
-        "GS_MOTO_PORT": running_stack.moto_port,
-        "GS_ENV": running_stack.env,
-    }.items():
-        monkeypatch.setenv(name, str(value))
     deliveries = list(simulate(CohortConfig(patients=4, days=2, seed=17)))
     identities = {d.reading.identity for d in deliveries}
     assert len(deliveries) > len(identities)  # the transport duplicated some readings
-    stream = KinesisStream(
-        aws_client("kinesis", running_stack), running_stack.names.readings_stream
-    )
+    stream = KinesisStream(aws_client("kinesis", stack_env), stack_env.names.readings_stream)
     Producer(stream).publish(d.reading for d in deliveries)
-    worker = FirehoseWorker(running_stack, buffer_seconds=0)
+    worker = FirehoseWorker(stack_env, buffer_seconds=0)
     while worker.poll_once():
         pass
     worker.flush(force=True)
@@ -50,7 +40,7 @@ def test_curated_holds_each_reading_once_and_the_marts_are_built(
     curate_line = next(line for line in out.splitlines() if line.strip().startswith("curate:"))
     assert json.loads(curate_line.split(":", 1)[1])["curated_rows"] == len(identities)
 
-    lake = running_stack.lake_dir
+    lake = stack_env.lake_dir
     curated = duckdb.sql(
         f"SELECT count(*), count(DISTINCT (patient_id, device_id, measured_at)) "
         f"FROM read_parquet('{lake}/curated/readings/**/*.parquet', hive_partitioning = true)"
@@ -65,6 +55,6 @@ def test_curated_holds_each_reading_once_and_the_marts_are_built(
     ).fetchall()
     assert runs == [("SUCCEEDED",)]
 
-    again = run_pipeline(running_stack)  # nothing new: nothing rebuilt
+    again = run_pipeline(stack_env)  # nothing new: nothing rebuilt
     assert again.execution.status == "SUCCEEDED"
     assert again.execution.output["curate"]["curated_partitions"] == []

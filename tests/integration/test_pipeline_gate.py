@@ -15,24 +15,15 @@ pytestmark = pytest.mark.integration
 
 
 def test_a_chattering_device_stops_the_pipeline_and_notifies(
-    running_stack: Settings,
-    monkeypatch: pytest.MonkeyPatch,
+    stack_env: Settings,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for name, value in {
-        "GS_STATE_DIR": running_stack.state_dir,
-        "GS_KINESIS_PORT": running_stack.kinesis_port,
-        "GS_MOTO_PORT": running_stack.moto_port,
-        "GS_ENV": running_stack.env,
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }.items():
-        monkeypatch.setenv(name, str(value))
     from consumers.pipeline import handler
 
     handler._settings.cache_clear()
     argv = ["simulate", "--patients", "3", "--days", "1", "--seed", "5", "--publish"]
     assert main([*argv, "--corrupt-devices", "1"]) == 0
-    worker = FirehoseWorker(running_stack, buffer_seconds=0)
+    worker = FirehoseWorker(stack_env, buffer_seconds=0)
     while worker.poll_once():
         pass
     worker.flush(force=True)
@@ -42,17 +33,15 @@ def test_a_chattering_device_stops_the_pipeline_and_notifies(
     err = capsys.readouterr().err
     assert "data-quality gate failed: readings_per_patient_day" in err
 
-    sqs = aws_client("sqs", running_stack)
-    url = sqs.get_queue_url(QueueName=running_stack.names.pipeline_feed_queue)["QueueUrl"]
+    sqs = aws_client("sqs", stack_env)
+    url = sqs.get_queue_url(QueueName=stack_env.names.pipeline_feed_queue)["QueueUrl"]
     messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2).get("Messages", [])
     assert len(messages) == 1
     assert "readings_per_patient_day" in messages[0]["Body"]
-    assert not list(
-        (running_stack.lake_dir / "marts" / "patient_period_metrics").rglob("*.parquet")
-    )
+    assert not list((stack_env.lake_dir / "marts" / "patient_period_metrics").rglob("*.parquet"))
     assert (
-        json.loads(
-            sorted((running_stack.state_dir / "logs").glob("pipeline-*.json"))[-1].read_text()
-        )["error"]
+        json.loads(sorted((stack_env.state_dir / "logs").glob("pipeline-*.json"))[-1].read_text())[
+            "error"
+        ]
         == "DataQualityFailed"
     )

@@ -17,20 +17,12 @@ pytestmark = pytest.mark.integration
 
 @pytest.mark.parametrize("aggregate", [False, True])
 def test_every_simulated_reading_reaches_the_stream(
-    running_stack: Settings,
+    stack_env: Settings,
     aggregate: bool,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for name, value in {
-        "GS_STATE_DIR": running_stack.state_dir,
-        "GS_KINESIS_PORT": running_stack.kinesis_port,
-        "GS_MOTO_PORT": running_stack.moto_port,
-        "GS_ENV": running_stack.env,
-    }.items():
-        monkeypatch.setenv(name, str(value))
-    client = aws_client("kinesis", running_stack)
-    stream = KinesisStream(client, running_stack.names.readings_stream)
+    client = aws_client("kinesis", stack_env)
+    stream = KinesisStream(client, stack_env.names.readings_stream)
     tips = {shard: stream.shard_iterator(shard, latest=True) for shard in stream.shard_ids()}
 
     argv = ["simulate", "--patients", "6", "--days", "1", "--seed", "9", "--publish"]
@@ -39,9 +31,7 @@ def test_every_simulated_reading_reaches_the_stream(
     expected = [
         d.reading.event_id
         for d in simulate(
-            CohortConfig(
-                patients=6, days=1, seed=9, pseudonym_key=running_stack.pseudonym_key_bytes
-            )
+            CohortConfig(patients=6, days=1, seed=9, pseudonym_key=stack_env.pseudonym_key_bytes)
         )
     ]
     records = [r for shard, it in tips.items() for r in stream.read_from(shard, it)]
@@ -57,7 +47,7 @@ def test_every_simulated_reading_reaches_the_stream(
     if aggregate:
         assert len(records) * 20 <= len(expected)
     # Every reading is in the shard its own partition key maps to (aggregates are per shard).
-    shards = client.list_shards(StreamName=running_stack.names.readings_stream)["Shards"]
+    shards = client.list_shards(StreamName=stack_env.names.readings_stream)["Shards"]
     owner = {
         s["ShardId"]: (
             int(s["HashKeyRange"]["StartingHashKey"]),
