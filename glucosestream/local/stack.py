@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from glucosestream.local.persistence import export_state, import_state
 from glucosestream.local.processes import (
     ManagedProcess,
     StackError,
@@ -120,6 +121,7 @@ def up(settings: Settings) -> StackStatus:
             wait_until_listening(process, child, host)
             processes["moto"] = process
         resources = provision(settings)
+        import_state(settings)
     except BaseException:
         for process in reversed(started):
             stop(process)
@@ -149,6 +151,9 @@ def down(settings: Settings) -> list[str]:
     current = _read_status(settings)
     if current is None:
         return []
+    moto = current["processes"].get("moto")
+    if moto is not None and _managed(moto).is_running():
+        export_state(settings)
     stopped = [
         name
         for name, entry in reversed(list(current["processes"].items()))

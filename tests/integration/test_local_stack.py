@@ -127,3 +127,25 @@ def test_down_does_not_signal_a_pid_that_is_no_longer_ours(tmp_path: Path) -> No
         assert stack.down(settings) == ["moto"]
     finally:
         os.killpg(real["kinesalite"]["pid"], signal.SIGTERM)
+
+
+def test_alert_state_survives_a_restart_of_the_stack(tmp_path: Path) -> None:
+    settings = stack_settings(tmp_path)
+    stack.up(settings)
+    try:
+        dynamodb = aws_client("dynamodb", settings)
+        table = settings.names.patient_state_table
+        dynamodb.put_item(
+            TableName=table,
+            Item={"patient_id": {"S": "p_1"}, "version": {"N": "3"}, "state": {"S": "{}"}},
+        )
+    finally:
+        stack.down(settings)
+    stack.up(settings)  # a new moto server: empty until the export is loaded
+    try:
+        item = aws_client("dynamodb", settings).get_item(
+            TableName=settings.names.patient_state_table, Key={"patient_id": {"S": "p_1"}}
+        )["Item"]
+        assert item["version"] == {"N": "3"}
+    finally:
+        stack.down(settings)
