@@ -155,10 +155,11 @@ def test_agrees_with_iglu(cohort_csv: Path, tmp_path: Path) -> None:
         take(iglu.conga(alone.copy(), n=1), {"CONGA": "conga_1"})
         take(iglu.modd(alone.copy()), {"MODD": "modd"})
         take(iglu.mage(alone.copy()), {"MAGE": "mage"})
+        take(iglu.mag(alone.copy()), {"MAG": "mag"})
 
     assert set(ours) == set(expected)
     assert len(expected) >= 3
-    grid = {"conga_24", "conga_1", "modd", "mage"}
+    grid = {"conga_24", "conga_1", "modd", "mage", "mag"}
     for patient, metrics in expected.items():
         for name, value in metrics.items():
             tolerance = 1e-6 if name in grid else 1e-9

@@ -15,7 +15,7 @@ __all__ = ["mag"]
 def mag(
     times_ms: npt.ArrayLike,
     glucose: npt.ArrayLike,
-    n: int | None = 60,
+    n: int | None = None,
     dt0: int | None = None,
     inter_gap: float = 45,
 ) -> float:
@@ -33,9 +33,10 @@ def mag(
     glucose
         Glucose, mg/dL.
     n
-        Interval in minutes between the compared values (default 60, Hermanides' hourly MAG).
-        ``None`` uses the grid step ``dt0``, which is iglu 4.3.0's own default. As iglu, an ``n``
-        below ``dt0`` becomes ``dt0`` and any other ``n`` is rounded to a multiple of ``dt0``.
+        Interval in minutes between the compared values. ``None`` (default) uses the grid step
+        ``dt0``, as R iglu 4.3.0's ``mag(n = NULL)`` does (R/mag.R); 60 gives Hermanides' hourly
+        MAG. As iglu, an ``n`` below ``dt0`` becomes ``dt0`` and any other ``n`` is rounded to a
+        multiple of ``dt0``.
     dt0
         Grid step in minutes; ``None`` (default) estimates it from the data.
     inter_gap
