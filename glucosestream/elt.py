@@ -42,6 +42,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -385,6 +387,7 @@ def plan_run(
     this run's rebuild already read them (rebuilding a partition twice is idempotent).
     """
     lake = settings.lake_dir
+    remove_leftovers(settings)
     listing = list_raw(raw_root(settings))
     processed = {} if full_refresh else load_state(lake)
     changed = changed_partitions(listing, processed)
@@ -405,6 +408,30 @@ def plan_run(
     temporary.write_text(json.dumps(listing, sort_keys=True))
     os.replace(temporary, snapshot)
     return plan
+
+
+LEFTOVER_AGE_S = 3600
+"""Staging/trash directories older than this belong to a run that died: another run may still
+be using a younger one."""
+
+
+def remove_leftovers(settings: Settings, now: float | None = None) -> list[Path]:
+    """Delete the ``.staging-*``/``.trash-*`` directories a killed run left beside the tables.
+
+    Safe: a run that died mid-swap never saved its manifest, so the next run rebuilds every
+    partition it was writing.
+    """
+    now = time.time() if now is None else now
+    removed = []
+    for table in (CURATED, DAILY, PERIOD, AGP, EPISODES):
+        location = table_location(settings, table)
+        if not location.is_dir():
+            continue
+        for leftover in [*location.glob(".staging-*"), *location.glob(".trash-*")]:
+            if leftover.is_dir() and now - leftover.stat().st_mtime > LEFTOVER_AGE_S:
+                shutil.rmtree(leftover, ignore_errors=True)
+                removed.append(leftover)
+    return removed
 
 
 def _snapshot(settings: Settings, plan: EltPlan) -> RawListing:

@@ -238,3 +238,20 @@ def test_agp_and_episodes_of_a_hand_case(settings: Settings) -> None:
     # Slot 38 = 09:30-09:45 holds 60 (09:30, the last low reading), 120 and 120.
     assert agp[38]["n_readings"] == 3
     assert agp[38]["p05"] == pytest.approx(60 + 0.1 * 60)  # (n-1)*5% = 0.1 between 60 and 120
+
+
+def test_a_killed_runs_leftovers_are_removed_when_old(settings: Settings) -> None:
+    import os
+
+    from glucosestream.elt import LEFTOVER_AGE_S, remove_leftovers, table_location
+
+    location = table_location(settings, CURATED)
+    old = location / ".staging-dead"
+    young = location / ".trash-busy"
+    for directory in (old, young):
+        (directory / "dt=2024-03-01").mkdir(parents=True)
+    past = os.stat(old).st_mtime - LEFTOVER_AGE_S - 60
+    os.utime(old, (past, past))
+    assert remove_leftovers(settings) == [old]
+    assert not old.exists()
+    assert young.exists()  # may belong to a run still going
