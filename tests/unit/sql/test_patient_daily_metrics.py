@@ -4,45 +4,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 import pytest
 
-from glucosestream.local.athena import LocalAthena
+from tests.unit.sql.period_readings import Reading, utc
+from tests.unit.sql.period_readings import run_mart as period_readings_mart
 
 MART = "marts/patient_daily_metrics.sql"
 
-# (patient_id, measured_at UTC, utc_offset_minutes, glucose mg/dL); no duplicates.
-Reading = tuple[str, datetime, int, float]
 
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-def period_readings(readings: Sequence[Reading]) -> pa.Table:
-    """The shape ``metrics_report.load_readings`` gives ``period_readings``."""
-    measured = [r[1] for r in readings]
-    local = [(r[1] + timedelta(minutes=r[2])).replace(tzinfo=None) for r in readings]
-    return pa.table(
-        {
-            "patient_id": pa.array([r[0] for r in readings], pa.string()),
-            "device_id": pa.array(["dev-1"] * len(readings), pa.string()),
-            "measured_at": pa.array(measured, pa.timestamp("ms", tz="UTC")),
-            "local_time": pa.array(local, pa.timestamp("ms")),
-            "glucose_mg_dl": pa.array([r[3] for r in readings], pa.float64()),
-        }
-    )
-
-
-def run_mart(readings: Sequence[Reading]) -> dict[tuple[str, date], dict[str, Any]]:
-    engine = LocalAthena()
-    engine.register("period_readings", period_readings(readings))
-    rows = engine.query(MART).to_pylist()
-    return {(row.pop("patient_id"), row.pop("local_day")): row for row in rows}
+def run_mart(readings: Sequence[Reading]) -> dict[tuple[str, Any], dict[str, Any]]:
+    return period_readings_mart(MART, readings, "local_day")
 
 
 HAND_READINGS: list[Reading] = [
