@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import copy
 import json
+import operator as op
 import re
 import threading
 import time
@@ -430,32 +431,23 @@ def apply_template(template: Any, data: Any, context: Any = None) -> Any:
 # --------------------------------------------------------------------------------------------
 # Choice rules
 
-_STRING_OPS = {
-    "StringEquals": lambda a, b: a == b,
-    "StringLessThan": lambda a, b: a < b,
-    "StringGreaterThan": lambda a, b: a > b,
-    "StringLessThanEquals": lambda a, b: a <= b,
-    "StringGreaterThanEquals": lambda a, b: a >= b,
+_ORDERINGS: dict[str, Callable[[Any, Any], bool]] = {
+    "Equals": op.eq,
+    "LessThan": op.lt,
+    "GreaterThan": op.gt,
+    "LessThanEquals": op.le,
+    "GreaterThanEquals": op.ge,
 }
-_NUMERIC_OPS = {
-    "NumericEquals": lambda a, b: a == b,
-    "NumericLessThan": lambda a, b: a < b,
-    "NumericGreaterThan": lambda a, b: a > b,
-    "NumericLessThanEquals": lambda a, b: a <= b,
-    "NumericGreaterThanEquals": lambda a, b: a >= b,
+_OPERAND_KINDS = ("String", "Numeric", "Timestamp")
+_ORDERED_OPS = {
+    f"{kind}{name}": (kind, ordering)
+    for kind in _OPERAND_KINDS
+    for name, ordering in _ORDERINGS.items()
 }
-_TIMESTAMP_OPS = {
-    "TimestampEquals": lambda a, b: a == b,
-    "TimestampLessThan": lambda a, b: a < b,
-    "TimestampGreaterThan": lambda a, b: a > b,
-    "TimestampLessThanEquals": lambda a, b: a <= b,
-    "TimestampGreaterThanEquals": lambda a, b: a >= b,
-}
+"""StringEquals … TimestampGreaterThanEquals: the operand kind and the ordering it applies."""
 _TYPE_TESTS = ("IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp")
 _COMPARATORS = (
-    *_STRING_OPS,
-    *_NUMERIC_OPS,
-    *_TIMESTAMP_OPS,
+    *_ORDERED_OPS,
     "StringMatches",
     "BooleanEquals",
 )
@@ -492,19 +484,21 @@ def _wildcard_match(value: str, pattern: str) -> bool:
     return re.fullmatch("".join(regex), value, flags=re.DOTALL) is not None
 
 
+def _operand(kind: str, value: Any) -> Any:
+    """``value`` as a ``kind`` operand, or None when it is not one (a mismatch is false)."""
+    if kind == "String":
+        return value if isinstance(value, str) else None
+    if kind == "Numeric":
+        return value if _is_number(value) else None
+    return _timestamp(value)
+
+
 def _compare(operator: str, value: Any, expected: Any) -> bool:
     """One comparison; a type mismatch is simply false, as in AWS."""
-    if operator in _STRING_OPS:
-        ok = isinstance(value, str) and isinstance(expected, str)
-        return ok and bool(_STRING_OPS[operator](value, expected))
-    if operator in _NUMERIC_OPS:
-        ok = _is_number(value) and _is_number(expected)
-        return ok and bool(_NUMERIC_OPS[operator](value, expected))
-    if operator in _TIMESTAMP_OPS:
-        left, right = _timestamp(value), _timestamp(expected)
-        return (
-            left is not None and right is not None and bool(_TIMESTAMP_OPS[operator](left, right))
-        )
+    if operator in _ORDERED_OPS:
+        kind, ordering = _ORDERED_OPS[operator]
+        left, right = _operand(kind, value), _operand(kind, expected)
+        return left is not None and right is not None and bool(ordering(left, right))
     if operator == "StringMatches":
         return (
             isinstance(value, str)
