@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +91,13 @@ def oracle_frame(series: Series) -> Any:
             "gl": unique.glucose,
         }
     )
+
+
+def oracle_value(function: Any, series: Series, column: str, **kwargs: Any) -> float:
+    """One iglu-python metric of ``series`` (its pandas deprecation warnings silenced)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(function(oracle_frame(series), **kwargs)[column].iloc[0])
 
 
 def relative_error(ours: float, theirs: float) -> float:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import numpy as np
@@ -14,7 +13,7 @@ from glucosestream.domain.metrics import active_percent
 from tests.unit.domain.metrics.series import (
     Series,
     at_minutes,
-    oracle_frame,
+    oracle_value,
     relative_error,
     same_float,
     synthetic_cgm,
@@ -55,9 +54,7 @@ def test_matches_iglu_python_without_sub_minute_jitter(iglu: Any, seed: int) -> 
     # iglu-python counts any interval > dt0 as a gap where R first rounds it to whole
     # minutes, so the two agree only when intervals are whole minutes.
     series = synthetic_cgm(seed, jitter_share=0.0, long_gap_min=(120, 240))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        theirs = float(iglu.active_percent(oracle_frame(series))["active_percent"].iloc[0])
+    theirs = oracle_value(iglu.active_percent, series, "active_percent")
     ours = active_percent(series.times_ms, series.glucose)
     assert relative_error(ours, theirs) < 1e-6
 

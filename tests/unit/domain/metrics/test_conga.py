@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import numpy as np
@@ -14,7 +13,7 @@ from glucosestream.domain.metrics import conga
 from tests.unit.domain.metrics.series import (
     Series,
     at_minutes,
-    oracle_frame,
+    oracle_value,
     relative_error,
     same_float,
     synthetic_cgm,
@@ -46,9 +45,7 @@ def test_conga_24_of_a_repeating_day_shifted_by_a_constant_is_zero() -> None:
 @pytest.mark.parametrize(("seed", "hours"), [(0, 24), (1, 24), (2, 1), (3, 2), (4, 24)])
 def test_matches_iglu_python(iglu: Any, seed: int, hours: int) -> None:
     series = synthetic_cgm(seed, long_gap_min=(120, 240))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        theirs = float(iglu.conga(oracle_frame(series), n=hours)["CONGA"].iloc[0])
+    theirs = oracle_value(iglu.conga, series, "CONGA", n=hours)
     ours = conga(series.times_ms, series.glucose, n=hours)
     assert relative_error(ours, theirs) < 1e-6
 

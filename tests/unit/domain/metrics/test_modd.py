@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import numpy as np
@@ -14,7 +13,7 @@ from glucosestream.domain.metrics import modd
 from tests.unit.domain.metrics.series import (
     Series,
     at_minutes,
-    oracle_frame,
+    oracle_value,
     relative_error,
     same_float,
     synthetic_cgm,
@@ -43,9 +42,7 @@ def test_modd_needs_two_days() -> None:
 @pytest.mark.parametrize(("seed", "lag"), [(0, 1), (1, 1), (2, 1), (3, 2), (5, 1)])
 def test_matches_iglu_python(iglu: Any, seed: int, lag: int) -> None:
     series = synthetic_cgm(seed, long_gap_min=(120, 240))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        theirs = float(iglu.modd(oracle_frame(series), lag=lag)["MODD"].iloc[0])
+    theirs = oracle_value(iglu.modd, series, "MODD", lag=lag)
     ours = modd(series.times_ms, series.glucose, lag=lag)
     assert relative_error(ours, theirs) < 1e-6
 
