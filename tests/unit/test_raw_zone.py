@@ -213,3 +213,17 @@ def test_the_transform_lambda_does_not_import_pyarrow() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert result.returncode == 0, result.stderr.decode()[-1000:]
+
+
+def test_the_raw_ddl_declares_the_columns_generated_from_the_avro_schema(tmp_path: Path) -> None:
+    # sql/ddl/raw_readings.sql is written by hand; the Glue columns come from the Avro schema.
+    # The two must name the same columns, in the same order, with the same partition keys.
+    from glucosestream.local.athena import LocalAthena
+    from glucosestream.raw_zone.schema import glue_table
+
+    table = LocalAthena().define_table("ddl/raw_readings.sql", tmp_path)
+    generated = glue_table()
+    assert [name for name, _ in table.columns] == [c["Name"] for c in generated["columns"]]
+    assert [name for name, _ in table.partitioned_by] == [
+        c["Name"] for c in generated["partition_keys"]
+    ]
