@@ -119,6 +119,12 @@ def load_catalog(path: Path | None = None) -> Catalog:
     return Catalog(tuple(specs), thresholds)
 
 
+def dq_sql_files(catalog: Catalog | None = None) -> list[str]:
+    """The files the checks run (relative to ``sql/``): ``checks.json`` and each SQL check."""
+    catalog = catalog or load_catalog()
+    return [CHECKS_FILE] + [f"dq/{s.check}.sql" for s in catalog.checks if s.kind == "sql"]
+
+
 def result_of(spec: CheckSpec, failing_keys: Sequence[str], failing_count: int) -> CheckResult:
     status: Status = "PASS" if failing_count == 0 else spec.severity
     return CheckResult(

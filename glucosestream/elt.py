@@ -18,9 +18,12 @@ A run (:func:`run_elt`):
    device_id, measured_at) keeping the earliest produced copy; a duplicate always shares its
    original's ``dt``), at most :data:`MAX_PARTITIONS_PER_WRITE` partitions per statement (Athena's
    limit per INSERT/CTAS). Partitions stay in UTC (DESIGN §5): a late reading lands in its
-   event-time ``dt`` and only that ``dt`` is rebuilt. The new partition directory is written
-   beside the table and renamed over the old one only after the whole statement succeeded, so a
-   failing query leaves the old partitions in place.
+   event-time ``dt`` and only that ``dt`` is rebuilt. The two files are composed into one Athena
+   ``UNLOAD`` per chunk (:func:`curate_statement`; the state machine runs these as Athena
+   ``startQueryExecution.sync`` tasks, the local engine runs them in DuckDB) into a staging prefix
+   beside the table; the new partition directories are renamed over the old ones only after
+   every statement succeeded (:func:`publish_curated`), so a failing query leaves the old
+   partitions in place.
 3. **Daily marts.** ``patient_daily_metrics`` is recomputed for every LOCAL day that has a
    reading in a rebuilt ``dt`` (a local day spans the UTC dates day - 1 .. day + 1, so those
    curated partitions are read), all patients of that day, and its ``local_day`` partitions are
@@ -42,6 +45,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -51,9 +55,11 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import sqlglot
+from sqlglot import exp
 
 from glucosestream.domain.metrics import episodes
-from glucosestream.local.athena import LocalAthena
+from glucosestream.local.athena import LocalAthena, SqlError, render, sql_file
 from glucosestream.metrics_report import METRIC_COLUMNS, grid_metrics, local_series
 from glucosestream.settings import Settings
 
@@ -219,30 +225,6 @@ def _stage_period_readings(engine: LocalAthena, days: Sequence[date], known: Ite
 
 
 # -------------------------------------------------------------------------------------- steps
-
-
-def _rebuild_curated(
-    engine: LocalAthena, settings: Settings, listing: RawListing, dts: list[str], report: EltReport
-) -> list[date]:
-    """Rebuild curated ``dt`` partitions; returns the local days their readings fall on."""
-    root = raw_root(settings)
-    local_days: set[date] = set()
-    for chunk in chunks(dts):
-        files = [root / name for dt in chunk for name in sorted(listing.get(dt, {}))]
-        engine.bind_files("raw_readings", files)
-        _set_parameters(engine, chunk)
-        engine.create_view("staging_readings", "staging/readings.sql")
-        report.raw_rows += _count(engine, "staging_readings")
-        engine.insert_overwrite("curated/readings.sql", replace=[(dt,) for dt in chunk])
-        engine.bind(CURATED, [(dt,) for dt in chunk])
-        report.curated_rows += _count(engine, CURATED)
-        days = engine.connection.sql(
-            f"SELECT DISTINCT CAST(local_time AS DATE) FROM {engine.database}.{CURATED} "  # noqa: S608
-            "WHERE counts_in_metrics"
-        ).fetchall()
-        local_days.update(day for (day,) in days)
-    report.curated_partitions = dts
-    return sorted(local_days)
 
 
 def _daily(engine: LocalAthena, days: list[date], known: list[str], report: EltReport) -> None:
@@ -440,11 +422,154 @@ def _snapshot(settings: Settings, plan: EltPlan) -> RawListing:
 
 
 def curate(settings: Settings, plan: EltPlan, report: EltReport) -> list[date]:
-    """Rebuild the plan's curated partitions; returns the local days their readings fall on."""
-    if not plan.partitions:
-        return []
+    """Rebuild the plan's curated partitions; returns the local days their readings fall on.
+
+    The two halves the state machine runs as separate states: each statement of
+    :func:`curate_queries` (Athena ``startQueryExecution.sync``; here the local engine), then
+    :func:`publish_curated`.
+    """
+    queries = curate_queries(settings, plan)
     engine = lake_engine(settings)
-    return _rebuild_curated(engine, settings, _snapshot(settings, plan), plan.partitions, report)
+    for query in queries:
+        engine.start_query_execution(
+            query["QueryString"],
+            query["ExecutionParameters"],
+            location_of=lambda uri: lake_path(settings, uri),
+        )
+    return publish_curated(settings, plan, queries, report)
+
+
+# ------------------------------------------------------------------ curated, as Athena runs it
+
+CURATE_SQL = ("staging/readings.sql", "curated/readings.sql")
+"""The files of the curated rebuild, composed into one Athena statement per chunk."""
+MARTS_SQL = (
+    "curated/period_readings.sql",
+    "marts/patient_daily_metrics.sql",
+    "marts/patient_period_metrics.sql",
+    "marts/agp_profile.sql",
+)
+"""The files :func:`build_marts` runs."""
+
+
+def lake_path(settings: Settings, uri: str) -> Path:
+    """The local directory of an ``s3://<lake bucket>/<key>`` location (same key layout)."""
+    prefix = f"s3://{settings.names.lake_bucket}/"
+    if not uri.startswith(prefix) or ".." in uri.split("/"):
+        raise SqlError(f"{uri!r} is not a location in the lake bucket {prefix}")
+    return settings.lake_dir / uri[len(prefix) :]
+
+
+def staging_location(settings: Settings, run_id: str, chunk: int) -> str:
+    """Where chunk ``chunk`` of run ``run_id`` unloads its curated partitions: beside the table
+    (a dot-prefixed key, which Athena does not read as part of the table)."""
+    names = settings.names
+    token = run_id.lower()
+    if not _RUN_TOKEN.match(token):
+        raise SqlError(f"{run_id!r} cannot be part of a location")
+    return f"s3://{names.lake_bucket}/{names.curated_prefix}readings/.staging-{token}-{chunk:03d}/"
+
+
+_RUN_TOKEN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def curate_statement(database: str, partition_count: int, location: str) -> str:
+    """One Athena ``UNLOAD`` rebuilding ``partition_count`` curated ``dt`` partitions (their
+    values are the statement's ExecutionParameters, in order) into ``location``.
+
+    It is ``sql/curated/readings.sql`` with its ``staging_readings`` read replaced by the query
+    of ``sql/staging/readings.sql``, whose ``elt_partitions`` semi-join becomes
+    ``dt IN (?, …)``. UNLOAD rather than INSERT INTO because the rebuild replaces partitions:
+    the new files are written beside the table and swapped in afterwards (:func:`publish_curated`),
+    so readers never see a half-rebuilt partition and a failed statement changes nothing.
+    """
+    if not 1 <= partition_count <= MAX_PARTITIONS_PER_WRITE:
+        raise SqlError(f"1..{MAX_PARTITIONS_PER_WRITE} partitions per statement")
+    staging_text, curated_text = (
+        render(sql_file(name).read_text(), {"database": database}) for name in CURATE_SQL
+    )
+    staging = sqlglot.parse_one(staging_text, read="athena")
+    curated = sqlglot.parse_one(curated_text, read="athena")
+    if not isinstance(staging, exp.Query) or not isinstance(curated, exp.Insert):
+        raise SqlError(f"{CURATE_SQL}: expected a query and an INSERT INTO … SELECT")
+
+    def partitions_as_parameters(node: exp.Expression) -> exp.Expression:
+        query = node.args.get("query") if isinstance(node, exp.In) else None
+        if query is not None and any(t.name == "elt_partitions" for t in query.find_all(exp.Table)):
+            return exp.In(
+                this=node.this, expressions=[exp.Placeholder() for _ in range(partition_count)]
+            )
+        return node
+
+    staged = staging.transform(partitions_as_parameters)
+    assert isinstance(staged, exp.Query)
+
+    def staging_as_subquery(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table) and node.name == "staging_readings":
+            subquery: exp.Expression = staged.subquery(node.alias_or_name)
+            return subquery
+        return node
+
+    query = curated.expression.transform(staging_as_subquery)
+    if {t.name for t in query.find_all(exp.Table)} & {"elt_partitions", "staging_readings"}:
+        raise SqlError(f"{CURATE_SQL}: could not compose the curated statement")
+    if not _LOCATION.match(location):
+        raise SqlError(f"{location!r} is not an s3://bucket/prefix/ location")
+    return (
+        f"UNLOAD ({query.sql('athena', comments=False)}) TO '{location}' "
+        "WITH (format = 'PARQUET', compression = 'ZSTD', partitioned_by = ARRAY['dt'])"
+    )
+
+
+_LOCATION = re.compile(r"^s3://[a-z0-9][a-z0-9.-]+/[A-Za-z0-9_./=-]+/$")
+
+
+def curate_queries(settings: Settings, plan: EltPlan) -> list[dict[str, Any]]:
+    """The curated rebuild of a plan as Athena query executions, one per chunk of at most
+    :data:`MAX_PARTITIONS_PER_WRITE` partitions (the state machine's Map items)."""
+    queries = []
+    for index, chunk in enumerate(chunks(plan.partitions)):
+        location = staging_location(settings, plan.run_id, index)
+        queries.append(
+            {
+                "partitions": chunk,
+                "location": location,
+                "QueryString": curate_statement(settings.names.glue_database, len(chunk), location),
+                "ExecutionParameters": chunk,
+            }
+        )
+    return queries
+
+
+def publish_curated(
+    settings: Settings, plan: EltPlan, queries: Sequence[dict[str, Any]], report: EltReport
+) -> list[date]:
+    """Swap each unloaded chunk's partitions into the curated table (partitions of the chunk
+    that received no row are removed), then count; returns the local days of the readings.
+
+    Safe to repeat after a crash part-way: a partition already swapped in is recognised by its
+    files' names and left alone. (On AWS the swap is a Glue partition-location update.)
+    """
+    engine = lake_engine(settings)
+    for query in queries:
+        staged = lake_path(settings, str(query["location"]))
+        engine.swap_in(CURATED, staged, replace=[(dt,) for dt in query["partitions"]])
+        shutil.rmtree(staged, ignore_errors=True)
+    local_days: set[date] = set()
+    for chunk in chunks(plan.partitions):
+        engine.bind(CURATED, [(dt,) for dt in chunk])
+        rows, copies = engine.connection.execute(
+            f"SELECT count(*), coalesce(sum(copies), 0) FROM {engine.database}.{CURATED}"  # noqa: S608
+        ).fetchall()[0]
+        report.curated_rows += int(rows)
+        report.raw_rows += int(copies)
+        days = engine.connection.sql(
+            f"SELECT DISTINCT CAST(local_time AS DATE) FROM {engine.database}.{CURATED} "  # noqa: S608
+            "WHERE counts_in_metrics"
+        ).fetchall()
+        local_days.update(day for (day,) in days)
+    report.curated_partitions = list(plan.partitions)
+    return sorted(local_days)
 
 
 def build_marts(

@@ -1,20 +1,27 @@
 """The ELT pipeline's steps, as the Step Functions state machine ``sfn/pipeline.asl.json`` runs
-them: plan → curate → data quality → (gate) → marts → commit → record the run.
+them: plan → (Athena: unload the curated partitions) → publish → data quality → (gate) → marts →
+commit → record the run.
 
-Each step is a function of the pipeline state (JSON in, JSON out) so that it can be a separate
-invocation of one Lambda (``consumers/pipeline/handler.py``, dispatching on ``step``); locally
-the same handler runs in-process under :mod:`glucosestream.local.stepfunctions`. A failing gate
-stops the run before the marts: previously published marts stay as they were, and the raw files
-are not committed, so the next run looks at the same partitions again.
+The curated rebuild is SQL only, so the state machine runs it directly as Athena
+``startQueryExecution.sync`` tasks (one ``UNLOAD`` per chunk of partitions, composed by
+:func:`glucosestream.elt.curate_queries` in the plan step). The other steps are functions of the
+pipeline state (JSON in, JSON out), each a separate invocation of one Lambda
+(``consumers/pipeline/handler.py``, dispatching on ``step``); locally the same handler runs
+in-process under :mod:`glucosestream.local.stepfunctions` and the Athena tasks run in DuckDB. A
+failing gate stops the run before the marts: previously published marts stay as they were, and
+the raw files are not committed, so the next run looks at the same partitions again.
 
-Locally the steps run the Athena SQL in DuckDB (:mod:`glucosestream.elt`); running them on Athena
-itself needs an Athena adapter behind the same engine interface, which does not exist yet.
+The ASL names the SQL files each step runs (``sql`` in the task parameters); a step refuses to
+run when they differ from the files its code runs, so the two cannot drift apart silently.
+
+The Lambda steps read and write the lake through the local file system (``settings.lake_dir``);
+on AWS they need the lake on S3 behind the same functions, which does not exist yet.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -22,8 +29,18 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from glucosestream.dq import gate, run_checks, write_dq_results
-from glucosestream.elt import EltPlan, EltReport, build_marts, commit, curate, plan_run
+from glucosestream.dq import dq_sql_files, gate, run_checks, write_dq_results
+from glucosestream.elt import (
+    CURATE_SQL,
+    MARTS_SQL,
+    EltPlan,
+    EltReport,
+    build_marts,
+    commit,
+    curate_queries,
+    plan_run,
+    publish_curated,
+)
 from glucosestream.settings import Settings
 
 Step = Callable[[Settings, dict[str, Any]], dict[str, Any]]
@@ -35,8 +52,23 @@ def _plan(state: dict[str, Any]) -> EltPlan:
     return EltPlan.from_dict(state["plan"])
 
 
+class SqlDrift(ValueError):
+    """The SQL files the state machine declares for a step are not the ones its code runs."""
+
+
+def _expect_sql(state: dict[str, Any], step: str, runs: Sequence[str]) -> None:
+    declared = state.get("sql")
+    if declared is not None and sorted(declared) != sorted(runs):
+        raise SqlDrift(
+            f"step {step!r}: the state machine declares SQL {sorted(declared)} but the code runs "
+            f"{sorted(runs)}; update sfn/pipeline.asl.json"
+        )
+
+
 def step_plan(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
-    """Which raw ``dt`` partitions changed since the last committed run."""
+    """Which raw ``dt`` partitions changed since the last committed run, and the Athena
+    statements that rebuild their curated partitions."""
+    _expect_sql(state, "plan", CURATE_SQL)
     run_date = state.get("run_date")
     plan = plan_run(
         settings,
@@ -44,13 +76,18 @@ def step_plan(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
         full_refresh=bool(state.get("full_refresh", False)),
         run_id=state.get("run_id"),
     )
-    return {**plan.as_dict(), "started_at": datetime.now(UTC).isoformat()}
+    return {
+        **plan.as_dict(),
+        "curate_queries": curate_queries(settings, plan),
+        "started_at": datetime.now(UTC).isoformat(),
+    }
 
 
-def step_curate(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
+def step_publish(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
+    """Swap the unloaded curated partitions in (after every Athena statement succeeded)."""
     plan = _plan(state)
     report = EltReport(run_date=plan.run_date)
-    local_days = curate(settings, plan, report)
+    local_days = publish_curated(settings, plan, state["plan"]["curate_queries"], report)
     return {
         "local_days": [day.isoformat() for day in local_days],
         "raw_rows": report.raw_rows,
@@ -60,6 +97,7 @@ def step_curate(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
 
 
 def step_quality(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
+    _expect_sql(state, "quality", dq_sql_files())
     plan = _plan(state)
     # "Now" for the future-timestamp check: the wall clock, unless the run says otherwise (the
     # demo's simulated clock runs ahead of it).
@@ -79,6 +117,7 @@ def step_quality(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
 
 
 def step_marts(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
+    _expect_sql(state, "marts", MARTS_SQL)
     plan = _plan(state)
     report = EltReport(run_date=plan.run_date)
     days = [date.fromisoformat(day) for day in state["curate"]["local_days"]]
@@ -125,7 +164,7 @@ def runs_location(settings: Settings) -> Path:
 
 STEPS: dict[str, Step] = {
     "plan": step_plan,
-    "curate": step_curate,
+    "publish": step_publish,
     "quality": step_quality,
     "marts": step_marts,
     "commit": step_commit,
@@ -141,4 +180,6 @@ def run_step(settings: Settings, event: dict[str, Any]) -> dict[str, Any]:
     state = dict(event.get("state") or {})
     if "status" in event:  # the record step is told how the run ended
         state["status"] = event["status"]
+    if "sql" in event:
+        state["sql"] = event["sql"]
     return STEPS[step](settings, state)

@@ -41,6 +41,12 @@ def _settings() -> Settings:
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    result = run_step(_settings(), event)
+    return handle(event, _settings())
+
+
+def handle(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """One step with the given settings (the local runner passes its own: the environment of
+    the process that runs it need not describe the lake it runs against)."""
+    result = run_step(settings, event)
     logger.info("pipeline step done", extra={"step": event.get("step")})
     return result

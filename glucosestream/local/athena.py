@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 import uuid
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
@@ -33,6 +34,7 @@ import duckdb
 import pyarrow as pa
 import sqlglot
 from sqlglot import exp
+from sqlglot.tokenizer_core import Token, TokenType
 
 from glucosestream.resources import project_path
 
@@ -74,6 +76,103 @@ def to_duckdb(athena_sql: str) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class Unload:
+    """An Athena ``UNLOAD (query) TO 'location' WITH (…)`` statement."""
+
+    query: exp.Query
+    location: str
+    format: str
+    compression: str
+    partitioned_by: tuple[str, ...]
+
+
+_UNLOAD_LOCATION = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[A-Za-z0-9_.=/-]*/$")
+
+
+def parse_unload(sql: str) -> Unload:
+    """Parse an ``UNLOAD`` statement (sqlglot keeps it as an opaque command: its query is parsed
+    here from the tokens between the first parentheses). Only Parquet output is supported."""
+    head, _, rest = sql.strip().rstrip(";").partition(" ")
+    if head.upper() != "UNLOAD":
+        raise SqlError("not an UNLOAD statement")
+    tokens = sqlglot.Dialect.get_or_raise("athena").tokenize(rest)
+    query_end = _closing(tokens, 0)
+    after = tokens[query_end + 1 :]
+    if (
+        len(after) < 4
+        or after[0].text.upper() != "TO"
+        or after[1].token_type != TokenType.STRING
+        or after[2].token_type != TokenType.WITH
+    ):
+        raise SqlError("UNLOAD needs (query) TO 's3://…' WITH (…)")
+    query = sqlglot.parse_one(rest[tokens[0].end + 1 : tokens[query_end].start], read="athena")
+    if not isinstance(query, exp.Query):
+        raise SqlError("UNLOAD needs a query")
+    location = after[1].text
+    if not _UNLOAD_LOCATION.match(location):
+        raise SqlError(f"UNLOAD: {location!r} is not an s3://bucket/prefix/ location")
+    properties = _properties(after[3:])
+    unknown = set(properties) - {"format", "compression", "partitioned_by"}
+    if unknown:
+        raise SqlError(f"UNLOAD: unsupported properties {sorted(unknown)}")
+    file_format = str(properties.get("format", "")).upper()
+    if file_format != "PARQUET":
+        raise SqlError(f"UNLOAD: only format = 'PARQUET' is supported, not {file_format!r}")
+    keys = properties.get("partitioned_by", [])
+    partitioned_by = tuple(identifier(k) for k in (keys if isinstance(keys, list) else [keys]))
+    selected = [column.alias_or_name for column in query.selects]
+    if partitioned_by and tuple(selected[-len(partitioned_by) :]) != partitioned_by:
+        raise SqlError("UNLOAD: the partition columns must be the query's last columns")
+    compression = str(properties.get("compression", "GZIP")).upper()
+    return Unload(query, location, file_format, compression, partitioned_by)
+
+
+def _closing(tokens: Sequence[Token], start: int) -> int:
+    """Index of the parenthesis closing the one at ``tokens[start]``."""
+    if not tokens or tokens[start].token_type != TokenType.L_PAREN:
+        raise SqlError("expected '('")
+    depth = 0
+    for index in range(start, len(tokens)):
+        kind = tokens[index].token_type
+        depth += kind == TokenType.L_PAREN
+        depth -= kind == TokenType.R_PAREN
+        if depth == 0:
+            return index
+    raise SqlError("unbalanced parentheses")
+
+
+def _properties(tokens: Sequence[Token]) -> dict[str, str | list[str]]:
+    """``(name = 'value', name = ARRAY['a', …])`` → a dict."""
+    end = _closing(tokens, 0)
+    if end != len(tokens) - 1:
+        raise SqlError("unexpected text after UNLOAD's WITH (…)")
+    found: dict[str, str | list[str]] = {}
+    index = 1
+    while index < end:
+        name, equals = tokens[index], tokens[index + 1]
+        if equals.token_type != TokenType.EQ:
+            raise SqlError(f"UNLOAD: expected '=' after {name.text}")
+        index += 2
+        if tokens[index].token_type == TokenType.STRING:
+            found[name.text.lower()] = tokens[index].text
+            index += 1
+        elif tokens[index].token_type == TokenType.ARRAY:
+            values = []
+            index += 2  # ARRAY [
+            while tokens[index].token_type != TokenType.R_BRACKET:
+                if tokens[index].token_type == TokenType.STRING:
+                    values.append(tokens[index].text)
+                index += 1
+            found[name.text.lower()] = values
+            index += 1
+        else:
+            raise SqlError(f"UNLOAD: unsupported value for {name.text}")
+        if tokens[index].token_type == TokenType.COMMA:
+            index += 1
+    return found
+
+
+@dataclass(frozen=True, slots=True)
 class LakeTable:
     """A Glue table as the local engine sees it: columns, Hive partition keys, a directory.
 
@@ -100,8 +199,45 @@ class LakeTable:
             path = path / f"{name}={value}"
         return path
 
+    def partition_directory_prefix(self, value: str) -> Path:
+        """``<location>/k1=value``: the directory of every partition whose first key is value."""
+        if not _PARTITION_VALUE.match(value):
+            raise SqlError(f"{self.name}: {value!r} is not a partition value")
+        return self.location / f"{self.partition_names[0]}={value}"
+
 
 _PARTITION_VALUE = re.compile(r"^[A-Za-z0-9_:.-]+$")
+
+
+def _projected_values(
+    statement: exp.Query, key: str, parameters: Sequence[str]
+) -> list[str] | None:
+    """The values of ``key`` a query is restricted to by its one ``key IN (…)`` / ``key = …``
+    predicate of literals and ``?`` parameters (not under an OR), or None (read everything)."""
+    placeholders = list(statement.find_all(exp.Placeholder, bfs=False))
+    if len(placeholders) != len(parameters):
+        return None
+    value_of = {id(node): parameters[i] for i, node in enumerate(placeholders)}
+    found: list[list[str]] = []
+    for node in statement.find_all(exp.In, exp.EQ):
+        column = node.this
+        if not isinstance(column, exp.Column) or column.name != key:
+            continue
+        if node.find_ancestor(exp.Or) is not None:
+            return None
+        operands = node.expressions if isinstance(node, exp.In) else [node.expression]
+        if not operands:  # IN (subquery)
+            return None
+        values = []
+        for operand in operands:
+            if isinstance(operand, exp.Placeholder):
+                values.append(value_of[id(operand)])
+            elif isinstance(operand, exp.Literal) and operand.is_string:
+                values.append(operand.this)
+            else:
+                return None
+        found.append(values)
+    return found[0] if len(found) == 1 else None
 
 
 def table_of_ddl(text: str, location: Path) -> LakeTable:
@@ -231,6 +367,22 @@ class LocalAthena:
         """Make ``<database>.<table>`` the rows of exactly these Parquet files of the table."""
         self._bind_files(self.lake_tables[identifier(table)], files)
 
+    def bind_projected(self, table: str, first_key_values: Iterable[str] | None) -> None:
+        """Make ``<database>.<table>`` the partitions whose first key is one of the values
+        (every partition when None), found from the values as partition projection does on
+        Athena: only those directories are listed, so the cost follows the partitions read, not
+        the table's history."""
+        lake = self.lake_tables[identifier(table)]
+        rest = "/".join([*(f"{name}=*" for name in lake.partition_names[1:]), "*.parquet"])
+        if first_key_values is None:
+            directories = [lake.location]
+            rest = f"{lake.partition_names[0]}=*/{rest}"
+        else:
+            directories = [
+                lake.partition_directory_prefix(v) for v in sorted(set(first_key_values))
+            ]
+        self._bind_files(lake, [f for d in directories for f in sorted(d.glob(rest))])
+
     def _bind_files(self, lake: LakeTable, files: Sequence[Path]) -> None:
         target = f"{self.database}.{lake.name}"
         self._drop(lake.name)
@@ -346,24 +498,58 @@ class LocalAthena:
         if not lake.partitioned_by:
             raise SqlError(f"{lake.name}: only partitioned lake tables can be written")
         lake.location.mkdir(parents=True, exist_ok=True)
-        token = uuid.uuid4().hex
-        staging = lake.location / f".staging-{token}"
-        trash = lake.location / f".trash-{token}"
-        keys = ", ".join(lake.partition_names)
+        staging = lake.location / f".staging-{uuid.uuid4().hex}"
         try:
-            self._run(
-                relative,
-                f"COPY ({query}) TO {_quote(str(staging))} "
-                f"(FORMAT PARQUET, COMPRESSION ZSTD, PARTITION_BY ({keys}), "
+            self._copy(relative, query, staging, lake.partition_names, parameters)
+            return self.swap_in(lake.name, staging, replace)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _copy(
+        self,
+        relative: str,
+        query: str,
+        target: Path,
+        keys: Sequence[str],
+        parameters: Sequence[object],
+        compression: str = "ZSTD",
+    ) -> int:
+        """DuckDB ``COPY (query) TO target`` as Hive-partitioned Parquet; returns rows written."""
+        # Files are named after the target directory, so a partition swapped in from it can be
+        # recognised later (see swap_in).
+        token = target.name.lstrip(".")
+        partition_by = f", PARTITION_BY ({', '.join(identifier(k) for k in keys)})" if keys else ""
+        try:
+            rows = self.connection.execute(
+                f"COPY ({query}) TO {_quote(str(target))} "
+                f"(FORMAT PARQUET, COMPRESSION {identifier(compression.lower())}{partition_by}, "
                 f"FILENAME_PATTERN 'part-{token}-{{i}}')",
-                parameters,
-            )
-            written = self._staged_partitions(lake, staging)
+                list(parameters) if parameters else None,
+            ).fetchall()
+        except duckdb.Error as error:
+            raise SqlError(f"{relative}: {error}") from None
+        return int(rows[0][0]) if rows and rows[0] else 0
+
+    def swap_in(
+        self, table: str, staging: Path, replace: Collection[Sequence[str]] = ()
+    ) -> list[tuple[str, ...]]:
+        """Move the partition directories written under ``staging`` into the table's location,
+        each replacing the old one (renames: a reader sees the old or the new partition); the
+        partitions in ``replace`` that ``staging`` lacks are removed — unless their files came
+        from ``staging`` (a repeated swap after a crash part-way through: those partitions are
+        already the new ones). Returns the partitions written or removed, sorted."""
+        lake = self.lake_tables[identifier(table)]
+        trash = lake.location / f".trash-{uuid.uuid4().hex}"
+        ours = f"part-{staging.name.lstrip('.')}-"
+        try:
+            written = self._staged_partitions(lake, staging) if staging.is_dir() else []
             wanted = sorted({tuple(values) for values in replace} | set(written))
             for values in wanted:
                 current = lake.partition_directory(values)
                 fresh = staging.joinpath(*current.relative_to(lake.location).parts)
                 old = trash.joinpath(*current.relative_to(lake.location).parts)
+                if not fresh.exists() and any(current.glob(f"{ours}*.parquet")):
+                    continue
                 if current.exists():
                     old.parent.mkdir(parents=True, exist_ok=True)
                     current.rename(old)
@@ -372,8 +558,88 @@ class LocalAthena:
                     fresh.rename(current)
             return wanted
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
             shutil.rmtree(trash, ignore_errors=True)
+
+    # ------------------------------------------------- StartQueryExecution (the state machine)
+
+    def start_query_execution(
+        self,
+        query_string: str,
+        parameters: Sequence[str] = (),
+        *,
+        location_of: Callable[[str], Path],
+    ) -> dict[str, Any]:
+        """Run one Athena statement as ``athena:startQueryExecution.sync`` does; returns
+        Athena's ``GetQueryExecution`` response shape.
+
+        Supported: ``UNLOAD (query) TO 's3://…' WITH (format = 'PARQUET', compression = …,
+        partitioned_by = ARRAY[…])`` (``location_of`` maps the S3 URI to a local directory,
+        which must be empty, as Athena requires) and a plain query (its rows are kept for
+        :meth:`get_query_results`). Every lake table the statement reads is bound to all its
+        partitions on disk, as partition projection exposes them; DuckDB prunes by ``dt``.
+        ``parameters`` are Athena's ExecutionParameters (strings, one per ``?``).
+        """
+        query_id = str(uuid.uuid4())
+        unload = (
+            parse_unload(query_string) if query_string.lstrip()[:6].upper() == "UNLOAD" else None
+        )
+        statement = unload.query if unload else sqlglot.parse_one(query_string, read="athena")
+        if not isinstance(statement, exp.Query):
+            raise SqlError("only UNLOAD and queries run as a query execution here")
+        self._bind_read_tables(statement, parameters)
+        started = time.monotonic()
+        if unload is not None:
+            target = location_of(unload.location)
+            if target.exists() and any(target.iterdir()):
+                raise SqlError(f"UNLOAD: the location {unload.location} is not empty")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            rows = self._copy(
+                "UNLOAD", statement.sql("duckdb"), target, unload.partitioned_by, parameters,
+                unload.compression,
+            )  # fmt: skip
+            kind = "DML"
+        else:
+            try:
+                self.results[query_id] = self.connection.sql(
+                    statement.sql("duckdb"), params=list(parameters) if parameters else None
+                ).to_arrow_table()
+            except duckdb.Error as error:
+                raise SqlError(f"query: {error}") from None
+            rows = self.results[query_id].num_rows
+            kind = "DML"
+        return {
+            "QueryExecution": {
+                "QueryExecutionId": query_id,
+                "Query": query_string,
+                "StatementType": kind,
+                "QueryExecutionContext": {"Database": self.database},
+                "Status": {"State": "SUCCEEDED"},
+                "Statistics": {
+                    "EngineExecutionTimeInMillis": round((time.monotonic() - started) * 1000),
+                    "RowsWritten" if unload else "RowsReturned": rows,
+                },
+            }
+        }
+
+    @property
+    def results(self) -> dict[str, pa.Table]:
+        kept: dict[str, pa.Table] = self.__dict__.setdefault("_results", {})
+        return kept
+
+    def _bind_read_tables(self, statement: exp.Query, parameters: Sequence[str]) -> None:
+        names = {
+            table.name
+            for table in statement.find_all(exp.Table)
+            if table.db == self.database and table.name in self.lake_tables
+        }
+        for name in sorted(names):
+            lake = self.lake_tables[name]
+            values = (
+                _projected_values(statement, lake.partition_names[0], parameters)
+                if len(names) == 1 and lake.partitioned_by
+                else None
+            )
+            self.bind_projected(name, values)
 
     @staticmethod
     def _staged_partitions(lake: LakeTable, staging: Path) -> list[tuple[str, ...]]:

@@ -1,26 +1,36 @@
 """Run ``sfn/pipeline.asl.json`` locally: the same ASL, with its task resources bound to the
-pipeline Lambda handler (in-process) and to SNS on the local stack."""
+pipeline Lambda handler (in-process), to Athena's ``startQueryExecution.sync`` (DuckDB, through
+:class:`~glucosestream.local.athena.LocalAthena`) and to SNS on the local stack."""
 
 from __future__ import annotations
 
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from glucosestream.adapters.clients import aws_client
+from glucosestream.elt import lake_engine, lake_path
 from glucosestream.local import stack
+from glucosestream.local.athena import SqlError
 from glucosestream.local.esm import LambdaContext
-from glucosestream.local.stepfunctions import Execution, StateMachine, fill_placeholders
+from glucosestream.local.stepfunctions import (
+    Execution,
+    StateMachine,
+    StatesError,
+    fill_placeholders,
+)
 from glucosestream.resources import project_path
 from glucosestream.settings import LOCAL_ACCOUNT_ID, Settings
 
 ASL_FILE = project_path("sfn", "pipeline.asl.json")
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 SNS_PUBLISH = "arn:aws:states:::sns:publish"
+ATHENA_QUERY_SYNC = "arn:aws:states:::athena:startQueryExecution.sync"
 
 
 @dataclass(frozen=True)
@@ -48,15 +58,19 @@ def pipeline_function_arn(settings: Settings) -> str:
     )
 
 
+def placeholder_values(settings: Settings) -> dict[str, str]:
+    """What the ASL's ``${…}`` placeholders stand for (Terraform's templatefile variables)."""
+    return {
+        "pipeline_function_arn": pipeline_function_arn(settings),
+        "pipeline_topic_arn": settings.topic_arn(settings.names.pipeline_topic),
+        "glue_database": settings.names.glue_database,
+        "athena_workgroup": settings.names.athena_workgroup,
+    }
+
+
 def definition(settings: Settings) -> dict[str, Any]:
     """The ASL with its placeholders filled, as Terraform's templatefile fills them in AWS."""
-    text = fill_placeholders(
-        ASL_FILE.read_text(),
-        {
-            "pipeline_function_arn": pipeline_function_arn(settings),
-            "pipeline_topic_arn": settings.topic_arn(settings.names.pipeline_topic),
-        },
-    )
+    text = fill_placeholders(ASL_FILE.read_text(), placeholder_values(settings))
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 
@@ -67,8 +81,9 @@ def run_pipeline(
     *,
     full_refresh: bool = False,
     as_of: datetime | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> PipelineRun:
-    from consumers.pipeline.handler import lambda_handler
+    from consumers.pipeline import handler
 
     notifications: list[dict[str, Any]] = []
     function_arn = pipeline_function_arn(settings)
@@ -82,7 +97,10 @@ def run_pipeline(
             aws_request_id=str(uuid.uuid4()),
             deadline_epoch_s=time.time() + 900,
         )
-        return lambda_handler(payload, context)
+        with handler.logger.append_context_keys(
+            function_name=context.function_name, function_request_id=context.aws_request_id
+        ):
+            return handler.handle(payload, settings)
 
     def publish(parameters: dict[str, Any]) -> dict[str, Any]:
         notifications.append(parameters)
@@ -97,10 +115,26 @@ def run_pipeline(
         # No local stack to publish to: the notification is kept beside the run's history.
         return {"MessageId": "local-not-published"}
 
+    def start_query(parameters: dict[str, Any]) -> dict[str, Any]:
+        if parameters.get("WorkGroup") != settings.names.athena_workgroup:
+            raise StatesError("Athena.InvalidRequestException", "unknown work group")
+        database = parameters.get("QueryExecutionContext", {}).get("Database")
+        if database != settings.names.glue_database:
+            raise StatesError("Athena.InvalidRequestException", f"unknown database {database!r}")
+        try:
+            return lake_engine(settings).start_query_execution(
+                parameters["QueryString"],
+                parameters.get("ExecutionParameters", ()),
+                location_of=lambda uri: lake_path(settings, uri),
+            )
+        except SqlError as error:  # a FAILED query execution, as .sync reports it
+            raise StatesError("States.TaskFailed", str(error)) from None
+
     machine = StateMachine(
         definition(settings),
-        {function_arn: invoke, SNS_PUBLISH: publish},
+        {function_arn: invoke, SNS_PUBLISH: publish, ATHENA_QUERY_SYNC: start_query},
         name=settings.names.state_machine,
+        sleep=sleep,
     )
     run_id = uuid.uuid4().hex[:12]
     state: dict[str, Any] = {"run_id": run_id, "full_refresh": full_refresh}
@@ -111,8 +145,6 @@ def run_pipeline(
     history_file = settings.state_dir / "logs" / f"pipeline-{run_id}.json"
     history_file.parent.mkdir(parents=True, exist_ok=True)
     # The Lambda's own log lines go where CloudWatch Logs would take them, not to the console.
-    from consumers.pipeline import handler
-
     with (settings.state_dir / "logs" / "lambda-pipeline.log").open("a") as lambda_log:
         handler.log_sink.target = lambda_log
         try:

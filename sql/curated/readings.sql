@@ -5,8 +5,9 @@
 -- deduplicating one partition at a time is exact. Of each identity's copies the earliest produced
 -- is kept (then the earliest ingested, then the lowest event_id/glucose, so the choice is
 -- deterministic); copies counts them. A late reading is merged into its event-time dt.
--- The orchestrator runs this INSERT once the target partitions are cleared (locally: written to
--- a staging directory, then swapped in partition by partition); <= 100 partitions per statement.
+-- The pipeline does not run this INSERT as it stands: glucosestream.elt.curate_statement composes
+-- it with sql/staging/readings.sql into one Athena UNLOAD per <= 100 partitions (the partition
+-- values as execution parameters) into a staging prefix, whose partitions are then swapped in.
 INSERT INTO ${database}.curated_readings
 WITH source AS (
     SELECT *

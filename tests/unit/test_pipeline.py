@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
+from sqlglot import exp
 
-from glucosestream import pipeline
+from glucosestream import elt, pipeline
 from glucosestream.cli import main
 from glucosestream.elt import load_state
-from glucosestream.local.pipeline_runner import ASL_FILE, definition, run_pipeline
-from glucosestream.local.stepfunctions import StateMachine
+from glucosestream.local import athena
+from glucosestream.local.athena import LocalAthena, SqlError, parse_unload
+from glucosestream.local.pipeline_runner import (
+    ASL_FILE,
+    definition,
+    placeholder_values,
+    run_pipeline,
+)
+from glucosestream.local.stepfunctions import StateMachine, StatesError
 from glucosestream.settings import Settings
 from tests.unit.elt.rawdata import MINUTE_MS, Raw, lake_settings, ms, write_raw
 
@@ -44,14 +55,25 @@ def marts_files(settings: Settings) -> dict[str, bytes]:
     }
 
 
+def all_states(machine: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every state, with those of Map iterators."""
+    found = []
+    for state in machine["States"].values():
+        found.append(state)
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor:
+            found.extend(all_states(processor))
+    return found
+
+
 def test_the_asl_names_exactly_the_steps_the_code_has(settings: Settings) -> None:
     text = ASL_FILE.read_text()
     named = set(re.findall(r'"step": "([a-z]+)"', text))
     assert named == set(pipeline.STEPS)
     placeholders = set(re.findall(r"\$\{([a-z_]+)\}", text))
-    assert placeholders == {"pipeline_function_arn", "pipeline_topic_arn"}
+    assert placeholders == set(placeholder_values(settings))
     asl = definition(settings)
-    resources = {state["Resource"] for state in asl["States"].values() if state["Type"] == "Task"}
+    resources = {state["Resource"] for state in all_states(asl) if state["Type"] == "Task"}
     StateMachine(asl, {r: (lambda payload: payload) for r in resources})  # validates
     every_task_caught_or_notifying = [
         name
@@ -89,7 +111,10 @@ def test_a_good_run_builds_the_marts_and_records_itself(settings: Settings) -> N
     entered = [
         e["details"]["name"] for e in history["history"] if e["type"].endswith("StateEntered")
     ]
-    assert entered == ["Plan", "Curate", "Quality", "Gate", "Marts", "Commit", "RecordRun", "Done"]
+    assert entered == [
+        "Plan", "UnloadCurated", "UnloadChunk", "PublishCurated", "Quality", "Gate", "Marts",
+        "Commit", "RecordRun", "Done",
+    ]  # fmt: skip
 
 
 def test_a_failing_gate_stops_before_the_marts_and_notifies(
@@ -139,3 +164,139 @@ def test_a_failing_step_is_caught_and_notified(
     assert len(run.notifications) == 1
     assert "disk full" in run.notifications[0]["Message"]
     assert load_state(settings.lake_dir) == {}  # nothing committed
+
+
+def test_athena_throttling_is_retried_with_backoff(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_raw(settings, "a", day_of_readings("p1", "2024-03-01"))
+    real = LocalAthena.start_query_execution
+    throttled = iter([True, True])
+
+    def sometimes_throttled(self: LocalAthena, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        if next(throttled, False):
+            raise StatesError("Athena.TooManyRequestsException", "Rate exceeded")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(LocalAthena, "start_query_execution", sometimes_throttled)
+    waits: list[float] = []
+    run = run_pipeline(settings, sleep=waits.append)
+    assert run.execution.status == "SUCCEEDED", run.execution.cause
+    assert waits == [5.0, 10.0]  # IntervalSeconds 5, BackoffRate 2
+    assert run.execution.output["curate"]["curated_rows"] == 24
+
+
+def test_a_failed_athena_query_is_caught_notified_and_changes_nothing(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_raw(settings, "a", day_of_readings("p1", "2024-03-01"))
+    assert run_pipeline(settings).execution.status == "SUCCEEDED"
+    curated = sorted((settings.lake_dir / "curated").rglob("*.parquet"))
+    write_raw(settings, "b", day_of_readings("p1", "2024-03-01", glucose=130))
+
+    def failing(self: LocalAthena, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise SqlError("HIVE_CURSOR_ERROR: corrupt file")
+
+    monkeypatch.setattr(LocalAthena, "start_query_execution", failing)
+    run = run_pipeline(settings)
+    assert run.execution.status == "FAILED"
+    failed = [e for e in run.execution.history if e["type"] == "TaskFailed"]
+    assert failed[0]["details"]["error"] == "States.TaskFailed"
+    assert "HIVE_CURSOR_ERROR" in run.notifications[0]["Message"]
+    assert sorted((settings.lake_dir / "curated").rglob("*.parquet")) == curated
+
+
+def test_publishing_again_after_a_crash_part_way_keeps_every_partition(
+    settings: Settings,
+) -> None:
+    write_raw(
+        settings, "a", day_of_readings("p1", "2024-03-01") + day_of_readings("p1", "2024-03-02")
+    )
+    plan = elt.plan_run(settings)
+    queries = elt.curate_queries(settings, plan)
+    engine = elt.lake_engine(settings)
+    for query in queries:
+        engine.start_query_execution(
+            query["QueryString"],
+            query["ExecutionParameters"],
+            location_of=lambda uri: elt.lake_path(settings, uri),
+        )
+    # The first partition was swapped in, then the Lambda died; Step Functions invokes it again.
+    staged = elt.lake_path(settings, queries[0]["location"])
+    engine.swap_in(elt.CURATED, staged, replace=[("2024-03-01",)])
+    for _ in range(2):
+        report = elt.EltReport(run_date=plan.run_date)
+        elt.publish_curated(settings, plan, queries, report)
+        assert (report.curated_rows, report.raw_rows) == (48, 48)
+    assert [p for p in (settings.lake_dir / "curated").rglob("*") if ".staging" in str(p)] == []
+
+
+def test_the_curated_statement_takes_the_partitions_as_parameters_only() -> None:
+    statement = elt.curate_statement("gs_test_lake", 3, "s3://gs-test-lake/curated/readings/x/")
+    unload = parse_unload(statement)
+    assert statement.count("?") == 3
+    tables = {f"{t.db}.{t.name}" for t in unload.query.find_all(exp.Table) if t.db}
+    assert tables == {"gs_test_lake.raw_readings"}  # the CTEs aside, raw only
+    with pytest.raises(SqlError, match="partitions per statement"):
+        elt.curate_statement("gs_test_lake", 101, "s3://gs-test-lake/curated/readings/x/")
+
+
+def test_every_sql_file_the_pipeline_runs_is_declared_in_the_asl_and_vice_versa(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read: set[str] = set()
+    real_sql_file = athena.sql_file
+
+    def recording(relative: str) -> Path:
+        read.add(relative)
+        return real_sql_file(relative)
+
+    monkeypatch.setattr(athena, "sql_file", recording)
+    monkeypatch.setattr(elt, "sql_file", recording)
+    write_raw(settings, "a", day_of_readings("p1", "2024-03-01"))
+    run = run_pipeline(settings, run_date=date(2024, 3, 1))
+    assert run.execution.status == "SUCCEEDED", run.execution.cause
+    declared = {
+        name for state in all_states(definition(settings)) for name in
+        state.get("Parameters", {}).get("sql", [])
+    }  # fmt: skip
+    checks_file = "dq/checks.json"  # read by the catalogue, not by the engine
+    # Table definitions are deployed (Terraform's Glue tables), not run by a step.
+    read = {name for name in read if not name.startswith("ddl/")}
+    assert read == declared - {checks_file}
+    sql_root = athena.SQL_DIR
+    pipeline_files = {
+        str(p.relative_to(sql_root))
+        for folder in ("staging", "curated", "marts", "dq")
+        for p in (sql_root / folder).glob("*.sql")
+    } - {"staging/csv_readings.sql"}  # the CLI's CSV input, not a pipeline step
+    assert read == pipeline_files
+
+
+def test_a_step_refuses_sql_the_asl_declares_but_the_code_does_not_run(
+    settings: Settings,
+) -> None:
+    with pytest.raises(pipeline.SqlDrift, match=r"update sfn/pipeline\.asl\.json"):
+        pipeline.run_step(
+            settings, {"step": "marts", "sql": ["marts/agp_profile.sql"], "state": {}}
+        )
+
+
+ASL_VALIDATOR = Path(__file__).parents[2] / "node_modules" / ".bin" / "asl-validator"
+
+
+@pytest.mark.skipif(not ASL_VALIDATOR.exists(), reason="asl-validator not installed (npm ci)")
+def test_the_filled_asl_passes_the_asl_schema_validator(settings: Settings, tmp_path: Path) -> None:
+    filled = tmp_path / "pipeline.json"
+    filled.write_text(json.dumps(definition(settings)))
+    ok = subprocess.run(
+        [str(ASL_VALIDATOR), "--json-path", str(filled)], capture_output=True, text=True
+    )
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    broken = definition(settings)
+    broken["States"]["Gate"]["Choices"][0]["BooleanEquals"] = "yes"
+    filled.write_text(json.dumps(broken))
+    rejected = subprocess.run(
+        [str(ASL_VALIDATOR), "--json-path", str(filled)], capture_output=True, text=True
+    )
+    assert rejected.returncode != 0
