@@ -196,6 +196,18 @@ class Settings(BaseSettings):
         """The local stand-in for the lake bucket (same key layout)."""
         return self.state_dir / "lake"
 
+    def as_environment(self) -> dict[str, str]:
+        """``GS_*`` variables that give a child process these same settings."""
+        found = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            found[f"GS_{name.upper()}"] = str(value)
+        return found
+
 
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment, with explicit overrides (tests, CLI flags) on top."""

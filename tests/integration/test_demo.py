@@ -1,4 +1,5 @@
-"""`make run`'s job: stack up, cohort streamed and read back, clean stop on Ctrl-C or SIGTERM."""
+"""`make run`'s job: stack up, backfill streamed and read back, consumer processes supervised,
+clean stop on Ctrl-C or SIGTERM, and a second run resumes."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ from tests.integration.conftest import free_port
 pytestmark = pytest.mark.integration
 
 
-def _start_demo(state_dir: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    env = {
+def _start_demo(
+    state_dir: Path, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    env = env or {
         **os.environ,
         "GS_STATE_DIR": str(state_dir),
         "GS_KINESIS_PORT": str(free_port()),
@@ -36,6 +39,8 @@ def _start_demo(state_dir: Path) -> tuple[subprocess.Popen[str], dict[str, str]]
             "0.5",
             "--speed",
             "600",
+            "--pipeline-every",
+            "0",
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -65,6 +70,7 @@ def test_demo_streams_reads_back_and_stops_cleanly(tmp_path: Path, stop_signal: 
     try:
         lines = _wait_for_line(demo, "live: 4 patients at 600x")
         lines += _wait_for_line(demo, "health: published")
+        assert any(line.startswith("workers: alerts") for line in lines)
         status = json.loads((tmp_path / "stack.json").read_text())
         assert any("every reading came back once, in per-patient order" in x for x in lines)
         published = next(x for x in lines if x.startswith("published"))
@@ -78,12 +84,7 @@ def test_demo_streams_reads_back_and_stops_cleanly(tmp_path: Path, stop_signal: 
             demo.kill()
             demo.wait()
             # A killed demo cannot stop its stack: do it here, tests stop what they start.
-            subprocess.run(
-                [str(Path(sys.executable).with_name("glucosestream")), "local", "down"],
-                env=env,
-                capture_output=True,
-                check=False,
-            )
+            _stop_stack(env)
     assert demo.returncode == 0, out
     assert "stopped moto, kinesalite" in out
     health = [line for line in lines if line.startswith("health:")]
@@ -92,3 +93,48 @@ def test_demo_streams_reads_back_and_stops_cleanly(tmp_path: Path, stop_signal: 
     for process in status["processes"].values():
         assert not process_matches(process["pid"], process["marker"])
     assert not (tmp_path / "stack.json").exists()
+
+
+def _stop_stack(env: dict[str, str]) -> None:
+    subprocess.run(
+        [str(Path(sys.executable).with_name("glucosestream")), "local", "down"],
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+
+
+def test_a_killed_worker_is_restarted_and_a_second_run_resumes(tmp_path: Path) -> None:
+    demo, env = _start_demo(tmp_path)
+    try:
+        _wait_for_line(demo, "live: 4 patients at 600x")
+        stats = tmp_path / "workers" / "alerts.json"
+        deadline = time.monotonic() + 30
+        while not stats.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        pid = json.loads(stats.read_text())["pid"]
+        os.kill(pid, signal.SIGKILL)
+        lines = _wait_for_line(demo, "worker alerts exited with status -9")
+        lines += _wait_for_line(demo, "health: published")
+        demo.send_signal(signal.SIGINT)
+        demo.communicate(timeout=60)
+        assert demo.returncode == 0
+        first = json.loads((tmp_path / "demo.json").read_text())
+        assert first["live_published"] > 0
+
+        demo, env = _start_demo(tmp_path, env)
+        lines = _wait_for_line(demo, "live: 4 patients at 600x")
+        assert any(line.startswith("resuming: 4 patients") for line in lines)
+        assert not any(line.startswith("published") for line in lines)  # no second backfill
+        _wait_for_line(demo, "health: published")
+        demo.send_signal(signal.SIGINT)
+        demo.communicate(timeout=60)
+        assert demo.returncode == 0
+        second = json.loads((tmp_path / "demo.json").read_text())
+        assert second["sim_now_ms"] > first["sim_now_ms"]  # the clock went on, not back
+        assert second["live_published"] > first["live_published"]
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+        _stop_stack(env)

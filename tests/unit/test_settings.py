@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -79,3 +82,18 @@ def test_the_key_is_never_shown() -> None:
 def test_invalid_settings_are_refused_with_a_reason(overrides: dict, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         load_settings(**overrides)
+
+
+def test_a_child_process_environment_gives_the_same_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    settings = load_settings(
+        env="qa", state_dir=tmp_path, kinesis_port=14567, pseudonym_key="k" * 32, stream_shards=3
+    )
+    environment = settings.as_environment()
+    assert environment["GS_PSEUDONYM_KEY"] == "k" * 32
+    for name in [n for n in os.environ if n.startswith("GS_")]:
+        monkeypatch.delenv(name)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert load_settings() == settings
