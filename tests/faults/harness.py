@@ -1,0 +1,355 @@
+"""A fault scenario on the local stack: the worker processes, a simulated cohort streaming in,
+faults injected, then the books balanced.
+
+The checks, whatever the faults:
+
+* **raw zone** — every reading identity put to the stream lands in ``raw/`` (at least once: a
+  worker killed after writing a file and before checkpointing writes it again), every
+  undecodable record lands in ``errors/``, and nothing else lands;
+* **curated** — after the pipeline, one row per identity, none missing;
+* **alerts** — the alerts that reached the SQS queue subscribed to the alerts topic against
+  ``replay`` (the engine one reading at a time, in arrival order) over the readings as the
+  stream holds them: the same alert ids, except where the stream reordered a patient's readings
+  — then the README's guarantee applies: each replayed page has a delivered page of its patient
+  and kind within the staleness bound of its episode start, and no patient and kind pages twice
+  within the bound (counted as ``alerts_within_bound``). Repeated messages of one alert id are
+  counted (at-least-once delivery: a kill between the SNS publish and the outbox clear sends it
+  again).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from glucosestream.adapters.clients import aws_client
+from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.alerting import NOT_FOR_ALERTS
+from glucosestream.decoding import UndecodableRecord, decode_record
+from glucosestream.domain.alerts import AlertReading
+from glucosestream.domain.alerts.replay import replay
+from glucosestream.domain.reading import GlucoseReading
+from glucosestream.local import stack
+from glucosestream.local.esm import CheckpointStore
+from glucosestream.local.pipeline_runner import run_pipeline
+from glucosestream.local.workers import WorkerProcess
+from glucosestream.raw_zone.files import count_raw_zone
+from glucosestream.settings import Settings
+from stream.producer import Producer
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@dataclass
+class ScenarioReport:
+    scenario: str
+    records_in_stream: int = 0
+    readings_in: int = 0
+    """Distinct reading identities put to the stream."""
+    undecodable_in: int = 0
+    raw_rows: int = 0
+    raw_identities: int = 0
+    quarantined: int = 0
+    curated_rows: int = 0
+    curated_identities: int = 0
+    alerts_expected: int = 0
+    alerts_delivered: int = 0
+    alerts_within_bound: int = 0
+    """Pages matched by the reordering guarantee rather than by identical alert id."""
+    alert_messages: int = 0
+    doubled_alerts: list[str] = field(default_factory=list)
+    kills: dict[str, int] = field(default_factory=dict)
+    producer_retries: int = 0
+    missing_from_raw: list[str] = field(default_factory=list)
+    missing_alerts: list[str] = field(default_factory=list)
+    unexpected_alerts: list[str] = field(default_factory=list)
+
+    @property
+    def balanced(self) -> bool:
+        return (
+            not self.missing_from_raw
+            and self.raw_identities == self.readings_in
+            and self.quarantined == self.undecodable_in
+            and self.curated_rows == self.curated_identities == self.readings_in
+            and not self.missing_alerts
+            and not self.unexpected_alerts
+            and not self.doubled_alerts
+        )
+
+    def line(self) -> str:
+        return (
+            f"{self.scenario}: in {self.readings_in} readings (+{self.undecodable_in} garbage) "
+            f"/ raw {self.raw_rows} rows, {self.raw_identities} identities / quarantined "
+            f"{self.quarantined} / curated {self.curated_rows} / alerts {self.alerts_delivered} "
+            f"of {self.alerts_expected} expected ({self.alerts_within_bound} within the "
+            f"reordering bound, {self.alert_messages} messages) / kills "
+            f"{self.kills or '-'} -> {'BALANCED' if self.balanced else 'NOT BALANCED'}"
+        )
+
+    def save(self) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        document = {**asdict(self), "balanced": self.balanced}
+        (ARTIFACTS / f"faults-{self.scenario}.json").write_text(json.dumps(document, indent=2))
+
+
+class Scenario:
+    """The local stack (already up) with the three worker processes."""
+
+    def __init__(self, settings: Settings, name: str, *, seed: int = 7) -> None:
+        self.settings = settings
+        self.report = ScenarioReport(name)
+        self.rng = random.Random(seed)
+        self.workers = {
+            "alerts": WorkerProcess("alerts", [], settings),
+            "firehose": WorkerProcess("firehose", ["--buffer-seconds", "1"], settings),
+            "pipeline": WorkerProcess("pipeline", ["--every", "2"], settings),
+        }
+        self.stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+        self.producer_done = threading.Event()
+        self.producer_error: BaseException | None = None
+
+    def __enter__(self) -> Scenario:
+        for worker in self.workers.values():
+            worker.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for worker in self.workers.values():
+            worker.stop(timeout_s=30)
+
+    # ------------------------------------------------------------------------------ input
+
+    def publish_in_background(
+        self, batches: Iterable[list[GlucoseReading]], pause_s: float = 0.05
+    ) -> threading.Thread:
+        """Put the batches one after another (a live uploader), in a thread."""
+        producer = Producer(self.stream, give_up_after_s=120)
+
+        def run() -> None:
+            try:
+                for batch in batches:
+                    report = producer.publish(batch)
+                    self.report.producer_retries += report.retried_entries
+                    time.sleep(pause_s)
+            except BaseException as error:  # reported by wait_for_producer
+                self.producer_error = error
+            finally:
+                self.producer_done.set()
+
+        thread = threading.Thread(target=run, name="producer", daemon=True)
+        thread.start()
+        return thread
+
+    def put_garbage(self, count: int, partition_key: str = "garbage-device") -> None:
+        """Records no decoder accepts (a device sending junk)."""
+        entries = [
+            {"Data": b"\x00garbage " + bytes([i % 256]) * 20, "PartitionKey": partition_key}
+            for i in range(count)
+        ]
+        self.stream.client.put_records(StreamName=self.stream.name, Records=entries)
+
+    # ------------------------------------------------------------------------------ faults
+
+    def kill(self, name: str, down_s: float = 0.5) -> None:
+        """kill -9 a worker, leave it dead a moment, start it again (it resumes)."""
+        self.workers[name].kill()
+        self.report.kills[name] = self.report.kills.get(name, 0) + 1
+        time.sleep(down_s)
+        self.workers[name].start()
+
+    def chaos_until_published(self, names: list[str], every_s: tuple[float, float]) -> None:
+        """Kill random workers at random moments while the producer runs."""
+        while not self.producer_done.wait(self.rng.uniform(*every_s)):
+            self.kill(self.rng.choice(names), down_s=self.rng.uniform(0.1, 1.0))
+
+    def wait_for_producer(self, timeout_s: float = 180) -> None:
+        assert self.producer_done.wait(timeout_s), "the producer did not finish"
+        if self.producer_error is not None:
+            raise AssertionError(f"the producer failed: {self.producer_error}")
+
+    # ------------------------------------------------------------------------------ drain
+
+    def drain(self, timeout_s: float = 120) -> None:
+        """Until the alerts consumer has checkpointed every shard's last record and the raw
+        zone holds every record (the workers keep running)."""
+        checkpoints = CheckpointStore(self.settings.state_dir / "esm" / "alerts")
+        deadline = time.monotonic() + timeout_s
+        while True:
+            tips = {s: self._last_sequence(s) for s in self.stream.shard_ids()}
+            consumed = all(
+                tip is None or (checkpoints.load(s) or "0") >= tip for s, tip in tips.items()
+            )
+            counts = count_raw_zone(self.settings.lake_dir)
+            landed = counts.raw_rows + counts.error_records >= self.records_in_stream_users()
+            if consumed and landed:
+                return
+            for worker in self.workers.values():
+                assert worker.exited() is None, f"worker {worker.name} died: see {worker.log}"
+            assert time.monotonic() < deadline, f"not drained: consumed={consumed} landed={landed}"
+            time.sleep(0.5)
+
+    def _last_sequence(self, shard_id: str) -> str | None:
+        records = self.stream.read_available(shard_id)
+        return records[-1].sequence_number if records else None
+
+    def records_in_stream_users(self) -> int:
+        return sum(1 for _ in self.stream_items())
+
+    def stream_items(self) -> Iterable[tuple[int, GlucoseReading | None]]:
+        """(arrival ms, reading or None when undecodable) for every user record in the stream."""
+        for shard_id in self.stream.shard_ids():
+            for record in self.stream.read_available(shard_id):
+                try:
+                    readings: list[GlucoseReading | None] = list(
+                        decode_record(record.data, record.partition_key)
+                    )
+                except UndecodableRecord:
+                    readings = [None]
+                for reading in readings:
+                    yield record.arrival_ms, reading
+
+    # ------------------------------------------------------------------------------ books
+
+    def settle(self) -> ScenarioReport:
+        """Stop the workers, run the pipeline once more, and balance the books."""
+        for worker in self.workers.values():
+            worker.stop(timeout_s=30)
+        items = list(self.stream_items())
+        readings = [(arrival, r) for arrival, r in items if r is not None]
+        report = self.report
+        report.records_in_stream = len(items)
+        identities = {_identity(r) for _, r in readings}
+        report.readings_in = len(identities)
+        report.undecodable_in = sum(1 for _, r in items if r is None)
+
+        run = run_pipeline(self.settings, as_of=_far_future())
+        assert run.execution.status == "SUCCEEDED", run.execution.cause
+
+        lake = self.settings.lake_dir
+        raw = _identities(lake / "raw" / "readings")
+        report.raw_rows = sum(raw.values())
+        report.raw_identities = len(raw)
+        report.missing_from_raw = sorted(identities - set(raw))[:5]
+        report.quarantined = count_raw_zone(lake).error_records
+        curated = _identities(lake / "curated" / "readings")
+        report.curated_rows = sum(curated.values())
+        report.curated_identities = len(curated)
+
+        alerting = [(a, r) for a, r in readings if r.status not in NOT_FOR_ALERTS]
+        expected = {
+            a.alert_id: a.to_record()
+            for a in replay((r.patient_id, _alert_reading(r, arrival)) for arrival, r in alerting)
+        }
+        messages = self.alert_messages()
+        delivered = {m["alert_id"]: m for m in messages}
+        report.alerts_expected = len(expected)
+        report.alerts_delivered = len(delivered)
+        report.alert_messages = len(messages)
+        missing = [expected[i] for i in sorted(set(expected) - set(delivered))]
+        unexpected = [delivered[i] for i in sorted(set(delivered) - set(expected))]
+        for page in list(missing):
+            match = next((u for u in unexpected if _within_bound(page, u)), None)
+            if match is not None:
+                missing.remove(page)
+                unexpected.remove(match)
+                report.alerts_within_bound += 1
+        report.missing_alerts = [m["alert_id"] for m in missing]
+        report.unexpected_alerts = [u["alert_id"] for u in unexpected]
+        report.doubled_alerts = _doubled(list(delivered.values()))
+        report.save()
+        print(report.line())
+        return report
+
+    def alert_messages(self) -> list[dict[str, Any]]:
+        sqs = aws_client("sqs", self.settings)
+        url = sqs.get_queue_url(QueueName=self.settings.names.alerts_feed_queue)["QueueUrl"]
+        found: list[dict[str, Any]] = []
+        empty_polls = 0
+        while empty_polls < 2:
+            response = sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=300
+            )
+            messages = response.get("Messages", [])
+            empty_polls = 0 if messages else empty_polls + 1
+            found.extend(json.loads(m["Body"]) for m in messages)
+        return found
+
+
+BOUND_MS = 15 * 60_000
+"""The staleness bound (settings.alert_staleness_minutes): the reach of reordering."""
+
+
+def _within_bound(page: dict[str, Any], other: dict[str, Any]) -> bool:
+    return (
+        page["patient_id"] == other["patient_id"]
+        and page["kind"] == other["kind"]
+        and abs(page["episode_start"] - other["episode_start"]) <= BOUND_MS
+    )
+
+
+def _doubled(pages: list[dict[str, Any]]) -> list[str]:
+    """Alert ids of pages of one patient and kind within the bound of another (distinct ids)."""
+    found = []
+    for index, page in enumerate(pages):
+        if any(_within_bound(page, other) for other in pages[index + 1 :]):
+            found.append(page["alert_id"])
+    return found
+
+
+def _identity(reading: GlucoseReading) -> str:
+    return f"{reading.patient_id}|{reading.device_id}|{reading.measured_at}"
+
+
+def _identities(root: Path) -> Counter[str]:
+    if not any(root.rglob("*.parquet")):
+        return Counter()
+    rows = duckdb.sql(
+        "SELECT patient_id || '|' || device_id || '|' || "
+        "CAST(epoch_ms(measured_at) AS VARCHAR) AS identity, count(*) "
+        f"FROM read_parquet('{root}/**/*.parquet', hive_partitioning = false) GROUP BY 1"
+    ).fetchall()
+    return Counter({identity: int(count) for identity, count in rows})
+
+
+def _alert_reading(reading: GlucoseReading, arrival_ms: int) -> AlertReading:
+    return AlertReading(
+        measured_at=reading.measured_at,
+        glucose_mg_dl=reading.glucose_mg_dl,
+        arrived_at=arrival_ms,
+        device_id=reading.device_id,
+        utc_offset_minutes=reading.utc_offset_minutes,
+    )
+
+
+def _far_future() -> Any:
+    # The simulated clock of a scenario runs ahead of the wall clock; "now" for the data-quality
+    # check of future timestamps is after everything the scenario measured.
+    from datetime import UTC, datetime, timedelta
+
+    return datetime.now(UTC) + timedelta(days=30)
+
+
+def restart_kinesis_after(settings: Settings, down_s: float) -> Callable[[], None]:
+    """kill -9 the local Kinesis now; returns a function that waits ``down_s`` and starts it
+    again on the same port and data directory."""
+    status = stack.status(settings)
+    pid = int(status.processes["kinesalite"]["pid"])
+    import os
+    import signal
+
+    os.kill(pid, signal.SIGKILL)
+
+    def restart() -> None:
+        time.sleep(down_s)
+        stack.up(settings)
+
+    return restart
