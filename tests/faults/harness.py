@@ -41,7 +41,7 @@ from glucosestream.domain.reading import GlucoseReading
 from glucosestream.local import stack
 from glucosestream.local.esm import CheckpointStore
 from glucosestream.local.pipeline_runner import run_pipeline
-from glucosestream.local.workers import WorkerProcess
+from glucosestream.local.workers import WorkerProcess, set_simulated_now
 from glucosestream.raw_zone.files import count_raw_zone
 from glucosestream.settings import Settings
 from stream.producer import Producer
@@ -96,8 +96,11 @@ class ScenarioReport:
         )
 
     def save(self) -> None:
+        self.save_extra({})
+
+    def save_extra(self, extra: dict[str, Any]) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
-        document = {**asdict(self), "balanced": self.balanced}
+        document = {**asdict(self), "balanced": self.balanced, **extra}
         (ARTIFACTS / f"faults-{self.scenario}.json").write_text(json.dumps(document, indent=2))
 
 
@@ -118,6 +121,9 @@ class Scenario:
         self.producer_error: BaseException | None = None
 
     def __enter__(self) -> Scenario:
+        # The cohorts are measured from now on, faster than real time: the pipeline's "now"
+        # (the future-timestamp check) is after all of it, as the demo's simulated clock is.
+        set_simulated_now(self.settings, int(_far_future().timestamp() * 1000))
         for worker in self.workers.values():
             worker.start()
         return self
@@ -216,6 +222,41 @@ class Scenario:
                     readings = [None]
                 for reading in readings:
                     yield record.arrival_ms, reading
+
+    # ------------------------------------------------------------------------------ pipeline
+
+    def wait_for_pipeline(
+        self, status: str, after_run: str | None = None, timeout_s: float = 90
+    ) -> str:
+        """The id of the pipeline worker's first run (after ``after_run``) that ended so."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            runs = _pipeline_runs(self.settings.lake_dir)
+            seen_after = after_run is None
+            for run_id, run_status in runs:
+                if seen_after and run_status == status:
+                    return run_id
+                seen_after = seen_after or run_id == after_run
+            time.sleep(0.5)
+        raise AssertionError(f"no pipeline run ended {status} in {timeout_s} s")
+
+    def marts_snapshot(self) -> dict[str, bytes]:
+        root = self.settings.lake_dir / self.settings.names.marts_prefix
+        return {
+            str(p.relative_to(root)): p.read_bytes()
+            for p in sorted(root.rglob("*.parquet"))
+            if p.relative_to(root).parts[0] not in ("dq_results", "pipeline_runs")
+        }
+
+    def pipeline_notifications(self) -> list[str]:
+        sqs = aws_client("sqs", self.settings)
+        url = sqs.get_queue_url(QueueName=self.settings.names.pipeline_feed_queue)["QueueUrl"]
+        found = []
+        while True:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            if not got.get("Messages"):
+                return found
+            found.extend(m["Body"] for m in got["Messages"])
 
     # ------------------------------------------------------------------------------ books
 
@@ -318,6 +359,17 @@ def _identities(root: Path) -> Counter[str]:
         f"FROM read_parquet('{root}/**/*.parquet', hive_partitioning = false) GROUP BY 1"
     ).fetchall()
     return Counter({identity: int(count) for identity, count in rows})
+
+
+def _pipeline_runs(lake: Path) -> list[tuple[str, str]]:
+    """(run id, status) of the pipeline_runs mart, in the order the runs started."""
+    root = lake / "marts" / "pipeline_runs"
+    if not any(root.rglob("*.parquet")):
+        return []
+    rows = duckdb.sql(
+        f"SELECT run_id, status FROM read_parquet('{root}/**/*.parquet') ORDER BY started_at"
+    ).fetchall()
+    return [(str(run_id), str(status)) for run_id, status in rows]
 
 
 def _alert_reading(reading: GlucoseReading, arrival_ms: int) -> AlertReading:

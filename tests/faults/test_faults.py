@@ -143,3 +143,35 @@ def test_random_kills_of_random_workers_over_a_longer_stream(
         scenario.drain(timeout_s=240)
         assert_balanced(scenario)
         assert sum(scenario.report.kills.values()) >= 3
+
+
+def test_a_corrupt_device_stops_the_pipeline_and_the_marts_stay_at_the_last_good_run(
+    local_stack: Settings,
+) -> None:
+    clean = cohort_batches(patients=4, days=1.0, seed=21)
+    with Scenario(local_stack, "dq_gate") as scenario:
+        scenario.publish_in_background(clean, pause_s=0.0)
+        scenario.wait_for_producer()
+        scenario.drain()
+        good = scenario.wait_for_pipeline("SUCCEEDED")
+        marts = scenario.marts_snapshot()
+        assert marts, "the good run published marts"
+
+        chattering = [
+            [replace(r, measured_at=r.measured_at + offset, event_id="") for r in batch]
+            # seed 26: a 5-minute (Dexcom-like) sensor, 288 readings a day; tripled, 864
+            for batch in cohort_batches(patients=1, days=1.0, seed=26)
+            for offset in (0, 20_000, 40_000)
+        ]
+        scenario.producer_done.clear()
+        scenario.publish_in_background(chattering, pause_s=0.0)
+        scenario.wait_for_producer()
+        scenario.drain()
+        failed = scenario.wait_for_pipeline("FAILED", after_run=good)
+        assert scenario.marts_snapshot() == marts  # the marts of the last good run, untouched
+        notes = scenario.pipeline_notifications()
+        assert any("readings_per_patient_day" in note for note in notes), notes
+        scenario.report.kills = {}
+        scenario.report.save_extra(
+            {"last_good_run": good, "stopped_run": failed, "notifications": len(notes)}
+        )
