@@ -1,0 +1,194 @@
+"""Live feeds for the dashboard: readings from the Kinesis stream, alerts from the SQS queue
+subscribed to the alerts topic.
+
+One :class:`LiveFeed` per server (not per browser session): a single background thread tails
+every shard from its tip and drains the alerts feed queue, keeping bounded per-patient buffers;
+sessions read from the buffers with a cursor, so many open pages cost no extra AWS calls and a
+session's periodic callback never waits on the network. When the stack is not reachable the
+feed says so in :attr:`LiveFeed.status` and keeps retrying.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from glucosestream.adapters.clients import aws_client
+from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.decoding import UndecodableRecord, decode_record
+from glucosestream.settings import Settings
+
+MINUTE_MS = 60_000
+
+
+@dataclass(frozen=True, slots=True)
+class LivePoint:
+    sequence: int
+    """Position in the feed (a session's cursor)."""
+    patient_id: str
+    measured_at_ms: int
+    local_ms: int
+    """measured_at + utc_offset: the patient's wall clock, drawn on the time axis."""
+    glucose_mg_dl: int
+    trend: str
+
+
+@dataclass(frozen=True, slots=True)
+class LiveAlert:
+    sequence: int
+    patient_id: str
+    kind: str
+    severity: str
+    glucose_mg_dl: int
+    local_ms: int
+
+
+class LiveFeed:
+    """Tails the readings stream and the alerts feed queue into bounded in-memory buffers."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        poll_s: float = 0.5,
+        retry_s: float = 3.0,
+        keep_per_patient: int = 2016,
+        keep_alerts: int = 200,
+        client_factory: Callable[[str], Any] | None = None,
+        alerts_queue: str | None = None,
+    ) -> None:
+        self.settings = settings
+        # SQS hands each message to one consumer: a process that also drains the feed queue
+        # (the demo's console) should give the dashboard a queue of its own.
+        self.alerts_queue = alerts_queue or settings.names.alerts_feed_queue
+        self.poll_s = poll_s
+        self.retry_s = retry_s
+        self.keep_per_patient = keep_per_patient
+        self._factory = client_factory or (
+            lambda service: aws_client(service, settings, max_attempts=1)
+        )
+        self._lock = threading.Lock()
+        self._readings: dict[str, deque[LivePoint]] = {}
+        self._alerts: deque[LiveAlert] = deque(maxlen=keep_alerts)
+        self._sequence = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.status = "connecting to the live stream…"
+        self.connected = False
+
+    # ------------------------------------------------------------------------------ sessions
+
+    def patients(self) -> list[str]:
+        with self._lock:
+            return sorted(self._readings)
+
+    def readings_since(self, patient_id: str, cursor: int) -> tuple[list[LivePoint], int]:
+        """The patient's buffered readings after ``cursor``, and the new cursor."""
+        with self._lock:
+            points = [p for p in self._readings.get(patient_id, ()) if p.sequence > cursor]
+            return points, self._sequence
+
+    def alerts_since(self, cursor: int) -> tuple[list[LiveAlert], int]:
+        with self._lock:
+            return [a for a in self._alerts if a.sequence > cursor], self._sequence
+
+    # ------------------------------------------------------------------------------- worker
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="dashboard-live", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=timeout_s)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._follow()
+            except Exception as error:  # the stack stopped, or never ran: say so, retry
+                self.connected = False
+                self.status = (
+                    "Live data unavailable: the local stack is not reachable "
+                    f"({type(error).__name__}). Start it with `glucosestream local up` or "
+                    "`make run`; retrying…"
+                    if self.settings.mode == "local"
+                    else f"Live data unavailable ({type(error).__name__}); retrying…"
+                )
+                self._stop.wait(self.retry_s)
+
+    def _follow(self) -> None:
+        stream = KinesisStream(self._factory("kinesis"), self.settings.names.readings_stream)
+        sqs = self._factory("sqs")
+        queue_url = sqs.get_queue_url(QueueName=self.alerts_queue)["QueueUrl"]
+        iterators: dict[str, str | None] = {
+            shard: stream.shard_iterator(shard, latest=True) for shard in stream.shard_ids()
+        }
+        self.connected = True
+        self.status = f"live: following {len(iterators)} shards of {stream.name}"
+        while not self._stop.is_set():
+            for shard, iterator in list(iterators.items()):
+                if iterator is None:
+                    continue
+                records, iterators[shard], _ = stream.get_records(shard, iterator, limit=1000)
+                for record in records:
+                    with contextlib.suppress(UndecodableRecord):
+                        self.add_readings(decode_record(record.data, record.partition_key))
+            response = sqs.receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+            )
+            for message in response.get("Messages", []):
+                self.add_alert(message["Body"])
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            self._stop.wait(self.poll_s)
+
+    def add_readings(self, readings: list[Any]) -> None:
+        with self._lock:
+            for reading in readings:
+                self._sequence += 1
+                buffer = self._readings.setdefault(
+                    reading.patient_id, deque(maxlen=self.keep_per_patient)
+                )
+                buffer.append(
+                    LivePoint(
+                        sequence=self._sequence,
+                        patient_id=reading.patient_id,
+                        measured_at_ms=reading.measured_at,
+                        local_ms=reading.measured_at + reading.utc_offset_minutes * MINUTE_MS,
+                        glucose_mg_dl=reading.glucose_mg_dl,
+                        trend=str(reading.trend),
+                    )
+                )
+
+    def add_alert(self, body: str) -> None:
+        try:
+            alert = json.loads(body)
+            # An SNS envelope when raw message delivery is off; the alert itself otherwise.
+            if "Message" in alert and "kind" not in alert:
+                alert = json.loads(alert["Message"])
+            local_ms = int(alert["measured_at"]) + int(alert.get("utc_offset_minutes", 0)) * (
+                MINUTE_MS
+            )
+            with self._lock:
+                self._sequence += 1
+                self._alerts.append(
+                    LiveAlert(
+                        sequence=self._sequence,
+                        patient_id=str(alert["patient_id"]),
+                        kind=str(alert["kind"]),
+                        severity=str(alert.get("severity", "")),
+                        glucose_mg_dl=int(alert["glucose_mg_dl"]),
+                        local_ms=local_ms,
+                    )
+                )
+        except (ValueError, KeyError, TypeError):
+            return  # not an alert of the contract: nothing to show

@@ -1,0 +1,342 @@
+"""The dashboard's one query adapter: every read of the lake goes through :class:`LakeQueries`.
+
+Each query is written once, in Athena (Trino) SQL with ``?`` placeholders, and runs on either
+engine:
+
+* :class:`DuckDbEngine` (local mode) — the same transpile-at-run-time path as the ELT
+  (:mod:`glucosestream.local.athena`): lake tables are views over the partitions the query
+  needs, values go to DuckDB as bound parameters.
+* :class:`AthenaEngine` (aws mode) — ``start_query_execution`` with ``ExecutionParameters``,
+  polling ``get_query_execution``, paging ``get_query_results``.
+
+User input (patient ids, dates) only ever travels as parameters; the SQL text holds nothing but
+the database name, which :func:`~glucosestream.local.athena.render` checks is an identifier.
+Results are column dictionaries (``{column: [values…]}``), the shape ``ColumnDataSource`` takes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+import duckdb
+
+from glucosestream.elt import AGP, CURATED, EPISODES, PERIOD, PERIOD_DAYS, lake_engine
+from glucosestream.local.athena import LocalAthena, render, to_duckdb
+from glucosestream.settings import Settings
+
+Columns = dict[str, list[Any]]
+Parameter = str | int | float | date | datetime
+
+
+class QueryError(RuntimeError):
+    """A dashboard query failed; the message is safe to show (no data values in it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One parameterised query over lake tables (Athena SQL, ``${database}`` templated)."""
+
+    name: str
+    sql: str
+    tables: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """Which partitions of which table a query reads (partition pruning for the local engine;
+    on Athena the query's own predicates prune through partition projection)."""
+
+    partitions: Mapping[str, Sequence[tuple[str, ...]]] = field(default_factory=dict)
+
+
+class QueryEngine(Protocol):
+    def run(self, query: Query, parameters: Sequence[Parameter], scan: Scan) -> Columns: ...
+
+
+# --------------------------------------------------------------------------------- the queries
+
+PERIODS = Query(
+    "periods",
+    "SELECT DISTINCT period_end FROM ${database}.patient_period_metrics ORDER BY period_end DESC",
+    (PERIOD,),
+)
+
+PATIENT_PERIODS = Query(
+    "patient_periods",
+    "SELECT period_end FROM ${database}.patient_period_metrics WHERE patient_id = ? "
+    "ORDER BY period_end DESC",
+    (PERIOD,),
+)
+
+_PERIOD_COLUMNS = (
+    "patient_id, period_start, period_end, n_readings, days, active_percent, mean, sd, cv, gmi, "
+    "tbr_54, tbr_70, tir_70_180, tar_180, tar_250, hypo_lv1_episodes, hypo_lv2_episodes, "
+    "hyper_lv1_episodes, hyper_lv2_episodes"
+)
+
+PATIENT_PERIOD = Query(
+    "patient_period",
+    f"SELECT {_PERIOD_COLUMNS} FROM ${{database}}.patient_period_metrics "  # noqa: S608
+    "WHERE patient_id = ? AND period_end = ?",
+    (PERIOD,),
+)
+
+COHORT = Query(
+    "cohort",
+    # The previous period is the 14 days just before this one (not the overlapping window of the
+    # day before), so "TIR fell" compares two disjoint fortnights.
+    "SELECT c.patient_id, c.period_start, c.period_end, c.n_readings, c.days, "
+    "c.active_percent, c.mean, c.cv, c.gmi, c.tbr_54, c.tbr_70, c.tir_70_180, c.tar_180, "
+    "c.tar_250, c.hypo_lv2_episodes, p.tir_70_180 AS previous_tir "
+    "FROM ${database}.patient_period_metrics AS c "
+    "LEFT JOIN ${database}.patient_period_metrics AS p "
+    "ON p.patient_id = c.patient_id AND p.period_end = ? "
+    "WHERE c.period_end = ? ORDER BY c.patient_id",
+    (PERIOD,),
+)
+
+AGP_PROFILE = Query(
+    "agp_profile",
+    "SELECT slot, slot_start, n_readings, p05, p25, p50, p75, p95 FROM ${database}.agp_profile "
+    "WHERE patient_id = ? AND period_end = ? ORDER BY slot",
+    (AGP,),
+)
+
+PATIENT_EPISODES = Query(
+    "glycemic_episodes",
+    "SELECT type, level, start_local, end_local, duration_min, extreme_mg_dl, mean_mg_dl "
+    "FROM ${database}.glycemic_episodes WHERE patient_id = ? AND period_end = ? "
+    "ORDER BY start_local",
+    (EPISODES,),
+)
+
+DAILY_READINGS = Query(
+    "daily_readings",
+    # dt (UTC date) bounds prune partitions; the local-day bounds select the patient's days.
+    "SELECT local_time, glucose_mg_dl FROM ${database}.curated_readings "
+    "WHERE patient_id = ? AND dt BETWEEN ? AND ? AND counts_in_metrics "
+    "AND local_time >= ? AND local_time < ? ORDER BY local_time",
+    (CURATED,),
+)
+
+
+# ------------------------------------------------------------------------------------ engines
+
+
+class DuckDbEngine:
+    """The local engine: DuckDB over ``settings.lake_dir`` (the ELT's table definitions).
+
+    One connection, one lock: binding a table replaces a view, so two queries must not bind at
+    once; each query rebinds, so it sees partitions the ELT swapped in since the last one.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._engine: LocalAthena = lake_engine(settings)
+        self._lock = threading.Lock()
+
+    def run(self, query: Query, parameters: Sequence[Parameter], scan: Scan) -> Columns:
+        statement = to_duckdb(render(query.sql, {"database": self._engine.database}))[-1]
+        with self._lock:
+            # An ELT run may swap a partition directory between binding and reading: the files
+            # vanish, so bind again once and retry.
+            for attempt in (1, 2):
+                try:
+                    for table in query.tables:
+                        wanted = scan.partitions.get(table)
+                        partitions = (
+                            self._engine.partitions(table) if wanted is None else list(wanted)
+                        )
+                        self._engine.bind(table, partitions)
+                    cursor = self._engine.connection.execute(statement, list(parameters))
+                    rows = cursor.fetchall()
+                    names = [d[0] for d in cursor.description or ()]
+                    return {name: [r[i] for r in rows] for i, name in enumerate(names)}
+                except (duckdb.IOException, FileNotFoundError) as error:
+                    if attempt == 2:
+                        raise QueryError(f"{query.name}: lake files changed under the query") from (
+                            error
+                        )
+                except duckdb.Error as error:
+                    raise QueryError(f"{query.name}: {type(error).__name__}") from error
+        raise AssertionError("unreachable")
+
+
+def athena_literal(value: Parameter) -> str:
+    """A parameter as Athena's ExecutionParameters take it: the literal the server binds.
+
+    Athena substitutes each value as a typed literal, so strings carry their quotes (doubled
+    inside) and dates their type keyword; nothing is pasted into the query text.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return f"TIMESTAMP '{value.isoformat(sep=' ', timespec='milliseconds')}'"
+    if isinstance(value, date):
+        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _athena_value(text: str | None, kind: str) -> Any:
+    if text is None:
+        return None
+    kind = kind.lower()
+    if kind in {"integer", "bigint", "smallint", "tinyint"}:
+        return int(text)
+    if kind in {"double", "float", "real", "decimal"}:
+        return float(text)
+    if kind == "boolean":
+        return text == "true"
+    if kind == "date":
+        return date.fromisoformat(text)
+    if kind.startswith("timestamp"):
+        return datetime.fromisoformat(text)
+    return text
+
+
+class AthenaEngine:
+    """The AWS engine: Athena over the Glue tables (partition projection prunes)."""
+
+    TERMINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
+
+    def __init__(
+        self,
+        client: Any,
+        settings: Settings,
+        *,
+        poll_s: float = 0.25,
+        timeout_s: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.database = settings.names.glue_database
+        self.workgroup = settings.names.athena_workgroup
+        self.poll_s = poll_s
+        self.timeout_s = timeout_s
+        self._sleep = sleep
+
+    def run(self, query: Query, parameters: Sequence[Parameter], scan: Scan) -> Columns:
+        request: dict[str, Any] = {
+            "QueryString": render(query.sql, {"database": self.database}),
+            "QueryExecutionContext": {"Database": self.database},
+            "WorkGroup": self.workgroup,
+        }
+        if parameters:
+            request["ExecutionParameters"] = [athena_literal(p) for p in parameters]
+        execution_id = self.client.start_query_execution(**request)["QueryExecutionId"]
+        waited = 0.0
+        while True:
+            status = self.client.get_query_execution(QueryExecutionId=execution_id)
+            state = status["QueryExecution"]["Status"]["State"]
+            if state in self.TERMINAL:
+                break
+            if waited >= self.timeout_s:
+                self.client.stop_query_execution(QueryExecutionId=execution_id)
+                raise QueryError(f"{query.name}: no result after {self.timeout_s:.0f} s")
+            self._sleep(self.poll_s)
+            waited += self.poll_s
+        if state != "SUCCEEDED":
+            reason = status["QueryExecution"]["Status"].get("StateChangeReason", state)
+            raise QueryError(f"{query.name}: Athena query {state.lower()}: {reason}")
+        return self._results(execution_id)
+
+    def _results(self, execution_id: str) -> Columns:
+        columns: Columns = {}
+        names: list[str] = []
+        kinds: list[str] = []
+        kwargs: dict[str, Any] = {"QueryExecutionId": execution_id}
+        first_page = True
+        while True:
+            page = self.client.get_query_results(**kwargs)
+            result_set = page["ResultSet"]
+            if first_page:
+                info = result_set["ResultSetMetadata"]["ColumnInfo"]
+                names = [c["Name"] for c in info]
+                kinds = [c["Type"] for c in info]
+                columns = {name: [] for name in names}
+            rows = result_set["Rows"]
+            # The first row of the first page repeats the column names (SELECT results only).
+            if first_page and rows:
+                rows = rows[1:]
+            for row in rows:
+                for name, kind, cell in zip(names, kinds, row["Data"], strict=True):
+                    columns[name].append(_athena_value(cell.get("VarCharValue"), kind))
+            first_page = False
+            token = page.get("NextToken")
+            if not token:
+                return columns
+            kwargs = {"QueryExecutionId": execution_id, "NextToken": token}
+
+
+# ------------------------------------------------------------------------------------ the facade
+
+
+def _dts(first: date, last: date) -> list[tuple[str, ...]]:
+    return [((first + timedelta(days=n)).isoformat(),) for n in range((last - first).days + 1)]
+
+
+class LakeQueries:
+    """The dashboard's reads, typed; the one place that knows which query answers what."""
+
+    def __init__(self, engine: QueryEngine) -> None:
+        self.engine = engine
+
+    def periods(self) -> list[date]:
+        """Every ``period_end`` with period metrics, newest first."""
+        return list(self.engine.run(PERIODS, [], Scan()).get("period_end", []))
+
+    def patient_periods(self, patient_id: str) -> list[date]:
+        found = self.engine.run(PATIENT_PERIODS, [patient_id], Scan())
+        return list(found.get("period_end", []))
+
+    def cohort(self, period_end: date) -> Columns:
+        """Every patient's metrics for the period, with the TIR of the previous fortnight."""
+        previous = period_end - timedelta(days=PERIOD_DAYS)
+        scan = Scan({PERIOD: [(previous.isoformat(),), (period_end.isoformat(),)]})
+        return self.engine.run(COHORT, [previous, period_end], scan)
+
+    def patient_period(self, patient_id: str, period_end: date) -> dict[str, Any] | None:
+        scan = Scan({PERIOD: [(period_end.isoformat(),)]})
+        found = self.engine.run(PATIENT_PERIOD, [patient_id, period_end], scan)
+        if not found.get("patient_id"):
+            return None
+        return {name: values[0] for name, values in found.items()}
+
+    def agp(self, patient_id: str, period_end: date) -> Columns:
+        scan = Scan({AGP: [(period_end.isoformat(),)]})
+        return self.engine.run(AGP_PROFILE, [patient_id, period_end], scan)
+
+    def episodes(self, patient_id: str, period_end: date) -> Columns:
+        scan = Scan({EPISODES: [(period_end.isoformat(),)]})
+        return self.engine.run(PATIENT_EPISODES, [patient_id, period_end], scan)
+
+    def daily_readings(self, patient_id: str, first_day: date, last_day: date) -> Columns:
+        """Metric readings (local time, mg/dL) of the patient's LOCAL days first..last."""
+        # A local day spans UTC dates day - 1 .. day + 1 (offsets are within ±14 h).
+        first_dt, last_dt = first_day - timedelta(days=1), last_day + timedelta(days=1)
+        scan = Scan({CURATED: _dts(first_dt, last_dt)})
+        start = datetime.combine(first_day, datetime.min.time())
+        end = datetime.combine(last_day + timedelta(days=1), datetime.min.time())
+        parameters: list[Parameter] = [
+            patient_id,
+            first_dt.isoformat(),
+            last_dt.isoformat(),
+            start,
+            end,
+        ]
+        return self.engine.run(DAILY_READINGS, parameters, scan)
+
+
+def engine_for(settings: Settings) -> QueryEngine:
+    """The engine the settings' mode calls for (the composition root's one decision)."""
+    if settings.mode == "aws":
+        from glucosestream.adapters.clients import aws_client
+
+        return AthenaEngine(aws_client("athena", settings), settings)
+    return DuckDbEngine(settings)
