@@ -6,12 +6,16 @@ PY := $(BIN)/python
 INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 PYTEST_ARGS ?=
+# checkov pins old boto3/packaging versions: it gets its own venv, never the project's.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .venv-checkov
+CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint format bench docs-figures clean
+.PHONY: help setup run test lint format bench docs-figures clean build tf-check tf-rehearsal
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.11)")'
@@ -25,6 +29,11 @@ $(NODE_INSTALLED): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+$(CHECKOV_INSTALLED):
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	@rm -f $(CHECKOV_VENV)/.installed-* && touch $@
+
 setup: $(INSTALLED) $(NODE_INSTALLED) ## create .venv, install the project and the npm part of the local stack
 
 run: setup ## the main job on one machine: local stack, sample cohort, pipeline (Ctrl-C stops it)
@@ -33,10 +42,19 @@ run: setup ## the main job on one machine: local stack, sample cohort, pipeline 
 test: setup ## run the whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: setup ## ruff (lint + format check) and mypy
+lint: setup tf-check ## ruff (lint + format check), mypy, and the Terraform checks (tf-check)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+build: setup ## reproducible Lambda artefacts for Terraform: dist/lambda/code.zip, runtime-layer.zip
+	$(PY) scripts/build_lambdas.py --out dist/lambda
+
+tf-check: setup $(CHECKOV_INSTALLED) ## terraform fmt -check, init + validate of every module and env (offline via a local provider mirror), checkov
+	$(PY) terraform/tools/tf_check.py all
+
+tf-rehearsal: build ## terraform apply of envs/dev against a local moto server, read back, destroy (~2.5 min)
+	$(PY) terraform/tools/moto_rehearsal.py apply --dist dist/lambda
 
 format: setup ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff format .

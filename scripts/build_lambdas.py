@@ -1,0 +1,196 @@
+"""Build the Lambda artefacts Terraform deploys, reproducibly: ``python scripts/build_lambdas.py``.
+
+Two zips under ``dist/lambda/`` (``make build``):
+
+``code.zip``
+    The project's own packages (``glucosestream``, ``consumers``, ``stream``) and the assets they
+    read at run time (``schemas/``, ``sql/``, ``sfn/``), in the repository's layout: every
+    function's handler is ``consumers.<name>.handler.<function>`` and
+    ``glucosestream.resources.PROJECT_ROOT`` resolves to ``/var/task`` as it resolves to the
+    checkout locally.
+``runtime-layer.zip``
+    A Lambda layer (``python/``) with the third-party packages the handlers import, installed by
+    pip from PyPI for the Lambda platform (CPython 3.11, manylinux2014 x86_64 wheels: the
+    python3.11 runtime runs on Amazon Linux 2, glibc 2.26) at exactly the versions installed in
+    the project's venv, so that what runs in Lambda is what the tests ran. boto3/botocore are
+    left out: the runtime provides them.
+
+Reproducible: entries sorted, every timestamp 1980-01-01 00:00:00 (the zip epoch), permissions
+0644, no ``__pycache__``/``*.pyc``, pip's non-deterministic files dropped; two builds from the
+same sources and wheels give byte-identical zips (``dist/lambda/manifest.json`` records their
+SHA-256). Each artefact is checked against Lambda's 250 MB unzipped limit.
+
+Not in the layer: ``duckdb``, ``pyarrow``, ``numpy``, ``sqlglot`` (~300 MB unpacked together,
+over the limit). The pipeline Lambda runs its SQL in Athena; the modules that import those
+packages are the local (DuckDB) engine's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CODE_PACKAGES = ("glucosestream", "consumers", "stream")
+CODE_ASSETS = ("schemas", "sql", "sfn")
+LAYER_PACKAGES = (
+    "aws-lambda-powertools",
+    "aws-kinesis-agg",
+    "fastavro",
+    "pydantic",
+    "pydantic-settings",
+)
+"""Third-party distributions the Lambda handlers import (their dependencies follow)."""
+PROVIDED_BY_RUNTIME = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "urllib3"})
+PLATFORM_ARGS = (
+    "--platform",
+    "manylinux2014_x86_64",
+    "--platform",
+    "manylinux_2_17_x86_64",
+    "--implementation",
+    "cp",
+    "--python-version",
+    "3.11",
+    "--only-binary=:all:",
+)
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+FILE_MODE = 0o644
+LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+SKIPPED_NAMES = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache"})
+NONDETERMINISTIC = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
+"""pip's install records: RECORD lists hashes of .pyc files that are not shipped, the others
+say how it was installed. Nothing reads them in Lambda."""
+
+
+def _files(base: Path, top: Path) -> Iterator[Path]:
+    for path in sorted(top.rglob("*")):
+        rel = path.relative_to(base)
+        if any(part in SKIPPED_NAMES for part in rel.parts) or path.suffix in {".pyc", ".pyo"}:
+            continue
+        if path.is_file():
+            yield path
+
+
+def write_zip(target: Path, entries: Iterable[tuple[str, Path]]) -> int:
+    """Write ``entries`` (archive name, file) sorted, with fixed times and modes; return the
+    unzipped size in bytes."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    size = 0
+    tmp = target.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name, path in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+            info.external_attr = (0o100000 | FILE_MODE) << 16  # regular file, rw-r--r--
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # Unix, whatever the build machine: the mode bits count
+            data = path.read_bytes()
+            size += len(data)
+            zf.writestr(info, data)
+    tmp.replace(target)
+    return size
+
+
+def code_entries(root: Path) -> list[tuple[str, Path]]:
+    entries = []
+    for top in (*CODE_PACKAGES, *CODE_ASSETS):
+        entries += [(p.relative_to(root).as_posix(), p) for p in _files(root, root / top)]
+    return entries
+
+
+def pinned_requirements() -> list[str]:
+    """``name==version`` for the layer's packages and their dependencies, as installed here."""
+    seen: dict[str, str] = {}
+    todo = list(LAYER_PACKAGES)
+    while todo:
+        name = todo.pop()
+        key = name.lower().replace("_", "-")
+        if key in seen or key in PROVIDED_BY_RUNTIME:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue  # a dependency whose marker excludes Python 3.11 (not installed here either)
+        seen[key] = dist.version
+        for req in dist.requires or []:
+            if "extra ==" in req:
+                continue  # optional extras are not installed for the handlers
+            dep = req.split(";")[0].strip()
+            for sep in "<>=!~[ (":
+                dep = dep.split(sep)[0]
+            if dep:
+                todo.append(dep)
+    return [f"{name}=={version}" for name, version in sorted(seen.items())]
+
+
+def layer_entries(staging: Path, requirements: list[str]) -> list[tuple[str, Path]]:
+    site = staging / "python"
+    subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",  # the pins above are the complete, resolved set
+            "--no-compile",
+            "--target",
+            str(site),
+            *PLATFORM_ARGS,
+            *requirements,
+        ],
+        check=True,
+    )
+    return [
+        (p.relative_to(staging).as_posix(), p)
+        for p in _files(staging, site)
+        if p.name not in NONDETERMINISTIC
+        and p.relative_to(site).parts[0] != "bin"  # console scripts carry the build's path
+    ]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build(out: Path) -> dict[str, dict[str, object]]:
+    artefacts: dict[str, dict[str, object]] = {}
+    requirements = pinned_requirements()
+    with tempfile.TemporaryDirectory(prefix="gs-layer-") as tmp:
+        built = {
+            "code.zip": write_zip(out / "code.zip", code_entries(ROOT)),
+            "runtime-layer.zip": write_zip(
+                out / "runtime-layer.zip", layer_entries(Path(tmp), requirements)
+            ),
+        }
+    for name, unzipped in built.items():
+        artefacts[name] = {"sha256": sha256(out / name), "unzipped_bytes": unzipped}
+    total = sum(int(str(a["unzipped_bytes"])) for a in artefacts.values())
+    if total > LAMBDA_UNZIPPED_LIMIT:
+        raise SystemExit(f"code + layer unzip to {total} bytes, over Lambda's 250 MB limit")
+    manifest = {"artefacts": artefacts, "layer_requirements": requirements}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return artefacts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--out", type=Path, default=ROOT / "dist" / "lambda")
+    args = parser.parse_args(argv)
+    if args.out.exists():
+        shutil.rmtree(args.out)
+    for name, facts in build(args.out).items():
+        print(f"{args.out / name}  sha256 {facts['sha256']}  {facts['unzipped_bytes']} bytes")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

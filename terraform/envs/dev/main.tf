@@ -1,0 +1,189 @@
+# The dev environment: every stage of the pipeline, wired together. Names follow
+# glucosestream/settings.py ResourceNames for GS_ENV=<env> (tests/terraform checks them).
+
+locals {
+  prefix = "gs-${var.env}"
+
+  # ResourceNames(env).* — keep in step with glucosestream/settings.py.
+  names = {
+    readings_stream          = "${local.prefix}-readings"
+    lake_bucket              = "${local.prefix}-lake"
+    athena_results_bucket    = "${local.prefix}-athena-results"
+    patient_state_table      = "${local.prefix}-patient-state"
+    alerts_topic             = "${local.prefix}-alerts"
+    pipeline_topic           = "${local.prefix}-pipeline"
+    alerts_dlq               = "${local.prefix}-alerts-dlq"
+    alerts_feed_queue        = "${local.prefix}-alerts-feed"
+    pipeline_feed_queue      = "${local.prefix}-pipeline-feed"
+    firehose_delivery_stream = "${local.prefix}-raw-delivery"
+    pipeline_function        = "${local.prefix}-pipeline"
+    state_machine            = "${local.prefix}-pipeline"
+    glue_database            = "gs_${replace(var.env, "-", "_")}_lake"
+    athena_workgroup         = "${local.prefix}-workgroup"
+    raw_readings_prefix      = "raw/readings/"
+    errors_prefix            = "errors/readings/"
+    curated_prefix           = "curated/"
+    marts_prefix             = "marts/"
+    # Not (yet) in ResourceNames: the functions and the API only Terraform names.
+    alerts_function    = "${local.prefix}-alerts-consumer"
+    transform_function = "${local.prefix}-firehose-transform"
+    ingest_function    = "${local.prefix}-ingest-api"
+    ingest_api         = "${local.prefix}-ingest"
+    dashboard          = "${local.prefix}-dashboard"
+  }
+
+  tags = {
+    Project     = "glucosestream"
+    Environment = var.env
+    ManagedBy   = "terraform"
+  }
+
+  code_zip = "${var.dist_dir}/code.zip"
+
+  # What every function that loads glucosestream.settings needs in aws mode; the topic ARNs are
+  # added by the modules that own or receive them.
+  settings_environment = {
+    GS_ENV           = var.env
+    GS_MODE          = "aws"
+    GS_REGION        = var.region
+    GS_PSEUDONYM_KEY = var.pseudonym_key
+  }
+}
+
+module "kms" {
+  source      = "../../modules/kms"
+  name_prefix = local.prefix
+}
+
+resource "aws_lambda_layer_version" "runtime" {
+  layer_name               = "${local.prefix}-runtime"
+  description              = "GlucoseStream Lambda dependencies (make build: dist/lambda/runtime-layer.zip)"
+  filename                 = "${var.dist_dir}/runtime-layer.zip"
+  source_code_hash         = filebase64sha256("${var.dist_dir}/runtime-layer.zip")
+  compatible_runtimes      = ["python3.11"]
+  compatible_architectures = ["x86_64"]
+}
+
+module "stream" {
+  source          = "../../modules/stream"
+  stream_name     = local.names.readings_stream
+  stream_mode     = var.stream_mode
+  shard_count     = var.stream_shards
+  kms_key_arn     = module.kms.key_arn
+  retention_hours = 24
+}
+
+module "alerting" {
+  source                   = "../../modules/alerting"
+  function_name            = local.names.alerts_function
+  state_table_name         = local.names.patient_state_table
+  alerts_topic_name        = local.names.alerts_topic
+  pipeline_topic_name      = local.names.pipeline_topic
+  dlq_name                 = local.names.alerts_dlq
+  alerts_feed_queue_name   = local.names.alerts_feed_queue
+  pipeline_feed_queue_name = local.names.pipeline_feed_queue
+  alert_email_addresses    = var.alert_email_addresses
+  stream_arn               = module.stream.stream_arn
+  kms_key_arn              = module.kms.key_arn
+  settings_environment     = local.settings_environment
+  lambda_code_zip          = local.code_zip
+  lambda_layer_arns        = [aws_lambda_layer_version.runtime.arn]
+  log_retention_days       = var.log_retention_days
+  deletion_protection      = var.deletion_protection
+}
+
+module "lake" {
+  source                     = "../../modules/lake"
+  lake_bucket_name           = local.names.lake_bucket
+  athena_results_bucket_name = local.names.athena_results_bucket
+  raw_prefix                 = local.names.raw_readings_prefix
+  errors_prefix              = local.names.errors_prefix
+  curated_prefix             = local.names.curated_prefix
+  marts_prefix               = local.names.marts_prefix
+  glue_database_name         = local.names.glue_database
+  athena_workgroup_name      = local.names.athena_workgroup
+  delivery_stream_name       = local.names.firehose_delivery_stream
+  transform_function_name    = local.names.transform_function
+  stream_arn                 = module.stream.stream_arn
+  kms_key_arn                = module.kms.key_arn
+  ddl_dir                    = "${var.repo_root}/sql/ddl"
+  raw_glue_schema_path       = "${var.repo_root}/schemas/glucose_reading.glue.json"
+  lambda_code_zip            = local.code_zip
+  lambda_layer_arns          = [aws_lambda_layer_version.runtime.arn]
+  alarm_topic_arn            = module.alerting.pipeline_topic_arn
+  log_retention_days         = var.log_retention_days
+  force_destroy              = var.force_destroy
+}
+
+module "elt" {
+  source                    = "../../modules/elt"
+  env                       = var.env
+  function_name             = local.names.pipeline_function
+  state_machine_name        = local.names.state_machine
+  definition_path           = "${var.repo_root}/sfn/pipeline.asl.json"
+  schedule_expression       = var.pipeline_schedule
+  pipeline_topic_arn        = module.alerting.pipeline_topic_arn
+  alerts_topic_arn          = module.alerting.alerts_topic_arn
+  glue_database             = module.lake.glue_database
+  athena_workgroup          = module.lake.athena_workgroup
+  lake_bucket               = module.lake.lake_bucket
+  lake_bucket_arn           = module.lake.lake_bucket_arn
+  athena_results_bucket     = module.lake.athena_results_bucket
+  athena_results_bucket_arn = module.lake.athena_results_bucket_arn
+  raw_prefix                = local.names.raw_readings_prefix
+  curated_prefix            = local.names.curated_prefix
+  marts_prefix              = local.names.marts_prefix
+  kms_key_arn               = module.kms.key_arn
+  settings_environment      = local.settings_environment
+  lambda_code_zip           = local.code_zip
+  lambda_layer_arns         = [aws_lambda_layer_version.runtime.arn]
+  log_retention_days        = var.log_retention_days
+}
+
+module "ingest" {
+  source               = "../../modules/ingest"
+  api_name             = local.names.ingest_api
+  function_name        = local.names.ingest_function
+  stream_arn           = module.stream.stream_arn
+  alerts_topic_arn     = module.alerting.alerts_topic_arn
+  pipeline_topic_arn   = module.alerting.pipeline_topic_arn
+  alarm_topic_arn      = module.alerting.pipeline_topic_arn
+  api_keys             = var.ingest_api_keys
+  nightscout           = var.ingest_nightscout
+  kms_key_arn          = module.kms.key_arn
+  settings_environment = local.settings_environment
+  lambda_code_zip      = local.code_zip
+  lambda_layer_arns    = [aws_lambda_layer_version.runtime.arn]
+  log_retention_days   = var.log_retention_days
+}
+
+module "dashboard" {
+  source = "../../modules/dashboard"
+  count  = var.dashboard == null ? 0 : 1
+
+  name                      = local.names.dashboard
+  env                       = var.env
+  image_tag                 = var.dashboard.image_tag
+  desired_count             = var.dashboard.desired_count
+  vpc_id                    = var.dashboard.vpc_id
+  public_subnet_ids         = var.dashboard.public_subnet_ids
+  private_subnet_ids        = var.dashboard.private_subnet_ids
+  allowed_cidrs             = var.dashboard.allowed_cidrs
+  certificate_arn           = var.dashboard.certificate_arn
+  domain_name               = var.dashboard.domain_name
+  cognito_domain_prefix     = var.dashboard.cognito_domain_prefix
+  glue_database             = module.lake.glue_database
+  athena_workgroup          = module.lake.athena_workgroup
+  lake_bucket_arn           = module.lake.lake_bucket_arn
+  athena_results_bucket_arn = module.lake.athena_results_bucket_arn
+  raw_prefix                = local.names.raw_readings_prefix
+  curated_prefix            = local.names.curated_prefix
+  marts_prefix              = local.names.marts_prefix
+  alerts_topic_arn          = module.alerting.alerts_topic_arn
+  pipeline_topic_arn        = module.alerting.pipeline_topic_arn
+  pseudonym_key             = var.pseudonym_key
+  kms_key_arn               = module.kms.key_arn
+  log_retention_days        = var.log_retention_days
+  deletion_protection       = var.deletion_protection
+  force_destroy             = var.force_destroy
+}

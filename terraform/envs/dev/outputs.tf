@@ -1,0 +1,69 @@
+output "names" {
+  description = "Every resource name of the environment (compare: glucosestream settings)."
+  value       = local.names
+}
+
+output "stream_name" {
+  description = "Kinesis readings stream (producers: glucosestream simulate --publish with GS_MODE=aws)."
+  value       = module.stream.stream_name
+}
+
+output "alerts_topic_arn" {
+  description = "GS_ALERTS_TOPIC_ARN for clients running with GS_MODE=aws."
+  value       = module.alerting.alerts_topic_arn
+}
+
+output "pipeline_topic_arn" {
+  description = "GS_PIPELINE_TOPIC_ARN; every alarm notifies this topic too."
+  value       = module.alerting.pipeline_topic_arn
+}
+
+output "feed_queue_urls" {
+  description = "SQS queues subscribed to the alerts and pipeline topics."
+  value       = module.alerting.feed_queue_urls
+}
+
+output "alerts_dlq_url" {
+  description = "On-failure queue of the alerts consumer."
+  value       = module.alerting.dlq_url
+}
+
+output "lake_bucket" {
+  description = "Lake bucket (raw/, errors/, curated/, marts/)."
+  value       = module.lake.lake_bucket
+}
+
+output "athena_workgroup" {
+  description = "Athena workgroup for queries of the lake."
+  value       = module.lake.athena_workgroup
+}
+
+output "glue_database" {
+  description = "Glue database of the lake's tables."
+  value       = module.lake.glue_database
+}
+
+output "state_machine_arn" {
+  description = "Pipeline state machine (aws stepfunctions start-execution --state-machine-arn ...)."
+  value       = module.elt.state_machine_arn
+}
+
+output "ingest_api_url" {
+  description = "Base URL of the ingest API (x-api-key header)."
+  value       = module.ingest.invoke_url
+}
+
+output "ingest_api_key_ids" {
+  description = "API key ids of the ingest API (values: aws apigateway get-api-key --include-value)."
+  value       = module.ingest.api_key_ids
+}
+
+output "dashboard_url" {
+  description = "Dashboard URL, when the dashboard is deployed."
+  value       = one(module.dashboard[*].url)
+}
+
+output "dashboard_ecr_repository_url" {
+  description = "Where to push the dashboard image, when the dashboard is deployed."
+  value       = one(module.dashboard[*].ecr_repository_url)
+}

@@ -1,0 +1,41 @@
+output "alerts_topic_arn" {
+  description = "ARN of the alerts topic (known at plan time; users of it wait for the topic)."
+  value       = local.topic_arns["alerts"]
+  depends_on  = [aws_sns_topic.this]
+}
+
+output "pipeline_topic_arn" {
+  description = "ARN of the pipeline topic, which pipeline notices and every alarm notify (known at plan time)."
+  value       = local.topic_arns["pipeline"]
+  depends_on  = [aws_sns_topic.this]
+}
+
+output "state_table_name" {
+  description = "Name of the patient-state table."
+  value       = aws_dynamodb_table.state.name
+}
+
+output "dlq_url" {
+  description = "URL of the alerts consumer's on-failure queue."
+  value       = aws_sqs_queue.dlq.id
+}
+
+output "feed_queue_urls" {
+  description = "URLs of the queues subscribed to the topics (alerts, pipeline)."
+  value       = { for k, q in aws_sqs_queue.feed : k => q.id }
+}
+
+output "feed_queue_arns" {
+  description = "ARNs of the queues subscribed to the topics (alerts, pipeline)."
+  value       = { for k, q in aws_sqs_queue.feed : k => q.arn }
+}
+
+output "function_name" {
+  description = "Name of the alerts consumer Lambda."
+  value       = aws_lambda_function.consumer.function_name
+}
+
+output "event_source_mapping_uuid" {
+  description = "UUID of the Kinesis event-source mapping."
+  value       = aws_lambda_event_source_mapping.consumer.uuid
+}

@@ -1,0 +1,440 @@
+# The dashboard: the bokeh_app container (Dockerfile beside this file) on ECS Fargate behind an
+# HTTPS ALB that authenticates every request with Cognito; the task reads the marts through
+# Athena with read-only data access.
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+  image      = coalesce(var.image, "${aws_ecr_repository.this.repository_url}:${var.image_tag}")
+
+  glue_catalog  = "arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog"
+  glue_database = "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/${var.glue_database}"
+  glue_tables   = "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${var.glue_database}/*"
+  workgroup_arn = "arn:${local.partition}:athena:${local.region}:${local.account_id}:workgroup/${var.athena_workgroup}"
+}
+
+# --- image ---------------------------------------------------------------------------------------
+
+resource "aws_ecr_repository" "this" {
+  name                 = var.name
+  image_tag_mutability = "IMMUTABLE" # a tag names one build: deployments are reproducible
+  force_delete         = var.force_destroy
+  image_scanning_configuration {
+    scan_on_push = true
+  }
+  encryption_configuration {
+    encryption_type = "KMS"
+    kms_key         = var.kms_key_arn
+  }
+  tags = var.tags
+}
+
+resource "aws_ecr_lifecycle_policy" "this" {
+  repository = aws_ecr_repository.this.name
+  policy = jsonencode({
+    rules = [{
+      rulePriority = 1
+      description  = "keep the last 20 images"
+      selection    = { tagStatus = "any", countType = "imageCountMoreThan", countNumber = 20 }
+      action       = { type = "expire" }
+    }]
+  })
+}
+
+# --- the pseudonym key, handed to the container as a secret (never in the task definition) -----
+
+resource "aws_secretsmanager_secret" "pseudonym_key" {
+  #checkov:skip=CKV2_AWS_57:The HMAC key cannot rotate automatically: every pseudonym would change and the lake's patient ids would stop joining. Rotation is a re-keying project.
+  name                    = "${var.name}/pseudonym-key"
+  description             = "GS_PSEUDONYM_KEY for the dashboard container"
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = var.force_destroy ? 0 : 30
+  tags                    = var.tags
+}
+
+resource "aws_secretsmanager_secret_version" "pseudonym_key" {
+  secret_id     = aws_secretsmanager_secret.pseudonym_key.id
+  secret_string = var.pseudonym_key
+}
+
+# --- IAM -----------------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "tasks_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["ecs-tasks.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "execution" {
+  name               = "${var.name}-execution"
+  description        = "ECS agent for the dashboard: pull the image, write logs, read the pseudonym-key secret."
+  assume_role_policy = data.aws_iam_policy_document.tasks_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "execution" {
+  #checkov:skip=CKV_AWS_356:ecr:GetAuthorizationToken supports no resource-level permissions; AWS requires "*".
+  statement {
+    sid       = "EcrToken"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"] # required: GetAuthorizationToken has no resource-level permissions
+  }
+  statement {
+    sid       = "PullImage"
+    actions   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+    resources = [aws_ecr_repository.this.arn]
+  }
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+  }
+  statement {
+    sid       = "Secret"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [aws_secretsmanager_secret.pseudonym_key.arn]
+  }
+  statement {
+    sid       = "Key"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "execution" {
+  name   = "execution"
+  role   = aws_iam_role.execution.id
+  policy = data.aws_iam_policy_document.execution.json
+}
+
+resource "aws_iam_role" "task" {
+  name               = "${var.name}-task"
+  description        = "Dashboard task: read-only queries of the lake through Athena."
+  assume_role_policy = data.aws_iam_policy_document.tasks_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "task" {
+  statement {
+    sid       = "AthenaQueries"
+    actions   = ["athena:StartQueryExecution", "athena:StopQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:GetWorkGroup"]
+    resources = [local.workgroup_arn]
+  }
+  statement {
+    sid       = "CatalogRead"
+    actions   = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions"]
+    resources = [local.glue_catalog, local.glue_database, local.glue_tables]
+  }
+  statement {
+    sid       = "LakeList"
+    actions   = ["s3:GetBucketLocation", "s3:ListBucket"]
+    resources = [var.lake_bucket_arn, var.athena_results_bucket_arn]
+  }
+  statement {
+    sid       = "LakeRead"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.lake_bucket_arn}/${var.curated_prefix}*", "${var.lake_bucket_arn}/${var.marts_prefix}*", "${var.lake_bucket_arn}/${var.raw_prefix}*"]
+  }
+  # Athena writes a query's results with the caller's credentials: the only write access.
+  statement {
+    sid       = "QueryResults"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
+    resources = ["${var.athena_results_bucket_arn}/*"]
+  }
+  statement {
+    sid       = "Key"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "task" {
+  name   = "read-lake"
+  role   = aws_iam_role.task.id
+  policy = data.aws_iam_policy_document.task.json
+}
+
+# --- ECS -----------------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/ecs/${var.name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_ecs_cluster" "this" {
+  name = var.name
+  setting {
+    name  = "containerInsights"
+    value = "enabled"
+  }
+  tags = var.tags
+}
+
+resource "aws_ecs_task_definition" "this" {
+  family                   = var.name
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = var.cpu
+  memory                   = var.memory
+  execution_role_arn       = aws_iam_role.execution.arn
+  task_role_arn            = aws_iam_role.task.arn
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = "X86_64"
+  }
+
+  container_definitions = jsonencode([{
+    name                   = "dashboard"
+    image                  = local.image
+    essential              = true
+    readonlyRootFilesystem = true
+    user                   = "10001"
+    portMappings           = [{ containerPort = var.container_port, protocol = "tcp" }]
+    environment = [
+      { name = "GS_ENV", value = var.env },
+      { name = "GS_MODE", value = "aws" },
+      { name = "GS_REGION", value = local.region },
+      { name = "GS_ALERTS_TOPIC_ARN", value = var.alerts_topic_arn },
+      { name = "GS_PIPELINE_TOPIC_ARN", value = var.pipeline_topic_arn },
+      # bokeh serve checks the Host header against this (the ALB forwards the public name).
+      { name = "BOKEH_ALLOW_WS_ORIGIN", value = var.domain_name },
+    ]
+    secrets = [{ name = "GS_PSEUDONYM_KEY", valueFrom = aws_secretsmanager_secret.pseudonym_key.arn }]
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = aws_cloudwatch_log_group.this.name
+        awslogs-region        = local.region
+        awslogs-stream-prefix = "dashboard"
+      }
+    }
+  }])
+
+  tags = var.tags
+}
+
+resource "aws_security_group" "alb" {
+  name        = "${var.name}-alb"
+  description = "Dashboard ALB: HTTPS (and the HTTP redirect) from the allowed networks"
+  vpc_id      = var.vpc_id
+  tags        = var.tags
+}
+
+resource "aws_vpc_security_group_ingress_rule" "alb" {
+  for_each          = { for pair in setproduct(var.allowed_cidrs, [80, 443]) : "${pair[0]}-${pair[1]}" => pair }
+  security_group_id = aws_security_group.alb.id
+  description       = each.value[1] == 443 ? "HTTPS from ${each.value[0]}" : "HTTP (redirected to HTTPS) from ${each.value[0]}"
+  cidr_ipv4         = each.value[0]
+  ip_protocol       = "tcp"
+  from_port         = each.value[1]
+  to_port           = each.value[1]
+}
+
+resource "aws_vpc_security_group_egress_rule" "alb_to_tasks" {
+  security_group_id            = aws_security_group.alb.id
+  description                  = "To the dashboard tasks"
+  referenced_security_group_id = aws_security_group.tasks.id
+  ip_protocol                  = "tcp"
+  from_port                    = var.container_port
+  to_port                      = var.container_port
+}
+
+resource "aws_vpc_security_group_egress_rule" "alb_to_cognito" {
+  security_group_id = aws_security_group.alb.id
+  description       = "To the Cognito token endpoint (authenticate-cognito)"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+}
+
+resource "aws_security_group" "tasks" {
+  name        = "${var.name}-tasks"
+  description = "Dashboard tasks: from the ALB only; out to AWS APIs over HTTPS"
+  vpc_id      = var.vpc_id
+  tags        = var.tags
+}
+
+resource "aws_vpc_security_group_ingress_rule" "tasks_from_alb" {
+  security_group_id            = aws_security_group.tasks.id
+  description                  = "From the ALB"
+  referenced_security_group_id = aws_security_group.alb.id
+  ip_protocol                  = "tcp"
+  from_port                    = var.container_port
+  to_port                      = var.container_port
+}
+
+resource "aws_vpc_security_group_egress_rule" "tasks_https" {
+  security_group_id = aws_security_group.tasks.id
+  description       = "HTTPS to AWS APIs (Athena, S3, ECR, Logs) via NAT or VPC endpoints"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+}
+
+resource "aws_ecs_service" "this" {
+  name                   = var.name
+  cluster                = aws_ecs_cluster.this.id
+  task_definition        = aws_ecs_task_definition.this.arn
+  desired_count          = var.desired_count
+  launch_type            = "FARGATE"
+  platform_version       = "LATEST"
+  enable_execute_command = false
+
+  network_configuration {
+    subnets          = var.private_subnet_ids
+    security_groups  = [aws_security_group.tasks.id]
+    assign_public_ip = false
+  }
+
+  load_balancer {
+    target_group_arn = aws_lb_target_group.this.arn
+    container_name   = "dashboard"
+    container_port   = var.container_port
+  }
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  tags       = var.tags
+  depends_on = [aws_lb_listener.https]
+}
+
+# --- ALB with Cognito authentication -------------------------------------------------------------
+
+resource "aws_lb" "this" {
+  #checkov:skip=CKV_AWS_91:ALB access logs need an S3 bucket with the ELB service's write policy (usually the account's central log bucket); point access_logs there in production.
+  #checkov:skip=CKV2_AWS_28:A WAF web ACL costs USD 5+/month plus rules; every request must pass Cognito authentication first. Attach the account's WAF in production.
+  name                       = var.name
+  load_balancer_type         = "application"
+  internal                   = false
+  security_groups            = [aws_security_group.alb.id]
+  subnets                    = var.public_subnet_ids
+  drop_invalid_header_fields = true
+  enable_deletion_protection = var.deletion_protection
+  tags                       = var.tags
+}
+
+resource "aws_lb_target_group" "this" {
+  name        = var.name
+  port        = var.container_port
+  protocol    = "HTTP" # inside the VPC; TLS ends at the ALB
+  target_type = "ip"
+  vpc_id      = var.vpc_id
+
+  health_check {
+    path    = "/"
+    matcher = "200-399"
+  }
+
+  # Bokeh sessions live in one server process: keep a browser on its task.
+  stickiness {
+    type    = "lb_cookie"
+    enabled = true
+  }
+
+  tags = var.tags
+}
+
+resource "aws_lb_listener" "http" {
+  load_balancer_arn = aws_lb.this.arn
+  port              = 80
+  protocol          = "HTTP"
+  default_action {
+    type = "redirect"
+    redirect {
+      port        = "443"
+      protocol    = "HTTPS"
+      status_code = "HTTP_301"
+    }
+  }
+}
+
+resource "aws_lb_listener" "https" {
+  load_balancer_arn = aws_lb.this.arn
+  port              = 443
+  protocol          = "HTTPS"
+  ssl_policy        = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+  certificate_arn   = var.certificate_arn
+
+  default_action {
+    type  = "authenticate-cognito"
+    order = 1
+    authenticate_cognito {
+      user_pool_arn       = aws_cognito_user_pool.this.arn
+      user_pool_client_id = aws_cognito_user_pool_client.this.id
+      user_pool_domain    = aws_cognito_user_pool_domain.this.domain
+    }
+  }
+
+  default_action {
+    type             = "forward"
+    order            = 2
+    target_group_arn = aws_lb_target_group.this.arn
+  }
+}
+
+resource "aws_cognito_user_pool" "this" {
+  name                     = var.name
+  deletion_protection      = var.deletion_protection ? "ACTIVE" : "INACTIVE"
+  mfa_configuration        = "ON"
+  auto_verified_attributes = ["email"]
+  username_attributes      = ["email"]
+
+  # Clinicians are invited by an administrator; nobody signs themselves up.
+  admin_create_user_config {
+    allow_admin_create_user_only = true
+  }
+
+  software_token_mfa_configuration {
+    enabled = true
+  }
+
+  password_policy {
+    minimum_length                   = 14
+    require_lowercase                = true
+    require_uppercase                = true
+    require_numbers                  = true
+    require_symbols                  = true
+    temporary_password_validity_days = 3
+  }
+
+  tags = var.tags
+}
+
+resource "aws_cognito_user_pool_domain" "this" {
+  domain       = var.cognito_domain_prefix
+  user_pool_id = aws_cognito_user_pool.this.id
+}
+
+resource "aws_cognito_user_pool_client" "this" {
+  name                                 = var.name
+  user_pool_id                         = aws_cognito_user_pool.this.id
+  generate_secret                      = true # the ALB authenticates as a confidential client
+  allowed_oauth_flows_user_pool_client = true
+  allowed_oauth_flows                  = ["code"]
+  allowed_oauth_scopes                 = ["openid", "email"]
+  supported_identity_providers         = ["COGNITO"]
+  callback_urls                        = ["https://${var.domain_name}/oauth2/idpresponse"]
+  prevent_user_existence_errors        = "ENABLED"
+}

@@ -1,0 +1,369 @@
+# The ELT: the pipeline Lambda (one step per invocation), the Step Functions state machine of
+# sfn/pipeline.asl.json (placeholders filled by templatefile), its schedule and alarms.
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+  log_group  = "/aws/lambda/${var.function_name}"
+
+  glue_catalog  = "arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog"
+  glue_database = "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/${var.glue_database}"
+  glue_tables   = "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${var.glue_database}/*"
+  workgroup_arn = "arn:${local.partition}:athena:${local.region}:${local.account_id}:workgroup/${var.athena_workgroup}"
+  data_catalog  = "arn:${local.partition}:athena:${local.region}:${local.account_id}:datacatalog/AwsDataCatalog"
+  # Built from the name (and the state machine depends on the function): the definition is then
+  # known at plan time and reviewable in `terraform plan`.
+  function_arn = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.function_name}"
+
+  # Every value sfn/pipeline.asl.json may name as ${...}; templatefile fails on a placeholder
+  # missing here (and tests/terraform checks the rendered definition has none left).
+  definition_vars = {
+    pipeline_function_arn   = local.function_arn
+    pipeline_topic_arn      = var.pipeline_topic_arn
+    alerts_topic_arn        = var.alerts_topic_arn
+    athena_workgroup        = var.athena_workgroup
+    glue_database           = var.glue_database
+    lake_bucket             = var.lake_bucket
+    athena_results_bucket   = var.athena_results_bucket
+    athena_results_location = "s3://${var.athena_results_bucket}/"
+    region                  = local.region
+    env                     = var.env
+  }
+}
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+# --- the Athena/Glue/S3 access the ELT needs, shared by the Lambda and the state machine ---------
+
+data "aws_iam_policy_document" "elt_data" {
+  statement {
+    sid       = "AthenaQueries"
+    actions   = ["athena:StartQueryExecution", "athena:StopQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:GetWorkGroup"]
+    resources = [local.workgroup_arn]
+  }
+  statement {
+    sid       = "AthenaCatalog" # startQueryExecution.sync reads the catalog it queries
+    actions   = ["athena:GetDataCatalog"]
+    resources = [local.data_catalog]
+  }
+  statement {
+    sid = "GlueCatalog"
+    actions = [
+      "glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions",
+      "glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable",
+      "glue:BatchCreatePartition", "glue:BatchDeletePartition", "glue:CreatePartition", "glue:DeletePartition", "glue:UpdatePartition",
+    ]
+    resources = [local.glue_catalog, local.glue_database, local.glue_tables]
+  }
+  statement {
+    sid       = "Buckets"
+    actions   = ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"]
+    resources = [var.lake_bucket_arn, var.athena_results_bucket_arn]
+  }
+  statement {
+    sid       = "ReadRaw"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.lake_bucket_arn}/${var.raw_prefix}*"]
+  }
+  statement {
+    sid     = "WriteCuratedMartsAndResults"
+    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+    resources = [
+      "${var.lake_bucket_arn}/${var.curated_prefix}*",
+      "${var.lake_bucket_arn}/${var.marts_prefix}*",
+      "${var.lake_bucket_arn}/${var.pipeline_state_prefix}*",
+      "${var.athena_results_bucket_arn}/*",
+    ]
+  }
+  statement {
+    sid       = "Key"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+# --- pipeline Lambda -----------------------------------------------------------------------------
+
+resource "aws_iam_role" "pipeline" {
+  name               = "${var.function_name}-lambda"
+  description        = "Pipeline Lambda: Athena queries over the lake, Glue catalog, its logs."
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "pipeline" {
+  #checkov:skip=CKV_AWS_356:X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; AWS requires "*".
+  source_policy_documents = [data.aws_iam_policy_document.elt_data.json]
+  statement {
+    sid       = "OwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.pipeline.arn}:*"]
+  }
+  statement {
+    sid       = "Tracing"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"] # required: X-Ray has no resource-level permissions for these actions
+  }
+}
+
+resource "aws_iam_role_policy" "pipeline" {
+  name   = "pipeline"
+  role   = aws_iam_role.pipeline.id
+  policy = data.aws_iam_policy_document.pipeline.json
+}
+
+resource "aws_cloudwatch_log_group" "pipeline" {
+  name              = local.log_group
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "pipeline" {
+  #checkov:skip=CKV_AWS_116:Step Functions invokes the function synchronously and retries and catches its errors itself; a Lambda DLQ only applies to asynchronous invocations.
+  #checkov:skip=CKV_AWS_117:Only AWS APIs are called (Athena, Glue, S3); a VPC would add NAT or endpoint cost without isolating anything.
+  #checkov:skip=CKV_AWS_115:One execution of the state machine runs at a time on the schedule; reserved concurrency needs an account limit above the default 10.
+  #checkov:skip=CKV_AWS_272:Code signing needs a Signer profile and signed artefacts from CI; the zips are reproducible and their SHA-256 is pinned by source_code_hash.
+  function_name    = var.function_name
+  description      = "GlucoseStream ELT pipeline steps (plan, curate, quality, marts, commit, record)"
+  role             = aws_iam_role.pipeline.arn
+  handler          = "consumers.pipeline.handler.lambda_handler"
+  runtime          = var.lambda_runtime
+  architectures    = ["x86_64"]
+  filename         = var.lambda_code_zip
+  source_code_hash = filebase64sha256(var.lambda_code_zip)
+  layers           = var.lambda_layer_arns
+  memory_size      = 1024
+  timeout          = 900 # Athena statements of a backfill can take minutes
+  kms_key_arn      = var.kms_key_arn
+
+  environment {
+    variables = merge(var.settings_environment, {
+      GS_ALERTS_TOPIC_ARN     = var.alerts_topic_arn
+      GS_PIPELINE_TOPIC_ARN   = var.pipeline_topic_arn
+      GS_STATE_DIR            = "/tmp/gs" # the only writable path in Lambda
+      POWERTOOLS_SERVICE_NAME = "pipeline"
+      POWERTOOLS_LOG_LEVEL    = var.log_level
+    })
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  tags       = var.tags
+  depends_on = [aws_cloudwatch_log_group.pipeline, aws_iam_role_policy.pipeline]
+}
+
+# --- state machine -------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "states_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["states.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "state_machine" {
+  name               = "${var.state_machine_name}-states"
+  description        = "State machine ${var.state_machine_name}: invoke the pipeline Lambda, run Athena queries, notify the pipeline topic, log."
+  assume_role_policy = data.aws_iam_policy_document.states_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "state_machine" {
+  #checkov:skip=CKV_AWS_356:CloudWatch Logs vended-log delivery actions and X-Ray support no resource-level permissions; AWS requires "*" (each statement commented).
+  #checkov:skip=CKV_AWS_111:The log-delivery write actions are the ones Step Functions documents for logging; they cannot be constrained to a resource.
+  source_policy_documents = [data.aws_iam_policy_document.elt_data.json]
+  statement {
+    sid       = "InvokePipeline"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.pipeline.arn, "${aws_lambda_function.pipeline.arn}:*"]
+  }
+  statement {
+    sid       = "Notify"
+    actions   = ["sns:Publish"]
+    resources = [var.pipeline_topic_arn]
+  }
+  statement {
+    sid = "LogDelivery"
+    actions = [
+      "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+      "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+    ]
+    resources = ["*"] # required: log-delivery actions have no resource-level permissions (Step Functions logging docs)
+  }
+  statement {
+    sid       = "Tracing"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
+    resources = ["*"] # required: X-Ray has no resource-level permissions for these actions
+  }
+}
+
+resource "aws_iam_role_policy" "state_machine" {
+  name   = "state-machine"
+  role   = aws_iam_role.state_machine.id
+  policy = data.aws_iam_policy_document.state_machine.json
+}
+
+resource "aws_cloudwatch_log_group" "state_machine" {
+  name              = "/aws/vendedlogs/states/${var.state_machine_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_sfn_state_machine" "this" {
+  #checkov:skip=CKV_AWS_285:Execution events are logged (level ALL) without their payloads: states carry failing data-quality rows (pseudonyms, glucose values). Step Functions keeps the full history, with data, for 90 days.
+  name       = var.state_machine_name
+  role_arn   = aws_iam_role.state_machine.arn
+  type       = "STANDARD"
+  definition = templatefile(var.definition_path, local.definition_vars)
+
+  logging_configuration {
+    log_destination        = "${aws_cloudwatch_log_group.state_machine.arn}:*"
+    include_execution_data = false # states carry run ids and failing checks' sample rows: keep them out of logs
+    level                  = "ALL"
+  }
+
+  tracing_configuration {
+    enabled = true
+  }
+
+  tags       = var.tags
+  depends_on = [aws_iam_role_policy.state_machine, aws_lambda_function.pipeline]
+}
+
+# --- schedule ------------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "scheduler_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "scheduler" {
+  name               = "${var.state_machine_name}-scheduler"
+  description        = "EventBridge Scheduler: start the pipeline state machine."
+  assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "scheduler" {
+  statement {
+    actions   = ["states:StartExecution"]
+    resources = [aws_sfn_state_machine.this.arn]
+  }
+  statement {
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "scheduler" {
+  name   = "start-pipeline"
+  role   = aws_iam_role.scheduler.id
+  policy = data.aws_iam_policy_document.scheduler.json
+}
+
+resource "aws_scheduler_schedule" "this" {
+  name                = var.state_machine_name
+  description         = "Runs the ELT pipeline; each run is incremental (the dt partitions that received data)."
+  schedule_expression = var.schedule_expression
+  state               = var.schedule_enabled ? "ENABLED" : "DISABLED"
+  kms_key_arn         = var.kms_key_arn
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = aws_sfn_state_machine.this.arn
+    role_arn = aws_iam_role.scheduler.arn
+    input    = jsonencode({})
+    retry_policy {
+      maximum_retry_attempts       = 3
+      maximum_event_age_in_seconds = 3600
+    }
+  }
+}
+
+# --- alarms --------------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_metric_alarm" "executions_failed" {
+  alarm_name          = "${var.state_machine_name}-executions-failed"
+  alarm_description   = "A pipeline run failed (a step after its retries, or the data-quality gate): marts were not rebuilt."
+  namespace           = "AWS/States"
+  metric_name         = "ExecutionsFailed"
+  dimensions          = { StateMachineArn = aws_sfn_state_machine.this.arn }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.pipeline_topic_arn]
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "executions_timed_out" {
+  alarm_name          = "${var.state_machine_name}-executions-timed-out"
+  alarm_description   = "A pipeline run timed out."
+  namespace           = "AWS/States"
+  metric_name         = "ExecutionsTimedOut"
+  dimensions          = { StateMachineArn = aws_sfn_state_machine.this.arn }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.pipeline_topic_arn]
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
+  alarm_name          = "${var.function_name}-lambda-errors"
+  alarm_description   = "The pipeline Lambda raised (Step Functions retries transient errors; see the execution)."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.pipeline.function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.pipeline_topic_arn]
+  tags                = var.tags
+}

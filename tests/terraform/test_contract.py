@@ -1,0 +1,455 @@
+"""Contract tests: what Terraform deploys matches what the code expects.
+
+Read from a plan of envs/dev against a local moto server (conftest.py): resource names equal
+glucosestream/settings.py ResourceNames for env "dev"; every Lambda handler exists and gets every
+setting it reads; the event-source mapping and Firehose use the settings the local stand-ins run
+with; the Glue tables have the columns of sql/ddl/; the state machine's definition is the ASL with
+every placeholder filled.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlglot
+from pydantic_settings import BaseSettings
+from sqlglot import exp
+
+from glucosestream.demo import ALERTS_MAPPING
+from glucosestream.local import firehose as local_firehose
+from glucosestream.raw_zone.schema import HIVE_JSON_TIMESTAMP_FORMATS
+from glucosestream.settings import ResourceNames, Settings
+from tests.terraform.conftest import REPO_ROOT, planned_resources
+
+NAMES = ResourceNames(env="dev")
+REGION = "eu-west-1"  # moto_rehearsal.REGION: not Settings' default, so GS_REGION must be set
+REQUIRED_IN_AWS = {
+    "GS_ENV", "GS_MODE", "GS_REGION", "GS_ALERTS_TOPIC_ARN", "GS_PIPELINE_TOPIC_ARN",
+    "GS_PSEUDONYM_KEY",
+}  # fmt: skip
+"""What a function loading Settings needs in aws mode: the mode, names, ARNs, the key (required)."""
+ASL_PATH = REPO_ROOT / "sfn" / "pipeline.asl.json"
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+# ResourceNames attribute → (resource type, attribute holding the name). Prefixes are checked by
+# the Firehose and Glue tests below.
+NAMED_RESOURCES: dict[str, tuple[str, str]] = {
+    "readings_stream": ("aws_kinesis_stream", "name"),
+    "lake_bucket": ("aws_s3_bucket", "bucket"),
+    "athena_results_bucket": ("aws_s3_bucket", "bucket"),
+    "patient_state_table": ("aws_dynamodb_table", "name"),
+    "alerts_topic": ("aws_sns_topic", "name"),
+    "pipeline_topic": ("aws_sns_topic", "name"),
+    "alerts_dlq": ("aws_sqs_queue", "name"),
+    "alerts_feed_queue": ("aws_sqs_queue", "name"),
+    "pipeline_feed_queue": ("aws_sqs_queue", "name"),
+    "firehose_delivery_stream": ("aws_kinesis_firehose_delivery_stream", "name"),
+    "pipeline_function": ("aws_lambda_function", "function_name"),
+    "state_machine": ("aws_sfn_state_machine", "name"),
+    "glue_database": ("aws_glue_catalog_database", "name"),
+    "athena_workgroup": ("aws_athena_workgroup", "name"),
+}
+PREFIXES = {"raw_readings_prefix", "errors_prefix", "curated_prefix", "marts_prefix"}
+
+
+def values(plan: dict[str, Any], type_: str, attribute: str) -> set[str]:
+    return {r["after"][attribute] for r in planned_resources(plan, type_)}
+
+
+def one(plan: dict[str, Any], type_: str) -> dict[str, Any]:
+    (resource,) = planned_resources(plan, type_)
+    return resource["after"]
+
+
+# --- names ----------------------------------------------------------------------------------------
+
+
+def test_every_settings_name_is_mapped_to_a_resource() -> None:
+    """A name added to ResourceNames must be deployed (and added to NAMED_RESOURCES)."""
+    assert set(NAMES.as_dict()) - {"env"} == set(NAMED_RESOURCES) | PREFIXES
+
+
+@pytest.mark.parametrize("name", sorted(NAMED_RESOURCES))
+def test_resource_name_equals_settings(plan: dict[str, Any], name: str) -> None:
+    type_, attribute = NAMED_RESOURCES[name]
+    assert getattr(NAMES, name) in values(plan, type_, attribute)
+
+
+def test_every_named_resource_is_prefixed(plan: dict[str, Any]) -> None:
+    named = [
+        (r["address"], r["after"].get(attribute))
+        for type_, attribute in {
+            **{t: a for t, a in NAMED_RESOURCES.values()},
+            "aws_iam_role": "name",
+            "aws_cloudwatch_metric_alarm": "alarm_name",
+            "aws_ecs_cluster": "name",
+            "aws_api_gateway_rest_api": "name",
+        }.items()
+        for r in planned_resources(plan, type_)
+    ]
+    assert len(named) > 30
+    wrong = [(a, n) for a, n in named if not str(n).startswith((NAMES.prefix, "gs_dev_"))]
+    assert not wrong
+
+
+# --- Lambda functions and the settings they read --------------------------------------------------
+
+
+def functions(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["after"]["function_name"]: r for r in planned_resources(plan, "aws_lambda_function")}
+
+
+def handler_module(handler: str) -> tuple[str, str, Path]:
+    module, _, function = handler.rpartition(".")
+    return module, function, REPO_ROOT / (module.replace(".", "/") + ".py")
+
+
+def has_unknown(marks: Any) -> bool:
+    """Whether a plan's ``after_unknown`` structure marks anything unknown."""
+    if isinstance(marks, dict):
+        return any(has_unknown(v) for v in marks.values())
+    if isinstance(marks, list):
+        return any(has_unknown(v) for v in marks)
+    return marks is True
+
+
+def environment(function: dict[str, Any]) -> dict[str, str]:
+    assert not has_unknown(function["unknown"].get("environment")), "unknown at plan time"
+    (env,) = function["after"]["environment"]
+    return dict(env["variables"])
+
+
+def test_every_handler_is_deployed(plan: dict[str, Any]) -> None:
+    deployed = {
+        handler_module(f["after"]["handler"])[2].relative_to(REPO_ROOT).parts[1]
+        for f in functions(plan).values()
+    }
+    handlers = {p.parent.name for p in (REPO_ROOT / "consumers").glob("*/handler.py")}
+    assert handlers <= deployed
+
+
+def test_deployed_handlers_exist(plan: dict[str, Any]) -> None:
+    for function in functions(plan).values():
+        _, name, path = handler_module(function["after"]["handler"])
+        assert path.is_file(), path
+        tree = ast.parse(path.read_text())
+        defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)} | {
+            t.id
+            for n in tree.body
+            if isinstance(n, ast.Assign)
+            for t in n.targets
+            if isinstance(t, ast.Name)
+        }
+        assert name in defined, f"{path} defines no {name}"
+
+
+ENV_READ = re.compile(r"""os\.(?:environ\[|environ\.get\(|getenv\()\s*["']([A-Z0-9_]+)["']""")
+ENV_DEFAULT = re.compile(r"""os\.environ\.setdefault\(\s*["']([A-Z0-9_]+)["']""")
+
+
+def settings_classes(module_name: str) -> list[type[BaseSettings]]:
+    """The pydantic-settings classes a handler module uses (imported into its namespace)."""
+    module = importlib.import_module(module_name)
+    return [
+        value
+        for value in vars(module).values()
+        if inspect.isclass(value) and issubclass(value, BaseSettings) and value is not BaseSettings
+    ]
+
+
+def env_names(cls: type[BaseSettings]) -> set[str]:
+    prefix = str(cls.model_config.get("env_prefix", ""))
+    return {f"{prefix}{field}".upper() for field in cls.model_fields}
+
+
+@pytest.fixture
+def lambda_env(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Replace the process's GS_* variables with one function's environment."""
+
+    def apply(env: dict[str, str]) -> None:
+        import os
+
+        for name in [n for n in os.environ if n.startswith("GS_")]:
+            monkeypatch.delenv(name)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+
+    return apply
+
+
+def test_each_function_reads_only_variables_it_is_given(plan: dict[str, Any]) -> None:
+    """os.environ reads in a handler are set by Terraform or defaulted by the handler."""
+    checked = 0
+    for function in functions(plan).values():
+        module, _, path = handler_module(function["after"]["handler"])
+        source = path.read_text()
+        unset = (
+            set(ENV_READ.findall(source))
+            - set(environment(function))
+            - set(ENV_DEFAULT.findall(source))
+        )
+        assert not unset, f"{module} reads {unset}, not set by Terraform"
+        checked += 1
+    assert checked >= 4
+
+
+def test_required_variables_are_settings_fields() -> None:
+    assert env_names(Settings) >= REQUIRED_IN_AWS
+
+
+def test_alerts_consumer_gets_the_staleness_bound(plan: dict[str, Any]) -> None:
+    (consumer,) = [
+        f for f in functions(plan).values() if f["after"]["handler"].startswith("consumers.alerts")
+    ]
+    assert environment(consumer)["GS_ALERT_STALENESS_MINUTES"] == "15"
+
+
+def test_gs_variables_name_settings_fields(plan: dict[str, Any]) -> None:
+    """Every GS_* variable Terraform sets is a field of a settings class the handler loads."""
+    for function in functions(plan).values():
+        module, _, _ = handler_module(function["after"]["handler"])
+        known = set().union(*(env_names(c) for c in settings_classes(module)))
+        given = {n for n in environment(function) if n.startswith("GS_")}
+        assert given <= known, f"{module}: {given - known} are not settings fields"
+
+
+def test_functions_that_load_settings_get_a_valid_aws_configuration(
+    plan: dict[str, Any], lambda_env: Any
+) -> None:
+    loaded = 0
+    for function in functions(plan).values():
+        module, _, _ = handler_module(function["after"]["handler"])
+        if Settings not in settings_classes(module):
+            continue
+        assert set(environment(function)) >= REQUIRED_IN_AWS, module
+        lambda_env(environment(function))
+        settings = Settings()
+        assert (settings.mode, settings.env, settings.region) == ("aws", "dev", REGION)
+        assert settings.names == NAMES
+        for topic in (NAMES.alerts_topic, NAMES.pipeline_topic):
+            assert settings.topic_arn(topic) == f"arn:aws:sns:{REGION}:123456789012:{topic}"
+        loaded += 1
+    assert loaded >= 3  # alerts, pipeline, ingest
+
+
+def test_ingest_function_accepts_the_deployed_api_keys(
+    plan: dict[str, Any], lambda_env: Any
+) -> None:
+    """In aws mode the ingest API refuses every request unless GS_INGEST_API_KEYS is set."""
+    from glucosestream.ingest.config import IngestSettings
+
+    rehearsal_key = "rehearsal-api-key-0123456789"  # moto_rehearsal.INGEST_KEY
+    (ingest,) = [
+        f for f in functions(plan).values() if f["after"]["handler"].startswith("consumers.ingest")
+    ]
+    lambda_env(environment(ingest))
+    registry = IngestSettings().api_key_registry(Settings())
+    principal = registry.authenticate(rehearsal_key)
+    assert principal is not None
+    assert principal.tenant == "rehearsal"
+    assert registry.authenticate("another-key-0123456789") is None
+
+
+# --- the alerts consumer's event-source mapping ---------------------------------------------------
+
+
+def test_event_source_mapping_matches_the_local_mapping(plan: dict[str, Any]) -> None:
+    mapping = one(plan, "aws_lambda_event_source_mapping")
+    assert mapping["batch_size"] == ALERTS_MAPPING.batch_size
+    assert mapping["maximum_batching_window_in_seconds"] == ALERTS_MAPPING.maximum_batching_window_s
+    assert (
+        mapping["bisect_batch_on_function_error"] is ALERTS_MAPPING.bisect_batch_on_function_error
+    )
+    assert mapping["maximum_retry_attempts"] == ALERTS_MAPPING.maximum_retry_attempts
+    assert mapping["maximum_record_age_in_seconds"] == ALERTS_MAPPING.maximum_record_age_s
+    assert mapping["starting_position"] == ALERTS_MAPPING.starting_position
+    assert ALERTS_MAPPING.report_batch_item_failures
+    assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
+    assert mapping["parallelization_factor"] == 1
+    # Bounded: a poison record cannot stall its shard for the stream's whole retention.
+    assert mapping["maximum_retry_attempts"] >= 0
+    assert mapping["maximum_record_age_in_seconds"] > 0
+
+
+def test_on_failure_destination_is_the_dlq(plan: dict[str, Any]) -> None:
+    (mapping,) = planned_resources(plan, "aws_lambda_event_source_mapping")
+    assert mapping["unknown"]["destination_config"][0]["on_failure"][0]["destination_arn"]
+    text = (REPO_ROOT / "terraform/modules/alerting/main.tf").read_text()
+    block = text[text.index('resource "aws_lambda_event_source_mapping"') :]
+    assert "destination_arn = aws_sqs_queue.dlq.arn" in block.split("\n}\n")[0]
+    assert NAMES.alerts_dlq in values(plan, "aws_sqs_queue", "name")
+
+
+# --- Firehose into the raw zone -------------------------------------------------------------------
+
+
+def test_firehose_matches_the_local_delivery(plan: dict[str, Any]) -> None:
+    stream = one(plan, "aws_kinesis_firehose_delivery_stream")
+    (s3,) = stream["extended_s3_configuration"]
+    assert s3["prefix"] == (
+        f"{NAMES.raw_readings_prefix}dt=!{{partitionKeyFromLambda:dt}}"
+        "/hour=!{partitionKeyFromLambda:hour}/"
+    )
+    assert s3["error_output_prefix"].startswith(NAMES.errors_prefix)
+    assert "!{firehose:error-output-type}" in s3["error_output_prefix"]
+    assert s3["buffering_size"] * 1024 * 1024 == local_firehose.DEFAULT_BUFFER_BYTES
+    assert s3["buffering_size"] >= 64  # required with format conversion
+    assert s3["buffering_interval"] == local_firehose.DEFAULT_BUFFER_SECONDS
+    assert s3["dynamic_partitioning_configuration"][0]["enabled"] is True
+    assert s3["cloudwatch_logging_options"][0]["enabled"] is True
+    ((processor,),) = [p["processors"] for p in s3["processing_configuration"]]
+    parameters = {p["parameter_name"]: p.get("parameter_value") for p in processor["parameters"]}
+    assert set(parameters) == {
+        "LambdaArn",
+        "BufferSizeInMBs",
+        "BufferIntervalInSeconds",
+        "NumberOfRetries",
+    }
+    assert float(parameters["BufferSizeInMBs"]) * 1024 * 1024 == (
+        local_firehose.DEFAULT_INVOCATION_BYTES
+    )
+    assert int(parameters["NumberOfRetries"]) == local_firehose.DEFAULT_TRANSFORM_RETRIES
+    (conversion,) = s3["data_format_conversion_configuration"]
+    (hive,) = conversion["input_format_configuration"][0]["deserializer"][0]["hive_json_ser_de"]
+    assert tuple(hive["timestamp_formats"]) == HIVE_JSON_TIMESTAMP_FORMATS
+    (schema,) = conversion["schema_configuration"]
+    assert (schema["database_name"], schema["table_name"]) == (NAMES.glue_database, "raw_readings")
+
+
+# --- Glue tables ----------------------------------------------------------------------------------
+
+
+def ddl_columns(path: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(columns, partition keys) of one DDL file, parsed by sqlglot (an independent reading)."""
+    text = path.read_text().replace("${database}", "db")
+    create = sqlglot.parse_one(text, read="athena")
+    schema = create.this
+    assert isinstance(schema, exp.Schema)
+    columns = [(c.name, c.args["kind"].sql("hive").lower()) for c in schema.expressions]
+    partitioned = create.find(exp.PartitionedByProperty)
+    assert partitioned is not None
+    keys = [(c.name, c.args["kind"].sql("hive").lower()) for c in partitioned.this.expressions]
+    return columns, keys
+
+
+def glue_tables(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        r["after"]["name"]: r["after"] for r in planned_resources(plan, "aws_glue_catalog_table")
+    }
+
+
+@pytest.mark.parametrize(
+    "ddl", sorted((REPO_ROOT / "sql" / "ddl").glob("*.sql")), ids=lambda p: p.stem
+)
+def test_glue_table_has_the_ddl_columns(plan: dict[str, Any], ddl: Path) -> None:
+    table = glue_tables(plan)[ddl.stem]
+    (storage,) = table["storage_descriptor"]
+    columns, keys = ddl_columns(ddl)
+    assert [(c["name"], c["type"]) for c in storage["columns"]] == columns
+    assert [(k["name"], k["type"]) for k in table["partition_keys"]] == keys
+    assert table["database_name"] == NAMES.glue_database
+    assert table["parameters"]["projection.enabled"] == "true"
+    assert storage["location"].startswith(f"s3://{NAMES.lake_bucket}/")
+
+
+def test_raw_table_is_the_generated_glue_schema(plan: dict[str, Any]) -> None:
+    generated = json.loads((REPO_ROOT / "schemas" / "glucose_reading.glue.json").read_text())
+    table = glue_tables(plan)["raw_readings"]
+    (storage,) = table["storage_descriptor"]
+    assert [(c["name"], c["type"]) for c in storage["columns"]] == [
+        (c["Name"], c["Type"]) for c in generated["columns"]
+    ]
+    assert [k["name"] for k in table["partition_keys"]] == ["dt", "hour"]
+    assert storage["location"] == f"s3://{NAMES.lake_bucket}/{NAMES.raw_readings_prefix}"
+    projection = {k: v for k, v in table["parameters"].items() if k.startswith("projection.")}
+    assert projection["projection.dt.type"] == "date"
+    assert projection["projection.hour.type"] == "integer"
+
+
+def test_curated_and_marts_locations(plan: dict[str, Any]) -> None:
+    tables = glue_tables(plan)
+    for name, table in tables.items():
+        location = table["storage_descriptor"][0]["location"]
+        if name.startswith("curated_"):
+            assert location.startswith(f"s3://{NAMES.lake_bucket}/{NAMES.curated_prefix}")
+        elif name != "raw_readings":
+            assert location == f"s3://{NAMES.lake_bucket}/{NAMES.marts_prefix}{name}/"
+
+
+def test_athena_workgroup_is_enforced_encrypted_and_capped(plan: dict[str, Any]) -> None:
+    (config,) = one(plan, "aws_athena_workgroup")["configuration"]
+    assert config["enforce_workgroup_configuration"] is True
+    assert config["bytes_scanned_cutoff_per_query"] > 0
+    (results,) = config["result_configuration"]
+    assert results["output_location"] == f"s3://{NAMES.athena_results_bucket}/"
+    assert results["encryption_configuration"][0]["encryption_option"] == "SSE_KMS"
+
+
+# --- the state machine ----------------------------------------------------------------------------
+
+
+def test_asl_has_placeholders() -> None:
+    """The placeholder set is read from the file at test time (it changes with the pipeline)."""
+    assert PLACEHOLDER.findall(ASL_PATH.read_text())
+
+
+def test_state_machine_definition_is_the_asl_with_every_placeholder_filled(
+    plan: dict[str, Any],
+) -> None:
+    definition = one(plan, "aws_sfn_state_machine")["definition"]
+    assert not PLACEHOLDER.search(definition)
+    rendered = json.loads(definition)
+    template = json.loads(ASL_PATH.read_text())
+    assert rendered["States"].keys() == template["States"].keys()
+    # Every placeholder's position now holds a real value.
+    filled = json.dumps(rendered)
+    function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:{NAMES.pipeline_function}"
+    expected = {
+        "pipeline_function_arn": function_arn,
+        "pipeline_topic_arn": f"arn:aws:sns:{REGION}:123456789012:{NAMES.pipeline_topic}",
+        "glue_database": NAMES.glue_database,
+        "athena_workgroup": NAMES.athena_workgroup,
+    }
+    for name in set(PLACEHOLDER.findall(ASL_PATH.read_text())) & expected.keys():
+        assert expected[name] in filled, name
+
+
+def test_state_machine_logs_and_traces(plan: dict[str, Any]) -> None:
+    machine = one(plan, "aws_sfn_state_machine")
+    assert machine["logging_configuration"][0]["level"] == "ALL"
+    assert machine["tracing_configuration"][0]["enabled"] is True
+    schedule = one(plan, "aws_scheduler_schedule")
+    assert schedule["schedule_expression"].startswith(("rate(", "cron("))
+
+
+# --- alarms ---------------------------------------------------------------------------------------
+
+
+def test_the_alarms_the_issue_asks_for(plan: dict[str, Any]) -> None:
+    metrics = {
+        (r["after"]["namespace"], r["after"]["metric_name"])
+        for r in planned_resources(plan, "aws_cloudwatch_metric_alarm")
+    }
+    assert {
+        ("AWS/Lambda", "IteratorAge"),
+        ("AWS/Firehose", "DeliveryToS3.Success"),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+        ("AWS/States", "ExecutionsFailed"),
+        ("AWS/Lambda", "Errors"),
+    } <= metrics
+
+
+def test_lambda_errors_alarm_for_every_function(plan: dict[str, Any]) -> None:
+    alarmed = {
+        r["after"]["dimensions"].get("FunctionName")
+        for r in planned_resources(plan, "aws_cloudwatch_metric_alarm")
+        if r["after"]["metric_name"] == "Errors"
+    }
+    assert set(functions(plan)) <= alarmed
