@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from itertools import takewhile
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import KinesisStream
@@ -49,6 +49,9 @@ from glucosestream.settings import Settings
 from stream.producer import Producer
 from stream.publishing import publish_deliveries
 from stream.simulator import CohortConfig, Delivery, simulate
+
+if TYPE_CHECKING:
+    from glucosestream.dashboard.server import DashboardServer
 
 DAY_MS = 86_400_000
 DRAIN_S = 3.0
@@ -70,6 +73,8 @@ class DemoOptions:
     health_every_s: float = 10.0
     pipeline_every_s: float = 60.0
     """How often the ELT pipeline (Step Functions ASL, run locally) runs; 0 = never."""
+    dashboard_port: int = 5006
+    """Where the Bokeh dashboard is served on 127.0.0.1; 0 = not served."""
 
 
 class _Stop(BaseException):
@@ -112,6 +117,7 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     ours = not stack.status(settings).running
     live: LiveDemo | None = None
+    dashboard: DashboardServer | None = None
     try:
         status = stack.up(settings)
         print(
@@ -137,6 +143,9 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
                 flush=True,
             )
         live = LiveDemo(settings, options, state)
+        if options.dashboard_port:
+            # Before the live stream starts: the dashboard's live view tails the stream's tip.
+            dashboard = start_dashboard(settings, options.dashboard_port)
         live.start()
         print(
             f"live: {options.patients} patients at {options.speed:g}x; alerts below "
@@ -152,6 +161,8 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
         # A second Ctrl-C must not interrupt the shutdown half way.
         for sig in previous:
             signal.signal(sig, signal.SIG_IGN)
+        if dashboard is not None:
+            dashboard.stop()
         if live is not None:
             live.shut_down()
         if ours:
@@ -159,6 +170,19 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
             print(f"stopped {', '.join(stopped_names) or 'nothing'}", flush=True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def start_dashboard(settings: Settings, port: int) -> DashboardServer | None:
+    """The dashboard on 127.0.0.1:port, or None (with the reason printed) if it cannot start."""
+    from glucosestream.dashboard.server import serve_dashboard
+
+    try:
+        server = serve_dashboard(settings, port, alerts_queue=settings.names.dashboard_alerts_queue)
+    except (RuntimeError, OSError) as error:
+        print(f"dashboard not served: {error}", flush=True)
+        return None
+    print(f"dashboard: {server.url} (report, cohort triage, privacy mode, live view)", flush=True)
+    return server
 
 
 def _clock(epoch_ms: int) -> str:

@@ -67,8 +67,13 @@ class ResourceNames:
 
     @property
     def alerts_feed_queue(self) -> str:
-        """A queue subscribed to the alerts topic (the dashboard's and the demo's feed)."""
+        """A queue subscribed to the alerts topic (the operators' feed: the demo's console)."""
         return f"{self.prefix}-alerts-feed"
+
+    @property
+    def dashboard_alerts_queue(self) -> str:
+        """The dashboard's own queue on the alerts topic (an SQS message goes to one reader)."""
+        return f"{self.prefix}-dashboard-alerts"
 
     @property
     def pipeline_feed_queue(self) -> str:

@@ -65,7 +65,7 @@ class LiveFeed:
         self.settings = settings
         # SQS hands each message to one consumer: a process that also drains the feed queue
         # (the demo's console) should give the dashboard a queue of its own.
-        self.alerts_queue = alerts_queue or settings.names.alerts_feed_queue
+        self.alerts_queue = alerts_queue or settings.names.dashboard_alerts_queue
         self.poll_s = poll_s
         self.retry_s = retry_s
         self.keep_per_patient = keep_per_patient

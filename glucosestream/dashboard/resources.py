@@ -50,7 +50,7 @@ def configure(
     privacy_only: bool | None = None,
 ) -> None:
     """Use these settings for the next :func:`shared` (None: back to the environment),
-    optionally another alerts queue than ``settings.names.alerts_feed_queue``, and privacy-only
+    optionally another alerts queue than ``settings.names.dashboard_alerts_queue``, and privacy-only
     mode (None: from :data:`PRIVACY_ONLY_ENV`)."""
     global _configured, _alerts_queue, _privacy_only
     close()

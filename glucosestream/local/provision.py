@@ -50,9 +50,15 @@ def provision(settings: Settings) -> ProvisionedResources:
     }
     queues = {
         name: sqs.create_queue(QueueName=name)["QueueUrl"]
-        for name in (names.alerts_dlq, names.alerts_feed_queue, names.pipeline_feed_queue)
+        for name in (
+            names.alerts_dlq,
+            names.alerts_feed_queue,
+            names.dashboard_alerts_queue,
+            names.pipeline_feed_queue,
+        )
     }
     _subscribe(sns, sqs, topics[names.alerts_topic], queues[names.alerts_feed_queue])
+    _subscribe(sns, sqs, topics[names.alerts_topic], queues[names.dashboard_alerts_queue])
     _subscribe(sns, sqs, topics[names.pipeline_topic], queues[names.pipeline_feed_queue])
     settings.lake_dir.mkdir(parents=True, exist_ok=True)
     return ProvisionedResources(names.readings_stream, names.patient_state_table, topics, queues)
