@@ -36,7 +36,7 @@ from glucosestream.settings import Settings, load_settings
 WORKERS = ("alerts", "firehose", "pipeline")
 
 ALERTS_MAPPING = MappingConfig(
-    batch_size=100,
+    batch_size=1000,
     maximum_batching_window_s=1,
     report_batch_item_failures=True,
     bisect_batch_on_function_error=True,

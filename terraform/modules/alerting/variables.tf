@@ -28,6 +28,11 @@ variable "alerts_feed_queue_name" {
   description = "SQS queue subscribed to the alerts topic (ResourceNames.alerts_feed_queue)."
 }
 
+variable "dashboard_alerts_queue_name" {
+  type        = string
+  description = "The dashboard's own SQS queue on the alerts topic, drained by its live view (ResourceNames.dashboard_alerts_queue)."
+}
+
 variable "pipeline_feed_queue_name" {
   type        = string
   description = "SQS queue subscribed to the pipeline topic (ResourceNames.pipeline_feed_queue)."
@@ -78,7 +83,7 @@ variable "mapping" {
   })
   description = "Event-source mapping settings, named as glucosestream.local.esm.MappingConfig; the defaults are glucosestream/demo.py ALERTS_MAPPING."
   default = {
-    batch_size                     = 100
+    batch_size                     = 1000
     maximum_batching_window_s      = 1
     report_batch_item_failures     = true
     bisect_batch_on_function_error = true
