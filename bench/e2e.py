@@ -141,7 +141,7 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=200)
     parser.add_argument("--step-seconds", type=float, default=12.0)
     parser.add_argument("--max-lag", type=float, default=5.0)
-    parser.add_argument("--rates", default="1,2,3,4,5,6,8", help="rounds per second, rising")
+    parser.add_argument("--rates", default="2,4,8,12,16,24,32", help="rounds per second, rising")
     args = parser.parse_args()
     with temporary_stack() as settings:
         baseline = producer_rate(settings, args.patients, rounds=40)
