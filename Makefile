@@ -12,7 +12,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint format bench docs-figures clean build tf-check tf-rehearsal
+.PHONY: help setup run test test-faults lint format bench docs-figures clean build tf-check tf-rehearsal
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,11 +36,14 @@ $(CHECKOV_INSTALLED):
 
 setup: $(INSTALLED) $(NODE_INSTALLED) ## create .venv, install the project and the npm part of the local stack
 
-run: setup ## the main job on one machine: local stack, sample cohort, pipeline (Ctrl-C stops it)
+run: setup ## the main job: local stack, cohort (14-day backfill, then live), alerts, lake, pipeline, dashboard on :5006
 	$(BIN)/glucosestream demo
 
-test: setup ## run the whole test suite
+test: setup ## run the whole test suite (the long fault scenarios excepted: make test-faults)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-faults: setup ## every fault-injection scenario, the long random-kill ones included
+	$(PY) -m pytest tests/faults -m "integration or faults_long" -s $(PYTEST_ARGS)
 
 lint: setup tf-check ## ruff (lint + format check), mypy, and the Terraform checks (tf-check)
 	$(BIN)/ruff check .
@@ -60,12 +63,13 @@ format: setup ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: setup ## run every benchmark in bench/ (each prints a ratio against an in-run baseline)
-	@set -e; for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script; done
+bench: setup ## run every benchmark in bench/ and write docs/benchmarks.md (ratios against in-run baselines)
+	$(PY) bench/report.py
 
 docs-figures: setup ## regenerate the README figures (installs the docs extra: matplotlib)
 	$(PY) -m pip install --quiet -e '.[docs]'
 	$(PY) docs/scripts/plot_simulated_week.py
+	$(PY) docs/scripts/screenshot_make_run.py
 
 clean: ## stop the local stack and remove local state (.gs); keeps .venv and node_modules
 	-@test -x $(BIN)/glucosestream && $(BIN)/glucosestream local down
