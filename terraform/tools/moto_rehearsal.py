@@ -252,6 +252,48 @@ def deployed_checks(endpoint: str) -> dict[str, Any]:
         "definition_has_placeholders": "${" in definition,
         "functions": sorted(functions),
         "event_source_mappings": len(mappings),
+        "subscriptions": _queue_subscriptions(session, endpoint),
+        "dashboard": _dashboard_task(session, endpoint),
+    }
+
+
+def _queue_subscriptions(session: Any, endpoint: str) -> list[list[Any]]:
+    """[topic name, queue name, raw message delivery] of every SQS subscription, sorted."""
+    sns = session.client("sns", endpoint_url=endpoint)
+    found = []
+    for page in sns.get_paginator("list_subscriptions").paginate():
+        for subscription in page["Subscriptions"]:
+            if subscription["Protocol"] != "sqs":
+                continue
+            attributes = sns.get_subscription_attributes(
+                SubscriptionArn=subscription["SubscriptionArn"]
+            )["Attributes"]
+            found.append(
+                [
+                    subscription["TopicArn"].rsplit(":", 1)[-1],
+                    subscription["Endpoint"].rsplit(":", 1)[-1],
+                    attributes.get("RawMessageDelivery") == "true",
+                ]
+            )
+    return sorted(found)
+
+
+def _dashboard_task(session: Any, endpoint: str) -> dict[str, Any]:
+    """The dashboard container's environment and secret names, and its task role's policies."""
+    ecs = session.client("ecs", endpoint_url=endpoint)
+    iam = session.client("iam", endpoint_url=endpoint)
+    (arn,) = ecs.list_task_definitions()["taskDefinitionArns"]
+    definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+    (container,) = definition["containerDefinitions"]
+    role = definition["taskRoleArn"].rsplit("/", 1)[-1]
+    policies = {}
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        policies[name] = json.loads(document) if isinstance(document, str) else document
+    return {
+        "environment": {e["name"]: e["value"] for e in container.get("environment", [])},
+        "secrets": sorted(s["name"] for s in container.get("secrets", [])),
+        "task_role_policies": policies,
     }
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import sqlglot
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 from sqlglot import exp
 
@@ -49,6 +50,7 @@ NAMED_RESOURCES: dict[str, tuple[str, str]] = {
     "pipeline_topic": ("aws_sns_topic", "name"),
     "alerts_dlq": ("aws_sqs_queue", "name"),
     "alerts_feed_queue": ("aws_sqs_queue", "name"),
+    "dashboard_alerts_queue": ("aws_sqs_queue", "name"),
     "pipeline_feed_queue": ("aws_sqs_queue", "name"),
     "firehose_delivery_stream": ("aws_kinesis_firehose_delivery_stream", "name"),
     "pipeline_function": ("aws_lambda_function", "function_name"),
@@ -255,6 +257,124 @@ def test_ingest_function_accepts_the_deployed_api_keys(
     assert principal is not None
     assert principal.tenant == "rehearsal"
     assert registry.authenticate("another-key-0123456789") is None
+
+
+# --- the SQS feeds and the dashboard's live view ------------------------------------------------
+
+FEED_QUEUES = {
+    # feed key in modules/alerting → the ResourceNames queue (topics: checked by the rehearsal)
+    "alerts": NAMES.alerts_feed_queue,
+    "dashboard_alerts": NAMES.dashboard_alerts_queue,
+    "pipeline": NAMES.pipeline_feed_queue,
+}
+
+
+def by_address(plan: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
+    return {r["address"]: r for r in planned_resources(plan, type_)}
+
+
+def test_every_feed_is_an_encrypted_subscribed_queue(plan: dict[str, Any]) -> None:
+    """Each feed (the dashboard's own queue included) is built alike: KMS, 4 days, a queue
+    policy for SNS, a raw-delivery subscription."""
+    queues = by_address(plan, "aws_sqs_queue")
+    policies = by_address(plan, "aws_sqs_queue_policy")
+    subscriptions = by_address(plan, "aws_sns_topic_subscription")
+    for key, name in FEED_QUEUES.items():
+        queue = queues[f'module.alerting.aws_sqs_queue.feed["{key}"]']
+        assert queue["after"]["name"] == name
+        assert queue["after"]["message_retention_seconds"] == 345600
+        assert queue["unknown"].get("kms_master_key_id") or queue["after"]["kms_master_key_id"]
+        assert f'module.alerting.aws_sqs_queue_policy.feed["{key}"]' in policies
+        subscription = subscriptions[f'module.alerting.aws_sns_topic_subscription.feed["{key}"]']
+        assert subscription["after"]["protocol"] == "sqs"
+        assert subscription["after"]["raw_message_delivery"] is True
+
+
+class _RecordingClient:
+    """A boto3 client stand-in that records each call (service, operation, resource name)."""
+
+    def __init__(self, service: str, calls: list[tuple[str, str, str]], stop: Any) -> None:
+        self.service = service
+        self.calls = calls
+        self.stop = stop
+
+    def __getattr__(self, operation: str) -> Any:
+        def call(**kwargs: Any) -> dict[str, Any]:
+            resource = kwargs.get("StreamName") or kwargs.get("QueueName") or ""
+            if "QueueUrl" in kwargs:
+                resource = kwargs["QueueUrl"].rsplit("/", 1)[-1]
+            if operation == "get_records":
+                resource = NAMES.readings_stream  # the iterator belongs to the stream
+            action = "".join(part.title() for part in operation.split("_"))
+            self.calls.append((self.service, action, resource))
+            if operation == "receive_message":
+                self.stop()  # one pass of the live loop
+            responses: dict[str, dict[str, Any]] = {
+                "list_shards": {"Shards": [{"ShardId": "shardId-000000000000"}]},
+                "get_shard_iterator": {"ShardIterator": "iterator-1"},
+                "get_records": {"Records": [], "NextShardIterator": "iterator-2"},
+                "get_queue_url": {"QueueUrl": f"https://sqs.example/123/{resource}"},
+                "receive_message": {"Messages": [{"Body": "{}", "ReceiptHandle": "r-1"}]},
+            }
+            return responses.get(operation, {})
+
+        return call
+
+
+def live_view_calls() -> set[tuple[str, str]]:
+    """(IAM action, resource name) of one pass of the dashboard's live loop in aws mode for
+    env "dev": what glucosestream/dashboard/live.py calls, whatever it calls through."""
+    from glucosestream.dashboard.live import LiveFeed
+
+    settings = Settings(env="dev", mode="aws", region=REGION, pseudonym_key=SecretStr("k" * 32))
+    calls: list[tuple[str, str, str]] = []
+    holder: dict[str, LiveFeed] = {}
+    feed = LiveFeed(
+        settings,
+        poll_s=0,
+        client_factory=lambda service: _RecordingClient(
+            service, calls, lambda: holder["feed"]._stop.set()
+        ),
+    )
+    holder["feed"] = feed
+    feed._follow()
+    return {(f"{service}:{action}", resource) for service, action, resource in calls}
+
+
+def test_live_view_calls_are_the_expected_ones() -> None:
+    """If live.py starts calling more (or other resources), the grant below must follow."""
+    assert live_view_calls() == {
+        ("kinesis:ListShards", NAMES.readings_stream),
+        ("kinesis:GetShardIterator", NAMES.readings_stream),
+        ("kinesis:GetRecords", NAMES.readings_stream),
+        ("sqs:GetQueueUrl", NAMES.dashboard_alerts_queue),
+        ("sqs:ReceiveMessage", NAMES.dashboard_alerts_queue),
+        ("sqs:DeleteMessage", NAMES.dashboard_alerts_queue),
+    }
+
+
+def test_dashboard_live_view_grants_exactly_what_it_calls(plan: dict[str, Any]) -> None:
+    (live,) = [
+        r
+        for r in planned_resources(plan, "aws_iam_role_policy")
+        if r["address"].startswith("module.dashboard") and r["after"].get("name") == "live-view"
+    ]
+    assert not live["unknown"].get("policy"), "the live-view policy is unknown at plan time"
+    account = "123456789012"
+    arns = {
+        NAMES.readings_stream: f"arn:aws:kinesis:{REGION}:{account}:stream/{NAMES.readings_stream}",
+        NAMES.dashboard_alerts_queue: f"arn:aws:sqs:{REGION}:{account}:"
+        f"{NAMES.dashboard_alerts_queue}",
+    }
+    granted = set()
+    for statement in json.loads(live["after"]["policy"])["Statement"]:
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"]
+        resources = statement["Resource"]
+        for action in [actions] if isinstance(actions, str) else actions:
+            for resource in [resources] if isinstance(resources, str) else resources:
+                granted.add((action, resource))
+    assert granted == {(action, arns[name]) for action, name in live_view_calls()}
 
 
 # --- the alerts consumer's event-source mapping ---------------------------------------------------

@@ -1,5 +1,9 @@
 """The deploy rehearsal: envs/dev applied to a local moto server, read back, destroyed (~2.5 min).
 
+Read back: the state machine, functions and mapping; every SQS subscription (each feed queue on
+its topic, raw delivery); the dashboard's task definition and task role (its GS_* environment
+loads into Settings in aws mode, and the names it derives are the stream and queue it may read).
+
 moto lacks two Step Functions calls the provider makes; ``moto_rehearsal.py`` answers them
 (ValidateStateMachineDefinition: OK; ListStateMachineVersions: the empty list, which is true).
 Nothing is targeted out at present: every resource of envs/dev, dashboard included, is applied.
@@ -7,13 +11,18 @@ Nothing is targeted out at present: every resource of envs/dev, dashboard includ
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from glucosestream.settings import ResourceNames, Settings
 from tests.terraform.conftest import load_tool
+
+NAMES = ResourceNames(env="dev")
 
 
 def test_apply_and_destroy_against_moto(tmp_path: Path) -> None:
@@ -34,3 +43,54 @@ def test_apply_and_destroy_against_moto(tmp_path: Path) -> None:
     assert len(report["functions"]) == 4
     assert report["event_source_mappings"] == 1
     assert report["left_after_destroy"] is False
+    check_feeds(report["subscriptions"])
+    check_dashboard(report["dashboard"], rehearsal.PSEUDONYM_KEY)
+
+
+def check_feeds(subscriptions: list[list[Any]]) -> None:
+    """Each feed queue on its topic with raw delivery, as glucosestream/local/provision.py does:
+    the operators' and the dashboard's queues on the alerts topic, the pipeline feed on the
+    pipeline topic."""
+    assert subscriptions == sorted(
+        [
+            [NAMES.alerts_topic, NAMES.alerts_feed_queue, True],
+            [NAMES.alerts_topic, NAMES.dashboard_alerts_queue, True],
+            [NAMES.pipeline_topic, NAMES.pipeline_feed_queue, True],
+        ]
+    )
+
+
+def grants(policies: dict[str, Any]) -> set[tuple[str, str]]:
+    found = set()
+    for document in policies.values():
+        for statement in document["Statement"]:
+            actions, resources = statement["Action"], statement["Resource"]
+            for action in [actions] if isinstance(actions, str) else actions:
+                for resource in [resources] if isinstance(resources, str) else resources:
+                    found.add((action, resource))
+    return found
+
+
+def check_dashboard(dashboard: dict[str, Any], pseudonym_key: str) -> None:
+    """The container's GS_* environment (the key comes as an ECS secret) loads into Settings in
+    aws mode, and the names it derives are the stream and queue its task role may read."""
+    assert dashboard["secrets"] == ["GS_PSEUDONYM_KEY"]
+    environment = {**dashboard["environment"], "GS_PSEUDONYM_KEY": pseudonym_key}
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [n for n in os.environ if n.startswith("GS_")]:
+            patch.delenv(name)
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        settings = Settings()
+    assert (settings.mode, settings.names) == ("aws", NAMES)
+    granted = grants(dashboard["task_role_policies"])
+    stream = {r for a, r in granted if a == "kinesis:GetRecords"}
+    queue = {r for a, r in granted if a == "sqs:ReceiveMessage"}
+    assert [r.rsplit("/", 1)[-1] for r in stream] == [settings.names.readings_stream]
+    assert [r.rsplit(":", 1)[-1] for r in queue] == [settings.names.dashboard_alerts_queue]
+    for action in ("kinesis:ListShards", "kinesis:GetShardIterator"):
+        assert (action, *stream) in granted
+    for action in ("sqs:GetQueueUrl", "sqs:DeleteMessage"):
+        assert (action, *queue) in granted
+    # The stream and the queue are encrypted with the environment's key: reading needs Decrypt.
+    assert any(a == "kms:Decrypt" and ":key/" in r for a, r in granted)

@@ -14,6 +14,7 @@ locals {
     pipeline_topic           = "${local.prefix}-pipeline"
     alerts_dlq               = "${local.prefix}-alerts-dlq"
     alerts_feed_queue        = "${local.prefix}-alerts-feed"
+    dashboard_alerts_queue   = "${local.prefix}-dashboard-alerts"
     pipeline_feed_queue      = "${local.prefix}-pipeline-feed"
     firehose_delivery_stream = "${local.prefix}-raw-delivery"
     pipeline_function        = "${local.prefix}-pipeline"
@@ -74,22 +75,23 @@ module "stream" {
 }
 
 module "alerting" {
-  source                   = "../../modules/alerting"
-  function_name            = local.names.alerts_function
-  state_table_name         = local.names.patient_state_table
-  alerts_topic_name        = local.names.alerts_topic
-  pipeline_topic_name      = local.names.pipeline_topic
-  dlq_name                 = local.names.alerts_dlq
-  alerts_feed_queue_name   = local.names.alerts_feed_queue
-  pipeline_feed_queue_name = local.names.pipeline_feed_queue
-  alert_email_addresses    = var.alert_email_addresses
-  stream_arn               = module.stream.stream_arn
-  kms_key_arn              = module.kms.key_arn
-  settings_environment     = local.settings_environment
-  lambda_code_zip          = local.code_zip
-  lambda_layer_arns        = [aws_lambda_layer_version.runtime.arn]
-  log_retention_days       = var.log_retention_days
-  deletion_protection      = var.deletion_protection
+  source                      = "../../modules/alerting"
+  function_name               = local.names.alerts_function
+  state_table_name            = local.names.patient_state_table
+  alerts_topic_name           = local.names.alerts_topic
+  pipeline_topic_name         = local.names.pipeline_topic
+  dlq_name                    = local.names.alerts_dlq
+  alerts_feed_queue_name      = local.names.alerts_feed_queue
+  dashboard_alerts_queue_name = local.names.dashboard_alerts_queue
+  pipeline_feed_queue_name    = local.names.pipeline_feed_queue
+  alert_email_addresses       = var.alert_email_addresses
+  stream_arn                  = module.stream.stream_arn
+  kms_key_arn                 = module.kms.key_arn
+  settings_environment        = local.settings_environment
+  lambda_code_zip             = local.code_zip
+  lambda_layer_arns           = [aws_lambda_layer_version.runtime.arn]
+  log_retention_days          = var.log_retention_days
+  deletion_protection         = var.deletion_protection
 }
 
 module "lake" {
@@ -181,6 +183,8 @@ module "dashboard" {
   marts_prefix              = local.names.marts_prefix
   alerts_topic_arn          = module.alerting.alerts_topic_arn
   pipeline_topic_arn        = module.alerting.pipeline_topic_arn
+  readings_stream_name      = local.names.readings_stream
+  alerts_queue_name         = local.names.dashboard_alerts_queue
   pseudonym_key             = var.pseudonym_key
   kms_key_arn               = module.kms.key_arn
   log_retention_days        = var.log_retention_days

@@ -19,8 +19,18 @@ output "pipeline_topic_arn" {
 }
 
 output "feed_queue_urls" {
-  description = "SQS queues subscribed to the alerts and pipeline topics."
+  description = "SQS queues subscribed to the alerts and pipeline topics (alerts, dashboard_alerts, pipeline)."
   value       = module.alerting.feed_queue_urls
+}
+
+output "dashboard_alerts_queue_url" {
+  description = "The dashboard's own queue on the alerts topic (GS_ENV=<env>: settings.names.dashboard_alerts_queue)."
+  value       = module.alerting.dashboard_alerts_queue_url
+}
+
+output "dashboard_alerts_queue_arn" {
+  description = "ARN of the dashboard's queue on the alerts topic (the dashboard task role receives and deletes there)."
+  value       = module.alerting.dashboard_alerts_queue_arn
 }
 
 output "alerts_dlq_url" {

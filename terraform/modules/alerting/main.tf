@@ -11,11 +11,14 @@ locals {
     alerts   = var.alerts_topic_name
     pipeline = var.pipeline_topic_name
   }
-  # The queue subscribed to each topic: the dashboard's and operators' feed (provision.py does
-  # the same locally).
+  # The SQS queues subscribed to the topics, each naming its queue and its topic (provision.py
+  # does the same locally). An SQS message goes to one reader, so the dashboard's live view has
+  # a queue of its own on the alerts topic beside the operators' feed. The keys are state
+  # addresses (aws_sqs_queue.feed["alerts"], ...): keep them stable.
   feeds = {
-    alerts   = var.alerts_feed_queue_name
-    pipeline = var.pipeline_feed_queue_name
+    alerts           = { queue = var.alerts_feed_queue_name, topic = "alerts" }
+    dashboard_alerts = { queue = var.dashboard_alerts_queue_name, topic = "alerts" }
+    pipeline         = { queue = var.pipeline_feed_queue_name, topic = "pipeline" }
   }
   # An SNS topic's ARN follows from its name; built here, the ARNs are known at plan time, so
   # `terraform plan` shows the functions' environments and the state machine's definition in full.
@@ -74,7 +77,7 @@ resource "aws_sqs_queue" "dlq" {
 
 resource "aws_sqs_queue" "feed" {
   for_each                          = local.feeds
-  name                              = each.value
+  name                              = each.value.queue
   kms_master_key_id                 = var.kms_key_arn
   kms_data_key_reuse_period_seconds = 300
   message_retention_seconds         = 345600 # 4 days
@@ -94,7 +97,7 @@ data "aws_iam_policy_document" "feed" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_sns_topic.this[each.key].arn]
+      values   = [aws_sns_topic.this[each.value.topic].arn]
     }
   }
 }
@@ -107,7 +110,7 @@ resource "aws_sqs_queue_policy" "feed" {
 
 resource "aws_sns_topic_subscription" "feed" {
   for_each             = local.feeds
-  topic_arn            = aws_sns_topic.this[each.key].arn
+  topic_arn            = aws_sns_topic.this[each.value.topic].arn
   protocol             = "sqs"
   endpoint             = aws_sqs_queue.feed[each.key].arn
   raw_message_delivery = true

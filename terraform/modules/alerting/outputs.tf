@@ -21,13 +21,23 @@ output "dlq_url" {
 }
 
 output "feed_queue_urls" {
-  description = "URLs of the queues subscribed to the topics (alerts, pipeline)."
+  description = "URLs of the queues subscribed to the topics (alerts, dashboard_alerts, pipeline)."
   value       = { for k, q in aws_sqs_queue.feed : k => q.id }
 }
 
 output "feed_queue_arns" {
-  description = "ARNs of the queues subscribed to the topics (alerts, pipeline)."
+  description = "ARNs of the queues subscribed to the topics (alerts, dashboard_alerts, pipeline)."
   value       = { for k, q in aws_sqs_queue.feed : k => q.arn }
+}
+
+output "dashboard_alerts_queue_url" {
+  description = "URL of the dashboard's own queue on the alerts topic (its live view receives and deletes there)."
+  value       = aws_sqs_queue.feed["dashboard_alerts"].id
+}
+
+output "dashboard_alerts_queue_arn" {
+  description = "ARN of the dashboard's own queue on the alerts topic (the dashboard task role's grant)."
+  value       = aws_sqs_queue.feed["dashboard_alerts"].arn
 }
 
 output "function_name" {

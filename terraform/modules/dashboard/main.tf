@@ -1,6 +1,7 @@
 # The dashboard: the bokeh_app container (Dockerfile beside this file) on ECS Fargate behind an
 # HTTPS ALB that authenticates every request with Cognito; the task reads the marts through
-# Athena with read-only data access.
+# Athena with read-only data access, and its live view tails the readings stream and drains the
+# dashboard's own queue on the alerts topic.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -16,6 +17,9 @@ locals {
   glue_database = "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/${var.glue_database}"
   glue_tables   = "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${var.glue_database}/*"
   workgroup_arn = "arn:${local.partition}:athena:${local.region}:${local.account_id}:workgroup/${var.athena_workgroup}"
+  # The live view's stream and queue, by name (as the container finds them): known at plan time.
+  stream_arn = "arn:${local.partition}:kinesis:${local.region}:${local.account_id}:stream/${var.readings_stream_name}"
+  queue_arn  = "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.alerts_queue_name}"
 }
 
 # --- image ---------------------------------------------------------------------------------------
@@ -123,7 +127,7 @@ resource "aws_iam_role_policy" "execution" {
 
 resource "aws_iam_role" "task" {
   name               = "${var.name}-task"
-  description        = "Dashboard task: read-only queries of the lake through Athena."
+  description        = "Dashboard task: read-only queries of the lake through Athena; the live view reads the stream and drains its alerts queue."
   assume_role_policy = data.aws_iam_policy_document.tasks_assume.json
   tags               = var.tags
 }
@@ -155,6 +159,8 @@ data "aws_iam_policy_document" "task" {
     actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
     resources = ["${var.athena_results_bucket_arn}/*"]
   }
+  # Decrypt: the lake's objects and query results, and the live view's stream records and queue
+  # messages (policy "live-view" below); GenerateDataKey: the query results Athena writes.
   statement {
     sid       = "Key"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
@@ -166,6 +172,33 @@ resource "aws_iam_role_policy" "task" {
   name   = "read-lake"
   role   = aws_iam_role.task.id
   policy = data.aws_iam_policy_document.task.json
+}
+
+# The live view (glucosestream/dashboard/live.py, LiveFeed._follow): exactly the calls it makes.
+# The container finds the stream and the queue by name from Settings (GS_ENV): the names passed
+# here must be ResourceNames(env).readings_stream and .dashboard_alerts_queue (tests/terraform).
+data "aws_iam_policy_document" "live" {
+  # ListShards (shard_ids), GetShardIterator (LATEST), GetRecords: no DescribeStream, no writes.
+  statement {
+    sid       = "TailReadings"
+    actions   = ["kinesis:ListShards", "kinesis:GetShardIterator", "kinesis:GetRecords"]
+    resources = [local.stream_arn]
+  }
+  # get_queue_url once, then receive_message and delete_message of what it showed.
+  statement {
+    sid       = "DrainAlerts"
+    actions   = ["sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:DeleteMessage"]
+    resources = [local.queue_arn]
+  }
+  # kms:Decrypt on the key, which reading the encrypted stream and queue needs, is the role's
+  # "Key" statement above (one grant for the lake and the live view). Without the key here this
+  # document is known at plan time, and tests/terraform compares it with what live.py calls.
+}
+
+resource "aws_iam_role_policy" "live" {
+  name   = "live-view"
+  role   = aws_iam_role.task.id
+  policy = data.aws_iam_policy_document.live.json
 }
 
 # --- ECS -----------------------------------------------------------------------------------------
@@ -207,6 +240,8 @@ resource "aws_ecs_task_definition" "this" {
     readonlyRootFilesystem = true
     user                   = "10001"
     portMappings           = [{ containerPort = var.container_port, protocol = "tcp" }]
+    # Settings() in aws mode: GS_ENV names the stream and the alerts queue the live view reads
+    # (settings.names), so it must be the env those resources were named for.
     environment = [
       { name = "GS_ENV", value = var.env },
       { name = "GS_MODE", value = "aws" },
@@ -283,7 +318,7 @@ resource "aws_vpc_security_group_ingress_rule" "tasks_from_alb" {
 
 resource "aws_vpc_security_group_egress_rule" "tasks_https" {
   security_group_id = aws_security_group.tasks.id
-  description       = "HTTPS to AWS APIs (Athena, S3, ECR, Logs) via NAT or VPC endpoints"
+  description       = "HTTPS to AWS APIs (Athena, S3, Kinesis, SQS, KMS, ECR, Logs) via NAT or VPC endpoints"
   cidr_ipv4         = "0.0.0.0/0"
   ip_protocol       = "tcp"
   from_port         = 443
@@ -317,7 +352,7 @@ resource "aws_ecs_service" "this" {
   }
 
   tags       = var.tags
-  depends_on = [aws_lb_listener.https]
+  depends_on = [aws_lb_listener.https, aws_iam_role_policy.task, aws_iam_role_policy.live]
 }
 
 # --- ALB with Cognito authentication -------------------------------------------------------------

@@ -56,7 +56,7 @@ variable "public_subnet_ids" {
 
 variable "private_subnet_ids" {
   type        = list(string)
-  description = "Private subnets for the tasks (with a NAT gateway or VPC endpoints for Athena, S3, ECR, Logs, Secrets Manager)."
+  description = "Private subnets for the tasks (with a NAT gateway or VPC endpoints for Athena, S3, Kinesis, SQS, KMS, ECR, Logs, Secrets Manager)."
 }
 
 variable "allowed_cidrs" {
@@ -127,6 +127,16 @@ variable "pipeline_topic_arn" {
   description = "Pipeline topic ARN (GS_PIPELINE_TOPIC_ARN)."
 }
 
+variable "readings_stream_name" {
+  type        = string
+  description = "Readings stream the live view tails: ResourceNames(env).readings_stream, the name the container derives from GS_ENV."
+}
+
+variable "alerts_queue_name" {
+  type        = string
+  description = "The dashboard's own SQS queue on the alerts topic, which the live view drains: ResourceNames(env).dashboard_alerts_queue."
+}
+
 variable "pseudonym_key" {
   type        = string
   description = "GS_PSEUDONYM_KEY, stored in Secrets Manager and injected as an ECS secret."
@@ -135,7 +145,7 @@ variable "pseudonym_key" {
 
 variable "kms_key_arn" {
   type        = string
-  description = "Customer-managed KMS key (ECR, logs, secret, lake)."
+  description = "Customer-managed KMS key (ECR, logs, secret, lake, readings stream, alerts queue)."
 }
 
 variable "log_retention_days" {
