@@ -276,12 +276,12 @@ class Scenario:
         assert run.execution.status == "SUCCEEDED", run.execution.cause
 
         lake = self.settings.lake_dir
-        raw = _identities(lake / "raw" / "readings")
+        raw = _identities(lake / "raw" / "readings", depth=2)
         report.raw_rows = sum(raw.values())
         report.raw_identities = len(raw)
         report.missing_from_raw = sorted(identities - set(raw))[:5]
         report.quarantined = count_raw_zone(lake).error_records
-        curated = _identities(lake / "curated" / "readings")
+        curated = _identities(lake / "curated" / "readings", depth=1)
         report.curated_rows = sum(curated.values())
         report.curated_identities = len(curated)
 
@@ -350,13 +350,16 @@ def _identity(reading: GlucoseReading) -> str:
     return f"{reading.patient_id}|{reading.device_id}|{reading.measured_at}"
 
 
-def _identities(root: Path) -> Counter[str]:
-    if not any(root.rglob("*.parquet")):
+def _identities(root: Path, depth: int) -> Counter[str]:
+    """Identity counts of a table's partitions (``depth`` partition levels), as the table reads
+    them: a killed run's leftover ``.staging-*`` directory beside them is not the table."""
+    pattern = "/".join(["*=*"] * depth + ["*.parquet"])
+    if next(root.glob(pattern), None) is None:
         return Counter()
     rows = duckdb.sql(
         "SELECT patient_id || '|' || device_id || '|' || "
         "CAST(epoch_ms(measured_at) AS VARCHAR) AS identity, count(*) "
-        f"FROM read_parquet('{root}/**/*.parquet', hive_partitioning = false) GROUP BY 1"
+        f"FROM read_parquet('{root}/{pattern}', hive_partitioning = false) GROUP BY 1"
     ).fetchall()
     return Counter({identity: int(count) for identity, count in rows})
 
