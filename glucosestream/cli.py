@@ -239,6 +239,138 @@ def _cmd_elt_run(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_FAILED
 
 
+def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    from glucosestream.ingest.formats import MalformedFile, parse_file
+    from glucosestream.ingest.importing import import_parsed
+    from glucosestream.readings_csv import CsvInputError
+
+    if args.to_lake and settings.mode != "local":
+        raise UserError("--to-lake writes the local lake; in aws mode import through the stream")
+    now_ms = time.time_ns() // 1_000_000
+    try:
+        parsed = parse_file(
+            args.file,
+            args.format,
+            patient=args.patient,
+            pseudonym_key=settings.pseudonym_key_bytes,
+            tz=args.tz,
+            now_ms=now_ms,
+        )
+    except (MalformedFile, CsvInputError) as error:
+        raise UserError(f"{error} (nothing imported)") from None
+    if args.to_lake:
+        report = import_parsed(
+            parsed,
+            args.file,
+            lake_dir=settings.lake_dir,
+            raw_prefix=settings.names.raw_readings_prefix,
+            now_ms=now_ms,
+        )
+    else:
+        publish = _import_publisher(settings) if parsed.readings else None
+        try:
+            report = import_parsed(parsed, args.file, publish=publish or (lambda r: 0))
+        except _ImportPublishFailed as error:
+            print(f"glucosestream: error: {error}", file=sys.stderr)
+            return EXIT_FAILED
+    for line in report.lines():
+        print(line)
+    return 0
+
+
+class _ImportPublishFailed(RuntimeError):
+    pass
+
+
+def _import_publisher(settings: Settings) -> Callable[[list[Any]], int]:
+    from glucosestream.adapters.clients import aws_client
+    from glucosestream.adapters.kinesis import KinesisStream
+    from glucosestream.local import stack
+    from stream.producer import Producer, PublishError
+
+    if settings.mode == "local" and not stack.status(settings).running:
+        raise UserError(
+            "the local stack is not running: start it with `glucosestream local up`, "
+            "or write straight to the raw zone with --to-lake"
+        )
+    producer = Producer(
+        KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    )
+
+    def publish(readings: list[Any]) -> int:
+        try:
+            return producer.publish(readings).sent
+        except PublishError as error:
+            raise _ImportPublishFailed(
+                f"{error}; {error.report.sent} of {len(readings)} readings were sent. Run the "
+                "import again: the readings keep their identities, so the copies already sent "
+                "are removed by the staging dedupe"
+            ) from error
+
+    return publish
+
+
+def _cmd_api_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import signal
+    import threading
+
+    from glucosestream.ingest.auth import AuthConfigError
+    from glucosestream.ingest.config import (
+        LOCAL_API_KEY,
+        LOCAL_NIGHTSCOUT_SECRET,
+        load_ingest_settings,
+    )
+    from glucosestream.ingest.server import serve
+
+    try:
+        ingest = load_ingest_settings()
+        server = serve(settings, port=args.port, ingest=ingest, log_level=args.log_level)
+    except ValidationError as error:
+        raise UserError(_settings_error(error).replace("GS_", "GS_INGEST_", 1)) from None
+    except AuthConfigError as error:
+        raise UserError(str(error)) from None
+    except OSError as error:
+        raise UserError(f"cannot listen on port {args.port or ingest.port}: {error}") from None
+    print(
+        f"ingest API on {server.url} (OpenAPI: {server.url}/openapi.json); Ctrl-C stops it",
+        flush=True,
+    )
+    if settings.mode == "local" and ingest.api_keys is None and ingest.api_keys_file is None:
+        print(
+            f"  local development key (x-api-key): {LOCAL_API_KEY} (patients 'demo-*')", flush=True
+        )
+    if settings.mode == "local" and ingest.nightscout_secret is None:
+        print(f"  local Nightscout API_SECRET: {LOCAL_NIGHTSCOUT_SECRET}", flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+def _cmd_api_hash_key(args: argparse.Namespace, settings: Settings) -> int:
+    from glucosestream.ingest.auth import sha256_hex
+
+    key = sys.stdin.readline().strip()
+    if len(key) < 16:
+        raise UserError("read a key of fewer than 16 characters from stdin: use a long random key")
+    print(sha256_hex(key))
+    return 0
+
+
+def _cmd_api_openapi(args: argparse.Namespace, settings: Settings) -> int:
+    from consumers.ingest_api.handler import app
+
+    print(app.get_openapi_json_schema())
+    return 0
+
+
 def _iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -338,6 +470,54 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--tz", default="UTC", help="time zone of naive times (default UTC)")
     replay.set_defaults(handler=_cmd_alerts_replay)
 
+    importer = commands.add_parser(
+        "import",
+        help="import a Dexcom Clarity, LibreView, Nightscout JSON or id,time,gl file",
+    )
+    importer.add_argument("file", type=Path, help="the export file")
+    importer.add_argument(
+        "--format",
+        choices=["auto", "dexcom", "libre", "nightscout", "csv"],
+        default="auto",
+        help="file format (default: detected)",
+    )
+    importer.add_argument(
+        "--patient",
+        default=None,
+        help="source patient id of a one-person export (Dexcom, Libre, Nightscout); "
+        "stored only as its pseudonym",
+    )
+    importer.add_argument(
+        "--tz", type=_time_zone, default="UTC", help="time zone of local times (default UTC)"
+    )
+    importer.add_argument(
+        "--to-lake",
+        action="store_true",
+        help="write straight to the raw zone (skipping readings already there) instead of "
+        "publishing to the stream",
+    )
+    importer.set_defaults(handler=_cmd_import)
+
+    api = commands.add_parser("api", help="the ingest API (REST and Nightscout-compatible)")
+    api_commands = api.add_subparsers(dest="api_command", required=True, parser_class=_Parser)
+    api_serve = api_commands.add_parser("serve", help="serve the ingest API on 127.0.0.1")
+    api_serve.add_argument(
+        "--port", type=_port, default=None, help="TCP port (default GS_INGEST_PORT, 4570)"
+    )
+    api_serve.add_argument(
+        "--log-level",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        default="WARNING",
+        help="the handler's JSON log on stdout (default WARNING; INFO logs every request)",
+    )
+    api_serve.set_defaults(handler=_cmd_api_serve)
+    api_hash = api_commands.add_parser(
+        "hash-key", help="read an API key on stdin, print its SHA-256 for the key file"
+    )
+    api_hash.set_defaults(handler=_cmd_api_hash_key)
+    api_openapi = api_commands.add_parser("openapi", help="print the OpenAPI document")
+    api_openapi.set_defaults(handler=_cmd_api_openapi)
+
     demo = commands.add_parser("demo", help="the main job on one machine (what `make run` runs)")
     demo.add_argument(
         "--patients", type=_positive_int, default=20, help="simulated patients (default 20)"
@@ -380,6 +560,23 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not positive")
     return value
+
+
+def _port(text: str) -> int:
+    value = _whole_number(text)
+    if not 1024 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port within 1024-65535")
+    return value
+
+
+def _time_zone(text: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(f"unknown time zone {text!r}") from None
+    return text
 
 
 def _non_negative_int(text: str) -> int:

@@ -1,0 +1,271 @@
+"""Ingest API: REST (``/v1/readings``) and Nightscout-compatible (``/api/v1/...``) → Kinesis.
+
+Deployed as a Lambda behind API Gateway (REST API, proxy integration); served locally by
+:mod:`glucosestream.ingest.server`, which turns HTTP requests into the same proxy events and calls
+:func:`handler`. Routes are thin: each reads headers and body, calls
+:class:`~glucosestream.ingest.service.IngestService` and renders its answer.
+
+The OpenAPI document is generated from the routes and the pydantic models
+(``GET /openapi.json``). ``POST /v1/readings`` declares its body through ``openapi_extensions``
+rather than a typed parameter on purpose: the resolver's validation would refuse the whole array
+for one bad item, while the contract is per-item acceptance with index and reason.
+
+Logs carry counts and tenants only: never glucose values or source patient ids.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from functools import cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import APIKey
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+
+from glucosestream.adapters.clients import aws_client
+from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.domain.reading import GlucoseReading
+from glucosestream.ingest.config import IngestSettings, load_ingest_settings
+from glucosestream.ingest.nightscout import EntryIn, EntryOut
+from glucosestream.ingest.ratelimit import RateLimiter
+from glucosestream.ingest.readings import ReadingIn
+from glucosestream.ingest.recent import RecentReadings
+from glucosestream.ingest.schemas import Problem, ReadingsAccepted
+from glucosestream.ingest.service import Answer, IngestService, Limits, StreamUnavailable
+from glucosestream.settings import Settings, load_settings
+from stream.producer import Producer, PublishError
+
+# The service name is passed, not set in the environment: Powertools names the logger after
+# it, and a process that imports several handlers (tests, the local runtime) must keep them apart.
+logger = Logger(service="ingest-api")
+
+API_VERSION = "1.0.0"
+API_KEY_HEADER = "x-api-key"
+"""API Gateway's own API-key header: usage plans throttle on it before the Lambda runs."""
+SECRET_HEADER = "api-secret"  # noqa: S105 - a header name, not a secret
+
+
+def kinesis_publisher(producer: Producer) -> Callable[[list[GlucoseReading]], None]:
+    """The producer as the service's publisher: PublishError becomes StreamUnavailable."""
+
+    def publish(readings: list[GlucoseReading]) -> None:
+        try:
+            producer.publish(readings)
+        except PublishError as error:
+            raise StreamUnavailable(str(error), error.report.sent) from error
+
+    return publish
+
+
+def build_service(settings: Settings, ingest: IngestSettings) -> IngestService:
+    """The composition root: the only place the real adapters are chosen.
+
+    Raises AuthConfigError for a bad key document or a Nightscout secret under 12 characters,
+    so a misconfigured API refuses to start rather than to authenticate.
+    """
+    stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    producer = Producer(stream, give_up_after_s=ingest.publish_timeout_s)
+    return IngestService(
+        keys=ingest.api_key_registry(settings),
+        nightscout_secret=ingest.nightscout(settings),
+        publish=kinesis_publisher(producer),
+        recent=RecentReadings(per_patient=ingest.recent_per_patient),
+        limiter=RateLimiter(ingest.rate_per_s, ingest.burst),
+        pseudonym_key=settings.pseudonym_key_bytes,
+        limits=Limits(ingest.max_body_bytes, ingest.max_items, ingest.recent_per_patient),
+    )
+
+
+def problem(description: str) -> OpenAPIResponse:
+    """An OpenAPI response entry with the Problem body."""
+    return {"description": description, "content": {"application/json": {"model": Problem}}}
+
+
+def _array_of(model: type[Any]) -> dict[str, Any]:
+    return {"type": "array", "items": model.model_json_schema()}
+
+
+def create_app(service: Callable[[], IngestService]) -> APIGatewayRestResolver:
+    """The resolver with every route; ``service`` is called per request (built once by it)."""
+    app = APIGatewayRestResolver(enable_validation=True)
+    app.configure_openapi(
+        title="GlucoseStream ingest API",
+        version=API_VERSION,
+        description="Readings in GlucoseStream's shape, and the Nightscout entries API.",
+        security_schemes={
+            "apiKey": APIKey.model_validate({"in": "header", "name": API_KEY_HEADER}),
+            "nightscoutSecret": APIKey.model_validate({"in": "header", "name": SECRET_HEADER}),
+        },
+    )
+
+    def header(name: str) -> str | None:
+        value = app.current_event.headers.get(name)  # case-insensitive in Powertools v3
+        return str(value) if value is not None else None
+
+    def body() -> bytes:
+        raw = app.current_event.body or ""
+        if app.current_event.is_base64_encoded:
+            try:
+                return base64.b64decode(raw, validate=True)
+            except (binascii.Error, ValueError):
+                return b"\x00not base64"  # the service answers 400: not JSON
+        return raw.encode()
+
+    def render(answer: Answer, route: str) -> Response[Any]:
+        if answer.status >= 400:
+            logger.info(
+                "request refused",
+                extra={"route": route, "status": answer.status, "reason": answer.body["message"]},
+            )
+        return Response(
+            status_code=answer.status,
+            content_type="application/json",
+            body=json.dumps(answer.body, separators=(",", ":")),
+            headers=answer.headers,
+        )
+
+    def invalid_request(error: RequestValidationError) -> Response[Any]:
+        reasons = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', e.get('type'))}"
+            for e in error.errors()
+        )
+        return render(Answer(422, {"status": 422, "message": reasons}), "validation")
+
+    app.exception_handler(RequestValidationError)(invalid_request)
+
+    readings_body = {
+        "required": True,
+        "content": {"application/json": {"schema": _array_of(ReadingIn)}},
+    }
+    entries_body = {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"oneOf": [_array_of(EntryIn), EntryIn.model_json_schema()]}
+            }
+        },
+    }
+    common: dict[int, OpenAPIResponse] = {
+        400: problem("The body is not a JSON array of objects."),
+        401: problem("Missing or wrong credentials."),
+        413: problem("Body or item count over the limit."),
+        429: problem("Rate limit exceeded; see Retry-After."),
+        503: problem("Kinesis unavailable; see Retry-After. Says how many readings got through."),
+    }
+
+    @app.post(
+        "/v1/readings",
+        summary="Ingest readings (GlucoseStream's shape)",
+        security=[{"apiKey": []}],
+        openapi_extensions={"requestBody": readings_body},
+        responses={
+            202: {
+                "description": "Accepted items are on the stream; rejected ones listed.",
+                "content": {"application/json": {"model": ReadingsAccepted}},
+            },
+            **common,
+            403: problem("Every item names a patient of another tenant."),
+            422: problem("No item was valid; each rejection has its index and reason."),
+        },
+    )
+    def post_readings() -> Response[Any]:
+        answer = service().post_readings(header(API_KEY_HEADER), body())
+        if answer.status == 202:
+            logger.info(
+                "readings ingested",
+                extra={
+                    "accepted": answer.body["accepted"],
+                    "rejected": len(answer.body["rejected"]),
+                },
+            )
+        return render(answer, "/v1/readings")
+
+    def post_entries() -> Response[Any]:
+        return render(service().post_entries(header(SECRET_HEADER), body()), "/api/v1/entries")
+
+    entries_responses: dict[int, OpenAPIResponse] = {
+        200: {
+            "description": "The accepted entries (Nightscout's answer); rejected ones, if any, "
+            "in the X-Rejected header.",
+            "content": {"application/json": {"model": list[EntryOut]}},
+        },
+        **common,
+    }
+    for path in ("/api/v1/entries", "/api/v1/entries.json"):
+        app.post(
+            path,
+            summary="Nightscout: upload entries",
+            security=[{"nightscoutSecret": []}],
+            openapi_extensions={"requestBody": entries_body},
+            responses=entries_responses,
+        )(post_entries)
+
+    def get_entries(
+        count: Annotated[int, Query(ge=1, description="Newest entries to return.")] = 10,
+    ) -> Response[Any]:
+        return render(service().get_entries(header(SECRET_HEADER), count), "GET entries")
+
+    for path in (
+        "/api/v1/entries",
+        "/api/v1/entries.json",
+        "/api/v1/entries/sgv",
+        "/api/v1/entries/sgv.json",
+    ):
+        app.get(
+            path,
+            summary="Nightscout: newest entries",
+            security=[{"nightscoutSecret": []}],
+            responses={
+                200: {
+                    "description": "Newest first.",
+                    "content": {"application/json": {"model": list[EntryOut]}},
+                },
+                400: problem("count out of range."),
+                401: problem("Missing or wrong api-secret."),
+                429: problem("Rate limit exceeded."),
+            },
+        )(get_entries)
+
+    def status() -> Response[Any]:
+        return render(service().status(), "status")
+
+    for path in ("/api/v1/status.json", "/api/v1/status"):
+        app.get(path, summary="Nightscout: server status")(status)
+
+    @app.get(
+        "/api/v1/verifyauth",
+        summary="Nightscout: check the api-secret",
+        security=[{"nightscoutSecret": []}],
+        responses={401: problem("Missing or wrong api-secret.")},
+    )
+    def verify_auth() -> Response[Any]:
+        return render(service().verify_auth(header(SECRET_HEADER)), "verifyauth")
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi() -> Response[Any]:
+        return Response(200, "application/json", app.get_openapi_json_schema())
+
+    return app
+
+
+@cache
+def _service() -> IngestService:
+    return build_service(load_settings(), load_ingest_settings())
+
+
+app = create_app(_service)
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The Lambda entry point (API Gateway REST proxy event in, proxy response out)."""
+    return app.resolve(event, context)
+
+
+lambda_handler = handler

@@ -1,0 +1,294 @@
+"""Nightscout compatibility: entries in, entries and status out (Nightscout API v1).
+
+An sgv entry as uploaders (xDrip+, Loop, AndroidAPS, bridges) post it::
+
+    {"type": "sgv", "sgv": 112, "date": 1767598200000,
+     "dateString": "2026-01-05T08:30:00.000+01:00", "direction": "Flat",
+     "device": "xDrip-DexcomG6", "noise": 1, "utcOffset": 60}
+
+``date`` is epoch milliseconds (seconds are a known uploader mistake and are refused with a
+reason); ``sgv`` is mg/dL; 39 means LOW and values under 39 are Dexcom error codes, not glucose.
+``mbg`` entries (meter) become BGM readings; ``cal`` entries carry no glucose and are skipped.
+``noise`` has no field in the contract and is not kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from glucosestream.domain.identity import pseudonymise
+from glucosestream.domain.reading import (
+    GlucoseReading,
+    InvalidReading,
+    ReadingSource,
+    Trend,
+    sensor_status,
+)
+from glucosestream.ingest.readings import MAX_FUTURE_MS, Accepted, Rejection, Validated
+from glucosestream.ingest.units import UnitError, check_epoch_ms, quoted
+
+DIRECTIONS: dict[str, Trend] = {
+    "DoubleUp": Trend.DOUBLE_UP,
+    "SingleUp": Trend.SINGLE_UP,
+    "FortyFiveUp": Trend.FORTY_FIVE_UP,
+    "Flat": Trend.FLAT,
+    "FortyFiveDown": Trend.FORTY_FIVE_DOWN,
+    "SingleDown": Trend.SINGLE_DOWN,
+    "DoubleDown": Trend.DOUBLE_DOWN,
+    "NOT COMPUTABLE": Trend.NOT_COMPUTABLE,
+    "NOT_COMPUTABLE": Trend.NOT_COMPUTABLE,
+    "RATE OUT OF RANGE": Trend.NOT_COMPUTABLE,
+    "NONE": Trend.NOT_COMPUTABLE,
+    "None": Trend.NOT_COMPUTABLE,
+}
+"""Nightscout's direction names (and the aliases uploaders send) → the contract's trend."""
+TREND_NUMBERS: dict[int, Trend] = {
+    1: Trend.DOUBLE_UP,
+    2: Trend.SINGLE_UP,
+    3: Trend.FORTY_FIVE_UP,
+    4: Trend.FLAT,
+    5: Trend.FORTY_FIVE_DOWN,
+    6: Trend.SINGLE_DOWN,
+    7: Trend.DOUBLE_DOWN,
+    8: Trend.NOT_COMPUTABLE,
+    9: Trend.NOT_COMPUTABLE,
+}
+"""Dexcom's numeric ``trend`` (1-9), used when an entry has no ``direction``."""
+DIRECTION_OF: dict[Trend, str] = {
+    Trend.DOUBLE_UP: "DoubleUp",
+    Trend.SINGLE_UP: "SingleUp",
+    Trend.FORTY_FIVE_UP: "FortyFiveUp",
+    Trend.FLAT: "Flat",
+    Trend.FORTY_FIVE_DOWN: "FortyFiveDown",
+    Trend.SINGLE_DOWN: "SingleDown",
+    Trend.DOUBLE_DOWN: "DoubleDown",
+    Trend.NOT_COMPUTABLE: "NOT COMPUTABLE",
+}
+LOWEST_SGV = 39
+"""Nightscout/xDrip+ send 39 for the sensor's LOW; smaller values are Dexcom error codes."""
+NIGHTSCOUT_VERSION = "15.0.2"
+"""The Nightscout version we answer as; uploaders check the major version only."""
+
+
+class EntryIn(BaseModel):
+    """A Nightscout entry as uploaders post it (documentation model; extra keys are allowed)."""
+
+    model_config = ConfigDict(extra="allow", title="NightscoutEntry")
+
+    type: str = Field(default="sgv", description="sgv, mbg or cal")
+    sgv: int | None = Field(default=None, description="sensor glucose, mg/dL")
+    mbg: int | None = Field(default=None, description="meter glucose, mg/dL")
+    date: int | None = Field(default=None, description="epoch milliseconds")
+    dateString: str | None = Field(default=None, description="ISO 8601")  # noqa: N815
+    direction: str | None = None
+    trend: int | None = None
+    device: str | None = None
+    noise: int | None = None
+    utcOffset: int | None = None  # noqa: N815
+
+
+class EntryOut(BaseModel):
+    """An entry as ``GET /api/v1/entries.json`` returns it."""
+
+    model_config = ConfigDict(title="NightscoutEntryOut")
+
+    id: str = Field(alias="_id", description="the reading's event_id")
+    type: str
+    sgv: int
+    date: int
+    dateString: str  # noqa: N815
+    sysTime: str  # noqa: N815
+    direction: str
+    device: str
+    utcOffset: int  # noqa: N815
+    delta: int
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    index: int
+    reason: str
+
+
+class EntryError(ValueError):
+    """An entry that cannot become a reading; the message says why."""
+
+
+def _integer(entry: dict[str, Any], name: str) -> int | None:
+    value = entry.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise EntryError(f"{name} must be a number, got {type(value).__name__}")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise EntryError(f"{name} must be a whole number")
+        return int(value)
+    return value
+
+
+def _time(entry: dict[str, Any]) -> tuple[int, int | None]:
+    """(epoch ms, offset minutes from dateString if it has one)."""
+    date = _integer(entry, "date")
+    text = entry.get("dateString")
+    text_offset: int | None = None
+    parsed_ms: int | None = None
+    if isinstance(text, str) and text:
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            if date is None:
+                raise EntryError(f"dateString {quoted(text)} is not ISO 8601") from None
+        else:
+            if moment.utcoffset() is not None:
+                offset = moment.utcoffset()
+                text_offset = int(offset.total_seconds() // 60) if offset is not None else None
+                parsed_ms = round(moment.timestamp() * 1000)
+    if date is not None:
+        try:
+            check_epoch_ms(date, "date")
+        except UnitError as error:
+            raise EntryError(str(error)) from None
+        return date, text_offset
+    if parsed_ms is None:
+        raise EntryError("entry has no date (epoch ms) and no dateString with a UTC offset")
+    return parsed_ms, text_offset
+
+
+def _trend(entry: dict[str, Any]) -> Trend:
+    direction = entry.get("direction")
+    if direction is not None and direction != "":
+        if not isinstance(direction, str) or direction not in DIRECTIONS:
+            raise EntryError(
+                f"direction {quoted(direction)} is not one of {', '.join(sorted(set(DIRECTIONS)))}"
+            )
+        return DIRECTIONS[direction]
+    number = _integer(entry, "trend")
+    if number is None:
+        return Trend.NOT_COMPUTABLE
+    if number not in TREND_NUMBERS:
+        raise EntryError(f"trend {number} is not a Dexcom trend number 1-9")
+    return TREND_NUMBERS[number]
+
+
+def reading_from_entry(
+    entry: dict[str, Any],
+    source_patient_id: str,
+    pseudonym_key: bytes,
+    now_ms: int,
+    default_device: str = "nightscout",
+) -> GlucoseReading | None:
+    """The reading of an entry, None for entries that carry no glucose (``cal``).
+
+    Raises EntryError (or InvalidReading) with the reason an entry is refused.
+    """
+    kind = entry.get("type", "sgv")
+    if kind == "cal":
+        return None
+    if kind not in ("sgv", "mbg"):
+        raise EntryError(f"type {quoted(kind)} is not sgv, mbg or cal")
+    value = _integer(entry, kind)
+    if value is None:
+        raise EntryError(f"{kind} entry has no {kind} value")
+    if value < LOWEST_SGV:
+        raise EntryError(
+            f"{kind} {value} is below 39: a Dexcom error code (sensor not ready, no antenna, "
+            "...), not a glucose value"
+        )
+    measured_at, text_offset = _time(entry)
+    if measured_at > now_ms + MAX_FUTURE_MS:
+        raise EntryError(
+            f"date is {(measured_at - now_ms) // 60_000} minutes in the future: "
+            "check the uploader's clock"
+        )
+    offset = _integer(entry, "utcOffset")
+    if offset is None:
+        offset = text_offset if text_offset is not None else 0
+    device = entry.get("device")
+    device_id = device if isinstance(device, str) and device.strip() else default_device
+    return GlucoseReading(
+        patient_id=pseudonymise(source_patient_id, pseudonym_key),
+        device_id=device_id.strip()[:128],
+        session_id=device_id.strip()[:128],
+        measured_at=measured_at,
+        utc_offset_minutes=offset,
+        glucose_mg_dl=value,
+        status=sensor_status(value),
+        trend=_trend(entry) if kind == "sgv" else Trend.NOT_COMPUTABLE,
+        source=ReadingSource.CGM if kind == "sgv" else ReadingSource.BGM,
+        produced_at=now_ms,
+    )
+
+
+def validate_entries(
+    entries: list[Any], source_patient_id: str, pseudonym_key: bytes, now_ms: int
+) -> tuple[Validated, list[Skipped]]:
+    """Accepted readings, rejected entries (with reasons) and skipped ``cal`` entries."""
+    accepted: list[Accepted] = []
+    rejected: list[Rejection] = []
+    skipped: list[Skipped] = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            rejected.append(Rejection(index, f"entry is a {type(entry).__name__}, not an object"))
+            continue
+        try:
+            reading = reading_from_entry(entry, source_patient_id, pseudonym_key, now_ms)
+        except (EntryError, InvalidReading) as error:
+            rejected.append(Rejection(index, str(error)))
+            continue
+        if reading is None:
+            skipped.append(Skipped(index, "cal entries carry no glucose"))
+        else:
+            accepted.append(Accepted(index, reading))
+    return Validated(accepted, rejected), skipped
+
+
+def _iso(epoch_ms: int) -> str:
+    moment = datetime.fromtimestamp(epoch_ms / 1000, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def entry_of(reading: GlucoseReading, previous: GlucoseReading | None) -> dict[str, Any]:
+    """A reading as a Nightscout sgv entry; ``delta`` against the previous reading (0 if none)."""
+    delta = reading.glucose_mg_dl - previous.glucose_mg_dl if previous is not None else 0
+    return {
+        "_id": reading.event_id,
+        "type": "sgv" if reading.source is not ReadingSource.BGM else "mbg",
+        "sgv": reading.glucose_mg_dl,
+        "date": reading.measured_at,
+        "dateString": _iso(reading.measured_at),
+        "sysTime": _iso(reading.measured_at),
+        "direction": DIRECTION_OF[reading.trend],
+        "device": reading.device_id,
+        "utcOffset": reading.utc_offset_minutes,
+        "delta": delta,
+    }
+
+
+def entries_of(newest_first: list[GlucoseReading], count: int) -> list[dict[str, Any]]:
+    """The first ``count`` of newest-first readings as entries (one extra gives the last delta)."""
+    return [
+        entry_of(reading, newest_first[i + 1] if i + 1 < len(newest_first) else None)
+        for i, reading in enumerate(newest_first[:count])
+    ]
+
+
+def status_document(now_ms: int, name: str = "GlucoseStream") -> dict[str, Any]:
+    """``GET /api/v1/status.json``: what uploaders' connection checks read."""
+    return {
+        "status": "ok",
+        "name": name,
+        "version": NIGHTSCOUT_VERSION,
+        "serverTime": _iso(now_ms),
+        "serverTimeEpoch": now_ms,
+        "apiEnabled": True,
+        "careportalEnabled": False,
+        "boluscalcEnabled": False,
+        "settings": {"units": "mg/dl", "enable": [], "authDefaultRoles": ""},
+        "extendedSettings": {},
+        "authorized": None,
+    }

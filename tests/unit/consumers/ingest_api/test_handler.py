@@ -1,0 +1,173 @@
+"""The ingest Lambda handler: API Gateway proxy events through the Powertools resolver."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from consumers.ingest_api.handler import build_service, create_app, kinesis_publisher
+from glucosestream.adapters.kinesis import PutResult
+from glucosestream.ingest.auth import AuthConfigError
+from glucosestream.ingest.config import load_ingest_settings
+from glucosestream.ingest.service import IngestService, StreamUnavailable
+from glucosestream.settings import load_settings
+from stream.producer import Producer
+from tests.factories import trace
+from tests.unit.ingest.support import FakeStream
+
+EVENT = Path(__file__).parents[3] / "events" / "apigw_post_readings.json"
+
+
+def load_event() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(EVENT.read_text())
+    return loaded
+
+
+def get_event(path: str, query: dict[str, str] | None = None, **headers: str) -> dict[str, Any]:
+    event = load_event()
+    event.update(
+        path=path,
+        httpMethod="GET",
+        body=None,
+        headers=headers,
+        multiValueHeaders={k: [v] for k, v in headers.items()},
+        queryStringParameters=query,
+        multiValueQueryStringParameters={k: [v] for k, v in (query or {}).items()} or None,
+    )
+    return event
+
+
+@pytest.fixture
+def resolve(
+    make_service: Callable[..., IngestService],
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    service = make_service()
+    app = create_app(lambda: service)
+    return lambda event: app.resolve(event, None)
+
+
+def body_of(response: dict[str, Any]) -> Any:
+    return json.loads(response["body"])
+
+
+def test_post_readings_event_accepts_one_and_rejects_the_seconds_one(
+    resolve: Callable[[dict[str, Any]], dict[str, Any]], stream: FakeStream
+) -> None:
+    response = resolve(load_event())
+    assert response["statusCode"] == 202
+    document = body_of(response)
+    assert document["accepted"] == 1
+    assert document["rejected"][0]["index"] == 1
+    assert "looks like seconds" in document["rejected"][0]["reason"]
+    assert stream.taken[0].glucose_mg_dl == round(6.2 * 18.016)
+
+
+def test_base64_bodies_are_decoded(resolve: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    event = load_event()
+    event["body"] = base64.b64encode(event["body"].encode()).decode()
+    event["isBase64Encoded"] = True
+    assert resolve(event)["statusCode"] == 202
+
+
+def test_header_names_are_case_insensitive(
+    resolve: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    event = load_event()
+    event["headers"]["X-API-Key"] = event["headers"].pop("x-api-key")
+    event["multiValueHeaders"]["X-API-Key"] = event["multiValueHeaders"].pop("x-api-key")
+    assert resolve(event)["statusCode"] == 202
+
+
+def test_wrong_key_is_401_with_a_reason(
+    resolve: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    event = load_event()
+    event["headers"]["x-api-key"] = "nope"
+    event["multiValueHeaders"]["x-api-key"] = ["nope"]
+    response = resolve(event)
+    assert response["statusCode"] == 401
+    assert body_of(response)["message"] == "unknown API key"
+
+
+def test_bad_query_is_422_with_a_reason(
+    resolve: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    response = resolve(get_event("/api/v1/entries.json", {"count": "ten"}))
+    assert response["statusCode"] == 422
+    assert "query.count" in body_of(response)["message"]
+
+
+def test_status_is_public_and_nightscout_shaped(
+    resolve: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    response = resolve(get_event("/api/v1/status.json"))
+    assert response["statusCode"] == 200
+    assert body_of(response)["apiEnabled"] is True
+
+
+def test_openapi_document_is_generated_from_the_code(
+    resolve: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    document = body_of(resolve(get_event("/openapi.json")))
+    paths = document["paths"]
+    assert {
+        "/v1/readings",
+        "/api/v1/entries",
+        "/api/v1/entries.json",
+        "/api/v1/status.json",
+    } <= set(paths)
+    body = paths["/v1/readings"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["type"] == "array"
+    assert set(body["items"]["required"]) == {
+        "patient_id",
+        "device_id",
+        "measured_at",
+        "glucose",
+        "unit",
+    }
+    assert {"202", "401", "413", "429", "503"} <= set(paths["/v1/readings"]["post"]["responses"])
+    assert document["components"]["securitySchemes"]["nightscoutSecret"]["name"] == "api-secret"
+
+
+class FailingStream:
+    """A Kinesis stream that takes the first ``ok`` entries of each call, then is unavailable."""
+
+    def __init__(self, ok: int) -> None:
+        self.ok = ok
+
+    def put_batch(self, batch: list[Any]) -> PutResult:
+        if self.ok:
+            taken, self.ok = min(self.ok, len(batch)), 0
+            rest = list(range(taken, len(batch)))
+            return PutResult(failed=rest, error_codes=["ServiceUnavailable"] * len(rest))
+        raise ClientError({"Error": {"Code": "ServiceUnavailable"}}, "PutRecords")
+
+
+def test_producer_failure_becomes_stream_unavailable_with_the_sent_count() -> None:
+    producer = Producer(FailingStream(ok=7), give_up_after_s=0.0, sleep=lambda s: None)  # type: ignore[arg-type]
+    publish = kinesis_publisher(producer)
+    with pytest.raises(StreamUnavailable) as raised:
+        publish(trace(1, 20))
+    assert raised.value.sent == 7
+
+
+def test_short_nightscout_secret_refuses_to_start(tmp_path: Path) -> None:
+    settings = load_settings(state_dir=tmp_path)
+    with pytest.raises(AuthConfigError, match="at least 12"):
+        build_service(settings, load_ingest_settings(nightscout_secret="tooshort"))
+
+
+def test_aws_mode_has_no_development_credentials(tmp_path: Path) -> None:
+    settings = load_settings(mode="aws", pseudonym_key="k" * 32, state_dir=tmp_path)
+    service = build_service(settings, load_ingest_settings())
+    assert service.post_readings("gs-local-development-key", b"[]").status == 401
+    assert service.get_entries("x", 1).status == 404
+    event = copy.deepcopy(load_event())
+    assert event["httpMethod"] == "POST"

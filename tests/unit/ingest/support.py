@@ -1,0 +1,91 @@
+"""Shared builders for the ingest tests: a service with a fake publisher and a fixed clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from glucosestream.domain.reading import GlucoseReading
+from glucosestream.ingest.auth import ApiKeys, NightscoutSecret, sha256_hex
+from glucosestream.ingest.ratelimit import RateLimiter
+from glucosestream.ingest.recent import RecentReadings
+from glucosestream.ingest.service import IngestService, Limits, StreamUnavailable
+
+KEY = b"test-pseudonym-key-0123456789abcdef"
+NOW_MS = 1_767_600_000_000  # 2026-01-05T08:00:00Z
+CLINIC_KEY = "clinic-7-uploader-key-7f3a9c"
+HOME_KEY = "home-alice-key-0b5e1d44"
+NIGHTSCOUT_SECRET = "correct-horse-battery"
+KEY_DOCUMENT = {
+    "keys": [
+        {
+            "id": "clinic-7-uploader",
+            "tenant": "clinic-7",
+            "sha256": sha256_hex(CLINIC_KEY),
+            "patient_prefix": "clinic-7/",
+        },
+        {
+            "id": "home-alice",
+            "tenant": "alice",
+            "sha256": sha256_hex(HOME_KEY),
+            "patients": ["alice"],
+        },
+    ]
+}
+
+
+@dataclass
+class FakeStream:
+    """Publisher that records what it took; ``fail_after`` makes it fail part-way."""
+
+    taken: list[GlucoseReading] = field(default_factory=list)
+    fail_after: int | None = None
+    calls: int = 0
+
+    def __call__(self, readings: list[GlucoseReading]) -> None:
+        self.calls += 1
+        if self.fail_after is not None:
+            self.taken.extend(readings[: self.fail_after])
+            raise StreamUnavailable("ServiceUnavailable", sent=min(self.fail_after, len(readings)))
+        self.taken.extend(readings)
+
+
+def reading_item(**overrides: object) -> dict[str, object]:
+    item: dict[str, object] = {
+        "patient_id": "clinic-7/patient-0001",
+        "device_id": "dexcom-g7-9QX7LM",
+        "session_id": "9QX7LM-2026-01-03",
+        "measured_at": NOW_MS - 300_000,
+        "utc_offset_minutes": 60,
+        "glucose": 112,
+        "unit": "mg/dL",
+        "trend": "FLAT",
+    }
+    item.update(overrides)
+    return item
+
+
+@pytest.fixture
+def stream() -> FakeStream:
+    return FakeStream()
+
+
+@pytest.fixture
+def make_service(stream: FakeStream) -> Callable[..., IngestService]:
+    def build(
+        *, rate_per_s: float = 1000.0, burst: int = 1000, limits: Limits | None = None
+    ) -> IngestService:
+        return IngestService(
+            keys=ApiKeys.from_document(KEY_DOCUMENT),
+            nightscout_secret=NightscoutSecret.configure(NIGHTSCOUT_SECRET, "alice", "alice"),
+            publish=stream,
+            recent=RecentReadings(per_patient=100),
+            limiter=RateLimiter(rate_per_s, burst, clock=lambda: 0.0),
+            pseudonym_key=KEY,
+            limits=limits or Limits(max_body_bytes=64 * 1024, max_items=300, max_count=100),
+            clock_ms=lambda: NOW_MS,
+        )
+
+    return build
