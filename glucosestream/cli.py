@@ -84,8 +84,16 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         speed=args.speed,
         duration_s=args.duration,
         pipeline_every_s=args.pipeline_every,
+        dashboard_port=args.dashboard_port,
+        api_port=args.api_port,
     )
     return run_demo(settings, options)
+
+
+def _cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    from glucosestream.dashboard.server import serve_until_interrupted
+
+    return serve_until_interrupted(settings, args.port)
 
 
 def _cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
@@ -219,9 +227,17 @@ def _cmd_elt_run(args: argparse.Namespace, settings: Settings) -> int:
     output = run.last_state
     plan = output.get("plan", {})
     print(f"pipeline run {plan.get('run_id', run.execution.name)}: {run.execution.status}")
-    for step in ("plan", "curate", "quality", "marts", "commit", "record"):
-        if step in output:
-            print(f"  {step:>8}: {json.dumps(output[step], default=str)}")
+    summary = {**output}
+    if "plan" in output:  # the Athena statements are in the history file, not on the console
+        queries = output["plan"].get("curate_queries", [])
+        summary["plan"] = {k: v for k, v in output["plan"].items() if k != "curate_queries"}
+        summary["athena"] = {
+            "statements": len(queries),
+            "states": [q.get("State") for q in output.get("unloaded") or []],
+        }
+    for step in ("plan", "athena", "curate", "quality", "marts", "commit", "record"):
+        if step in summary:
+            print(f"  {step:>8}: {json.dumps(summary[step], default=str)}")
     print(f"  history: {run.history_file}")
     if run.execution.status == "SUCCEEDED":
         return 0
@@ -520,10 +536,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="the main job on one machine (what `make run` runs)")
     demo.add_argument(
-        "--patients", type=_positive_int, default=20, help="simulated patients (default 20)"
+        "--patients",
+        type=_positive_int,
+        default=50,
+        help="simulated patients: type 1, type 2 and no diabetes (default 50)",
     )
     demo.add_argument(
-        "--days", type=_positive_float, default=1.0, help="days of readings per patient (default 1)"
+        "--days",
+        type=_positive_float,
+        default=14.0,
+        help="backfill: days of readings published before the live stream (default 14)",
     )
     demo.add_argument("--seed", type=int, default=1, help="simulation seed (default 1)")
     demo.add_argument(
@@ -544,7 +566,23 @@ def build_parser() -> argparse.ArgumentParser:
         default=60.0,
         help="seconds between ELT pipeline runs (default 60; 0 = never)",
     )
+    demo.add_argument(
+        "--dashboard-port",
+        type=_port_or_off,
+        default=5006,
+        help="serve the dashboard on 127.0.0.1:PORT (default 5006; 0 = not served)",
+    )
+    demo.add_argument(
+        "--api-port",
+        type=_port_or_off,
+        default=None,
+        help="serve the ingest API on 127.0.0.1:PORT (default: GS_INGEST_PORT, 4570; 0 = off)",
+    )
     demo.set_defaults(handler=_cmd_demo)
+
+    dashboard = commands.add_parser("dashboard", help="serve the Bokeh dashboard on 127.0.0.1")
+    dashboard.add_argument("--port", type=_port, default=5006, help="TCP port (default 5006)")
+    dashboard.set_defaults(handler=_cmd_dashboard)
     return parser
 
 
@@ -560,6 +598,10 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not positive")
     return value
+
+
+def _port_or_off(text: str) -> int:
+    return 0 if text.strip() == "0" else _port(text)
 
 
 def _port(text: str) -> int:

@@ -52,6 +52,7 @@ from stream.simulator import CohortConfig, Delivery, simulate
 
 if TYPE_CHECKING:
     from glucosestream.dashboard.server import DashboardServer
+    from glucosestream.ingest.server import ApiServer
 
 DAY_MS = 86_400_000
 DRAIN_S = 3.0
@@ -75,6 +76,8 @@ class DemoOptions:
     """How often the ELT pipeline (Step Functions ASL, run locally) runs; 0 = never."""
     dashboard_port: int = 5006
     """Where the Bokeh dashboard is served on 127.0.0.1; 0 = not served."""
+    api_port: int | None = None
+    """Where the ingest API is served on 127.0.0.1 (None: GS_INGEST_PORT); 0 = not served."""
 
 
 class _Stop(BaseException):
@@ -118,6 +121,7 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
     ours = not stack.status(settings).running
     live: LiveDemo | None = None
     dashboard: DashboardServer | None = None
+    api: ApiServer | None = None
     try:
         status = stack.up(settings)
         print(
@@ -146,6 +150,10 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
         if options.dashboard_port:
             # Before the live stream starts: the dashboard's live view tails the stream's tip.
             dashboard = start_dashboard(settings, options.dashboard_port)
+        if options.api_port != 0:
+            from glucosestream.ingest.server import start_api
+
+            api = start_api(settings, options.api_port)
         live.start()
         print(
             f"live: {options.patients} patients at {options.speed:g}x; alerts below "
@@ -161,6 +169,8 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
         # A second Ctrl-C must not interrupt the shutdown half way.
         for sig in previous:
             signal.signal(sig, signal.SIG_IGN)
+        if api is not None:
+            api.stop()
         if dashboard is not None:
             dashboard.stop()
         if live is not None:

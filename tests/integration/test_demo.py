@@ -41,6 +41,10 @@ def _start_demo(
             "600",
             "--pipeline-every",
             "0",
+            "--dashboard-port",
+            str(free_port()),
+            "--api-port",
+            str(free_port()),
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -71,6 +75,8 @@ def test_demo_streams_reads_back_and_stops_cleanly(tmp_path: Path, stop_signal: 
         lines = _wait_for_line(demo, "live: 4 patients at 600x")
         lines += _wait_for_line(demo, "health: published")
         assert any(line.startswith("workers: alerts") for line in lines)
+        assert any(line.startswith("dashboard: http://127.0.0.1:") for line in lines)
+        assert any(line.startswith("ingest API: http://127.0.0.1:") for line in lines)
         status = json.loads((tmp_path / "stack.json").read_text())
         assert any("every reading came back once, in per-patient order" in x for x in lines)
         published = next(x for x in lines if x.startswith("published"))
