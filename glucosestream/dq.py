@@ -14,7 +14,9 @@ tables:
 * ``dq_partitions(dt)``: the ``dt`` partitions the run checks (those the ELT rebuilt);
 * ``dq_window(dt)``: the ``wear_window_days`` UTC days ending at the run date (sensor wear);
 * ``dq_thresholds``: one row, one DOUBLE column per threshold of ``checks.json``;
-* ``dq_run(as_of)``: the instant "now" of the run (UTC, no zone), for future timestamps.
+* ``dq_run(as_of, settled_before)``: the instant "now" of the run (UTC, no zone), for future
+  timestamps; and the instant raw rows must have been ingested by for the curated rebuild to
+  have read them (the plan's start less ``reconciliation_grace_seconds``, wall clock).
 
 Thresholds reach the SQL as table values, never as text.
 
@@ -165,6 +167,7 @@ def _register_parameters(
     partitions: Sequence[str],
     window: Sequence[str],
     as_of: datetime,
+    planned_at: datetime,
 ) -> None:
     engine.register("dq_partitions", pa.table({"dt": pa.array(sorted(partitions), pa.string())}))
     engine.register("dq_window", pa.table({"dt": pa.array(sorted(window), pa.string())}))
@@ -174,8 +177,20 @@ def _register_parameters(
             {name: pa.array([value], pa.float64()) for name, value in catalog.thresholds.items()}
         ),
     )
-    naive = as_of.astimezone(UTC).replace(tzinfo=None) if as_of.tzinfo else as_of
-    engine.register("dq_run", pa.table({"as_of": pa.array([naive], pa.timestamp("ms"))}))
+    grace = timedelta(seconds=catalog.thresholds.get("reconciliation_grace_seconds", 300))
+    engine.register(
+        "dq_run",
+        pa.table(
+            {
+                "as_of": pa.array([_naive_utc(as_of)], pa.timestamp("ms")),
+                "settled_before": pa.array([_naive_utc(planned_at) - grace], pa.timestamp("ms")),
+            }
+        ),
+    )
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def _run_sql_check(engine: LocalAthena, spec: CheckSpec) -> CheckResult:
@@ -192,6 +207,7 @@ def run_checks(
     *,
     run_date: date | None = None,
     as_of: datetime | None = None,
+    planned_at: datetime | None = None,
     catalog: Catalog | None = None,
     engine: LocalAthena | None = None,
 ) -> list[CheckResult]:
@@ -208,6 +224,9 @@ def run_checks(
         The last day of the sensor-wear window; by default the newest partition.
     as_of
         "Now" for future timestamps; by default the current time.
+    planned_at
+        When the run listed the raw files it rebuilds from (wall clock); by default now. Raw
+        rows ingested ``reconciliation_grace_seconds`` before it must be in curated.
     engine
         A :func:`~glucosestream.elt.lake_engine` to reuse (its raw and curated tables are
         rebound); by default a new one.
@@ -220,7 +239,8 @@ def run_checks(
     end = run_date or (date.fromisoformat(dts[-1]) if dts else None)
     days = int(catalog.thresholds.get("wear_window_days", 14))
     window = [(end - timedelta(days=n)).isoformat() for n in range(days)] if end is not None else []
-    _register_parameters(engine, catalog, dts, window, as_of or datetime.now(UTC))
+    now = datetime.now(UTC)
+    _register_parameters(engine, catalog, dts, window, as_of or now, planned_at or now)
 
     wanted = set(dts)
     raw_files = engine.bind(

@@ -102,7 +102,14 @@ def step_quality(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
     # "Now" for the future-timestamp check: the wall clock, unless the run says otherwise (the
     # demo's simulated clock runs ahead of it).
     as_of = datetime.fromisoformat(state["as_of"]) if state.get("as_of") else None
-    results = run_checks(settings, plan.partitions, run_date=plan.run_date, as_of=as_of)
+    started = state["plan"].get("started_at")
+    results = run_checks(
+        settings,
+        plan.partitions,
+        run_date=plan.run_date,
+        as_of=as_of,
+        planned_at=datetime.fromisoformat(started) if started else None,
+    )
     write_dq_results(results, plan.run_id, settings, run_date=plan.run_date)
     return {
         "passed": gate(results),

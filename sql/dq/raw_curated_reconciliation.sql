@@ -1,37 +1,98 @@
--- dq.raw_curated_reconciliation — grain: one row per dt partition whose curated row count differs
--- from its raw distinct identities (FAIL). Curated keeps exactly one row per (patient_id,
--- device_id, measured_at) of the raw rows of its dt (sql/curated/readings.sql), so per dt
--- partition listed in ${database}.dq_partitions: raw distinct identities = curated rows.
--- A dt present on one side only counts 0 on the other. Zero rows = pass.
-WITH raw_identities AS (
-    SELECT DISTINCT dt, patient_id, device_id, measured_at
+-- dq.raw_curated_reconciliation — grain: one row per dt partition whose curated rows do not
+-- reconcile with its raw rows (FAIL). Curated keeps exactly one row per reading identity
+-- (patient_id, device_id, measured_at) of the raw rows of its dt (sql/curated/readings.sql): raw
+-- distinct identities = curated rows. The raw zone keeps growing while a run works, so per dt
+-- partition listed in ${database}.dq_partitions the check is exact on what the run must have
+-- read, and race-free on what landed since:
+--   missing      raw identities ingested before ${database}.dq_run.settled_before (the plan's
+--                start less the Firehose buffering grace, reconciliation_grace_seconds: their
+--                files existed when the curated rebuild ran) that are not in curated;
+--   unexpected   curated identities that no raw row has;
+--   surplus      curated rows beyond one per identity.
+-- Raw rows without an identity never reach curated (missing_keys reports them). Zero rows = pass.
+WITH raw_rows AS (
+    SELECT dt, patient_id, device_id, measured_at, ingested_at
     FROM ${database}.raw_readings
-    WHERE dt IN (SELECT dt FROM ${database}.dq_partitions)
+    WHERE
+        dt IN (SELECT dt FROM ${database}.dq_partitions)
+        AND patient_id IS NOT NULL
+        AND device_id IS NOT NULL
+        AND measured_at IS NOT NULL
 ),
 
-raw_counts AS (
-    SELECT dt, count(*) AS raw_identities
-    FROM raw_identities
-    GROUP BY dt
+raw_identities AS (
+    SELECT DISTINCT dt, patient_id, device_id, measured_at
+    FROM raw_rows
 ),
 
-curated_counts AS (
-    SELECT dt, count(*) AS curated_rows
+settled_identities AS (
+    SELECT DISTINCT r.dt, r.patient_id, r.device_id, r.measured_at
+    FROM raw_rows AS r
+    CROSS JOIN ${database}.dq_run AS q
+    WHERE r.ingested_at <= q.settled_before
+),
+
+curated AS (
+    SELECT dt, patient_id, device_id, measured_at
     FROM ${database}.curated_readings
     WHERE dt IN (SELECT dt FROM ${database}.dq_partitions)
+),
+
+missing AS (
+    SELECT s.dt, count(*) AS missing
+    FROM settled_identities AS s
+    LEFT JOIN curated AS c
+        ON
+            s.dt = c.dt
+            AND s.patient_id = c.patient_id
+            AND s.device_id = c.device_id
+            AND s.measured_at = c.measured_at
+    WHERE c.patient_id IS NULL
+    GROUP BY s.dt
+),
+
+unexpected AS (
+    SELECT c.dt, count(*) AS unexpected
+    FROM curated AS c
+    LEFT JOIN raw_identities AS r
+        ON
+            c.dt = r.dt
+            AND c.patient_id = r.patient_id
+            AND c.device_id = r.device_id
+            AND c.measured_at = r.measured_at
+    WHERE r.patient_id IS NULL
+    GROUP BY c.dt
+),
+
+copies AS (
+    SELECT dt, patient_id, device_id, measured_at, count(*) AS copies
+    FROM curated
+    GROUP BY dt, patient_id, device_id, measured_at
+),
+
+surplus AS (
+    SELECT dt, sum(copies - 1) AS surplus
+    FROM copies
     GROUP BY dt
+),
+
+partitions AS (
+    SELECT dt FROM ${database}.dq_partitions
 ),
 
 compared AS (
     SELECT
-        coalesce(r.dt, c.dt) AS dt,
-        coalesce(r.raw_identities, 0) AS raw_identities,
-        coalesce(c.curated_rows, 0) AS curated_rows
-    FROM raw_counts AS r
-    FULL OUTER JOIN curated_counts AS c ON r.dt = c.dt
+        p.dt,
+        coalesce(m.missing, 0) AS missing,
+        coalesce(u.unexpected, 0) AS unexpected,
+        coalesce(s.surplus, 0) AS surplus
+    FROM partitions AS p
+    LEFT JOIN missing AS m ON p.dt = m.dt
+    LEFT JOIN unexpected AS u ON p.dt = u.dt
+    LEFT JOIN surplus AS s ON p.dt = s.dt
 )
 
-SELECT dt AS failing_key, raw_identities, curated_rows, dt
+SELECT dt AS failing_key, missing, unexpected, surplus, dt
 FROM compared
-WHERE raw_identities <> curated_rows
+WHERE missing > 0 OR unexpected > 0 OR surplus > 0
 ORDER BY failing_key

@@ -334,3 +334,41 @@ def test_rows_without_identity_stay_out_of_curated(settings: Settings) -> None:
     assert curated == ["p1"]
     missing = {r.check: r for r in run_checks(settings, [DAY], as_of=AS_OF)}["missing_keys"]
     assert missing.failing_count == 1
+
+
+def test_reconciliation_allows_raw_rows_that_landed_after_the_run_planned(
+    settings: Settings,
+) -> None:
+    write_raw(settings, "a", series("p1", f"{DAY}T10:00", 12))
+    run_elt(settings)
+    planned = datetime.now(UTC)
+    # Firehose delivers more of the same dt while the run is at its checks: ingested just now,
+    # after the run listed its files, so its rebuild could not have read them.
+    now_ms = int(planned.timestamp() * 1000)
+    fresh = series("p2", f"{DAY}T11:00", 3, produced_at=now_ms)
+    write_raw(settings, "b", fresh)
+    results = {r.check: r for r in run_checks(settings, [DAY], as_of=AS_OF, planned_at=planned)}
+    assert_pass(results["raw_curated_reconciliation"])
+
+    # A file whose rows were ingested long before the plan but are not in curated: the rebuild
+    # missed them — that fails, whatever landed late.
+    old = series("p3", f"{DAY}T12:00", 2)
+    write_raw(settings, "c", old)
+    results = {r.check: r for r in run_checks(settings, [DAY], as_of=AS_OF, planned_at=planned)}
+    assert results["raw_curated_reconciliation"].status == "FAIL"
+
+
+def test_reconciliation_fails_on_curated_rows_that_no_raw_row_has(settings: Settings) -> None:
+    write_raw(settings, "a", series("p1", f"{DAY}T10:00", 12))
+    run_elt(settings)
+    path = curated_file(settings)
+    table = pq.read_table(path)
+    invented = table.slice(0, 1).set_column(
+        table.schema.get_field_index("patient_id"), "patient_id", pa.array(["p_invented"])
+    )
+    pq.write_table(invented, path.with_name("invented.parquet"))
+    results = {r.check: r for r in run_checks(settings, [DAY], as_of=AS_OF)}
+    assert (
+        results["raw_curated_reconciliation"].status,
+        results["raw_curated_reconciliation"].sample,
+    ) == ("FAIL", (DAY,))
