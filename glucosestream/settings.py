@@ -80,6 +80,21 @@ class ResourceNames:
         return f"{self.prefix}-pipeline-feed"
 
     @property
+    def alerts_function(self) -> str:
+        """The alerts consumer Lambda (consumers/alerts/handler.py)."""
+        return f"{self.prefix}-alerts-consumer"
+
+    @property
+    def firehose_transform_function(self) -> str:
+        """Firehose's transform Lambda (consumers/firehose_transform/handler.py)."""
+        return f"{self.prefix}-firehose-transform"
+
+    @property
+    def ingest_function(self) -> str:
+        """The ingest API Lambda (consumers/ingest_api/handler.py)."""
+        return f"{self.prefix}-ingest-api"
+
+    @property
     def firehose_delivery_stream(self) -> str:
         return f"{self.prefix}-raw-delivery"
 

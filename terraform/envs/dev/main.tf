@@ -25,12 +25,12 @@ locals {
     errors_prefix            = "errors/readings/"
     curated_prefix           = "curated/"
     marts_prefix             = "marts/"
-    # Not (yet) in ResourceNames: the functions and the API only Terraform names.
-    alerts_function    = "${local.prefix}-alerts-consumer"
-    transform_function = "${local.prefix}-firehose-transform"
-    ingest_function    = "${local.prefix}-ingest-api"
-    ingest_api         = "${local.prefix}-ingest"
-    dashboard          = "${local.prefix}-dashboard"
+    alerts_function          = "${local.prefix}-alerts-consumer"
+    transform_function       = "${local.prefix}-firehose-transform" # ResourceNames.firehose_transform_function
+    ingest_function          = "${local.prefix}-ingest-api"
+    # Not in ResourceNames: names only Terraform uses.
+    ingest_api = "${local.prefix}-ingest"
+    dashboard  = "${local.prefix}-dashboard"
   }
 
   tags = {
