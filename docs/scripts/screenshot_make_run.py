@@ -67,7 +67,7 @@ def main() -> int:
             "--dashboard-port", str(port),
         ]  # fmt: skip
         with output.open("w") as sink:
-            demo = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+            demo = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)  # noqa: S603
         driver = None
         try:
             wait_for(output, "pipeline: SUCCEEDED", timeout_s=600)
