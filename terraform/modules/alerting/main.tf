@@ -6,7 +6,6 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  log_group = "/aws/lambda/${var.function_name}"
   topics = {
     alerts   = var.alerts_topic_name
     pipeline = var.pipeline_topic_name
@@ -129,25 +128,9 @@ resource "aws_sns_topic_subscription" "email" {
 
 # --- the alerts consumer -------------------------------------------------------------------------
 
-data "aws_iam_policy_document" "lambda_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "consumer" {
-  name               = "${var.function_name}-lambda"
-  description        = "Alerts consumer: read the readings stream, read/write patient state, publish alerts, send discarded batches to the DLQ."
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
-  tags               = var.tags
-}
-
+# Its own logs and traces are added by the lambda_function module.
 data "aws_iam_policy_document" "consumer" {
-  #checkov:skip=CKV_AWS_356:kinesis:ListStreams and the X-Ray actions support no resource-level permissions; AWS requires "*" for them (each statement commented).
+  #checkov:skip=CKV_AWS_356:kinesis:ListStreams supports no resource-level permissions; AWS requires "*" for it (statement commented). Logs and X-Ray: the lambda_function module.
   statement {
     sid       = "ReadStream"
     actions   = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"]
@@ -178,71 +161,39 @@ data "aws_iam_policy_document" "consumer" {
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.kms_key_arn]
   }
-  statement {
-    sid       = "OwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.consumer.arn}:*"]
-  }
-  statement {
-    sid       = "Tracing"
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    resources = ["*"] # required: X-Ray has no resource-level permissions for these actions
-  }
 }
 
-resource "aws_iam_role_policy" "consumer" {
-  name   = "consumer"
-  role   = aws_iam_role.consumer.id
-  policy = data.aws_iam_policy_document.consumer.json
-}
+module "consumer" {
+  source = "../lambda_function"
 
-resource "aws_cloudwatch_log_group" "consumer" {
-  name              = local.log_group
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
-  tags              = var.tags
-}
+  name               = var.function_name
+  description        = "Real-time hypoglycaemia alerts from the readings stream"
+  role_description   = "Alerts consumer: read the readings stream, read/write patient state, publish alerts, send discarded batches to the DLQ."
+  policy_name        = "consumer"
+  policy_json        = data.aws_iam_policy_document.consumer.json
+  handler            = "consumers.alerts.handler.lambda_handler"
+  runtime            = var.lambda_runtime
+  code_zip           = var.lambda_code_zip
+  layer_arns         = var.lambda_layer_arns
+  memory_size        = 512
+  timeout            = 60
+  kms_key_arn        = var.kms_key_arn
+  log_retention_days = var.log_retention_days
+  tags               = var.tags
 
-resource "aws_lambda_function" "consumer" {
-  #checkov:skip=CKV_AWS_116:The function is invoked by a Kinesis event-source mapping (synchronously); its on-failure SQS destination is configured on the mapping, a Lambda DLQ only applies to asynchronous invocations.
-  #checkov:skip=CKV_AWS_117:Only AWS APIs are called (Kinesis, DynamoDB, SNS); a VPC would add NAT or endpoint cost and cold-start latency without isolating anything.
-  #checkov:skip=CKV_AWS_115:Concurrency is bounded by the mapping: one batch per shard at a time (ParallelizationFactor 1); reserved concurrency needs an account limit above the default 10.
-  #checkov:skip=CKV_AWS_272:Code signing needs a Signer profile and signed artefacts from CI; the zips are reproducible and their SHA-256 is pinned by source_code_hash.
-  function_name    = var.function_name
-  description      = "Real-time hypoglycaemia alerts from the readings stream"
-  role             = aws_iam_role.consumer.arn
-  handler          = "consumers.alerts.handler.lambda_handler"
-  runtime          = var.lambda_runtime
-  architectures    = ["x86_64"]
-  filename         = var.lambda_code_zip
-  source_code_hash = filebase64sha256(var.lambda_code_zip)
-  layers           = var.lambda_layer_arns
-  memory_size      = 512
-  timeout          = 60
-  kms_key_arn      = var.kms_key_arn
-
-  environment {
-    variables = merge(var.settings_environment, {
-      GS_ALERTS_TOPIC_ARN          = local.topic_arns["alerts"]
-      GS_PIPELINE_TOPIC_ARN        = local.topic_arns["pipeline"]
-      GS_ALERT_STALENESS_MINUTES   = tostring(var.alert_staleness_minutes)
-      POWERTOOLS_SERVICE_NAME      = "alerts"
-      POWERTOOLS_METRICS_NAMESPACE = "GlucoseStream"
-      POWERTOOLS_LOG_LEVEL         = var.log_level
-    })
-  }
-
-  tracing_config {
-    mode = "Active"
-  }
-
-  tags       = var.tags
-  depends_on = [aws_cloudwatch_log_group.consumer, aws_iam_role_policy.consumer, aws_sns_topic.this]
+  environment = merge(var.settings_environment, {
+    GS_ALERTS_TOPIC_ARN          = local.topic_arns["alerts"]
+    GS_PIPELINE_TOPIC_ARN        = local.topic_arns["pipeline"]
+    GS_ALERT_STALENESS_MINUTES   = tostring(var.alert_staleness_minutes)
+    POWERTOOLS_SERVICE_NAME      = "alerts"
+    POWERTOOLS_METRICS_NAMESPACE = "GlucoseStream"
+    POWERTOOLS_LOG_LEVEL         = var.log_level
+  })
 }
 
 # The settings of glucosestream/demo.py ALERTS_MAPPING, which the local mapping runs with.
 resource "aws_lambda_event_source_mapping" "consumer" {
-  function_name                      = aws_lambda_function.consumer.arn
+  function_name                      = module.consumer.function_arn
   event_source_arn                   = var.stream_arn
   starting_position                  = var.mapping.starting_position
   batch_size                         = var.mapping.batch_size
@@ -259,7 +210,8 @@ resource "aws_lambda_event_source_mapping" "consumer" {
     }
   }
 
-  depends_on = [aws_iam_role_policy.consumer]
+  # The function publishes to the topics by ARNs built from their names: no batch before they exist.
+  depends_on = [aws_sns_topic.this]
 }
 
 # --- alarms --------------------------------------------------------------------------------------
@@ -269,7 +221,7 @@ resource "aws_cloudwatch_metric_alarm" "iterator_age" {
   alarm_description   = "The alerts consumer lags the stream: alerts reach patients late."
   namespace           = "AWS/Lambda"
   metric_name         = "IteratorAge"
-  dimensions          = { FunctionName = aws_lambda_function.consumer.function_name }
+  dimensions          = { FunctionName = module.consumer.function_name }
   statistic           = "Maximum"
   period              = 60
   evaluation_periods  = 5
@@ -286,7 +238,7 @@ resource "aws_cloudwatch_metric_alarm" "errors" {
   alarm_description   = "The alerts consumer raised (a poison record being bisected, or state/SNS failures)."
   namespace           = "AWS/Lambda"
   metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.consumer.function_name }
+  dimensions          = { FunctionName = module.consumer.function_name }
   statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1

@@ -42,7 +42,7 @@ output "dashboard_alerts_queue_arn" {
 
 output "function_name" {
   description = "Name of the alerts consumer Lambda."
-  value       = aws_lambda_function.consumer.function_name
+  value       = module.consumer.function_name
 }
 
 output "event_source_mapping_uuid" {

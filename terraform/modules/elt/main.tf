@@ -9,7 +9,6 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.name
-  log_group  = "/aws/lambda/${var.function_name}"
 
   glue_catalog  = "arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog"
   glue_database = "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/${var.glue_database}"
@@ -33,16 +32,6 @@ locals {
     athena_results_location = "s3://${var.athena_results_bucket}/"
     region                  = local.region
     env                     = var.env
-  }
-}
-
-data "aws_iam_policy_document" "lambda_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
   }
 }
 
@@ -97,75 +86,32 @@ data "aws_iam_policy_document" "elt_data" {
 
 # --- pipeline Lambda -----------------------------------------------------------------------------
 
-resource "aws_iam_role" "pipeline" {
-  name               = "${var.function_name}-lambda"
-  description        = "Pipeline Lambda: Athena queries over the lake, Glue catalog, its logs."
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+# Its policy is the ELT data access above; its own logs and traces are added by the module.
+module "pipeline" {
+  source = "../lambda_function"
+
+  name               = var.function_name
+  description        = "GlucoseStream ELT pipeline steps (plan, curate, quality, marts, commit, record)"
+  role_description   = "Pipeline Lambda: Athena queries over the lake, Glue catalog, its logs."
+  policy_name        = "pipeline"
+  policy_json        = data.aws_iam_policy_document.elt_data.json
+  handler            = "consumers.pipeline.handler.lambda_handler"
+  runtime            = var.lambda_runtime
+  code_zip           = var.lambda_code_zip
+  layer_arns         = var.lambda_layer_arns
+  memory_size        = 1024
+  timeout            = 900 # Athena statements of a backfill can take minutes
+  kms_key_arn        = var.kms_key_arn
+  log_retention_days = var.log_retention_days
   tags               = var.tags
-}
 
-data "aws_iam_policy_document" "pipeline" {
-  #checkov:skip=CKV_AWS_356:X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; AWS requires "*".
-  source_policy_documents = [data.aws_iam_policy_document.elt_data.json]
-  statement {
-    sid       = "OwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.pipeline.arn}:*"]
-  }
-  statement {
-    sid       = "Tracing"
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    resources = ["*"] # required: X-Ray has no resource-level permissions for these actions
-  }
-}
-
-resource "aws_iam_role_policy" "pipeline" {
-  name   = "pipeline"
-  role   = aws_iam_role.pipeline.id
-  policy = data.aws_iam_policy_document.pipeline.json
-}
-
-resource "aws_cloudwatch_log_group" "pipeline" {
-  name              = local.log_group
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
-  tags              = var.tags
-}
-
-resource "aws_lambda_function" "pipeline" {
-  #checkov:skip=CKV_AWS_116:Step Functions invokes the function synchronously and retries and catches its errors itself; a Lambda DLQ only applies to asynchronous invocations.
-  #checkov:skip=CKV_AWS_117:Only AWS APIs are called (Athena, Glue, S3); a VPC would add NAT or endpoint cost without isolating anything.
-  #checkov:skip=CKV_AWS_115:One execution of the state machine runs at a time on the schedule; reserved concurrency needs an account limit above the default 10.
-  #checkov:skip=CKV_AWS_272:Code signing needs a Signer profile and signed artefacts from CI; the zips are reproducible and their SHA-256 is pinned by source_code_hash.
-  function_name    = var.function_name
-  description      = "GlucoseStream ELT pipeline steps (plan, curate, quality, marts, commit, record)"
-  role             = aws_iam_role.pipeline.arn
-  handler          = "consumers.pipeline.handler.lambda_handler"
-  runtime          = var.lambda_runtime
-  architectures    = ["x86_64"]
-  filename         = var.lambda_code_zip
-  source_code_hash = filebase64sha256(var.lambda_code_zip)
-  layers           = var.lambda_layer_arns
-  memory_size      = 1024
-  timeout          = 900 # Athena statements of a backfill can take minutes
-  kms_key_arn      = var.kms_key_arn
-
-  environment {
-    variables = merge(var.settings_environment, {
-      GS_ALERTS_TOPIC_ARN     = var.alerts_topic_arn
-      GS_PIPELINE_TOPIC_ARN   = var.pipeline_topic_arn
-      GS_STATE_DIR            = "/tmp/gs" # the only writable path in Lambda
-      POWERTOOLS_SERVICE_NAME = "pipeline"
-      POWERTOOLS_LOG_LEVEL    = var.log_level
-    })
-  }
-
-  tracing_config {
-    mode = "Active"
-  }
-
-  tags       = var.tags
-  depends_on = [aws_cloudwatch_log_group.pipeline, aws_iam_role_policy.pipeline]
+  environment = merge(var.settings_environment, {
+    GS_ALERTS_TOPIC_ARN     = var.alerts_topic_arn
+    GS_PIPELINE_TOPIC_ARN   = var.pipeline_topic_arn
+    GS_STATE_DIR            = "/tmp/gs" # the only writable path in Lambda
+    POWERTOOLS_SERVICE_NAME = "pipeline"
+    POWERTOOLS_LOG_LEVEL    = var.log_level
+  })
 }
 
 # --- state machine -------------------------------------------------------------------------------
@@ -199,7 +145,7 @@ data "aws_iam_policy_document" "state_machine" {
   statement {
     sid       = "InvokePipeline"
     actions   = ["lambda:InvokeFunction"]
-    resources = [aws_lambda_function.pipeline.arn, "${aws_lambda_function.pipeline.arn}:*"]
+    resources = [module.pipeline.function_arn, "${module.pipeline.function_arn}:*"]
   }
   statement {
     sid       = "Notify"
@@ -252,7 +198,7 @@ resource "aws_sfn_state_machine" "this" {
   }
 
   tags       = var.tags
-  depends_on = [aws_iam_role_policy.state_machine, aws_lambda_function.pipeline]
+  depends_on = [aws_iam_role_policy.state_machine, module.pipeline]
 }
 
 # --- schedule ------------------------------------------------------------------------------------
@@ -357,7 +303,7 @@ resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
   alarm_description   = "The pipeline Lambda raised (Step Functions retries transient errors; see the execution)."
   namespace           = "AWS/Lambda"
   metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.pipeline.function_name }
+  dimensions          = { FunctionName = module.pipeline.function_name }
   statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1

@@ -10,7 +10,7 @@ output "state_machine_name" {
 
 output "function_name" {
   description = "Name of the pipeline Lambda."
-  value       = aws_lambda_function.pipeline.function_name
+  value       = module.pipeline.function_name
 }
 
 output "schedule_name" {

@@ -6,8 +6,6 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  log_group = "/aws/lambda/${var.function_name}"
-
   # GS_INGEST_API_KEYS (glucosestream.ingest.auth): the handler stores hashes only and maps each
   # key to its tenant and patients; API Gateway checks the same key values for the usage plan.
   api_key_document = jsonencode({
@@ -30,25 +28,8 @@ locals {
 
 # --- Lambda --------------------------------------------------------------------------------------
 
-data "aws_iam_policy_document" "lambda_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "ingest" {
-  name               = "${var.function_name}-lambda"
-  description        = "Ingest API Lambda: put readings to the stream, its logs."
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
-  tags               = var.tags
-}
-
+# Its own logs and traces are added by the lambda_function module.
 data "aws_iam_policy_document" "ingest" {
-  #checkov:skip=CKV_AWS_356:X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; AWS requires "*".
   statement {
     sid       = "PutReadings"
     actions   = ["kinesis:PutRecord", "kinesis:PutRecords", "kinesis:DescribeStreamSummary", "kinesis:ListShards"]
@@ -59,65 +40,33 @@ data "aws_iam_policy_document" "ingest" {
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.kms_key_arn]
   }
-  statement {
-    sid       = "OwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.ingest.arn}:*"]
-  }
-  statement {
-    sid       = "Tracing"
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    resources = ["*"] # required: X-Ray has no resource-level permissions for these actions
-  }
 }
 
-resource "aws_iam_role_policy" "ingest" {
-  name   = "ingest"
-  role   = aws_iam_role.ingest.id
-  policy = data.aws_iam_policy_document.ingest.json
-}
+module "ingest" {
+  source = "../lambda_function"
 
-resource "aws_cloudwatch_log_group" "ingest" {
-  name              = local.log_group
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
-  tags              = var.tags
-}
+  name               = var.function_name
+  description        = "GlucoseStream ingest API: REST readings to the Kinesis stream"
+  role_description   = "Ingest API Lambda: put readings to the stream, its logs."
+  policy_name        = "ingest"
+  policy_json        = data.aws_iam_policy_document.ingest.json
+  handler            = "consumers.ingest_api.handler.handler"
+  runtime            = var.lambda_runtime
+  code_zip           = var.lambda_code_zip
+  layer_arns         = var.lambda_layer_arns
+  memory_size        = 512
+  timeout            = 29 # API Gateway's integration timeout
+  kms_key_arn        = var.kms_key_arn
+  log_retention_days = var.log_retention_days
+  tags               = var.tags
 
-resource "aws_lambda_function" "ingest" {
-  #checkov:skip=CKV_AWS_116:API Gateway invokes the function synchronously and returns its error to the client, who retries; a Lambda DLQ only applies to asynchronous invocations.
-  #checkov:skip=CKV_AWS_117:Only the Kinesis API is called; a VPC would add NAT or endpoint cost without isolating anything.
-  #checkov:skip=CKV_AWS_115:The usage plan's throttle bounds the request rate; reserved concurrency needs an account limit above the default 10.
-  #checkov:skip=CKV_AWS_272:Code signing needs a Signer profile and signed artefacts from CI; the zips are reproducible and their SHA-256 is pinned by source_code_hash.
-  function_name    = var.function_name
-  description      = "GlucoseStream ingest API: REST readings to the Kinesis stream"
-  role             = aws_iam_role.ingest.arn
-  handler          = "consumers.ingest_api.handler.handler"
-  runtime          = var.lambda_runtime
-  architectures    = ["x86_64"]
-  filename         = var.lambda_code_zip
-  source_code_hash = filebase64sha256(var.lambda_code_zip)
-  layers           = var.lambda_layer_arns
-  memory_size      = 512
-  timeout          = 29 # API Gateway's integration timeout
-  kms_key_arn      = var.kms_key_arn
-
-  environment {
-    variables = merge(var.settings_environment, local.nightscout_environment, {
-      GS_ALERTS_TOPIC_ARN     = var.alerts_topic_arn
-      GS_PIPELINE_TOPIC_ARN   = var.pipeline_topic_arn
-      GS_INGEST_API_KEYS      = local.api_key_document
-      POWERTOOLS_SERVICE_NAME = "ingest-api"
-      POWERTOOLS_LOG_LEVEL    = var.log_level
-    })
-  }
-
-  tracing_config {
-    mode = "Active"
-  }
-
-  tags       = var.tags
-  depends_on = [aws_cloudwatch_log_group.ingest, aws_iam_role_policy.ingest]
+  environment = merge(var.settings_environment, local.nightscout_environment, {
+    GS_ALERTS_TOPIC_ARN     = var.alerts_topic_arn
+    GS_PIPELINE_TOPIC_ARN   = var.pipeline_topic_arn
+    GS_INGEST_API_KEYS      = local.api_key_document
+    POWERTOOLS_SERVICE_NAME = "ingest-api"
+    POWERTOOLS_LOG_LEVEL    = var.log_level
+  })
 }
 
 # --- REST API ------------------------------------------------------------------------------------
@@ -165,13 +114,13 @@ resource "aws_api_gateway_integration" "proxy" {
   http_method             = aws_api_gateway_method.proxy.http_method
   integration_http_method = "POST"
   type                    = "AWS_PROXY"
-  uri                     = aws_lambda_function.ingest.invoke_arn
+  uri                     = module.ingest.invoke_arn
 }
 
 resource "aws_lambda_permission" "api" {
   statement_id  = "AllowIngestApi"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.ingest.function_name
+  function_name = module.ingest.function_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/*/*"
 }
@@ -210,7 +159,7 @@ resource "aws_api_gateway_integration" "nightscout" {
   http_method             = aws_api_gateway_method.nightscout[0].http_method
   integration_http_method = "POST"
   type                    = "AWS_PROXY"
-  uri                     = aws_lambda_function.ingest.invoke_arn
+  uri                     = module.ingest.invoke_arn
 }
 
 resource "aws_api_gateway_deployment" "this" {
@@ -345,7 +294,7 @@ resource "aws_cloudwatch_metric_alarm" "errors" {
   alarm_description   = "The ingest Lambda raised: uploads are failing."
   namespace           = "AWS/Lambda"
   metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.ingest.function_name }
+  dimensions          = { FunctionName = module.ingest.function_name }
   statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1

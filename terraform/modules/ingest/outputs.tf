@@ -10,5 +10,5 @@ output "api_key_ids" {
 
 output "function_name" {
   description = "Name of the ingest Lambda."
-  value       = aws_lambda_function.ingest.function_name
+  value       = module.ingest.function_name
 }

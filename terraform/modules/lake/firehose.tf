@@ -2,42 +2,14 @@
 # (schema: the Glue raw table) → s3://<lake>/raw/readings/dt=/hour=/; failures → errors/.
 
 locals {
-  transform_log_group = "/aws/lambda/${var.transform_function_name}"
-  firehose_log_group  = "/aws/kinesisfirehose/${var.delivery_stream_name}"
-  lake_arn            = aws_s3_bucket.this["lake"].arn
+  firehose_log_group = "/aws/kinesisfirehose/${var.delivery_stream_name}"
+  lake_arn           = aws_s3_bucket.this["lake"].arn
 }
 
 # --- transform Lambda ------------------------------------------------------------------------
 
-data "aws_iam_policy_document" "lambda_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "transform" {
-  name               = "${var.transform_function_name}-lambda"
-  description        = "Firehose transform Lambda: writes its own logs and traces, nothing else."
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
-  tags               = var.tags
-}
-
+# Its own logs and traces are added by the lambda_function module: it calls nothing else.
 data "aws_iam_policy_document" "transform" {
-  #checkov:skip=CKV_AWS_356:X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; AWS requires "*".
-  statement {
-    sid       = "OwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.transform.arn}:*"]
-  }
-  statement {
-    sid       = "Tracing"
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    resources = ["*"] # required: X-Ray has no resource-level permissions for these actions
-  }
   statement {
     sid       = "EnvironmentKey"
     actions   = ["kms:Decrypt"]
@@ -45,50 +17,28 @@ data "aws_iam_policy_document" "transform" {
   }
 }
 
-resource "aws_iam_role_policy" "transform" {
-  name   = "transform"
-  role   = aws_iam_role.transform.id
-  policy = data.aws_iam_policy_document.transform.json
-}
+module "transform" {
+  source = "../lambda_function"
 
-resource "aws_cloudwatch_log_group" "transform" {
-  name              = local.transform_log_group
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
-  tags              = var.tags
-}
+  name               = var.transform_function_name
+  description        = "Firehose transform: Avro readings to JSON with dt/hour partition keys"
+  role_description   = "Firehose transform Lambda: writes its own logs and traces, nothing else."
+  policy_name        = "transform"
+  policy_json        = data.aws_iam_policy_document.transform.json
+  handler            = "consumers.firehose_transform.handler.lambda_handler"
+  runtime            = var.lambda_runtime
+  code_zip           = var.lambda_code_zip
+  layer_arns         = var.lambda_layer_arns
+  memory_size        = 512
+  timeout            = 60 # Firehose allows the transform up to 5 minutes; a 1 MiB batch takes well under a second
+  kms_key_arn        = var.kms_key_arn
+  log_retention_days = var.log_retention_days
+  tags               = var.tags
 
-resource "aws_lambda_function" "transform" {
-  #checkov:skip=CKV_AWS_116:Firehose invokes the transform synchronously and retries it itself; a Lambda DLQ only applies to asynchronous invocations.
-  #checkov:skip=CKV_AWS_117:The function calls no AWS service and no private resource; a VPC would only add NAT cost and cold-start latency.
-  #checkov:skip=CKV_AWS_115:Firehose bounds its own concurrency per delivery stream; reserving concurrency would need an account limit above the default 10 in a new account.
-  #checkov:skip=CKV_AWS_272:Code signing needs a Signer profile and signed artefacts from CI; the zips are reproducible and their SHA-256 is pinned by source_code_hash.
-  function_name    = var.transform_function_name
-  description      = "Firehose transform: Avro readings to JSON with dt/hour partition keys"
-  role             = aws_iam_role.transform.arn
-  handler          = "consumers.firehose_transform.handler.lambda_handler"
-  runtime          = var.lambda_runtime
-  architectures    = ["x86_64"]
-  filename         = var.lambda_code_zip
-  source_code_hash = filebase64sha256(var.lambda_code_zip)
-  layers           = var.lambda_layer_arns
-  memory_size      = 512
-  timeout          = 60 # Firehose allows the transform up to 5 minutes; a 1 MiB batch takes well under a second
-  kms_key_arn      = var.kms_key_arn
-
-  environment {
-    variables = {
-      POWERTOOLS_SERVICE_NAME = "firehose-transform"
-      POWERTOOLS_LOG_LEVEL    = var.log_level
-    }
+  environment = {
+    POWERTOOLS_SERVICE_NAME = "firehose-transform"
+    POWERTOOLS_LOG_LEVEL    = var.log_level
   }
-
-  tracing_config {
-    mode = "Active"
-  }
-
-  tags       = var.tags
-  depends_on = [aws_cloudwatch_log_group.transform, aws_iam_role_policy.transform]
 }
 
 # --- delivery stream ---------------------------------------------------------------------------
@@ -136,7 +86,7 @@ data "aws_iam_policy_document" "firehose" {
   statement {
     sid       = "InvokeTransform"
     actions   = ["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"]
-    resources = [aws_lambda_function.transform.arn, "${aws_lambda_function.transform.arn}:*"]
+    resources = [module.transform.function_arn, "${module.transform.function_arn}:*"]
   }
   statement {
     sid     = "RawTableSchema"
@@ -212,7 +162,7 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
         type = "Lambda"
         parameters {
           parameter_name  = "LambdaArn"
-          parameter_value = "${aws_lambda_function.transform.arn}:$LATEST"
+          parameter_value = "${module.transform.function_arn}:$LATEST"
         }
         parameters {
           parameter_name  = "BufferSizeInMBs"
@@ -305,7 +255,7 @@ resource "aws_cloudwatch_metric_alarm" "transform_errors" {
   alarm_description   = "The Firehose transform Lambda raised (Firehose retries it, then writes the batch to the error prefix)."
   namespace           = "AWS/Lambda"
   metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.transform.function_name }
+  dimensions          = { FunctionName = module.transform.function_name }
   statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1

@@ -50,5 +50,5 @@ output "delivery_stream_name" {
 
 output "transform_function_name" {
   description = "Firehose transform Lambda name."
-  value       = aws_lambda_function.transform.function_name
+  value       = module.transform.function_name
 }
