@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from glucosestream.domain.reading import GlucoseReading
+from glucosestream.domain.identity import pseudonymise
+from glucosestream.domain.reading import GlucoseReading, ReadingSource, ReadingStatus, Trend
 from glucosestream.local import stack
 from glucosestream.settings import Settings
 from stream.simulator import CohortConfig, simulate
@@ -45,18 +46,47 @@ def cohort_batches(
     seed: int = 3,
     faults: TransportFaults | None = None,
     batch_size: int = 60,
+    fallers: int = 2,
 ) -> list[list[GlucoseReading]]:
-    """The cohort's readings in arrival order, as an uploader would post them in batches."""
+    """The cohort's readings in arrival order, as an uploader would post them in batches, with
+    ``fallers`` extra patients who fall into a hypo every few hours (so every scenario has
+    alerts to compare, whatever the simulated cohort does)."""
     now_ms = int(time.time() * 1000)
+    start_ms = now_ms - now_ms % 60_000
     config = CohortConfig(
         patients=patients,
         days=days,
         seed=seed,
-        start_ms=now_ms - now_ms % 60_000,
+        start_ms=start_ms,
         faults=faults or TransportFaults(),
     )
-    readings = [d.reading for d in simulate(config)]
+    deliveries = [(d.arrival_at, d.reading) for d in simulate(config)]
+    deliveries += [(r.measured_at, r) for r in falling_patients(fallers, start_ms, days)]
+    readings = [r for _, r in sorted(deliveries, key=lambda pair: pair[0])]
     return [readings[i : i + batch_size] for i in range(0, len(readings), batch_size)]
+
+
+FALL = [110, 104, 96, 88, 80, 72, 66, 60, 55, 51, 49, 58, 70, 85, 100, 110]
+"""mg/dL every 5 minutes: URGENT_LOW_SOON, LOW, URGENT_LOW, then RECOVERED."""
+
+
+def falling_patients(count: int, start_ms: int, days: float) -> list[GlucoseReading]:
+    key = b"faults-fallers-key-0123456789abcdef"
+    readings = []
+    steps = int(days * 288)
+    for index in range(count):
+        patient = pseudonymise(f"faller-{index}", key)
+        for step in range(steps):
+            cycle = (step + index * 11) % 48  # one fall every 4 hours
+            value = FALL[cycle] if cycle < len(FALL) else 110
+            measured = start_ms + step * 300_000
+            readings.append(
+                GlucoseReading(
+                    patient, f"faller-device-{index}", "s1", measured, 0, value,
+                    ReadingStatus.OK, Trend.FLAT, ReadingSource.CGM, measured,
+                )
+            )  # fmt: skip
+    return readings
 
 
 def assert_balanced(scenario: Scenario) -> None:
@@ -160,7 +190,7 @@ def test_a_corrupt_device_stops_the_pipeline_and_the_marts_stay_at_the_last_good
         chattering = [
             [replace(r, measured_at=r.measured_at + offset, event_id="") for r in batch]
             # seed 26: a 5-minute (Dexcom-like) sensor, 288 readings a day; tripled, 864
-            for batch in cohort_batches(patients=1, days=1.0, seed=26)
+            for batch in cohort_batches(patients=1, days=1.0, seed=26, fallers=0)
             for offset in (0, 20_000, 40_000)
         ]
         scenario.producer_done.clear()
