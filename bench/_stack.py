@@ -3,7 +3,6 @@ directory, always stopped."""
 
 from __future__ import annotations
 
-import socket
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -13,13 +12,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from glucosestream.local import stack
+from glucosestream.local.processes import free_port
 from glucosestream.settings import Settings, load_settings
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager

@@ -37,7 +37,6 @@ from glucosestream.adapters.kinesis import KinesisStream
 from glucosestream.codec import default_codec
 from glucosestream.local import stack
 from glucosestream.local.processes import last_lines
-from glucosestream.local.workers import ALERTS_MAPPING as ALERTS_MAPPING
 from glucosestream.local.workers import (
     WorkerProcess,
     read_json,
@@ -362,23 +361,6 @@ class LiveDemo:
             alerts.append(json.loads(message["Body"]))
             self.sqs.delete_message(QueueUrl=self.feed_url, ReceiptHandle=message["ReceiptHandle"])
         return alerts
-
-
-def pipeline_line(status: str, state: dict[str, Any]) -> str:
-    curated = state.get("curate", {})
-    quality = state.get("quality", {})
-    marts = state.get("marts", {})
-    verdict = (
-        "passed"
-        if quality.get("passed")
-        else ("FAILED: " + ", ".join(f["check"] for f in quality.get("failed", [])))
-    )
-    return (
-        f"pipeline: {status}; curated {curated.get('curated_rows', 0)} rows in "
-        f"{len(curated.get('curated_partitions', []))} partitions; data quality {verdict}; "
-        f"marts: {marts.get('daily_rows', 0)} daily rows, period ending "
-        f"{marts.get('period_end') or '-'}"
-    )
 
 
 def format_alert(alert: dict[str, Any]) -> str:

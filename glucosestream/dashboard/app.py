@@ -39,9 +39,8 @@ from glucosestream.dashboard.privacy import (
     PrivacySession,
 )
 from glucosestream.dashboard.queries import Columns, LakeQueries
-from glucosestream.dashboard.units import Unit
+from glucosestream.dashboard.units import Unit, convert_all
 from glucosestream.dashboard.viewmodel import CV_EDGES, REPORT_DAYS, TIR_EDGES
-from glucosestream.domain.reading import MG_DL_PER_MMOL_L
 
 T = TypeVar("T")
 VIEWS = ("report", "cohort", "privacy", "live")
@@ -686,11 +685,10 @@ class LiveView:
         if self.patient is not None:
             points, self.cursor = live.readings_since(self.patient, self.cursor)
             if points:
-                factor = 1.0 if self.unit is Unit.MG_DL else 1 / MG_DL_PER_MMOL_L
                 self.source.stream(
                     {
                         "local_time": [_wall_clock(p.local_ms) for p in points],
-                        "glucose": [p.glucose_mg_dl * factor for p in points],
+                        "glucose": convert_all([p.glucose_mg_dl for p in points], self.unit),
                         "trend": [p.trend for p in points],
                     },
                     rollover=LIVE_ROLLOVER,

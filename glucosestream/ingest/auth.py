@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,8 +147,3 @@ class NightscoutSecret:
         if hmac.compare_digest(header.strip().lower().encode(), self.sha1_hex.encode()):
             return self.principal
         return None
-
-
-def hash_keys(keys: Iterable[str]) -> list[str]:
-    """SHA-256 hex of each key, for writing a key file."""
-    return [sha256_hex(key) for key in keys]

@@ -46,6 +46,7 @@ from zoneinfo import ZoneInfo
 
 from glucosestream.domain.identity import PSEUDONYM_PREFIX, pseudonymise
 from glucosestream.domain.reading import (
+    MG_DL_PER_MMOL_L,
     GlucoseReading,
     InvalidReading,
     ReadingSource,
@@ -348,7 +349,7 @@ def _parse_dexcom(text: str, path: Path, patient_id: str, tz: ZoneInfo, now_ms: 
         except ValueError:
             raise MalformedFile(f"{where}: rate of change {rate_text!r} is not a number") from None
         if rate is not None and unit == "mmol/L":
-            rate *= 18.016
+            rate *= MG_DL_PER_MMOL_L
         transmitter = fields[transmitter_col].strip() or fields[source_col].strip() or "unknown"
         parsed.readings.append(
             _reading(

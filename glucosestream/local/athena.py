@@ -363,10 +363,6 @@ class LocalAthena:
         self._bind_files(lake, files)
         return files
 
-    def bind_files(self, table: str, files: Sequence[Path]) -> None:
-        """Make ``<database>.<table>`` the rows of exactly these Parquet files of the table."""
-        self._bind_files(self.lake_tables[identifier(table)], files)
-
     def bind_projected(self, table: str, first_key_values: Iterable[str] | None) -> None:
         """Make ``<database>.<table>`` the partitions whose first key is one of the values
         (every partition when None), found from the values as partition projection does on
@@ -410,12 +406,6 @@ class LocalAthena:
         if rows:
             kind = "VIEW" if rows[0][0] == "VIEW" else "TABLE"
             self.connection.execute(f"DROP {kind} {self.database}.{name}")
-
-    def create_view(self, view: str, relative: str, **names: str) -> None:
-        """CREATE OR REPLACE VIEW <database>.<view> AS the SQL file's query."""
-        statements = self._statements(relative, names)
-        query = statements[-1].sql("duckdb")
-        self._run(relative, f"CREATE OR REPLACE VIEW {self.database}.{identifier(view)} AS {query}")
 
     def insert_overwrite(
         self,
@@ -597,7 +587,6 @@ class LocalAthena:
                 "UNLOAD", statement.sql("duckdb"), target, unload.partitioned_by, parameters,
                 unload.compression,
             )  # fmt: skip
-            kind = "DML"
         else:
             try:
                 self.results[query_id] = self.connection.sql(
@@ -606,12 +595,11 @@ class LocalAthena:
             except duckdb.Error as error:
                 raise SqlError(f"query: {error}") from None
             rows = self.results[query_id].num_rows
-            kind = "DML"
         return {
             "QueryExecution": {
                 "QueryExecutionId": query_id,
                 "Query": query_string,
-                "StatementType": kind,
+                "StatementType": "DML",  # Athena's type of both UNLOAD and SELECT
                 "QueryExecutionContext": {"Database": self.database},
                 "Status": {"State": "SUCCEEDED"},
                 "Statistics": {

@@ -64,6 +64,13 @@ def ensure_port_free(host: str, port: int, setting: str) -> None:
             raise
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the OS says is free on ``host`` now (for tests, benchmarks and scripts)."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
 def port_open(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.settimeout(0.2)

@@ -143,8 +143,24 @@ def run_firehose(settings: Settings, stop: threading.Event, buffer_seconds: floa
     _with_stats(settings, "firehose", counters, stop, worker.run)
 
 
+def pipeline_line(status: str, state: dict[str, Any]) -> str:
+    curated = state.get("curate", {})
+    quality = state.get("quality", {})
+    marts = state.get("marts", {})
+    verdict = (
+        "passed"
+        if quality.get("passed")
+        else ("FAILED: " + ", ".join(f["check"] for f in quality.get("failed", [])))
+    )
+    return (
+        f"pipeline: {status}; curated {curated.get('curated_rows', 0)} rows in "
+        f"{len(curated.get('curated_partitions', []))} partitions; data quality {verdict}; "
+        f"marts: {marts.get('daily_rows', 0)} daily rows, period ending "
+        f"{marts.get('period_end') or '-'}"
+    )
+
+
 def run_pipeline_schedule(settings: Settings, stop: threading.Event, every_s: float) -> None:
-    from glucosestream.demo import pipeline_line
     from glucosestream.local.pipeline_runner import run_pipeline
 
     stats = PipelineStats()

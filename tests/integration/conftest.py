@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from glucosestream.local import stack
+from glucosestream.local.processes import free_port
 from glucosestream.settings import Settings, load_settings
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def stack_settings(state_dir: Path, **overrides: object) -> Settings:

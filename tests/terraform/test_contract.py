@@ -23,8 +23,8 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 from sqlglot import exp
 
-from glucosestream.demo import ALERTS_MAPPING
 from glucosestream.local import firehose as local_firehose
+from glucosestream.local.workers import ALERTS_MAPPING
 from glucosestream.raw_zone.schema import HIVE_JSON_TIMESTAMP_FORMATS
 from glucosestream.settings import ResourceNames, Settings
 from tests.terraform.conftest import REPO_ROOT, planned_resources

@@ -191,7 +191,7 @@ module "consumer" {
   })
 }
 
-# The settings of glucosestream/demo.py ALERTS_MAPPING, which the local mapping runs with.
+# The settings of glucosestream/local/workers.py ALERTS_MAPPING, which the local mapping runs with.
 resource "aws_lambda_event_source_mapping" "consumer" {
   function_name                      = module.consumer.function_arn
   event_source_arn                   = var.stream_arn

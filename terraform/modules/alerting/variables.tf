@@ -81,7 +81,7 @@ variable "mapping" {
     maximum_record_age_s           = number
     starting_position              = string
   })
-  description = "Event-source mapping settings, named as glucosestream.local.esm.MappingConfig; the defaults are glucosestream/demo.py ALERTS_MAPPING."
+  description = "Event-source mapping settings, named as glucosestream.local.esm.MappingConfig; the defaults are glucosestream/local/workers.py ALERTS_MAPPING."
   default = {
     batch_size                     = 1000
     maximum_batching_window_s      = 1

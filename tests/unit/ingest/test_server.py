@@ -14,14 +14,9 @@ import pytest
 
 from glucosestream.ingest.server import ProxyAdapter, proxy_event, serve, start_api
 from glucosestream.ingest.service import IngestService
+from glucosestream.local.processes import free_port
 from glucosestream.settings import load_settings
 from tests.unit.ingest.support import CLINIC_KEY, FakeStream, reading_item
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_proxy_event_carries_method_path_headers_query_and_body() -> None:
