@@ -431,12 +431,21 @@ def curate(settings: Settings, plan: EltPlan, report: EltReport) -> list[date]:
     queries = curate_queries(settings, plan)
     engine = lake_engine(settings)
     for query in queries:
-        engine.start_query_execution(
-            query["QueryString"],
-            query["ExecutionParameters"],
-            location_of=lambda uri: lake_path(settings, uri),
-        )
+        start_query(settings, query["QueryString"], query["ExecutionParameters"], engine)
     return publish_curated(settings, plan, queries, report)
+
+
+def start_query(
+    settings: Settings,
+    query_string: str,
+    parameters: Sequence[str] = (),
+    engine: LocalAthena | None = None,
+) -> dict[str, Any]:
+    """One Athena query execution on the local lake (``s3://<lake bucket>/`` locations map to
+    ``settings.lake_dir``); Athena's GetQueryExecution response."""
+    return (engine or lake_engine(settings)).start_query_execution(
+        query_string, parameters, location_of=lambda uri: lake_path(settings, uri)
+    )
 
 
 # ------------------------------------------------------------------ curated, as Athena runs it

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.elt import lake_engine, lake_path
+from glucosestream.elt import start_query
 from glucosestream.local import stack
 from glucosestream.local.athena import SqlError
 from glucosestream.local.esm import LambdaContext
@@ -115,24 +115,22 @@ def run_pipeline(
         # No local stack to publish to: the notification is kept beside the run's history.
         return {"MessageId": "local-not-published"}
 
-    def start_query(parameters: dict[str, Any]) -> dict[str, Any]:
+    def athena_task(parameters: dict[str, Any]) -> dict[str, Any]:
         if parameters.get("WorkGroup") != settings.names.athena_workgroup:
             raise StatesError("Athena.InvalidRequestException", "unknown work group")
         database = parameters.get("QueryExecutionContext", {}).get("Database")
         if database != settings.names.glue_database:
             raise StatesError("Athena.InvalidRequestException", f"unknown database {database!r}")
         try:
-            return lake_engine(settings).start_query_execution(
-                parameters["QueryString"],
-                parameters.get("ExecutionParameters", ()),
-                location_of=lambda uri: lake_path(settings, uri),
+            return start_query(
+                settings, parameters["QueryString"], parameters.get("ExecutionParameters", ())
             )
         except SqlError as error:  # a FAILED query execution, as .sync reports it
             raise StatesError("States.TaskFailed", str(error)) from None
 
     machine = StateMachine(
         definition(settings),
-        {function_arn: invoke, SNS_PUBLISH: publish, ATHENA_QUERY_SYNC: start_query},
+        {function_arn: invoke, SNS_PUBLISH: publish, ATHENA_QUERY_SYNC: athena_task},
         name=settings.names.state_machine,
         sleep=sleep,
     )
