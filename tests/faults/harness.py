@@ -190,16 +190,18 @@ class Scenario:
 
     def drain(self, timeout_s: float = 120) -> None:
         """Until the alerts consumer has checkpointed every shard's last record and the raw
-        zone holds every record (the workers keep running)."""
+        zone holds every record (the workers keep running). Called once the producer is done,
+        so the stream's tips and size are read once."""
         checkpoints = CheckpointStore(self.settings.state_dir / "esm" / "alerts")
+        tips = {s: self._last_sequence(s) for s in self.stream.shard_ids()}
+        in_stream = sum(1 for _ in self.stream_items())
         deadline = time.monotonic() + timeout_s
         while True:
-            tips = {s: self._last_sequence(s) for s in self.stream.shard_ids()}
             consumed = all(
-                tip is None or (checkpoints.load(s) or "0") >= tip for s, tip in tips.items()
+                tip is None or int(checkpoints.load(s) or 0) >= int(tip) for s, tip in tips.items()
             )
             counts = count_raw_zone(self.settings.lake_dir)
-            landed = counts.raw_rows + counts.error_records >= self.records_in_stream_users()
+            landed = counts.raw_rows + counts.error_records >= in_stream
             if consumed and landed:
                 return
             for worker in self.workers.values():
@@ -210,9 +212,6 @@ class Scenario:
     def _last_sequence(self, shard_id: str) -> str | None:
         records = self.stream.read_available(shard_id)
         return records[-1].sequence_number if records else None
-
-    def records_in_stream_users(self) -> int:
-        return sum(1 for _ in self.stream_items())
 
     def stream_items(self) -> Iterable[tuple[int, GlucoseReading | None]]:
         """(arrival ms, reading or None when undecodable) for every user record in the stream."""
