@@ -8,7 +8,7 @@ Keys are ``/``-separated, never start with ``/`` and never contain ``..``; a "pr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -42,6 +42,6 @@ class LakeStorage(Protocol):
         """Create or replace the object, atomically."""
         ...
 
-    def delete(self, keys: list[str]) -> None:
+    def delete(self, keys: Sequence[str]) -> None:
         """Delete these objects (missing ones are fine: deleting is idempotent)."""
         ...
