@@ -13,12 +13,15 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from pydantic import ValidationError
 
 from glucosestream.local.processes import StackError
 from glucosestream.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from glucosestream.readings_csv import CsvInput
 
 T = TypeVar("T")
 
@@ -180,43 +183,56 @@ def _cmd_alerts_replay(args: argparse.Namespace, settings: Settings) -> int:
     from glucosestream.alerts_replay import replay_rows, summary
     from glucosestream.domain.alerts import AlertConfig
 
-    rows = _csv_input(args)
+    csv_input = _csv_input(args)
+    rows = csv_input.rows
     config = AlertConfig(staleness_ms=settings.alert_staleness_minutes * 60_000)
     alerts = replay_rows(rows, args.output, config)
-    print(summary(len(rows), alerts, args.output))
+    print(summary(len(rows), alerts, args.output) + _resolved(csv_input))
     return 0
 
 
-def _csv_input(args: argparse.Namespace) -> list[Any]:
+def _csv_input(args: argparse.Namespace) -> CsvInput:
     """The readings of ``--input`` (in ``--tz``), once ``--output`` is known to be writable."""
-    from glucosestream.readings_csv import CsvInputError, read_readings_csv
+    from glucosestream.readings_csv import CsvInputError, read_csv_input
 
     if not args.output.parent.is_dir():
         raise UserError(f"{args.output.parent} is not a directory")
     try:
-        return read_readings_csv(args.input, args.tz)
+        return read_csv_input(args.input, args.tz)
     except CsvInputError as error:
         raise UserError(str(error)) from None
+
+
+def _resolved(csv_input: CsvInput) -> str:
+    """The summary line's tail: what reading local times decided, and conflicts."""
+    return "".join(f"; {phrase}" for phrase in csv_input.phrases())
 
 
 def _cmd_metrics(args: argparse.Namespace, settings: Settings) -> int:
     from glucosestream.metrics_report import patient_metrics, write_metrics
 
-    rows = _csv_input(args)
+    csv_input = _csv_input(args)
+    rows = csv_input.rows
     metrics = patient_metrics(rows)
     write_metrics(metrics, args.output)
-    print(f"metrics of {len(metrics)} patients from {len(rows)} rows written to {args.output}")
+    print(
+        f"metrics of {len(metrics)} patients from {len(rows)} rows written to {args.output}"
+        + _resolved(csv_input)
+    )
     return 0
 
 
 def _cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
     from glucosestream.episodes_report import patient_episodes, write_episodes
 
-    rows = _csv_input(args)
-    found = patient_episodes(rows)
+    csv_input = _csv_input(args)
+    found = patient_episodes(csv_input.rows)
     write_episodes(found, args.output)
     patients = len({patient for patient, _ in found})
-    print(f"{len(found)} episodes of {patients} patients written to {args.output}")
+    print(
+        f"{len(found)} episodes of {patients} patients written to {args.output}"
+        + _resolved(csv_input)
+    )
     return 0
 
 

@@ -10,12 +10,18 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from glucosestream.domain.metrics import Episode, episodes
 from glucosestream.local.athena import LocalAthena
-from glucosestream.metrics_report import load_readings, local_series, readings_table
+from glucosestream.metrics_report import (
+    PatientSeries,
+    load_readings,
+    patient_series,
+    readings_table,
+)
 from glucosestream.readings_csv import CsvReading
 
 EPISODE_COLUMNS = (
@@ -34,9 +40,21 @@ def patient_episodes(rows: Sequence[CsvReading]) -> list[tuple[str, Episode]]:
     engine = LocalAthena()
     load_readings(engine, readings_table(rows))
     found: list[tuple[str, Episode]] = []
-    for patient, (times, glucose) in local_series(engine).items():
-        found.extend((patient, episode) for episode in episodes(times, glucose).episodes)
+    for patient, series in patient_series(engine).items():
+        found.extend(
+            (patient, on_wall_clock(episode, series))
+            for episode in episodes(series.times, series.glucose).episodes
+        )
     return found
+
+
+def on_wall_clock(episode: Episode, series: PatientSeries) -> Episode:
+    """The episode with its start and end on the patient's wall clock (for display)."""
+    return replace(
+        episode,
+        start_ms=series.wall_clock(episode.start_ms),
+        end_ms=series.wall_clock(episode.end_ms),
+    )
 
 
 def write_episodes(found: list[tuple[str, Episode]], target: Path) -> None:

@@ -4,16 +4,25 @@
 in ``tz``); ``gl`` is glucose in mg/dL. Optional columns: ``device_id`` and
 ``utc_offset_minutes`` (as ``glucosestream simulate --out`` writes them). Any bad row stops the
 read with ``file:line: reason`` — nothing is skipped silently.
+
+Times with an offset (or ``Z``) are used as they are. A naive time with a ``utc_offset_minutes``
+value is read in that offset. Other naive times are wall-clock times in ``tz``, converted per
+patient and device in file order by :func:`glucosestream.domain.local_time.resolve_wall_times`,
+so that the repeated hour of a daylight-saving change is not merged into the first and the
+skipped hour is not lost; what it had to decide is in :attr:`CsvInput.local_times`.
 """
 
 from __future__ import annotations
 
 import csv
 import math
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from glucosestream.domain.conflicts import ConflictReport, find_conflicts
+from glucosestream.domain.local_time import LocalTimeReport, resolve_wall_times
 
 REQUIRED = ("id", "time", "gl")
 
@@ -32,6 +41,36 @@ class CsvReading:
     device_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class _ParsedRow:
+    patient_id: str
+    device_id: str
+    moment: datetime
+    """Aware when the source gave an offset; naive (wall clock in ``tz``) otherwise."""
+    offset_column: int | None
+    glucose_mg_dl: float
+    line: int
+
+
+@dataclass
+class CsvInput:
+    """The readings of a CSV and what reading them decided."""
+
+    rows: list[CsvReading]
+    local_times: LocalTimeReport = field(default_factory=LocalTimeReport)
+    conflicts: ConflictReport = field(default_factory=lambda: ConflictReport(0, None))
+    lines: list[int] = field(default_factory=list)
+    """The file line of each row."""
+
+    def phrases(self) -> list[str]:
+        """What was resolved or found, for a command's summary line."""
+        out = self.local_times.phrases()
+        conflict = self.conflicts.phrase()
+        if conflict:
+            out.append(conflict)
+        return out
+
+
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -40,6 +79,12 @@ def zone(name: str) -> ZoneInfo:
 
 
 def read_readings_csv(path: Path, tz: str = "UTC") -> list[CsvReading]:
+    """The readings of an ``id,time,gl`` CSV (see :func:`read_csv_input`)."""
+    return read_csv_input(path, tz).rows
+
+
+def read_csv_input(path: Path, tz: str = "UTC") -> CsvInput:
+    """Read and convert a whole ``id,time,gl`` CSV; raises :class:`CsvInputError`."""
     zone_info = zone(tz)
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
@@ -58,17 +103,79 @@ def read_readings_csv(path: Path, tz: str = "UTC") -> list[CsvReading]:
                 raise CsvInputError(
                     f"{path}:1: missing column(s) {', '.join(missing)} (found {', '.join(header)})"
                 )
-            rows = [_row(row, zone_info, path, reader.line_num) for row in reader]
+            parsed = [_row(row, path, reader.line_num) for row in reader]
         except UnicodeDecodeError as error:
             raise CsvInputError(f"{path}: not UTF-8 text ({error.reason})") from None
         except csv.Error as error:
             raise CsvInputError(f"{path}:{reader.line_num}: {error}") from None
-    if not rows:
+    if not parsed:
         raise CsvInputError(f"{path}: no readings after the header")
-    return rows
+    return _converted(parsed, zone_info, path)
 
 
-def _row(row: dict[str, str | None], tz: ZoneInfo, path: Path, line: int) -> CsvReading:
+def _converted(parsed: list[_ParsedRow], tz: ZoneInfo, path: Path) -> CsvInput:
+    """UTC instants for every row: given offsets as they are, wall-clock times resolved."""
+    wall_rows = [
+        i for i, r in enumerate(parsed) if r.moment.tzinfo is None and r.offset_column is None
+    ]
+    resolved, report = resolve_wall_times(
+        [(parsed[i].patient_id, parsed[i].device_id) for i in wall_rows],
+        [parsed[i].moment for i in wall_rows],
+        tz,
+    )
+    by_row = dict(zip(wall_rows, resolved, strict=True))
+    # Report positions are indices into wall_rows: name them by their file lines.
+    for positions in (
+        report.ambiguous_undecided,
+        report.nonexistent_shifted,
+        report.clock_not_switched,
+    ):
+        positions[:] = [parsed[wall_rows[p]].line for p in positions]
+    rows = []
+    for index, row in enumerate(parsed):
+        if index in by_row:
+            measured_at, offset = by_row[index].utc_ms, by_row[index].offset_minutes
+        else:
+            moment = row.moment
+            if moment.tzinfo is None:  # naive, in the row's own utc_offset_minutes
+                moment = moment.replace(tzinfo=UTC) - _minutes(row.offset_column)
+            measured_at = round(moment.timestamp() * 1000)
+            given = moment.utcoffset() if row.moment.tzinfo is not None else None
+            offset = (
+                row.offset_column
+                if row.offset_column is not None
+                else int(given.total_seconds() // 60)
+                if given is not None
+                else 0
+            )
+        rows.append(
+            CsvReading(
+                patient_id=row.patient_id,
+                measured_at=measured_at,
+                glucose_mg_dl=row.glucose_mg_dl,
+                utc_offset_minutes=offset,
+                device_id=row.device_id,
+            )
+        )
+    conflicts = find_conflicts(
+        [(r.patient_id, r.device_id, r.measured_at) for r in rows],
+        [r.glucose_mg_dl for r in rows],
+        lambda i: (
+            f"{rows[i].patient_id} at {_iso_utc(rows[i].measured_at)}, {path}:{parsed[i].line}"
+        ),
+    )
+    return CsvInput(rows, report, conflicts, [p.line for p in parsed])
+
+
+def _iso_utc(epoch_ms: int) -> str:
+    return f"{datetime.fromtimestamp(epoch_ms / 1000, UTC):%Y-%m-%dT%H:%M:%SZ}"
+
+
+def _minutes(value: int | None) -> timedelta:
+    return timedelta(minutes=value or 0)
+
+
+def _row(row: dict[str, str | None], path: Path, line: int) -> _ParsedRow:
     where = f"{path}:{line}"
     if None in row or any(row.get(c) is None for c in REQUIRED):
         raise CsvInputError(f"{where}: wrong number of fields")
@@ -80,9 +187,6 @@ def _row(row: dict[str, str | None], tz: ZoneInfo, path: Path, line: int) -> Csv
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise CsvInputError(f"{where}: time {text!r} is not ISO 8601") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz)
-    offset = moment.utcoffset()
     raw_gl = (row["gl"] or "").strip()
     try:
         glucose = float(raw_gl)
@@ -90,16 +194,17 @@ def _row(row: dict[str, str | None], tz: ZoneInfo, path: Path, line: int) -> Csv
         raise CsvInputError(f"{where}: gl {raw_gl!r} is not a number") from None
     if not math.isfinite(glucose) or glucose <= 0:
         raise CsvInputError(f"{where}: gl {raw_gl!r} is not a positive glucose value")
-    offset_minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    offset_minutes: int | None = None
     if row.get("utc_offset_minutes"):
         try:
             offset_minutes = int(str(row["utc_offset_minutes"]))
         except ValueError:
             raise CsvInputError(f"{where}: utc_offset_minutes is not a whole number") from None
-    return CsvReading(
+    return _ParsedRow(
         patient_id=patient,
-        measured_at=round(moment.timestamp() * 1000),
-        glucose_mg_dl=glucose,
-        utc_offset_minutes=offset_minutes,
         device_id=(row.get("device_id") or "").strip(),
+        moment=moment,
+        offset_column=offset_minutes,
+        glucose_mg_dl=glucose,
+        line=line,
     )

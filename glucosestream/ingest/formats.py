@@ -39,12 +39,14 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from glucosestream.domain.conflicts import ConflictReport, find_conflicts
 from glucosestream.domain.identity import PSEUDONYM_PREFIX, pseudonymise
+from glucosestream.domain.local_time import LocalTimeReport, resolve_wall_times
 from glucosestream.domain.reading import (
     MG_DL_PER_MMOL_L,
     GlucoseReading,
@@ -56,7 +58,7 @@ from glucosestream.domain.reading import (
 )
 from glucosestream.ingest import nightscout
 from glucosestream.ingest.units import Unit, UnitError, parse_unit, to_mg_dl
-from glucosestream.readings_csv import CsvInputError, read_readings_csv, zone
+from glucosestream.readings_csv import CsvInputError, read_csv_input, zone
 
 Format = Literal["dexcom", "libre", "nightscout", "csv"]
 FORMATS: tuple[Format, ...] = ("dexcom", "libre", "nightscout", "csv")
@@ -90,23 +92,91 @@ class ParsedFile:
     readings: list[GlucoseReading] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)
     """(line or entry number, reason) of each row that is not a glucose reading."""
+    local_times: LocalTimeReport = field(default_factory=LocalTimeReport)
+    """What converting local wall-clock times to UTC decided (daylight-saving changes)."""
+    conflicts: ConflictReport = field(default_factory=lambda: ConflictReport(0, None))
 
     def skip_reasons(self) -> Counter[str]:
         return Counter(reason for _, reason in self.skipped)
+
+    def phrases(self) -> list[str]:
+        """What was resolved or found, for the import's summary line."""
+        out = self.local_times.phrases()
+        conflict = self.conflicts.phrase()
+        if conflict:
+            out.append(conflict)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class _WallClockRow:
+    """A glucose row whose time is the device's local wall clock, before conversion to UTC."""
+
+    where: str
+    device_id: str
+    wall: datetime
+    glucose: tuple[int, ReadingStatus]
+    trend: Trend
+    source: ReadingSource
+
+
+def _wall_clock_readings(
+    parsed: ParsedFile, rows: list[_WallClockRow], patient_id: str, tz: ZoneInfo, now_ms: int
+) -> None:
+    """Convert the rows' wall-clock times per device in file order and add the readings."""
+    resolved, parsed.local_times = resolve_wall_times(
+        [row.device_id for row in rows], [row.wall for row in rows], tz
+    )
+    for row, instant in zip(rows, resolved, strict=True):
+        parsed.readings.append(
+            _reading(
+                patient_id,
+                row.device_id,
+                (instant.utc_ms, instant.offset_minutes),
+                row.glucose,
+                row.trend,
+                row.source,
+                now_ms,
+                row.where,
+            )
+        )
+    parsed.conflicts = readings_conflicts(parsed.readings, [row.where for row in rows])
+
+
+def readings_conflicts(readings: list[GlucoseReading], where: list[str]) -> ConflictReport:
+    """Readings of one identity with different glucose values (see domain.conflicts)."""
+    return find_conflicts(
+        [(r.patient_id, r.device_id, r.measured_at) for r in readings],
+        [r.glucose_mg_dl for r in readings],
+        lambda i: (
+            f"device {readings[i].device_id} at {_iso_utc(readings[i].measured_at)}, {where[i]}"
+        ),
+    )
+
+
+def _iso_utc(epoch_ms: int) -> str:
+    return f"{datetime.fromtimestamp(epoch_ms / 1000, UTC):%Y-%m-%dT%H:%M:%SZ}"
 
 
 # -- text and detection ---------------------------------------------------------------------------
 
 
+XLSX_MAGIC = b"PK\x03\x04"
+"""An Excel workbook is a zip archive (Dexcom Clarity offers its export as .xlsx)."""
+
+
 def read_text(path: Path) -> str:
     """The file as text: UTF-8 (with or without BOM) or UTF-16 with a BOM; anything else is
-    refused, since guessing an 8-bit encoding could misread every value silently."""
+    refused, since guessing an 8-bit encoding could misread every value silently. An Excel
+    workbook (.xlsx) is read as the CSV text of its first sheet."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise MalformedFile(f"{path}: no such file") from None
     except IsADirectoryError:
         raise MalformedFile(f"{path}: is a directory") from None
+    if data.startswith(XLSX_MAGIC):
+        return _xlsx_as_csv(data, path)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
@@ -119,6 +189,38 @@ def read_text(path: Path) -> str:
             f"{path}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); "
             "export the file again as UTF-8"
         ) from None
+
+
+def _xlsx_cell(value: object) -> str:
+    """A cell as the CSV export would write it: ISO timestamps, whole numbers without ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None).isoformat(timespec="seconds")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _xlsx_as_csv(data: bytes, path: Path) -> str:
+    """The first sheet of a workbook as CSV text, so that one parser reads both exports."""
+    import openpyxl  # only an Excel import needs it
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises zipfile, KeyError and XML errors alike
+        raise MalformedFile(
+            f"{path}: not a readable Excel workbook ({type(error).__name__}: {error})"
+        ) from None
+    try:
+        sheet = workbook.worksheets[0]
+        out = io.StringIO(newline="")
+        writer = csv.writer(out, lineterminator="\n")
+        for row in sheet.iter_rows(values_only=True):
+            writer.writerow([_xlsx_cell(value) for value in row])
+        return out.getvalue()
+    finally:
+        workbook.close()
 
 
 def detect(text: str, path: Path) -> Format:
@@ -228,14 +330,6 @@ def _glucose(
     return mg_dl, sensor_status(mg_dl)
 
 
-def _localize(moment: datetime, tz: ZoneInfo) -> tuple[int, int]:
-    """(UTC epoch ms, offset minutes) of a naive local time in ``tz`` (DST-aware)."""
-    aware = moment.replace(tzinfo=tz)
-    offset = aware.utcoffset()
-    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
-    return round(aware.timestamp() * 1000), minutes
-
-
 def _reading(
     patient_id: str,
     device_id: str,
@@ -322,6 +416,7 @@ def _parse_dexcom(text: str, path: Path, patient_id: str, tz: ZoneInfo, now_ms: 
     transmitter_col = _column(names, "Transmitter ID", path)
     unit = _unit_of_header(names[glucose_col], DEXCOM_GLUCOSE_PREFIX, path)
     parsed = ParsedFile("dexcom")
+    glucose_rows: list[_WallClockRow] = []
     for line, fields in rows[1:]:
         where = f"{path}:{line}"
         _check_width(path, line, fields, width)
@@ -351,18 +446,17 @@ def _parse_dexcom(text: str, path: Path, patient_id: str, tz: ZoneInfo, now_ms: 
         if rate is not None and unit == "mmol/L":
             rate *= MG_DL_PER_MMOL_L
         transmitter = fields[transmitter_col].strip() or fields[source_col].strip() or "unknown"
-        parsed.readings.append(
-            _reading(
-                patient_id,
+        glucose_rows.append(
+            _WallClockRow(
+                where,
                 f"dexcom-{transmitter}",
-                _localize(moment.replace(tzinfo=None), tz),
+                moment.replace(tzinfo=None),
                 glucose,
                 dexcom_trend(rate),
                 ReadingSource.IMPORT,
-                now_ms,
-                where,
             )
         )
+    _wall_clock_readings(parsed, glucose_rows, patient_id, tz, now_ms)
     return parsed
 
 
@@ -464,6 +558,7 @@ def _parse_libre(text: str, path: Path, patient_id: str, tz: ZoneInfo, now_ms: i
     if not glucose_rows:
         return parsed
     order = _libre_date_order([(str(n), m) for n, _, _, m in glucose_rows], path)
+    wall_rows: list[_WallClockRow] = []
     for line, fields, kind, match in glucose_rows:
         where = f"{path}:{line}"
         glucose = _glucose(fields[columns[kind]], unit, LIBRE_LOW_MG_DL, LIBRE_HIGH_MG_DL, where)
@@ -471,18 +566,17 @@ def _parse_libre(text: str, path: Path, patient_id: str, tz: ZoneInfo, now_ms: i
             parsed.skipped.append((line, f"{kind} row without a glucose value"))
             continue
         device = fields[serial_col].strip() or fields[device_col].strip() or "unknown"
-        parsed.readings.append(
-            _reading(
-                patient_id,
+        wall_rows.append(
+            _WallClockRow(
+                where,
                 f"libre-{device}",
-                _localize(_libre_moment(match, order, where), tz),
+                _libre_moment(match, order, where),
                 glucose,
                 Trend.NOT_COMPUTABLE,  # LibreView exports carry no trend arrows
                 ReadingSource.BGM if kind == "strip" else ReadingSource.IMPORT,
-                now_ms,
-                where,
             )
         )
+    _wall_clock_readings(parsed, wall_rows, patient_id, tz, now_ms)
     return parsed
 
 
@@ -504,6 +598,7 @@ def _parse_nightscout(
     if not isinstance(document, list):
         raise MalformedFile(f"{path}: a Nightscout export is a JSON array of entries")
     parsed = ParsedFile("nightscout", rows_read=len(document))
+    entry_numbers: list[str] = []
     for number, entry in enumerate(document, 1):
         if not isinstance(entry, dict):
             raise MalformedFile(f"{path}: entry {number} is not an object")
@@ -518,6 +613,8 @@ def _parse_nightscout(
         if reading.source is ReadingSource.CGM:
             reading = replace(reading, source=ReadingSource.IMPORT)
         parsed.readings.append(reading)
+        entry_numbers.append(f"{path}: entry {number}")
+    parsed.conflicts = readings_conflicts(parsed.readings, entry_numbers)
     return parsed
 
 
@@ -526,11 +623,12 @@ def _parse_nightscout(
 
 def _parse_id_time_gl(path: Path, tz: str, pseudonym_key: bytes, now_ms: int) -> ParsedFile:
     try:
-        rows = read_readings_csv(path, tz)
+        csv_input = read_csv_input(path, tz)
     except CsvInputError as error:
         raise MalformedFile(str(error)) from None
-    parsed = ParsedFile("csv", rows_read=len(rows))
-    for number, row in enumerate(rows, 2):
+    rows = csv_input.rows
+    parsed = ParsedFile("csv", rows_read=len(rows), local_times=csv_input.local_times)
+    for number, row in zip(csv_input.lines, rows, strict=True):
         # Files written by `glucosestream simulate --out` already hold pseudonyms: keep them, so
         # that a file round-trips to the same identities.
         patient_id = (
@@ -551,4 +649,6 @@ def _parse_id_time_gl(path: Path, tz: str, pseudonym_key: bytes, now_ms: int) ->
                 f"{path}:{number}",
             )
         )
+    # After pseudonymisation: two source ids never share a pseudonym, so the count is the same.
+    parsed.conflicts = csv_input.conflicts
     return parsed

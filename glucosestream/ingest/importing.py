@@ -55,7 +55,11 @@ class ImportReport:
     imported: int
     destination: str
     already_present: int = 0
+    repeated: int = 0
+    """Copies of a reading the file holds more than once (same identity), written once."""
     skipped: dict[str, int] = field(default_factory=dict)
+    resolved: list[str] = field(default_factory=list)
+    """What converting the file's times decided (daylight saving) and conflicts it holds."""
 
     def lines(self) -> list[str]:
         out = [
@@ -63,6 +67,8 @@ class ImportReport:
             f"{self.readings} readings, {self.imported} imported to {self.destination}, "
             f"{sum(self.skipped.values())} skipped"
             + (f", {self.already_present} already in the lake" if self.already_present else "")
+            + (f", {self.repeated} repeated copies written once" if self.repeated else "")
+            + "".join(f"; {phrase}" for phrase in self.resolved)
         ]
         out.extend(
             f"  skipped {count:>6}: {reason}"
@@ -133,10 +139,12 @@ def import_parsed(
         imported=0,
         destination="the raw zone" if lake_dir is not None else "the readings stream",
         skipped=dict(parsed.skip_reasons()),
+        resolved=parsed.phrases(),
     )
     if not parsed.readings:
         return report
     if lake_dir is not None:
+        report.repeated = len(parsed.readings) - len({r.event_id for r in parsed.readings})
         report.imported, report.already_present = write_to_lake(
             parsed.readings, lake_dir, raw_prefix, now_ms=now_ms
         )
