@@ -15,7 +15,7 @@ reason); ``sgv`` is mg/dL; 39 means LOW and values under 39 are Dexcom error cod
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -131,8 +131,16 @@ def _integer(entry: dict[str, Any], name: str) -> int | None:
     return value
 
 
+MAX_OFFSET_MINUTES = 840
+"""UTC offsets in use span -12:00 to +14:00."""
+
+
 def _time(entry: dict[str, Any]) -> tuple[int, int | None]:
-    """(epoch ms, offset minutes from dateString if it has one)."""
+    """(epoch ms, offset minutes from dateString if it has one).
+
+    ``date`` (epoch ms) wins when present. Without it, a ``dateString`` with an offset is used;
+    a naive one only together with ``utcOffset`` (the uploader's own offset) — never guessed.
+    """
     date = _integer(entry, "date")
     text = entry.get("dateString")
     text_offset: int | None = None
@@ -144,10 +152,15 @@ def _time(entry: dict[str, Any]) -> tuple[int, int | None]:
             if date is None:
                 raise EntryError(f"dateString {quoted(text)} is not ISO 8601") from None
         else:
-            if moment.utcoffset() is not None:
-                offset = moment.utcoffset()
-                text_offset = int(offset.total_seconds() // 60) if offset is not None else None
+            offset = moment.utcoffset()
+            if offset is not None:
+                text_offset = int(offset.total_seconds() // 60)
                 parsed_ms = round(moment.timestamp() * 1000)
+            elif date is None and (declared := _integer(entry, "utcOffset")) is not None:
+                if not -MAX_OFFSET_MINUTES <= declared <= MAX_OFFSET_MINUTES:
+                    raise EntryError(f"utcOffset {declared} is not within ±14 hours")
+                local = moment.replace(tzinfo=timezone(timedelta(minutes=declared)))
+                text_offset, parsed_ms = declared, round(local.timestamp() * 1000)
     if date is not None:
         try:
             check_epoch_ms(date, "date")
@@ -155,7 +168,9 @@ def _time(entry: dict[str, Any]) -> tuple[int, int | None]:
             raise EntryError(str(error)) from None
         return date, text_offset
     if parsed_ms is None:
-        raise EntryError("entry has no date (epoch ms) and no dateString with a UTC offset")
+        raise EntryError(
+            "entry has no date (epoch ms) and no dateString with a UTC offset (or utcOffset)"
+        )
     return parsed_ms, text_offset
 
 

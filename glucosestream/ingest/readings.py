@@ -9,7 +9,7 @@ not spoil the others: each is accepted or rejected with its index and reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -62,7 +62,8 @@ class ReadingIn(BaseModel):
     )
     measured_at: int | str = Field(
         description="UTC epoch milliseconds, or ISO 8601 with a UTC offset "
-        "(2026-01-05T08:30:00+01:00)."
+        "(2026-01-05T08:30:00+01:00), or a local ISO 8601 time without one together with "
+        "utc_offset_minutes."
     )
     utc_offset_minutes: int | None = Field(
         default=None,
@@ -110,8 +111,13 @@ def describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def _instant(value: int | str) -> tuple[int, int | None]:
-    """(UTC epoch ms, offset minutes if the text carried one)."""
+def _instant(value: int | str, offset_minutes: int | None) -> tuple[int, int | None]:
+    """(UTC epoch ms, offset minutes if the text carried one).
+
+    A naive ISO time is the device's wall clock: it is read in ``utc_offset_minutes`` when the
+    item gives one, and refused otherwise — the API never guesses a zone (a wall-clock time in
+    a daylight-saving zone can mean two instants, or none).
+    """
     if isinstance(value, int):
         check_epoch_ms(value, "measured_at")
         return value, None
@@ -121,7 +127,13 @@ def _instant(value: int | str) -> tuple[int, int | None]:
         raise UnitError(f"measured_at {quoted(value)} is not ISO 8601") from None
     offset = moment.utcoffset()
     if offset is None:
-        raise UnitError("measured_at has no UTC offset: add Z or ±hh:mm, or send epoch ms")
+        if offset_minutes is None:
+            raise UnitError(
+                "measured_at has no UTC offset: add Z or ±hh:mm, send utc_offset_minutes, "
+                "or send epoch ms"
+            )
+        moment = moment.replace(tzinfo=timezone(timedelta(minutes=offset_minutes)))
+        return round(moment.timestamp() * 1000), offset_minutes
     return round(moment.timestamp() * 1000), int(offset.total_seconds() // 60)
 
 
@@ -139,7 +151,7 @@ def reading_from_item(
     """
     if not principal.may_write(item.patient_id):
         raise PermissionError(f"tenant {principal.tenant} may not write this patient_id")
-    measured_at, text_offset = _instant(item.measured_at)
+    measured_at, text_offset = _instant(item.measured_at, item.utc_offset_minutes)
     if measured_at > now_ms + MAX_FUTURE_MS:
         minutes = (measured_at - now_ms) // 60_000
         raise UnitError(f"measured_at is {minutes} minutes in the future: check the device clock")

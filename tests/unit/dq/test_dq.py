@@ -372,3 +372,14 @@ def test_reconciliation_fails_on_curated_rows_that_no_raw_row_has(settings: Sett
         results["raw_curated_reconciliation"].status,
         results["raw_curated_reconciliation"].sample,
     ) == ("FAIL", (DAY,))
+
+
+def test_conflicting_identities_warn_with_both_values(settings: Settings) -> None:
+    at = ms(f"{DAY}T10:00")
+    write_raw(settings, "a", [Raw("p1", at, 120), Raw("p1", at + 5 * MINUTE_MS, 125)])
+    write_raw(settings, "b", [Raw("p1", at, 120, produced_at=at + MINUTE_MS)])  # a redelivery
+    assert_pass(one(settings, "conflicting_identities"))
+    write_raw(settings, "c", [Raw("p1", at + 5 * MINUTE_MS, 180, produced_at=at + MINUTE_MS)])
+    result = one(settings, "conflicting_identities")
+    assert (result.status, result.failing_count) == ("WARN", 1)
+    assert result.sample == ("p1|d1|2024-03-01T10:05:00 (125 vs 180 mg/dL)",)

@@ -156,3 +156,18 @@ def test_reasons_quote_client_values_briefly() -> None:
     reason = validated.rejected[0].reason
     assert reason.startswith("direction '→→")
     assert len(reason) < 300
+
+
+def test_naive_date_string_is_read_in_the_entry_utc_offset_never_guessed() -> None:
+    from glucosestream.ingest.nightscout import EntryError, reading_from_entry
+
+    entry = {"type": "sgv", "sgv": 120, "dateString": "2015-11-01T01:30:00", "utcOffset": -300}
+    reading = reading_from_entry(entry, "alex", KEY, NOW_MS)
+    assert reading is not None
+    assert reading.measured_at == 1_446_359_400_000  # 06:30 UTC: the EST occurrence of 01:30
+    assert reading.utc_offset_minutes == -300
+    without_offset = {"type": "sgv", "sgv": 120, "dateString": "2015-11-01T01:30:00"}
+    with pytest.raises(EntryError, match="no dateString with a UTC offset"):
+        reading_from_entry(without_offset, "alex", KEY, NOW_MS)
+    with pytest.raises(EntryError, match="not within"):
+        reading_from_entry({**entry, "utcOffset": 100_000}, "alex", KEY, NOW_MS)

@@ -75,7 +75,7 @@ def test_sensor_range_sets_the_status_unless_given() -> None:
         ({"glucose": 0}, "glucose: Input should be greater than 0"),
         ({"glucose": 120, "unit": "mmol/L"}, "is implausible (> 40): is it mg/dL?"),
         ({"measured_at": 1_767_599_700}, "looks like seconds since the epoch"),
-        ({"measured_at": "2026-01-05 08:30"}, "has no UTC offset"),
+        ({"measured_at": "2026-01-05 08:30", "utc_offset_minutes": None}, "has no UTC offset"),
         ({"measured_at": "yesterday"}, "is not ISO 8601"),
         ({"measured_at": NOW_MS + 3_600_000}, "60 minutes in the future"),
         ({"trend": "UP"}, "trend: Input should be"),
@@ -141,3 +141,18 @@ def test_every_item_is_either_accepted_or_rejected_with_a_reason(items: list[obj
     indexes = [a.index for a in result.accepted] + [r.index for r in result.rejected]
     assert sorted(indexes) == list(range(len(items)))
     assert all(r.reason for r in result.rejected)
+
+
+def test_local_time_without_offset_needs_utc_offset_minutes() -> None:
+    from glucosestream.ingest.readings import ReadingIn, reading_from_item
+    from glucosestream.ingest.units import UnitError
+
+    assert CLINIC is not None
+    principal = CLINIC
+    item = {"patient_id": "clinic-7/alice", "device_id": "g7", "measured_at": "2015-11-01T01:30:00",
+            "glucose": 120, "unit": "mg/dL"}  # fmt: skip
+    with pytest.raises(UnitError, match="send utc_offset_minutes"):
+        reading_from_item(ReadingIn.model_validate(item), principal, KEY, NOW_MS)
+    est = ReadingIn.model_validate({**item, "utc_offset_minutes": -300})
+    reading = reading_from_item(est, principal, KEY, NOW_MS)
+    assert (reading.measured_at, reading.utc_offset_minutes) == (1_446_359_400_000, -300)
