@@ -22,7 +22,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from glucosestream.domain.conflicts import ConflictReport, find_conflicts
-from glucosestream.domain.local_time import LocalTimeReport, resolve_wall_times
+from glucosestream.domain.local_time import LocalTimeReport, ResolvedTime, resolve_wall_times
 
 REQUIRED = ("id", "time", "gl")
 
@@ -123,7 +123,9 @@ def _converted(parsed: list[_ParsedRow], tz: ZoneInfo, path: Path) -> CsvInput:
         [parsed[i].moment for i in wall_rows],
         tz,
     )
-    by_row = dict(zip(wall_rows, resolved, strict=True))
+    by_row: list[ResolvedTime | None] = [None] * len(parsed)
+    for index, converted in zip(wall_rows, resolved, strict=True):
+        by_row[index] = converted
     # Report positions are indices into wall_rows: name them by their file lines.
     for positions in (
         report.ambiguous_undecided,
@@ -133,8 +135,9 @@ def _converted(parsed: list[_ParsedRow], tz: ZoneInfo, path: Path) -> CsvInput:
         positions[:] = [parsed[wall_rows[p]].line for p in positions]
     rows = []
     for index, row in enumerate(parsed):
-        if index in by_row:
-            measured_at, offset = by_row[index].utc_ms, by_row[index].offset_minutes
+        resolved_time = by_row[index]
+        if resolved_time is not None:
+            measured_at, offset = resolved_time
         else:
             moment = row.moment
             if moment.tzinfo is None:  # naive, in the row's own utc_offset_minutes

@@ -38,6 +38,7 @@ import itertools
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 __all__ = ["LocalTimeReport", "ResolvedTime", "resolve_wall_times"]
@@ -46,8 +47,7 @@ MS_PER_MINUTE = 60_000
 _EPOCH = datetime(1970, 1, 1)
 
 
-@dataclass(frozen=True, slots=True)
-class ResolvedTime:
+class ResolvedTime(NamedTuple):
     """One wall time's instant: UTC epoch milliseconds and the UTC offset (minutes) it used."""
 
     utc_ms: int
@@ -115,8 +115,7 @@ def _minutes(offset: timedelta | None) -> int:
     return int(offset.total_seconds() // 60) if offset is not None else 0
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidates:
+class _Candidates(NamedTuple):
     """The readings of one wall time: (earlier offset, later offset) and its kind."""
 
     wall_ms: int
@@ -131,6 +130,11 @@ class _Candidates:
         return self.wall_ms - offset_minutes * MS_PER_MINUTE
 
 
+_EPOCH_ORDINAL = _EPOCH.toordinal()
+MS_PER_HOUR = 3_600_000
+MS_PER_DAY = 86_400_000
+
+
 def _candidates(wall: datetime, tz: ZoneInfo) -> _Candidates:
     naive = wall.replace(tzinfo=None)
     early = naive.replace(tzinfo=tz, fold=0)
@@ -142,6 +146,43 @@ def _candidates(wall: datetime, tz: ZoneInfo) -> _Candidates:
     round_trip = early.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
     kind = "ambiguous" if round_trip == naive else "nonexistent"
     return _Candidates(wall_ms, first, second, kind)
+
+
+class _ZoneHours:
+    """Candidates of many wall times, fast: most hours hold no change, so each clock hour is
+    looked up in the zone once (its first and last millisecond, both folds) and every wall time
+    of an hour with one offset is plain arithmetic; only hours with a change go minute by minute.
+    """
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self.single_offset: dict[tuple[int, int], int | None] = {}
+
+    def candidates(self, wall: datetime) -> _Candidates:
+        key = (wall.toordinal(), wall.hour)
+        offset = self.single_offset.get(key, -1)
+        if offset == -1:
+            offset = self.single_offset[key] = self._offset_of_hour(wall)
+        if offset is None:
+            return _candidates(wall, self.tz)
+        wall_ms = (
+            (key[0] - _EPOCH_ORDINAL) * MS_PER_DAY
+            + key[1] * MS_PER_HOUR
+            + wall.minute * MS_PER_MINUTE
+            + wall.second * 1000
+            + wall.microsecond // 1000
+        )
+        return _Candidates(wall_ms, offset, offset, "normal")
+
+    def _offset_of_hour(self, wall: datetime) -> int | None:
+        start = wall.replace(minute=0, second=0, microsecond=0, tzinfo=None)
+        end = start + timedelta(hours=1) - timedelta(milliseconds=1)
+        offsets = {
+            _minutes(moment.replace(tzinfo=self.tz, fold=fold).utcoffset())
+            for moment in (start, end)
+            for fold in (0, 1)
+        }
+        return offsets.pop() if len(offsets) == 1 else None
 
 
 def _newest_first(walls: Sequence[int]) -> bool:
@@ -170,7 +211,8 @@ def resolve_wall_times(
     """
     if len(streams) != len(walls):
         raise ValueError(f"streams and walls differ in length: {len(streams)} != {len(walls)}")
-    candidates = [_candidates(wall, tz) for wall in walls]
+    hours = _ZoneHours(tz)
+    candidates = [hours.candidates(wall) for wall in walls]
     by_stream: dict[Hashable, list[int]] = {}
     for index, stream in enumerate(streams):
         by_stream.setdefault(stream, []).append(index)

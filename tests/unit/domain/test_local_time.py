@@ -21,9 +21,9 @@ def utc_ms(moment: datetime) -> int:
 
 
 def recorded(start_utc: datetime, count: int, step: timedelta, tz: ZoneInfo) -> list[datetime]:
-    """What a DST-following device's export shows: naive wall-clock times, in order."""
+    """What a DST-following device's export shows: naive wall-clock times (no fold), in order."""
     return [
-        (start_utc + n * step).replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
+        (start_utc + n * step).replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None, fold=0)
         for n in range(count)
     ]
 
@@ -186,7 +186,7 @@ def test_utc_to_wall_clock_and_back_gives_the_same_instants(
     instants = [
         start + timedelta(seconds=n * cadence_s + (n * 7919 % (jitter_s + 1))) for n in range(count)
     ]
-    walls = [i.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None) for i in instants]
+    walls = [i.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None, fold=0) for i in instants]
     if newest_first:
         instants, walls = instants[::-1], walls[::-1]
 
