@@ -12,7 +12,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-faults lint format bench docs-figures clean build tf-check tf-rehearsal
+.PHONY: help setup run test test-unit test-faults lint format bench docs-figures clean build tf-check tf-rehearsal
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ run: setup ## the main job: local stack, cohort (14-day backfill, then live), al
 
 test: setup ## run the whole test suite (the long fault scenarios excepted: make test-faults)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: setup ## the fast inner loop: tests/unit only (no local stack servers, no Terraform)
+	$(PY) -m pytest tests/unit -q $(PYTEST_ARGS)
 
 test-faults: setup ## every fault-injection scenario, the long random-kill ones included
 	$(PY) -m pytest tests/faults -m "integration or faults_long" -s $(PYTEST_ARGS)

@@ -127,14 +127,7 @@ def parse(path: Path, kind: str, zone: ZoneInfo) -> ParsedFile:
 
 
 CASES = [
-    (kind, change)
-    for kind, changes in {
-        "dexcom_csv": ("berlin_spring", "berlin_autumn", "new_york_autumn"),
-        "dexcom_xlsx": ("berlin_spring", "berlin_autumn", "sydney_autumn"),
-        "libre": ("sydney_autumn", "sydney_spring", "berlin_autumn"),
-        "csv": ("new_york_autumn", "new_york_spring", "sydney_spring"),
-    }.items()
-    for change in changes
+    (kind, change) for kind in ("dexcom_csv", "dexcom_xlsx", "libre", "csv") for change in CHANGES
 ]
 
 
