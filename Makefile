@@ -53,7 +53,7 @@ lint: setup tf-check ## ruff (lint + format check), mypy, and the Terraform chec
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-build: setup ## reproducible Lambda artefacts for Terraform: dist/lambda/code.zip, runtime-layer.zip
+build: setup ## reproducible Lambda artefacts for Terraform: dist/lambda/code.zip, runtime-layer.zip, analytics-layer.zip
 	$(PY) scripts/build_lambdas.py --out dist/lambda
 
 tf-check: setup $(CHECKOV_INSTALLED) ## terraform fmt -check, init + validate of every module and env (offline via a local provider mirror), checkov

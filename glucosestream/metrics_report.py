@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from glucosestream.domain.metrics import active_percent, conga, episodes, mag, mage, modd
+# Re-exported: the local ELT takes it from here.
+from glucosestream.grid_metrics import grid_metrics as grid_metrics
 from glucosestream.local.athena import LocalAthena
 from glucosestream.readings_csv import CsvReading
 
@@ -128,22 +129,6 @@ def patient_series(engine: LocalAthena) -> dict[str, PatientSeries]:
 def local_series(engine: LocalAthena) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Each patient's (continuous local time axis in epoch ms, glucose): see PatientSeries."""
     return {p: (s.times, s.glucose) for p, s in patient_series(engine).items()}
-
-
-def grid_metrics(times_ms: np.ndarray, glucose: np.ndarray) -> dict[str, float]:
-    report = episodes(times_ms, glucose)
-    return {
-        "active_percent": active_percent(times_ms, glucose),
-        "mag": mag(times_ms, glucose),
-        "modd": modd(times_ms, glucose),
-        "conga_1": conga(times_ms, glucose, n=1),
-        "conga_24": conga(times_ms, glucose, n=24),
-        "mage": mage(times_ms, glucose),
-        "hypo_lv1_episodes": report.count("hypo", "lv1"),
-        "hypo_lv2_episodes": report.count("hypo", "lv2"),
-        "hyper_lv1_episodes": report.count("hyper", "lv1"),
-        "hyper_lv2_episodes": report.count("hyper", "lv2"),
-    }
 
 
 def patient_metrics(rows: Sequence[CsvReading]) -> list[dict[str, Any]]:

@@ -104,6 +104,12 @@ class ResourceNames:
         return f"{self.prefix}-pipeline"
 
     @property
+    def grid_metrics_function(self) -> str:
+        """The Lambda computing the grid metrics of a batch of patient chunks (the pipeline's
+        Distributed Map; consumers/grid_metrics/handler.py)."""
+        return f"{self.prefix}-grid-metrics"
+
+    @property
     def state_machine(self) -> str:
         return f"{self.prefix}-pipeline"
 

@@ -1,6 +1,6 @@
 """Build the Lambda artefacts Terraform deploys, reproducibly: ``python scripts/build_lambdas.py``.
 
-Two zips under ``dist/lambda/`` (``make build``):
+Three zips under ``dist/lambda/`` (``make build``):
 
 ``code.zip``
     The project's own packages (``glucosestream``, ``consumers``, ``stream``) and the assets they
@@ -15,19 +15,32 @@ Two zips under ``dist/lambda/`` (``make build``):
     the project's venv, so that what runs in Lambda is what the tests ran. boto3/botocore are
     left out: the runtime provides them.
 
+``analytics-layer.zip``
+    A second layer (``python/``) with numpy and pyarrow, for the grid-metrics function only
+    (``consumers/grid_metrics``: the Distributed Map's per-chunk numpy). Pinned to the newest
+    releases with manylinux2014 (glibc 2.17) wheels for CPython 3.11 — the project's venv may
+    run newer ones, whose manylinux_2_28 wheels would not load on Amazon Linux 2;
+    ``tests/terraform/test_artefacts.py`` runs the handler from the unpacked zips and checks its
+    values equal the venv's. Stripped of what the function never loads, as the AWS SDK for
+    pandas layer is: pyarrow's Flight (its 20 MB library and bindings), Substrait, ORC, Feather,
+    Parquet encryption and remote file-system bindings, C++ headers and sources, Cython files,
+    tests, type stubs, the link-time copies of ``libarrow_python``; numpy's tests, f2py, headers
+    and static libraries. (libarrow_dataset/acero/substrait stay: every pyarrow extension
+    module links them.)
+
 Reproducible: entries sorted, every timestamp 1980-01-01 00:00:00 (the zip epoch), permissions
 0644, no ``__pycache__``/``*.pyc``, pip's non-deterministic files dropped; two builds from the
 same sources and wheels give byte-identical zips (``dist/lambda/manifest.json`` records their
 SHA-256). Each artefact is checked against Lambda's 250 MB unzipped limit.
 
-Not in the layer: ``duckdb``, ``pyarrow``, ``numpy``, ``sqlglot`` (~300 MB unpacked together,
-over the limit). The pipeline Lambda runs its SQL in Athena; the modules that import those
-packages are the local (DuckDB) engine's.
+Not in any layer: ``duckdb`` and ``sqlglot`` (the local engine's). Each function's code plus
+its layers is checked against Lambda's 250 MB unzipped limit.
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import hashlib
 import json
 import shutil
@@ -50,6 +63,51 @@ LAYER_PACKAGES = (
     "pydantic-settings",
 )
 """Third-party distributions the Lambda handlers import (their dependencies follow)."""
+ANALYTICS_REQUIREMENTS = ("numpy==2.2.6", "pyarrow==20.0.0")
+"""The analytics layer: the newest numpy and pyarrow with manylinux2014 wheels for cp311."""
+ANALYTICS_UNUSED = (
+    "bin/*",
+    "*/tests/*",
+    "*.pyi",
+    "*.pyx",
+    "*.pxd",
+    "*.pxi",
+    "*.h",
+    "*.hpp",
+    "*.cc",
+    "*.cpp",
+    "pyarrow/include/*",
+    "pyarrow/src/*",
+    "pyarrow/libarrow_flight.so*",
+    "pyarrow/libarrow_python_flight.so*",
+    "pyarrow/_flight.*",
+    "pyarrow/flight.py",
+    "pyarrow/_substrait.*",
+    "pyarrow/substrait.py",
+    "pyarrow/_orc.*",
+    "pyarrow/orc.py",
+    "pyarrow/_feather.*",
+    "pyarrow/feather.py",
+    "pyarrow/_parquet_encryption.*",
+    "pyarrow/_dataset_parquet_encryption.*",
+    "pyarrow/parquet/encryption.py",
+    "pyarrow/_s3fs.*",
+    "pyarrow/_gcsfs.*",
+    "pyarrow/_azurefs.*",
+    "pyarrow/_hdfs.*",
+    "pyarrow/_cuda.*",
+    "pyarrow/cuda.py",
+    "pyarrow/libarrow_python.so",
+    "pyarrow/libarrow_python.so.*.*.*",
+    "pyarrow/libarrow_python_parquet_encryption.so*",
+    "numpy/f2py/*",
+    "numpy/_pyinstaller/*",
+    "numpy/_core/include/*",
+    "numpy/_core/lib/*",
+    "numpy/random/lib/*",
+    "numpy/doc/*",
+)
+"""Paths under ``python/`` the grid-metrics function never loads (fnmatch patterns)."""
 PROVIDED_BY_RUNTIME = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "urllib3"})
 PLATFORM_ARGS = (
     "--platform",
@@ -62,6 +120,11 @@ PLATFORM_ARGS = (
     "3.11",
     "--only-binary=:all:",
 )
+FUNCTION_ARTEFACTS = {
+    "every function": ("code.zip", "runtime-layer.zip"),
+    "grid-metrics": ("code.zip", "runtime-layer.zip", "analytics-layer.zip"),
+}
+"""What each kind of deployed function unpacks (its code and layers)."""
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
@@ -157,6 +220,35 @@ def layer_entries(staging: Path, requirements: list[str]) -> list[tuple[str, Pat
     ]
 
 
+def analytics_entries(staging: Path) -> list[tuple[str, Path]]:
+    """numpy and pyarrow for the Lambda platform, without what the function never loads."""
+    site = staging / "python"
+    subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-compile",
+            "--target",
+            str(site),
+            *PLATFORM_ARGS,
+            *ANALYTICS_REQUIREMENTS,
+        ],
+        check=True,
+    )
+    return [
+        (p.relative_to(staging).as_posix(), p)
+        for p in _files(staging, site)
+        if p.name not in NONDETERMINISTIC
+        and not any(
+            fnmatch.fnmatch(p.relative_to(site).as_posix(), pattern) for pattern in ANALYTICS_UNUSED
+        )
+    ]
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -164,19 +256,32 @@ def sha256(path: Path) -> str:
 def build(out: Path) -> dict[str, dict[str, object]]:
     artefacts: dict[str, dict[str, object]] = {}
     requirements = pinned_requirements()
-    with tempfile.TemporaryDirectory(prefix="gs-layer-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="gs-layer-") as tmp,
+        tempfile.TemporaryDirectory(prefix="gs-analytics-") as analytics,
+    ):
         built = {
             "code.zip": write_zip(out / "code.zip", code_entries(ROOT)),
             "runtime-layer.zip": write_zip(
                 out / "runtime-layer.zip", layer_entries(Path(tmp), requirements)
             ),
+            "analytics-layer.zip": write_zip(
+                out / "analytics-layer.zip", analytics_entries(Path(analytics))
+            ),
         }
     for name, unzipped in built.items():
         artefacts[name] = {"sha256": sha256(out / name), "unzipped_bytes": unzipped}
-    total = sum(int(str(a["unzipped_bytes"])) for a in artefacts.values())
-    if total > LAMBDA_UNZIPPED_LIMIT:
-        raise SystemExit(f"code + layer unzip to {total} bytes, over Lambda's 250 MB limit")
-    manifest = {"artefacts": artefacts, "layer_requirements": requirements}
+    for function, zips in FUNCTION_ARTEFACTS.items():
+        total = sum(int(str(artefacts[name]["unzipped_bytes"])) for name in zips)
+        if total > LAMBDA_UNZIPPED_LIMIT:
+            raise SystemExit(
+                f"{function}: {' + '.join(zips)} unzip to {total} bytes, over Lambda's 250 MB limit"
+            )
+    manifest = {
+        "artefacts": artefacts,
+        "layer_requirements": requirements,
+        "analytics_layer_requirements": list(ANALYTICS_REQUIREMENTS),
+    }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return artefacts
 

@@ -6,6 +6,9 @@ import math
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+
 from glucosestream.domain.identity import pseudonymise
 from glucosestream.domain.reading import (
     GlucoseReading,
@@ -14,6 +17,8 @@ from glucosestream.domain.reading import (
     Trend,
     sensor_status,
 )
+from stream.simulator import NO_TRANSPORT_FAULTS, CohortConfig, build_cohort, simulate_readings
+from stream.simulator.sensor import STATUSES
 
 TEST_KEY = b"test-pseudonym-key-0123456789abcdef"
 START_MS = 1_767_571_200_000  # 2026-01-05T00:00:00Z
@@ -63,3 +68,35 @@ def trace(patient_number: int, count: int, start_ms: int = START_MS) -> list[Glu
             )
         )
     return readings
+
+
+def cohort_period_readings(patients: int, days: float, seed: int = 7) -> pa.Table:
+    """A simulated cohort's readings in the columns of ``sql/curated/period_readings.sql``.
+
+    Dexcom- and Libre-like sensors, a dozen time zones, sensor artefacts (gaps, compression
+    lows, out-of-range lows and highs); warm-up and calibration readings are left out, as they
+    do not count in metrics. No transport faults: one row per reading identity, as curated
+    readings are.
+    """
+    config = CohortConfig(patients=patients, days=days, seed=seed, faults=NO_TRANSPORT_FAULTS)
+    cohort = build_cohort(config)
+    patient_ids = np.array([p.patient_id for p in cohort], dtype=object)
+    device_ids = np.array([p.device_id for p in cohort], dtype=object)
+    parts = []
+    for batch in simulate_readings(config, cohort):
+        uncounted = [STATUSES.index(s) for s in (ReadingStatus.WARMUP, ReadingStatus.CALIBRATION)]
+        part = batch.take(np.flatnonzero(~np.isin(batch.status, uncounted)))
+        parts.append(
+            pa.table(
+                {
+                    "patient_id": pa.array(patient_ids[part.patient], pa.string()),
+                    "device_id": pa.array(device_ids[part.patient], pa.string()),
+                    "measured_at": pa.array(part.measured_at, pa.timestamp("ms", tz="UTC")),
+                    "local_time": pa.array(
+                        part.measured_at + part.utc_offset * 60_000, pa.timestamp("ms")
+                    ),
+                    "glucose_mg_dl": pa.array(part.glucose.astype(np.float64), pa.float64()),
+                }
+            )
+        )
+    return pa.concat_tables(parts)

@@ -25,13 +25,26 @@ specification (states-language.net) and the Step Functions documentation:
   And/Or/Not, Default, ``States.NoChoiceMatched``.
 * Map: ItemsPath, ItemSelector (or the legacy Parameters), MaxConcurrency — iterations run in a
   thread pool when the effective concurrency is above 1; results keep the item order.
+* Distributed Map (``ItemProcessor.ProcessorConfig.Mode = DISTRIBUTED``): items from the state
+  input or from an ``ItemReader`` with ``Resource: arn:aws:states:::s3:listObjectsV2`` and
+  ``Parameters {Bucket, Prefix}`` (a payload template; ``ReaderConfig.MaxItems``), listed by the
+  callable bound to that resource, which returns ListObjectsV2's items (``Key``, ``Size``, ...)
+  in key order; ``ItemSelector`` per item; ``ItemBatcher`` (``MaxItemsPerBatch``,
+  ``MaxInputBytesPerBatch``, ``BatchInput`` — a payload template on the state input) giving each
+  child execution ``{"Items": [...], "BatchInput": {...}}``; ``MaxConcurrency`` (0: as many as
+  the constructor allows); ``ToleratedFailurePercentage``/``ToleratedFailureCount`` (default 0:
+  the first failed child fails the Map with ``States.ExceedToleratedFailureThreshold`` and no
+  further child starts). The output is the array of the child executions' outputs in item
+  order, a tolerated failed child's entry being ``{"Error", "Cause"}``. Each child runs the
+  ItemProcessor as its own execution: ``$$.Execution.Input`` is the child's input.
 * The definition is validated before anything runs; problems raise :class:`AslError` naming the
   state.
 
 Not supported (rejected by validation where they would change behaviour): Parallel states,
-distributed Map (ItemReader/ResultWriter/ItemBatcher), ``.waitForTaskToken``/``.sync`` callback
+the distributed Map's ResultWriter, ItemReaders other than ``s3:listObjectsV2``, the ``...Path``
+variants of its batching and tolerance fields, ``.waitForTaskToken``/``.sync`` callback
 semantics (the callable's return value is the result), TimeoutSeconds/HeartbeatSeconds
-enforcement, Retry ``JitterStrategy``, ToleratedFailure*, JSONata, JSONPath filters/wildcards,
+enforcement, Retry ``JitterStrategy``, JSONata, JSONPath filters/wildcards,
 and intrinsics other than those listed. ``States.Runtime`` errors (a path that does not resolve,
 a non-list ItemsPath...) fail the execution and are never retried or caught, as in AWS.
 """
@@ -66,6 +79,10 @@ __all__ = [
 ]
 
 MAX_STATE_TRANSITIONS = 25_000  # the Step Functions history limit, as a guard against loops
+S3_LIST_OBJECTS = "arn:aws:states:::s3:listObjectsV2"
+"""The ItemReader resource of a Distributed Map over the objects under a prefix."""
+MAX_CHILD_INPUT_BYTES = 256 * 1024
+"""A child execution's input, like any state payload, is at most 256 KiB."""
 
 
 class AslError(ValueError):
@@ -659,13 +676,101 @@ def _validate_machine(
                     "TimestampPath"
                 )
         if kind == "Map":
-            for unsupported in ("ItemReader", "ResultWriter", "ItemBatcher"):
-                if unsupported in state:
-                    raise AslError(f"state {name!r}: {unsupported} (distributed Map) not supported")
+            _validate_map(name, state, resources)
             processor = state.get("ItemProcessor", state.get("Iterator"))
             if processor is None:
                 raise AslError(f"state {name!r}: Map needs an ItemProcessor or Iterator")
             _validate_machine(processor, resources, where=f"the iterator of Map {name!r}")
+
+
+_DISTRIBUTED_ONLY = (
+    "ItemReader",
+    "ItemBatcher",
+    "ToleratedFailurePercentage",
+    "ToleratedFailureCount",
+    "Label",
+)
+_UNSUPPORTED_MAP_FIELDS = (
+    "ResultWriter",
+    "ToleratedFailurePercentagePath",
+    "ToleratedFailureCountPath",
+)
+
+
+def _map_mode(state: Mapping[str, Any]) -> str:
+    processor = state.get("ItemProcessor") or {}
+    mode = (processor.get("ProcessorConfig") or {}).get("Mode", "INLINE")
+    return str(mode)
+
+
+def _non_negative_int(name: str, key: str, value: Any, maximum: int | None = None) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise AslError(f"state {name!r}: {key} must be an integer >= 0, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise AslError(f"state {name!r}: {key} must be <= {maximum}, got {value}")
+
+
+def _validate_map(name: str, state: Mapping[str, Any], resources: Mapping[str, Any]) -> None:
+    mode = _map_mode(state)
+    if mode not in ("INLINE", "DISTRIBUTED"):
+        raise AslError(f"state {name!r}: ProcessorConfig.Mode must be INLINE or DISTRIBUTED")
+    for unsupported in _UNSUPPORTED_MAP_FIELDS:
+        if unsupported in state:
+            raise AslError(f"state {name!r}: {unsupported} is not supported locally")
+    if mode == "INLINE":
+        for field_name in _DISTRIBUTED_ONLY:
+            if field_name in state:
+                raise AslError(f"state {name!r}: {field_name} needs a DISTRIBUTED ItemProcessor")
+    if "MaxConcurrency" in state:
+        _non_negative_int(name, "MaxConcurrency", state["MaxConcurrency"])
+    if "ToleratedFailurePercentage" in state:
+        value = state["ToleratedFailurePercentage"]
+        if not _is_number(value) or not 0 <= value <= 100:
+            raise AslError(f"state {name!r}: ToleratedFailurePercentage must be in 0..100")
+    if "ToleratedFailureCount" in state:
+        _non_negative_int(name, "ToleratedFailureCount", state["ToleratedFailureCount"])
+    reader = state.get("ItemReader")
+    if reader is not None:
+        if "ItemsPath" in state:
+            raise AslError(f"state {name!r}: ItemsPath and ItemReader exclude each other")
+        if reader.get("Resource") != S3_LIST_OBJECTS:
+            raise AslError(
+                f"state {name!r}: ItemReader Resource {reader.get('Resource')!r} is not supported "
+                f"locally (only {S3_LIST_OBJECTS})"
+            )
+        if S3_LIST_OBJECTS not in resources:
+            raise AslError(f"state {name!r}: no binding for the ItemReader {S3_LIST_OBJECTS}")
+        parameters = reader.get("Parameters")
+        if not isinstance(parameters, Mapping) or not (
+            "Bucket" in parameters or "Bucket.$" in parameters
+        ):
+            raise AslError(f"state {name!r}: ItemReader Parameters need a Bucket")
+        config = reader.get("ReaderConfig") or {}
+        if set(config) - {"MaxItems"}:
+            raise AslError(f"state {name!r}: ReaderConfig {sorted(config)}: only MaxItems here")
+        if "MaxItems" in config:
+            _non_negative_int(name, "ReaderConfig.MaxItems", config["MaxItems"], 100_000_000)
+    batcher = state.get("ItemBatcher")
+    if batcher is not None:
+        known = {"MaxItemsPerBatch", "MaxInputBytesPerBatch", "BatchInput"}
+        if set(batcher) - known:
+            raise AslError(
+                f"state {name!r}: ItemBatcher fields {sorted(set(batcher) - known)} are not "
+                "supported locally"
+            )
+        if "MaxItemsPerBatch" not in batcher and "MaxInputBytesPerBatch" not in batcher:
+            raise AslError(f"state {name!r}: ItemBatcher needs MaxItemsPerBatch or ...Bytes...")
+        for key in ("MaxItemsPerBatch", "MaxInputBytesPerBatch"):
+            if key in batcher:
+                _non_negative_int(name, f"ItemBatcher.{key}", batcher[key])
+                if batcher[key] == 0:
+                    raise AslError(f"state {name!r}: ItemBatcher.{key} must be > 0")
+        if "MaxInputBytesPerBatch" in batcher and batcher["MaxInputBytesPerBatch"] > (
+            MAX_CHILD_INPUT_BYTES
+        ):
+            raise AslError(f"state {name!r}: MaxInputBytesPerBatch is at most 256 KiB")
+        if "BatchInput" in batcher and not isinstance(batcher["BatchInput"], Mapping):
+            raise AslError(f"state {name!r}: ItemBatcher.BatchInput must be a JSON object")
 
 
 # --------------------------------------------------------------------------------------------
@@ -963,6 +1068,8 @@ class StateMachine:
     def _run_map(
         self, run: _Run, name: str, state: Mapping[str, Any], data: Any, context: dict[str, Any]
     ) -> list[Any]:
+        if _map_mode(state) == "DISTRIBUTED":
+            return self._run_distributed_map(run, name, state, data, context)
         items = get_path(data, state.get("ItemsPath", "$"), context)
         if not isinstance(items, list):
             raise StatesError("States.Runtime", f"Map {name!r}: ItemsPath did not select an array")
@@ -1003,11 +1110,168 @@ class StateMachine:
         run.event("MapStateSucceeded", name=name)
         return results
 
+    # -- the distributed Map ----------------------------------------------------------------
+
+    def _run_distributed_map(
+        self, run: _Run, name: str, state: Mapping[str, Any], data: Any, context: dict[str, Any]
+    ) -> list[Any]:
+        """Child executions over the items (or batches of items); see the module docstring."""
+        items = self._read_items(run, name, state, data, context)
+        selector = state.get("ItemSelector", state.get("Parameters"))
+        selected = [
+            apply_template(
+                selector, data, {**context, "Map": {"Item": {"Index": index, "Value": item}}}
+            )
+            if selector is not None
+            else copy.deepcopy(item)
+            for index, item in enumerate(items)
+        ]
+        children = _child_inputs(name, state.get("ItemBatcher"), selected, data, context)
+        weights = [len(c["Items"]) if "ItemBatcher" in state else 1 for c in children]
+        total = len(items)
+        run.event("MapRunStarted", name=name, items=total, childExecutions=len(children))
+        processor: Mapping[str, Any] = state["ItemProcessor"]
+        tolerance = _FailureTolerance(state, total)
+        results: list[Any] = [None] * len(children)
+
+        def child(index: int) -> None:
+            if tolerance.exceeded():
+                return  # a Map run past its threshold starts no further child
+            execution = Execution(
+                name=f"{run.execution.name}:{name}:{index}", input=copy.deepcopy(children[index])
+            )
+            child_run = _Run(self, execution)
+            child_context = {
+                "Execution": {
+                    **context["Execution"],
+                    "Name": execution.name,
+                    "Input": copy.deepcopy(children[index]),
+                },
+                "StateMachine": context["StateMachine"],
+            }
+            try:
+                results[index] = self._run_states(
+                    child_run, processor, copy.deepcopy(children[index]), child_context
+                )
+            except StatesError as exc:
+                results[index] = {"Error": exc.error, "Cause": exc.cause}
+                tolerance.failed(weights[index], exc)
+                run.event(
+                    "MapRunChildFailed", name=name, index=index, error=exc.error, cause=exc.cause
+                )
+
+        workers = self._map_workers(state.get("MaxConcurrency", 0), len(children))
+        if workers <= 1:
+            for index in range(len(children)):
+                child(index)
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for future in [pool.submit(child, i) for i in range(len(children))]:
+                    future.result()
+        if tolerance.exceeded():
+            error = StatesError("States.ExceedToleratedFailureThreshold", tolerance.describe(name))
+            run.event("MapRunFailed", name=name, error=error.error, cause=error.cause)
+            raise error
+        run.event("MapRunSucceeded", name=name, failedItems=tolerance.failed_items)
+        return results
+
+    def _read_items(
+        self, run: _Run, name: str, state: Mapping[str, Any], data: Any, context: dict[str, Any]
+    ) -> list[Any]:
+        reader = state.get("ItemReader")
+        if reader is None:
+            items = get_path(data, state.get("ItemsPath", "$"), context)
+            if not isinstance(items, list):
+                raise StatesError(
+                    "States.Runtime", f"Map {name!r}: ItemsPath did not select an array"
+                )
+            return items
+        parameters = apply_template(reader["Parameters"], data, context)
+        run.event("ItemReaderStarted", name=name, resource=S3_LIST_OBJECTS, parameters=parameters)
+        try:
+            listed = list(self.resources[S3_LIST_OBJECTS](copy.deepcopy(parameters)))
+        except Exception as exc:
+            reason = _error_of(exc)
+            raise StatesError("States.ItemReaderFailed", f"{reason.error}: {reason.cause}") from exc
+        limit = (reader.get("ReaderConfig") or {}).get("MaxItems", 0)
+        return listed[:limit] if limit else listed
+
     def _map_workers(self, declared: Any, count: int) -> int:
         limit = count if not declared else int(declared)
         if self.max_map_concurrency is not None:
             limit = min(limit, self.max_map_concurrency)
         return max(1, min(limit, count))
+
+
+def _child_inputs(
+    name: str, batcher: Mapping[str, Any] | None, items: list[Any], data: Any, context: Any
+) -> list[Any]:
+    """The input of each child execution: an item, or ``{"Items": [...], "BatchInput": ...}``."""
+    if batcher is None:
+        return items
+    extra: dict[str, Any] = {}
+    if "BatchInput" in batcher:
+        extra["BatchInput"] = apply_template(batcher["BatchInput"], data, context)
+    max_items = batcher.get("MaxItemsPerBatch", 0)
+    max_bytes = min(
+        batcher.get("MaxInputBytesPerBatch", MAX_CHILD_INPUT_BYTES), MAX_CHILD_INPUT_BYTES
+    )
+    empty = len(_compact_json({"Items": [], **extra}).encode())
+    batches: list[list[Any]] = []
+    current: list[Any] = []
+    size = empty
+    for item in items:
+        item_bytes = len(_compact_json(item).encode()) + (1 if current else 0)
+        if current and ((max_items and len(current) >= max_items) or size + item_bytes > max_bytes):
+            batches.append(current)
+            current, size, item_bytes = [], empty, item_bytes - 1
+        if size + item_bytes > max_bytes:
+            raise StatesError(
+                "States.Runtime",
+                f"Map {name!r}: an item does not fit in a batch of {max_bytes} bytes",
+            )
+        current.append(item)
+        size += item_bytes
+    if current:
+        batches.append(current)
+    return [{"Items": batch, **copy.deepcopy(extra)} for batch in batches]
+
+
+class _FailureTolerance:
+    """ToleratedFailurePercentage/Count of a Map run: failed items against its thresholds."""
+
+    def __init__(self, state: Mapping[str, Any], total: int) -> None:
+        self.percentage = state.get("ToleratedFailurePercentage")
+        self.count = state.get("ToleratedFailureCount")
+        if self.percentage is None and self.count is None:
+            self.count = 0
+        self.total = total
+        self.failed_items = 0
+        self.first: StatesError | None = None
+        self.lock = threading.Lock()
+
+    def failed(self, items: int, error: StatesError) -> None:
+        with self.lock:
+            self.failed_items += items
+            self.first = self.first or error
+
+    def exceeded(self) -> bool:
+        with self.lock:
+            failed = self.failed_items
+        if self.count is not None and failed > self.count:
+            return True
+        return (
+            self.percentage is not None
+            and self.total > 0
+            and 100 * failed / self.total > self.percentage
+        )
+
+    def describe(self, name: str) -> str:
+        first = f"; first: {self.first.error}: {self.first.cause}" if self.first else ""
+        return (
+            f"Map {name!r}: {self.failed_items} of {self.total} items failed, over the tolerated "
+            f"failures{first}"
+        )
 
 
 def _select(data: Any, path: str | None, context: Any) -> Any:

@@ -181,6 +181,7 @@ def prepare(
         dist_dir.mkdir()
         write_zip(dist_dir / "code.zip", {"consumers/__init__.py": ""})
         write_zip(dist_dir / "runtime-layer.zip", {"python/placeholder.py": ""})
+        write_zip(dist_dir / "analytics-layer.zip", {"python/placeholder.py": ""})
     variables = {
         "region": REGION,
         "pseudonym_key": PSEUDONYM_KEY,

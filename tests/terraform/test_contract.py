@@ -57,6 +57,7 @@ NAMED_RESOURCES: dict[str, tuple[str, str]] = {
     "alerts_function": ("aws_lambda_function", "function_name"),
     "firehose_transform_function": ("aws_lambda_function", "function_name"),
     "ingest_function": ("aws_lambda_function", "function_name"),
+    "grid_metrics_function": ("aws_lambda_function", "function_name"),
     "state_machine": ("aws_sfn_state_machine", "name"),
     "glue_database": ("aws_glue_catalog_database", "name"),
     "athena_workgroup": ("aws_athena_workgroup", "name"),

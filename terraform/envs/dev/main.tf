@@ -28,6 +28,7 @@ locals {
     alerts_function          = "${local.prefix}-alerts-consumer"
     transform_function       = "${local.prefix}-firehose-transform" # ResourceNames.firehose_transform_function
     ingest_function          = "${local.prefix}-ingest-api"
+    grid_metrics_function    = "${local.prefix}-grid-metrics"
     # Not in ResourceNames: names only Terraform uses.
     ingest_api = "${local.prefix}-ingest"
     dashboard  = "${local.prefix}-dashboard"
@@ -61,6 +62,15 @@ resource "aws_lambda_layer_version" "runtime" {
   description              = "GlucoseStream Lambda dependencies (make build: dist/lambda/runtime-layer.zip)"
   filename                 = "${var.dist_dir}/runtime-layer.zip"
   source_code_hash         = filebase64sha256("${var.dist_dir}/runtime-layer.zip")
+  compatible_runtimes      = ["python3.11"]
+  compatible_architectures = ["x86_64"]
+}
+
+resource "aws_lambda_layer_version" "analytics" {
+  layer_name               = "${local.prefix}-analytics"
+  description              = "numpy + pyarrow for the grid-metrics function (make build: dist/lambda/analytics-layer.zip)"
+  filename                 = "${var.dist_dir}/analytics-layer.zip"
+  source_code_hash         = filebase64sha256("${var.dist_dir}/analytics-layer.zip")
   compatible_runtimes      = ["python3.11"]
   compatible_architectures = ["x86_64"]
 }
@@ -118,28 +128,30 @@ module "lake" {
 }
 
 module "elt" {
-  source                    = "../../modules/elt"
-  env                       = var.env
-  function_name             = local.names.pipeline_function
-  state_machine_name        = local.names.state_machine
-  definition_path           = "${var.repo_root}/sfn/pipeline.asl.json"
-  schedule_expression       = var.pipeline_schedule
-  pipeline_topic_arn        = module.alerting.pipeline_topic_arn
-  alerts_topic_arn          = module.alerting.alerts_topic_arn
-  glue_database             = module.lake.glue_database
-  athena_workgroup          = module.lake.athena_workgroup
-  lake_bucket               = module.lake.lake_bucket
-  lake_bucket_arn           = module.lake.lake_bucket_arn
-  athena_results_bucket     = module.lake.athena_results_bucket
-  athena_results_bucket_arn = module.lake.athena_results_bucket_arn
-  raw_prefix                = local.names.raw_readings_prefix
-  curated_prefix            = local.names.curated_prefix
-  marts_prefix              = local.names.marts_prefix
-  kms_key_arn               = module.kms.key_arn
-  settings_environment      = local.settings_environment
-  lambda_code_zip           = local.code_zip
-  lambda_layer_arns         = [aws_lambda_layer_version.runtime.arn]
-  log_retention_days        = var.log_retention_days
+  source                     = "../../modules/elt"
+  env                        = var.env
+  function_name              = local.names.pipeline_function
+  grid_metrics_function_name = local.names.grid_metrics_function
+  state_machine_name         = local.names.state_machine
+  definition_path            = "${var.repo_root}/sfn/pipeline.asl.json"
+  schedule_expression        = var.pipeline_schedule
+  pipeline_topic_arn         = module.alerting.pipeline_topic_arn
+  alerts_topic_arn           = module.alerting.alerts_topic_arn
+  glue_database              = module.lake.glue_database
+  athena_workgroup           = module.lake.athena_workgroup
+  lake_bucket                = module.lake.lake_bucket
+  lake_bucket_arn            = module.lake.lake_bucket_arn
+  athena_results_bucket      = module.lake.athena_results_bucket
+  athena_results_bucket_arn  = module.lake.athena_results_bucket_arn
+  raw_prefix                 = local.names.raw_readings_prefix
+  curated_prefix             = local.names.curated_prefix
+  marts_prefix               = local.names.marts_prefix
+  kms_key_arn                = module.kms.key_arn
+  settings_environment       = local.settings_environment
+  lambda_code_zip            = local.code_zip
+  lambda_layer_arns          = [aws_lambda_layer_version.runtime.arn]
+  analytics_layer_arns       = [aws_lambda_layer_version.analytics.arn]
+  log_retention_days         = var.log_retention_days
 }
 
 module "ingest" {

@@ -1,5 +1,6 @@
-# The ELT: the pipeline Lambda (one step per invocation), the Step Functions state machine of
-# sfn/pipeline.asl.json (placeholders filled by templatefile), its schedule and alarms.
+# The ELT: the pipeline Lambda (one step per invocation), the grid-metrics Lambda (one batch of
+# patient chunks per invocation, under the pipeline's Distributed Map), the Step Functions state
+# machine of sfn/pipeline.asl.json (placeholders filled by templatefile), its schedule and alarms.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -18,20 +19,26 @@ locals {
   # Built from the name (and the state machine depends on the function): the definition is then
   # known at plan time and reviewable in `terraform plan`.
   function_arn = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.function_name}"
+  grid_arn     = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.grid_metrics_function_name}"
+  # A Distributed Map starts child executions of its own state machine: the role names it by ARN
+  # (built from the name: the machine depends on the role's policy).
+  state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.state_machine_name}"
+  executions_arn    = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${var.state_machine_name}"
 
   # Every value sfn/pipeline.asl.json may name as ${...}; templatefile fails on a placeholder
   # missing here (and tests/terraform checks the rendered definition has none left).
   definition_vars = {
-    pipeline_function_arn   = local.function_arn
-    pipeline_topic_arn      = var.pipeline_topic_arn
-    alerts_topic_arn        = var.alerts_topic_arn
-    athena_workgroup        = var.athena_workgroup
-    glue_database           = var.glue_database
-    lake_bucket             = var.lake_bucket
-    athena_results_bucket   = var.athena_results_bucket
-    athena_results_location = "s3://${var.athena_results_bucket}/"
-    region                  = local.region
-    env                     = var.env
+    pipeline_function_arn     = local.function_arn
+    grid_metrics_function_arn = local.grid_arn
+    pipeline_topic_arn        = var.pipeline_topic_arn
+    alerts_topic_arn          = var.alerts_topic_arn
+    athena_workgroup          = var.athena_workgroup
+    glue_database             = var.glue_database
+    lake_bucket               = var.lake_bucket
+    athena_results_bucket     = var.athena_results_bucket
+    athena_results_location   = "s3://${var.athena_results_bucket}/"
+    region                    = local.region
+    env                       = var.env
   }
 }
 
@@ -114,6 +121,64 @@ module "pipeline" {
   })
 }
 
+# --- grid-metrics Lambda (the Distributed Map's per-chunk numpy) ---------------------------------
+
+# Reads the run's staging chunks and writes their metrics and episodes, nothing else: the
+# staging input (written by Athena) is read-only to it, the marts are not reachable.
+data "aws_iam_policy_document" "grid_metrics" {
+  statement {
+    sid       = "ListChunks" # a chunk's files, to find the chunk's first key
+    actions   = ["s3:ListBucket"]
+    resources = [var.lake_bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.grid_work_prefix}*"]
+    }
+  }
+  statement {
+    sid       = "ReadStagingChunks"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.lake_bucket_arn}/${var.grid_work_prefix}*/input/*"]
+  }
+  statement {
+    sid       = "WriteChunkMetrics"
+    actions   = ["s3:PutObject"]
+    resources = ["${var.lake_bucket_arn}/${var.grid_work_prefix}*/output/*"]
+  }
+  statement {
+    sid       = "Key"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+module "grid_metrics" {
+  source = "../lambda_function"
+
+  name               = var.grid_metrics_function_name
+  description        = "GlucoseStream grid metrics (CONGA, MODD, MAG, MAGE, active %, episodes) of a batch of patient chunks"
+  role_description   = "Grid-metrics Lambda: read the run's staging chunks, write their metrics, its logs."
+  policy_name        = "grid-metrics"
+  policy_json        = data.aws_iam_policy_document.grid_metrics.json
+  handler            = "consumers.grid_metrics.handler.lambda_handler"
+  runtime            = var.lambda_runtime
+  code_zip           = var.lambda_code_zip
+  layer_arns         = concat(var.lambda_layer_arns, var.analytics_layer_arns)
+  memory_size        = var.grid_metrics_memory_mb
+  timeout            = 240 # under the 5-minute limit of the EXPRESS child executions that call it
+  kms_key_arn        = var.kms_key_arn
+  log_retention_days = var.log_retention_days
+  tags               = var.tags
+
+  environment = merge(var.settings_environment, {
+    GS_ALERTS_TOPIC_ARN     = var.alerts_topic_arn
+    GS_PIPELINE_TOPIC_ARN   = var.pipeline_topic_arn
+    POWERTOOLS_SERVICE_NAME = "grid-metrics"
+    POWERTOOLS_LOG_LEVEL    = var.log_level
+  })
+}
+
 # --- state machine -------------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "states_assume" {
@@ -146,6 +211,31 @@ data "aws_iam_policy_document" "state_machine" {
     sid       = "InvokePipeline"
     actions   = ["lambda:InvokeFunction"]
     resources = [module.pipeline.function_arn, "${module.pipeline.function_arn}:*"]
+  }
+  statement {
+    sid       = "InvokeGridMetrics"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [module.grid_metrics.function_arn, "${module.grid_metrics.function_arn}:*"]
+  }
+  statement {
+    sid       = "GridMapItemReader" # the Distributed Map lists the run's staging chunks
+    actions   = ["s3:ListBucket"]
+    resources = [var.lake_bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.grid_work_prefix}*"]
+    }
+  }
+  statement {
+    sid       = "DistributedMapChildren" # a Distributed Map runs child executions of this machine
+    actions   = ["states:StartExecution"]
+    resources = [local.state_machine_arn]
+  }
+  statement {
+    sid       = "DistributedMapRuns"
+    actions   = ["states:DescribeExecution", "states:StopExecution"]
+    resources = ["${local.executions_arn}:*", "${local.executions_arn}/*"]
   }
   statement {
     sid       = "Notify"
@@ -198,7 +288,7 @@ resource "aws_sfn_state_machine" "this" {
   }
 
   tags       = var.tags
-  depends_on = [aws_iam_role_policy.state_machine, module.pipeline]
+  depends_on = [aws_iam_role_policy.state_machine, module.pipeline, module.grid_metrics]
 }
 
 # --- schedule ------------------------------------------------------------------------------------
@@ -288,6 +378,22 @@ resource "aws_cloudwatch_metric_alarm" "executions_timed_out" {
   namespace           = "AWS/States"
   metric_name         = "ExecutionsTimedOut"
   dimensions          = { StateMachineArn = aws_sfn_state_machine.this.arn }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.pipeline_topic_arn]
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "grid_metrics_errors" {
+  alarm_name          = "${var.grid_metrics_function_name}-lambda-errors"
+  alarm_description   = "The grid-metrics Lambda raised (the Distributed Map retries service errors; a failed batch fails the run)."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = module.grid_metrics.function_name }
   statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1

@@ -17,3 +17,8 @@ output "schedule_name" {
   description = "Name of the EventBridge Scheduler schedule."
   value       = aws_scheduler_schedule.this.name
 }
+
+output "grid_metrics_function_name" {
+  description = "Name of the grid-metrics Lambda."
+  value       = module.grid_metrics.function_name
+}

@@ -8,6 +8,28 @@ variable "function_name" {
   description = "Pipeline Lambda (ResourceNames.pipeline_function)."
 }
 
+variable "grid_metrics_function_name" {
+  type        = string
+  description = "Grid-metrics Lambda (ResourceNames.grid_metrics_function), called by the pipeline's Distributed Map."
+}
+
+variable "grid_metrics_memory_mb" {
+  type        = number
+  description = "Memory of the grid-metrics Lambda (its CPU share grows with it; see docs/adr/0003-grid-metrics-on-aws.md)."
+  default     = 2048
+}
+
+variable "grid_work_prefix" {
+  type        = string
+  description = "Prefix of the grid-metrics runs in the lake: <prefix><run>/input/ (staging chunks) and <prefix><run>/output/."
+  default     = "work/grid/"
+}
+
+variable "analytics_layer_arns" {
+  type        = list(string)
+  description = "Layers of the grid-metrics function on top of lambda_layer_arns (numpy + pyarrow: dist/lambda/analytics-layer.zip)."
+}
+
 variable "state_machine_name" {
   type        = string
   description = "State machine (ResourceNames.state_machine); also the schedule's name."

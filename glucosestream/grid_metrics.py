@@ -1,0 +1,271 @@
+"""The grid metrics of a chunk of patients: Arrow readings in, two Arrow tables out.
+
+The metrics computed on iglu's interpolated day-by-day grid (active %, MAG, MODD, CONGA, MAGE and
+the episode counts of :mod:`glucosestream.domain.metrics`) cannot be written as set-based SQL
+without changing their values (MAGE's moving averages and turning points, the episodes' run
+rules); they run as numpy, per patient. This module is that step as one pure function of a table
+of ``period_readings`` rows, so that the same code runs wherever the readings are: in the local
+ELT, or in the grid-metrics Lambda over one chunk of patients (``consumers/grid_metrics``; a
+Step Functions Distributed Map fans the chunks out, see ``docs/adr/0003-grid-metrics-on-aws.md``).
+
+It imports numpy, pyarrow and the pure domain package only (no DuckDB, no sqlglot, no
+``glucosestream.local``): the Lambda's layer carries nothing else.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from glucosestream.domain.metrics import (
+    EpisodeReport,
+    active_percent,
+    conga,
+    episodes,
+    mag,
+    mage,
+    modd,
+)
+
+PatientSeries = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
+"""One patient's (local wall-clock epoch ms, glucose mg/dL), ordered by time."""
+SeriesOf = Callable[[pa.Table], dict[str, PatientSeries]]
+"""How a table of readings becomes per-patient series (:func:`patient_series` by default)."""
+
+READING_COLUMNS = ("patient_id", "device_id", "measured_at", "local_time", "glucose_mg_dl")
+"""The columns of ``sql/curated/period_readings.sql`` (the input of :func:`grid_tables`)."""
+COUNT_COLUMNS = (
+    "hypo_lv1_episodes", "hypo_lv2_episodes", "hyper_lv1_episodes", "hyper_lv2_episodes",
+)  # fmt: skip
+GRID_COLUMNS = ("active_percent", "mag", "modd", "conga_1", "conga_24", "mage", *COUNT_COLUMNS)
+"""The columns of ``metrics_report.METRIC_COLUMNS`` computed here, in that order."""
+
+GRID_METRICS_SCHEMA = pa.schema(
+    [
+        ("patient_id", pa.string()),
+        ("period_start", pa.date32()),
+        *((column, pa.float64()) for column in GRID_COLUMNS if column not in COUNT_COLUMNS),
+        *((column, pa.int64()) for column in COUNT_COLUMNS),
+        ("period_end", pa.date32()),
+    ]
+)
+"""One row per patient: the grid columns of ``patient_period_metrics`` with its keys."""
+EPISODES_SCHEMA = pa.schema(
+    [
+        ("patient_id", pa.string()),
+        ("type", pa.string()),
+        ("level", pa.string()),
+        ("start_local", pa.timestamp("us")),
+        ("end_local", pa.timestamp("us")),
+        ("duration_min", pa.int64()),
+        ("extreme_mg_dl", pa.float64()),
+        ("mean_mg_dl", pa.float64()),
+        ("exclusive", pa.bool_()),
+        ("period_end", pa.date32()),
+    ]
+)
+"""One row per episode: the columns (and types) of the ``glycemic_episodes`` mart."""
+
+_TO_MS = {"s": (1000, 1), "ms": (1, 1), "us": (1, 1000), "ns": (1, 1_000_000)}
+"""Timestamp unit → (multiplier, floor divisor) giving milliseconds."""
+
+
+class ReadingsError(ValueError):
+    """The readings table lacks a column or has one of the wrong type."""
+
+
+def grid_metrics(
+    times_ms: npt.ArrayLike, glucose: npt.ArrayLike, report: EpisodeReport | None = None
+) -> dict[str, float]:
+    """One patient's grid metrics (the values iglu 4.3.0 gives).
+
+    Parameters
+    ----------
+    times_ms
+        Local wall-clock instants, naive epoch milliseconds.
+    glucose
+        Glucose, mg/dL.
+    report
+        The patient's :func:`~glucosestream.domain.metrics.episodes` when already computed
+        (the episode counts come from it).
+    """
+    report = report if report is not None else episodes(times_ms, glucose)
+    return {
+        "active_percent": active_percent(times_ms, glucose),
+        "mag": mag(times_ms, glucose),
+        "modd": modd(times_ms, glucose),
+        "conga_1": conga(times_ms, glucose, n=1),
+        "conga_24": conga(times_ms, glucose, n=24),
+        "mage": mage(times_ms, glucose),
+        "hypo_lv1_episodes": report.count("hypo", "lv1"),
+        "hypo_lv2_episodes": report.count("hypo", "lv2"),
+        "hyper_lv1_episodes": report.count("hyper", "lv1"),
+        "hyper_lv2_episodes": report.count("hyper", "lv2"),
+    }
+
+
+def check_readings(readings: pa.Table) -> None:
+    """Raise :class:`ReadingsError` naming the first missing or mistyped column."""
+    missing = [name for name in READING_COLUMNS if name not in readings.column_names]
+    if missing:
+        raise ReadingsError(f"readings lack the column(s) {', '.join(missing)}")
+    local = readings.schema.field("local_time").type
+    if not pa.types.is_timestamp(local) or local.tz is not None:
+        raise ReadingsError(f"local_time must be a timestamp without time zone, not {local}")
+    glucose = readings.schema.field("glucose_mg_dl").type
+    if not (pa.types.is_floating(glucose) or pa.types.is_integer(glucose)):
+        raise ReadingsError(f"glucose_mg_dl must be numeric, not {glucose}")
+
+
+def local_epoch_ms(local_time: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.int64]:
+    """Naive local timestamps as epoch milliseconds (floored, whatever the unit)."""
+    multiplier, divisor = _TO_MS[local_time.type.unit]
+    raw = np.asarray(local_time.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return raw * multiplier // divisor
+
+
+def patient_series(readings: pa.Table) -> dict[str, PatientSeries]:
+    """Each patient's (local epoch ms, glucose), patients in id order, readings in local time.
+
+    Readings at the same local instant (two devices; a repeated hour when the clocks go back)
+    are ordered by ``measured_at`` then ``device_id``, so the result does not depend on the
+    order of the input rows (the grid keeps the last reading of an instant).
+    """
+    check_readings(readings)
+    order = pc.sort_indices(
+        readings,
+        sort_keys=[
+            ("patient_id", "ascending"),
+            ("local_time", "ascending"),
+            ("measured_at", "ascending"),
+            ("device_id", "ascending"),
+        ],
+    )
+    table = readings.select(["patient_id", "local_time", "glucose_mg_dl"]).take(order)
+    ids = table.column("patient_id").combine_chunks()
+    times = local_epoch_ms(table.column("local_time"))
+    glucose = table.column("glucose_mg_dl").to_numpy().astype(np.float64)
+    encoded = ids.dictionary_encode()
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    names = encoded.dictionary.to_pylist()
+    starts = np.flatnonzero(np.diff(codes)) + 1
+    bounds = np.concatenate(([0], starts, [len(codes)])).tolist()
+    return {
+        str(names[codes[start]]): (times[start:end], glucose[start:end])
+        for start, end in itertools.pairwise(bounds)
+        if end > start
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class GridTables:
+    """The grid metrics of a chunk of patients: one row per patient, one per episode."""
+
+    metrics: pa.Table
+    episodes: pa.Table
+
+
+def grid_tables(
+    readings: pa.Table,
+    period_start: date,
+    period_end: date,
+    series: SeriesOf = patient_series,
+) -> GridTables:
+    """The grid metrics and the episodes of every patient in ``readings``.
+
+    Parameters
+    ----------
+    readings
+        ``period_readings`` rows (:data:`READING_COLUMNS`) of one or more whole patients: a
+        patient's readings must all be in the same call (the metrics are per patient).
+    period_start, period_end
+        The window the readings cover; written as the rows' ``period_start``/``period_end``.
+    series
+        How the readings become per-patient time series; the per-patient time axis is defined
+        in one place and this function can be pointed at it.
+
+    Returns
+    -------
+    GridTables
+        ``metrics`` in :data:`GRID_METRICS_SCHEMA` (patients in id order) and ``episodes`` in
+        :data:`EPISODES_SCHEMA`: the values ``metrics_report.grid_metrics`` and
+        ``elt.episodes_table`` give for the same readings.
+    """
+    patients: list[str] = []
+    values: dict[str, list[float]] = {column: [] for column in GRID_COLUMNS}
+    found = _EpisodeColumns()
+    for patient, (times, glucose) in series(readings).items():
+        report = episodes(times, glucose)
+        patients.append(patient)
+        for column, value in grid_metrics(times, glucose, report).items():
+            values[column].append(value)
+        found.add(patient, report)
+    rows = len(patients)
+    metrics = pa.Table.from_arrays(
+        [
+            pa.array(patients, pa.string()),
+            pa.array([period_start] * rows, pa.date32()),
+            *(
+                pa.array(values[field.name], field.type)
+                for field in GRID_METRICS_SCHEMA
+                if field.name in GRID_COLUMNS
+            ),
+            pa.array([period_end] * rows, pa.date32()),
+        ],
+        schema=GRID_METRICS_SCHEMA,
+    )
+    return GridTables(metrics=metrics, episodes=found.table(period_end))
+
+
+class _EpisodeColumns:
+    """Episode rows gathered column by column (a chunk can hold tens of thousands)."""
+
+    def __init__(self) -> None:
+        self.patient_id: list[str] = []
+        self.type: list[str] = []
+        self.level: list[str] = []
+        self.start_ms: list[int] = []
+        self.end_ms: list[int] = []
+        self.duration_min: list[int] = []
+        self.extreme_mg_dl: list[float] = []
+        self.mean_mg_dl: list[float] = []
+        self.exclusive: list[bool] = []
+
+    def add(self, patient: str, report: EpisodeReport) -> None:
+        for episode in report.episodes:
+            self.patient_id.append(patient)
+            self.type.append(episode.kind)
+            self.level.append(episode.level)
+            self.start_ms.append(int(episode.start_ms))
+            self.end_ms.append(int(episode.end_ms))
+            self.duration_min.append(int(episode.duration_min))
+            self.extreme_mg_dl.append(float(episode.extreme_mg_dl))
+            self.mean_mg_dl.append(float(episode.mean_mg_dl))
+            self.exclusive.append(bool(episode.exclusive))
+
+    def table(self, period_end: date) -> pa.Table:
+        def instants(ms: list[int]) -> pa.Array:
+            return pa.array(np.asarray(ms, dtype=np.int64) * 1000, pa.timestamp("us"))
+
+        return pa.Table.from_arrays(
+            [
+                pa.array(self.patient_id, pa.string()),
+                pa.array(self.type, pa.string()),
+                pa.array(self.level, pa.string()),
+                instants(self.start_ms),
+                instants(self.end_ms),
+                pa.array(self.duration_min, pa.int64()),
+                pa.array(self.extreme_mg_dl, pa.float64()),
+                pa.array(self.mean_mg_dl, pa.float64()),
+                pa.array(self.exclusive, pa.bool_()),
+                pa.array([period_end] * len(self.patient_id), pa.date32()),
+            ],
+            schema=EPISODES_SCHEMA,
+        )

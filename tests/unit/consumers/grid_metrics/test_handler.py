@@ -1,0 +1,166 @@
+"""The grid-metrics Lambda: batches of chunk files in, per-chunk metrics and episodes out."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from consumers.grid_metrics import handler
+from glucosestream.grid_batch import GridBatchError
+from glucosestream.grid_metrics import grid_tables
+from glucosestream.lake import LocalLakeStorage
+from glucosestream.resources import PROJECT_ROOT
+from glucosestream.settings import load_settings
+from tests.factories import cohort_period_readings
+
+START, END = date(2026, 1, 5), date(2026, 1, 18)
+INPUT = "work/grid/run-7/input/"
+OUTPUT = "work/grid/run-7/output/"
+FORBIDDEN = ("duckdb", "sqlglot", "glucosestream.local")
+
+
+def test_the_handler_imports_no_local_engine() -> None:
+    script = (
+        "import json, sys\n"
+        "import consumers.grid_metrics.handler\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+    loaded = json.loads(done.stdout)
+    assert "consumers.grid_metrics.handler" in loaded
+    assert {"numpy", "pyarrow", "glucosestream.grid_metrics"} <= set(loaded)
+    assert [m for m in loaded for f in FORBIDDEN if m == f or m.startswith(f"{f}.")] == []
+
+
+@pytest.fixture(scope="module")
+def cohort() -> pa.Table:
+    return cohort_period_readings(patients=9, days=14, seed=5)
+
+
+def stage(lake: LocalLakeStorage, cohort: pa.Table) -> list[str]:
+    """The run's staging prefix: 3 chunks of 3 patients; chunk 1's readings in two files that
+    split a patient (as Athena may write a partition)."""
+    patients = sorted(set(cohort.column("patient_id").to_pylist()))
+    keys = []
+    for number in range(3):
+        part = cohort.filter(
+            pc.is_in(cohort.column("patient_id"), pa.array(patients[number * 3 : number * 3 + 3]))
+        )
+        pieces = (
+            [part.slice(0, part.num_rows // 2), part.slice(part.num_rows // 2)]
+            if number == 1
+            else [part]
+        )
+        for index, piece in enumerate(pieces):
+            key = f"{INPUT}chunk={number:05d}/{index:03d}_part.parquet"
+            sink = io.BytesIO()
+            pq.write_table(piece, sink)
+            lake.write_bytes(key, sink.getvalue())
+            keys.append(key)
+    return keys
+
+
+def event(keys: list[str]) -> dict[str, Any]:
+    return {
+        "Items": [{"Key": key, "Size": 1} for key in keys],
+        "BatchInput": {
+            "output_prefix": OUTPUT,
+            "period_start": "2026-01-05",
+            "period_end": "2026-01-18",
+        },
+    }
+
+
+def read_outputs(lake: LocalLakeStorage, folder: str) -> pa.Table:
+    tables = [
+        pq.read_table(io.BytesIO(lake.read_bytes(o.key))) for o in lake.list(f"{OUTPUT}{folder}/")
+    ]
+    return pa.concat_tables(tables)
+
+
+def test_batches_write_each_chunk_once_and_equal_the_whole(
+    tmp_path: Path, cohort: pa.Table
+) -> None:
+    lake = LocalLakeStorage(tmp_path / "lake", "gs-dev-lake")
+    keys = stage(lake, cohort)
+    assert len(keys) == 4
+    # The two files of chunk 1 fall into different batches.
+    reports = [handler.handle(event(keys[:2]), lake), handler.handle(event(keys[2:]), lake)]
+    assert reports[0]["chunks"] == ["chunk-00000", "chunk-00001"]
+    assert reports[1]["chunks"] == ["chunk-00002"]
+    assert reports[1]["covered"] == 1  # chunk 1's second file: computed with the first
+    assert sum(r["patients"] for r in reports) == 9
+    assert [o.key for o in lake.list(OUTPUT)] == [
+        f"{OUTPUT}episodes/chunk-0000{n}.parquet" for n in range(3)
+    ] + [f"{OUTPUT}grid_metrics/chunk-0000{n}.parquet" for n in range(3)]
+
+    whole = grid_tables(cohort, START, END)
+    assert read_outputs(lake, "grid_metrics").sort_by("patient_id").equals(whole.metrics)
+    episodes = read_outputs(lake, "episodes")
+    assert episodes.num_rows == whole.episodes.num_rows == sum(r["episodes"] for r in reports)
+    order = [("patient_id", "ascending"), ("start_local", "ascending"), ("level", "ascending")]
+    assert episodes.sort_by(order).equals(whole.episodes.sort_by(order))
+
+
+def test_a_retried_batch_overwrites_with_the_same_bytes(tmp_path: Path, cohort: pa.Table) -> None:
+    lake = LocalLakeStorage(tmp_path / "lake", "gs-dev-lake")
+    keys = stage(lake, cohort)
+    handler.handle(event(keys), lake)
+    first = {o.key: lake.read_bytes(o.key) for o in lake.list(OUTPUT)}
+    again = handler.handle(event(keys), lake)
+    assert again["chunks"] == ["chunk-00000", "chunk-00001", "chunk-00002"]
+    assert {o.key: lake.read_bytes(o.key) for o in lake.list(OUTPUT)} == first
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda e: e.pop("Items"), "no Items"),
+        (lambda e: e["Items"].append({"Size": 3}), "an item has no Key"),
+        (lambda e: e["BatchInput"].update(output_prefix="work/out"), "ending in '/'"),
+        (lambda e: e["BatchInput"].update(period_end="18/01/2026"), "period_end must be a date"),
+        (lambda e: e["BatchInput"].update(period_start="2026-02-01"), "is after period_end"),
+        (lambda e: e["Items"].append({"Key": "work/grid/flat.parquet"}), "not a file in a chunk="),
+    ],
+)
+def test_bad_events_are_named(tmp_path: Path, change: Any, message: str) -> None:
+    lake = LocalLakeStorage(tmp_path / "lake", "gs-dev-lake")
+    bad = event([f"{INPUT}chunk=00000/000_part.parquet"])
+    change(bad)
+    with pytest.raises(GridBatchError, match=message):
+        handler.handle(bad, lake)
+
+
+def test_a_vanished_input_is_named(tmp_path: Path) -> None:
+    lake = LocalLakeStorage(tmp_path / "lake", "gs-dev-lake")
+    with pytest.raises(
+        FileNotFoundError, match="s3://gs-dev-lake/work/grid/run-7/input/chunk=00004/"
+    ):
+        handler.handle(event([f"{INPUT}chunk=00004/000_part.parquet"]), lake)
+
+
+def test_the_composition_root_picks_the_lake_by_mode(tmp_path: Path) -> None:
+    local = handler.build_lake(load_settings(state_dir=tmp_path))
+    assert isinstance(local, LocalLakeStorage)
+    assert local.root == tmp_path / "lake"
+    aws = handler.build_lake(load_settings(mode="aws", pseudonym_key="k" * 32, region="eu-west-1"))
+    assert type(aws).__name__ == "S3LakeStorage"
+    assert aws.uri("marts/x") == "s3://gs-dev-lake/marts/x"
