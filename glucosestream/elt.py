@@ -61,7 +61,7 @@ from sqlglot import exp
 from glucosestream.domain.metrics import episodes
 from glucosestream.episodes_report import on_wall_clock
 from glucosestream.local.athena import LocalAthena, SqlError, render, sql_file
-from glucosestream.metrics_report import METRIC_COLUMNS, grid_metrics, local_series, patient_series
+from glucosestream.metrics_report import METRIC_COLUMNS, grid_metrics, local_series, period_series
 from glucosestream.settings import Settings
 
 MAX_PARTITIONS_PER_WRITE = 100
@@ -265,7 +265,7 @@ def period_metrics_table(engine: LocalAthena, start: date, end: date) -> pa.Tabl
 def episodes_table(engine: LocalAthena, end: date) -> pa.Table:
     """One row per glycaemic episode of ``period_readings`` (local grid instants)."""
     rows = []
-    for patient, series in patient_series(engine).items():
+    for patient, series in period_series(engine).items():
         for found in episodes(series.times, series.glucose).episodes:
             e = on_wall_clock(found, series)
             rows.append(

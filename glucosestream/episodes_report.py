@@ -15,13 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from glucosestream.domain.metrics import Episode, episodes
+from glucosestream.grid_metrics import PatientSeries
 from glucosestream.local.athena import LocalAthena
-from glucosestream.metrics_report import (
-    PatientSeries,
-    load_readings,
-    patient_series,
-    readings_table,
-)
+from glucosestream.metrics_report import load_readings, period_series, readings_table
 from glucosestream.readings_csv import CsvReading
 
 EPISODE_COLUMNS = (
@@ -40,7 +36,7 @@ def patient_episodes(rows: Sequence[CsvReading]) -> list[tuple[str, Episode]]:
     engine = LocalAthena()
     load_readings(engine, readings_table(rows))
     found: list[tuple[str, Episode]] = []
-    for patient, series in patient_series(engine).items():
+    for patient, series in period_series(engine).items():
         found.extend(
             (patient, on_wall_clock(episode, series))
             for episode in episodes(series.times, series.glucose).episodes

@@ -34,8 +34,35 @@ from glucosestream.domain.metrics import (
     modd,
 )
 
-PatientSeries = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
-"""One patient's (local wall-clock epoch ms, glucose mg/dL), ordered by time."""
+
+@dataclass(frozen=True, slots=True)
+class PatientSeries:
+    """One patient's readings on the time axis of the grid metrics.
+
+    ``times`` is the patient's local time on a continuous axis: ``measured_at`` (UTC) plus the
+    UTC offset of the patient's first reading of the series, in epoch ms. Without an offset
+    change it equals local wall-clock time. Across a daylight-saving change wall-clock time
+    repeats an hour (clocks back) or skips one (clocks forward); the continuous axis keeps every
+    reading at its true distance from the others, so no two readings merge, no gap is invented,
+    and interpolation, gaps, episode durations and active % follow elapsed time — as R iglu's
+    CGMS2DayByDay and active_percent do, working on POSIXct instants. Grid days after a change
+    are then shifted by the change (an hour) against the wall clock, as in iglu. Daily metrics,
+    ADRR and the AGP use the wall clock itself (``local_time`` in SQL).
+    """
+
+    times: npt.NDArray[np.int64]
+    """Continuous local axis, epoch ms, ascending."""
+    glucose: npt.NDArray[np.float64]
+    local_times: npt.NDArray[np.int64]
+    """Each reading's wall-clock time (``measured_at + utc_offset``), naive epoch ms."""
+
+    def wall_clock(self, axis_ms: int) -> int:
+        """The wall-clock time (naive epoch ms) of an instant on the axis, e.g. an episode's
+        start: the offset of the reading at or before it applies."""
+        index = max(int(np.searchsorted(self.times, axis_ms, side="right")) - 1, 0)
+        return int(self.local_times[index] + (axis_ms - self.times[index]))
+
+
 SeriesOf = Callable[[pa.Table], dict[str, PatientSeries]]
 """How a table of readings becomes per-patient series (:func:`patient_series` by default)."""
 
@@ -124,44 +151,50 @@ def check_readings(readings: pa.Table) -> None:
         raise ReadingsError(f"glucose_mg_dl must be numeric, not {glucose}")
 
 
-def local_epoch_ms(local_time: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.int64]:
-    """Naive local timestamps as epoch milliseconds (floored, whatever the unit)."""
-    multiplier, divisor = _TO_MS[local_time.type.unit]
-    raw = np.asarray(local_time.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+def local_epoch_ms(moments: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.int64]:
+    """Timestamps as epoch milliseconds (floored, whatever the unit; naive ones as if UTC)."""
+    multiplier, divisor = _TO_MS[moments.type.unit]
+    raw = np.asarray(moments.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
     return raw * multiplier // divisor
 
 
 def patient_series(readings: pa.Table) -> dict[str, PatientSeries]:
-    """Each patient's (local epoch ms, glucose), patients in id order, readings in local time.
+    """Each patient's series (see :class:`PatientSeries`), patients in id order.
 
-    Readings at the same local instant (two devices; a repeated hour when the clocks go back)
-    are ordered by ``measured_at`` then ``device_id``, so the result does not depend on the
-    order of the input rows (the grid keeps the last reading of an instant).
+    Readings are ordered by ``measured_at`` then ``device_id`` (two devices at one instant), so
+    the result does not depend on the order of the input rows (the grid keeps the last reading
+    of an instant).
     """
     check_readings(readings)
     order = pc.sort_indices(
         readings,
         sort_keys=[
             ("patient_id", "ascending"),
-            ("local_time", "ascending"),
             ("measured_at", "ascending"),
             ("device_id", "ascending"),
         ],
     )
-    table = readings.select(["patient_id", "local_time", "glucose_mg_dl"]).take(order)
+    table = readings.select(["patient_id", "measured_at", "local_time", "glucose_mg_dl"]).take(
+        order
+    )
     ids = table.column("patient_id").combine_chunks()
-    times = local_epoch_ms(table.column("local_time"))
+    utc = local_epoch_ms(table.column("measured_at"))
+    local = local_epoch_ms(table.column("local_time"))
     glucose = table.column("glucose_mg_dl").to_numpy().astype(np.float64)
     encoded = ids.dictionary_encode()
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     names = encoded.dictionary.to_pylist()
     starts = np.flatnonzero(np.diff(codes)) + 1
     bounds = np.concatenate(([0], starts, [len(codes)])).tolist()
-    return {
-        str(names[codes[start]]): (times[start:end], glucose[start:end])
-        for start, end in itertools.pairwise(bounds)
-        if end > start
-    }
+    out = {}
+    for start, end in itertools.pairwise(bounds):
+        if end <= start:
+            continue
+        base_offset = local[start] - utc[start]
+        out[str(names[codes[start]])] = PatientSeries(
+            utc[start:end] + base_offset, glucose[start:end], local[start:end]
+        )
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,12 +234,12 @@ def grid_tables(
     patients: list[str] = []
     values: dict[str, list[float]] = {column: [] for column in GRID_COLUMNS}
     found = _EpisodeColumns()
-    for patient, (times, glucose) in series(readings).items():
-        report = episodes(times, glucose)
+    for patient, one in series(readings).items():
+        report = episodes(one.times, one.glucose)
         patients.append(patient)
-        for column, value in grid_metrics(times, glucose, report).items():
+        for column, value in grid_metrics(one.times, one.glucose, report).items():
             values[column].append(value)
-        found.add(patient, report)
+        found.add(patient, report, one)
     rows = len(patients)
     metrics = pa.Table.from_arrays(
         [
@@ -238,13 +271,14 @@ class _EpisodeColumns:
         self.mean_mg_dl: list[float] = []
         self.exclusive: list[bool] = []
 
-    def add(self, patient: str, report: EpisodeReport) -> None:
+    def add(self, patient: str, report: EpisodeReport, series: PatientSeries) -> None:
         for episode in report.episodes:
             self.patient_id.append(patient)
             self.type.append(episode.kind)
             self.level.append(episode.level)
-            self.start_ms.append(int(episode.start_ms))
-            self.end_ms.append(int(episode.end_ms))
+            # Episodes are found on the continuous axis and shown on the wall clock.
+            self.start_ms.append(series.wall_clock(int(episode.start_ms)))
+            self.end_ms.append(series.wall_clock(int(episode.end_ms)))
             self.duration_min.append(int(episode.duration_min))
             self.extreme_mg_dl.append(float(episode.extreme_mg_dl))
             self.mean_mg_dl.append(float(episode.mean_mg_dl))

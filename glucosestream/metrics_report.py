@@ -9,12 +9,10 @@ episodes) come from :mod:`glucosestream.domain.metrics` over the same deduplicat
 from __future__ import annotations
 
 import csv
-import itertools
 import math
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 # Re-exported: the local ELT takes it from here.
+from glucosestream.grid_metrics import PatientSeries, patient_series
 from glucosestream.grid_metrics import grid_metrics as grid_metrics
 from glucosestream.local.athena import LocalAthena
 from glucosestream.readings_csv import CsvReading
@@ -61,74 +60,19 @@ def load_readings(engine: LocalAthena, table: pa.Table) -> None:
     engine.create_table("period_readings", "staging/csv_readings.sql")
 
 
-@dataclass(frozen=True, slots=True)
-class PatientSeries:
-    """One patient's readings on the time axis of the grid metrics.
-
-    ``times`` is the patient's local time on a continuous axis: ``measured_at`` (UTC) plus the
-    UTC offset of the patient's first reading of the series, in epoch ms. Without an offset
-    change it equals local wall-clock time. Across a daylight-saving change wall-clock time
-    repeats an hour (clocks back) or skips one (clocks forward); the continuous axis keeps every
-    reading at its true distance from the others, so no two readings merge, no gap is invented,
-    and interpolation, gaps, episode durations and active % follow elapsed time — as R iglu's
-    CGMS2DayByDay and active_percent do, working on POSIXct instants. Grid days after a change
-    are then shifted by the change (an hour) against the wall clock, as in iglu. Daily metrics,
-    ADRR and the AGP use the wall clock itself (``local_time`` in SQL).
-    """
-
-    times: np.ndarray
-    """Continuous local axis, epoch ms, ascending."""
-    glucose: np.ndarray
-    local_times: np.ndarray
-    """Each reading's wall-clock time (``measured_at + utc_offset``), naive epoch ms."""
-
-    def wall_clock(self, axis_ms: int) -> int:
-        """The wall-clock time (naive epoch ms) of an instant on the axis, e.g. an episode's
-        start: the offset of the reading at or before it applies."""
-        index = max(int(np.searchsorted(self.times, axis_ms, side="right")) - 1, 0)
-        return int(self.local_times[index] + (axis_ms - self.times[index]))
-
-
-def series_of_table(table: pa.Table) -> dict[str, PatientSeries]:
-    """Each patient's series from a table sorted by (patient_id, measured_at) with the columns
-    ``patient_id``, ``measured_at`` (UTC), ``local_time`` (timestamps) and ``glucose_mg_dl``."""
-    encoded = table.column("patient_id").combine_chunks().dictionary_encode()
-    codes = encoded.indices.to_numpy()
-    names = encoded.dictionary.to_pylist()
-    # Rows are sorted by patient: split at the changes of the dictionary-encoded id.
-    starts = np.concatenate(([0], np.flatnonzero(np.diff(codes)) + 1, [len(codes)]))
-    utc = _epoch_ms(table.column("measured_at"))
-    local = _epoch_ms(table.column("local_time"))
-    glucose = table.column("glucose_mg_dl").to_numpy().astype(np.float64)
-    out = {}
-    for start, end in itertools.pairwise(starts):
-        if end <= start:
-            continue
-        base_offset = local[start] - utc[start]
-        out[names[codes[start]]] = PatientSeries(
-            utc[start:end] + base_offset, glucose[start:end], local[start:end]
-        )
-    return out
-
-
-def _epoch_ms(column: pa.ChunkedArray) -> np.ndarray:
-    values: np.ndarray = column.cast(pa.timestamp("ms")).cast(pa.int64()).to_numpy()
-    return values.astype(np.int64)
-
-
-def patient_series(engine: LocalAthena) -> dict[str, PatientSeries]:
-    """Each patient's series of the deduplicated ``period_readings``."""
+def period_series(engine: LocalAthena) -> dict[str, PatientSeries]:
+    """Each patient's series of the deduplicated ``period_readings`` (see PatientSeries)."""
     # The database name is a checked identifier; nothing else is interpolated.
     query = (
-        "SELECT patient_id, measured_at, local_time, glucose_mg_dl "  # noqa: S608
-        f"FROM {engine.database}.period_readings ORDER BY patient_id, measured_at"
+        "SELECT patient_id, device_id, measured_at, local_time, glucose_mg_dl "  # noqa: S608
+        f"FROM {engine.database}.period_readings"
     )
-    return series_of_table(engine.connection.sql(query).to_arrow_table())
+    return patient_series(engine.connection.sql(query).to_arrow_table())
 
 
 def local_series(engine: LocalAthena) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Each patient's (continuous local time axis in epoch ms, glucose): see PatientSeries."""
-    return {p: (s.times, s.glucose) for p, s in patient_series(engine).items()}
+    return {p: (s.times, s.glucose) for p, s in period_series(engine).items()}
 
 
 def patient_metrics(rows: Sequence[CsvReading]) -> list[dict[str, Any]]:

@@ -88,8 +88,8 @@ def test_series_equal_the_local_series(cohort: pa.Table, engine: LocalAthena) ->
     got = patient_series(shuffled(cohort, seed=11))
     assert list(got) == sorted(expected)
     for patient, (times, glucose) in expected.items():
-        assert np.array_equal(got[patient][0], times)
-        assert np.array_equal(got[patient][1], glucose)
+        assert np.array_equal(got[patient].times, times)
+        assert np.array_equal(got[patient].glucose, glucose)
 
 
 def test_a_chunk_is_the_union_of_its_patients(cohort: pa.Table) -> None:
@@ -107,8 +107,9 @@ def test_a_chunk_is_the_union_of_its_patients(cohort: pa.Table) -> None:
     assert episodes.sort_by("patient_id").equals(whole.episodes.sort_by("patient_id"))
 
 
-def test_readings_at_one_local_instant_are_ordered_by_measured_at() -> None:
-    # Clocks going back: 01:30 local occurs twice, 60 minutes apart in UTC.
+def test_readings_at_one_local_instant_keep_their_true_spacing() -> None:
+    # Clocks going back: 01:30 local occurs twice, 60 minutes apart in UTC. On the continuous
+    # axis (UTC + the first reading's offset) the second 01:30 is an hour after the first.
     local = pa.array([5_400_000, 5_400_000, 5_700_000], pa.timestamp("ms"))
     table = pa.table(
         {
@@ -120,9 +121,11 @@ def test_readings_at_one_local_instant_are_ordered_by_measured_at() -> None:
         }
     )
     for order in ([0, 1, 2], [1, 0, 2], [2, 0, 1]):
-        times, glucose = patient_series(table.take(pa.array(order)))["p"]
-        assert times.tolist() == [5_400_000, 5_400_000, 5_700_000]
+        one = patient_series(table.take(pa.array(order)))["p"]
+        times, glucose = one.times, one.glucose
+        assert times.tolist() == [5_400_000, 9_000_000, 9_400_000]
         assert glucose.tolist() == [100.0, 150.0, 120.0]
+        assert one.wall_clock(9_000_000) == 5_400_000  # shown as the wall clock's 01:30
 
 
 @pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
