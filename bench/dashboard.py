@@ -36,7 +36,8 @@ from bench.elt import raw_tables, write
 from glucosestream.dashboard import app
 from glucosestream.dashboard.live import LiveFeed
 from glucosestream.dashboard.queries import DuckDbEngine, LakeQueries
-from glucosestream.elt import PERIOD, PERIOD_DAYS, lake_engine, run_elt, table_location
+from glucosestream.elt import PERIOD, PERIOD_DAYS, run_elt
+from glucosestream.local.lake import lake_engine, local_lake, table_location
 from glucosestream.settings import Settings, load_settings
 
 
@@ -67,7 +68,7 @@ def report_lake(state: Path, days: int) -> tuple[Settings, str, date]:
     tables = raw_tables(1, days)
     write(settings, tables, "sim")
     last = date.fromisoformat(max(dt for dt, _ in tables))
-    run_elt(settings, last)
+    run_elt(local_lake(settings), last)
     queries = LakeQueries(DuckDbEngine(settings))
     patient = queries.cohort(last)["patient_id"][0]
     return settings, patient, last
@@ -79,8 +80,8 @@ def cohort_lake(state: Path, patients: int) -> tuple[Settings, date]:
     write(settings, tables, "sim")
     last = date.fromisoformat(max(dt for dt, _ in tables))
     previous = last - timedelta(days=PERIOD_DAYS)
-    run_elt(settings, previous)
-    run_elt(settings, last)
+    run_elt(local_lake(settings), previous)
+    run_elt(local_lake(settings), last)
     engine = lake_engine(settings)
     rng = np.random.default_rng(8)
     picks = rng.integers(0, 20, patients)

@@ -27,7 +27,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from glucosestream.elt import STATE_FILE, run_elt
+from glucosestream.elt import STATE_KEY, run_elt
+from glucosestream.local.lake import local_lake
 from glucosestream.raw_zone.schema import parquet_schema
 from glucosestream.settings import Settings, load_settings
 from stream.simulator.cohort import build_cohort
@@ -96,9 +97,9 @@ def measure(patients: int, history: int, repeat: int) -> tuple[float, float, int
         settings = load_settings(state_dir=Path(state), env="bench")
         write(settings, old, "history")
         started = time.perf_counter()
-        run_elt(settings)
+        run_elt(local_lake(settings))
         full = time.perf_counter() - started
-        saved = (settings.lake_dir / STATE_FILE).read_bytes()
+        saved = (settings.lake_dir / STATE_KEY).read_bytes()
         marts = settings.lake_dir / settings.names.marts_prefix
         snapshot = Path(state) / "marts-before"
         shutil.copytree(marts, snapshot)
@@ -106,11 +107,11 @@ def measure(patients: int, history: int, repeat: int) -> tuple[float, float, int
         times = []
         rows = 0
         for _ in range(repeat):
-            (settings.lake_dir / STATE_FILE).write_bytes(saved)
+            (settings.lake_dir / STATE_KEY).write_bytes(saved)
             shutil.rmtree(marts)
             shutil.copytree(snapshot, marts)
             started = time.perf_counter()
-            report = run_elt(settings, date.fromisoformat(new_day))
+            report = run_elt(local_lake(settings), date.fromisoformat(new_day))
             times.append(time.perf_counter() - started)
             rows = report.curated_rows
             assert report.curated_partitions == [new_day], report.curated_partitions

@@ -1,49 +1,54 @@
 """Data-quality checks that gate the pipeline (DESIGN §5: the ``dq_results`` mart).
 
 The checks and their severities and thresholds are declared in one place,
-``sql/dq/checks.json``. A ``sql`` check is ``sql/dq/<check>.sql``: a query (Athena SQL, run
-locally by :class:`~glucosestream.local.athena.LocalAthena`) returning the FAILING rows, zero rows
-= pass; its first column ``failing_key`` identifies each row. ``schema_drift`` is the one
-``python`` check (:func:`schema_drift`): it compares the column names of the run's raw and
-curated Parquet files with the DDL in ``sql/ddl/`` and yields results of the same shape.
+``sql/dq/checks.json``. A ``sql`` check is ``sql/dq/<check>.sql``: a query (Athena SQL, run by the
+lake's query engine: Athena, or DuckDB locally) returning the FAILING rows, zero rows = pass; its
+first column ``failing_key`` identifies each row. ``schema_drift`` is the one ``python`` check
+(:func:`schema_drift`): it compares the column names of the run's raw and curated Parquet files
+with the DDL in ``sql/ddl/`` and yields results of the same shape.
 
-The SQL reads, besides the lake tables ``raw_readings`` and ``curated_readings`` (bound by
-:func:`run_checks` to the partitions it needs, as the ELT binds them), the run's parameter
-tables:
+The SQL reads the lake tables ``raw_readings`` and ``curated_readings`` and, per run:
 
-* ``dq_partitions(dt)``: the ``dt`` partitions the run checks (those the ELT rebuilt);
-* ``dq_window(dt)``: the ``wear_window_days`` UTC days ending at the run date (sensor wear);
-* ``dq_thresholds``: one row, one DOUBLE column per threshold of ``checks.json``;
-* ``dq_run(as_of, settled_before)``: the instant "now" of the run (UTC, no zone), for future
-  timestamps; and the instant raw rows must have been ingested by for the curated rebuild to
-  have read them (the plan's start less ``reconciliation_grace_seconds``, wall clock).
-
-Thresholds reach the SQL as table values, never as text.
+* ``${partitions}``: the ``dt`` partitions the run checks (those the ELT rebuilt), and
+  ``${window_partitions}``: the ``wear_window_days`` UTC days ending at the run date (sensor
+  wear) — execution parameters;
+* ``dq_thresholds``: one row, one DOUBLE column per threshold of ``checks.json``, and ``dq_run``
+  (as_of, settled_before): the instant "now" of the run (UTC, no zone), for future timestamps,
+  and the instant raw rows must have been ingested by for the curated rebuild to have read them
+  (the plan's start less ``reconciliation_grace_seconds``, wall clock) — one-row queries
+  composed in as CTEs (Athena takes parameters only in WHERE clauses; these are the run's own
+  numbers, never data).
 
 Use (after :func:`glucosestream.elt.run_elt`)::
 
-    results = run_checks(settings, report.curated_partitions, run_date=report.run_date)
-    write_dq_results(results, run_id, settings, run_date=report.run_date)
+    results = run_checks(lake, report.curated_partitions, run_date=report.run_date)
+    write_dq_results(lake, results, run_id, run_date=report.run_date)
     if not gate(results):
         ...  # a FAIL-severity check failed: stop before publishing the marts
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from glucosestream.elt import CURATED, lake_engine, table_location
-from glucosestream.local.athena import SQL_DIR, LocalAthena, SqlError, identifier
-from glucosestream.settings import Settings
+from glucosestream.elt import CURATED, Lake, table_prefix
+from glucosestream.sql_text import (
+    SQL_DIR,
+    SqlError,
+    Statement,
+    bind,
+    compose,
+    constants_cte,
+    identifier,
+    table_columns,
+)
 
 CHECKS_FILE = "dq/checks.json"
 """Relative to ``sql/``: the declarative list of checks, severities and thresholds."""
@@ -137,86 +142,108 @@ def result_of(spec: CheckSpec, failing_keys: Sequence[str], failing_count: int) 
 # ----------------------------------------------------------------------------- schema drift
 
 
-def schema_drift(engine: LocalAthena, tables_files: dict[str, Sequence[Path]]) -> list[str]:
+def parquet_column_names(data: bytes) -> list[str]:
+    """The top-level column names of a Parquet file's schema."""
+    import pyarrow.parquet as pq  # only this check reads Parquet footers
+
+    names: list[str] = pq.read_schema(io.BytesIO(data)).names
+    return names
+
+
+def schema_drift(lake: Lake, tables_keys: Mapping[str, Sequence[str]]) -> list[str]:
     """Failing keys ``<table>:<file>: missing [...] unexpected [...]`` for Parquet files whose
     column names differ from the table's DDL columns (partition columns may be absent or
     present: Hive-style files normally omit them). Names only; types are cast on read."""
     failing = []
-    for table, files in tables_files.items():
-        lake = engine.lake_tables[table]
-        expected = {name for name, _ in lake.columns}
-        partition = set(lake.partition_names)
-        for file in files:
-            found = set(pq.read_schema(file).names)
+    for table, keys in tables_keys.items():
+        ddl = table_columns(table)
+        expected = {name for name, _ in ddl.columns}
+        partition = {name for name, _ in ddl.partitioned_by}
+        prefix = _table_key_prefix(lake, table)
+        for key in keys:
+            found = set(parquet_column_names(lake.storage.read_bytes(key)))
             missing = sorted(expected - found)
             unexpected = sorted(found - expected - partition)
             if missing or unexpected:
-                relative = (
-                    file.relative_to(lake.location) if file.is_relative_to(lake.location) else file
-                )
+                relative = key[len(prefix) :] if key.startswith(prefix) else key
                 failing.append(f"{table}:{relative}: missing {missing} unexpected {unexpected}")
     return sorted(failing)
 
 
+def _table_key_prefix(lake: Lake, table: str) -> str:
+    return lake.names.raw_readings_prefix if table == RAW else table_prefix(lake.names, table)
+
+
+def _partition_files(lake: Lake, table: str, dts: Sequence[str]) -> list[str]:
+    """The visible Parquet files of these ``dt`` partitions (any deeper Hive levels too)."""
+    prefix = _table_key_prefix(lake, table)
+    files = []
+    for dt in dts:
+        for item in lake.storage.list(f"{prefix}dt={dt}/"):
+            parts = item.key[len(prefix) :].split("/")
+            if item.key.endswith(".parquet") and not any(p.startswith((".", "_")) for p in parts):
+                files.append(item.key)
+    return files
+
+
 # ------------------------------------------------------------------------------------- run
-
-
-def _register_parameters(
-    engine: LocalAthena,
-    catalog: Catalog,
-    partitions: Sequence[str],
-    window: Sequence[str],
-    as_of: datetime,
-    planned_at: datetime,
-) -> None:
-    engine.register("dq_partitions", pa.table({"dt": pa.array(sorted(partitions), pa.string())}))
-    engine.register("dq_window", pa.table({"dt": pa.array(sorted(window), pa.string())}))
-    engine.register(
-        "dq_thresholds",
-        pa.table(
-            {name: pa.array([value], pa.float64()) for name, value in catalog.thresholds.items()}
-        ),
-    )
-    grace = timedelta(seconds=catalog.thresholds.get("reconciliation_grace_seconds", 300))
-    engine.register(
-        "dq_run",
-        pa.table(
-            {
-                "as_of": pa.array([_naive_utc(as_of)], pa.timestamp("ms")),
-                "settled_before": pa.array([_naive_utc(planned_at) - grace], pa.timestamp("ms")),
-            }
-        ),
-    )
 
 
 def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def _run_sql_check(engine: LocalAthena, spec: CheckSpec) -> CheckResult:
-    rows = engine.query(f"dq/{spec.check}.sql")
-    if "failing_key" not in rows.column_names:
+def check_statement(
+    lake: Lake,
+    spec: CheckSpec,
+    catalog: Catalog,
+    partitions: Sequence[str],
+    window: Sequence[str],
+    as_of: datetime,
+    planned_at: datetime,
+) -> Statement:
+    """``sql/dq/<check>.sql`` as one Athena statement: the partitions as parameters, the
+    thresholds and the run's instants as the CTEs it reads."""
+    database = lake.database
+    check = bind(
+        f"dq/{spec.check}.sql",
+        {"database": database},
+        {"partitions": partitions, "window_partitions": window},
+    )
+    grace = timedelta(seconds=catalog.thresholds.get("reconciliation_grace_seconds", 300))
+    constants = {
+        "dq_thresholds": constants_cte(catalog.thresholds),
+        "dq_run": constants_cte(
+            {"as_of": _naive_utc(as_of), "settled_before": _naive_utc(planned_at) - grace}
+        ),
+    }
+    read = [(name, cte) for name, cte in constants.items() if f"{database}.{name}" in check.sql]
+    return compose(check, read, database) if read else check
+
+
+def _run_sql_check(lake: Lake, spec: CheckSpec, statement: Statement) -> CheckResult:
+    rows = lake.engine.execute(statement.sql, statement.parameters).columns
+    if "failing_key" not in rows:
         raise SqlError(f"dq/{spec.check}.sql: the query must return a failing_key column")
-    keys = [str(key) for key in rows.column("failing_key").to_pylist()]
-    return result_of(spec, keys, rows.num_rows)
+    keys = [str(key) for key in rows["failing_key"]]
+    return result_of(spec, keys, len(keys))
 
 
 def run_checks(
-    settings: Settings,
+    lake: Lake,
     partitions: Iterable[str],
     *,
     run_date: date | None = None,
     as_of: datetime | None = None,
     planned_at: datetime | None = None,
     catalog: Catalog | None = None,
-    engine: LocalAthena | None = None,
 ) -> list[CheckResult]:
     """Run every check of ``checks.json`` over the ``dt`` partitions of a run, in file order.
 
     Parameters
     ----------
-    settings
-        Where the lake is (as for the ELT).
+    lake
+        The lake's ports (as for the ELT).
     partitions
         The ``dt`` partitions (``YYYY-MM-DD``) to check: those the ELT run rebuilt
         (``EltReport.curated_partitions``). None at all: every check passes trivially.
@@ -227,37 +254,32 @@ def run_checks(
     planned_at
         When the run listed the raw files it rebuilds from (wall clock); by default now. Raw
         rows ingested ``reconciliation_grace_seconds`` before it must be in curated.
-    engine
-        A :func:`~glucosestream.elt.lake_engine` to reuse (its raw and curated tables are
-        rebound); by default a new one.
     """
     catalog = catalog or load_catalog()
     dts = sorted(set(partitions))
     for dt in dts:
         date.fromisoformat(dt)  # a partition value, nothing else
-    engine = engine or lake_engine(settings)
     end = run_date or (date.fromisoformat(dts[-1]) if dts else None)
     days = int(catalog.thresholds.get("wear_window_days", 14))
     window = [(end - timedelta(days=n)).isoformat() for n in range(days)] if end is not None else []
     now = datetime.now(UTC)
-    _register_parameters(engine, catalog, dts, window, as_of or now, planned_at or now)
-
-    wanted = set(dts)
-    raw_files = engine.bind(
-        RAW, [values for values in engine.partitions(RAW) if values[0] in wanted]
-    )
-    curated_files = engine.bind(CURATED, [(dt,) for dt in dts])
-    engine.bind(CURATED, [(dt,) for dt in sorted(set(dts) | set(window))])
 
     results = []
     for spec in catalog.checks:
         if spec.kind == "python":
             if spec.check != "schema_drift":
                 raise ValueError(f"no python check named {spec.check}")
-            keys = schema_drift(engine, {RAW: raw_files, CURATED: curated_files})
+            files = {
+                RAW: _partition_files(lake, RAW, dts),
+                CURATED: _partition_files(lake, CURATED, dts),
+            }
+            keys = schema_drift(lake, files)
             results.append(result_of(spec, keys, len(keys)))
         else:
-            results.append(_run_sql_check(engine, spec))
+            statement = check_statement(
+                lake, spec, catalog, dts, sorted(window), as_of or now, planned_at or now
+            )
+            results.append(_run_sql_check(lake, spec, statement))
     return results
 
 
@@ -269,39 +291,38 @@ def gate(results: Iterable[CheckResult]) -> bool:
 # ------------------------------------------------------------------------------ dq_results
 
 
-DQ_RESULTS_SCHEMA = pa.schema(
-    [
-        ("run_id", pa.string()),
-        ("check", pa.string()),
-        ("severity", pa.string()),
-        ("status", pa.string()),
-        ("failing_count", pa.int64()),
-        ("sample", pa.list_(pa.string())),
-        ("checked_at", pa.timestamp("ms")),
-    ]
-)
-"""Columns of ``marts/dq_results/run_date=YYYY-MM-DD/<run_id>.parquet``."""
-
-
 def write_dq_results(
+    lake: Lake,
     results: Sequence[CheckResult],
     run_id: str,
-    settings: Settings,
     *,
     run_date: date | None = None,
     checked_at: datetime | None = None,
-) -> Path:
-    """Write one run's results to the ``dq_results`` mart; returns the file written.
+) -> str:
+    """Write one run's results to the ``dq_results`` mart
+    (``marts/dq_results/run_date=YYYY-MM-DD/<run_id>.parquet``); returns the key written.
 
-    Partitioned by ``run_date`` (default: today, UTC); the file is named by the run id, so
-    writing the same run again replaces its results (written beside, then renamed over).
+    Partitioned by ``run_date`` (default: today, UTC); the object is named by the run id, so
+    writing the same run again replaces its results (an atomic put).
     """
-    if not _RUN_ID.match(run_id):  # it becomes a file name
+    import pyarrow as pa  # the one Parquet writer of this module
+    import pyarrow.parquet as pq
+
+    if not _RUN_ID.match(run_id):  # it becomes a key
         raise ValueError(f"{run_id!r} is not a run id (letters, digits, '_', '-', '.', ':')")
     when = (checked_at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     day = run_date or when.date()
-    directory = table_location(settings, DQ_RESULTS) / f"run_date={day.isoformat()}"
-    directory.mkdir(parents=True, exist_ok=True)
+    schema = pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("check", pa.string()),
+            ("severity", pa.string()),
+            ("status", pa.string()),
+            ("failing_count", pa.int64()),
+            ("sample", pa.list_(pa.string())),
+            ("checked_at", pa.timestamp("ms")),
+        ]
+    )
     table = pa.Table.from_pylist(
         [
             {
@@ -315,10 +336,10 @@ def write_dq_results(
             }
             for r in results
         ],
-        schema=DQ_RESULTS_SCHEMA,
+        schema=schema,
     )
-    path = directory / f"{run_id}.parquet"
-    temporary = directory / f".{run_id}.parquet.partial"
-    pq.write_table(table, temporary, compression="zstd")
-    temporary.replace(path)
-    return path
+    key = f"{table_prefix(lake.names, DQ_RESULTS)}run_date={day.isoformat()}/{run_id}.parquet"
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    lake.storage.write_bytes(key, buffer.getvalue())
+    return key

@@ -1,41 +1,44 @@
-"""The incremental ELT: raw zone → curated readings → marts, in the local lake (DuckDB).
+"""The incremental ELT: raw zone → curated readings → marts, through the lake's ports.
 
-One copy of every query: the Athena SQL in ``sql/`` (``ddl/``, ``staging/readings.sql``,
-``curated/``, ``marts/``) runs in :class:`~glucosestream.local.athena.LocalAthena`, transpiled
-by sqlglot at run time; ``INSERT INTO <lake table> SELECT …`` becomes DuckDB ``COPY … TO
-(FORMAT PARQUET, PARTITION_BY …)`` into a staging directory whose partitions are then swapped in.
+Everything goes through a :class:`Lake`: the lake storage (objects by key: S3 in aws mode, a
+directory locally), the query engine (Athena in aws mode, DuckDB locally), the table catalog
+(which files each partition is: Glue partitions in aws mode, directories locally) and the grid
+metrics. The composition roots choose them (:func:`glucosestream.local.lake.local_lake`,
+``consumers/pipeline/handler.py``); nothing here imports the local runtime, DuckDB or sqlglot.
+
+One copy of every query: the Athena SQL in ``sql/``, run as complete Athena statements with the
+run's values as ExecutionParameters (:mod:`glucosestream.sql_text` composes the files by text).
 
 A run (:func:`run_elt`):
 
-1. **Find what changed.** It lists ``<lake>/raw/readings/dt=*/hour=*/*.parquet`` (names and
-   sizes only; Firehose never rewrites a file) and compares the listing with the state of the
-   last successful run, ``<lake>/pipeline_state/elt.json`` (every raw file processed, per
-   ``dt``). The ``dt`` partitions with a new (or changed, or vanished) file are the ones to
-   rebuild; ``full_refresh`` rebuilds all. Listing is the only step that looks at all of history
-   and it reads no data.
+1. **Find what changed.** It lists ``raw/readings/dt=*/hour=*/*.parquet`` (names and sizes
+   only; Firehose never rewrites a file) and compares the listing with the state of the last
+   successful run, ``pipeline_state/elt.json`` (every raw file processed, per ``dt``). The
+   ``dt`` partitions with a new (or changed, or vanished) file are the ones to rebuild;
+   ``full_refresh`` rebuilds all. Listing is the only step that looks at all of history and it
+   reads no data.
 2. **Curated.** Each changed ``dt`` of ``curated/readings/`` is rebuilt from ALL raw files of that
    ``dt`` (``sql/staging/readings.sql`` → ``sql/curated/readings.sql``: dedupe on (patient_id,
    device_id, measured_at) keeping the earliest produced copy; a duplicate always shares its
    original's ``dt``), at most :data:`MAX_PARTITIONS_PER_WRITE` partitions per statement (Athena's
-   limit per INSERT/CTAS). Partitions stay in UTC (DESIGN §5): a late reading lands in its
+   limit per UNLOAD/CTAS). Partitions stay in UTC (DESIGN §5): a late reading lands in its
    event-time ``dt`` and only that ``dt`` is rebuilt. The two files are composed into one Athena
    ``UNLOAD`` per chunk (:func:`curate_statement`; the state machine runs these as Athena
-   ``startQueryExecution.sync`` tasks, the local engine runs them in DuckDB) into a staging prefix
-   beside the table; the new partition directories are renamed over the old ones only after
-   every statement succeeded (:func:`publish_curated`), so a failing query leaves the old
-   partitions in place.
+   ``startQueryExecution.sync`` tasks) into a staging prefix beside the table; the new partitions
+   are published through the catalog only after every statement succeeded
+   (:func:`publish_curated`), so a failing query leaves the old partitions in place.
 3. **Daily marts.** ``patient_daily_metrics`` is recomputed for every LOCAL day that has a
    reading in a rebuilt ``dt`` (a local day spans the UTC dates day - 1 .. day + 1, so those
-   curated partitions are read), all patients of that day, and its ``local_day`` partitions are
-   replaced.
+   curated partitions are read), all patients of that day: one UNLOAD per chunk of days of
+   ``sql/marts/patient_daily_metrics.sql`` over ``sql/curated/period_readings.sql``, published.
 4. **Period marts.** For the 14 LOCAL days ending at the run date (``run_date``; by default the
    newest raw ``dt``), ``patient_period_metrics`` (the SQL of ``sql/marts/`` plus the grid
    metrics, as ``glucosestream metrics`` computes them), ``agp_profile`` and ``glycemic_episodes``
-   (:func:`glucosestream.domain.metrics.episodes`, as ``glucosestream episodes``) are recomputed
-   for every patient with readings in the window and their ``period_end=<run date>`` partitions
-   replaced. They are skipped when no rebuilt day falls in the window and the partition exists.
-5. **State.** Only then is the new raw listing saved (atomically): a run that fails anywhere is
-   simply repeated by the next one, and repeating a run gives the same partitions.
+   (as ``glucosestream episodes``) are recomputed for every patient with readings in the window
+   and their ``period_end=<run date>`` partitions replaced. They are skipped when no rebuilt day
+   falls in the window and the partition has rows.
+5. **State.** Only then is the new raw listing saved: a run that fails anywhere is simply
+   repeated by the next one, and repeating a run gives the same partitions.
 
 The cost of an incremental run grows with the new data (the rebuilt ``dt`` partitions, their
 local days, and the fixed 14-day window), not with the length of history.
@@ -44,32 +47,32 @@ local days, and the fixed 14-day window), not with the length of history.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-import pyarrow as pa
-import sqlglot
-from sqlglot import exp
-
-from glucosestream.domain.metrics import episodes
-from glucosestream.episodes_report import on_wall_clock
-from glucosestream.local.athena import LocalAthena, SqlError, render, sql_file
-from glucosestream.metrics_report import METRIC_COLUMNS, grid_metrics, local_series, period_series
-from glucosestream.settings import Settings
+from glucosestream.ports.lake_storage import LakeStorage
+from glucosestream.ports.query_engine import QueryEngine
+from glucosestream.ports.table_catalog import TableCatalog
+from glucosestream.settings import ResourceNames
+from glucosestream.sql_text import (
+    SqlError,
+    Statement,
+    athena_literal,
+    bind,
+    compose,
+    table_columns,
+    unload,
+)
 
 MAX_PARTITIONS_PER_WRITE = 100
-"""Athena writes at most 100 partitions per INSERT INTO / CTAS."""
+"""Athena writes at most 100 partitions per UNLOAD / INSERT INTO / CTAS."""
 PERIOD_DAYS = 14
 """The AGP window: 14 local days ending at the run date."""
-STATE_FILE = Path("pipeline_state") / "elt.json"
-"""Relative to the lake: the raw files the last successful run processed."""
+STATE_KEY = "pipeline_state/elt.json"
+"""The raw files the last successful run processed (a key of the lake)."""
 STATE_VERSION = 1
 
 CURATED = "curated_readings"
@@ -77,9 +80,38 @@ DAILY = "patient_daily_metrics"
 PERIOD = "patient_period_metrics"
 AGP = "agp_profile"
 EPISODES = "glycemic_episodes"
+TABLES = (CURATED, DAILY, PERIOD, AGP, EPISODES)
 
 RawListing = dict[str, dict[str, int]]
-"""dt → {path relative to raw/readings/ → size in bytes}."""
+"""dt → {key relative to raw/readings/ → size in bytes}."""
+
+
+class GridMetrics(Protocol):
+    """The period marts that need the interpolated grid (CONGA, MODD, MAG, MAGE, active %,
+    episodes): locally numpy in-process, on AWS a Lambda per chunk of patients."""
+
+    def build_period_marts(
+        self, lake: Lake, readings: Statement, sql_metrics: Statement, start: date, end: date
+    ) -> tuple[int, int]:
+        """Publish the ``period_end=end`` partitions of ``patient_period_metrics`` (the rows of
+        ``sql_metrics`` with each patient's grid metrics) and ``glycemic_episodes`` (from the
+        readings ``readings`` selects); returns (period rows, episode rows)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Lake:
+    """The ports one run works through, chosen by a composition root."""
+
+    names: ResourceNames
+    storage: LakeStorage
+    engine: QueryEngine
+    catalog: TableCatalog
+    grid: GridMetrics
+
+    @property
+    def database(self) -> str:
+        return self.engine.database
 
 
 @dataclass
@@ -113,57 +145,52 @@ class EltReport:
         return values
 
 
-# ------------------------------------------------------------------------------------- paths
+# -------------------------------------------------------------------------------- lake keys
 
 
-def raw_root(settings: Settings) -> Path:
-    return settings.lake_dir / settings.names.raw_readings_prefix
-
-
-def table_location(settings: Settings, table: str) -> Path:
-    """Where a lake table lives locally: the key layout of the lake bucket."""
+def table_prefix(names: ResourceNames, table: str) -> str:
+    """The key prefix of a lake table (the bucket's layout: curated/readings/, marts/<table>/)."""
     if table == CURATED:
-        return settings.lake_dir / settings.names.curated_prefix / "readings"
-    return settings.lake_dir / settings.names.marts_prefix / table
+        return f"{names.curated_prefix}readings/"
+    return f"{names.marts_prefix}{table}/"
 
 
-def list_raw(root: Path) -> RawListing:
+def _hidden(part: str) -> bool:
+    """Athena skips keys with a component starting with ``.`` or ``_`` (temporaries, staging)."""
+    return part.startswith((".", "_"))
+
+
+def list_raw(storage: LakeStorage, prefix: str) -> RawListing:
     """Every visible raw Parquet file per ``dt`` (hidden temporaries are not data yet)."""
     listing: RawListing = {}
-    if not root.is_dir():
-        return listing
-    for day in os.scandir(root):
-        if not (day.is_dir() and day.name.startswith("dt=")):
+    for item in storage.list(prefix):
+        parts = item.key[len(prefix) :].split("/")
+        if (
+            len(parts) != 3
+            or not parts[0].startswith("dt=")
+            or not parts[1].startswith("hour=")
+            or not parts[2].endswith(".parquet")
+            or any(_hidden(part) for part in parts)
+        ):
             continue
-        files: dict[str, int] = {}
-        for hour in os.scandir(day.path):
-            if not (hour.is_dir() and hour.name.startswith("hour=")):
-                continue
-            for entry in os.scandir(hour.path):
-                if entry.name.endswith(".parquet") and not entry.name.startswith("."):
-                    files[f"{day.name}/{hour.name}/{entry.name}"] = entry.stat().st_size
-        if files:
-            listing[day.name[len("dt=") :]] = files
+        listing.setdefault(parts[0][len("dt=") :], {})["/".join(parts)] = item.size
     return listing
 
 
-def load_state(lake: Path) -> RawListing:
-    path = lake / STATE_FILE
-    if not path.is_file():
+def load_state(storage: LakeStorage) -> RawListing:
+    try:
+        document = json.loads(storage.read_bytes(STATE_KEY))
+    except FileNotFoundError:
         return {}
-    document = json.loads(path.read_text())
     if document.get("version") != STATE_VERSION:
         return {}
     raw: RawListing = document["raw"]
     return raw
 
 
-def save_state(lake: Path, listing: RawListing) -> None:
-    path = lake / STATE_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.partial")
-    temporary.write_text(json.dumps({"version": STATE_VERSION, "raw": listing}, sort_keys=True))
-    os.replace(temporary, path)
+def save_state(storage: LakeStorage, listing: RawListing) -> None:
+    document = {"version": STATE_VERSION, "raw": listing}
+    storage.write_bytes(STATE_KEY, json.dumps(document, sort_keys=True).encode())
 
 
 def changed_partitions(listing: RawListing, processed: RawListing) -> list[str]:
@@ -182,147 +209,29 @@ def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-# ------------------------------------------------------------------------------------- engine
+def _as_date(value: Any) -> date:
+    """A DATE result value: a ``date`` (DuckDB) or its ``YYYY-MM-DD`` text (Athena's results)."""
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def lake_engine(settings: Settings) -> LocalAthena:
-    """A local Athena with every lake table of ``sql/ddl/`` bound to its local location."""
-    engine = LocalAthena(settings.names.glue_database)
-    engine.define_table("ddl/raw_readings.sql", raw_root(settings))
-    for table in (CURATED, DAILY, PERIOD, AGP, EPISODES):
-        engine.define_table(f"ddl/{table}.sql", table_location(settings, table))
-    return engine
+def _marks(values: Sequence[Any], cast: str | None = None) -> str:
+    mark = f"CAST(? AS {cast})" if cast else "?"
+    return ", ".join(mark for _ in values) or "NULL"
 
 
-def _set_parameters(
-    engine: LocalAthena, partitions: Iterable[str], local_days: Iterable[date] = ()
-) -> None:
-    """The run's parameter tables: ``elt_partitions(dt)`` and ``elt_local_days(local_day)``."""
-    engine.register(
-        "elt_partitions", pa.table({"dt": pa.array(sorted(set(partitions)), pa.string())})
+def _count(lake: Lake, table: str, key: str, values: Sequence[str], cast: str | None) -> int:
+    """Rows of the partitions of ``table`` whose ``key`` is one of ``values``."""
+    result = lake.engine.execute(
+        f"SELECT count(*) AS n FROM {lake.database}.{table} "  # noqa: S608 - identifiers only
+        f"WHERE {key} IN ({_marks(values, cast)})",
+        list(values),
     )
-    engine.register(
-        "elt_local_days", pa.table({"local_day": pa.array(sorted(set(local_days)), pa.date32())})
-    )
+    return int(result.columns["n"][0]) if result.columns.get("n") else 0
 
 
-def _count(engine: LocalAthena, table: str) -> int:
-    rows = engine.connection.execute(f"SELECT count(*) FROM {engine.database}.{table}").fetchall()  # noqa: S608
-    return int(rows[0][0]) if rows else 0
-
-
-def _existing(dts: Iterable[str], known: Iterable[str]) -> list[str]:
-    present = set(known)
-    return sorted(dt for dt in set(dts) if dt in present)
-
-
-def _stage_period_readings(engine: LocalAthena, days: Sequence[date], known: Iterable[str]) -> None:
-    """``period_readings``: the metric readings of these local days (curated dt day±1 read)."""
-    dts = {(day + timedelta(days=shift)).isoformat() for day in days for shift in (-1, 0, 1)}
-    read = _existing(dts, known)
-    engine.bind(CURATED, [(dt,) for dt in read])
-    _set_parameters(engine, read, days)
-    engine.create_table("period_readings", "curated/period_readings.sql")
-
-
-# -------------------------------------------------------------------------------------- steps
-
-
-def _daily(engine: LocalAthena, days: list[date], known: list[str], report: EltReport) -> None:
-    isos = [day.isoformat() for day in days]
-    for chunk in chunks(isos):
-        chunk_days = [date.fromisoformat(day) for day in chunk]
-        _stage_period_readings(engine, chunk_days, known)
-        engine.insert_overwrite(
-            "marts/patient_daily_metrics.sql", DAILY, replace=[(day,) for day in chunk]
-        )
-        engine.bind(DAILY, [(day,) for day in chunk])
-        report.daily_rows += _count(engine, DAILY)
-    report.daily_days = isos
-
-
-def period_metrics_table(engine: LocalAthena, start: date, end: date) -> pa.Table:
-    """``patient_period_metrics`` rows of ``period_readings``: the SQL mart + grid metrics."""
-    sql_rows = engine.query("marts/patient_period_metrics.sql").to_pylist()
-    series = local_series(engine)
-    rows = []
-    for row in sql_rows:
-        patient = row["patient_id"]
-        merged = {**row, **grid_metrics(*series[patient])}
-        rows.append(
-            {
-                "patient_id": patient,
-                "period_start": start,
-                **{column: merged[column] for column in METRIC_COLUMNS[1:]},
-                "period_end": end,
-            }
-        )
-    if not rows:
-        return pa.table({"patient_id": pa.array([], pa.string())})
-    return pa.Table.from_pylist(rows)
-
-
-def episodes_table(engine: LocalAthena, end: date) -> pa.Table:
-    """One row per glycaemic episode of ``period_readings`` (local grid instants)."""
-    rows = []
-    for patient, series in period_series(engine).items():
-        for found in episodes(series.times, series.glucose).episodes:
-            e = on_wall_clock(found, series)
-            rows.append(
-                {
-                    "patient_id": patient,
-                    "type": e.kind,
-                    "level": e.level,
-                    "start_local": datetime.fromtimestamp(e.start_ms / 1000, tz=UTC).replace(
-                        tzinfo=None
-                    ),
-                    "end_local": datetime.fromtimestamp(e.end_ms / 1000, tz=UTC).replace(
-                        tzinfo=None
-                    ),
-                    "duration_min": int(e.duration_min),
-                    "extreme_mg_dl": float(e.extreme_mg_dl),
-                    "mean_mg_dl": float(e.mean_mg_dl),
-                    "exclusive": bool(e.exclusive),
-                    "period_end": end,
-                }
-            )
-    if not rows:
-        return pa.table({"patient_id": pa.array([], pa.string())})
-    return pa.Table.from_pylist(rows)
-
-
-def _ensure_columns(engine: LocalAthena, table: str, data: pa.Table) -> pa.Table:
-    """An empty result as the table's columns (so that writing it is a typed no-op)."""
-    if data.num_rows:
-        return data
-    lake = engine.lake_tables[table]
-    columns = [name for name, _ in (*lake.columns, *lake.partitioned_by)]
-    return pa.table({name: pa.array([], pa.string()) for name in columns})
-
-
-def _period(engine: LocalAthena, end: date, known: list[str], report: EltReport) -> None:
-    start = end - timedelta(days=PERIOD_DAYS - 1)
-    _stage_period_readings(engine, _days(start, end), known)
-    partition = [(end.isoformat(),)]
-    periods = period_metrics_table(engine, start, end)
-    engine.write_arrow(PERIOD, _ensure_columns(engine, PERIOD, periods), replace=partition)
-    engine.insert_overwrite(
-        "marts/agp_profile.sql",
-        AGP,
-        replace=partition,
-        extra_columns={"period_end": "CAST(? AS DATE)"},
-        parameters=[end.isoformat()],
-    )
-    found = episodes_table(engine, end)
-    engine.write_arrow(EPISODES, _ensure_columns(engine, EPISODES, found), replace=partition)
-    report.period_end = end.isoformat()
-    report.period_rows = periods.num_rows
-    report.episode_rows = found.num_rows
-    engine.bind(AGP, partition)
-    report.agp_rows = _count(engine, AGP)
-
-
-# ---------------------------------------------------------------------------------------- run
+# ------------------------------------------------------------------------------------ the plan
 
 
 @dataclass
@@ -354,12 +263,22 @@ class EltPlan:
         )
 
 
-def _snapshot_path(lake: Path, run_id: str) -> Path:
-    return lake / STATE_FILE.parent / "runs" / f"{run_id}.json"
+_RUN_TOKEN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def _snapshot_key(run_id: str) -> str:
+    return f"pipeline_state/runs/{_token(run_id)}.json"
+
+
+def _token(run_id: str) -> str:
+    token = run_id.lower()
+    if not _RUN_TOKEN.match(token):
+        raise SqlError(f"{run_id!r} cannot be part of a location")
+    return token
 
 
 def plan_run(
-    settings: Settings,
+    lake: Lake,
     run_date: date | None = None,
     *,
     full_refresh: bool = False,
@@ -370,10 +289,8 @@ def plan_run(
     Files that land after the snapshot are not in it, so the next run sees them as new even if
     this run's rebuild already read them (rebuilding a partition twice is idempotent).
     """
-    lake = settings.lake_dir
-    remove_leftovers(settings)
-    listing = list_raw(raw_root(settings))
-    processed = {} if full_refresh else load_state(lake)
+    listing = list_raw(lake.storage, lake.names.raw_readings_prefix)
+    processed = {} if full_refresh else load_state(lake.storage)
     changed = changed_partitions(listing, processed)
     if run_date is None and listing:
         run_date = date.fromisoformat(max(listing))
@@ -386,68 +303,9 @@ def plan_run(
             1 for dt in changed for name in listing.get(dt, {}) if name not in processed.get(dt, {})
         ),
     )
-    snapshot = _snapshot_path(lake, plan.run_id)
-    snapshot.parent.mkdir(parents=True, exist_ok=True)
-    temporary = snapshot.with_name(f".{snapshot.name}.partial")
-    temporary.write_text(json.dumps(listing, sort_keys=True))
-    os.replace(temporary, snapshot)
+    snapshot = json.dumps(listing, sort_keys=True).encode()
+    lake.storage.write_bytes(_snapshot_key(plan.run_id), snapshot)
     return plan
-
-
-LEFTOVER_AGE_S = 3600
-"""Staging/trash directories older than this belong to a run that died: another run may still
-be using a younger one."""
-
-
-def remove_leftovers(settings: Settings, now: float | None = None) -> list[Path]:
-    """Delete the ``.staging-*``/``.trash-*`` directories a killed run left beside the tables.
-
-    Safe: a run that died mid-swap never saved its manifest, so the next run rebuilds every
-    partition it was writing.
-    """
-    now = time.time() if now is None else now
-    removed = []
-    for table in (CURATED, DAILY, PERIOD, AGP, EPISODES):
-        location = table_location(settings, table)
-        if not location.is_dir():
-            continue
-        for leftover in [*location.glob(".staging-*"), *location.glob(".trash-*")]:
-            if leftover.is_dir() and now - leftover.stat().st_mtime > LEFTOVER_AGE_S:
-                shutil.rmtree(leftover, ignore_errors=True)
-                removed.append(leftover)
-    return removed
-
-
-def _snapshot(settings: Settings, plan: EltPlan) -> RawListing:
-    listing: RawListing = json.loads(_snapshot_path(settings.lake_dir, plan.run_id).read_text())
-    return listing
-
-
-def curate(settings: Settings, plan: EltPlan, report: EltReport) -> list[date]:
-    """Rebuild the plan's curated partitions; returns the local days their readings fall on.
-
-    The two halves the state machine runs as separate states: each statement of
-    :func:`curate_queries` (Athena ``startQueryExecution.sync``; here the local engine), then
-    :func:`publish_curated`.
-    """
-    queries = curate_queries(settings, plan)
-    engine = lake_engine(settings)
-    for query in queries:
-        start_query(settings, query["QueryString"], query["ExecutionParameters"], engine)
-    return publish_curated(settings, plan, queries, report)
-
-
-def start_query(
-    settings: Settings,
-    query_string: str,
-    parameters: Sequence[str] = (),
-    engine: LocalAthena | None = None,
-) -> dict[str, Any]:
-    """One Athena query execution on the local lake (``s3://<lake bucket>/`` locations map to
-    ``settings.lake_dir``); Athena's GetQueryExecution response."""
-    return (engine or lake_engine(settings)).start_query_execution(
-        query_string, parameters, location_of=lambda uri: lake_path(settings, uri)
-    )
 
 
 # ------------------------------------------------------------------ curated, as Athena runs it
@@ -463,168 +321,205 @@ MARTS_SQL = (
 """The files :func:`build_marts` runs."""
 
 
-def lake_path(settings: Settings, uri: str) -> Path:
-    """The local directory of an ``s3://<lake bucket>/<key>`` location (same key layout)."""
-    prefix = f"s3://{settings.names.lake_bucket}/"
-    if not uri.startswith(prefix) or ".." in uri.split("/"):
-        raise SqlError(f"{uri!r} is not a location in the lake bucket {prefix}")
-    return settings.lake_dir / uri[len(prefix) :]
+def staging_location(names: ResourceNames, table: str, run_id: str, chunk: int) -> str:
+    """Where chunk ``chunk`` of run ``run_id`` unloads partitions of ``table``: beside the
+    table (a dot-prefixed key, which Athena does not read as part of the table)."""
+    prefix = table_prefix(names, table)
+    return f"s3://{names.lake_bucket}/{prefix}.staging-{_token(run_id)}-{chunk:03d}/"
 
 
-def staging_location(settings: Settings, run_id: str, chunk: int) -> str:
-    """Where chunk ``chunk`` of run ``run_id`` unloads its curated partitions: beside the table
-    (a dot-prefixed key, which Athena does not read as part of the table)."""
-    names = settings.names
-    token = run_id.lower()
-    if not _RUN_TOKEN.match(token):
-        raise SqlError(f"{run_id!r} cannot be part of a location")
-    return f"s3://{names.lake_bucket}/{names.curated_prefix}readings/.staging-{token}-{chunk:03d}/"
-
-
-_RUN_TOKEN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+def curate_query(database: str, partitions: Sequence[str]) -> Statement:
+    """``sql/curated/readings.sql`` over ``sql/staging/readings.sql`` (as its
+    ``staging_readings``) for these ``dt`` partitions, the curated table's columns in order."""
+    staging = bind(CURATE_SQL[0], {"database": database}, {"partitions": partitions})
+    curated = bind(CURATE_SQL[1], {"database": database})
+    return compose(curated, [("staging_readings", staging)], database, table_columns(CURATED).names)
 
 
 def curate_statement(database: str, partition_count: int, location: str) -> str:
     """One Athena ``UNLOAD`` rebuilding ``partition_count`` curated ``dt`` partitions (their
     values are the statement's ExecutionParameters, in order) into ``location``.
 
-    It is ``sql/curated/readings.sql`` with its ``staging_readings`` read replaced by the query
-    of ``sql/staging/readings.sql``, whose ``elt_partitions`` semi-join becomes
-    ``dt IN (?, …)``. UNLOAD rather than INSERT INTO because the rebuild replaces partitions:
-    the new files are written beside the table and swapped in afterwards (:func:`publish_curated`),
-    so readers never see a half-rebuilt partition and a failed statement changes nothing.
+    UNLOAD rather than INSERT INTO because the rebuild replaces partitions: the new files are
+    written beside the table and published afterwards (:func:`publish_curated`), so readers never
+    see a half-rebuilt partition and a failed statement changes nothing.
     """
     if not 1 <= partition_count <= MAX_PARTITIONS_PER_WRITE:
         raise SqlError(f"1..{MAX_PARTITIONS_PER_WRITE} partitions per statement")
-    staging_text, curated_text = (
-        render(sql_file(name).read_text(), {"database": database}) for name in CURATE_SQL
-    )
-    staging = sqlglot.parse_one(staging_text, read="athena")
-    curated = sqlglot.parse_one(curated_text, read="athena")
-    if not isinstance(staging, exp.Query) or not isinstance(curated, exp.Insert):
-        raise SqlError(f"{CURATE_SQL}: expected a query and an INSERT INTO … SELECT")
-
-    def partitions_as_parameters(node: exp.Expression) -> exp.Expression:
-        query = node.args.get("query") if isinstance(node, exp.In) else None
-        if query is not None and any(t.name == "elt_partitions" for t in query.find_all(exp.Table)):
-            return exp.In(
-                this=node.this, expressions=[exp.Placeholder() for _ in range(partition_count)]
-            )
-        return node
-
-    staged = staging.transform(partitions_as_parameters)
-    assert isinstance(staged, exp.Query)
-
-    def staging_as_subquery(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Table) and node.name == "staging_readings":
-            subquery: exp.Expression = staged.subquery(node.alias_or_name)
-            return subquery
-        return node
-
-    query = curated.expression.transform(staging_as_subquery)
-    if {t.name for t in query.find_all(exp.Table)} & {"elt_partitions", "staging_readings"}:
-        raise SqlError(f"{CURATE_SQL}: could not compose the curated statement")
-    if not _LOCATION.match(location):
-        raise SqlError(f"{location!r} is not an s3://bucket/prefix/ location")
-    return (
-        f"UNLOAD ({query.sql('athena', comments=False)}) TO '{location}' "
-        "WITH (format = 'PARQUET', compression = 'ZSTD', partitioned_by = ARRAY['dt'])"
-    )
+    query = curate_query(database, ["?"] * partition_count)
+    return unload(query, location, ("dt",)).sql
 
 
-_LOCATION = re.compile(r"^s3://[a-z0-9][a-z0-9.-]+/[A-Za-z0-9_./=-]+/$")
-
-
-def curate_queries(settings: Settings, plan: EltPlan) -> list[dict[str, Any]]:
+def curate_queries(lake: Lake, plan: EltPlan) -> list[dict[str, Any]]:
     """The curated rebuild of a plan as Athena query executions, one per chunk of at most
-    :data:`MAX_PARTITIONS_PER_WRITE` partitions (the state machine's Map items)."""
+    :data:`MAX_PARTITIONS_PER_WRITE` partitions (the state machine's Map items); the
+    ExecutionParameters are Athena's literal text (quoted strings)."""
     queries = []
     for index, chunk in enumerate(chunks(plan.partitions)):
-        location = staging_location(settings, plan.run_id, index)
+        location = staging_location(lake.names, CURATED, plan.run_id, index)
         queries.append(
             {
                 "partitions": chunk,
                 "location": location,
-                "QueryString": curate_statement(settings.names.glue_database, len(chunk), location),
-                "ExecutionParameters": chunk,
+                "QueryString": curate_statement(lake.database, len(chunk), location),
+                "ExecutionParameters": [athena_literal(dt) for dt in chunk],
             }
         )
     return queries
 
 
-def publish_curated(
-    settings: Settings, plan: EltPlan, queries: Sequence[dict[str, Any]], report: EltReport
-) -> list[date]:
-    """Swap each unloaded chunk's partitions into the curated table (partitions of the chunk
-    that received no row are removed), then count; returns the local days of the readings.
+def curate(lake: Lake, plan: EltPlan, report: EltReport) -> list[date]:
+    """Rebuild the plan's curated partitions; returns the local days their readings fall on.
 
-    Safe to repeat after a crash part-way: a partition already swapped in is recognised by its
-    files' names and left alone. (On AWS the swap is a Glue partition-location update.)
+    The two halves the state machine runs as separate states: each statement of
+    :func:`curate_queries`, then :func:`publish_curated`.
     """
-    engine = lake_engine(settings)
+    queries = curate_queries(lake, plan)
     for query in queries:
-        staged = lake_path(settings, str(query["location"]))
-        engine.swap_in(CURATED, staged, replace=[(dt,) for dt in query["partitions"]])
-        shutil.rmtree(staged, ignore_errors=True)
+        lake.engine.execute(query["QueryString"], query["partitions"])
+    return publish_curated(lake, plan, queries, report)
+
+
+def publish_curated(
+    lake: Lake, plan: EltPlan, queries: Sequence[dict[str, Any]], report: EltReport
+) -> list[date]:
+    """Publish each unloaded chunk's partitions (partitions of the chunk that received no row are
+    dropped), then count; returns the local days of the readings. Safe to repeat after a crash
+    part-way: the catalog recognises a partition already published."""
+    for query in queries:
+        lake.catalog.publish(CURATED, str(query["location"]), [(dt,) for dt in query["partitions"]])
     local_days: set[date] = set()
     for chunk in chunks(plan.partitions):
-        engine.bind(CURATED, [(dt,) for dt in chunk])
-        rows, copies = engine.connection.execute(
-            f"SELECT count(*), coalesce(sum(copies), 0) FROM {engine.database}.{CURATED}"  # noqa: S608
-        ).fetchall()[0]
-        report.curated_rows += int(rows)
-        report.raw_rows += int(copies)
-        days = engine.connection.sql(
-            f"SELECT DISTINCT CAST(local_time AS DATE) FROM {engine.database}.{CURATED} "  # noqa: S608
-            "WHERE counts_in_metrics"
-        ).fetchall()
-        local_days.update(day for (day,) in days)
+        counted = lake.engine.execute(
+            "SELECT count(*) AS curated_rows, coalesce(sum(copies), 0) AS raw_rows "  # noqa: S608
+            f"FROM {lake.database}.{CURATED} WHERE dt IN ({_marks(chunk)})",
+            chunk,
+        ).columns
+        report.curated_rows += int(counted["curated_rows"][0])
+        report.raw_rows += int(counted["raw_rows"][0])
+        days = lake.engine.execute(
+            "SELECT DISTINCT CAST(local_time AS DATE) AS local_day "  # noqa: S608
+            f"FROM {lake.database}.{CURATED} WHERE dt IN ({_marks(chunk)}) AND counts_in_metrics",
+            chunk,
+        ).columns
+        local_days.update(_as_date(day) for day in days.get("local_day", []))
     report.curated_partitions = list(plan.partitions)
     return sorted(local_days)
 
 
-def build_marts(
-    settings: Settings, plan: EltPlan, local_days: Sequence[date], report: EltReport
+# ------------------------------------------------------------------------------------- marts
+
+
+def period_readings_query(database: str, days: Sequence[date]) -> Statement:
+    """``sql/curated/period_readings.sql``: the metric readings of these LOCAL days (the curated
+    partitions day - 1 .. day + 1 read)."""
+    dts = sorted(
+        {(day + timedelta(days=shift)).isoformat() for day in days for shift in (-1, 0, 1)}
+    )
+    return bind(
+        MARTS_SQL[0], {"database": database}, {"partitions": dts, "local_days": sorted(days)}
+    )
+
+
+def mart_query(
+    database: str, mart: str, readings: Statement, columns: Sequence[str] | None = None
+) -> Statement:
+    """A ``sql/marts/`` file over ``readings`` as its ``period_readings``."""
+    return compose(
+        bind(mart, {"database": database}), [("period_readings", readings)], database, columns
+    )
+
+
+def _unload_and_publish(
+    lake: Lake,
+    table: str,
+    statement: Statement,
+    root: str,
+    partitions: Sequence[tuple[str]],
+    *,
+    one_partition: bool = False,
 ) -> None:
+    """UNLOAD into the staging prefix ``root`` (emptied first: a retried step finds its earlier
+    attempt's files there) and publish ``partitions`` from it. ``one_partition``: the statement
+    lacks the partition column, and writes straight into that partition's prefix (Athena takes
+    parameters only in WHERE clauses, so a partition value cannot be a selected parameter)."""
+    lake.storage.delete([o.key for o in lake.storage.list(root[len(_bucket_uri(lake)) :])])
+    key = table_columns(table).partitioned_by[0][0]
+    if one_partition:
+        (only,) = partitions
+        unloaded = unload(statement, f"{root}{key}={only[0]}/")
+    else:
+        unloaded = unload(statement, root, (key,))
+    lake.engine.execute(unloaded.sql, unloaded.parameters)
+    lake.catalog.publish(table, root, partitions)
+
+
+def _bucket_uri(lake: Lake) -> str:
+    return f"s3://{lake.names.lake_bucket}/"
+
+
+def _daily(lake: Lake, plan: EltPlan, days: list[date], report: EltReport) -> None:
+    isos = [day.isoformat() for day in days]
+    for index, chunk in enumerate(chunks(isos)):
+        readings = period_readings_query(lake.database, [date.fromisoformat(d) for d in chunk])
+        query = mart_query(lake.database, MARTS_SQL[1], readings, table_columns(DAILY).names)
+        location = staging_location(lake.names, DAILY, plan.run_id, index)
+        _unload_and_publish(lake, DAILY, query, location, [(day,) for day in chunk])
+        report.daily_rows += _count(lake, DAILY, "local_day", chunk, "DATE")
+    report.daily_days = isos
+
+
+def _period(lake: Lake, plan: EltPlan, end: date, report: EltReport) -> None:
+    start = end - timedelta(days=PERIOD_DAYS - 1)
+    readings = period_readings_query(lake.database, _days(start, end))
+    sql_metrics = mart_query(lake.database, MARTS_SQL[2], readings)
+    report.period_rows, report.episode_rows = lake.grid.build_period_marts(
+        lake, readings, sql_metrics, start, end
+    )
+    columns = [name for name, _ in table_columns(AGP).columns]
+    agp = mart_query(lake.database, MARTS_SQL[3], readings, columns)
+    location = staging_location(lake.names, AGP, plan.run_id, 0)
+    _unload_and_publish(lake, AGP, agp, location, [(end.isoformat(),)], one_partition=True)
+    report.period_end = end.isoformat()
+    report.agp_rows = _count(lake, AGP, "period_end", [end.isoformat()], "DATE")
+
+
+def build_marts(lake: Lake, plan: EltPlan, local_days: Sequence[date], report: EltReport) -> None:
     """The daily marts of ``local_days`` and the period marts ending at the run date."""
-    engine = lake_engine(settings)
-    known = [values[0] for values in engine.partitions(CURATED)]
     days = sorted(local_days)
     if days:
-        _daily(engine, days, known, report)
+        _daily(lake, plan, days, report)
     if plan.run_date is not None:
         window = set(_days(plan.run_date - timedelta(days=PERIOD_DAYS - 1), plan.run_date))
-        partition = engine.lake_tables[PERIOD].partition_directory([plan.run_date.isoformat()])
-        if window.intersection(days) or not partition.is_dir() or plan.full_refresh:
-            _period(engine, plan.run_date, known, report)
+        missing = _count(lake, PERIOD, "period_end", [plan.run_date.isoformat()], "DATE") == 0
+        if window.intersection(days) or missing or plan.full_refresh:
+            _period(lake, plan, plan.run_date, report)
 
 
-def commit(settings: Settings, plan: EltPlan) -> None:
+def commit(lake: Lake, plan: EltPlan) -> None:
     """Record the plan's raw files as processed (last: a run that fails before is repeated)."""
-    snapshot = _snapshot_path(settings.lake_dir, plan.run_id)
-    save_state(settings.lake_dir, _snapshot(settings, plan))
-    snapshot.unlink(missing_ok=True)
+    key = _snapshot_key(plan.run_id)
+    listing: RawListing = json.loads(lake.storage.read_bytes(key))
+    save_state(lake.storage, listing)
+    lake.storage.delete([key])
 
 
-def run_elt(
-    settings: Settings, run_date: date | None = None, *, full_refresh: bool = False
-) -> EltReport:
-    """One incremental ELT run over ``settings.lake_dir`` (see the module docstring): plan,
-    curate, marts, commit — the steps the pipeline runs one by one with the data-quality gate
-    between curate and marts.
+def run_elt(lake: Lake, run_date: date | None = None, *, full_refresh: bool = False) -> EltReport:
+    """One incremental ELT run (see the module docstring): plan, curate, marts, commit — the
+    steps the pipeline runs one by one with the data-quality gate between curate and marts.
 
     Parameters
     ----------
-    settings
-        Where the lake is (``lake_dir``) and the Glue database name.
+    lake
+        The ports (a composition root builds them: :func:`glucosestream.local.lake.local_lake`).
     run_date
         The last LOCAL day of the 14-day period marts; by default the newest raw ``dt``.
     full_refresh
         Rebuild every raw ``dt`` (and every local day), ignoring the saved state.
     """
-    plan = plan_run(settings, run_date, full_refresh=full_refresh)
+    plan = plan_run(lake, run_date, full_refresh=full_refresh)
     report = EltReport(run_date=plan.run_date, raw_files_new=plan.raw_files_new)
-    local_days = curate(settings, plan, report)
-    build_marts(settings, plan, local_days, report)
-    commit(settings, plan)
+    local_days = curate(lake, plan, report)
+    build_marts(lake, plan, local_days, report)
+    commit(lake, plan)
     return report

@@ -14,20 +14,17 @@ the raw files are not committed, so the next run looks at the same partitions ag
 The ASL names the SQL files each step runs (``sql`` in the task parameters); a step refuses to
 run when they differ from the files its code runs, so the two cannot drift apart silently.
 
-The Lambda steps read and write the lake through the local file system (``settings.lake_dir``);
-on AWS they need the lake on S3 behind the same functions, which does not exist yet.
+Every step works through a :class:`~glucosestream.elt.Lake` (storage, query engine, catalog,
+grid metrics) that the pipeline Lambda's composition root builds for its mode; nothing here
+imports the local runtime, DuckDB or sqlglot.
 """
 
 from __future__ import annotations
 
-import os
+import io
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
-
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from glucosestream.dq import dq_sql_files, gate, run_checks, write_dq_results
 from glucosestream.elt import (
@@ -35,15 +32,16 @@ from glucosestream.elt import (
     MARTS_SQL,
     EltPlan,
     EltReport,
+    Lake,
     build_marts,
     commit,
     curate_queries,
     plan_run,
     publish_curated,
+    table_prefix,
 )
-from glucosestream.settings import Settings
 
-Step = Callable[[Settings, dict[str, Any]], dict[str, Any]]
+Step = Callable[[Lake, dict[str, Any]], dict[str, Any]]
 
 PIPELINE_RUNS = "pipeline_runs"
 
@@ -65,29 +63,29 @@ def _expect_sql(state: dict[str, Any], step: str, runs: Sequence[str]) -> None:
         )
 
 
-def step_plan(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
+def step_plan(lake: Lake, state: dict[str, Any]) -> dict[str, Any]:
     """Which raw ``dt`` partitions changed since the last committed run, and the Athena
     statements that rebuild their curated partitions."""
     _expect_sql(state, "plan", CURATE_SQL)
     run_date = state.get("run_date")
     plan = plan_run(
-        settings,
+        lake,
         date.fromisoformat(run_date) if run_date else None,
         full_refresh=bool(state.get("full_refresh", False)),
         run_id=state.get("run_id"),
     )
     return {
         **plan.as_dict(),
-        "curate_queries": curate_queries(settings, plan),
+        "curate_queries": curate_queries(lake, plan),
         "started_at": datetime.now(UTC).isoformat(),
     }
 
 
-def step_publish(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
+def step_publish(lake: Lake, state: dict[str, Any]) -> dict[str, Any]:
     """Swap the unloaded curated partitions in (after every Athena statement succeeded)."""
     plan = _plan(state)
     report = EltReport(run_date=plan.run_date)
-    local_days = publish_curated(settings, plan, state["plan"]["curate_queries"], report)
+    local_days = publish_curated(lake, plan, state["plan"]["curate_queries"], report)
     return {
         "local_days": [day.isoformat() for day in local_days],
         "raw_rows": report.raw_rows,
@@ -96,7 +94,7 @@ def step_publish(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def step_quality(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
+def step_quality(lake: Lake, state: dict[str, Any]) -> dict[str, Any]:
     _expect_sql(state, "quality", dq_sql_files())
     plan = _plan(state)
     # "Now" for the future-timestamp check: the wall clock, unless the run says otherwise (the
@@ -104,13 +102,13 @@ def step_quality(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
     as_of = datetime.fromisoformat(state["as_of"]) if state.get("as_of") else None
     started = state["plan"].get("started_at")
     results = run_checks(
-        settings,
+        lake,
         plan.partitions,
         run_date=plan.run_date,
         as_of=as_of,
         planned_at=datetime.fromisoformat(started) if started else None,
     )
-    write_dq_results(results, plan.run_id, settings, run_date=plan.run_date)
+    write_dq_results(lake, results, plan.run_id, run_date=plan.run_date)
     return {
         "passed": gate(results),
         "failed": [
@@ -123,23 +121,23 @@ def step_quality(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def step_marts(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
+def step_marts(lake: Lake, state: dict[str, Any]) -> dict[str, Any]:
     _expect_sql(state, "marts", MARTS_SQL)
     plan = _plan(state)
     report = EltReport(run_date=plan.run_date)
     days = [date.fromisoformat(day) for day in state["curate"]["local_days"]]
-    build_marts(settings, plan, days, report)
+    build_marts(lake, plan, days, report)
     values = report.as_dict()
     return {key: values[key] for key in ("daily_days", "daily_rows", "period_end",
                                          "period_rows", "agp_rows", "episode_rows")}  # fmt: skip
 
 
-def step_commit(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
-    commit(settings, _plan(state))
+def step_commit(lake: Lake, state: dict[str, Any]) -> dict[str, Any]:
+    commit(lake, _plan(state))
     return {"committed": True}
 
 
-def step_record(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
+def step_record(lake: Lake, state: dict[str, Any]) -> dict[str, Any]:
     """One row in the ``pipeline_runs`` mart (also for runs the gate stopped)."""
     plan = _plan(state)
     status = str(state.get("status", "SUCCEEDED"))
@@ -157,16 +155,16 @@ def step_record(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
         "dq_failed": ",".join(f["check"] for f in quality.get("failed", [])),
         "dq_warnings": ",".join(quality.get("warnings", [])),
     }
-    path = runs_location(settings) / f"run_date={row['run_date']}" / f"{plan.run_id}.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.partial")
-    pq.write_table(pa.Table.from_pylist([row]), temporary)
-    os.replace(temporary, path)
+    import pyarrow as pa  # one Parquet row, written only here
+    import pyarrow.parquet as pq
+
+    key = (
+        f"{table_prefix(lake.names, PIPELINE_RUNS)}run_date={row['run_date']}/{plan.run_id}.parquet"
+    )
+    buffer = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist([row]), buffer)
+    lake.storage.write_bytes(key, buffer.getvalue())
     return {"status": status, "run_id": plan.run_id}
-
-
-def runs_location(settings: Settings) -> Path:
-    return settings.lake_dir / settings.names.marts_prefix / PIPELINE_RUNS
 
 
 STEPS: dict[str, Step] = {
@@ -180,7 +178,7 @@ STEPS: dict[str, Step] = {
 """Every step the state machine invokes (a test checks the ASL names exactly these)."""
 
 
-def run_step(settings: Settings, event: dict[str, Any]) -> dict[str, Any]:
+def run_step(lake: Lake, event: dict[str, Any]) -> dict[str, Any]:
     step = event.get("step")
     if step not in STEPS:
         raise ValueError(f"unknown pipeline step {step!r} (known: {', '.join(STEPS)})")
@@ -189,4 +187,4 @@ def run_step(settings: Settings, event: dict[str, Any]) -> dict[str, Any]:
         state["status"] = event["status"]
     if "sql" in event:
         state["sql"] = event["sql"]
-    return STEPS[step](settings, state)
+    return STEPS[step](lake, state)

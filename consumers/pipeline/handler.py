@@ -1,7 +1,11 @@
 """The pipeline Lambda: one function, one step per invocation (``{"step": ..., "state": ...}``).
 
 Step Functions invokes it for every step of ``sfn/pipeline.asl.json``; the local executor calls
-the same ``lambda_handler`` in-process.
+the same ``lambda_handler`` in-process. A composition root: :func:`lake_for` builds the lake's
+ports for the mode the settings name — S3, Athena and Glue in aws mode (clients from
+:mod:`glucosestream.adapters.clients`), the directory, DuckDB and a directory swap locally. Only
+boto3-based adapters are imported in aws mode: the artefact ships no DuckDB, sqlglot, numpy or
+pyarrow.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any, TextIO
 
 from aws_lambda_powertools import Logger
 
+from glucosestream.elt import Lake
 from glucosestream.pipeline import run_step
 from glucosestream.settings import Settings, load_settings
 
@@ -47,6 +52,39 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def handle(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """One step with the given settings (the local runner passes its own: the environment of
     the process that runs it need not describe the lake it runs against)."""
-    result = run_step(settings, event)
+    result = run_step(lake_for(settings), event)
     logger.info("pipeline step done", extra={"step": event.get("step")})
     return result
+
+
+def lake_for(settings: Settings) -> Lake:
+    """The lake's ports for ``settings.mode``."""
+    if settings.mode == "local":
+        from glucosestream.local.lake import local_lake  # local mode only
+
+        return local_lake(settings)
+    return _aws_lake(settings)
+
+
+def _aws_lake(settings: Settings) -> Lake:
+    # Imported here: each is a thin boto3 adapter, and local mode needs none of them.
+    from glucosestream.adapters.athena import AthenaQueryEngine
+    from glucosestream.adapters.glue_catalog import GlueTableCatalog
+
+    from glucosestream.adapters.clients import aws_client
+    from glucosestream.adapters.grid_metrics import DistributedGridMetrics
+    from glucosestream.adapters.s3_lake import S3LakeStorage
+
+    names = settings.names
+    storage = S3LakeStorage(aws_client("s3", settings), names.lake_bucket)
+    return Lake(
+        names=names,
+        storage=storage,
+        engine=AthenaQueryEngine(
+            aws_client("athena", settings),
+            database=names.glue_database,
+            workgroup=names.athena_workgroup,
+        ),
+        catalog=GlueTableCatalog(aws_client("glue", settings), names.glue_database, storage),
+        grid=DistributedGridMetrics(),
+    )

@@ -25,8 +25,9 @@ from typing import Any, Protocol
 
 import duckdb
 
-from glucosestream.elt import AGP, CURATED, EPISODES, PERIOD, PERIOD_DAYS, lake_engine
+from glucosestream.elt import AGP, CURATED, EPISODES, PERIOD, PERIOD_DAYS
 from glucosestream.local.athena import LocalAthena, render, to_duckdb
+from glucosestream.local.lake import lake_engine
 from glucosestream.settings import Settings
 
 Columns = dict[str, list[Any]]

@@ -27,7 +27,6 @@ import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from string import Template
 from typing import Any
 
 import duckdb
@@ -36,38 +35,9 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.tokenizer_core import Token, TokenType
 
-from glucosestream.resources import project_path
+from glucosestream.sql_text import SQL_DIR, SqlError, identifier, render, sql_file
 
-SQL_DIR = project_path("sql")
-_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
-
-
-class SqlError(RuntimeError):
-    """A query failed; the message names the SQL file."""
-
-
-def sql_file(relative: str) -> Path:
-    path = SQL_DIR / relative
-    if not path.is_file():
-        raise SqlError(f"no SQL file {relative} under {SQL_DIR}")
-    return path
-
-
-def render(text: str, names: Mapping[str, str]) -> str:
-    """Fill ``${name}`` placeholders with identifiers (never with values)."""
-    for value in names.values():
-        identifier(value)
-    try:
-        return Template(text).substitute(names)
-    except KeyError as missing:
-        raise SqlError(f"no value for placeholder {missing}") from None
-
-
-def identifier(name: str) -> str:
-    """A plain lowercase SQL identifier, or SqlError (names are the only text we build SQL from)."""
-    if not _NAME.match(name):
-        raise SqlError(f"{name!r} is not a plain SQL identifier")
-    return name
+__all__ = ["SQL_DIR", "LocalAthena", "SqlError", "identifier", "render", "sql_file", "to_duckdb"]
 
 
 def to_duckdb(athena_sql: str) -> list[str]:
@@ -125,6 +95,20 @@ def parse_unload(sql: str) -> Unload:
         raise SqlError("UNLOAD: the partition columns must be the query's last columns")
     compression = str(properties.get("compression", "GZIP")).upper()
     return Unload(query, location, file_format, compression, partitioned_by)
+
+
+_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
+
+
+def parameter_value(literal: str) -> str | int | float:
+    """One Athena ExecutionParameter (SQL literal text: ``'text'`` or a number) as the value
+    DuckDB binds; anything else fails as Athena would fail to parse it."""
+    text = literal.strip()
+    if len(text) >= 2 and text[0] == text[-1] == "'" and "'" not in text[1:-1].replace("''", ""):
+        return text[1:-1].replace("''", "'")
+    if _NUMBER.match(text):
+        return int(text) if text.lstrip("-").isdigit() else float(text)
+    raise SqlError(f"execution parameter {literal!r} is not a string or number literal")
 
 
 def _closing(tokens: Sequence[Token], start: int) -> int:
@@ -210,14 +194,14 @@ _PARTITION_VALUE = re.compile(r"^[A-Za-z0-9_:.-]+$")
 
 
 def _projected_values(
-    statement: exp.Query, key: str, parameters: Sequence[str]
+    statement: exp.Query, key: str, parameters: Sequence[str | int | float]
 ) -> list[str] | None:
     """The values of ``key`` a query is restricted to by its one ``key IN (…)`` / ``key = …``
     predicate of literals and ``?`` parameters (not under an OR), or None (read everything)."""
     placeholders = list(statement.find_all(exp.Placeholder, bfs=False))
     if len(placeholders) != len(parameters):
         return None
-    value_of = {id(node): parameters[i] for i, node in enumerate(placeholders)}
+    value_of = {id(node): parameters[rank] for node, rank in _text_order(statement, placeholders)}
     found: list[list[str]] = []
     for node in statement.find_all(exp.In, exp.EQ):
         column = node.this
@@ -230,14 +214,35 @@ def _projected_values(
             return None
         values = []
         for operand in operands:
+            if isinstance(operand, exp.Cast) and isinstance(operand.this, exp.Placeholder):
+                operand = operand.this  # CAST(? AS DATE): the parameter is the value's text
             if isinstance(operand, exp.Placeholder):
-                values.append(value_of[id(operand)])
+                values.append(str(value_of[id(operand)]))
             elif isinstance(operand, exp.Literal) and operand.is_string:
                 values.append(operand.this)
             else:
                 return None
         found.append(values)
     return found[0] if len(found) == 1 else None
+
+
+def _text_order(
+    statement: exp.Query, placeholders: Sequence[exp.Placeholder]
+) -> list[tuple[exp.Placeholder, int]]:
+    """Each placeholder with its position among the ``?`` of the statement's text (the order
+    execution parameters bind in), which a walk of the tree need not follow (a WITH clause is
+    visited after the query that it precedes)."""
+    marked = statement.copy()
+    copies = list(marked.find_all(exp.Placeholder, bfs=False))
+    for index, node in enumerate(copies):
+        node.replace(exp.Literal.string(f"__placeholder_{index}__"))
+    text = marked.sql("athena")
+    offsets = [text.index(f"'__placeholder_{index}__'") for index in range(len(copies))]
+    ranks = {
+        index: rank
+        for rank, index in enumerate(sorted(range(len(copies)), key=offsets.__getitem__))
+    }
+    return [(node, ranks[index]) for index, node in enumerate(placeholders)]
 
 
 def table_of_ddl(text: str, location: Path) -> LakeTable:
@@ -266,6 +271,15 @@ def table_of_ddl(text: str, location: Path) -> LakeTable:
     return LakeTable(
         identifier(table.name), location, columns(create.this.expressions), partitioned
     )
+
+
+def _token_of(directory: Path) -> str:
+    """The name of the hidden directory a staged file is under (``.staging-<token>/…``), so
+    that :meth:`LocalAthena.swap_in` recognises a partition it already moved; else a new id."""
+    for part in reversed(directory.parts):
+        if part.startswith("."):
+            return part.lstrip(".")
+    return uuid.uuid4().hex
 
 
 def _quote(text: str) -> str:
@@ -508,12 +522,19 @@ class LocalAthena:
         # Files are named after the target directory, so a partition swapped in from it can be
         # recognised later (see swap_in).
         token = target.name.lstrip(".")
-        partition_by = f", PARTITION_BY ({', '.join(identifier(k) for k in keys)})" if keys else ""
+        if keys:
+            partition_by = f", PARTITION_BY ({', '.join(identifier(k) for k in keys)})"
+            pattern = f", FILENAME_PATTERN 'part-{token}-{{i}}'"
+        else:  # one file in the directory, as UNLOAD writes files under its location
+            target.mkdir(parents=True, exist_ok=True)
+            partition_by, pattern = "", ""
+            token = _token_of(target)
+            target = target / f"part-{token}-0.parquet"
         try:
             rows = self.connection.execute(
                 f"COPY ({query}) TO {_quote(str(target))} "
-                f"(FORMAT PARQUET, COMPRESSION {identifier(compression.lower())}{partition_by}, "
-                f"FILENAME_PATTERN 'part-{token}-{{i}}')",
+                f"(FORMAT PARQUET, COMPRESSION {identifier(compression.lower())}{partition_by}"
+                f"{pattern})",
                 list(parameters) if parameters else None,
             ).fetchall()
         except duckdb.Error as error:
@@ -567,16 +588,17 @@ class LocalAthena:
         which must be empty, as Athena requires) and a plain query (its rows are kept for
         :meth:`get_query_results`). Every lake table the statement reads is bound to all its
         partitions on disk, as partition projection exposes them; DuckDB prunes by ``dt``.
-        ``parameters`` are Athena's ExecutionParameters (strings, one per ``?``).
+        ``parameters`` are Athena's ExecutionParameters (SQL literal text, one per ``?``).
         """
         query_id = str(uuid.uuid4())
+        values = [parameter_value(p) for p in parameters]
         unload = (
             parse_unload(query_string) if query_string.lstrip()[:6].upper() == "UNLOAD" else None
         )
         statement = unload.query if unload else sqlglot.parse_one(query_string, read="athena")
         if not isinstance(statement, exp.Query):
             raise SqlError("only UNLOAD and queries run as a query execution here")
-        self._bind_read_tables(statement, parameters)
+        self._bind_read_tables(statement, values)
         started = time.monotonic()
         if unload is not None:
             target = location_of(unload.location)
@@ -584,13 +606,13 @@ class LocalAthena:
                 raise SqlError(f"UNLOAD: the location {unload.location} is not empty")
             target.parent.mkdir(parents=True, exist_ok=True)
             rows = self._copy(
-                "UNLOAD", statement.sql("duckdb"), target, unload.partitioned_by, parameters,
+                "UNLOAD", statement.sql("duckdb"), target, unload.partitioned_by, values,
                 unload.compression,
             )  # fmt: skip
         else:
             try:
                 self.results[query_id] = self.connection.sql(
-                    statement.sql("duckdb"), params=list(parameters) if parameters else None
+                    statement.sql("duckdb"), params=values or None
                 ).to_arrow_table()
             except duckdb.Error as error:
                 raise SqlError(f"query: {error}") from None
@@ -614,7 +636,9 @@ class LocalAthena:
         kept: dict[str, pa.Table] = self.__dict__.setdefault("_results", {})
         return kept
 
-    def _bind_read_tables(self, statement: exp.Query, parameters: Sequence[str]) -> None:
+    def _bind_read_tables(
+        self, statement: exp.Query, parameters: Sequence[str | int | float]
+    ) -> None:
         names = {
             table.name
             for table in statement.find_all(exp.Table)

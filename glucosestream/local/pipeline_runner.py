@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.elt import start_query
 from glucosestream.local import stack
 from glucosestream.local.athena import SqlError
 from glucosestream.local.esm import LambdaContext
+from glucosestream.local.lake import start_query
 from glucosestream.local.stepfunctions import (
     Execution,
     StateMachine,

@@ -1,14 +1,13 @@
 -- curated.readings — grain: one row per reading identity (patient_id, device_id, measured_at)
--- Rebuilds the dt partitions listed in ${database}.elt_partitions from ALL their raw rows
--- (${database}.staging_readings, the view of sql/staging/readings.sql): a duplicate always lands
+-- Rebuilds a chunk of dt partitions from ALL their raw rows (${database}.staging_readings: the
+-- query of sql/staging/readings.sql, composed in as a CTE): a duplicate always lands
 -- in the same dt as its original (dt is the UTC date of measured_at, part of the identity), so
 -- deduplicating one partition at a time is exact. Of each identity's copies the earliest produced
 -- is kept (then the earliest ingested, then the lowest event_id/glucose, so the choice is
 -- deterministic); copies counts them. A late reading is merged into its event-time dt.
--- The pipeline does not run this INSERT as it stands: glucosestream.elt.curate_statement composes
--- it with sql/staging/readings.sql into one Athena UNLOAD per <= 100 partitions (the partition
--- values as execution parameters) into a staging prefix, whose partitions are then swapped in.
-INSERT INTO ${database}.curated_readings
+-- glucosestream.elt.curate_statement composes it with sql/staging/readings.sql into one Athena
+-- UNLOAD per <= 100 partitions (the partition values as execution parameters) into a staging
+-- prefix, whose partitions are then published.
 WITH source AS (
     SELECT *
     FROM ${database}.staging_readings

@@ -8,7 +8,7 @@
 WITH source AS (
     SELECT patient_id, device_id, measured_at, glucose_mg_dl, dt
     FROM ${database}.raw_readings
-    WHERE dt IN (SELECT dt FROM ${database}.dq_partitions)
+    WHERE dt IN (${partitions})
         AND patient_id IS NOT NULL
         AND device_id IS NOT NULL
         AND measured_at IS NOT NULL

@@ -2,11 +2,11 @@
 -- without its status flag (FAIL). Sensors report min_glucose_mg_dl..max_glucose_mg_dl
 -- (${database}.dq_thresholds: 40-400 mg/dL, DESIGN §3); a value below must carry status
 -- BELOW_SENSOR_RANGE, a value above ABOVE_SENSOR_RANGE ("flagged, never clipped silently").
--- Curated readings of the dt partitions in ${database}.dq_partitions. Zero rows = pass.
+-- Curated readings of the dt partitions in the run's partitions (execution parameters). Zero rows = pass.
 WITH source AS (
     SELECT patient_id, device_id, measured_at, glucose_mg_dl, status, dt
     FROM ${database}.curated_readings
-    WHERE dt IN (SELECT dt FROM ${database}.dq_partitions) AND glucose_mg_dl IS NOT NULL
+    WHERE dt IN (${partitions}) AND glucose_mg_dl IS NOT NULL
 )
 
 SELECT

@@ -1,14 +1,14 @@
 -- dq.late_data_ratio — grain: one row per dt partition with too many late readings (WARN)
 -- A reading is late when it was ingested more than late_after_minutes after its measured_at
 -- (the alert staleness bound, DESIGN §4: such readings never page). Per dt partition listed in
--- ${database}.dq_partitions, late readings / curated readings above max_late_ratio
+-- the run's partitions (execution parameters), late readings / curated readings above max_late_ratio
 -- (${database}.dq_thresholds) is reported: the real-time alerts missed that share. Zero rows = pass.
 WITH source AS (
     SELECT
         dt,
         to_unixtime(ingested_at) - to_unixtime(measured_at) AS delay_seconds
     FROM ${database}.curated_readings
-    WHERE dt IN (SELECT dt FROM ${database}.dq_partitions)
+    WHERE dt IN (${partitions})
 ),
 
 ratios AS (

@@ -1,12 +1,12 @@
 -- dq.missing_keys — grain: one row per raw row of the run's dt partitions lacking a key (FAIL)
 -- A reading's identity is (patient_id, device_id, measured_at) (DESIGN §3); event_id and
 -- session_id are required by the contract too. Raw rows (duplicates included) of the partitions
--- listed in ${database}.dq_partitions with any of them NULL or blank fail: curated dedupes on the
+-- listed in the run's partitions (execution parameters) with any of them NULL or blank fail: curated dedupes on the
 -- identity, so NULL keys would silently merge there. Zero rows = pass.
 WITH source AS (
     SELECT event_id, patient_id, device_id, session_id, measured_at, dt, hour
     FROM ${database}.raw_readings
-    WHERE dt IN (SELECT dt FROM ${database}.dq_partitions)
+    WHERE dt IN (${partitions})
 )
 
 SELECT

@@ -2,7 +2,7 @@
 -- reconcile with its raw rows (FAIL). Curated keeps exactly one row per reading identity
 -- (patient_id, device_id, measured_at) of the raw rows of its dt (sql/curated/readings.sql): raw
 -- distinct identities = curated rows. The raw zone keeps growing while a run works, so per dt
--- partition listed in ${database}.dq_partitions the check is exact on what the run must have
+-- partition listed in the run's partitions (execution parameters) the check is exact on what the run must have
 -- read, and race-free on what landed since:
 --   missing      raw identities ingested before ${database}.dq_run.settled_before (the plan's
 --                start less the Firehose buffering grace, reconciliation_grace_seconds: their
@@ -14,7 +14,7 @@ WITH raw_rows AS (
     SELECT dt, patient_id, device_id, measured_at, ingested_at
     FROM ${database}.raw_readings
     WHERE
-        dt IN (SELECT dt FROM ${database}.dq_partitions)
+        dt IN (${partitions})
         AND patient_id IS NOT NULL
         AND device_id IS NOT NULL
         AND measured_at IS NOT NULL
@@ -35,7 +35,7 @@ settled_identities AS (
 curated AS (
     SELECT dt, patient_id, device_id, measured_at
     FROM ${database}.curated_readings
-    WHERE dt IN (SELECT dt FROM ${database}.dq_partitions)
+    WHERE dt IN (${partitions})
 ),
 
 missing AS (
@@ -77,7 +77,10 @@ surplus AS (
 ),
 
 partitions AS (
-    SELECT dt FROM ${database}.dq_partitions
+    -- The run's partitions with a row (one without any raw or curated row reconciles).
+    SELECT dt FROM raw_identities
+    UNION
+    SELECT dt FROM curated
 ),
 
 compared AS (

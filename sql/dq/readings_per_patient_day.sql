@@ -2,12 +2,12 @@
 -- the sensor cadence allows (FAIL). A 5-minute sensor gives 1440 / 5 = 288 readings a day;
 -- max_readings_per_patient_day (${database}.dq_thresholds) = 288 * 1.1 leaves room for a sensor
 -- change's overlap. More means duplicates or a clock fault that would bias time-in-range.
--- Days are the UTC dt partitions listed in ${database}.dq_partitions (a day is a full UTC date).
+-- Days are the UTC dt partitions listed in the run's partitions (execution parameters) (a day is a full UTC date).
 -- Zero rows = pass.
 WITH source AS (
     SELECT patient_id, dt
     FROM ${database}.curated_readings
-    WHERE dt IN (SELECT dt FROM ${database}.dq_partitions) AND source = 'CGM'
+    WHERE dt IN (${partitions}) AND source = 'CGM'
 ),
 
 daily AS (

@@ -1,14 +1,14 @@
 -- dq.sensor_wear — grain: one row per patient with too little sensor wear in the window (WARN)
 -- Consensus data sufficiency (Battelino et al. 2019, doi:10.2337/dci19-0028): >= 70 % of the
--- possible CGM readings over 14 days. Window = the dt partitions listed in ${database}.dq_window
+-- possible CGM readings over 14 days. Window = the dt partitions listed in the window's partitions (execution parameters)
 -- (wear_window_days UTC days ending at the run date); patients = those with a reading in the
--- run's partitions (${database}.dq_partitions). Wear % = 100 * distinct cadence slots
+-- run's partitions (the run's partitions (execution parameters)). Wear % = 100 * distinct cadence slots
 -- (cadence_minutes) holding a metric reading / slots in the window; a patient below
 -- min_wear_percent (${database}.dq_thresholds) is reported, not failed. Zero rows = pass.
 WITH patients AS (
     SELECT DISTINCT patient_id
     FROM ${database}.curated_readings
-    WHERE dt IN (SELECT dt FROM ${database}.dq_partitions)
+    WHERE dt IN (${partitions})
 ),
 
 slots AS (
@@ -17,7 +17,7 @@ slots AS (
         floor(to_unixtime(c.measured_at) / (t.cadence_minutes * 60.0)) AS slot
     FROM ${database}.curated_readings AS c
     CROSS JOIN ${database}.dq_thresholds AS t
-    WHERE c.dt IN (SELECT dt FROM ${database}.dq_window) AND c.counts_in_metrics
+    WHERE c.dt IN (${window_partitions}) AND c.counts_in_metrics
 ),
 
 worn AS (

@@ -1,5 +1,5 @@
 -- dq.timestamps_out_of_bounds — grain: one row per curated reading with an impossible time (FAIL)
--- Curated readings of the dt partitions in ${database}.dq_partitions whose measured_at is
+-- Curated readings of the dt partitions in the run's partitions (execution parameters) whose measured_at is
 --   future          later than the run's as_of (${database}.dq_run) + future_tolerance_minutes
 --   after_produced  later than the device produced the record + future_tolerance_minutes
 --   before_session  earlier than the start of its sensor session, taken as the session's first
@@ -9,7 +9,7 @@
 WITH source AS (
     SELECT patient_id, device_id, session_id, measured_at, produced_at, is_warmup, dt
     FROM ${database}.curated_readings
-    WHERE dt IN (SELECT dt FROM ${database}.dq_partitions)
+    WHERE dt IN (${partitions})
 ),
 
 sessions AS (

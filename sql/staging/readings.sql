@@ -1,7 +1,6 @@
 -- staging.readings — grain: one row per raw row (duplicates kept) of the dt partitions to rebuild
--- Typed readings of ${database}.raw_readings restricted to the partitions listed in
--- ${database}.elt_partitions (one row per dt; Trino prunes raw partitions through the semi-join's
--- dynamic filter). Glucose stays in mg/dL (mmol/L inputs are converted at ingest, DESIGN §4);
+-- Typed readings of ${database}.raw_readings restricted to the dt partitions of one rebuild
+-- (execution parameters: partition projection prunes on them). Glucose stays in mg/dL (mmol/L inputs are converted at ingest, DESIGN §4);
 -- glucose_mmol_l = mg/dL / 18.016 as a double. local_time = measured_at + utc_offset_minutes
 -- (the patient's wall clock; storage and partitions stay in UTC). Flags:
 --   in_sensor_range   status is neither BELOW_SENSOR_RANGE nor ABOVE_SENSOR_RANGE (40-400 mg/dL)
@@ -25,7 +24,7 @@ WITH source AS (
         ingested_at,
         dt
     FROM ${database}.raw_readings
-    WHERE dt IN (SELECT dt FROM ${database}.elt_partitions)
+    WHERE dt IN (${partitions})
         -- A reading without its identity cannot be deduplicated or attributed: it stays in raw,
         -- where the missing_keys data-quality check reports it, and never reaches curated.
         AND patient_id IS NOT NULL

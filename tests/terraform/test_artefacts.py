@@ -104,23 +104,7 @@ def unpacked(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-PIPELINE_NEEDS_ANALYTICS = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "consumers.pipeline imports glucosestream.pipeline → elt → duckdb/pyarrow/numpy at import "
-        "time; those (~300 MB) do not fit Lambda's 250 MB limit with the layer. Needs the "
-        "pipeline's aws-mode path to import them lazily (its SQL runs in Athena)."
-    ),
-)
-
-
-@pytest.mark.parametrize(
-    "handler",
-    [
-        pytest.param(h, marks=PIPELINE_NEEDS_ANALYTICS) if ".pipeline." in h else h
-        for h in deployed_handlers()
-    ],
-)
+@pytest.mark.parametrize("handler", deployed_handlers())
 def test_handler_imports_from_the_artefacts_alone(unpacked: Path, handler: str) -> None:
     module, _, function = handler.rpartition(".")
     path = ":".join(str(p) for p in [*layer_dirs(unpacked, handler), unpacked / "runtime"])

@@ -12,6 +12,7 @@ import pytest
 
 from glucosestream.elt import DAILY, run_elt
 from glucosestream.episodes_report import patient_episodes
+from glucosestream.local.lake import local_lake
 from glucosestream.metrics_report import patient_metrics
 from glucosestream.readings_csv import read_csv_input
 from tests.unit.elt.rawdata import Raw, lake_settings, write_raw
@@ -136,7 +137,7 @@ def test_daily_mart_counts_each_local_day(
     )
 
     # When the pipeline builds the daily mart
-    run_elt(settings, date(2015, 11, 2) if change is FALL_BACK else date(2015, 3, 9))
+    run_elt(local_lake(settings), date(2015, 11, 2) if change is FALL_BACK else date(2015, 3, 9))
 
     # Then the 25- or 23-hour day holds every one of its readings
     daily = {(r["local_day"], r["n_readings"]) for r in rows(settings, DAILY)}

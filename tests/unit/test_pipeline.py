@@ -13,11 +13,12 @@ import duckdb
 import pytest
 from sqlglot import exp
 
-from glucosestream import elt, pipeline
+from glucosestream import elt, pipeline, sql_text
 from glucosestream.cli import main
-from glucosestream.elt import load_state
+from glucosestream.lake import LocalLakeStorage
 from glucosestream.local import athena
 from glucosestream.local.athena import LocalAthena, SqlError, parse_unload
+from glucosestream.local.lake import lake_engine, lake_path, local_lake
 from glucosestream.local.pipeline_runner import (
     ASL_FILE,
     definition,
@@ -53,6 +54,10 @@ def marts_files(settings: Settings) -> dict[str, bytes]:
         for p in sorted(root.rglob("*.parquet"))
         if "dq_results" not in p.parts and "pipeline_runs" not in p.parts
     }
+
+
+def load_state(settings: Settings) -> elt.RawListing:
+    return elt.load_state(LocalLakeStorage(settings.lake_dir, settings.names.lake_bucket))
 
 
 def all_states(machine: dict[str, Any]) -> list[dict[str, Any]]:
@@ -123,7 +128,7 @@ def test_a_failing_gate_stops_before_the_marts_and_notifies(
     write_raw(settings, "a", day_of_readings("p1", "2024-03-01"))
     assert run_pipeline(settings).execution.status == "SUCCEEDED"
     published = marts_files(settings)
-    committed = load_state(settings.lake_dir)
+    committed = load_state(settings)
 
     # A corrupt device: 500 mg/dL with status OK (out of the sensor range, not flagged).
     write_raw(settings, "b", day_of_readings("p9", "2024-03-02", glucose=500))
@@ -136,7 +141,7 @@ def test_a_failing_gate_stops_before_the_marts_and_notifies(
     assert "data-quality gate failed: glucose_range_unflagged (24 failing" in error
 
     assert marts_files(settings) == published  # previously published marts untouched
-    assert load_state(settings.lake_dir) == committed  # the bad partition is not committed
+    assert load_state(settings) == committed  # the bad partition is not committed
     lake = settings.lake_dir
     statuses = duckdb.sql(
         f"SELECT status FROM read_parquet('{lake}/marts/pipeline_runs/**/*.parquet') ORDER BY 1"
@@ -163,7 +168,7 @@ def test_a_failing_step_is_caught_and_notified(
     assert run.execution.error == "PipelineStepFailed"
     assert len(run.notifications) == 1
     assert "disk full" in run.notifications[0]["Message"]
-    assert load_state(settings.lake_dir) == {}  # nothing committed
+    assert load_state(settings) == {}  # nothing committed
 
 
 def test_athena_throttling_is_retried_with_backoff(
@@ -212,21 +217,22 @@ def test_publishing_again_after_a_crash_part_way_keeps_every_partition(
     write_raw(
         settings, "a", day_of_readings("p1", "2024-03-01") + day_of_readings("p1", "2024-03-02")
     )
-    plan = elt.plan_run(settings)
-    queries = elt.curate_queries(settings, plan)
-    engine = elt.lake_engine(settings)
+    lake = local_lake(settings)
+    plan = elt.plan_run(lake)
+    queries = elt.curate_queries(lake, plan)
+    engine = lake_engine(settings)
     for query in queries:
         engine.start_query_execution(
             query["QueryString"],
             query["ExecutionParameters"],
-            location_of=lambda uri: elt.lake_path(settings, uri),
+            location_of=lambda uri: lake_path(settings, uri),
         )
     # The first partition was swapped in, then the Lambda died; Step Functions invokes it again.
-    staged = elt.lake_path(settings, queries[0]["location"])
+    staged = lake_path(settings, queries[0]["location"])
     engine.swap_in(elt.CURATED, staged, replace=[("2024-03-01",)])
     for _ in range(2):
         report = elt.EltReport(run_date=plan.run_date)
-        elt.publish_curated(settings, plan, queries, report)
+        elt.publish_curated(local_lake(settings), plan, queries, report)
         assert (report.curated_rows, report.raw_rows) == (48, 48)
     assert [p for p in (settings.lake_dir / "curated").rglob("*") if ".staging" in str(p)] == []
 
@@ -245,14 +251,14 @@ def test_every_sql_file_the_pipeline_runs_is_declared_in_the_asl_and_vice_versa(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     read: set[str] = set()
-    real_sql_file = athena.sql_file
+    real_sql_file = sql_text.sql_file
 
     def recording(relative: str) -> Path:
         read.add(relative)
         return real_sql_file(relative)
 
+    monkeypatch.setattr(sql_text, "sql_file", recording)
     monkeypatch.setattr(athena, "sql_file", recording)
-    monkeypatch.setattr(elt, "sql_file", recording)
     write_raw(settings, "a", day_of_readings("p1", "2024-03-01"))
     run = run_pipeline(settings, run_date=date(2024, 3, 1))
     assert run.execution.status == "SUCCEEDED", run.execution.cause
@@ -278,7 +284,7 @@ def test_a_step_refuses_sql_the_asl_declares_but_the_code_does_not_run(
 ) -> None:
     with pytest.raises(pipeline.SqlDrift, match=r"update sfn/pipeline\.asl\.json"):
         pipeline.run_step(
-            settings, {"step": "marts", "sql": ["marts/agp_profile.sql"], "state": {}}
+            local_lake(settings), {"step": "marts", "sql": ["marts/agp_profile.sql"], "state": {}}
         )
 
 

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 import sqlglot
 
-from glucosestream.local.athena import SQL_DIR, render, to_duckdb
+from glucosestream.local.athena import to_duckdb
+from glucosestream.sql_text import SQL_DIR, bind
+
+LISTS = {
+    "partitions": ["2024-03-01", "2024-03-02"],
+    "window_partitions": ["2024-02-29", "2024-03-01"],
+    "local_days": [date(2024, 3, 1)],
+}
+"""A value list for every list placeholder the files use (each becomes ``?, ?, …``)."""
 
 FILES = sorted(SQL_DIR.rglob("*.sql"))
 
@@ -18,7 +27,9 @@ def test_there_are_sql_files() -> None:
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(SQL_DIR)))
 def test_parses_as_athena_sql(path: Path) -> None:
-    text = render(path.read_text(), {"database": "gs_test_lake"})
+    statement = bind(str(path.relative_to(SQL_DIR)), {"database": "gs_test_lake"}, LISTS)
+    text = statement.sql
+    assert text.count("?") == len(statement.parameters)  # no '?' outside the placeholders
     statements = sqlglot.parse(text, read="athena", error_level=sqlglot.ErrorLevel.RAISE)
     assert statements
     assert to_duckdb(text)

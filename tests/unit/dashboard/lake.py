@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bench.elt import raw_tables, write
 from glucosestream.elt import PERIOD_DAYS, run_elt
+from glucosestream.local.lake import local_lake
 from glucosestream.settings import Settings, load_settings
 
 
@@ -32,6 +33,6 @@ def build_lake(state_dir: Path, patients: int = 6, days: int = 28, **overrides: 
     first = date.fromisoformat(dts[0])
     latest = first + timedelta(days=days - 1)
     previous = latest - timedelta(days=PERIOD_DAYS)
-    run_elt(settings, previous)
-    run_elt(settings, latest)
+    run_elt(local_lake(settings), previous)
+    run_elt(local_lake(settings), latest)
     return Lake(settings, first, (previous, latest))

@@ -18,7 +18,7 @@ from glucosestream.dashboard.queries import (
     QueryError,
     athena_literal,
 )
-from glucosestream.elt import table_location
+from glucosestream.local.lake import table_location
 from glucosestream.settings import load_settings
 from tests.unit.dashboard.lake import Lake
 

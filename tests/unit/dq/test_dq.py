@@ -18,10 +18,11 @@ from glucosestream.dq import (
     run_checks,
     write_dq_results,
 )
-from glucosestream.elt import CURATED, run_elt, table_location
-from glucosestream.local.athena import SQL_DIR
+from glucosestream.elt import CURATED, run_elt
+from glucosestream.local.lake import local_lake, table_location
 from glucosestream.raw_zone.schema import parquet_schema
 from glucosestream.settings import Settings
+from glucosestream.sql_text import SQL_DIR
 from tests.unit.elt.rawdata import MINUTE_MS, Raw, lake_settings, ms, write_raw
 
 DAY = "2024-03-01"
@@ -40,9 +41,9 @@ def series(patient: str, start: str, count: int, step: int = 5, **fields: object
 
 
 def checked(settings: Settings, dts: list[str] | None = None) -> dict[str, CheckResult]:
-    report = run_elt(settings)
+    report = run_elt(local_lake(settings))
     parts = report.curated_partitions if dts is None else dts
-    return {r.check: r for r in run_checks(settings, parts, as_of=AS_OF)}
+    return {r.check: r for r in run_checks(local_lake(settings), parts, as_of=AS_OF)}
 
 
 def one(settings: Settings, check: str, dts: list[str] | None = None) -> CheckResult:
@@ -120,7 +121,7 @@ def test_clean_lake_passes_every_check_but_short_wear(settings: Settings) -> Non
 
 
 def test_no_partitions_pass_trivially(settings: Settings) -> None:
-    results = run_checks(settings, [], as_of=AS_OF)
+    results = run_checks(local_lake(settings), [], as_of=AS_OF)
     assert all(r.status == "PASS" for r in results)
 
 
@@ -135,7 +136,9 @@ def test_missing_keys(settings: Settings) -> None:
     null = {**good, "patient_id": None, "event_id": "e-null"}
     write_raw_rows(settings, "bad", [blank, null])
     # missing_keys reads raw: rows without their identity never reach curated.
-    result = {r.check: r for r in run_checks(settings, [DAY], as_of=AS_OF)}["missing_keys"]
+    result = {r.check: r for r in run_checks(local_lake(settings), [DAY], as_of=AS_OF)}[
+        "missing_keys"
+    ]
     assert (result.status, result.failing_count) == ("FAIL", 2)
     assert "<null>|d1|2024-03-01T10:00:00|e-null" in result.sample
     assert "p1||2024-03-01T10:01:00|p1-" + str(good["measured_at"]) in result.sample
@@ -177,7 +180,7 @@ def test_duplicates_surviving_into_curated_fail_and_break_reconciliation(
     # A second copy of two curated rows appears in the partition (e.g. a non-atomic rewrite).
     table = pq.read_table(curated_file(settings))
     pq.write_table(table.slice(0, 2), curated_file(settings).with_name("extra.parquet"))
-    results = {r.check: r for r in run_checks(settings, [DAY], as_of=AS_OF)}
+    results = {r.check: r for r in run_checks(local_lake(settings), [DAY], as_of=AS_OF)}
     duplicates = results["duplicate_identities"]
     assert (duplicates.status, duplicates.failing_count) == ("FAIL", 2)
     copied = table.slice(0, 2).column("measured_at").to_pylist()
@@ -190,11 +193,11 @@ def test_duplicates_surviving_into_curated_fail_and_break_reconciliation(
 def test_reconciliation_counts_missing_curated_rows_and_partitions(settings: Settings) -> None:
     write_raw(settings, "a", series("p1", f"{DAY}T10:00", 12))
     write_raw(settings, "b", series("p1", "2024-03-02T10:00", 12))
-    run_elt(settings)
+    run_elt(local_lake(settings))
     path = curated_file(settings)
     pq.write_table(pq.read_table(path).slice(1), path)  # one reading lost
     (curated_file(settings, "2024-03-02")).unlink()  # a whole partition lost
-    result = run_checks(settings, [DAY, "2024-03-02"], as_of=AS_OF)
+    result = run_checks(local_lake(settings), [DAY, "2024-03-02"], as_of=AS_OF)
     reconciliation = {r.check: r for r in result}["raw_curated_reconciliation"]
     assert (reconciliation.failing_count, reconciliation.sample) == (2, (DAY, "2024-03-02"))
 
@@ -235,13 +238,15 @@ def test_sensor_wear_uses_the_declared_thresholds(settings: Settings) -> None:
     seventy = series("p2", f"{DAY}T00:00", 202)  # 202 / 288 = 70.1 %
     short = series("p3", f"{DAY}T00:00", 201)  # 69.8 %
     write_raw(settings, "a", full + seventy + short)
-    run_elt(settings)
-    results = {r.check: r for r in run_checks(settings, [DAY], as_of=AS_OF, catalog=one_day)}
+    run_elt(local_lake(settings))
+    results = {
+        r.check: r for r in run_checks(local_lake(settings), [DAY], as_of=AS_OF, catalog=one_day)
+    }
     wear = results["sensor_wear"]
     assert (wear.severity, wear.status, wear.sample) == ("WARN", "WARN", ("p3",))
     assert gate(results.values())  # a WARN never blocks
     # Over the default 14-day window one full day is far from enough.
-    default = {r.check: r for r in run_checks(settings, [DAY], as_of=AS_OF)}
+    default = {r.check: r for r in run_checks(local_lake(settings), [DAY], as_of=AS_OF)}
     assert default["sensor_wear"].sample == ("p1", "p2", "p3")
 
 
@@ -282,7 +287,7 @@ def test_checks_only_read_the_run_partitions(settings: Settings) -> None:
     write_raw(settings, "b", [Raw("p2", ms("2024-03-02T10:00"), 20)])  # unflagged, other dt
     results = checked(settings, [DAY])
     assert_pass(results["glucose_range_unflagged"])
-    results = {r.check: r for r in run_checks(settings, ["2024-03-02"], as_of=AS_OF)}
+    results = {r.check: r for r in run_checks(local_lake(settings), ["2024-03-02"], as_of=AS_OF)}
     assert results["glucose_range_unflagged"].status == "FAIL"
 
 
@@ -295,7 +300,9 @@ def test_write_dq_results_one_file_per_run_replaced_on_rerun(settings: Settings)
         CheckResult("sensor_wear", "WARN", "PASS", 0, ()),
     ]
     when = datetime(2024, 3, 2, 6, 0, tzinfo=UTC)
-    path = write_dq_results(results, "run-1", settings, run_date=date(2024, 3, 1), checked_at=when)
+    lake = local_lake(settings)
+    key = write_dq_results(lake, results, "run-1", run_date=date(2024, 3, 1), checked_at=when)
+    path = settings.lake_dir / key
     assert path == table_location(settings, "dq_results") / "run_date=2024-03-01" / "run-1.parquet"
     rows = pq.read_table(path).to_pylist()
     assert rows[0] == {
@@ -307,13 +314,13 @@ def test_write_dq_results_one_file_per_run_replaced_on_rerun(settings: Settings)
         "sample": ["a", "b"],
         "checked_at": datetime(2024, 3, 2, 6, 0),
     }
-    write_dq_results(results[1:], "run-1", settings, run_date=date(2024, 3, 1), checked_at=when)
+    write_dq_results(lake, results[1:], "run-1", run_date=date(2024, 3, 1), checked_at=when)
     assert [r["check"] for r in pq.read_table(path).to_pylist()] == ["sensor_wear"]
     assert sorted(p.name for p in path.parent.iterdir()) == ["run-1.parquet"]
-    uuid_like = write_dq_results(results, "0f3c-9a", settings, run_date=date(2024, 3, 1))
-    assert uuid_like.name == "0f3c-9a.parquet"
+    uuid_like = write_dq_results(lake, results, "0f3c-9a", run_date=date(2024, 3, 1))
+    assert uuid_like.endswith("/run_date=2024-03-01/0f3c-9a.parquet")
     with pytest.raises(ValueError, match="not a run id"):
-        write_dq_results(results, "../x", settings)
+        write_dq_results(lake, results, "../x")
 
 
 def test_gate() -> None:
@@ -328,11 +335,13 @@ def test_rows_without_identity_stay_out_of_curated(settings: Settings) -> None:
     good = Raw("p1", ms(f"{DAY}T10:00"), 120).row()
     null = {**good, "patient_id": None, "event_id": "e-null"}
     write_raw_rows(settings, "mixed", [good, null])
-    report = run_elt(settings)
+    report = run_elt(local_lake(settings))
     assert report.curated_rows == 1
     curated = pq.read_table(table_location(settings, CURATED)).column("patient_id").to_pylist()
     assert curated == ["p1"]
-    missing = {r.check: r for r in run_checks(settings, [DAY], as_of=AS_OF)}["missing_keys"]
+    missing = {r.check: r for r in run_checks(local_lake(settings), [DAY], as_of=AS_OF)}[
+        "missing_keys"
+    ]
     assert missing.failing_count == 1
 
 
@@ -340,34 +349,38 @@ def test_reconciliation_allows_raw_rows_that_landed_after_the_run_planned(
     settings: Settings,
 ) -> None:
     write_raw(settings, "a", series("p1", f"{DAY}T10:00", 12))
-    run_elt(settings)
+    run_elt(local_lake(settings))
     planned = datetime.now(UTC)
     # Firehose delivers more of the same dt while the run is at its checks: ingested just now,
     # after the run listed its files, so its rebuild could not have read them.
     now_ms = int(planned.timestamp() * 1000)
     fresh = series("p2", f"{DAY}T11:00", 3, produced_at=now_ms)
     write_raw(settings, "b", fresh)
-    results = {r.check: r for r in run_checks(settings, [DAY], as_of=AS_OF, planned_at=planned)}
+    results = {
+        r.check: r for r in run_checks(local_lake(settings), [DAY], as_of=AS_OF, planned_at=planned)
+    }
     assert_pass(results["raw_curated_reconciliation"])
 
     # A file whose rows were ingested long before the plan but are not in curated: the rebuild
     # missed them — that fails, whatever landed late.
     old = series("p3", f"{DAY}T12:00", 2)
     write_raw(settings, "c", old)
-    results = {r.check: r for r in run_checks(settings, [DAY], as_of=AS_OF, planned_at=planned)}
+    results = {
+        r.check: r for r in run_checks(local_lake(settings), [DAY], as_of=AS_OF, planned_at=planned)
+    }
     assert results["raw_curated_reconciliation"].status == "FAIL"
 
 
 def test_reconciliation_fails_on_curated_rows_that_no_raw_row_has(settings: Settings) -> None:
     write_raw(settings, "a", series("p1", f"{DAY}T10:00", 12))
-    run_elt(settings)
+    run_elt(local_lake(settings))
     path = curated_file(settings)
     table = pq.read_table(path)
     invented = table.slice(0, 1).set_column(
         table.schema.get_field_index("patient_id"), "patient_id", pa.array(["p_invented"])
     )
     pq.write_table(invented, path.with_name("invented.parquet"))
-    results = {r.check: r for r in run_checks(settings, [DAY], as_of=AS_OF)}
+    results = {r.check: r for r in run_checks(local_lake(settings), [DAY], as_of=AS_OF)}
     assert (
         results["raw_curated_reconciliation"].status,
         results["raw_curated_reconciliation"].sample,

@@ -12,7 +12,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from glucosestream.elt import CURATED, run_elt, table_location
+from glucosestream.elt import CURATED, run_elt
+from glucosestream.local.lake import local_lake, table_location
 from glucosestream.metrics_report import metrics_of_table
 from glucosestream.settings import Settings
 from tests.unit.elt.rawdata import MINUTE_MS, Raw, lake_settings, ms, write_raw
@@ -70,7 +71,7 @@ def test_dedupe_keeps_the_earliest_produced_copy(settings: Settings) -> None:
         [Raw("p1", at, 150, produced_at=at + 60_000), Raw("p1", at, 120, produced_at=at + 5_000)],
     )
     write_raw(settings, "b", [Raw("p1", at, 180, produced_at=at + 90_000)])
-    report = run_elt(settings)
+    report = run_elt(local_lake(settings))
     curated = rows(settings, CURATED)
     assert [(r["glucose_mg_dl"], r["copies"]) for r in curated] == [(120, 3)]
     assert report.raw_rows == 3
@@ -82,7 +83,7 @@ def test_curated_rows_are_the_distinct_identities_of_raw(settings: Settings) -> 
     other_device = [Raw("p1", r.measured_at, 90, device_id="d2") for r in base[:5]]
     write_raw(settings, "a", base + other_device)
     write_raw(settings, "b", base[10:20] + other_device[:2])  # redelivered copies
-    report = run_elt(settings)
+    report = run_elt(local_lake(settings))
     assert report.curated_rows == 36 + 5
     assert len(rows(settings, CURATED)) == 41
     assert report.curated_partitions == ["2024-03-01", "2024-03-02"]
@@ -91,11 +92,11 @@ def test_curated_rows_are_the_distinct_identities_of_raw(settings: Settings) -> 
 def test_late_reading_rebuilds_only_its_event_time_partition(settings: Settings) -> None:
     write_raw(settings, "a", series("p1", "2024-03-01T12:00", [100] * 12))
     write_raw(settings, "b", series("p1", "2024-03-02T12:00", [110] * 12))
-    run_elt(settings)
+    run_elt(local_lake(settings))
     before_other_day = {p for p in files(settings, CURATED) if "dt=2024-03-02" in str(p)}
     late = Raw("p1", ms("2024-03-01T13:30"), 55, produced_at=ms("2024-03-02T13:00"))
     write_raw(settings, "late", [late])
-    report = run_elt(settings)
+    report = run_elt(local_lake(settings))
     assert report.curated_partitions == ["2024-03-01"]
     assert report.raw_files_new == 1
     assert report.daily_days == ["2024-03-01"]
@@ -113,9 +114,9 @@ def test_late_reading_rebuilds_only_its_event_time_partition(settings: Settings)
 
 def test_second_run_without_new_raw_data_touches_nothing(settings: Settings) -> None:
     write_raw(settings, "a", series("p1", "2024-03-01T12:00", [100] * 12))
-    run_elt(settings)
+    run_elt(local_lake(settings))
     lake_files = {p: p.stat().st_mtime_ns for p in settings.lake_dir.rglob("*.parquet")}
-    report = run_elt(settings)
+    report = run_elt(local_lake(settings))
     assert not report.touched_anything
     assert report.curated_rows == 0
     assert {p: p.stat().st_mtime_ns for p in settings.lake_dir.rglob("*.parquet")} == lake_files
@@ -139,9 +140,9 @@ def test_rerun_is_idempotent(settings: Settings) -> None:
         "agp_profile",
         "glycemic_episodes",
     )
-    first = run_elt(settings, date(2024, 3, 2))
+    first = run_elt(local_lake(settings), date(2024, 3, 2))
     before = {table: rounded(rows(settings, table)) for table in tables}
-    again = run_elt(settings, date(2024, 3, 2), full_refresh=True)
+    again = run_elt(local_lake(settings), date(2024, 3, 2), full_refresh=True)
     after = {table: rounded(rows(settings, table)) for table in tables}
     assert after == before
     assert again.as_dict() == {**first.as_dict(), "raw_files_new": again.raw_files_new}
@@ -161,7 +162,7 @@ def test_local_day_crosses_utc_partitions_and_warmup_is_flagged_not_measured(
         Raw("p1", ms("2024-03-02T00:30"), 300, utc_offset_minutes=120, status="WARMUP"),
     ]
     write_raw(settings, "a", readings)
-    report = run_elt(settings, date(2024, 3, 2))
+    report = run_elt(local_lake(settings), date(2024, 3, 2))
     assert report.curated_partitions == ["2024-03-01", "2024-03-02"]
     curated = rows(settings, CURATED)
     assert [r["is_warmup"] for r in curated] == [False, False, False, True]
@@ -207,7 +208,7 @@ def test_period_marts_equal_glucosestream_metrics(settings: Settings) -> None:
     # Outside the 14-day window ending 2024-03-08 (local days 2024-02-24 .. 2024-03-08).
     old = series("p1", "2024-02-20T00:00", [100] * 10, offset=60)
     write_raw(settings, "a", p1 + p2 + old)
-    run_elt(settings, date(2024, 3, 8))
+    run_elt(local_lake(settings), date(2024, 3, 8))
     expected = {m.pop("id"): m for m in metrics_of_table(_csv_metrics_input(p1 + p2))}
     marts = {r.pop("patient_id"): r for r in rows(settings, "patient_period_metrics")}
     assert set(marts) == {"p1", "p2"}
@@ -224,7 +225,7 @@ def test_agp_and_episodes_of_a_hand_case(settings: Settings) -> None:
     # 30 min at 60 (7 readings at 5-min cadence) between hours at 120: one level-1 hypo episode.
     values = [120] * 12 + [60] * 7 + [120] * 12
     write_raw(settings, "a", series("p1", "2024-03-01T08:00", values))
-    run_elt(settings, date(2024, 3, 1))
+    run_elt(local_lake(settings), date(2024, 3, 1))
     episodes = rows(settings, "glycemic_episodes")
     assert [(e["type"], e["level"]) for e in episodes] == [("hypo", "lv1")]
     episode = episodes[0]
@@ -243,7 +244,7 @@ def test_agp_and_episodes_of_a_hand_case(settings: Settings) -> None:
 def test_a_killed_runs_leftovers_are_removed_when_old(settings: Settings) -> None:
     import os
 
-    from glucosestream.elt import LEFTOVER_AGE_S, remove_leftovers, table_location
+    from glucosestream.local.lake import LEFTOVER_AGE_S, remove_leftovers
 
     location = table_location(settings, CURATED)
     old = location / ".staging-dead"

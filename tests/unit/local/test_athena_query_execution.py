@@ -74,7 +74,7 @@ def test_unload_writes_hive_partitions_of_the_selected_rows(
     response = engine.start_query_execution(
         f"UNLOAD (SELECT v, dt FROM gs_test_lake.events WHERE dt IN (?, ?)) TO '{LOCATION}' "
         "WITH (format = 'PARQUET', compression = 'ZSTD', partitioned_by = ARRAY['dt'])",
-        ["2024-03-01", "2024-03-02"],
+        ["'2024-03-01'", "'2024-03-02'"],  # Athena's ExecutionParameters: SQL literal text
         location_of=lambda uri: target,
     )
     execution = response["QueryExecution"]
@@ -102,7 +102,7 @@ def test_unload_refuses_a_location_that_is_not_empty(engine: LocalAthena, tmp_pa
 def test_a_query_keeps_its_rows_for_the_results(engine: LocalAthena, tmp_path: Path) -> None:
     response = engine.start_query_execution(
         "SELECT sum(v) AS total FROM gs_test_lake.events WHERE dt = ?",
-        ["2024-03-01"],
+        ["'2024-03-01'"],
         location_of=lambda uri: tmp_path,
     )
     execution = response["QueryExecution"]
@@ -141,7 +141,7 @@ def test_a_projected_query_lists_only_its_partition_directories(tmp_path: Path) 
         "t", lake, (("v", "BIGINT"),), (("dt", "VARCHAR"), ("hour", "VARCHAR"))
     )
     result = engine.start_query_execution(
-        "SELECT v, hour FROM gs_test_lake.t WHERE dt = ?", ["2024-03-02"],
+        "SELECT v, hour FROM gs_test_lake.t WHERE dt = ?", ["'2024-03-02'"],
         location_of=lambda uri: tmp_path,
     )  # fmt: skip
     rows = engine.results[result["QueryExecution"]["QueryExecutionId"]].to_pylist()
@@ -149,3 +149,33 @@ def test_a_projected_query_lists_only_its_partition_directories(tmp_path: Path) 
     # The binding itself holds only the projected partition's file.
     files = engine.connection.sql("SELECT count(*) FROM gs_test_lake.t").fetchall()
     assert files == [(1,)]
+
+
+def test_execution_parameters_are_literals_as_athena_takes_them(
+    engine: LocalAthena, tmp_path: Path
+) -> None:
+    def total(parameter: str) -> object:
+        response = engine.start_query_execution(
+            "SELECT count(*) AS n FROM gs_test_lake.events WHERE dt = ? OR v = 99",
+            [parameter],
+            location_of=lambda uri: tmp_path,
+        )
+        return engine.results[response["QueryExecution"]["QueryExecutionId"]].to_pylist()
+
+    assert total("'2024-03-01'") == [{"n": 2}]
+    with pytest.raises(SqlError, match="not a string or number literal"):
+        total("2024-03-01")  # unquoted: Athena would read 2024 - 3 - 1
+    with pytest.raises(SqlError, match="not a string or number literal"):
+        total("'x' OR TRUE --'")
+
+
+def test_parameters_bind_in_text_order_whatever_the_tree_order() -> None:
+    # A WITH clause comes first in the text (and takes the first parameters) but a walk of the
+    # tree reaches it after the outer query's WHERE.
+    statement = sqlglot.parse_one(
+        "WITH r AS (SELECT v FROM db.t WHERE dt IN (?, ?)) SELECT v FROM r WHERE v IN (?)",
+        read="athena",
+    )
+    assert isinstance(statement, exp.Query)
+    values = ["2024-03-01", "2024-03-02", "7"]
+    assert _projected_values(statement, "dt", values) == ["2024-03-01", "2024-03-02"]

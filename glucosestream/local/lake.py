@@ -1,0 +1,141 @@
+"""Local mode's lake: the ELT's ports over ``.gs/lake`` (the composition root of local mode).
+
+* storage: :class:`~glucosestream.lake.LocalLakeStorage` over ``settings.lake_dir``;
+* query engine: :class:`LocalQueryEngine`, DuckDB running the Athena statements through
+  :class:`~glucosestream.local.athena.LocalAthena` (``s3://<lake bucket>/`` locations are the
+  lake directory, as the bucket's key layout is the directory's);
+* catalog: :class:`DirectoryCatalog`, a partition directory swap (renames: a reader sees the
+  old or the new partition). Why a swap rather than a catalog file read by the local engine:
+  the local lake keeps the plain Hive layout every local reader (DuckDB globs, the dashboard,
+  the tests) already reads, and a rename is as atomic per partition as a Glue partition update;
+* grid metrics: :class:`~glucosestream.local.grid.InProcessGridMetrics` (numpy).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from glucosestream.elt import TABLES, Lake, table_prefix
+from glucosestream.lake import LocalLakeStorage
+from glucosestream.local.athena import LocalAthena, SqlError
+from glucosestream.ports.query_engine import Parameter, QueryFailed, QueryResult
+from glucosestream.settings import Settings
+from glucosestream.sql_text import athena_literal
+
+LEFTOVER_AGE_S = 3600
+"""Staging/trash directories older than this belong to a run that died: another run may still
+be using a younger one."""
+
+
+def table_location(settings: Settings, table: str) -> Path:
+    """Where a lake table lives locally: the key layout of the lake bucket."""
+    return settings.lake_dir / table_prefix(settings.names, table)
+
+
+def lake_path(settings: Settings, uri: str) -> Path:
+    """The local directory of an ``s3://<lake bucket>/<key>`` location (same key layout)."""
+    prefix = f"s3://{settings.names.lake_bucket}/"
+    if not uri.startswith(prefix) or ".." in uri.split("/"):
+        raise SqlError(f"{uri!r} is not a location in the lake bucket {prefix}")
+    return settings.lake_dir / uri[len(prefix) :]
+
+
+def lake_engine(settings: Settings) -> LocalAthena:
+    """A local Athena with every lake table of ``sql/ddl/`` bound to its local location."""
+    engine = LocalAthena(settings.names.glue_database)
+    engine.define_table(
+        "ddl/raw_readings.sql", settings.lake_dir / settings.names.raw_readings_prefix
+    )
+    for table in TABLES:
+        engine.define_table(f"ddl/{table}.sql", table_location(settings, table))
+    return engine
+
+
+def start_query(
+    settings: Settings,
+    query_string: str,
+    parameters: Sequence[str] = (),
+    engine: LocalAthena | None = None,
+) -> dict[str, Any]:
+    """One Athena query execution on the local lake, as ``athena:startQueryExecution.sync`` runs
+    it (``parameters``: Athena's ExecutionParameters, literal text); Athena's GetQueryExecution
+    response."""
+    return (engine or lake_engine(settings)).start_query_execution(
+        query_string, parameters, location_of=lambda uri: lake_path(settings, uri)
+    )
+
+
+class LocalQueryEngine:
+    """The query-engine port on DuckDB: each statement through
+    :meth:`LocalAthena.start_query_execution`, the parameters as Athena literals."""
+
+    def __init__(self, settings: Settings, athena: LocalAthena | None = None) -> None:
+        self.settings = settings
+        self.athena = athena or lake_engine(settings)
+
+    @property
+    def database(self) -> str:
+        return self.athena.database
+
+    def execute(self, sql: str, parameters: Sequence[Parameter] = ()) -> QueryResult:
+        literals = [athena_literal(value) for value in parameters]
+        try:
+            response = start_query(self.settings, sql, literals, self.athena)
+        except SqlError as error:
+            raise QueryFailed(f"local-{uuid.uuid4()}", "FAILED", str(error)) from None
+        query_id = response["QueryExecution"]["QueryExecutionId"]
+        rows = self.athena.results.pop(query_id, None)
+        return QueryResult(query_id, rows.to_pydict() if rows is not None else {})
+
+
+class DirectoryCatalog:
+    """The table-catalog port on directories: publishing renames staged partition directories
+    over the table's (see :meth:`LocalAthena.swap_in`), then removes the staging directory."""
+
+    def __init__(self, settings: Settings, athena: LocalAthena) -> None:
+        self.settings = settings
+        self.athena = athena
+
+    def publish(self, table: str, staged: str, partitions: Sequence[tuple[str, ...]]) -> None:
+        directory = lake_path(self.settings, staged)
+        self.athena.swap_in(table, directory, replace=partitions)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def remove_leftovers(settings: Settings, now: float | None = None) -> list[Path]:
+    """Delete the ``.staging-*``/``.trash-*`` directories a killed run left beside the tables.
+
+    Safe: a run that died mid-swap never saved its manifest, so the next run rebuilds every
+    partition it was writing.
+    """
+    now = time.time() if now is None else now
+    removed = []
+    for table in TABLES:
+        location = table_location(settings, table)
+        if not location.is_dir():
+            continue
+        for leftover in [*location.glob(".staging-*"), *location.glob(".trash-*")]:
+            if leftover.is_dir() and now - leftover.stat().st_mtime > LEFTOVER_AGE_S:
+                shutil.rmtree(leftover, ignore_errors=True)
+                removed.append(leftover)
+    return removed
+
+
+def local_lake(settings: Settings) -> Lake:
+    """The ports of local mode over ``settings.lake_dir`` (leftovers of dead runs removed)."""
+    from glucosestream.local.grid import InProcessGridMetrics
+
+    remove_leftovers(settings)
+    athena = lake_engine(settings)
+    return Lake(
+        names=settings.names,
+        storage=LocalLakeStorage(settings.lake_dir, settings.names.lake_bucket),
+        engine=LocalQueryEngine(settings, athena),
+        catalog=DirectoryCatalog(settings, athena),
+        grid=InProcessGridMetrics(athena),
+    )
