@@ -367,8 +367,11 @@ class LocalAthena:
         """Make ``<database>.<table>`` the partitions whose first key is one of the values
         (every partition when None), found from the values as partition projection does on
         Athena: only those directories are listed, so the cost follows the partitions read, not
-        the table's history."""
+        the table's history. An unpartitioned table is the Parquet files of its location."""
         lake = self.lake_tables[identifier(table)]
+        if not lake.partitioned_by:
+            self._bind_files(lake, sorted(lake.location.glob("*.parquet")))
+            return
         rest = "/".join([*(f"{name}=*" for name in lake.partition_names[1:]), "*.parquet"])
         if first_key_values is None:
             directories = [lake.location]
