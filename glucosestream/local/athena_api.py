@@ -259,7 +259,7 @@ def _parameter_text(number: int, value: str) -> str:
             f"execution parameter {number} ({value!r}) is not a constant expression",
         )
     simple = isinstance(parsed, _LITERALS) or (
-        isinstance(parsed, exp.Cast) and isinstance(parsed.this, exp.Literal)
+        isinstance(parsed, exp.Cast | exp.Neg) and isinstance(parsed.this, exp.Literal)
     )
     return value if simple else f"({value})"
 

@@ -387,3 +387,38 @@ def test_a_query_execution_reports_athena_fields(lake: Lake) -> None:
     assert execution["ExecutionParameters"] == ["DATE '2026-01-18'"]
     assert execution["Statistics"]["DataScannedInBytes"] == result.data_scanned_bytes > 0
     assert result.columns == {"n": [PATIENTS]}
+
+
+def test_the_entry_point_serves_the_same_api(lake: Lake, tmp_path: Path) -> None:
+    port = free_port()
+    process, child = spawn(
+        "athena-api",
+        [
+            sys.executable,
+            "-m",
+            "glucosestream.local.athena_api",
+            "--port",
+            str(port),
+            "--moto-endpoint",
+            lake.api.moto_endpoint,
+            "--region",
+            REGION,
+        ],
+        port=port,
+        marker="glucosestream.local.athena_api",
+        log_dir=tmp_path,
+    )
+    try:
+        wait_until_listening(process, child, "127.0.0.1")
+        athena = endpoint_client("athena", f"http://127.0.0.1:{port}", REGION)
+        group = athena.get_work_group(WorkGroup=WORKGROUP)["WorkGroup"]
+        assert group["Configuration"]["EnforceWorkGroupConfiguration"] is True
+        engine = AthenaQueryEngine(
+            athena, database=DATABASE, workgroup=WORKGROUP, poll=Backoff(0.02, 2.0, 0.2)
+        )
+        result = engine.execute(
+            f"SELECT count(*) AS n FROM {PERIOD} WHERE period_end = ?", [PERIOD_ENDS[1]]
+        )
+        assert result.columns == {"n": [PATIENTS]}
+    finally:
+        assert stop(process)
