@@ -689,7 +689,7 @@ class QueryRunner:
             table = catalog_table(self.glue, database, name, where)
             restrict = None
             if len({(d, n) for d, n, _ in tables}) == 1 and table.partition_keys:
-                restrict = _projected_values(query, table.partition_keys[0][0], [])
+                restrict = _projected_values(_dates_as_text(query), table.partition_keys[0][0], [])
             directory = workdir / database / name
             directory.mkdir(parents=True, exist_ok=True)
             execution.data_scanned += self._materialise(table, restrict, directory)
@@ -836,6 +836,25 @@ class QueryRunner:
             f"{output_prefix}{execution.query_id}-manifest.csv",
             "".join(f"{uri}\n" for uri in written).encode(),
         )
+
+
+def _dates_as_text(query: exp.Query) -> exp.Query:
+    """The query with ``DATE '…'`` literals as plain strings: the text of a date partition's
+    directory, so a predicate on a DATE partition key prunes as one on a string key does."""
+
+    def uncast(node: exp.Expression) -> exp.Expression:
+        if (
+            isinstance(node, exp.Cast)
+            and isinstance(node.this, exp.Literal)
+            and node.this.is_string
+            and node.to.is_type(exp.DataType.Type.DATE)
+        ):
+            return node.this.copy()
+        return node
+
+    transformed = query.copy().transform(uncast)
+    assert isinstance(transformed, exp.Query)
+    return transformed
 
 
 def _no_location(uri: str) -> Path:

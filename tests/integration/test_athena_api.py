@@ -422,3 +422,18 @@ def test_the_entry_point_serves_the_same_api(lake: Lake, tmp_path: Path) -> None
         assert result.columns == {"n": [PATIENTS]}
     finally:
         assert stop(process)
+
+
+def test_a_predicate_on_the_projected_key_prunes_what_is_scanned(lake: Lake) -> None:
+    def size(prefix: str) -> int:
+        listed = lake.s3.list_objects_v2(Bucket=LAKE, Prefix=prefix)["Contents"]
+        return sum(o["Size"] for o in listed if o["Key"].endswith(".parquet"))
+
+    one = lake.engine().execute(
+        f"SELECT count(*) AS n FROM {PERIOD} WHERE period_end = ?", [PERIOD_ENDS[1]]
+    )
+    every = lake.engine().execute(f"SELECT count(*) AS n FROM {PERIOD}")
+    assert one.data_scanned_bytes == size(f"marts/{PERIOD}/period_end={PERIOD_ENDS[1]}/")
+    assert every.data_scanned_bytes == sum(
+        size(f"marts/{PERIOD}/period_end={end}/") for end in PERIOD_ENDS
+    )
