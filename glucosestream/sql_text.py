@@ -22,7 +22,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from string import Template
@@ -168,16 +168,24 @@ def unload(
 
 
 def athena_literal(value: Parameter) -> str:
-    """An ExecutionParameter as Athena takes it: SQL literal text (strings single-quoted)."""
+    """A parameter as Athena's ExecutionParameters take it: the literal the server binds.
+
+    Athena substitutes each value as a literal, so strings carry their quotes (doubled inside)
+    and dates and timestamps their type keyword (Trino compares a DATE with a DATE, never with a
+    string); nothing is pasted into the query text. An aware datetime is converted to UTC (the
+    lake's timestamps are UTC, without a zone).
+    """
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return f"TIMESTAMP '{value.isoformat(sep=' ', timespec='milliseconds')}'"
+    if isinstance(value, date):
+        return f"DATE '{value.isoformat()}'"
     if isinstance(value, int | float):
         return repr(value)
-    if isinstance(value, datetime):
-        return "'" + value.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "'"
-    if isinstance(value, date):
-        return f"'{value.isoformat()}'"
-    return "'" + str(value).replace("'", "''") + "'"
+    return "'" + value.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True, slots=True)

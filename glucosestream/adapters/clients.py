@@ -32,6 +32,18 @@ def endpoint_for(service: str, settings: Settings) -> str | None:
     return settings.kinesis_endpoint if service == "kinesis" else settings.moto_endpoint
 
 
+def endpoint_client(service: str, endpoint_url: str, region: str, *, max_attempts: int = 3) -> Any:
+    """A boto3 client for ``service`` at a local endpoint (moto server, the local Athena API),
+    with the local stack's throw-away credentials."""
+    return boto3.session.Session().client(  # type: ignore[call-overload]
+        service,
+        region_name=region,
+        endpoint_url=endpoint_url,
+        config=client_config(max_attempts),
+        **_LOCAL_CREDENTIALS,
+    )
+
+
 def aws_client(service: str, settings: Settings, *, max_attempts: int = 3) -> Any:
     """A boto3 client for ``service`` in the mode the settings name."""
     kwargs: dict[str, Any] = {

@@ -6,8 +6,9 @@ engine:
 * :class:`DuckDbEngine` (local mode) — the same transpile-at-run-time path as the ELT
   (:mod:`glucosestream.local.athena`): lake tables are views over the partitions the query
   needs, values go to DuckDB as bound parameters.
-* :class:`AthenaEngine` (aws mode) — ``start_query_execution`` with ``ExecutionParameters``,
-  polling ``get_query_execution``, paging ``get_query_results``.
+* :class:`AthenaEngine` (aws mode) — the Athena adapter
+  (:class:`~glucosestream.adapters.athena.AthenaQueryEngine`: ``ExecutionParameters``, polling
+  with backoff, paged results).
 
 User input (patient ids, dates) only ever travels as parameters; the SQL text holds nothing but
 the database name, which :func:`~glucosestream.local.athena.render` checks is an identifier.
@@ -25,13 +26,14 @@ from typing import Any, Protocol
 
 import duckdb
 
+from glucosestream.adapters.athena import AthenaQueryEngine, Backoff
+from glucosestream.adapters.athena import athena_literal as athena_literal  # its old home
 from glucosestream.elt import AGP, CURATED, EPISODES, PERIOD, PERIOD_DAYS
 from glucosestream.local.athena import LocalAthena, render, to_duckdb
 from glucosestream.local.lake import lake_engine
+from glucosestream.ports.query_engine import Columns as Columns  # the views import it from here
+from glucosestream.ports.query_engine import Parameter, QueryFailed
 from glucosestream.settings import Settings
-
-Columns = dict[str, list[Any]]
-Parameter = str | int | float | date | datetime
 
 
 class QueryError(RuntimeError):
@@ -167,44 +169,9 @@ class DuckDbEngine:
         raise AssertionError("unreachable")
 
 
-def athena_literal(value: Parameter) -> str:
-    """A parameter as Athena's ExecutionParameters take it: the literal the server binds.
-
-    Athena substitutes each value as a typed literal, so strings carry their quotes (doubled
-    inside) and dates their type keyword; nothing is pasted into the query text.
-    """
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return f"TIMESTAMP '{value.isoformat(sep=' ', timespec='milliseconds')}'"
-    if isinstance(value, date):
-        return f"DATE '{value.isoformat()}'"
-    if isinstance(value, int | float):
-        return repr(value)
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _athena_value(text: str | None, kind: str) -> Any:
-    if text is None:
-        return None
-    kind = kind.lower()
-    if kind in {"integer", "bigint", "smallint", "tinyint"}:
-        return int(text)
-    if kind in {"double", "float", "real", "decimal"}:
-        return float(text)
-    if kind == "boolean":
-        return text == "true"
-    if kind == "date":
-        return date.fromisoformat(text)
-    if kind.startswith("timestamp"):
-        return datetime.fromisoformat(text)
-    return text
-
-
 class AthenaEngine:
-    """The AWS engine: Athena over the Glue tables (partition projection prunes)."""
-
-    TERMINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
+    """The AWS engine: Athena over the Glue tables (partition projection prunes), through the
+    query-engine adapter (:class:`~glucosestream.adapters.athena.AthenaQueryEngine`)."""
 
     def __init__(
         self,
@@ -215,64 +182,23 @@ class AthenaEngine:
         timeout_s: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.client = client
-        self.database = settings.names.glue_database
-        self.workgroup = settings.names.athena_workgroup
-        self.poll_s = poll_s
-        self.timeout_s = timeout_s
-        self._sleep = sleep
+        self.engine = AthenaQueryEngine(
+            client,
+            database=settings.names.glue_database,
+            workgroup=settings.names.athena_workgroup,
+            timeout_s=timeout_s,
+            poll=Backoff(first_s=poll_s, factor=2.0, cap_s=max(poll_s, 2.0)),
+            sleep=sleep,
+        )
 
     def run(self, query: Query, parameters: Sequence[Parameter], scan: Scan) -> Columns:
-        request: dict[str, Any] = {
-            "QueryString": render(query.sql, {"database": self.database}),
-            "QueryExecutionContext": {"Database": self.database},
-            "WorkGroup": self.workgroup,
-        }
-        if parameters:
-            request["ExecutionParameters"] = [athena_literal(p) for p in parameters]
-        execution_id = self.client.start_query_execution(**request)["QueryExecutionId"]
-        waited = 0.0
-        while True:
-            status = self.client.get_query_execution(QueryExecutionId=execution_id)
-            state = status["QueryExecution"]["Status"]["State"]
-            if state in self.TERMINAL:
-                break
-            if waited >= self.timeout_s:
-                self.client.stop_query_execution(QueryExecutionId=execution_id)
-                raise QueryError(f"{query.name}: no result after {self.timeout_s:.0f} s")
-            self._sleep(self.poll_s)
-            waited += self.poll_s
-        if state != "SUCCEEDED":
-            reason = status["QueryExecution"]["Status"].get("StateChangeReason", state)
-            raise QueryError(f"{query.name}: Athena query {state.lower()}: {reason}")
-        return self._results(execution_id)
-
-    def _results(self, execution_id: str) -> Columns:
-        columns: Columns = {}
-        names: list[str] = []
-        kinds: list[str] = []
-        kwargs: dict[str, Any] = {"QueryExecutionId": execution_id}
-        first_page = True
-        while True:
-            page = self.client.get_query_results(**kwargs)
-            result_set = page["ResultSet"]
-            if first_page:
-                info = result_set["ResultSetMetadata"]["ColumnInfo"]
-                names = [c["Name"] for c in info]
-                kinds = [c["Type"] for c in info]
-                columns = {name: [] for name in names}
-            rows = result_set["Rows"]
-            # The first row of the first page repeats the column names (SELECT results only).
-            if first_page and rows:
-                rows = rows[1:]
-            for row in rows:
-                for name, kind, cell in zip(names, kinds, row["Data"], strict=True):
-                    columns[name].append(_athena_value(cell.get("VarCharValue"), kind))
-            first_page = False
-            token = page.get("NextToken")
-            if not token:
-                return columns
-            kwargs = {"QueryExecutionId": execution_id, "NextToken": token}
+        sql = render(query.sql, {"database": self.engine.database})
+        try:
+            return self.engine.execute(sql, parameters).columns
+        except QueryFailed as error:
+            raise QueryError(
+                f"{query.name}: Athena query {error.state.lower()}: {error.reason}"
+            ) from error
 
 
 # ------------------------------------------------------------------------------------ the facade

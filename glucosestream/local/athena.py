@@ -26,6 +26,7 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -100,15 +101,33 @@ def parse_unload(sql: str) -> Unload:
 _NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
 
 
-def parameter_value(literal: str) -> str | int | float:
-    """One Athena ExecutionParameter (SQL literal text: ``'text'`` or a number) as the value
-    DuckDB binds; anything else fails as Athena would fail to parse it."""
+_TYPED = re.compile(r"^(?P<kind>DATE|TIMESTAMP)\s*'(?P<text>[^']*)'$", re.IGNORECASE)
+
+
+BoundValue = str | int | float | bool | date | datetime
+"""An execution parameter's value as DuckDB binds it."""
+
+
+def parameter_value(literal: str) -> BoundValue:
+    """One Athena ExecutionParameter (SQL literal text: ``'text'``, a number, ``true``/``false``,
+    ``DATE '…'`` or ``TIMESTAMP '…'``) as the value DuckDB binds; anything else fails as Athena
+    would fail to parse it."""
     text = literal.strip()
     if len(text) >= 2 and text[0] == text[-1] == "'" and "'" not in text[1:-1].replace("''", ""):
         return text[1:-1].replace("''", "'")
     if _NUMBER.match(text):
         return int(text) if text.lstrip("-").isdigit() else float(text)
-    raise SqlError(f"execution parameter {literal!r} is not a string or number literal")
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    typed = _TYPED.match(text)
+    if typed is not None:
+        try:
+            if typed["kind"].upper() == "DATE":
+                return date.fromisoformat(typed["text"])
+            return datetime.fromisoformat(typed["text"])
+        except ValueError:
+            raise SqlError(f"execution parameter {literal!r}: invalid {typed['kind']}") from None
+    raise SqlError(f"execution parameter {literal!r} is not a string, number, date or timestamp")
 
 
 def _closing(tokens: Sequence[Token], start: int) -> int:
@@ -194,7 +213,7 @@ _PARTITION_VALUE = re.compile(r"^[A-Za-z0-9_:.-]+$")
 
 
 def _projected_values(
-    statement: exp.Query, key: str, parameters: Sequence[str | int | float]
+    statement: exp.Query, key: str, parameters: Sequence[BoundValue]
 ) -> list[str] | None:
     """The values of ``key`` a query is restricted to by its one ``key IN (…)`` / ``key = …``
     predicate of literals and ``?`` parameters (not under an OR), or None (read everything)."""
@@ -381,8 +400,11 @@ class LocalAthena:
         """Make ``<database>.<table>`` the partitions whose first key is one of the values
         (every partition when None), found from the values as partition projection does on
         Athena: only those directories are listed, so the cost follows the partitions read, not
-        the table's history."""
+        the table's history. An unpartitioned table is the Parquet files of its location."""
         lake = self.lake_tables[identifier(table)]
+        if not lake.partitioned_by:
+            self._bind_files(lake, sorted(lake.location.glob("*.parquet")))
+            return
         rest = "/".join([*(f"{name}=*" for name in lake.partition_names[1:]), "*.parquet"])
         if first_key_values is None:
             directories = [lake.location]
@@ -636,9 +658,7 @@ class LocalAthena:
         kept: dict[str, pa.Table] = self.__dict__.setdefault("_results", {})
         return kept
 
-    def _bind_read_tables(
-        self, statement: exp.Query, parameters: Sequence[str | int | float]
-    ) -> None:
+    def _bind_read_tables(self, statement: exp.Query, parameters: Sequence[BoundValue]) -> None:
         names = {
             table.name
             for table in statement.find_all(exp.Table)

@@ -163,9 +163,9 @@ def test_execution_parameters_are_literals_as_athena_takes_them(
         return engine.results[response["QueryExecution"]["QueryExecutionId"]].to_pylist()
 
     assert total("'2024-03-01'") == [{"n": 2}]
-    with pytest.raises(SqlError, match="not a string or number literal"):
+    with pytest.raises(SqlError, match="not a string, number, date or timestamp"):
         total("2024-03-01")  # unquoted: Athena would read 2024 - 3 - 1
-    with pytest.raises(SqlError, match="not a string or number literal"):
+    with pytest.raises(SqlError, match="not a string, number, date or timestamp"):
         total("'x' OR TRUE --'")
 
 
