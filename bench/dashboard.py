@@ -36,6 +36,7 @@ from bench.elt import raw_tables, write
 from glucosestream.dashboard import app
 from glucosestream.dashboard.live import LiveFeed
 from glucosestream.dashboard.queries import DuckDbEngine, LakeQueries
+from glucosestream.dashboard.resources import ledger_for
 from glucosestream.elt import PERIOD, PERIOD_DAYS, lake_engine, run_elt, table_location
 from glucosestream.settings import Settings, load_settings
 
@@ -57,6 +58,7 @@ def build_view(queries: LakeQueries, settings: Settings, **arguments: str) -> Do
         LiveFeed(settings),
         app.InlineRunner(),
         {name: [value.encode()] for name, value in arguments.items()},
+        ledger=ledger_for(settings),
     )
     doc.to_json()
     return doc
