@@ -167,8 +167,10 @@ class Settings(BaseSettings):
     )
     dashboard_alb_arn: str | None = Field(
         default=None,
+        pattern=r"^arn:[a-z-]+:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer/app/[^/]+/",
         description="ARN of the dashboard's load balancer: the only signer whose identity "
-        "token (x-amzn-oidc-data) the dashboard accepts in aws mode.",
+        "token (x-amzn-oidc-data) the dashboard accepts in aws mode. A value ending at the "
+        "name (…:loadbalancer/app/<name>/) matches that load balancer whatever its id.",
     )
     pseudonym_key: SecretStr | None = Field(
         default=None,

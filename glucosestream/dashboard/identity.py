@@ -122,6 +122,14 @@ class AlbIdentity:
             self._keys[key_id] = key
         return key
 
+    def _is_our_load_balancer(self, signer: str) -> bool:
+        expected = self.alb_arn or ""
+        if expected.endswith("/"):
+            # The ARN up to the name: any id of that name (unique per account and region).
+            rest = signer.removeprefix(expected)
+            return rest != signer and rest != "" and "/" not in rest
+        return signer == expected
+
     def verify(self, headers: Headers) -> str:
         """The verified user id (Cognito ``sub``); :class:`IdentityRefused` otherwise."""
         if not self.alb_arn:
@@ -144,7 +152,7 @@ class AlbIdentity:
             raise IdentityRefused("the identity token is not a JWT") from None
         if jwt_header.get("alg") != "ES256" or len(signature) != 64:
             raise IdentityRefused("the identity token is not signed with ES256")
-        if jwt_header.get("signer") != self.alb_arn:
+        if not self._is_our_load_balancer(str(jwt_header.get("signer", ""))):
             raise IdentityRefused("the identity token was signed by another load balancer")
         key = self._key(str(jwt_header.get("kid", "")))
         der = encode_dss_signature(

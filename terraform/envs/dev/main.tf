@@ -28,6 +28,7 @@ locals {
     alerts_function          = "${local.prefix}-alerts-consumer"
     transform_function       = "${local.prefix}-firehose-transform" # ResourceNames.firehose_transform_function
     ingest_function          = "${local.prefix}-ingest-api"
+    privacy_ledger_table     = "${local.prefix}-privacy-ledger"
     # Not in ResourceNames: names only Terraform uses.
     ingest_api = "${local.prefix}-ingest"
     dashboard  = "${local.prefix}-dashboard"
@@ -185,6 +186,7 @@ module "dashboard" {
   pipeline_topic_arn        = module.alerting.pipeline_topic_arn
   readings_stream_name      = local.names.readings_stream
   alerts_queue_name         = local.names.dashboard_alerts_queue
+  privacy_ledger_table_name = local.names.privacy_ledger_table
   pseudonym_key             = var.pseudonym_key
   kms_key_arn               = module.kms.key_arn
   log_retention_days        = var.log_retention_days

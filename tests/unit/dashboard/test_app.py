@@ -309,3 +309,36 @@ def test_a_privacy_only_dashboard_cannot_leave_privacy_mode(
     assert view.private
     view._release()
     assert not [pid for pid in ids if pid in document_text(doc)]
+
+
+def test_views_read_the_lake_only_through_the_query_adapter() -> None:
+    """AGP report, cohort, privacy and live views: no engine, no lake files, no local runtime.
+    Lake reads go through LakeQueries (engine chosen by engine_for in the composition root);
+    the live view's AWS calls through the adapters."""
+    import ast
+
+    from glucosestream.resources import project_path
+
+    forbidden = (
+        "duckdb",
+        "pyarrow",
+        "sqlglot",
+        "boto3",
+        "glucosestream.local",
+        "glucosestream.elt",
+    )
+    views = ["app", "viewmodel", "figures", "privacy", "identity", "live", "units"]
+    for name in views:
+        tree = ast.parse(project_path("glucosestream", "dashboard", f"{name}.py").read_text())
+        imported = {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        } | {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module
+        }
+        bad = {m for m in imported if m.startswith(forbidden)}
+        assert not bad, f"glucosestream/dashboard/{name}.py imports {bad}"

@@ -106,6 +106,14 @@ def test_a_claim_edited_after_signing_is_refused() -> None:
         identity().verify(alb_headers(f"{head}.{forged}.{signature}", sub="admin"))
 
 
+def test_the_arn_up_to_the_name_accepts_that_load_balancer_only() -> None:
+    prefix = ALB.rsplit("/", 1)[0] + "/"
+    assert identity(alb=prefix).verify(alb_headers(alb_token())) == SUB
+    for signer in (prefix, prefix.replace("gs-dev-dashboard", "gs-dev-dashboard-2") + "1/"):
+        with pytest.raises(IdentityRefused, match="another load balancer"):
+            identity(alb=prefix).verify(alb_headers(alb_token(signer=signer)))
+
+
 def test_without_the_alb_arn_nobody_is_trusted() -> None:
     with pytest.raises(IdentityRefused, match="GS_DASHBOARD_ALB_ARN"):
         identity(alb=None).verify(alb_headers(alb_token()))
