@@ -36,6 +36,7 @@ from bench.elt import raw_tables, write
 from glucosestream.dashboard import app
 from glucosestream.dashboard.live import LiveFeed
 from glucosestream.dashboard.queries import DuckDbEngine, LakeQueries
+from glucosestream.dashboard.resources import ledger_for
 from glucosestream.elt import PERIOD, PERIOD_DAYS, run_elt
 from glucosestream.local.lake import lake_engine, local_lake, table_location
 from glucosestream.settings import Settings, load_settings
@@ -58,6 +59,7 @@ def build_view(queries: LakeQueries, settings: Settings, **arguments: str) -> Do
         LiveFeed(settings),
         app.InlineRunner(),
         {name: [value.encode()] for name, value in arguments.items()},
+        ledger=ledger_for(settings),
     )
     doc.to_json()
     return doc

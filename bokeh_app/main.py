@@ -12,12 +12,16 @@ from glucosestream.dashboard import app, resources
 
 doc = curdoc()
 shared = resources.shared()
-arguments = doc.session_context.request.arguments if doc.session_context else {}
+request = doc.session_context.request if doc.session_context else None
+# The headers of the request that opened the page: in aws mode the ALB's signed identity.
+viewer = shared.identify(request.headers if request else {})
 app.build(
     doc,
     shared.queries,
     shared.live,
     app.ThreadRunner(doc, shared.executor),
-    arguments,
+    request.arguments if request else {},
+    ledger=shared.ledger,
+    viewer=viewer,
     privacy_only=shared.privacy_only,
 )

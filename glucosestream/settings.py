@@ -53,6 +53,11 @@ class ResourceNames:
         return f"{self.prefix}-patient-state"
 
     @property
+    def privacy_ledger_table(self) -> str:
+        """The dashboard's per-user privacy budget ledger (ε spent per user per month)."""
+        return f"{self.prefix}-privacy-ledger"
+
+    @property
     def alerts_topic(self) -> str:
         return f"{self.prefix}-alerts"
 
@@ -159,6 +164,19 @@ class Settings(BaseSettings):
     pipeline_topic_arn: str | None = Field(default=None, description="ARN of the pipeline topic.")
     alert_staleness_minutes: int = Field(
         default=15, ge=1, le=15, description="Readings arriving later than this never page."
+    )
+    privacy_budget_epsilon: float = Field(
+        default=3.0,
+        gt=0,
+        le=10,
+        description="Total ε one dashboard user may spend on privacy-mode releases per month.",
+    )
+    dashboard_alb_arn: str | None = Field(
+        default=None,
+        pattern=r"^arn:[a-z-]+:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer/app/[^/]+/",
+        description="ARN of the dashboard's load balancer: the only signer whose identity "
+        "token (x-amzn-oidc-data) the dashboard accepts in aws mode. A value ending at the "
+        "name (…:loadbalancer/app/<name>/) matches that load balancer whatever its id.",
     )
     pseudonym_key: SecretStr | None = Field(
         default=None,

@@ -30,17 +30,19 @@ from bokeh.models.widgets.sliders import Slider
 from bokeh.models.widgets.tables import DataTable, NumberFormatter, TableColumn
 
 from glucosestream.dashboard import figures, viewmodel
+from glucosestream.dashboard.identity import LOCAL_VIEWER, Viewer
 from glucosestream.dashboard.live import LiveFeed
 from glucosestream.dashboard.privacy import (
     CV_BOUNDS,
     MAX_RELEASE_EPSILON,
     TIR_BOUNDS,
-    BudgetExhausted,
+    DpRelease,
     PrivacySession,
 )
 from glucosestream.dashboard.queries import Columns, LakeQueries
 from glucosestream.dashboard.units import Unit, convert_all
 from glucosestream.dashboard.viewmodel import CV_EDGES, REPORT_DAYS, TIR_EDGES
+from glucosestream.ports.privacy_ledger import Balance, BudgetExhausted, PrivacyLedger
 
 T = TypeVar("T")
 VIEWS = ("report", "cohort", "privacy", "live")
@@ -381,10 +383,17 @@ class CohortView:
         unit: Unit = Unit.MG_DL,
         privacy: bool = False,
         *,
+        ledger: PrivacyLedger,
+        viewer: Viewer,
         locked: bool = False,
     ) -> None:
         self.queries = queries
         self.runner = runner
+        self.ledger = ledger
+        self.viewer = viewer
+        self.balance: Balance | None = None
+        """The viewer's ledger balance, as last read or charged."""
+        self.releasing = False
         self.locked = locked
         """Privacy mode cannot be turned off (a deployment for users outside the care team)."""
         self.unit = unit
@@ -474,6 +483,8 @@ class CohortView:
         self.release_button.on_click(self._release)
         self._apply_privacy()
         self._start(period)
+        if self.private:
+            self._load_balance()
 
     @property
     def private(self) -> bool:
@@ -543,8 +554,25 @@ class CohortView:
             return
         self._apply_privacy()
         self._loaded_text()
-        if not self.private:
+        if self.private:
+            self._load_balance()
+        else:
             self.redraw()
+
+    def _load_balance(self) -> None:
+        user_id = self.viewer.user_id
+        if user_id is None:
+            return
+
+        def apply(balance: Balance) -> None:
+            self.balance = balance
+            if self.private:
+                self._privacy_text()
+
+        def fail(error: Exception) -> None:
+            self._privacy_text(_error("Could not read the privacy budget", error))
+
+        self.runner.submit(partial(self.ledger.balance, user_id, datetime.now(UTC)), apply, fail)
 
     def _apply_privacy(self) -> None:
         private = self.private
@@ -565,12 +593,13 @@ class CohortView:
         self.period_select.disabled = private
 
     def _privacy_text(self, released: str = "") -> None:
-        session = self.session
-        budget = (
-            f"budget: ε {session.spent:.2g} spent of {session.budget:g} for this session"
-            if session
-            else "budget: nothing spent yet"
-        )
+        viewer, balance = self.viewer, self.balance
+        if viewer.user_id is None:
+            budget = f"releases refused: {html.escape(viewer.problem or 'no signed-in user')}"
+        elif balance is None:
+            budget = f"budget of {html.escape(viewer.user_id)}: loading…"
+        else:
+            budget = f"budget of {html.escape(viewer.user_id)}: {balance.describe()}"
         self.privacy_status.text = (
             "<b>Privacy mode</b>: individual patients are hidden; aggregates are released with "
             f"OpenDP's Laplace mechanism (TIR clamped to {TIR_BOUNDS[0]:g}–{TIR_BOUNDS[1]:g} %, "
@@ -580,20 +609,51 @@ class CohortView:
             + (f"<br>{released}" if released else "")
         )
 
+    def _refused(self, reason: str) -> None:
+        self._privacy_text(f'<span style="color:#b00">{html.escape(reason)}</span>')
+
     def _release(self) -> None:
-        if not self.private:
+        if not self.private or self.releasing:
+            return
+        if self.viewer.user_id is None:
+            self._refused(
+                "No release: the signed-in user could not be verified "
+                f"({self.viewer.problem}), so no privacy budget can be charged."
+            )
             return
         if self.session is None:
             if self.cohort is None or self.period_end is None:
                 self.privacy_status.text = "The cohort is still loading."
                 return
-            self.session = PrivacySession(self.cohort, _period_label(self.period_end))
+            self.session = PrivacySession(
+                self.cohort, _period_label(self.period_end), self.ledger, self.viewer.user_id
+            )
         epsilon = round(float(self.epsilon.value), 3)
-        try:
-            release = self.session.release(epsilon)
-        except BudgetExhausted as refused:
-            self._privacy_text(f'<span style="color:#b00">{html.escape(str(refused))}</span>')
-            return
+        # One release at a time per page: the button is the only way in, and a second click
+        # while the ledger is being charged would only queue another charge.
+        self.releasing = True
+        self.release_button.disabled = True
+        self.runner.submit(
+            partial(self.session.release, epsilon), self._show_release, self._failed_release
+        )
+
+    def _failed_release(self, error: Exception) -> None:
+        self.releasing = False
+        self.release_button.disabled = False
+        if isinstance(error, BudgetExhausted):
+            self.balance = error.balance
+            self._refused(str(error))
+        else:
+            self._privacy_text(_error("No release", error))
+
+    def _show_release(self, release: DpRelease) -> None:
+        """Only ever called with a release the ledger has charged (``session.release``
+        charges before it measures)."""
+        self.releasing = False
+        self.release_button.disabled = False
+        self.balance = release.balance
+        session = self.session
+        assert session is not None
         # Negative noisy counts are shown as 0 (post-processing keeps the guarantee).
         self.tir_hist.data = viewmodel.histogram_columns(
             [max(c, 0.0) for c in release.tir_counts], TIR_EDGES
@@ -603,7 +663,7 @@ class CohortView:
         )
         mean = "–" if release.mean_tir is None else f"{release.mean_tir:.1f} %"
         self._privacy_text(
-            f"Released (ε = {release.epsilon:g}, period {self.session.label}): "
+            f"Released (ε = {release.epsilon:g}, period {session.label}): "
             f"patients ≈ {max(release.patients, 0):.0f}, mean TIR ≈ {mean}"
         )
 
@@ -740,10 +800,13 @@ def build(
     runner: Runner,
     arguments: Mapping[str, list[bytes]],
     *,
+    ledger: PrivacyLedger,
+    viewer: Viewer = LOCAL_VIEWER,
     privacy_only: bool = False,
 ) -> object:
     """Put the view the URL asks for into ``doc``; returns the view object.
 
+    ``ledger`` and ``viewer``: whose privacy budget releases are charged to, and where.
     ``privacy_only``: every URL gets the privacy view, locked (no per-patient view exists).
     """
     view = _arg(arguments, "view") or "report"
@@ -760,7 +823,14 @@ def build(
         built = ReportView(queries, runner, patient, period, unit)
     elif view in {"cohort", "privacy"}:
         built = CohortView(
-            queries, runner, period, unit, privacy=view == "privacy", locked=privacy_only
+            queries,
+            runner,
+            period,
+            unit,
+            privacy=view == "privacy",
+            ledger=ledger,
+            viewer=viewer,
+            locked=privacy_only,
         )
     else:
         built = LiveView(live, patient, unit)

@@ -20,6 +20,7 @@ from typing import Any
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.sqs_queue import SqsQueue
 from glucosestream.decoding import UndecodableRecord, decode_record
 from glucosestream.settings import Settings
 
@@ -128,13 +129,16 @@ class LiveFeed:
 
     def _follow(self) -> None:
         stream = KinesisStream(self._factory("kinesis"), self.settings.names.readings_stream)
-        sqs = self._factory("sqs")
-        queue_url = sqs.get_queue_url(QueueName=self.alerts_queue)["QueueUrl"]
+        alerts = SqsQueue(self._factory("sqs"), self.alerts_queue)
+        queue_url = alerts.url  # a missing queue fails here, before the feed says "connected"
         iterators: dict[str, str | None] = {
             shard: stream.shard_iterator(shard, latest=True) for shard in stream.shard_ids()
         }
         self.connected = True
-        self.status = f"live: following {len(iterators)} shards of {stream.name}"
+        self.status = (
+            f"live: following {len(iterators)} shards of {stream.name}, "
+            f"alerts from {queue_url.rsplit('/', 1)[-1]}"
+        )
         while not self._stop.is_set():
             for shard, iterator in list(iterators.items()):
                 if iterator is None:
@@ -143,12 +147,9 @@ class LiveFeed:
                 for record in records:
                     with contextlib.suppress(UndecodableRecord):
                         self.add_readings(decode_record(record.data, record.partition_key))
-            response = sqs.receive_message(
-                QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-            )
-            for message in response.get("Messages", []):
-                self.add_alert(message["Body"])
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            for message in alerts.receive():
+                self.add_alert(message.body)
+                alerts.delete(message)
             self._stop.wait(self.poll_s)
 
     def add_readings(self, readings: list[Any]) -> None:

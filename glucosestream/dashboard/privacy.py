@@ -9,27 +9,32 @@ distance 1). Every statistic is an OpenDP transformation chain whose sensitivity
 One release (:meth:`PrivacySession.release`) spends the chosen ε, split evenly over four
 statistics: the patient count, the sum of TIR (mean TIR = noisy sum / noisy count, a
 post-processing), the TIR histogram and the CV histogram. The four are composed into one
-measurement and submitted to the session's OpenDP **privacy filter** (a fully adaptive
-odometer capped at the session budget), so a release happens whole or not at all, and the
-filter itself refuses any release that would exceed the budget.
+measurement whose privacy loss OpenDP derives; that loss is charged to the signed-in user's
+**ledger** (:mod:`glucosestream.ports.privacy_ledger`: per user per calendar month, surviving
+reloads and restarts) BEFORE the measurement runs, so nothing is shown that was not charged,
+and a release that does not fit the user's remaining budget is refused whole. The measurement
+then goes through the session's OpenDP **privacy filter** (an odometer capped at the same
+budget), a second check that OpenDP itself enforces.
 
 The session holds its dataset from the moment privacy mode is first enabled: queries against
 other data would need their own budget, so the dashboard keeps the period fixed while in
-privacy mode. The budget lives as long as the browser session (a page reload starts a new one);
-a deployment sharing releases outside the care team needs a per-user ledger on top.
+privacy mode. The ledger counts every release of the user against one budget, whichever period
+it was about (a conservative bound: releases about different periods compose).
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import opendp.prelude as dp
 
 from glucosestream.dashboard.viewmodel import CV_EDGES, TIR_EDGES
+from glucosestream.ports.privacy_ledger import Balance, PrivacyLedger, as_amount
 
 dp.enable_features("contrib")
 t: Any = dp.t
@@ -40,13 +45,7 @@ TIR_BOUNDS = (0.0, 100.0)
 CV_BOUNDS = (CV_EDGES[0], CV_EDGES[-1])
 """Declared bounds of CV (%); a CV above the top edge lands in the last bin."""
 COLUMNS = ("tir", "cv")
-DEFAULT_SESSION_EPSILON = 3.0
-"""The total ε a browser session may spend."""
 MAX_RELEASE_EPSILON = 1.0
-
-
-class BudgetExhausted(RuntimeError):
-    """A release that would take the session past its privacy budget; nothing was released."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +53,8 @@ class DpRelease:
     """What one release showed (all values noisy)."""
 
     epsilon: float
+    balance: Balance
+    """The user's ledger balance after this release was charged."""
     patients: float
     mean_tir: float | None
     """None when the noisy count is below one patient (the ratio would be meaningless)."""
@@ -143,53 +144,48 @@ def dataset(cohort: Mapping[str, Sequence[Any]]) -> str:
 
 
 class PrivacySession:
-    """One browser session's private view of one cohort period, with its budget."""
+    """One browser session's private view of one cohort period, charged to one user's ledger."""
 
     def __init__(
         self,
         cohort: Mapping[str, Sequence[Any]],
         label: str,
-        budget: float = DEFAULT_SESSION_EPSILON,
+        ledger: PrivacyLedger,
+        user_id: str,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        if budget <= 0:
-            raise ValueError("the privacy budget must be positive")
         self.label = label
-        self.budget = budget
-        self.spent = 0.0
+        self.ledger = ledger
+        self.user_id = user_id
+        self._clock = clock
         domain, metric = input_space()
         odometer = dp.c.make_fully_adaptive_composition(domain, metric, dp.max_divergence())
-        self._queryable = dp.c.make_privacy_filter(odometer, 1, budget)(dataset(cohort))
-
-    @property
-    def remaining(self) -> float:
-        return max(self.budget - self.spent, 0.0)
-
-    def _refusal(self, cost: float) -> BudgetExhausted:
-        return BudgetExhausted(
-            f"Privacy budget spent: this release needs ε = {cost:.2g}, "
-            f"{self.remaining:.2g} of {self.budget:g} remains for this session. "
-            "No statistic was released."
+        self._queryable = dp.c.make_privacy_filter(odometer, 1, float(ledger.budget))(
+            dataset(cohort)
         )
 
+    def balance(self) -> Balance:
+        return self.ledger.balance(self.user_id, self._clock())
+
     def release(self, epsilon: float) -> DpRelease:
+        """Charge the user's ledger, then run the measurement; raises
+        :class:`~glucosestream.ports.privacy_ledger.BudgetExhausted` (nothing charged, nothing
+        released) when it does not fit."""
         if not 0 < epsilon <= MAX_RELEASE_EPSILON:
             raise ValueError(f"ε per release must be in (0, {MAX_RELEASE_EPSILON}]")
         measurement = release_measurement(epsilon)
-        cost = float(measurement.map(1))
-        # Checked here first because OpenDP's filter closes for good after refusing a query; it
-        # stays the enforcement behind this check (the budget is its d_out, not ours).
-        if self.spent + cost > self.budget:
-            raise self._refusal(cost)
-        try:
-            count, tir_sum, tir_counts, cv_counts = self._queryable(measurement)
-        except dp.OpenDPException as error:
-            if "exceed" not in str(error) and "exhausted" not in str(error):
-                raise
-            raise self._refusal(cost) from None
-        self.spent += cost
+        cost = as_amount(float(measurement.map(1)))
+        # Charged first: if anything below fails, the budget is spent and nothing is shown,
+        # never the other way round.
+        balance = self.ledger.charge(self.user_id, cost, self._clock())
+        # The filter cannot refuse what the ledger accepted (this session's releases are a
+        # part of the user's); should it, the charge stands and nothing is shown.
+        count, tir_sum, tir_counts, cv_counts = self._queryable(measurement)
         patients = float(count)
         return DpRelease(
-            epsilon=cost,
+            epsilon=float(cost),
+            balance=balance,
             patients=patients,
             mean_tir=(min(max(tir_sum / patients, 0.0), 100.0) if patients >= 1 else None),
             tir_counts=[float(c) for c in tir_counts],

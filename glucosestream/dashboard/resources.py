@@ -1,5 +1,10 @@
 """What every session of one dashboard server shares: settings, the query adapter, the thread
-pool that runs queries off the event loop, and the live feed.
+pool that runs queries off the event loop, the live feed, the privacy budget ledger and how a
+page's user is identified.
+
+This is where the dashboard's composition root (``bokeh_app/``, :func:`serve_dashboard`) gets
+its implementations: :func:`ledger_for` and :func:`viewer_for` (with
+:func:`~glucosestream.dashboard.queries.engine_for`) are the only places that look at the mode.
 
 Created once per server (``bokeh_app/app_hooks.py`` or :func:`serve_dashboard`); settings come
 from :func:`configure` when served programmatically, else from the ``GS_*`` environment, so
@@ -10,11 +15,14 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from glucosestream.dashboard.identity import AlbIdentity, Headers, Viewer, local_viewer
 from glucosestream.dashboard.live import LiveFeed
 from glucosestream.dashboard.queries import LakeQueries, engine_for
+from glucosestream.ports.privacy_ledger import PrivacyLedger, as_amount
 from glucosestream.settings import Settings, load_settings
 
 QUERY_THREADS = 4
@@ -29,11 +37,37 @@ class Resources:
     queries: LakeQueries
     executor: ThreadPoolExecutor
     live: LiveFeed
+    ledger: PrivacyLedger
+    identify: Callable[[Headers], Viewer]
     privacy_only: bool = False
 
     def close(self) -> None:
         self.live.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def ledger_for(settings: Settings) -> PrivacyLedger:
+    """The privacy budget ledger of the settings' mode: the DynamoDB table in aws mode, a JSON
+    file under ``state_dir`` locally."""
+    budget = as_amount(settings.privacy_budget_epsilon)
+    if settings.mode == "aws":
+        from glucosestream.adapters.clients import aws_client
+        from glucosestream.adapters.privacy_ledger import DynamoDbPrivacyLedger
+
+        return DynamoDbPrivacyLedger(
+            aws_client("dynamodb", settings), settings.names.privacy_ledger_table, budget
+        )
+    from glucosestream.local.privacy_ledger import LEDGER_FILE, FilePrivacyLedger
+
+    return FilePrivacyLedger(settings.state_dir / LEDGER_FILE, budget)
+
+
+def viewer_for(settings: Settings) -> Callable[[Headers], Viewer]:
+    """How a page's request headers name its user: the ALB's signed identity in aws mode, the
+    one local user otherwise."""
+    if settings.mode == "aws":
+        return AlbIdentity(settings.region, settings.dashboard_alb_arn)
+    return local_viewer
 
 
 _lock = threading.Lock()
@@ -71,6 +105,8 @@ def shared() -> Resources:
                 queries=LakeQueries(engine_for(settings)),
                 executor=ThreadPoolExecutor(QUERY_THREADS, thread_name_prefix="dashboard-query"),
                 live=live,
+                ledger=ledger_for(settings),
+                identify=viewer_for(settings),
                 privacy_only=(
                     os.environ.get(PRIVACY_ONLY_ENV, "").lower() in {"1", "true"}
                     if _privacy_only is None

@@ -46,6 +46,7 @@ NAMED_RESOURCES: dict[str, tuple[str, str]] = {
     "lake_bucket": ("aws_s3_bucket", "bucket"),
     "athena_results_bucket": ("aws_s3_bucket", "bucket"),
     "patient_state_table": ("aws_dynamodb_table", "name"),
+    "privacy_ledger_table": ("aws_dynamodb_table", "name"),
     "alerts_topic": ("aws_sns_topic", "name"),
     "pipeline_topic": ("aws_sns_topic", "name"),
     "alerts_dlq": ("aws_sqs_queue", "name"),
@@ -379,6 +380,98 @@ def test_dashboard_live_view_grants_exactly_what_it_calls(plan: dict[str, Any]) 
             for resource in [resources] if isinstance(resources, str) else resources:
                 granted.add((action, resource))
     assert granted == {(action, arns[name]) for action, name in live_view_calls()}
+
+
+# --- the dashboard's privacy ledger and its container ---------------------------------------------
+
+
+def dashboard_resource(plan: dict[str, Any], type_: str, name: str) -> dict[str, Any]:
+    (found,) = [
+        r
+        for r in planned_resources(plan, type_)
+        if r["address"].startswith("module.dashboard") and r["address"].endswith(f".{name}")
+    ]
+    return found
+
+
+def test_privacy_ledger_table_has_the_adapters_key_pitr_and_kms(plan: dict[str, Any]) -> None:
+    from glucosestream.adapters.privacy_ledger import HASH_KEY, RANGE_KEY
+
+    table = dashboard_resource(plan, "aws_dynamodb_table", "privacy_ledger")
+    after = table["after"]
+    assert after["name"] == NAMES.privacy_ledger_table
+    assert (after["hash_key"], after["range_key"]) == (HASH_KEY, RANGE_KEY)
+    assert {(a["name"], a["type"]) for a in after["attribute"]} == {
+        (HASH_KEY, "S"),
+        (RANGE_KEY, "S"),
+    }
+    assert after["billing_mode"] == "PAY_PER_REQUEST"
+    assert after["point_in_time_recovery"][0]["enabled"] is True
+    (sse,) = after["server_side_encryption"]
+    assert sse["enabled"] is True
+    assert sse.get("kms_key_arn") or table["unknown"]["server_side_encryption"][0]["kms_key_arn"]
+
+
+def privacy_ledger_calls() -> set[tuple[str, str]]:
+    """(IAM action, table) of a balance read and a charge by the aws-mode ledger for env dev."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from glucosestream.dashboard.resources import ledger_for
+
+    calls: list[tuple[str, str]] = []
+
+    class Recording:
+        class exceptions:  # noqa: N801 (boto3's attribute name)
+            ConditionalCheckFailedException = type("Failed", (Exception,), {})
+
+        def __getattr__(self, operation: str) -> Any:
+            def call(**kwargs: Any) -> dict[str, Any]:
+                action = "".join(part.title() for part in operation.split("_"))
+                calls.append((f"dynamodb:{action}", kwargs["TableName"]))
+                return {"Attributes": {"spent": {"N": "0.5"}, "releases": {"N": "1"}}}
+
+            return call
+
+    settings = Settings(env="dev", mode="aws", region=REGION, pseudonym_key=SecretStr("k" * 32))
+    ledger = ledger_for(settings)
+    ledger.client = Recording()  # type: ignore[attr-defined]
+    ledger.balance("user", datetime.now(UTC))
+    ledger.charge("user", Decimal("0.5"), datetime.now(UTC))
+    return set(calls)
+
+
+def test_dashboard_privacy_ledger_grants_exactly_what_the_ledger_calls(
+    plan: dict[str, Any],
+) -> None:
+    policy = dashboard_resource(plan, "aws_iam_role_policy", "ledger")
+    assert policy["after"]["name"] == "privacy-ledger"
+    assert not policy["unknown"].get("policy"), "the ledger policy is unknown at plan time"
+    table_arn = f"arn:aws:dynamodb:{REGION}:123456789012:table/{NAMES.privacy_ledger_table}"
+    granted = set()
+    for statement in json.loads(policy["after"]["policy"])["Statement"]:
+        assert statement["Effect"] == "Allow"
+        actions, resources = statement["Action"], statement["Resource"]
+        for action in [actions] if isinstance(actions, str) else actions:
+            for resource in [resources] if isinstance(resources, str) else resources:
+                granted.add((action, resource))
+    calls = privacy_ledger_calls()
+    assert calls == {
+        ("dynamodb:GetItem", NAMES.privacy_ledger_table),
+        ("dynamodb:UpdateItem", NAMES.privacy_ledger_table),
+    }
+    assert granted == {(action, table_arn) for action, _ in calls}
+
+
+def test_dashboard_health_check_opens_no_session(plan: dict[str, Any]) -> None:
+    """The ALB probes the route the image's HEALTHCHECK probes (no Bokeh session, no query);
+    the container's environment is checked after apply (test_rehearsal.py): at plan time the
+    task definition is unknown (image, secret and log group are)."""
+    from glucosestream.dashboard.healthcheck import HEALTH_PATH
+
+    group = dashboard_resource(plan, "aws_lb_target_group", "this")
+    assert group["after"]["health_check"][0]["path"] == HEALTH_PATH
+    assert group["after"]["health_check"][0]["matcher"] == "200"
 
 
 # --- the alerts consumer's event-source mapping ---------------------------------------------------

@@ -2,7 +2,8 @@
 
 Read back: the state machine, functions and mapping; every SQS subscription (each feed queue on
 its topic, raw delivery); the dashboard's task definition and task role (its GS_* environment
-loads into Settings in aws mode, and the names it derives are the stream and queue it may read).
+loads into Settings in aws mode, and the names it derives are the stream, queue and privacy
+ledger table it may use).
 
 moto lacks two Step Functions calls the provider makes; ``moto_rehearsal.py`` answers them
 (ValidateStateMachineDefinition: OK; ListStateMachineVersions: the empty list, which is true).
@@ -94,3 +95,14 @@ def check_dashboard(dashboard: dict[str, Any], pseudonym_key: str) -> None:
         assert (action, *queue) in granted
     # The stream and the queue are encrypted with the environment's key: reading needs Decrypt.
     assert any(a == "kms:Decrypt" and ":key/" in r for a, r in granted)
+    # The privacy ledger: the table the container derives from GS_ENV, and only the ledger's two
+    # calls on it; the identity it trusts is the dashboard ALB's; the port the image's CMD and
+    # HEALTHCHECK use is the container port.
+    ledger = {(a, r) for a, r in granted if a.startswith("dynamodb:")}
+    table = f":table/{settings.names.privacy_ledger_table}"
+    assert {a for a, _ in ledger} == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
+    assert all(r.endswith(table) for _, r in ledger)
+    assert settings.privacy_budget_epsilon == 3.0
+    assert settings.dashboard_alb_arn is not None
+    assert settings.dashboard_alb_arn.endswith(":loadbalancer/app/gs-dev-dashboard/")
+    assert environment["GS_DASHBOARD_PORT"] == "5006"

@@ -29,6 +29,7 @@ locals {
     transform_function       = "${local.prefix}-firehose-transform" # ResourceNames.firehose_transform_function
     ingest_function          = "${local.prefix}-ingest-api"
     grid_metrics_function    = "${local.prefix}-grid-metrics"
+    privacy_ledger_table     = "${local.prefix}-privacy-ledger"
     # Not in ResourceNames: names only Terraform uses.
     ingest_api = "${local.prefix}-ingest"
     dashboard  = "${local.prefix}-dashboard"
@@ -197,6 +198,7 @@ module "dashboard" {
   pipeline_topic_arn        = module.alerting.pipeline_topic_arn
   readings_stream_name      = local.names.readings_stream
   alerts_queue_name         = local.names.dashboard_alerts_queue
+  privacy_ledger_table_name = local.names.privacy_ledger_table
   pseudonym_key             = var.pseudonym_key
   kms_key_arn               = module.kms.key_arn
   log_retention_days        = var.log_retention_days

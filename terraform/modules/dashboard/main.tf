@@ -20,6 +20,46 @@ locals {
   # The live view's stream and queue, by name (as the container finds them): known at plan time.
   stream_arn = "arn:${local.partition}:kinesis:${local.region}:${local.account_id}:stream/${var.readings_stream_name}"
   queue_arn  = "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.alerts_queue_name}"
+  # The ALB's ARN up to its name (its id is only known after apply, and the task definition must
+  # be known at plan time): names are unique per account and region, so it names this ALB.
+  alb_arn_prefix = "arn:${local.partition}:elasticloadbalancing:${local.region}:${local.account_id}:loadbalancer/app/${var.name}/"
+  # Built from the name, like the two above, so the grant is known at plan time (tests/terraform).
+  ledger_arn = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${var.privacy_ledger_table_name}"
+}
+
+# --- the privacy budget ledger -------------------------------------------------------------------
+
+# ε spent in privacy mode per user (the Cognito sub the ALB passes) per calendar month
+# (glucosestream/adapters/privacy_ledger.py): one item per (user_id, budget_window), charged with
+# a conditional UpdateItem so that concurrent releases never overspend.
+resource "aws_dynamodb_table" "privacy_ledger" {
+  name                        = var.privacy_ledger_table_name
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "user_id"
+  range_key                   = "budget_window"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "user_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "budget_window"
+    type = "S"
+  }
+
+  # The ledger is the record of privacy already spent: losing it would hand the budget out again.
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+
+  tags = var.tags
 }
 
 # --- image ---------------------------------------------------------------------------------------
@@ -201,6 +241,22 @@ resource "aws_iam_role_policy" "live" {
   policy = data.aws_iam_policy_document.live.json
 }
 
+# Privacy mode (glucosestream/adapters/privacy_ledger.py): a consistent GetItem for the balance
+# and one conditional UpdateItem per release; nothing else (no Scan, no Put, no Delete).
+data "aws_iam_policy_document" "ledger" {
+  statement {
+    sid       = "PrivacyLedger"
+    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    resources = [local.ledger_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "ledger" {
+  name   = "privacy-ledger"
+  role   = aws_iam_role.task.id
+  policy = data.aws_iam_policy_document.ledger.json
+}
+
 # --- ECS -----------------------------------------------------------------------------------------
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -241,16 +297,31 @@ resource "aws_ecs_task_definition" "this" {
     user                   = "10001"
     portMappings           = [{ containerPort = var.container_port, protocol = "tcp" }]
     # Settings() in aws mode: GS_ENV names the stream and the alerts queue the live view reads
-    # (settings.names), so it must be the env those resources were named for.
+    # and the privacy ledger table (settings.names), so it must be the env those resources were
+    # named for.
     environment = [
       { name = "GS_ENV", value = var.env },
       { name = "GS_MODE", value = "aws" },
       { name = "GS_REGION", value = local.region },
       { name = "GS_ALERTS_TOPIC_ARN", value = var.alerts_topic_arn },
       { name = "GS_PIPELINE_TOPIC_ARN", value = var.pipeline_topic_arn },
+      # ε per user per month; the only load balancer whose signed identity the app accepts.
+      { name = "GS_PRIVACY_BUDGET_EPSILON", value = tostring(var.privacy_budget_epsilon) },
+      { name = "GS_DASHBOARD_ALB_ARN", value = local.alb_arn_prefix },
+      # The Dockerfile's CMD and HEALTHCHECK listen and probe on this port.
+      { name = "GS_DASHBOARD_PORT", value = tostring(var.container_port) },
       # bokeh serve checks the Host header against this (the ALB forwards the public name).
       { name = "BOKEH_ALLOW_WS_ORIGIN", value = var.domain_name },
     ]
+    # The image's HEALTHCHECK, which ECS does not read from the image: the app's metadata
+    # route answers without opening a session.
+    healthCheck = {
+      command     = ["CMD", "python", "-m", "glucosestream.dashboard.healthcheck"]
+      interval    = 30
+      timeout     = 5
+      retries     = 3
+      startPeriod = 60
+    }
     secrets = [{ name = "GS_PSEUDONYM_KEY", valueFrom = aws_secretsmanager_secret.pseudonym_key.arn }]
     logConfiguration = {
       logDriver = "awslogs"
@@ -352,7 +423,7 @@ resource "aws_ecs_service" "this" {
   }
 
   tags       = var.tags
-  depends_on = [aws_lb_listener.https, aws_iam_role_policy.task, aws_iam_role_policy.live]
+  depends_on = [aws_lb_listener.https, aws_iam_role_policy.task, aws_iam_role_policy.live, aws_iam_role_policy.ledger]
 }
 
 # --- ALB with Cognito authentication -------------------------------------------------------------
@@ -377,9 +448,11 @@ resource "aws_lb_target_group" "this" {
   target_type = "ip"
   vpc_id      = var.vpc_id
 
+  # bokeh serve mounts the app at /bokeh_app; its metadata route answers without opening a
+  # Bokeh session (a health check every 30 s must not build a document and query Athena).
   health_check {
-    path    = "/"
-    matcher = "200-399"
+    path    = "/bokeh_app/metadata"
+    matcher = "200"
   }
 
   # Bokeh sessions live in one server process: keep a browser on its task.

@@ -22,3 +22,8 @@ output "cluster_name" {
   description = "ECS cluster name."
   value       = aws_ecs_cluster.this.name
 }
+
+output "privacy_ledger_table_name" {
+  description = "DynamoDB table of the privacy budget ledger."
+  value       = aws_dynamodb_table.privacy_ledger.name
+}

@@ -137,6 +137,21 @@ variable "alerts_queue_name" {
   description = "The dashboard's own SQS queue on the alerts topic, which the live view drains: ResourceNames(env).dashboard_alerts_queue."
 }
 
+variable "privacy_ledger_table_name" {
+  type        = string
+  description = "DynamoDB table of the privacy budget ledger (ε per user per month): ResourceNames(env).privacy_ledger_table, the name the container derives from GS_ENV."
+}
+
+variable "privacy_budget_epsilon" {
+  type        = number
+  description = "Total ε one dashboard user may spend on privacy-mode releases per calendar month (GS_PRIVACY_BUDGET_EPSILON)."
+  default     = 3
+  validation {
+    condition     = var.privacy_budget_epsilon > 0 && var.privacy_budget_epsilon <= 10
+    error_message = "privacy_budget_epsilon must be in (0, 10]."
+  }
+}
+
 variable "pseudonym_key" {
   type        = string
   description = "GS_PSEUDONYM_KEY, stored in Secrets Manager and injected as an ECS secret."

@@ -4,23 +4,40 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from bokeh.document import Document
 from bokeh.models import ColumnDataSource, GridPlot
 
 from glucosestream.dashboard import app
+from glucosestream.dashboard.identity import LOCAL_VIEWER, Viewer
 from glucosestream.dashboard.live import LiveFeed
-from glucosestream.dashboard.privacy import DEFAULT_SESSION_EPSILON
 from glucosestream.dashboard.queries import LakeQueries
 from glucosestream.domain.reading import MG_DL_PER_MMOL_L
+from glucosestream.local.privacy_ledger import FilePrivacyLedger
+from glucosestream.ports.privacy_ledger import PrivacyLedger
 from glucosestream.settings import load_settings
 from tests.factories import FIVE_MINUTES_MS, START_MS, patient, reading
 from tests.unit.dashboard.lake import Lake
 
+BUDGET = 3.0
 
-def build(queries: LakeQueries, **arguments: str) -> tuple[Document, object]:
+
+def fresh_ledger() -> FilePrivacyLedger:
+    return FilePrivacyLedger(Path(tempfile.mkdtemp()) / "ledger.json", Decimal(repr(BUDGET)))
+
+
+def build(
+    queries: LakeQueries,
+    *,
+    ledger: PrivacyLedger | None = None,
+    viewer: Viewer = LOCAL_VIEWER,
+    **arguments: str,
+) -> tuple[Document, object]:
     doc = Document()
     live = LiveFeed(load_settings(env="test"))
     view = app.build(
@@ -29,6 +46,8 @@ def build(queries: LakeQueries, **arguments: str) -> tuple[Document, object]:
         live,
         app.InlineRunner(),
         {name: [value.encode()] for name, value in arguments.items()},
+        ledger=ledger or fresh_ledger(),
+        viewer=viewer,
     )
     return doc, view
 
@@ -117,6 +136,41 @@ def test_privacy_mode_leaves_no_patient_in_the_document(queries: LakeQueries, la
             assert model.data["patient_id"] == []
 
 
+def test_a_reloaded_page_refuses_when_the_user_already_spent_the_budget(
+    queries: LakeQueries, tmp_path: Path
+) -> None:
+    """The budget is the user's, not the page's: a new page (a reload, or a restarted server
+    reading the same ledger file) starts where the last one stopped."""
+    path = tmp_path / "ledger.json"
+    _, first = build(queries, ledger=FilePrivacyLedger(path, Decimal(1)), view="privacy")
+    assert isinstance(first, app.CohortView)
+    first.epsilon.value = 1.0
+    first._release()
+    assert "Released" in first.privacy_status.text
+    _, reloaded = build(queries, ledger=FilePrivacyLedger(path, Decimal(1)), view="privacy")
+    assert isinstance(reloaded, app.CohortView)
+    assert "ε 1 spent of 1 this month" in reloaded.privacy_status.text  # read before a click
+    before = dict(reloaded.tir_hist.data)
+    reloaded.epsilon.value = 0.1
+    reloaded._release()
+    assert "Privacy budget spent" in reloaded.privacy_status.text
+    assert "local-user" in reloaded.privacy_status.text
+    assert reloaded.tir_hist.data == before
+    assert not reloaded.release_button.disabled  # the refusal leaves the page usable
+
+
+def test_an_unverified_user_gets_no_release(queries: LakeQueries, tmp_path: Path) -> None:
+    ledger = FilePrivacyLedger(tmp_path / "ledger.json", Decimal(3))
+    viewer = Viewer(None, "no signed-in user (the load balancer's identity headers)")
+    _, view = build(queries, ledger=ledger, viewer=viewer, view="privacy")
+    assert isinstance(view, app.CohortView)
+    before = dict(view.tir_hist.data)
+    view._release()
+    assert "could not be verified" in view.privacy_status.text
+    assert view.tir_hist.data == before
+    assert not (tmp_path / "ledger.json").exists()  # nothing charged, to nobody
+
+
 def test_privacy_view_never_loads_patients_and_refuses_past_the_budget(
     queries: LakeQueries, lake: Lake
 ) -> None:
@@ -127,7 +181,7 @@ def test_privacy_view_never_loads_patients_and_refuses_past_the_budget(
     assert view.period_select.disabled
     assert "patients" not in view.status.text  # the exact count is a statistic too
     view.epsilon.value = 1.0
-    releases = int(DEFAULT_SESSION_EPSILON / 1.0)
+    releases = int(BUDGET / 1.0)
     for _ in range(releases):
         view._release()
         assert "Released" in view.privacy_status.text
@@ -245,6 +299,7 @@ def test_a_privacy_only_dashboard_cannot_leave_privacy_mode(
         LiveFeed(load_settings(env="test")),
         app.InlineRunner(),
         {"view": [b"report"], "patient": [ids[0].encode()]},
+        ledger=fresh_ledger(),
         privacy_only=True,
     )
     assert isinstance(view, app.CohortView)
@@ -254,3 +309,36 @@ def test_a_privacy_only_dashboard_cannot_leave_privacy_mode(
     assert view.private
     view._release()
     assert not [pid for pid in ids if pid in document_text(doc)]
+
+
+def test_views_read_the_lake_only_through_the_query_adapter() -> None:
+    """AGP report, cohort, privacy and live views: no engine, no lake files, no local runtime.
+    Lake reads go through LakeQueries (engine chosen by engine_for in the composition root);
+    the live view's AWS calls through the adapters."""
+    import ast
+
+    from glucosestream.resources import project_path
+
+    forbidden = (
+        "duckdb",
+        "pyarrow",
+        "sqlglot",
+        "boto3",
+        "glucosestream.local",
+        "glucosestream.elt",
+    )
+    views = ["app", "viewmodel", "figures", "privacy", "identity", "live", "units"]
+    for name in views:
+        tree = ast.parse(project_path("glucosestream", "dashboard", f"{name}.py").read_text())
+        imported = {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        } | {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module
+        }
+        bad = {m for m in imported if m.startswith(forbidden)}
+        assert not bad, f"glucosestream/dashboard/{name}.py imports {bad}"

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -10,7 +14,6 @@ import pytest
 from glucosestream.dashboard.privacy import (
     CV_BOUNDS,
     TIR_BOUNDS,
-    BudgetExhausted,
     PrivacySession,
     count_measurement,
     dataset,
@@ -18,6 +21,8 @@ from glucosestream.dashboard.privacy import (
     sum_measurement,
 )
 from glucosestream.dashboard.viewmodel import TIR_EDGES
+from glucosestream.local.privacy_ledger import FilePrivacyLedger
+from glucosestream.ports.privacy_ledger import Balance, BudgetExhausted
 
 COHORT = {
     # Out-of-bounds values on purpose: the release must clamp them to the declared bounds.
@@ -79,19 +84,80 @@ def test_missing_values_are_dropped_and_out_of_range_ones_clamped() -> None:
     assert list(released) == [low, 61 - low]
 
 
-def test_the_session_budget_refuses_once_spent() -> None:
-    session = PrivacySession(COHORT, "period", budget=1.0)
+NOW = datetime(2025, 6, 14, 10, 0, tzinfo=UTC)
+
+
+def session_for(ledger: Any, user: str = "clinician-a") -> PrivacySession:
+    return PrivacySession(COHORT, "period", ledger, user, clock=lambda: NOW)
+
+
+def test_the_users_budget_refuses_once_spent(tmp_path: Path) -> None:
+    session = session_for(FilePrivacyLedger(tmp_path / "ledger.json", Decimal(1)))
     first = session.release(0.6)
     assert first.epsilon == pytest.approx(0.6)
+    assert first.balance.spent == pytest.approx(Decimal("0.6"), abs=Decimal("1e-9"))
     assert len(first.tir_counts) == 10
     assert len(first.cv_counts) == 12
     assert first.mean_tir is not None
     assert 0 <= first.mean_tir <= 100
     with pytest.raises(BudgetExhausted, match="Privacy budget spent"):
         session.release(0.6)
-    assert session.spent == pytest.approx(0.6)  # the refused release cost nothing
+    assert float(session.balance().spent) == pytest.approx(0.6)  # the refusal cost nothing
     session.release(0.4)
-    with pytest.raises(BudgetExhausted):
+    with pytest.raises(BudgetExhausted, match="2025-06; whole again on 2025-07-01"):
         session.release(0.1)
     with pytest.raises(ValueError, match="ε per release"):
         session.release(0.0)
+
+
+def test_a_reload_continues_the_same_users_budget(tmp_path: Path) -> None:
+    """A new session (a reload, another tab, a restarted server) of the same user shares the
+    budget; another user has their own."""
+    path = tmp_path / "ledger.json"
+    session_for(FilePrivacyLedger(path, Decimal(1))).release(0.7)
+    reloaded = session_for(FilePrivacyLedger(path, Decimal(1)))
+    assert float(reloaded.balance().spent) == pytest.approx(0.7)
+    with pytest.raises(BudgetExhausted):
+        reloaded.release(0.5)
+    other = session_for(FilePrivacyLedger(path, Decimal(1)), user="clinician-b")
+    assert other.release(0.5).balance.releases == 1
+
+
+class RecordingLedger:
+    """A ledger that records the order of events; ``refuse`` makes every charge fail."""
+
+    def __init__(self, events: list[str], refuse: bool = False) -> None:
+        self.events = events
+        self.refuse = refuse
+
+    @property
+    def budget(self) -> Decimal:
+        return Decimal(3)
+
+    def balance(self, user_id: str, at: datetime) -> Balance:
+        return Balance(user_id, "2025-06", Decimal(0), self.budget)
+
+    def charge(self, user_id: str, epsilon: Decimal, at: datetime) -> Balance:
+        if self.refuse:
+            self.events.append("refused")
+            raise BudgetExhausted(self.balance(user_id, at), epsilon)
+        self.events.append("charged")
+        return Balance(user_id, "2025-06", epsilon, self.budget, 1)
+
+
+def test_the_charge_is_recorded_before_the_measurement_runs() -> None:
+    events: list[str] = []
+    session = session_for(RecordingLedger(events))
+    measure = session._queryable
+    session._queryable = lambda m: (events.append("measured"), measure(m))[1]
+    session.release(0.5)
+    assert events == ["charged", "measured"]
+
+
+def test_a_refused_charge_measures_nothing() -> None:
+    events: list[str] = []
+    session = session_for(RecordingLedger(events, refuse=True))
+    session._queryable = lambda m: events.append("measured")
+    with pytest.raises(BudgetExhausted):
+        session.release(0.5)
+    assert events == ["refused"]

@@ -1,0 +1,49 @@
+"""SQS adapter: drain a queue (receive, then delete what was handled)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+MAX_MESSAGES_PER_RECEIVE = 10
+"""SQS ReceiveMessage returns at most 10 messages a call."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueMessage:
+    body: str
+    receipt_handle: str
+
+
+class SqsQueue:
+    """One queue, found by name (``GetQueueUrl`` once, on first use)."""
+
+    def __init__(self, client: Any, name: str) -> None:
+        self.client = client
+        self.name = name
+        self._url: str | None = None
+
+    @property
+    def url(self) -> str:
+        """The queue's URL (resolved by name on first use: raises if the queue is missing)."""
+        if self._url is None:
+            self._url = str(self.client.get_queue_url(QueueName=self.name)["QueueUrl"])
+        return self._url
+
+    def receive(
+        self, max_messages: int = MAX_MESSAGES_PER_RECEIVE, wait_s: int = 0
+    ) -> list[QueueMessage]:
+        """Up to ``max_messages`` messages; they come back after the visibility timeout unless
+        :meth:`delete` is called."""
+        response = self.client.receive_message(
+            QueueUrl=self.url,
+            MaxNumberOfMessages=min(max_messages, MAX_MESSAGES_PER_RECEIVE),
+            WaitTimeSeconds=wait_s,
+        )
+        return [
+            QueueMessage(body=m["Body"], receipt_handle=m["ReceiptHandle"])
+            for m in response.get("Messages", [])
+        ]
+
+    def delete(self, message: QueueMessage) -> None:
+        self.client.delete_message(QueueUrl=self.url, ReceiptHandle=message.receipt_handle)
