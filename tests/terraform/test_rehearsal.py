@@ -41,7 +41,7 @@ def test_apply_and_destroy_against_moto(tmp_path: Path) -> None:
     ]
     assert report["state_machine"] == "gs-dev-pipeline"
     assert report["definition_has_placeholders"] is False
-    assert len(report["functions"]) == 4
+    assert len(report["functions"]) == 5
     assert report["event_source_mappings"] == 1
     assert report["left_after_destroy"] is False
     check_feeds(report["subscriptions"])
