@@ -1,71 +1,116 @@
-"""The lake storage port on a directory (local mode: ``.gs/lake``, the lake bucket's key layout).
+"""The lake as a local directory: :class:`LocalLakeStorage`, the lake storage port over a folder.
 
-Minimal: the grid-metrics step's reads and writes. A write goes to a hidden temporary beside
-the object and is renamed over it, so a reader sees the old object or the new one; listings
-skip those temporaries.
+Local mode's lake bucket is ``.gs/lake`` (``Settings.lake_dir``), with the bucket's key layout, so
+``s3://<lake bucket>/<key>`` and ``<lake dir>/<key>`` name the same object. Not under
+``glucosestream.local``: it needs nothing of the one-machine runtime (no servers, no DuckDB), and
+tests and tools use it as readily as local mode's composition root does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from glucosestream.ports.lake_storage import LakeObject
+from glucosestream.ports.lake_storage import LakeAccessDenied, LakeObject
 
-_PARTIAL = ".partial-"
+_TEMPORARY_PREFIX = ".gs-lake-"
+
+
+def check_key(key: str) -> str:
+    """A lake key as the port defines it (``/``-separated, relative, no ``..``), or ValueError."""
+    if not key or key.startswith("/") or "\\" in key or ".." in key.split("/"):
+        raise ValueError(f"{key!r} is not a lake key")
+    return key
+
+
+def check_prefix(prefix: str) -> str:
+    """A prefix is empty (the whole lake) or a key ending with ``/``."""
+    if prefix:
+        if not prefix.endswith("/"):
+            raise ValueError(f"{prefix!r} is not a lake prefix (it must end with '/')")
+        check_key(prefix[:-1])
+    return prefix
 
 
 class LocalLakeStorage:
-    """The objects of ``root``, named ``s3://<bucket>/<key>`` as the lake bucket names them."""
+    """Objects under ``root`` (a directory), addressed by key; ``uri`` names them as
+    ``s3://<bucket>/<key>`` so that SQL locations are those of the lake bucket.
+
+    Writes are atomic: a hidden temporary beside the object, fsynced, then ``os.replace``. Hidden
+    temporaries are never listed (names starting with ``.gs-lake-``); other hidden names are
+    (Firehose's own temporaries and staging directories are the caller's to skip, as Athena
+    skips keys with a ``.`` or ``_`` component).
+    """
 
     def __init__(self, root: Path, bucket: str) -> None:
         self.root = root
         self.bucket = bucket
 
     def uri(self, key: str) -> str:
-        _checked(key)
         return f"s3://{self.bucket}/{key}"
 
     def path(self, key: str) -> Path:
-        return self.root / _checked(key)
+        """The file holding ``key`` (local mode's composition root maps locations with it)."""
+        return self.root / check_key(key)
 
     def list(self, prefix: str) -> Iterator[LakeObject]:
-        _checked(prefix)
-        # The deepest directory the prefix names; the rest of it filters names below.
-        directory = self.root / prefix.rsplit("/", 1)[0] if "/" in prefix else self.root
-        if not directory.is_dir():
+        check_prefix(prefix)
+        top = self.root / prefix if prefix else self.root
+        if not top.is_dir():
             return
-        found = []
-        for path in directory.rglob("*"):
-            key = path.relative_to(self.root).as_posix()
-            if path.is_file() and key.startswith(prefix) and _PARTIAL not in path.name:
-                found.append(LakeObject(key=key, size=path.stat().st_size))
+        found: list[LakeObject] = []
+        try:
+            for directory, _, files in os.walk(top):
+                for name in files:
+                    if name.startswith(_TEMPORARY_PREFIX):
+                        continue
+                    path = Path(directory, name)
+                    with contextlib.suppress(FileNotFoundError):  # deleted while listing
+                        size = path.stat().st_size
+                        found.append(LakeObject(path.relative_to(self.root).as_posix(), size))
+        except PermissionError:
+            raise LakeAccessDenied(f"access denied to {self.root} under {prefix!r}") from None
         yield from sorted(found, key=lambda item: item.key)
 
     def read_bytes(self, key: str) -> bytes:
-        path = self.path(key)
-        if not path.is_file():
-            raise FileNotFoundError(f"no object {self.uri(key)}")
-        return path.read_bytes()
+        try:
+            return self.path(key).read_bytes()
+        except (FileNotFoundError, IsADirectoryError):
+            raise FileNotFoundError(f"no object {key} in the lake ({self.root})") from None
+        except PermissionError:
+            raise LakeAccessDenied(f"access denied to {self.root} under {key!r}") from None
 
     def write_bytes(self, key: str, data: bytes) -> None:
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}{_PARTIAL}{uuid.uuid4().hex}")
+        temporary = path.with_name(f"{_TEMPORARY_PREFIX}{uuid.uuid4().hex}")
         try:
-            temporary.write_bytes(data)
+            with open(temporary, "xb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
             os.replace(temporary, path)
+        except PermissionError:
+            raise LakeAccessDenied(f"access denied to {self.root} under {key!r}") from None
         finally:
-            temporary.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
 
     def delete(self, keys: Sequence[str]) -> None:
         for key in keys:
-            self.path(key).unlink(missing_ok=True)
+            path = self.path(key)
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            self._remove_empty_parents(path.parent)
 
-
-def _checked(key: str) -> str:
-    if key.startswith("/") or ".." in key.split("/"):
-        raise ValueError(f"{key!r} is not a lake key (no leading '/', no '..')")
-    return key
+    def _remove_empty_parents(self, directory: Path) -> None:
+        """S3 has no directories: an emptied "folder" disappears there, so it does here."""
+        while directory != self.root and directory.is_relative_to(self.root):
+            try:
+                directory.rmdir()
+            except OSError:  # not empty (or gone): stop
+                return
+            directory = directory.parent

@@ -1,43 +1,45 @@
-"""The lake storage port on a directory (local mode)."""
+"""LocalLakeStorage beyond the shared port suite (tests/unit/test_lake_storage.py)."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
-import pytest
-
 from glucosestream.lake import LocalLakeStorage
-from glucosestream.ports.lake_storage import LakeObject
 
 
-def test_write_list_read_delete(tmp_path: Path) -> None:
-    lake = LocalLakeStorage(tmp_path, "gs-dev-lake")
-    lake.write_bytes("work/grid/in/chunk=00001/b.parquet", b"bb")
-    lake.write_bytes("work/grid/in/chunk=00000/a.parquet", b"a")
-    lake.write_bytes("work/grid/input.txt", b"not under in/")
-    (tmp_path / "work/grid/in/chunk=00000/.a.parquet.partial-0f").write_bytes(b"half")
-    assert list(lake.list("work/grid/in/")) == [
-        LakeObject("work/grid/in/chunk=00000/a.parquet", 1),
-        LakeObject("work/grid/in/chunk=00001/b.parquet", 2),
-    ]
-    assert [o.key for o in lake.list("work/grid/in")] == [
-        "work/grid/in/chunk=00000/a.parquet",
-        "work/grid/in/chunk=00001/b.parquet",
-        "work/grid/input.txt",
-    ]
-    assert list(lake.list("nothing/")) == []
-    lake.write_bytes("work/grid/in/chunk=00001/b.parquet", b"new")
-    assert lake.read_bytes("work/grid/in/chunk=00001/b.parquet") == b"new"
-    lake.delete(["work/grid/in/chunk=00001/b.parquet", "work/missing"])
-    assert [o.key for o in lake.list("work/grid/in/")] == ["work/grid/in/chunk=00000/a.parquet"]
-    assert lake.uri("work/x") == "s3://gs-dev-lake/work/x"
+def test_a_reader_sees_the_old_or_the_new_object_never_a_part(tmp_path: Path) -> None:
+    storage = LocalLakeStorage(tmp_path / "lake", "gs-test-lake")
+    old, new = b"a" * 1_000_000, b"b" * 1_000_000
+    storage.write_bytes("pipeline_state/elt.json", old)
+    seen: set[bytes] = set()
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            seen.add(storage.read_bytes("pipeline_state/elt.json"))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    for _ in range(20):
+        storage.write_bytes("pipeline_state/elt.json", new)
+        storage.write_bytes("pipeline_state/elt.json", old)
+    done.set()
+    reader.join()
+    assert seen <= {old, new}
 
 
-def test_a_missing_object_is_named(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="no object s3://gs-dev-lake/marts/none"):
-        LocalLakeStorage(tmp_path, "gs-dev-lake").read_bytes("marts/none")
+def test_deleting_the_last_object_of_a_folder_removes_the_folder_as_on_s3(tmp_path: Path) -> None:
+    storage = LocalLakeStorage(tmp_path / "lake", "gs-test-lake")
+    storage.write_bytes("marts/agp_profile/period_end=2024-03-14/part-0.parquet", b"x")
+    storage.write_bytes("marts/agp_profile/period_end=2024-03-15/part-0.parquet", b"x")
+    storage.delete(["marts/agp_profile/period_end=2024-03-14/part-0.parquet"])
+    assert not (tmp_path / "lake" / "marts/agp_profile/period_end=2024-03-14").exists()
+    assert (tmp_path / "lake" / "marts/agp_profile/period_end=2024-03-15").is_dir()
 
 
-def test_keys_cannot_leave_the_lake(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="is not a lake key"):
-        LocalLakeStorage(tmp_path, "gs-dev-lake").write_bytes("../escape", b"")
+def test_temporaries_of_a_write_in_progress_are_never_listed(tmp_path: Path) -> None:
+    storage = LocalLakeStorage(tmp_path / "lake", "gs-test-lake")
+    storage.write_bytes("pipeline_state/elt.json", b"{}")
+    (tmp_path / "lake" / "pipeline_state" / ".gs-lake-0123").write_bytes(b"{")
+    assert [o.key for o in storage.list("")] == ["pipeline_state/elt.json"]

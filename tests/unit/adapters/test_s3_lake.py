@@ -1,4 +1,5 @@
-"""The lake storage port on S3, against moto's in-process S3."""
+"""S3LakeStorage beyond the shared port suite (tests/unit/test_lake_storage.py): paging,
+batched deletes, access denied naming the bucket and the prefix."""
 
 from __future__ import annotations
 
@@ -10,57 +11,104 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from glucosestream.adapters.s3_lake import S3LakeStorage
-from glucosestream.ports.lake_storage import LakeAccessDenied, LakeObject
+from glucosestream.adapters.s3_lake import LakeDeleteFailed, S3LakeStorage
+from glucosestream.ports.lake_storage import LakeAccessDenied
 
-BUCKET = "gs-dev-lake"
+BUCKET = "gs-test-lake"
 
 
 @pytest.fixture
-def lake() -> Iterator[S3LakeStorage]:
+def s3() -> Iterator[Any]:
     with mock_aws():
-        client = boto3.client("s3", region_name="eu-west-1")
-        client.create_bucket(
-            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-        )
-        yield S3LakeStorage(client, BUCKET)
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket=BUCKET)
+        yield client
 
 
-def test_write_list_read_delete(lake: S3LakeStorage) -> None:
-    keys = [f"work/grid/in/chunk={n:05d}/part.parquet" for n in range(1203)]
-    for key in keys[:3] + keys[-2:]:
-        lake.write_bytes(key, key.encode())
-    lake.write_bytes("work/other.txt", b"x")
-    assert list(lake.list("work/grid/in/")) == [
-        LakeObject(key, len(key.encode())) for key in sorted(keys[:3] + keys[-2:])
-    ]
-    assert lake.read_bytes(keys[1]) == keys[1].encode()
-    lake.delete(keys)  # more than one DeleteObjects call; missing keys are fine
-    assert list(lake.list("work/grid/")) == []
-    assert lake.uri("marts/a") == "s3://gs-dev-lake/marts/a"
+class Recording:
+    """The S3 client, with each call's name and keyword arguments recorded."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.client, name)
+
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append((name, kwargs))
+            return method(*args, **kwargs)
+
+        return recorded if callable(method) else method
 
 
-def test_list_pages_through_more_than_1000_objects(lake: S3LakeStorage) -> None:
-    for n in range(1005):
-        lake.write_bytes(f"p/{n:05d}", b"")
-    assert len(list(lake.list("p/"))) == 1005
+def test_listing_follows_every_page(s3: Any) -> None:
+    storage = S3LakeStorage(s3, BUCKET)
+    keys = [f"raw/readings/dt=2024-03-01/hour=06/f{i:04d}.parquet" for i in range(2345)]
+    for key in keys:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
+    assert [o.key for o in storage.list("raw/readings/")] == keys  # > 2 pages of 1000
 
 
-def test_a_missing_object_names_bucket_and_key(lake: S3LakeStorage) -> None:
-    with pytest.raises(FileNotFoundError, match="no object s3://gs-dev-lake/work/none"):
-        lake.read_bytes("work/none")
+def test_deleting_2500_objects_takes_three_requests(s3: Any) -> None:
+    keys = [f"curated/readings/v=old/dt=2024-03-01/part-{i:04d}.parquet" for i in range(2500)]
+    for key in keys:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
+    recording = Recording(s3)
+    S3LakeStorage(recording, BUCKET).delete(keys)
+    batches = [len(kw["Delete"]["Objects"]) for name, kw in recording.calls]
+    assert batches == [1000, 1000, 500]
+    assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
 
 
-def test_access_denied_names_bucket_and_prefix() -> None:
-    client: Any = boto3.client("s3", region_name="eu-west-1")
-    lake = S3LakeStorage(client, BUCKET)
+def _denied() -> dict[str, Any]:
+    return {
+        "service_error_code": "AccessDenied",
+        "service_message": "Access Denied",
+        "http_status_code": 403,
+    }
+
+
+def _call(storage: S3LakeStorage, name: str, *arguments: Any) -> None:
+    result = getattr(storage, name)(*arguments)
+    if name == "list":
+        list(result)  # a generator: the request goes out when it is iterated
+
+
+@pytest.mark.parametrize(
+    ("method", "arguments", "where"),
+    [
+        ("list_objects_v2", ("list", "curated/readings/"), "curated/readings/"),
+        ("get_object", ("read_bytes", "pipeline_state/elt.json"), "pipeline_state/elt.json"),
+        ("put_object", ("write_bytes", "marts/x/part.parquet", b"x"), "marts/x/part.parquet"),
+        ("delete_objects", ("delete", ["marts/x/part.parquet"]), "marts/x/part.parquet"),
+    ],
+)
+def test_access_denied_names_the_bucket_and_the_prefix(
+    method: str, arguments: tuple[Any, ...], where: str
+) -> None:
+    client = boto3.client(
+        "s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    storage = S3LakeStorage(client, BUCKET)
     with Stubber(client) as stub:
-        stub.add_client_error("list_objects_v2", "AccessDenied", http_status_code=403)
-        with pytest.raises(LakeAccessDenied, match=r"s3://gs-dev-lake/work/grid/ \(AccessDenied\)"):
-            list(lake.list("work/grid/"))
+        stub.add_client_error(method, **_denied())
+        with pytest.raises(LakeAccessDenied) as raised:
+            _call(storage, *arguments)
+    message = str(raised.value)
+    assert f"s3://{BUCKET}/" in message
+    assert repr(where) in message
+    assert "\n" not in message
 
 
-@pytest.mark.parametrize("key", ["/abs", "a/../b"])
-def test_keys_outside_the_bucket_layout_are_refused(lake: S3LakeStorage, key: str) -> None:
-    with pytest.raises(ValueError, match="is not a lake key"):
-        lake.read_bytes(key)
+def test_per_key_delete_errors_are_not_swallowed() -> None:
+    client = boto3.client(
+        "s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    with Stubber(client) as stub:
+        stub.add_response(
+            "delete_objects",
+            {"Errors": [{"Key": "marts/x/a.parquet", "Code": "InternalError", "Message": "x"}]},
+        )
+        with pytest.raises(LakeDeleteFailed, match=r"1 objects not deleted: marts/x/a\.parquet"):
+            S3LakeStorage(client, BUCKET).delete(["marts/x/a.parquet"])
