@@ -17,6 +17,7 @@ import pytest
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import Entry, KinesisStream
+from glucosestream.lake import TEMPORARY_PREFIX
 from glucosestream.local.firehose import FirehoseWorker
 from glucosestream.raw_zone.files import count_raw_zone
 from glucosestream.settings import Settings, load_settings
@@ -150,7 +151,7 @@ def test_kill_9_around_a_file_write_loses_nothing(
     assert killed.returncode == -9, killed.stderr.decode()[-2000:]
     (shard_id,) = stream.shard_ids()
     assert not (tmp_path / "firehose" / "raw-delivery" / f"{shard_id}.json").exists()
-    leftovers = list((settings.lake_dir / "raw").rglob(".gs-tmp-*"))
+    leftovers = list((settings.lake_dir / "raw").rglob(f"{TEMPORARY_PREFIX}*"))
     landed_before = sum(event_ids(settings).values())
     if point == "before-checkpoint":
         assert landed_before > 0  # files were durable; a second writer may have left a temporary
@@ -163,5 +164,5 @@ def test_kill_9_around_a_file_write_loses_nothing(
     ids = event_ids(settings)
     assert set(ids) == {r.event_id for r in readings}  # nothing lost
     assert sum(ids.values()) == len(readings) + landed_before  # re-landed at most once more
-    assert not list((settings.lake_dir / "raw").rglob(".gs-tmp-*"))
+    assert not list((settings.lake_dir / "raw").rglob(f"{TEMPORARY_PREFIX}*"))
     assert restarted.checkpoint(shard_id) == stream.read_available(shard_id)[-1].sequence_number
