@@ -32,6 +32,7 @@ from _stack import temporary_stack
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import KinesisStream
 from glucosestream.kpl import deaggregate
+from glucosestream.lake import LocalLakeStorage
 from glucosestream.local.firehose import FirehoseWorker
 from glucosestream.raw_zone.files import count_raw_zone
 from glucosestream.settings import Settings
@@ -68,7 +69,10 @@ def land(settings: Settings, stream: KinesisStream, readings: int) -> tuple[floa
     """Seconds for a fresh worker to land every reading durably (checkpoints saved)."""
     lake = Path(tempfile.mkdtemp(dir=settings.state_dir, prefix="lake-"))
     worker = FirehoseWorker(
-        settings, stream=stream, name=f"bench-{uuid.uuid4().hex[:8]}", lake_dir=lake
+        settings,
+        stream=stream,
+        name=f"bench-{uuid.uuid4().hex[:8]}",
+        lake=LocalLakeStorage(lake, settings.names.lake_bucket),
     )
     started = time.perf_counter()
     try:

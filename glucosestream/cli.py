@@ -293,10 +293,12 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     except (MalformedFile, CsvInputError) as error:
         raise UserError(f"{error} (nothing imported)") from None
     if args.to_lake:
+        from glucosestream.lake import LocalLakeStorage
+
         report = import_parsed(
             parsed,
             args.file,
-            lake_dir=settings.lake_dir,
+            lake=LocalLakeStorage(settings.lake_dir, settings.names.lake_bucket),
             raw_prefix=settings.names.raw_readings_prefix,
             now_ms=now_ms,
         )

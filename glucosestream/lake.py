@@ -16,7 +16,8 @@ from pathlib import Path
 
 from glucosestream.ports.lake_storage import LakeAccessDenied, LakeObject
 
-_TEMPORARY_PREFIX = ".gs-lake-"
+TEMPORARY_PREFIX = ".gs-lake-"
+"""Names of the hidden temporaries of writes in progress (or of writes a crash interrupted)."""
 
 
 def check_key(key: str) -> str:
@@ -39,7 +40,9 @@ class LocalLakeStorage:
     """Objects under ``root`` (a directory), addressed by key; ``uri`` names them as
     ``s3://<bucket>/<key>`` so that SQL locations are those of the lake bucket.
 
-    Writes are atomic: a hidden temporary beside the object, fsynced, then ``os.replace``. Hidden
+    Writes are atomic and durable: a hidden temporary beside the object, fsynced, ``os.replace``,
+    then the directory fsynced (a rename survives a power cut only once its directory entry is on
+    disk; the Firehose stand-in checkpoints after ``write_bytes`` returns). Hidden
     temporaries are never listed (names starting with ``.gs-lake-``); other hidden names are
     (Firehose's own temporaries and staging directories are the caller's to skip, as Athena
     skips keys with a ``.`` or ``_`` component).
@@ -65,7 +68,7 @@ class LocalLakeStorage:
         try:
             for directory, _, files in os.walk(top):
                 for name in files:
-                    if name.startswith(_TEMPORARY_PREFIX):
+                    if name.startswith(TEMPORARY_PREFIX):
                         continue
                     path = Path(directory, name)
                     with contextlib.suppress(FileNotFoundError):  # deleted while listing
@@ -85,19 +88,36 @@ class LocalLakeStorage:
 
     def write_bytes(self, key: str, data: bytes) -> None:
         path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{_TEMPORARY_PREFIX}{uuid.uuid4().hex}")
+        _make_directories(path.parent)
+        temporary = path.with_name(f"{TEMPORARY_PREFIX}{uuid.uuid4().hex}")
         try:
             with open(temporary, "xb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temporary, path)
+            _fsync_directory(path.parent)
         except PermissionError:
             raise LakeAccessDenied(f"access denied to {self.root} under {key!r}") from None
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
+
+    def remove_temporaries(self, prefix: str) -> int:
+        """Delete the temporaries of writes a crash interrupted under ``prefix``; how many.
+
+        Only for a writer starting up that owns the prefix (the Firehose stand-in owns the raw and
+        error prefixes): the temporary of another writer's write in progress would go too.
+        """
+        check_prefix(prefix)
+        top = self.root / prefix if prefix else self.root
+        removed = 0
+        if top.is_dir():
+            for leftover in top.rglob(f"{TEMPORARY_PREFIX}*"):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
+                    removed += 1
+        return removed
 
     def delete(self, keys: Sequence[str]) -> None:
         for key in keys:
@@ -114,3 +134,23 @@ class LocalLakeStorage:
             except OSError:  # not empty (or gone): stop
                 return
             directory = directory.parent
+
+
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _make_directories(directory: Path) -> None:
+    """``mkdir -p`` whose new entries are durable (each new directory's parent fsynced)."""
+    missing: list[Path] = []
+    while not directory.is_dir():
+        missing.append(directory)
+        directory = directory.parent
+    for created in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            created.mkdir()
+        _fsync_directory(created.parent)

@@ -8,8 +8,9 @@ malformed file raises before anything is sent. Then:
   device, measured_at) and event ids, so the raw zone holds both copies and the staging layer
   keeps one per identity (curated and marts are unchanged). Alerts are not re-raised: the engine
   fires once per episode, and readings arriving late never page.
-* **--to-lake**: Parquet files written directly under ``raw/readings/dt=/hour=`` with the raw
-  table's schema, one per partition, named ``import-…``. Readings whose event id is already in
+* **--to-lake**: Parquet objects written directly under ``raw/readings/dt=/hour=`` with the raw
+  table's schema, one per partition, named ``import-…``, through the lake storage port (the CLI
+  passes the local lake directory). Readings whose event id is already in
   that partition (from Firehose or an earlier import) are not written, so importing the same file
   twice adds no rows at all. Each file is atomic; a crash between partitions leaves the earlier
   ones written, and running the import again completes the rest without duplicating them. These
@@ -19,6 +20,7 @@ malformed file raises before anything is sent. Then:
 
 from __future__ import annotations
 
+import io
 import time
 import uuid
 from collections import defaultdict
@@ -30,12 +32,12 @@ import pyarrow.parquet as pq
 
 from glucosestream.domain.reading import GlucoseReading
 from glucosestream.ingest.formats import ParsedFile
+from glucosestream.ports.lake_storage import LakeStorage
 from glucosestream.raw_zone.files import (
     PARQUET_SUFFIX,
-    TEMPORARY_PREFIX,
-    partition_directory,
+    parquet_bytes,
+    partition_prefix,
     table_from_json_lines,
-    write_parquet,
 )
 from glucosestream.raw_zone.transform import partition_of, reading_json
 
@@ -77,26 +79,28 @@ class ImportReport:
         return out
 
 
-def _existing_event_ids(directory: Path) -> set[str]:
+def _existing_event_ids(lake: LakeStorage, partition: str) -> set[str]:
+    """Event ids in the Parquet objects directly in ``partition`` (a key prefix)."""
     ids: set[str] = set()
-    if not directory.is_dir():
-        return ids
-    for path in directory.glob(f"*{PARQUET_SUFFIX}"):
-        if path.name.startswith((TEMPORARY_PREFIX, ".")):
+    for item in lake.list(partition):
+        name = item.key[len(partition) :]
+        # Hidden names are temporaries or staging, which Athena skips too.
+        if "/" in name or name.startswith((".", "_")) or not name.endswith(PARQUET_SUFFIX):
             continue
-        column = pq.read_table(path, columns=["event_id"]).column("event_id")
+        data = io.BytesIO(lake.read_bytes(item.key))
+        column = pq.read_table(data, columns=["event_id"]).column("event_id")
         ids.update(str(value) for value in column.to_pylist())
     return ids
 
 
 def write_to_lake(
     readings: Iterable[GlucoseReading],
-    lake_dir: Path,
+    lake: LakeStorage,
     raw_prefix: str = "raw/readings/",
     *,
     now_ms: int | None = None,
 ) -> tuple[int, int]:
-    """Write readings into the raw zone, skipping identities already there.
+    """Write readings into the raw zone of ``lake``, skipping identities already there.
 
     Returns ``(written, already_present)``; ``ingested_at`` is the import time.
     """
@@ -108,15 +112,15 @@ def write_to_lake(
     written = present = 0
     stamp = time.strftime("%Y-%m-%d-%H-%M-%S", time.gmtime(ingested_at / 1000))
     for (dt, hour), group in sorted(by_partition.items()):
-        directory = partition_directory(lake_dir, raw_prefix, dt, hour)
-        existing = _existing_event_ids(directory)
+        partition = partition_prefix(raw_prefix, dt, hour)
+        existing = _existing_event_ids(lake, partition)
         fresh = [r for event_id, r in group.items() if event_id not in existing]
         present += len(group) - len(fresh)
         if not fresh:
             continue
         lines = "".join(reading_json(r, ingested_at) + "\n" for r in fresh).encode()
         name = f"{IMPORT_FILE_PREFIX}{stamp}-{uuid.uuid4().hex}{PARQUET_SUFFIX}"
-        write_parquet(directory / name, table_from_json_lines(lines))
+        lake.write_bytes(partition + name, parquet_bytes(table_from_json_lines(lines)))
         written += len(fresh)
     return written, present
 
@@ -126,7 +130,7 @@ def import_parsed(
     path: Path,
     *,
     publish: Callable[[list[GlucoseReading]], int] | None = None,
-    lake_dir: Path | None = None,
+    lake: LakeStorage | None = None,
     raw_prefix: str = "raw/readings/",
     now_ms: int | None = None,
 ) -> ImportReport:
@@ -137,19 +141,19 @@ def import_parsed(
         rows_read=parsed.rows_read,
         readings=len(parsed.readings),
         imported=0,
-        destination="the raw zone" if lake_dir is not None else "the readings stream",
+        destination="the raw zone" if lake is not None else "the readings stream",
         skipped=dict(parsed.skip_reasons()),
         resolved=parsed.phrases(),
     )
     if not parsed.readings:
         return report
-    if lake_dir is not None:
+    if lake is not None:
         report.repeated = len(parsed.readings) - len({r.event_id for r in parsed.readings})
         report.imported, report.already_present = write_to_lake(
-            parsed.readings, lake_dir, raw_prefix, now_ms=now_ms
+            parsed.readings, lake, raw_prefix, now_ms=now_ms
         )
     elif publish is not None:
         report.imported = publish(parsed.readings)
     else:
-        raise ValueError("import_parsed needs a publisher or a lake directory")
+        raise ValueError("import_parsed needs a publisher or a lake")
     return report

@@ -1,4 +1,4 @@
-"""The local Firehose delivery stream: Kinesis → transform Lambda → Parquet in the local lake.
+"""The local Firehose delivery stream: Kinesis → transform Lambda → Parquet in the lake.
 
 Stand-in for the Firehose delivery stream ``gs-<env>-raw-delivery`` (Kinesis source, transform
 Lambda, record format conversion to Parquet, dynamic partitioning on dt/hour). It:
@@ -14,7 +14,7 @@ Lambda, record format conversion to Parquet, dynamic partitioning on dt/hour). I
    ``Lambda.FunctionError``, as Firehose does;
 3. buffers ``Ok`` output per ``dt``/``hour`` partition key and flushes a buffer when it holds
    ``buffer_bytes`` of JSON or is ``buffer_seconds`` old (Firehose's buffering hints), writing one
-   Parquet file (pyarrow, zstd or snappy) under ``raw/readings/dt=YYYY-MM-DD/hour=HH/`` whose
+   Parquet object (pyarrow, zstd or snappy) under ``raw/readings/dt=YYYY-MM-DD/hour=HH/`` whose
    columns and types are the Glue table's (:mod:`glucosestream.raw_zone.schema`): the JSON lines
    are converted through that schema, as Firehose's record format conversion does (on writer
    threads, so that fsync waits overlap reading and transforming);
@@ -23,12 +23,21 @@ Lambda, record format conversion to Parquet, dynamic partitioning on dt/hour). I
    time, the layout of the Firehose error prefix
    ``errors/readings/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/!{firehose:error-output-type}/``.
 
-Durability: files are written under a hidden temporary name, fsynced, renamed, and their directory
-fsynced. A shard's checkpoint (``<state_dir>/firehose/<name>/<shardId>.json``, the event-source
-mapping's :class:`~glucosestream.local.esm.CheckpointStore`) moves only past Kinesis records all of
-whose user records are in such durable files, so a ``kill -9`` at any point loses nothing; a
-restart re-reads after the checkpoint and may land a reading twice (at-least-once), which staging
-removes by the reading's identity. Hidden temporaries left by a crash are deleted at start-up.
+Where: through the lake storage port (:mod:`glucosestream.ports.lake_storage`), keys with the lake
+bucket's layout. Locally the ``.gs/lake`` directory (:class:`~glucosestream.lake.LocalLakeStorage`);
+in aws mode, for the rehearsal, the lake bucket itself
+(:class:`~glucosestream.adapters.s3_lake.S3LakeStorage`): :func:`delivery_lake` chooses by
+``GS_MODE`` unless the caller passes a lake.
+
+Durability: an object is durable once ``write_bytes`` has returned: S3's PutObject is atomic and
+durable when it answers; the directory writes a hidden temporary, fsyncs it, renames it and fsyncs
+the directory. A shard's checkpoint (``<state_dir>/firehose/<name>/<shardId>.json``, the
+event-source mapping's :class:`~glucosestream.local.esm.CheckpointStore`) moves only past Kinesis
+records all of whose user records are in such durable objects, so a ``kill -9`` at any point loses
+nothing; a restart re-reads after the checkpoint and may land a reading twice (at-least-once),
+which staging removes by the reading's identity. In a directory, the hidden temporaries a crash
+left under the raw and error prefixes are deleted at start-up (S3 has none: an interrupted
+PutObject leaves nothing).
 
 Differences from AWS, on purpose: with no checkpoint the worker starts at TRIM_HORIZON (the lake
 is the system of record; Terraform must create the delivery stream before producers write);
@@ -53,7 +62,6 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
@@ -61,7 +69,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import KinesisStream, StreamRecord
+from glucosestream.adapters.s3_lake import S3LakeStorage
 from glucosestream.kpl import AggregationError, UserRecord, deaggregate
+from glucosestream.lake import LocalLakeStorage
 from glucosestream.local.esm import (
     ACCOUNT_ID,
     CheckpointStore,
@@ -70,15 +80,14 @@ from glucosestream.local.esm import (
     stream_arn,
 )
 from glucosestream.local.shards import ShardDiscovery, StartingPosition
+from glucosestream.ports.lake_storage import LakeStorage
 from glucosestream.raw_zone.files import (
     COMPRESSIONS,
     ERRORS_SUFFIX,
     PARQUET_SUFFIX,
-    partition_directory,
-    remove_temporaries,
+    parquet_bytes,
+    partition_prefix,
     table_from_json_lines,
-    write_json_lines,
-    write_parquet,
 )
 from glucosestream.raw_zone.schema import parquet_schema, reading_columns
 from glucosestream.raw_zone.transform import (
@@ -171,7 +180,8 @@ class _Source:
 class _Buffer:
     """One partition's transformed data waiting for a file (bytes only: cheap to hold)."""
 
-    directory: Path
+    prefix: str
+    """The partition's key prefix in the lake (ends with ``/``)."""
     kind: Literal["raw", "errors"]
     opened_at: float
     chunks: list[bytes] = field(default_factory=list)
@@ -216,6 +226,14 @@ def _stamp(epoch_s: float) -> str:
     return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%d-%H-%M-%S")
 
 
+def delivery_lake(settings: Settings) -> LakeStorage:
+    """The lake bucket the stand-in delivers to: the bucket itself in aws mode (the AWS-mode
+    rehearsal: the client follows ``AWS_ENDPOINT_URL_S3``), the lake directory locally."""
+    if settings.mode == "aws":
+        return S3LakeStorage(aws_client("s3", settings), settings.names.lake_bucket)
+    return LocalLakeStorage(settings.lake_dir, settings.names.lake_bucket)
+
+
 def _default_transform() -> Transform:
     # Imported here: glucosestream must import without the Lambda package's Powertools set-up.
     from consumers.firehose_transform.handler import lambda_handler
@@ -230,12 +248,12 @@ def _default_transform() -> Transform:
 
 
 class FirehoseWorker:
-    """Delivers the readings stream into the local lake as Firehose would into S3.
+    """Delivers the readings stream into the lake as Firehose would into S3.
 
     Parameters
     ----------
     settings
-        Region, resource names, ``state_dir`` (checkpoints) and ``lake_dir``.
+        Region, resource names, ``state_dir`` (checkpoints) and the mode.
     buffer_bytes
         Flush a partition's buffer once it holds this many bytes of transformed JSON.
     buffer_seconds
@@ -248,8 +266,8 @@ class FirehoseWorker:
         The stream to read; by default the readings stream through ``aws_client("kinesis")``.
     name
         Names the checkpoint directory ``<state_dir>/firehose/<name>/``.
-    lake_dir
-        Root of the local lake; ``settings.lake_dir`` by default.
+    lake
+        Where the objects go; :func:`delivery_lake` (by ``settings.mode``) by default.
     invocation_bytes
         Most source bytes per transform invocation.
     transform_retries
@@ -282,7 +300,7 @@ class FirehoseWorker:
         transform: Transform | None = None,
         stream: ShardSource | None = None,
         name: str = "raw-delivery",
-        lake_dir: Path | None = None,
+        lake: LakeStorage | None = None,
         invocation_bytes: int = DEFAULT_INVOCATION_BYTES,
         transform_retries: int = DEFAULT_TRANSFORM_RETRIES,
         max_buffered_bytes: int = DEFAULT_MAX_BUFFERED_BYTES,
@@ -318,7 +336,7 @@ class FirehoseWorker:
             aws_client("kinesis", settings), settings.names.readings_stream
         )
         self.name = name
-        self.lake_dir = lake_dir if lake_dir is not None else settings.lake_dir
+        self.lake: LakeStorage = lake if lake is not None else delivery_lake(settings)
         self.invocation_bytes = invocation_bytes
         self.transform_retries = transform_retries
         self.max_buffered_bytes = max_buffered_bytes
@@ -347,10 +365,12 @@ class FirehoseWorker:
         self._writers: ThreadPoolExecutor | None = None
         self._writes: deque[Future[_Written]] = deque()
         self._valid_partitions: set[tuple[str, str]] = set()
-        for prefix in (self._raw_prefix, self._errors_prefix):
-            removed = remove_temporaries(self.lake_dir / prefix)
-            if removed:
-                logger.info("firehose %s: removed %d temporary files of a crash", name, removed)
+        if isinstance(self.lake, LocalLakeStorage):
+            # Only a directory can hold a crash's temporaries; this worker owns these prefixes.
+            for prefix in (self._raw_prefix, self._errors_prefix):
+                removed = self.lake.remove_temporaries(prefix)
+                if removed:
+                    logger.info("firehose %s: removed %d temporary files of a crash", name, removed)
 
     # -- public API -----------------------------------------------------------------------
 
@@ -406,8 +426,9 @@ class FirehoseWorker:
 
         Raises
         ------
-        OSError
-            A file could not be written; nothing is checkpointed past its records.
+        Exception
+            An object could not be written (``OSError`` from a directory, ``LakeAccessDenied``,
+            botocore's errors from S3); nothing is checkpointed past its records.
         """
         now = self._clock()
         due = [
@@ -698,11 +719,11 @@ class FirehoseWorker:
         buffer = self._buffers.get(key)
         if buffer is None:
             if key[0] == "raw":
-                directory = partition_directory(self.lake_dir, self._raw_prefix, key[1], key[2])
-                buffer = _Buffer(directory, "raw", self._clock())
+                prefix = partition_prefix(self._raw_prefix, key[1], key[2])
+                buffer = _Buffer(prefix, "raw", self._clock())
             else:
-                directory = partition_directory(self.lake_dir, self._errors_prefix, key[1], key[2])
-                buffer = _Buffer(directory / key[3], "errors", self._clock())
+                prefix = partition_prefix(self._errors_prefix, key[1], key[2])
+                buffer = _Buffer(f"{prefix}{key[3]}/", "errors", self._clock())
             self._buffers[key] = buffer
         return buffer
 
@@ -754,10 +775,12 @@ class FirehoseWorker:
         return f"{self.delivery_stream}-{_stamp(self._clock())}-{uuid.uuid4().hex}{suffix}"
 
     def _write(self, buffer: _Buffer) -> _Written:
-        """Write one buffer's file (on a writer thread: reads the buffer, changes nothing)."""
+        """Write one buffer's object (on a writer thread: reads the buffer, changes nothing);
+        it is durable when this returns."""
         if buffer.kind == "errors":
-            path = buffer.directory / self._file_name(ERRORS_SUFFIX)
-            write_json_lines(path, (json.loads(chunk) for chunk in buffer.chunks))
+            # Each chunk is one compact JSON document and its newline (see _error_document).
+            key = buffer.prefix + self._file_name(ERRORS_SUFFIX)
+            self.lake.write_bytes(key, b"".join(buffer.chunks))
             return _Written(buffer, len(buffer.chunks), [])
         chunks = buffer.chunks
         rejected: list[tuple[int, str]] = []
@@ -772,8 +795,7 @@ class FirehoseWorker:
                 if index not in bad:
                     span = sources.setdefault(source.shard_id, [source.sequence_number] * 2)
                     span[1] = source.sequence_number
-            write_parquet(
-                buffer.directory / self._file_name(PARQUET_SUFFIX),
+            data = parquet_bytes(
                 table,
                 compression=self.compression,
                 metadata={
@@ -781,6 +803,7 @@ class FirehoseWorker:
                     "gs.delivery_stream": self.delivery_stream,
                 },
             )
+            self.lake.write_bytes(buffer.prefix + self._file_name(PARQUET_SUFFIX), data)
         return _Written(buffer, table.num_rows, rejected)
 
     def _convert_one_by_one(self, chunks: list[bytes]) -> tuple[pa.Table, list[tuple[int, str]]]:

@@ -4,6 +4,9 @@ A file appears under its final name only once its bytes are on disk: it is writt
 temporary name, fsynced, renamed, and the directory is fsynced (a rename is durable only once the
 directory entry is). Readers globbing ``*.parquet`` never see a partial file; a crash leaves at
 most a hidden temporary, which :func:`remove_temporaries` deletes on the next start.
+
+:func:`parquet_bytes` and :func:`json_lines_bytes` give the same contents as bytes, for writers
+that go through the lake storage port (the Firehose stand-in, ``import --to-lake``).
 """
 
 from __future__ import annotations
@@ -89,6 +92,11 @@ def partition_directory(root: Path, prefix: str, dt: str, hour: str) -> Path:
     return root / prefix / f"dt={dt}" / f"hour={hour}"
 
 
+def partition_prefix(prefix: str, dt: str, hour: str) -> str:
+    """``<prefix>dt=<dt>/hour=<hour>/``: the same layout as lake keys (``prefix`` ends in ``/``)."""
+    return f"{prefix}dt={dt}/hour={hour}/"
+
+
 def table_from_json_lines(data: bytes, columns: Iterable[Column] | None = None) -> pa.Table:
     """The transform's JSON lines as a table of the raw Parquet schema.
 
@@ -108,6 +116,32 @@ def table_from_json_lines(data: bytes, columns: Iterable[Column] | None = None) 
     return table.select([c.name for c in columns]).cast(parquet_schema(columns))
 
 
+def parquet_bytes(
+    table: pa.Table,
+    *,
+    compression: str = "zstd",
+    metadata: Mapping[str, str] | None = None,
+) -> bytes:
+    """``table`` as the bytes of one Parquet file (an object for the lake storage port)."""
+    if compression not in COMPRESSIONS:
+        raise ValueError(
+            f"compression must be one of {', '.join(COMPRESSIONS)}, got {compression!r}"
+        )
+    if metadata:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression=compression)
+    data: bytes = sink.getvalue().to_pybytes()
+    return data
+
+
+def json_lines_bytes(documents: Iterable[Mapping[str, Any]]) -> bytes:
+    """One JSON document a line (compact separators), as bytes."""
+    return "".join(
+        json.dumps(document, separators=(",", ":")) + "\n" for document in documents
+    ).encode()
+
+
 def write_parquet(
     path: Path,
     table: pa.Table,
@@ -116,25 +150,17 @@ def write_parquet(
     metadata: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``table`` as one Parquet file, atomically and durably."""
-    if compression not in COMPRESSIONS:
-        raise ValueError(
-            f"compression must be one of {', '.join(COMPRESSIONS)}, got {compression!r}"
-        )
-    if metadata:
-        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
-
-    def write(handle: IO[bytes]) -> None:
-        pq.write_table(table, handle, compression=compression)
-
-    return write_atomically(path, write)
+    return _write_bytes(path, parquet_bytes(table, compression=compression, metadata=metadata))
 
 
 def write_json_lines(path: Path, documents: Iterable[Mapping[str, Any]]) -> Path:
     """Write one JSON document a line, atomically and durably."""
-    body = "".join(json.dumps(document, separators=(",", ":")) + "\n" for document in documents)
+    return _write_bytes(path, json_lines_bytes(documents))
 
+
+def _write_bytes(path: Path, data: bytes) -> Path:
     def write(handle: IO[bytes]) -> None:
-        handle.write(body.encode())
+        handle.write(data)
 
     return write_atomically(path, write)
 

@@ -3,6 +3,7 @@ and a worker killed with SIGKILL around a file write loses nothing after a resta
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import pytest
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import Entry, KinesisStream
+from glucosestream.lake import TEMPORARY_PREFIX
 from glucosestream.local.firehose import FirehoseWorker
 from glucosestream.raw_zone.files import count_raw_zone
 from glucosestream.settings import Settings, load_settings
@@ -150,7 +152,7 @@ def test_kill_9_around_a_file_write_loses_nothing(
     assert killed.returncode == -9, killed.stderr.decode()[-2000:]
     (shard_id,) = stream.shard_ids()
     assert not (tmp_path / "firehose" / "raw-delivery" / f"{shard_id}.json").exists()
-    leftovers = list((settings.lake_dir / "raw").rglob(".gs-tmp-*"))
+    leftovers = list((settings.lake_dir / "raw").rglob(f"{TEMPORARY_PREFIX}*"))
     landed_before = sum(event_ids(settings).values())
     if point == "before-checkpoint":
         assert landed_before > 0  # files were durable; a second writer may have left a temporary
@@ -163,5 +165,47 @@ def test_kill_9_around_a_file_write_loses_nothing(
     ids = event_ids(settings)
     assert set(ids) == {r.event_id for r in readings}  # nothing lost
     assert sum(ids.values()) == len(readings) + landed_before  # re-landed at most once more
-    assert not list((settings.lake_dir / "raw").rglob(".gs-tmp-*"))
+    assert not list((settings.lake_dir / "raw").rglob(f"{TEMPORARY_PREFIX}*"))
     assert restarted.checkpoint(shard_id) == stream.read_available(shard_id)[-1].sequence_number
+
+
+def test_in_aws_mode_it_delivers_into_the_lake_bucket_at_the_s3_endpoint(
+    running_stack: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The AWS-mode rehearsal's set-up: GS_MODE=aws, boto3's own endpoint variable, nothing else.
+    settings = own_settings(running_stack, tmp_path)
+    stream = new_stream(settings, shards=1)
+    readings = trace(3, 30)
+    Producer(stream).publish(readings)
+    assert settings.moto_endpoint is not None
+    for name, value in {
+        "AWS_ENDPOINT_URL_S3": settings.moto_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }.items():
+        monkeypatch.setenv(name, value)
+    aws = load_settings(
+        state_dir=tmp_path, env=f"aws{uuid.uuid4().hex[:6]}", mode="aws", pseudonym_key="k" * 32
+    )
+    s3 = aws_client("s3", aws)
+    s3.create_bucket(Bucket=aws.names.lake_bucket)
+
+    worker = FirehoseWorker(aws, stream=stream, buffer_seconds=900)
+    land_everything(worker, len(readings))
+
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=aws.names.lake_bucket)["Contents"]]
+    assert keys
+    assert all(k.startswith("raw/readings/dt=2026-01-05/hour=0") for k in keys), keys
+    landed = [
+        event_id
+        for key in keys
+        for event_id in pq.read_table(
+            io.BytesIO(s3.get_object(Bucket=aws.names.lake_bucket, Key=key)["Body"].read())
+        )
+        .column("event_id")
+        .to_pylist()
+    ]
+    assert sorted(landed) == sorted(r.event_id for r in readings)
+    assert not settings.lake_dir.exists()  # nothing in the local directory
+    (shard_id,) = stream.shard_ids()
+    assert worker.checkpoint(shard_id) == stream.read_available(shard_id)[-1].sequence_number

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from glucosestream.lake import LocalLakeStorage
+from glucosestream.lake import TEMPORARY_PREFIX, LocalLakeStorage
 
 
 def test_a_reader_sees_the_old_or_the_new_object_never_a_part(tmp_path: Path) -> None:
@@ -43,3 +43,20 @@ def test_temporaries_of_a_write_in_progress_are_never_listed(tmp_path: Path) -> 
     storage.write_bytes("pipeline_state/elt.json", b"{}")
     (tmp_path / "lake" / "pipeline_state" / ".gs-lake-0123").write_bytes(b"{")
     assert [o.key for o in storage.list("")] == ["pipeline_state/elt.json"]
+
+
+def test_remove_temporaries_deletes_a_crash_s_leftovers_under_the_prefix_only(
+    tmp_path: Path,
+) -> None:
+    storage = LocalLakeStorage(tmp_path / "lake", "gs-test-lake")
+    storage.write_bytes("raw/readings/dt=2026-01-05/hour=00/a.parquet", b"PAR1")
+    storage.write_bytes("marts/agp_profile/part-0.parquet", b"PAR1")
+    hour = tmp_path / "lake/raw/readings/dt=2026-01-05/hour=00"
+    (hour / f"{TEMPORARY_PREFIX}dead").write_bytes(b"PA")
+    (hour / ".keep").write_bytes(b"")  # hidden, but not a temporary of ours
+    other = tmp_path / "lake/marts/agp_profile" / f"{TEMPORARY_PREFIX}in-progress"
+    other.write_bytes(b"PA")
+    assert storage.remove_temporaries("raw/readings/") == 1
+    assert sorted(p.name for p in hour.iterdir()) == [".keep", "a.parquet"]
+    assert other.exists()
+    assert storage.remove_temporaries("errors/readings/") == 0  # no such folder yet

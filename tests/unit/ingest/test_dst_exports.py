@@ -16,6 +16,7 @@ import pytest
 from glucosestream import cli
 from glucosestream.ingest.formats import MalformedFile, ParsedFile, parse_file
 from glucosestream.ingest.importing import import_parsed
+from glucosestream.lake import LocalLakeStorage
 from tests.unit.ingest.support import KEY
 
 NOW_MS = 1_900_000_000_000  # 2030: every export below is in the past
@@ -161,7 +162,10 @@ def test_fall_back_import_to_lake_keeps_all_48_and_says_so(tmp_path: Path) -> No
     path = write_export("csv", tmp_path, walls, [120] * 48)
 
     report = import_parsed(
-        parse(path, "csv", zone), path, lake_dir=tmp_path / "lake", now_ms=NOW_MS
+        parse(path, "csv", zone),
+        path,
+        lake=LocalLakeStorage(tmp_path / "lake", "gs-test-lake"),
+        now_ms=NOW_MS,
     )
 
     assert (report.readings, report.imported) == (48, 48)

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import re
 import shutil
 from pathlib import Path
 
+import boto3
 import pyarrow.parquet as pq
 import pytest
+from moto import mock_aws
 
 from glucosestream import cli
+from glucosestream.adapters.s3_lake import S3LakeStorage
 from glucosestream.ingest.formats import parse_file
 from glucosestream.ingest.importing import import_parsed, write_to_lake
+from glucosestream.lake import LocalLakeStorage
 from tests.factories import trace
 from tests.unit.ingest.support import KEY
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "import"
+
+
+def local_lake(root: Path) -> LocalLakeStorage:
+    return LocalLakeStorage(root, "gs-test-lake")
 
 
 def lake_rows(lake: Path) -> list[dict[str, object]]:
@@ -34,23 +44,52 @@ def test_to_lake_twice_adds_nothing_the_second_time(tmp_path: Path) -> None:
         tz="Europe/Berlin",
         now_ms=1_800_000_000_000,
     )
-    first = import_parsed(parsed, Path("x"), lake_dir=tmp_path, now_ms=1_800_000_000_000)
+    first = import_parsed(parsed, Path("x"), lake=local_lake(tmp_path), now_ms=1_800_000_000_000)
     assert (first.imported, first.already_present) == (144, 0)
     rows = lake_rows(tmp_path)
     assert len(rows) == 144
     assert len({r["event_id"] for r in rows}) == 144
     assert {r["source"] for r in rows} == {"IMPORT"}
-    second = import_parsed(parsed, Path("x"), lake_dir=tmp_path, now_ms=1_800_000_100_000)
+    second = import_parsed(parsed, Path("x"), lake=local_lake(tmp_path), now_ms=1_800_000_100_000)
     assert (second.imported, second.already_present) == (0, 144)
     assert lake_rows(tmp_path) == rows
 
 
 def test_to_lake_skips_identities_already_landed_by_firehose(tmp_path: Path) -> None:
     readings = trace(1, 30)
-    assert write_to_lake(readings[:20], tmp_path) == (20, 0)
-    assert write_to_lake(readings, tmp_path) == (10, 20)  # overlapping export: only the new 10
-    assert write_to_lake(readings + readings, tmp_path) == (0, 30)
+    assert write_to_lake(readings[:20], local_lake(tmp_path)) == (20, 0)
+    assert write_to_lake(readings, local_lake(tmp_path)) == (
+        10,
+        20,
+    )  # overlapping export: only the new 10
+    assert write_to_lake(readings + readings, local_lake(tmp_path)) == (0, 30)
     assert len(lake_rows(tmp_path)) == 30
+
+
+def test_to_lake_into_the_lake_bucket_on_s3_is_idempotent_too() -> None:
+    readings = trace(2, 30)  # 150 minutes: hours 00-02 of 2026-01-05
+    with mock_aws():
+        client = boto3.client("s3", region_name="eu-west-1")
+        client.create_bucket(
+            Bucket="gs-test-lake", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
+        lake = S3LakeStorage(client, "gs-test-lake")
+        assert write_to_lake(readings[:20], lake, now_ms=1_800_000_000_000) == (20, 0)
+        assert write_to_lake(readings, lake, now_ms=1_800_000_100_000) == (10, 20)
+        keys = [item.key for item in lake.list("raw/")]
+        rows = [
+            row
+            for key in keys
+            for row in pq.read_table(io.BytesIO(lake.read_bytes(key))).to_pylist()
+        ]
+    assert all(
+        re.fullmatch(
+            r"raw/readings/dt=2026-01-05/hour=0[0-2]/import-[-0-9]{19}-[0-9a-f]{32}\.parquet", k
+        )
+        for k in keys
+    ), keys
+    assert sorted(r["event_id"] for r in rows) == sorted(r.event_id for r in readings)
+    assert {r["source"] for r in rows} == {"CGM"}
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

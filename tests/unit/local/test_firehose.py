@@ -4,20 +4,25 @@ durability of checkpoints, restarts, and DuckDB partition pruning over what it w
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from moto import mock_aws
 
 from glucosestream.adapters.kinesis import Entry, StreamRecord
-from glucosestream.codec import default_codec
+from glucosestream.adapters.s3_lake import S3LakeStorage
+from glucosestream.codec import CodecError, default_codec
 from glucosestream.domain.reading import GlucoseReading
 from glucosestream.kpl import aggregate
+from glucosestream.lake import LocalLakeStorage
 from glucosestream.local import firehose
 from glucosestream.local.esm import CheckpointStore
 from glucosestream.local.firehose import FirehoseWorker
@@ -253,17 +258,18 @@ def test_no_checkpoint_before_the_file_is_written_and_a_restart_loses_nothing(
     stream = FakeStream()
     readings = trace(5, 20)
     stream.put_readings(readings)
-    real_write = firehose.write_parquet
+    lake = LocalLakeStorage(settings.lake_dir, settings.names.lake_bucket)
+    real_write = lake.write_bytes
     calls = []
 
-    def full_disk(*args: Any, **kwargs: Any) -> Path:
-        calls.append(args[0])
+    def full_disk(key: str, data: bytes) -> None:
+        calls.append(key)
         if len(calls) == 1:
             raise OSError(28, "No space left on device")
-        return real_write(*args, **kwargs)
+        real_write(key, data)
 
-    monkeypatch.setattr(firehose, "write_parquet", full_disk)
-    w = worker(settings, stream)
+    monkeypatch.setattr(lake, "write_bytes", full_disk)
+    w = worker(settings, stream, lake=lake)
     pump(w, stream)
     with pytest.raises(OSError, match="No space"):
         w.flush(force=True)
@@ -452,3 +458,121 @@ def test_duckdb_reads_the_tree_with_hive_partitions_and_prunes_hours(settings: S
 def test_settings_out_of_range_are_refused(settings: Settings, options: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=next(iter(options))):
         worker(settings, FakeStream(), **options)
+
+
+# --------------------------------------------------------------------------------------------
+# Into the lake bucket on S3 (aws mode: the AWS-mode rehearsal's stand-in)
+# --------------------------------------------------------------------------------------------
+
+KEY_OF_A_RAW_OBJECT = re.compile(
+    r"^raw/readings/dt=2026-01-05/hour=(0[0-3])/gs-t-raw-delivery-\d{4}(-\d\d){5}-[0-9a-f]{32}\.parquet$"
+)
+KEY_OF_AN_ERROR_OBJECT = re.compile(
+    r"^errors/readings/dt=2026-01-05/hour=02/processing-failed/"
+    r"gs-t-raw-delivery-\d{4}(-\d\d){5}-[0-9a-f]{32}\.jsonl$"
+)
+
+
+@pytest.fixture
+def s3_lake(settings: Settings) -> Iterator[S3LakeStorage]:
+    with mock_aws():
+        client = boto3.client("s3", region_name="eu-west-1")
+        client.create_bucket(
+            Bucket=settings.names.lake_bucket,
+            CreateBucketConfiguration={"LocationConstraint": "eu-west-1"},
+        )
+        yield S3LakeStorage(client, settings.names.lake_bucket)
+
+
+def test_delivers_into_the_lake_bucket_and_checkpoints_only_what_is_in_it(
+    settings: Settings, s3_lake: S3LakeStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stream = FakeStream(shards=2, page=7)
+    # Hours 00-03 of 2026-01-05, in time order as sensors send them: hours fill one by one.
+    readings = sorted((r for n in range(4) for r in trace(n, 48)), key=lambda r: r.measured_at)
+    stream.put_readings(readings)
+    garbage = b"\x00\x01 not a reading"
+    stream.put(garbage, patient(9), arrival_ms=START_MS + 2 * HOUR_MS)
+    sequence_of = {
+        event_id: (record.shard_id, int(record.sequence_number))
+        for shard in stream.records.values()
+        for record in shard
+        for event_id in event_ids_in(record)
+    }
+
+    def landed_in_bucket() -> set[str]:
+        ids: set[str] = set()
+        for item in s3_lake.list("raw/readings/"):
+            table = pq.read_table(io.BytesIO(s3_lake.read_bytes(item.key)), columns=["event_id"])
+            ids.update(table.column("event_id").to_pylist())
+        return ids
+
+    saved: list[tuple[str, int]] = []
+    real_save = CheckpointStore.save
+
+    def save_after_checking(store: CheckpointStore, shard_id: str, sequence_number: str) -> None:
+        covered = {
+            event_id
+            for event_id, (shard, number) in sequence_of.items()
+            if shard == shard_id and number <= int(sequence_number)
+        }
+        missing = covered - landed_in_bucket()
+        assert not missing, f"checkpoint {sequence_number} of {shard_id} before {missing}"
+        saved.append((shard_id, int(sequence_number)))
+        real_save(store, shard_id, sequence_number)
+
+    monkeypatch.setattr(CheckpointStore, "save", save_after_checking)
+    w = worker(settings, stream, buffer_bytes=6_000, lake=s3_lake)
+    pump(w, stream)
+    w.flush(force=True)
+    w.close()
+
+    raw_keys = [item.key for item in s3_lake.list("raw/readings/")]
+    assert len(raw_keys) > 4  # several objects an hour: checkpoints had files to wait for
+    rows_by_hour: dict[str, int] = {}
+    landed: list[str] = []
+    for key in raw_keys:
+        match = KEY_OF_A_RAW_OBJECT.match(key)
+        assert match, key
+        table = pq.read_table(io.BytesIO(s3_lake.read_bytes(key)))
+        assert [(f.name, glue_type_of_arrow(f.type)) for f in table.schema] == [
+            (c.name, c.glue_type) for c in reading_columns()
+        ]
+        assert {m.hour for m in table.column("measured_at").to_pylist()} == {int(match[1])}
+        rows_by_hour[match[1]] = rows_by_hour.get(match[1], 0) + table.num_rows
+        landed.extend(table.column("event_id").to_pylist())
+    expected: dict[str, int] = {}
+    for r in readings:
+        hour = f"{(r.measured_at - START_MS) // HOUR_MS:02d}"
+        expected[hour] = expected.get(hour, 0) + 1
+    assert rows_by_hour == expected
+    assert sorted(landed) == sorted(r.event_id for r in readings)
+
+    (error_key,) = [item.key for item in s3_lake.list("errors/readings/")]
+    assert KEY_OF_AN_ERROR_OBJECT.match(error_key), error_key
+    (error,) = [json.loads(line) for line in s3_lake.read_bytes(error_key).splitlines()]
+    assert base64.b64decode(error["rawData"]) == garbage
+
+    for shard_id in stream.records:  # each shard's checkpoint moved as objects landed
+        assert len([number for shard, number in saved if shard == shard_id]) > 1
+    for shard_id, records in stream.records.items():
+        assert w.checkpoint(shard_id) == records[-1].sequence_number
+    assert not (settings.lake_dir / "raw").exists()  # nothing went to the local directory
+
+
+def event_ids_in(record: StreamRecord) -> list[str]:
+    try:
+        return [default_codec().decode(record.data)["event_id"]]
+    except CodecError:  # the garbage record: no reading, no event id
+        return []
+
+
+def test_aws_mode_delivers_to_the_lake_bucket_by_default(tmp_path: Path) -> None:
+    aws = load_settings(state_dir=tmp_path, env="t", mode="aws", pseudonym_key="k" * 32)
+    with mock_aws():
+        lake = firehose.delivery_lake(aws)
+        assert isinstance(lake, S3LakeStorage)
+        assert lake.bucket == aws.names.lake_bucket
+    local = firehose.delivery_lake(load_settings(state_dir=tmp_path, env="t"))
+    assert isinstance(local, LocalLakeStorage)
+    assert local.root == tmp_path / "lake"
