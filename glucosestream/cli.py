@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from pydantic import ValidationError
 
 from glucosestream.local.processes import StackError
-from glucosestream.settings import Settings, load_settings
+from glucosestream.settings import MissingSetting, Settings, load_settings
 
 if TYPE_CHECKING:
     from glucosestream.readings_csv import CsvInput
@@ -40,9 +40,11 @@ class _Parser(argparse.ArgumentParser):
 
 def _settings_error(error: ValidationError) -> str:
     first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "settings"
-    env_name = f"GS_{field.upper()}" if first["loc"] else "settings"
-    return f"invalid setting {env_name}: {first['msg']}"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if not first["loc"]:  # a rule across settings: its message names the variables
+        return f"invalid settings: {message}"
+    field = ".".join(str(part) for part in first["loc"])
+    return f"invalid setting GS_{field.upper()}: {message}"
 
 
 def _cmd_local(args: argparse.Namespace, settings: Settings) -> int:
@@ -237,14 +239,33 @@ def _cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_elt_run(args: argparse.Namespace, settings: Settings) -> int:
-    from glucosestream.local.pipeline_runner import run_pipeline
+    """The pipeline once: locally its ASL runs here; in aws mode the deployed state machine."""
+    if settings.mode == "aws":
+        from glucosestream.adapters.clients import aws_client
+        from glucosestream.adapters.state_machine import StateMachineNotFound, StateMachineRunner
 
-    run = run_pipeline(settings, args.date, full_refresh=args.full_refresh)
-    output = run.last_state
+        execution_input: dict[str, Any] = {"full_refresh": args.full_refresh}
+        if args.date is not None:
+            execution_input["run_date"] = args.date.isoformat()
+        runner = StateMachineRunner(
+            aws_client("stepfunctions", settings), settings.names.state_machine
+        )
+        try:
+            result = runner.run(execution_input)
+        except StateMachineNotFound as missing:
+            raise UserError(str(missing)) from None
+        name, status, output = result.name, result.status, result.last_state
+        error, cause, where = result.error, result.cause, f"state machine {runner.name}"
+    else:
+        from glucosestream.local.pipeline_runner import run_pipeline
+
+        run = run_pipeline(settings, args.date, full_refresh=args.full_refresh)
+        name, status, output = run.execution.name, run.execution.status, run.last_state
+        error, cause, where = run.execution.error, run.execution.cause, str(run.history_file)
     plan = output.get("plan", {})
-    print(f"pipeline run {plan.get('run_id', run.execution.name)}: {run.execution.status}")
+    print(f"pipeline run {plan.get('run_id', name)}: {status}")
     summary = {**output}
-    if "plan" in output:  # the Athena statements are in the history file, not on the console
+    if "plan" in output:  # the Athena statements are in the history, not on the console
         queries = output["plan"].get("curate_queries", [])
         summary["plan"] = {k: v for k, v in output["plan"].items() if k != "curate_queries"}
         summary["athena"] = {
@@ -254,19 +275,15 @@ def _cmd_elt_run(args: argparse.Namespace, settings: Settings) -> int:
     for step in ("plan", "athena", "curate", "quality", "marts", "commit", "record"):
         if step in summary:
             print(f"  {step:>8}: {json.dumps(summary[step], default=str)}")
-    print(f"  history: {run.history_file}")
-    if run.execution.status == "SUCCEEDED":
+    print(f"  history: {where}")
+    if status == "SUCCEEDED":
         return 0
     quality = output.get("quality") or {}
     failed = ", ".join(
         f"{f['check']} ({f['failing']} failing, e.g. {', '.join(f['sample'][:2])})"
         for f in quality.get("failed", [])
     )
-    reason = (
-        f"data-quality gate failed: {failed}"
-        if failed
-        else (f"{run.execution.error}: {run.execution.cause}")
-    )
+    reason = f"data-quality gate failed: {failed}" if failed else f"{error}: {cause}"
     print(f"glucosestream: error: pipeline stopped, marts not rebuilt — {reason}", file=sys.stderr)
     return EXIT_FAILED
 
@@ -685,7 +702,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace, Settings], int] = args.handler
     try:
         return handler(args, settings)
-    except UserError as error:
+    except (UserError, MissingSetting) as error:
         print(f"glucosestream: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except StackError as error:

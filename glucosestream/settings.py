@@ -137,6 +137,10 @@ class ResourceNames:
         return {**asdict(self), **names}
 
 
+class MissingSetting(ValueError):
+    """A setting this command needs in aws mode is not set; the message names the variable."""
+
+
 class Settings(BaseSettings):
     """GlucoseStream settings. Each field is read from ``GS_<FIELD>`` (case-insensitive)."""
 
@@ -225,14 +229,17 @@ class Settings(BaseSettings):
 
     def topic_arn(self, name: str) -> str:
         """The ARN of one of our topics: configured in aws mode, moto's account locally."""
-        configured = {
-            self.names.alerts_topic: self.alerts_topic_arn,
-            self.names.pipeline_topic: self.pipeline_topic_arn,
-        }.get(name)
+        variable, configured = {
+            self.names.alerts_topic: ("GS_ALERTS_TOPIC_ARN", self.alerts_topic_arn),
+            self.names.pipeline_topic: ("GS_PIPELINE_TOPIC_ARN", self.pipeline_topic_arn),
+        }.get(name, ("GS_*_TOPIC_ARN", None))
         if configured:
             return configured
         if self.mode == "aws":
-            raise ValueError(f"no ARN configured for topic {name} (GS_*_TOPIC_ARN)")
+            raise MissingSetting(
+                f"{variable} is not set: aws mode needs the ARN of topic {name} "
+                "(a Terraform output of envs/dev)"
+            )
         return f"arn:aws:sns:{self.region}:{LOCAL_ACCOUNT_ID}:{name}"
 
     @property

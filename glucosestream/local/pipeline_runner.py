@@ -51,6 +51,16 @@ class PipelineRun:
         return {}
 
 
+def failed_query_cause(reason: str) -> str:
+    """The Cause Step Functions gives a failed ``athena:startQueryExecution.sync`` task: the
+    query execution as JSON, with its id and Athena's reason (what the pipeline topic is sent)."""
+    execution = {
+        "QueryExecutionId": f"local-{uuid.uuid4()}",
+        "Status": {"State": "FAILED", "StateChangeReason": reason},
+    }
+    return json.dumps({"QueryExecution": execution})
+
+
 def pipeline_function_arn(settings: Settings) -> str:
     return (
         f"arn:aws:lambda:{settings.region}:{LOCAL_ACCOUNT_ID}:function:"
@@ -126,7 +136,7 @@ def run_pipeline(
                 settings, parameters["QueryString"], parameters.get("ExecutionParameters", ())
             )
         except SqlError as error:  # a FAILED query execution, as .sync reports it
-            raise StatesError("States.TaskFailed", str(error)) from None
+            raise StatesError("States.TaskFailed", failed_query_cause(str(error))) from None
 
     machine = StateMachine(
         definition(settings),

@@ -145,3 +145,21 @@ def test_simulate_writes_the_file_it_names(
     lines = out.read_text().splitlines()
     assert capsys.readouterr().out == f"wrote {len(lines) - 1} readings of 2 patients to {out}\n"
     assert lines[1].split(",")[1].startswith("2026-03-28T12:")
+
+
+def test_aws_mode_without_a_required_setting_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GS_MODE", "aws")
+    assert main(["settings"]) == 2
+    assert capsys.readouterr().err == (
+        "glucosestream: error: invalid settings: GS_PSEUDONYM_KEY is required in aws mode\n"
+    )
+
+
+def test_aws_mode_topic_without_its_arn_names_the_variable() -> None:
+    from glucosestream.settings import MissingSetting, load_settings
+
+    settings = load_settings(mode="aws", pseudonym_key="k" * 32)
+    with pytest.raises(MissingSetting, match=r"^GS_PIPELINE_TOPIC_ARN is not set"):
+        settings.topic_arn(settings.names.pipeline_topic)

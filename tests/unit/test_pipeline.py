@@ -208,6 +208,14 @@ def test_a_failed_athena_query_is_caught_notified_and_changes_nothing(
     failed = [e for e in run.execution.history if e["type"] == "TaskFailed"]
     assert failed[0]["details"]["error"] == "States.TaskFailed"
     assert "HIVE_CURSOR_ERROR" in run.notifications[0]["Message"]
+    # The notification carries the query id and Athena's reason, as .sync reports a failed query.
+    cause = json.loads(json.loads(run.notifications[0]["Message"])["Cause"])
+    query = cause["QueryExecution"]
+    assert query["QueryExecutionId"].startswith("local-")
+    assert query["Status"] == {
+        "State": "FAILED",
+        "StateChangeReason": "HIVE_CURSOR_ERROR: corrupt file",
+    }
     assert sorted((settings.lake_dir / "curated").rglob("*.parquet")) == curated
 
 
