@@ -46,7 +46,8 @@ def deployed_handlers() -> list[str]:
 LAMBDA_UNZIPPED_LIMIT = 262_144_000
 """Lambda's limit on a function's code and layers, unzipped: 250 MB (250 × 1024 × 1024 bytes)."""
 GRID_HANDLER = "consumers.grid_metrics.handler.lambda_handler"
-ANALYTICS = {GRID_HANDLER}
+PIPELINE_HANDLER = "consumers.pipeline.handler.lambda_handler"
+ANALYTICS = {GRID_HANDLER, PIPELINE_HANDLER}
 """Handlers whose function also has the analytics layer (numpy, pyarrow)."""
 
 
@@ -115,7 +116,13 @@ def test_handler_imports_from_the_artefacts_alone(unpacked: Path, handler: str) 
             "-S",
             "-c",
             f"import sys; sys.path[:0] = {path.split(':')!r}; "
-            f"import {module} as m; assert callable(m.{function})",
+            f"import {module} as m; assert callable(m.{function}); "
+            # What the function imports lazily at run time must load from its layers too.
+            + (
+                "import pyarrow.parquet, glucosestream.dq, glucosestream.pipeline"
+                if handler in ANALYTICS
+                else "pass"
+            ),
         ],
         cwd=unpacked / "task",
         env={"GS_MODE": "aws", "GS_PSEUDONYM_KEY": "k" * 32, "AWS_DEFAULT_REGION": "eu-west-1"},

@@ -97,15 +97,17 @@ data "aws_iam_policy_document" "elt_data" {
 module "pipeline" {
   source = "../lambda_function"
 
-  name               = var.function_name
-  description        = "GlucoseStream ELT pipeline steps (plan, curate, quality, marts, commit, record)"
-  role_description   = "Pipeline Lambda: Athena queries over the lake, Glue catalog, its logs."
-  policy_name        = "pipeline"
-  policy_json        = data.aws_iam_policy_document.elt_data.json
-  handler            = "consumers.pipeline.handler.lambda_handler"
-  runtime            = var.lambda_runtime
-  code_zip           = var.lambda_code_zip
-  layer_arns         = var.lambda_layer_arns
+  name             = var.function_name
+  description      = "GlucoseStream ELT pipeline steps (plan, curate, quality, marts, commit, record)"
+  role_description = "Pipeline Lambda: Athena queries over the lake, Glue catalog, its logs."
+  policy_name      = "pipeline"
+  policy_json      = data.aws_iam_policy_document.elt_data.json
+  handler          = "consumers.pipeline.handler.lambda_handler"
+  runtime          = var.lambda_runtime
+  code_zip         = var.lambda_code_zip
+  # pyarrow (analytics layer) writes the data-quality results and the run's row and reads the
+  # footers of the schema-drift check; the Athena statements need nothing else.
+  layer_arns         = concat(var.lambda_layer_arns, var.analytics_layer_arns)
   memory_size        = 1024
   timeout            = 900 # Athena statements of a backfill can take minutes
   kms_key_arn        = var.kms_key_arn
