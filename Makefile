@@ -12,7 +12,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-unit test-faults lint format bench docs-figures clean build tf-check tf-rehearsal
+.PHONY: help setup run test test-unit test-faults aws-rehearsal lint format bench docs-figures clean build tf-check tf-rehearsal
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ tf-check: setup $(CHECKOV_INSTALLED) ## terraform fmt -check, init + validate of
 
 tf-rehearsal: build ## terraform apply of envs/dev against a local moto server, read back, destroy (~2.5 min)
 	$(PY) terraform/tools/moto_rehearsal.py apply --dist dist/lambda
+
+aws-rehearsal: setup ## AWS mode end to end on one machine: terraform apply to moto, a cohort through the deployed resources with GS_MODE=aws, marts compared with local mode
+	$(PY) terraform/tools/aws_rehearsal.py
 
 format: setup ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff format .

@@ -77,3 +77,18 @@ output "dashboard_ecr_repository_url" {
   description = "Where to push the dashboard image, when the dashboard is deployed."
   value       = one(module.dashboard[*].ecr_repository_url)
 }
+
+output "dashboard_alb_dns_name" {
+  description = "The dashboard load balancer's DNS name: point the dashboard domain's CNAME (or alias) at it."
+  value       = one(module.dashboard[*].alb_dns_name)
+}
+
+output "dashboard_user_pool_id" {
+  description = "Cognito user pool of the dashboard (aws cognito-idp admin-create-user --user-pool-id ...)."
+  value       = one(module.dashboard[*].user_pool_id)
+}
+
+output "privacy_ledger_table" {
+  description = "DynamoDB table of the dashboard's per-user privacy budget ledger."
+  value       = one(module.dashboard[*].privacy_ledger_table_name)
+}

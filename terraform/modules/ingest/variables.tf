@@ -10,8 +10,8 @@ variable "function_name" {
 
 variable "stage_name" {
   type        = string
-  description = "API stage (part of the invoke URL)."
-  default     = "v1"
+  description = "API stage: the first segment of the invoke URL (…/live/v1/readings, …/live/api/v1/entries for Nightscout clients). Not \"v1\": the routes carry their own version. A custom domain's base path mapping can hide it."
+  default     = "live"
 }
 
 variable "api_keys" {
