@@ -19,7 +19,7 @@ from moto import mock_aws
 from pydantic import SecretStr
 
 from consumers.pipeline.handler import lake_for
-from glucosestream import elt
+from glucosestream import dq, elt
 from glucosestream.adapters.glue_catalog import GlueTableCatalog, parse_version
 from glucosestream.adapters.s3_lake import S3LakeStorage
 from glucosestream.elt import AGP, CURATED, DAILY, TABLES, Lake
@@ -191,6 +191,14 @@ def test_a_run_publishes_curated_and_marts_through_glue_at_version_prefixes(aws:
         prefix = elt.table_prefix(aws.settings.names, table)
         assert all(key[len(prefix) :].startswith("version=") for key in aws.object_keys(prefix))
     assert not [key for key in aws.object_keys() if "/.staging-" in key]
+
+    # The schema-drift check reads the curated files where Glue says they are.
+    drift_input = dq._partition_files(aws.lake, CURATED, ["2026-02-01", "2026-02-02"])
+    assert sorted({key.rsplit("/", 2)[-2] for key in drift_input}) == [
+        "dt=2026-02-01",
+        "dt=2026-02-02",
+    ]
+    assert all("/version=20260202t230000z-000-" in key for key in drift_input)
 
     # Readers (Athena) see the published rows through the registered partitions.
     counted = aws.lake.engine.execute(
