@@ -6,6 +6,10 @@ renamed, a retried step leaves the published version intact, and the plan step v
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -264,3 +268,30 @@ def test_the_plan_step_vacuums_superseded_versions_past_the_retention(aws: AwsLa
     assert not aws.object_keys(first[len(bucket) :])
     assert aws.object_keys(second[len(bucket) :])
     assert aws.partitions(CURATED)["2026-02-01"] == second
+
+
+def test_the_aws_composition_imports_no_local_engine() -> None:
+    """The pipeline artefact ships no DuckDB, sqlglot or local runtime: building the aws lake
+    (S3, Athena, Glue adapters) must not need them."""
+    script = (
+        "import json, sys\n"
+        "from pydantic import SecretStr\n"
+        "from consumers.pipeline.handler import lake_for\n"
+        "from glucosestream.settings import Settings\n"
+        "settings = Settings(env='test', mode='aws', pseudonym_key=SecretStr('k' * 32))\n"
+        "lake = lake_for(settings)\n"
+        "print(json.dumps([type(lake.catalog).__module__, sorted(sys.modules)]))\n"
+    )
+    root = Path(__file__).resolve().parents[4]
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root), "AWS_DEFAULT_REGION": REGION},
+    )
+    catalog_module, loaded = json.loads(done.stdout)
+    assert catalog_module == "glucosestream.adapters.glue_catalog"
+    forbidden = ("duckdb", "sqlglot", "glucosestream.local")
+    assert [m for m in loaded for f in forbidden if m == f or m.startswith(f"{f}.")] == []
