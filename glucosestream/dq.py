@@ -175,12 +175,20 @@ def _table_key_prefix(lake: Lake, table: str) -> str:
 
 
 def _partition_files(lake: Lake, table: str, dts: Sequence[str]) -> list[str]:
-    """The visible Parquet files of these ``dt`` partitions (any deeper Hive levels too)."""
-    prefix = _table_key_prefix(lake, table)
+    """The visible Parquet files of these ``dt`` partitions (any deeper Hive levels too): the
+    raw zone's by its layout, a published table's where the catalog says each partition is
+    (with Glue, a version prefix)."""
+    if table == RAW:
+        prefix = _table_key_prefix(lake, table)
+        locations = [f"{prefix}dt={dt}/" for dt in dts]
+    else:
+        bucket = lake.storage.uri("")
+        found = lake.catalog.partition_locations(table, [(dt,) for dt in dts])
+        locations = [found[values][len(bucket) :] for values in sorted(found)]
     files = []
-    for dt in dts:
-        for item in lake.storage.list(f"{prefix}dt={dt}/"):
-            parts = item.key[len(prefix) :].split("/")
+    for location in locations:
+        for item in lake.storage.list(location):
+            parts = item.key[len(location) :].split("/")
             if item.key.endswith(".parquet") and not any(p.startswith((".", "_")) for p in parts):
                 files.append(item.key)
     return files

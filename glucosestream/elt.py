@@ -321,11 +321,11 @@ MARTS_SQL = (
 """The files :func:`build_marts` runs."""
 
 
-def staging_location(names: ResourceNames, table: str, run_id: str, chunk: int) -> str:
-    """Where chunk ``chunk`` of run ``run_id`` unloads partitions of ``table``: beside the
-    table (a dot-prefixed key, which Athena does not read as part of the table)."""
-    prefix = table_prefix(names, table)
-    return f"s3://{names.lake_bucket}/{prefix}.staging-{_token(run_id)}-{chunk:03d}/"
+def staging_location(lake: Lake, table: str, run_id: str, chunk: int) -> str:
+    """Where an attempt at chunk ``chunk`` of run ``run_id`` unloads partitions of ``table``: the
+    prefix the catalog names (locally a hidden directory beside the table, renamed into place;
+    with Glue a new version prefix per call, which a publish points the partitions at)."""
+    return lake.catalog.staging_prefix(table, _token(run_id), chunk)
 
 
 def curate_query(database: str, partitions: Sequence[str]) -> Statement:
@@ -356,7 +356,7 @@ def curate_queries(lake: Lake, plan: EltPlan) -> list[dict[str, Any]]:
     ExecutionParameters are Athena's literal text (quoted strings)."""
     queries = []
     for index, chunk in enumerate(chunks(plan.partitions)):
-        location = staging_location(lake.names, CURATED, plan.run_id, index)
+        location = staging_location(lake, CURATED, plan.run_id, index)
         queries.append(
             {
                 "partitions": chunk,
@@ -463,7 +463,7 @@ def _daily(lake: Lake, plan: EltPlan, days: list[date], report: EltReport) -> No
     for index, chunk in enumerate(chunks(isos)):
         readings = period_readings_query(lake.database, [date.fromisoformat(d) for d in chunk])
         query = mart_query(lake.database, MARTS_SQL[1], readings, table_columns(DAILY).names)
-        location = staging_location(lake.names, DAILY, plan.run_id, index)
+        location = staging_location(lake, DAILY, plan.run_id, index)
         _unload_and_publish(lake, DAILY, query, location, [(day,) for day in chunk])
         report.daily_rows += _count(lake, DAILY, "local_day", chunk, "DATE")
     report.daily_days = isos
@@ -478,7 +478,7 @@ def _period(lake: Lake, plan: EltPlan, end: date, report: EltReport) -> None:
     )
     columns = [name for name, _ in table_columns(AGP).columns]
     agp = mart_query(lake.database, MARTS_SQL[3], readings, columns)
-    location = staging_location(lake.names, AGP, plan.run_id, 0)
+    location = staging_location(lake, AGP, plan.run_id, 0)
     _unload_and_publish(lake, AGP, agp, location, [(end.isoformat(),)], one_partition=True)
     report.period_end = end.isoformat()
     report.agp_rows = _count(lake, AGP, "period_end", [end.isoformat()], "DATE")

@@ -30,6 +30,7 @@ from glucosestream.dq import dq_sql_files, gate, run_checks, write_dq_results
 from glucosestream.elt import (
     CURATE_SQL,
     MARTS_SQL,
+    TABLES,
     EltPlan,
     EltReport,
     Lake,
@@ -67,6 +68,9 @@ def step_plan(lake: Lake, state: dict[str, Any]) -> dict[str, Any]:
     """Which raw ``dt`` partitions changed since the last committed run, and the Athena
     statements that rebuild their curated partitions."""
     _expect_sql(state, "plan", CURATE_SQL)
+    # Superseded versions past their retention, from earlier runs: never what a run in progress
+    # or a reader may still use (docs/adr/0004-atomic-publish.md).
+    vacuumed = sum(len(lake.catalog.vacuum(table)) for table in TABLES)
     run_date = state.get("run_date")
     plan = plan_run(
         lake,
@@ -78,6 +82,7 @@ def step_plan(lake: Lake, state: dict[str, Any]) -> dict[str, Any]:
         **plan.as_dict(),
         "curate_queries": curate_queries(lake, plan),
         "started_at": datetime.now(UTC).isoformat(),
+        "vacuumed_prefixes": vacuumed,
     }
 
 

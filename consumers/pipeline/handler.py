@@ -69,9 +69,8 @@ def lake_for(settings: Settings) -> Lake:
 def _aws_lake(settings: Settings) -> Lake:
     # Imported here: each is a thin boto3 adapter, and local mode needs none of them.
     from glucosestream.adapters.athena import AthenaQueryEngine
-    from glucosestream.adapters.glue_catalog import GlueTableCatalog
-
     from glucosestream.adapters.clients import aws_client
+    from glucosestream.adapters.glue_catalog import GlueTableCatalog
     from glucosestream.adapters.grid_metrics import DistributedGridMetrics
     from glucosestream.adapters.s3_lake import S3LakeStorage
 

@@ -52,7 +52,7 @@ class Query:
 @dataclass(frozen=True, slots=True)
 class Scan:
     """Which partitions of which table a query reads (partition pruning for the local engine;
-    on Athena the query's own predicates prune through partition projection)."""
+    on Athena the query's own predicates on the partition key prune the registered partitions)."""
 
     partitions: Mapping[str, Sequence[tuple[str, ...]]] = field(default_factory=dict)
 
@@ -170,7 +170,8 @@ class DuckDbEngine:
 
 
 class AthenaEngine:
-    """The AWS engine: Athena over the Glue tables (partition projection prunes), through the
+    """The AWS engine: Athena over the Glue tables (predicates on the partition keys prune the
+    registered partitions of curated and marts, projection those of raw), through the
     query-engine adapter (:class:`~glucosestream.adapters.athena.AthenaQueryEngine`)."""
 
     def __init__(

@@ -94,20 +94,49 @@ class LocalQueryEngine:
 
 
 class DirectoryCatalog:
-    """The table-catalog port on directories: publishing renames staged partition directories
-    over the table's (see :meth:`LocalAthena.swap_in`), then removes the staging directory."""
+    """The table-catalog port on directories: a rebuild stages into a hidden directory beside
+    the table (``.staging-<run>-<chunk>/``, the same for every attempt: the caller empties it
+    first), and publishing renames its partition directories over the table's (see
+    :meth:`LocalAthena.swap_in`), then removes the staging directory."""
 
     def __init__(self, settings: Settings, athena: LocalAthena) -> None:
         self.settings = settings
         self.athena = athena
+
+    def staging_prefix(self, table: str, run_id: str, chunk: int) -> str:
+        prefix = table_prefix(self.settings.names, table)
+        return f"s3://{self.settings.names.lake_bucket}/{prefix}.staging-{run_id}-{chunk:03d}/"
 
     def publish(self, table: str, staged: str, partitions: Sequence[tuple[str, ...]]) -> None:
         directory = lake_path(self.settings, staged)
         self.athena.swap_in(table, directory, replace=partitions)
         shutil.rmtree(directory, ignore_errors=True)
 
+    def partition_locations(
+        self, table: str, partitions: Sequence[tuple[str, ...]]
+    ) -> dict[tuple[str, ...], str]:
+        lake = self.athena.lake_tables[table]
+        found = {}
+        for values in partitions:
+            directory = lake.partition_directory(values)
+            if any(directory.glob("*.parquet")):
+                relative = directory.relative_to(self.settings.lake_dir).as_posix()
+                found[tuple(values)] = f"s3://{self.settings.names.lake_bucket}/{relative}/"
+        return found
 
-def remove_leftovers(settings: Settings, now: float | None = None) -> list[Path]:
+    def vacuum(self, table: str) -> list[str]:
+        """The staging and trash directories of dead runs beside the table (see
+        :func:`remove_leftovers`); a swap leaves no superseded version behind."""
+        bucket = f"s3://{self.settings.names.lake_bucket}/"
+        return [
+            bucket + path.relative_to(self.settings.lake_dir).as_posix() + "/"
+            for path in remove_leftovers(self.settings, tables=(table,))
+        ]
+
+
+def remove_leftovers(
+    settings: Settings, now: float | None = None, tables: Sequence[str] = TABLES
+) -> list[Path]:
     """Delete the ``.staging-*``/``.trash-*`` directories a killed run left beside the tables.
 
     Safe: a run that died mid-swap never saved its manifest, so the next run rebuilds every
@@ -115,7 +144,7 @@ def remove_leftovers(settings: Settings, now: float | None = None) -> list[Path]
     """
     now = time.time() if now is None else now
     removed = []
-    for table in TABLES:
+    for table in tables:
         location = table_location(settings, table)
         if not location.is_dir():
             continue

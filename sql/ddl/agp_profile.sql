@@ -2,6 +2,8 @@
 -- The AGP modal day of the 14-day window ending at period_end (sql/marts/agp_profile.sql:
 -- 15-minute slots of LOCAL time, percentiles 5/25/50/75/95). LOCATION
 -- (s3://<lake bucket>/marts/agp_profile/) comes from the settings, not from this file.
+-- No partition projection: the pipeline registers each partition in Glue at the prefix of its
+-- published version (docs/adr/0004-atomic-publish.md); Athena prunes registered partitions.
 CREATE EXTERNAL TABLE IF NOT EXISTS ${database}.agp_profile (
     patient_id STRING,
     slot INT,
@@ -15,11 +17,3 @@ CREATE EXTERNAL TABLE IF NOT EXISTS ${database}.agp_profile (
 )
 PARTITIONED BY (period_end DATE)
 STORED AS PARQUET
-TBLPROPERTIES (
-    'projection.enabled' = 'true',
-    'projection.period_end.type' = 'date',
-    'projection.period_end.format' = 'yyyy-MM-dd',
-    'projection.period_end.range' = '2024-01-01,NOW',
-    'projection.period_end.interval' = '1',
-    'projection.period_end.interval.unit' = 'DAYS'
-)

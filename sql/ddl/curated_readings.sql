@@ -4,6 +4,8 @@
 -- Glucose in mg/dL (glucose_mmol_l = mg/dL / 18.016 for display); local_time = measured_at +
 -- utc_offset_minutes (the patient's wall clock, no zone). LOCATION (s3://<lake bucket>/curated/
 -- readings/) comes from the settings, not from this file.
+-- No partition projection: the pipeline registers each partition in Glue at the prefix of its
+-- published version (docs/adr/0004-atomic-publish.md); Athena prunes registered partitions.
 CREATE EXTERNAL TABLE IF NOT EXISTS ${database}.curated_readings (
     event_id STRING,
     patient_id STRING,
@@ -27,11 +29,5 @@ CREATE EXTERNAL TABLE IF NOT EXISTS ${database}.curated_readings (
 PARTITIONED BY (dt STRING)
 STORED AS PARQUET
 TBLPROPERTIES (
-    'parquet.compression' = 'ZSTD',
-    'projection.enabled' = 'true',
-    'projection.dt.type' = 'date',
-    'projection.dt.format' = 'yyyy-MM-dd',
-    'projection.dt.range' = '2024-01-01,NOW',
-    'projection.dt.interval' = '1',
-    'projection.dt.interval.unit' = 'DAYS'
+    'parquet.compression' = 'ZSTD'
 )

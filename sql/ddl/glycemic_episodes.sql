@@ -6,6 +6,8 @@
 -- instants); extreme_mg_dl is the nadir of a hypo and the peak of a hyper episode. An episode
 -- running over the window's edges is cut there. LOCATION (s3://<lake bucket>/marts/
 -- glycemic_episodes/) comes from the settings, not from this file.
+-- No partition projection: the pipeline registers each partition in Glue at the prefix of its
+-- published version (docs/adr/0004-atomic-publish.md); Athena prunes registered partitions.
 CREATE EXTERNAL TABLE IF NOT EXISTS ${database}.glycemic_episodes (
     patient_id STRING,
     type STRING,
@@ -19,11 +21,3 @@ CREATE EXTERNAL TABLE IF NOT EXISTS ${database}.glycemic_episodes (
 )
 PARTITIONED BY (period_end DATE)
 STORED AS PARQUET
-TBLPROPERTIES (
-    'projection.enabled' = 'true',
-    'projection.period_end.type' = 'date',
-    'projection.period_end.format' = 'yyyy-MM-dd',
-    'projection.period_end.range' = '2024-01-01,NOW',
-    'projection.period_end.interval' = '1',
-    'projection.period_end.interval.unit' = 'DAYS'
-)

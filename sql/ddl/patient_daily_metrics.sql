@@ -2,6 +2,8 @@
 -- Written from sql/marts/patient_daily_metrics.sql (formulas there), partitioned by the
 -- patient's LOCAL calendar day. LOCATION (s3://<lake bucket>/marts/patient_daily_metrics/) comes
 -- from the settings, not from this file.
+-- No partition projection: the pipeline registers each partition in Glue at the prefix of its
+-- published version (docs/adr/0004-atomic-publish.md); Athena prunes registered partitions.
 CREATE EXTERNAL TABLE IF NOT EXISTS ${database}.patient_daily_metrics (
     patient_id STRING,
     n_readings BIGINT,
@@ -20,11 +22,3 @@ CREATE EXTERNAL TABLE IF NOT EXISTS ${database}.patient_daily_metrics (
 )
 PARTITIONED BY (local_day DATE)
 STORED AS PARQUET
-TBLPROPERTIES (
-    'projection.enabled' = 'true',
-    'projection.local_day.type' = 'date',
-    'projection.local_day.format' = 'yyyy-MM-dd',
-    'projection.local_day.range' = '2024-01-01,NOW',
-    'projection.local_day.interval' = '1',
-    'projection.local_day.interval.unit' = 'DAYS'
-)

@@ -4,6 +4,8 @@
 -- glucosestream.domain.metrics (active %, MAG, MODD, CONGA, MAGE, episode counts), exactly the
 -- numbers `glucosestream metrics` gives for the same readings. Partitioned by period_end (the
 -- run date). LOCATION (s3://<lake bucket>/marts/patient_period_metrics/) comes from the settings.
+-- No partition projection: the pipeline registers each partition in Glue at the prefix of its
+-- published version (docs/adr/0004-atomic-publish.md); Athena prunes registered partitions.
 CREATE EXTERNAL TABLE IF NOT EXISTS ${database}.patient_period_metrics (
     patient_id STRING,
     period_start DATE,
@@ -41,11 +43,3 @@ CREATE EXTERNAL TABLE IF NOT EXISTS ${database}.patient_period_metrics (
 )
 PARTITIONED BY (period_end DATE)
 STORED AS PARQUET
-TBLPROPERTIES (
-    'projection.enabled' = 'true',
-    'projection.period_end.type' = 'date',
-    'projection.period_end.format' = 'yyyy-MM-dd',
-    'projection.period_end.range' = '2024-01-01,NOW',
-    'projection.period_end.interval' = '1',
-    'projection.period_end.interval.unit' = 'DAYS'
-)

@@ -140,7 +140,8 @@ def populate(api: LocalAthenaApi, moto: str) -> Lake:
     )
     glue.create_database(DatabaseInput={"Name": DATABASE})
 
-    # Partition projection, as Terraform creates the marts from sql/ddl/.
+    # Partition projection, as Terraform creates the raw table from sql/ddl/ (on a mart-shaped
+    # table here; the marts themselves have registered partitions, like the episodes below).
     create_table(
         glue,
         PERIOD,

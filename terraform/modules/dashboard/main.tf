@@ -180,7 +180,7 @@ data "aws_iam_policy_document" "task" {
   }
   statement {
     sid       = "CatalogRead"
-    actions   = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions"]
+    actions   = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"]
     resources = [local.glue_catalog, local.glue_database, local.glue_tables]
   }
   statement {

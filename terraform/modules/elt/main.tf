@@ -60,7 +60,9 @@ data "aws_iam_policy_document" "elt_data" {
     actions = [
       "glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions",
       "glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable",
-      "glue:BatchCreatePartition", "glue:BatchDeletePartition", "glue:CreatePartition", "glue:DeletePartition", "glue:UpdatePartition",
+      # Publishing: partitions pointed at versioned prefixes (docs/adr/0004-atomic-publish.md).
+      "glue:BatchGetPartition", "glue:BatchCreatePartition", "glue:BatchUpdatePartition", "glue:BatchDeletePartition",
+      "glue:CreatePartition", "glue:DeletePartition", "glue:UpdatePartition",
     ]
     resources = [local.glue_catalog, local.glue_database, local.glue_tables]
   }

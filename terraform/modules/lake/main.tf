@@ -1,5 +1,5 @@
-# The lake: S3 buckets (lake, Athena results), the Glue catalog (raw with partition projection,
-# curated, marts), the Athena workgroup, and Firehose delivering the readings stream into the raw
+# The lake: S3 buckets (lake, Athena results), the Glue catalog (raw with partition projection;
+# curated and marts with the partitions the pipeline registers), the Athena workgroup, and Firehose delivering the readings stream into the raw
 # zone as Parquet through the transform Lambda (consumers/firehose_transform/handler.py).
 
 data "aws_caller_identity" "current" {}
@@ -181,8 +181,10 @@ locals {
         for m in regexall("([a-z_][a-z0-9_]*)\\s+([A-Z]+)", regex("PARTITIONED BY \\(([^)]*)\\)", text)[0]) :
         { name = m[0], type = lower(m[1]) }
       ]
+      # Raw has partition projection; curated and marts have none (their partitions are
+      # registered by the pipeline at versioned prefixes: docs/adr/0004-atomic-publish.md).
       properties = {
-        for m in regexall("'([^']+)'\\s*=\\s*'([^']*)'", regex("(?s)TBLPROPERTIES\\s*\\((.*)\\)", text)[0]) : m[0] => m[1]
+        for m in regexall("'([^']+)'\\s*=\\s*'([^']*)'", try(regex("(?s)TBLPROPERTIES\\s*\\((.*)\\)", text)[0], "")) : m[0] => m[1]
       }
     }
   }

@@ -1,0 +1,55 @@
+"""The lake's Glue tables as Terraform's lake module creates them from ``sql/ddl/`` (columns,
+partition keys, TBLPROPERTIES, Parquet SerDe, location), for tests against moto's Glue."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from glucosestream.elt import table_prefix
+from glucosestream.settings import ResourceNames
+from glucosestream.sql_text import sql_file, table_columns
+
+RAW = "raw_readings"
+PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+PARQUET_OUTPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+
+
+def table_location(names: ResourceNames, table: str) -> str:
+    prefix = names.raw_readings_prefix if table == RAW else table_prefix(names, table)
+    return f"s3://{names.lake_bucket}/{prefix}"
+
+
+def ddl_properties(table: str) -> dict[str, str]:
+    """The TBLPROPERTIES of ``sql/ddl/<table>.sql`` (Terraform's regular expressions)."""
+    text = sql_file(f"ddl/{table}.sql").read_text()
+    block = re.search(r"(?s)TBLPROPERTIES\s*\((.*)\)", text)
+    return dict(re.findall(r"'([^']+)'\s*=\s*'([^']*)'", block.group(1))) if block else {}
+
+
+def create_lake_table(glue: Any, names: ResourceNames, table: str) -> None:
+    ddl = table_columns(table)
+    glue.create_table(
+        DatabaseName=names.glue_database,
+        TableInput={
+            "Name": table,
+            "TableType": "EXTERNAL_TABLE",
+            "Parameters": {
+                **ddl_properties(table),
+                "EXTERNAL": "TRUE",
+                "classification": "parquet",
+            },
+            "PartitionKeys": [{"Name": n, "Type": t.lower()} for n, t in ddl.partitioned_by],
+            "StorageDescriptor": {
+                "Columns": [{"Name": n, "Type": t.lower()} for n, t in ddl.columns],
+                "Location": table_location(names, table),
+                "InputFormat": PARQUET_INPUT,
+                "OutputFormat": PARQUET_OUTPUT,
+                "SerdeInfo": {
+                    "SerializationLibrary": PARQUET_SERDE,
+                    "Parameters": {"serialization.format": "1"},
+                },
+            },
+        },
+    )
