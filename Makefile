@@ -12,7 +12,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-unit test-faults aws-rehearsal lint format bench docs-figures clean build tf-check tf-rehearsal
+.PHONY: help setup run test test-unit test-faults test-deploy aws-rehearsal lint format bench docs-figures clean build tf-check tf-rehearsal
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,7 +39,7 @@ setup: $(INSTALLED) $(NODE_INSTALLED) ## create .venv, install the project and t
 run: setup ## the main job: local stack, cohort (14-day backfill, then live), alerts, lake, pipeline, dashboard on :5006
 	$(BIN)/glucosestream demo
 
-test: setup ## run the whole test suite (the long fault scenarios excepted: make test-faults)
+test: setup ## run the whole test suite (the long fault scenarios and deployment checks excepted: make test-faults, make test-deploy)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: setup ## the fast inner loop: tests/unit only (no local stack servers, no Terraform)
@@ -61,6 +61,9 @@ tf-check: setup $(CHECKOV_INSTALLED) ## terraform fmt -check, init + validate of
 
 tf-rehearsal: build ## terraform apply of envs/dev against a local moto server, read back, destroy (~2.5 min)
 	$(PY) terraform/tools/moto_rehearsal.py apply --dist dist/lambda
+
+test-deploy: setup ## deployment checks (minutes): terraform apply/read back/destroy against moto, the dashboard image's environment built and served
+	$(PY) -m pytest -m deploy $(PYTEST_ARGS)
 
 aws-rehearsal: setup ## AWS mode end to end on one machine: terraform apply to moto, a cohort through the deployed resources with GS_MODE=aws, marts compared with local mode
 	$(PY) terraform/tools/aws_rehearsal.py

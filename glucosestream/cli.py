@@ -247,6 +247,8 @@ def _cmd_elt_run(args: argparse.Namespace, settings: Settings) -> int:
         execution_input: dict[str, Any] = {"full_refresh": args.full_refresh}
         if args.date is not None:
             execution_input["run_date"] = args.date.isoformat()
+        if args.as_of is not None:
+            execution_input["as_of"] = args.as_of.isoformat()
         runner = StateMachineRunner(
             aws_client("stepfunctions", settings), settings.names.state_machine
         )
@@ -259,7 +261,7 @@ def _cmd_elt_run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         from glucosestream.local.pipeline_runner import run_pipeline
 
-        run = run_pipeline(settings, args.date, full_refresh=args.full_refresh)
+        run = run_pipeline(settings, args.date, full_refresh=args.full_refresh, as_of=args.as_of)
         name, status, output = run.execution.name, run.execution.status, run.last_state
         error, cause, where = run.execution.error, run.execution.cause, str(run.history_file)
     plan = output.get("plan", {})
@@ -507,6 +509,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="rebuild every partition, not only the changed ones",
     )
+    elt_run.add_argument(
+        "--as-of",
+        type=_iso_datetime,
+        default=None,
+        help="'now' for the data-quality check of future timestamps, ISO 8601 (naive = UTC; "
+        "default: the wall clock); for simulated data measured ahead of it",
+    )
     elt_run.set_defaults(handler=_cmd_elt_run)
 
     alerts = commands.add_parser("alerts", help="the real-time alert engine, offline")
@@ -665,13 +674,16 @@ def _non_negative_int(text: str) -> int:
 
 def _iso_instant(text: str) -> int:
     """ISO 8601 instant as UTC epoch milliseconds; a naive time is taken as UTC."""
+    return round(_iso_datetime(text).timestamp() * 1000)
+
+
+def _iso_datetime(text: str) -> datetime:
+    """ISO 8601 instant, aware (a naive time is taken as UTC)."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date or time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return round(moment.timestamp() * 1000)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _positive_float(text: str) -> float:

@@ -45,6 +45,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,12 @@ from glucosestream.local.stepfunctions import S3_LIST_OBJECTS, StateMachine, Sta
 from glucosestream.settings import ResourceNames
 
 PATIENTS, DAYS, SEED = 20, 3, 11
-START = "2026-11-02T00:00:00+00:00"
+START = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=DAYS - 1)
+"""The cohort's last day lies ahead of the wall clock: those readings arrive before they are
+measured, so the alerts consumer pages for them (the first days, a backfill of old readings,
+page nobody, by design), and they stay within the raw table's projection (up to NOW+1DAYS)."""
+AS_OF = START + timedelta(days=DAYS, hours=1)
+"""'Now' for the pipeline's future-timestamp check: after the last simulated reading."""
 NAMES = ResourceNames(env="dev")
 MARTS = ("curated_readings", "patient_daily_metrics", "patient_period_metrics", "agp_profile",
          "glycemic_episodes")  # fmt: skip
@@ -187,7 +193,8 @@ class Rehearsal:
     def publish(self) -> int:
         done = subprocess.run(  # noqa: S603 - the project's own CLI
             [sys.executable, "-m", "glucosestream.cli", "simulate", "--patients", str(PATIENTS),
-             "--days", str(DAYS), "--seed", str(SEED), "--start", START, "--publish"],
+             "--days", str(DAYS), "--seed", str(SEED), "--start", START.isoformat(),
+             "--publish"],
             env=self.client_env(), capture_output=True, text=True, check=False, cwd=REPO_ROOT,
         )  # fmt: skip
         if done.returncode:
@@ -374,7 +381,9 @@ class Rehearsal:
             self.deployed.definition, resources, name=self.deployed.state_machine
         )
         run_id = uuid.uuid4().hex[:12]
-        execution = machine.execute({"run_id": run_id, "full_refresh": False}, name=run_id)
+        execution = machine.execute(
+            {"run_id": run_id, "full_refresh": False, "as_of": AS_OF.isoformat()}, name=run_id
+        )
         (self.logs / "pipeline-history.json").write_text(
             json.dumps(execution.history, indent=2, default=str)
         )
@@ -433,8 +442,9 @@ class Rehearsal:
             "GS_STATE_DIR": str(local_state),
             "GS_PSEUDONYM_KEY": self.client_env()["GS_PSEUDONYM_KEY"],
         }
-        done = subprocess.run(
-            [sys.executable, "-m", "glucosestream.cli", "elt", "run"],
+        done = subprocess.run(  # noqa: S603 - the project's own CLI
+            [sys.executable, "-m", "glucosestream.cli", "elt", "run", "--as-of",
+             AS_OF.isoformat()],
             env=env, capture_output=True, text=True, check=False, cwd=REPO_ROOT,
         )  # fmt: skip
         if done.returncode:

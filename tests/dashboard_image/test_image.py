@@ -50,7 +50,11 @@ NOT_REPLAYED = ("useradd",)
 """RUN steps that need root and change nothing the app runs with (the USER line's account)."""
 BUILD_TOOLS = {"pip", "setuptools", "wheel"}
 
-pytestmark = [pytest.mark.dashboard_image, pytest.mark.timeout(PIP_TIMEOUT_S + 300)]
+pytestmark = [
+    pytest.mark.dashboard_image,
+    pytest.mark.deploy,
+    pytest.mark.timeout(PIP_TIMEOUT_S + 300),
+]
 
 
 def base_python(from_line: str) -> str:

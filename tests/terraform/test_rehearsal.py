@@ -25,6 +25,8 @@ from tests.terraform.conftest import load_tool
 
 NAMES = ResourceNames(env="dev")
 
+pytestmark = pytest.mark.deploy
+
 
 def test_apply_and_destroy_against_moto(tmp_path: Path) -> None:
     if shutil.which("terraform") is None:
