@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from glucosestream.durable_files import fsync_directory, make_directories
 from glucosestream.ports.lake_storage import LakeAccessDenied, LakeObject
 
 TEMPORARY_PREFIX = ".gs-lake-"
@@ -88,7 +89,7 @@ class LocalLakeStorage:
 
     def write_bytes(self, key: str, data: bytes) -> None:
         path = self.path(key)
-        _make_directories(path.parent)
+        make_directories(path.parent)
         temporary = path.with_name(f"{TEMPORARY_PREFIX}{uuid.uuid4().hex}")
         try:
             with open(temporary, "xb") as handle:
@@ -96,7 +97,7 @@ class LocalLakeStorage:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temporary, path)
-            _fsync_directory(path.parent)
+            fsync_directory(path.parent)
         except PermissionError:
             raise LakeAccessDenied(f"access denied to {self.root} under {key!r}") from None
         finally:
@@ -134,23 +135,3 @@ class LocalLakeStorage:
             except OSError:  # not empty (or gone): stop
                 return
             directory = directory.parent
-
-
-def _fsync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def _make_directories(directory: Path) -> None:
-    """``mkdir -p`` whose new entries are durable (each new directory's parent fsynced)."""
-    missing: list[Path] = []
-    while not directory.is_dir():
-        missing.append(directory)
-        directory = directory.parent
-    for created in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            created.mkdir()
-        _fsync_directory(created.parent)

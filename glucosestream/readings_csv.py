@@ -64,11 +64,13 @@ class CsvInput:
 
     def phrases(self) -> list[str]:
         """What was resolved or found, for a command's summary line."""
-        out = self.local_times.phrases()
-        conflict = self.conflicts.phrase()
-        if conflict:
-            out.append(conflict)
-        return out
+        return input_phrases(self.local_times, self.conflicts)
+
+
+def input_phrases(local_times: LocalTimeReport, conflicts: ConflictReport) -> list[str]:
+    """What reading a file's times decided, and its conflicts, as summary-line phrases."""
+    conflict = conflicts.phrase()
+    return [*local_times.phrases(), *([conflict] if conflict else [])]
 
 
 def zone(name: str) -> ZoneInfo:

@@ -58,7 +58,7 @@ from glucosestream.domain.reading import (
 )
 from glucosestream.ingest import nightscout
 from glucosestream.ingest.units import Unit, UnitError, parse_unit, to_mg_dl
-from glucosestream.readings_csv import CsvInputError, read_csv_input, zone
+from glucosestream.readings_csv import CsvInputError, input_phrases, read_csv_input, zone
 
 Format = Literal["dexcom", "libre", "nightscout", "csv"]
 FORMATS: tuple[Format, ...] = ("dexcom", "libre", "nightscout", "csv")
@@ -101,11 +101,7 @@ class ParsedFile:
 
     def phrases(self) -> list[str]:
         """What was resolved or found, for the import's summary line."""
-        out = self.local_times.phrases()
-        conflict = self.conflicts.phrase()
-        if conflict:
-            out.append(conflict)
-        return out
+        return input_phrases(self.local_times, self.conflicts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
+from glucosestream.durable_files import fsync_directory, make_directories
 from glucosestream.raw_zone.schema import Column, json_schema, parquet_schema, reading_columns
 
 TEMPORARY_PREFIX = ".gs-tmp-"
@@ -34,28 +35,6 @@ COMPRESSIONS = ("zstd", "snappy")
 
 # Big enough for any buffer's JSON lines in one block: pyarrow parses a block per thread.
 _JSON_BLOCK_BYTES = 16 * 1024 * 1024
-
-
-def fsync_directory(path: Path) -> None:
-    """Make the entries of a directory (new and renamed files) durable."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def make_directories(path: Path) -> None:
-    """``mkdir -p`` that fsyncs the parent of every directory it creates."""
-    missing: list[Path] = []
-    current = path
-    while not current.exists():
-        missing.append(current)
-        current = current.parent
-    for directory in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            directory.mkdir()
-        fsync_directory(directory.parent)
 
 
 def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
