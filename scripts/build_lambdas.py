@@ -194,8 +194,8 @@ def pinned_requirements() -> list[str]:
     return [f"{name}=={version}" for name, version in sorted(seen.items())]
 
 
-def layer_entries(staging: Path, requirements: list[str]) -> list[tuple[str, Path]]:
-    site = staging / "python"
+def _pip_install_for_lambda(site: Path, requirements: list[str]) -> None:
+    """Install exactly ``requirements`` (a complete, resolved set) for the Lambda platform."""
     subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
         [
             sys.executable,
@@ -203,7 +203,7 @@ def layer_entries(staging: Path, requirements: list[str]) -> list[tuple[str, Pat
             "pip",
             "install",
             "--quiet",
-            "--no-deps",  # the pins above are the complete, resolved set
+            "--no-deps",  # the pins are the complete, resolved set
             "--no-compile",
             "--target",
             str(site),
@@ -212,6 +212,11 @@ def layer_entries(staging: Path, requirements: list[str]) -> list[tuple[str, Pat
         ],
         check=True,
     )
+
+
+def layer_entries(staging: Path, requirements: list[str]) -> list[tuple[str, Path]]:
+    site = staging / "python"
+    _pip_install_for_lambda(site, requirements)
     return [
         (p.relative_to(staging).as_posix(), p)
         for p in _files(staging, site)
@@ -223,22 +228,7 @@ def layer_entries(staging: Path, requirements: list[str]) -> list[tuple[str, Pat
 def analytics_entries(staging: Path) -> list[tuple[str, Path]]:
     """numpy and pyarrow for the Lambda platform, without what the function never loads."""
     site = staging / "python"
-    subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-compile",
-            "--target",
-            str(site),
-            *PLATFORM_ARGS,
-            *ANALYTICS_REQUIREMENTS,
-        ],
-        check=True,
-    )
+    _pip_install_for_lambda(site, list(ANALYTICS_REQUIREMENTS))
     return [
         (p.relative_to(staging).as_posix(), p)
         for p in _files(staging, site)
