@@ -72,7 +72,7 @@ def _aws_lake(settings: Settings) -> Lake:
     from glucosestream.adapters.glue_catalog import GlueTableCatalog
 
     from glucosestream.adapters.clients import aws_client
-    from glucosestream.adapters.grid_metrics import DistributedGridMetrics
+    from glucosestream.adapters.grid_metrics import LambdaGridMetrics
     from glucosestream.adapters.s3_lake import S3LakeStorage
 
     names = settings.names
@@ -86,5 +86,7 @@ def _aws_lake(settings: Settings) -> Lake:
             workgroup=names.athena_workgroup,
         ),
         catalog=GlueTableCatalog(aws_client("glue", settings), names.glue_database, storage),
-        grid=DistributedGridMetrics(),
+        # Not called by the pipeline's steps (the state machine's Distributed Map computes the
+        # grid metrics); run_elt against the AWS lake invokes the function through it.
+        grid=LambdaGridMetrics(aws_client("lambda", settings), names.grid_metrics_function),
     )
