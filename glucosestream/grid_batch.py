@@ -3,10 +3,11 @@
 The state machine's Distributed Map lists the staging prefix of a run (ItemReader
 ``s3:listObjectsV2``) and sends batches of the listed objects (ItemBatcher) to the grid-metrics
 Lambda. The staging prefix holds the run's ``period_readings`` partitioned by patient chunk,
-``<input prefix>chunk=<n>/<files>.parquet`` (every reading of a patient is in one chunk; Athena
-may write several files for one chunk). An item names its chunk by any of its files; the item
-holding the chunk's first key (in key order) computes the whole chunk and the others are
-covered by it, so each chunk is computed once whichever batches its files fall into. Outputs::
+``<input prefix>[part-<k>/]chunk=<n>/<files>.parquet`` (every reading of a patient is in one
+chunk; Athena may write several files for one chunk). An item names its chunk by any of its
+files; the item holding the chunk's first key (in key order) computes the whole chunk and the
+others are covered by it, so each chunk is computed once whichever batches its files fall
+into. Outputs::
 
     <metrics prefix>chunk-<n>.parquet    one row per patient (GRID_METRICS_SCHEMA)
     <episodes prefix>chunk-<n>.parquet   one row per episode (EPISODES_SCHEMA)
