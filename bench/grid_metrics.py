@@ -90,7 +90,8 @@ def main() -> None:
         event = {
             "Items": [{"Key": "work/grid/b/input/chunk=0/0.parquet"}],
             "BatchInput": {
-                "output_prefix": "work/grid/b/output/",
+                "metrics_prefix": "work/grid/b/output/grid_metrics/",
+                "episodes_prefix": "work/grid/b/output/episodes/",
                 "period_start": "2026-01-05",
                 "period_end": "2026-01-18",
             },

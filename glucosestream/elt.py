@@ -36,7 +36,14 @@ A run (:func:`run_elt`):
    metrics, as ``glucosestream metrics`` computes them), ``agp_profile`` and ``glycemic_episodes``
    (as ``glucosestream episodes``) are recomputed for every patient with readings in the window
    and their ``period_end=<run date>`` partitions replaced. They are skipped when no rebuilt day
-   falls in the window and the partition has rows.
+   falls in the window and the partition has rows. ``agp_profile`` is SQL and built with the
+   daily marts; the other two need the grid metrics, computed in three steps (the states the
+   pipeline runs, ``docs/adr/0003-grid-metrics-on-aws.md``): :func:`stage_grid_input` unloads
+   the window's readings partitioned by a hash bucket of the patient (``chunk=<n>/``, ~1,000
+   patients a chunk); the grid metrics of each chunk are computed by
+   :func:`glucosestream.grid_batch.run_batch` (the grid-metrics Lambda under a Step Functions
+   Distributed Map; :class:`GridMetrics` runs the same batches outside the state machine); and
+   :func:`build_period_marts` joins the outputs with the SQL metrics in Athena and publishes.
 5. **State.** Only then is the new raw listing saved: a run that fails anywhere is simply
    repeated by the next one, and repeating a run gives the same partitions.
 
@@ -49,7 +56,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -63,6 +70,7 @@ from glucosestream.sql_text import (
     athena_literal,
     bind,
     compose,
+    constants_cte,
     table_columns,
     unload,
 )
@@ -75,27 +83,40 @@ STATE_KEY = "pipeline_state/elt.json"
 """The raw files the last successful run processed (a key of the lake)."""
 STATE_VERSION = 1
 
+PATIENTS_PER_CHUNK = 1000
+"""Patients a grid-metrics chunk holds (on average): ~40 MB of Parquet, ~13 s of one Lambda
+(docs/adr/0003-grid-metrics-on-aws.md)."""
+GRID_WORK_PREFIX = "work/grid/"
+"""Where the grid metrics of a run work: ``<prefix><run>/input/`` (the staged chunks) and
+``<prefix><run>/output/`` (what the grid-metrics Lambda writes); Terraform's grid_work_prefix."""
+
 CURATED = "curated_readings"
 DAILY = "patient_daily_metrics"
 PERIOD = "patient_period_metrics"
 AGP = "agp_profile"
 EPISODES = "glycemic_episodes"
 TABLES = (CURATED, DAILY, PERIOD, AGP, EPISODES)
+GRID_METRICS_STAGING = "grid_metrics_staging"
+GRID_EPISODES_STAGING = "grid_episodes_staging"
+GRID_TABLES = (GRID_METRICS_STAGING, GRID_EPISODES_STAGING)
+"""Work tables: the grid-metrics Lambda's outputs of a run, as Athena reads them."""
+GRID_INPUT_COLUMNS = ("patient_id", "device_id", "measured_at", "local_time", "glucose_mg_dl",
+                      "chunk")  # fmt: skip
+"""The columns of ``sql/grid/grid_input.sql``: the readings the grid metrics read, then the
+chunk (the staging UNLOAD's partition column)."""
 
 RawListing = dict[str, dict[str, int]]
 """dt → {key relative to raw/readings/ → size in bytes}."""
 
 
 class GridMetrics(Protocol):
-    """The period marts that need the interpolated grid (CONGA, MODD, MAG, MAGE, active %,
-    episodes): locally numpy in-process, on AWS a Lambda per chunk of patients."""
+    """Runs the grid-metrics batches of staged chunks outside the state machine (which runs
+    them as its Distributed Map): every batch is :func:`glucosestream.grid_batch.run_batch`,
+    in-process locally, the grid-metrics Lambda in aws mode."""
 
-    def build_period_marts(
-        self, lake: Lake, readings: Statement, sql_metrics: Statement, start: date, end: date
-    ) -> tuple[int, int]:
-        """Publish the ``period_end=end`` partitions of ``patient_period_metrics`` (the rows of
-        ``sql_metrics`` with each patient's grid metrics) and ``glycemic_episodes`` (from the
-        readings ``readings`` selects); returns (period rows, episode rows)."""
+    def compute(self, storage: LakeStorage, grid: GridInput) -> None:
+        """Write the outputs of every chunk staged under ``grid.input_prefix``, one batch per
+        listed object, as the Distributed Map sends them (``grid.batch_input``)."""
         ...
 
 
@@ -308,6 +329,67 @@ def plan_run(
     return plan
 
 
+@dataclass(frozen=True)
+class GridInput:
+    """The grid metrics of one run's period, as the state machine passes them (``$.grid``): the
+    staged chunks (``input_prefix``), where each chunk's outputs go (the run's partitions of
+    the staging tables) and the window."""
+
+    run_id: str
+    input_prefix: str
+    metrics_prefix: str
+    episodes_prefix: str
+    period_start: date
+    period_end: date
+    chunks: int = 0
+    patients: int = 0
+
+    @property
+    def batch_input(self) -> dict[str, str]:
+        """The Distributed Map's ``ItemBatcher.BatchInput`` (:class:`grid_batch.GridBatch`)."""
+        return {
+            "metrics_prefix": self.metrics_prefix,
+            "episodes_prefix": self.episodes_prefix,
+            "period_start": self.period_start.isoformat(),
+            "period_end": self.period_end.isoformat(),
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["period_start"] = self.period_start.isoformat()
+        values["period_end"] = self.period_end.isoformat()
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> GridInput:
+        return cls(
+            run_id=str(values["run_id"]),
+            input_prefix=str(values["input_prefix"]),
+            metrics_prefix=str(values["metrics_prefix"]),
+            episodes_prefix=str(values["episodes_prefix"]),
+            period_start=date.fromisoformat(str(values["period_start"])),
+            period_end=date.fromisoformat(str(values["period_end"])),
+            chunks=int(values.get("chunks", 0)),
+            patients=int(values.get("patients", 0)),
+        )
+
+
+def grid_input(run_id: str, end: date) -> GridInput:
+    """The work prefixes of run ``run_id``'s grid metrics (Terraform lets the grid-metrics
+    Lambda read ``<work>*/input/*`` and write ``<work>*/output/*``); each output prefix is in
+    Hive layout (``…/run_id=<run>/``), the run's partition of its staging table."""
+    run = _token(run_id)
+    work = f"{GRID_WORK_PREFIX}{run}/"
+    return GridInput(
+        run_id=run,
+        input_prefix=f"{work}input/",
+        metrics_prefix=f"{work}output/{GRID_METRICS_STAGING}/run_id={run}/",
+        episodes_prefix=f"{work}output/{GRID_EPISODES_STAGING}/run_id={run}/",
+        period_start=end - timedelta(days=PERIOD_DAYS - 1),
+        period_end=end,
+    )
+
+
 # ------------------------------------------------------------------ curated, as Athena runs it
 
 CURATE_SQL = ("staging/readings.sql", "curated/readings.sql")
@@ -315,10 +397,18 @@ CURATE_SQL = ("staging/readings.sql", "curated/readings.sql")
 MARTS_SQL = (
     "curated/period_readings.sql",
     "marts/patient_daily_metrics.sql",
-    "marts/patient_period_metrics.sql",
     "marts/agp_profile.sql",
 )
 """The files :func:`build_marts` runs."""
+STAGE_GRID_SQL = ("curated/period_readings.sql", "grid/grid_input.sql")
+"""The files :func:`stage_grid_input` runs."""
+PERIOD_SQL = (
+    "curated/period_readings.sql",
+    "marts/patient_period_metrics.sql",
+    "grid/patient_period_metrics.sql",
+    "grid/glycemic_episodes.sql",
+)
+"""The files :func:`build_period_marts` runs."""
 
 
 def staging_location(lake: Lake, table: str, run_id: str, chunk: int) -> str:
@@ -469,31 +559,144 @@ def _daily(lake: Lake, plan: EltPlan, days: list[date], report: EltReport) -> No
     report.daily_days = isos
 
 
-def _period(lake: Lake, plan: EltPlan, end: date, report: EltReport) -> None:
-    start = end - timedelta(days=PERIOD_DAYS - 1)
-    readings = period_readings_query(lake.database, _days(start, end))
-    sql_metrics = mart_query(lake.database, MARTS_SQL[2], readings)
-    report.period_rows, report.episode_rows = lake.grid.build_period_marts(
-        lake, readings, sql_metrics, start, end
-    )
+def _agp(lake: Lake, plan: EltPlan, end: date, report: EltReport) -> None:
+    readings = period_readings_query(lake.database, _days(end - timedelta(PERIOD_DAYS - 1), end))
     columns = [name for name, _ in table_columns(AGP).columns]
-    agp = mart_query(lake.database, MARTS_SQL[3], readings, columns)
+    agp = mart_query(lake.database, MARTS_SQL[2], readings, columns)
     location = staging_location(lake, AGP, plan.run_id, 0)
     _unload_and_publish(lake, AGP, agp, location, [(end.isoformat(),)], one_partition=True)
     report.period_end = end.isoformat()
     report.agp_rows = _count(lake, AGP, "period_end", [end.isoformat()], "DATE")
 
 
-def build_marts(lake: Lake, plan: EltPlan, local_days: Sequence[date], report: EltReport) -> None:
-    """The daily marts of ``local_days`` and the period marts ending at the run date."""
+def period_due(lake: Lake, plan: EltPlan, local_days: Sequence[date]) -> date | None:
+    """The run date when the period marts must be recomputed: a rebuilt local day falls in the
+    window, the partition has no rows yet, or the run is a full refresh; else None."""
+    if plan.run_date is None:
+        return None
+    window = set(_days(plan.run_date - timedelta(days=PERIOD_DAYS - 1), plan.run_date))
+    missing = _count(lake, PERIOD, "period_end", [plan.run_date.isoformat()], "DATE") == 0
+    if window.intersection(local_days) or missing or plan.full_refresh:
+        return plan.run_date
+    return None
+
+
+def build_marts(
+    lake: Lake, plan: EltPlan, local_days: Sequence[date], report: EltReport
+) -> date | None:
+    """The daily marts of ``local_days`` and, when the period is due (:func:`period_due`), the
+    AGP of the period; returns the period's end then (its grid metrics come next), else None."""
     days = sorted(local_days)
     if days:
         _daily(lake, plan, days, report)
-    if plan.run_date is not None:
-        window = set(_days(plan.run_date - timedelta(days=PERIOD_DAYS - 1), plan.run_date))
-        missing = _count(lake, PERIOD, "period_end", [plan.run_date.isoformat()], "DATE") == 0
-        if window.intersection(days) or missing or plan.full_refresh:
-            _period(lake, plan, plan.run_date, report)
+    end = period_due(lake, plan, days)
+    if end is not None:
+        _agp(lake, plan, end, report)
+    return end
+
+
+# ------------------------------------------------------------------------ the grid metrics
+
+
+def chunk_count(patients: int, per_chunk: int = PATIENTS_PER_CHUNK) -> int:
+    """Chunks for ``patients`` patients, ~``per_chunk`` each (at least one)."""
+    if per_chunk < 1:
+        raise SqlError(f"patients per chunk must be positive, got {per_chunk}")
+    return max(1, -(-patients // per_chunk))
+
+
+def grid_input_statement(
+    database: str, end: date, count: int, selected: Sequence[int]
+) -> Statement:
+    """``sql/grid/grid_input.sql`` over the window's ``period_readings``: the readings of the
+    chunks ``selected`` (of ``count``), the chunk column last (UNLOAD's partition column)."""
+    readings = period_readings_query(database, _days(end - timedelta(PERIOD_DAYS - 1), end))
+    main = bind(STAGE_GRID_SQL[1], {"database": database}, {"chunks": list(selected)})
+    constants = constants_cte({"chunk_count": float(count)})
+    return compose(
+        main,
+        [("period_readings", readings), ("grid_constants", constants)],
+        database,
+        GRID_INPUT_COLUMNS,
+    )
+
+
+def stage_grid_input(
+    lake: Lake, plan: EltPlan, end: date, per_chunk: int = PATIENTS_PER_CHUNK
+) -> GridInput:
+    """Unload the period's readings under the run's input prefix, ``chunk=<n>/`` per hash
+    bucket of the patient, ~``per_chunk`` patients a chunk (one ``UNLOAD`` per
+    :data:`MAX_PARTITIONS_PER_WRITE` chunks, each into a prefix of its own: Athena unloads only
+    into an empty one). What an earlier attempt of the run left is removed first."""
+    grid = grid_input(plan.run_id, end)
+    readings = period_readings_query(lake.database, _days(grid.period_start, end))
+    counted = lake.engine.execute(
+        # The composed SQL of sql/ around its parameters: no values in the text.
+        f"SELECT count(DISTINCT patient_id) AS patients FROM ({readings.sql}) AS period",  # noqa: S608
+        readings.parameters,
+    ).columns
+    patients = int(counted["patients"][0]) if counted.get("patients") else 0
+    count = chunk_count(patients, per_chunk)
+    _delete_under(lake, f"{GRID_WORK_PREFIX}{grid.run_id}/")
+    numbers = [str(n) for n in range(count)]
+    for index, selected in enumerate(chunks(numbers)):
+        statement = grid_input_statement(lake.database, end, count, [int(n) for n in selected])
+        target = lake.storage.uri(f"{grid.input_prefix}part-{index:03d}/")
+        unloaded = unload(statement, target, ("chunk",))
+        lake.engine.execute(unloaded.sql, unloaded.parameters)
+    return replace(grid, chunks=count, patients=patients)
+
+
+class GridMetricsMissing(RuntimeError):
+    """Some patients of the window have no grid metrics: a chunk was not computed."""
+
+
+def build_period_marts(lake: Lake, grid: GridInput, report: EltReport) -> None:
+    """The period marts from the run's grid outputs (after every chunk was computed).
+
+    The outputs become the staging tables' ``run_id=<run>`` partitions (published through the
+    catalog from where the grid-metrics Lambda wrote them); ``patient_period_metrics`` is the
+    SQL metrics joined with them and ``glycemic_episodes`` the episodes, each one Athena
+    ``UNLOAD`` published as its ``period_end`` partition; then the staging partitions are
+    dropped and the run's work objects deleted. Nothing is published when a patient of the
+    window lacks grid metrics. Safe to repeat: an output already published is not looked for
+    again where it was written.
+    """
+    end = grid.period_end.isoformat()
+    partition = [(grid.run_id,)]
+    for table, prefix in ((GRID_METRICS_STAGING, grid.metrics_prefix),
+                          (GRID_EPISODES_STAGING, grid.episodes_prefix)):  # fmt: skip
+        if any(True for _ in lake.storage.list(prefix)):
+            staged = prefix.removesuffix(f"run_id={grid.run_id}/")
+            lake.catalog.publish(table, lake.storage.uri(staged), partition)
+    computed = _count(lake, GRID_METRICS_STAGING, "run_id", [grid.run_id], None)
+    if computed != grid.patients:
+        raise GridMetricsMissing(
+            f"run {grid.run_id}: {computed} of the window's {grid.patients} patients have grid "
+            f"metrics under {lake.storage.uri(grid.metrics_prefix)}; period marts not published"
+        )
+    readings = period_readings_query(lake.database, _days(grid.period_start, grid.period_end))
+    joined = compose(
+        bind(PERIOD_SQL[2], {"database": lake.database}, {"run_id": [grid.run_id]}),
+        [("period_sql_metrics", mart_query(lake.database, PERIOD_SQL[1], readings))],
+        lake.database,
+        table_columns(PERIOD).names,
+    )
+    episodes = bind(PERIOD_SQL[3], {"database": lake.database}, {"run_id": [grid.run_id]})
+    for table, statement in ((PERIOD, joined), (EPISODES, episodes)):
+        location = staging_location(lake, table, grid.run_id, 0)
+        _unload_and_publish(lake, table, statement, location, [(end,)])
+    dropped = lake.storage.uri(f"{GRID_WORK_PREFIX}{grid.run_id}/dropped/")  # holds nothing
+    for table in GRID_TABLES:
+        lake.catalog.publish(table, dropped, partition)
+    _delete_under(lake, f"{GRID_WORK_PREFIX}{grid.run_id}/")
+    report.period_end = end
+    report.period_rows = _count(lake, PERIOD, "period_end", [end], "DATE")
+    report.episode_rows = _count(lake, EPISODES, "period_end", [end], "DATE")
+
+
+def _delete_under(lake: Lake, prefix: str) -> None:
+    lake.storage.delete([item.key for item in lake.storage.list(prefix)])
 
 
 def commit(lake: Lake, plan: EltPlan) -> None:
@@ -504,9 +707,16 @@ def commit(lake: Lake, plan: EltPlan) -> None:
     lake.storage.delete([key])
 
 
-def run_elt(lake: Lake, run_date: date | None = None, *, full_refresh: bool = False) -> EltReport:
-    """One incremental ELT run (see the module docstring): plan, curate, marts, commit — the
-    steps the pipeline runs one by one with the data-quality gate between curate and marts.
+def run_elt(
+    lake: Lake,
+    run_date: date | None = None,
+    *,
+    full_refresh: bool = False,
+    patients_per_chunk: int = PATIENTS_PER_CHUNK,
+) -> EltReport:
+    """One incremental ELT run (see the module docstring): plan, curate, marts, grid metrics,
+    period marts, commit — the steps the pipeline runs one by one with the data-quality gate
+    between curate and marts (and the grid metrics as its Distributed Map).
 
     Parameters
     ----------
@@ -516,10 +726,16 @@ def run_elt(lake: Lake, run_date: date | None = None, *, full_refresh: bool = Fa
         The last LOCAL day of the 14-day period marts; by default the newest raw ``dt``.
     full_refresh
         Rebuild every raw ``dt`` (and every local day), ignoring the saved state.
+    patients_per_chunk
+        The grid metrics' chunk size (:data:`PATIENTS_PER_CHUNK`).
     """
     plan = plan_run(lake, run_date, full_refresh=full_refresh)
     report = EltReport(run_date=plan.run_date, raw_files_new=plan.raw_files_new)
     local_days = curate(lake, plan, report)
-    build_marts(lake, plan, local_days, report)
+    end = build_marts(lake, plan, local_days, report)
+    if end is not None:
+        grid = stage_grid_input(lake, plan, end, patients_per_chunk)
+        lake.grid.compute(lake.storage, grid)
+        build_period_marts(lake, grid, report)
     commit(lake, plan)
     return report

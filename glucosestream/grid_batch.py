@@ -3,13 +3,18 @@
 The state machine's Distributed Map lists the staging prefix of a run (ItemReader
 ``s3:listObjectsV2``) and sends batches of the listed objects (ItemBatcher) to the grid-metrics
 Lambda. The staging prefix holds the run's ``period_readings`` partitioned by patient chunk,
-``<input prefix>chunk=<n>/<files>.parquet`` (every reading of a patient is in one chunk; Athena
-may write several files for one chunk). An item names its chunk by any of its files; the item
-holding the chunk's first key (in key order) computes the whole chunk and the others are
-covered by it, so each chunk is computed once whichever batches its files fall into. Outputs::
+``<input prefix>[part-<k>/]chunk=<n>/<files>.parquet`` (every reading of a patient is in one
+chunk; Athena may write several files for one chunk). An item names its chunk by any of its
+files; the item holding the chunk's first key (in key order) computes the whole chunk and the
+others are covered by it, so each chunk is computed once whichever batches its files fall
+into. Outputs::
 
-    <output prefix>grid_metrics/chunk-<n>.parquet   one row per patient (GRID_METRICS_SCHEMA)
-    <output prefix>episodes/chunk-<n>.parquet       one row per episode (EPISODES_SCHEMA)
+    <metrics prefix>chunk-<n>.parquet    one row per patient (GRID_METRICS_SCHEMA)
+    <episodes prefix>chunk-<n>.parquet   one row per episode (EPISODES_SCHEMA)
+
+The pipeline chooses both prefixes: each is the run's partition of a staging table that Athena
+reads (``sql/ddl/grid_metrics_staging.sql``, ``sql/ddl/grid_episodes_staging.sql``), so the
+outputs need no copy before the period marts join them.
 
 The names depend on the chunk only and the bytes on its readings only, so a retried (or
 redriven) batch overwrites its outputs with the same bytes: nothing doubled, nothing lost.
@@ -32,8 +37,6 @@ from glucosestream.ports.lake_storage import LakeStorage
 
 CHUNK = re.compile(r"^chunk=(?P<chunk>[A-Za-z0-9_-]+)$")
 """The partition directory of a chunk of patients in the staging prefix."""
-METRICS_DIR = "grid_metrics/"
-EPISODES_DIR = "episodes/"
 PARQUET_COMPRESSION = "zstd"
 
 
@@ -46,14 +49,15 @@ class GridBatch:
     """A Distributed Map batch: the listed object keys and the run's window and output."""
 
     keys: tuple[str, ...]
-    output_prefix: str
+    metrics_prefix: str
+    episodes_prefix: str
     period_start: date
     period_end: date
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> GridBatch:
-        """``{"Items": [{"Key": ...}, ...], "BatchInput": {"output_prefix", "period_start",
-        "period_end"}}``, as a Distributed Map's ItemBatcher sends it."""
+        """``{"Items": [{"Key": ...}, ...], "BatchInput": {"metrics_prefix", "episodes_prefix",
+        "period_start", "period_end"}}``, as a Distributed Map's ItemBatcher sends it."""
         items = event.get("Items")
         if not isinstance(items, list) or not items:
             raise GridBatchError("the event has no Items (a Distributed Map batch)")
@@ -67,15 +71,13 @@ class GridBatch:
         batch_input = event.get("BatchInput")
         if not isinstance(batch_input, Mapping):
             raise GridBatchError("the event has no BatchInput")
-        output = batch_input.get("output_prefix")
-        if not isinstance(output, str) or not output.endswith("/") or output.startswith("/"):
-            raise GridBatchError(
-                f"BatchInput.output_prefix must be a key prefix ending in '/': {output!r}"
-            )
+        metrics, episodes = (_prefix(batch_input, n) for n in ("metrics_prefix", "episodes_prefix"))
+        if metrics == episodes:
+            raise GridBatchError("BatchInput.metrics_prefix and episodes_prefix must differ")
         start, end = (_date(batch_input, name) for name in ("period_start", "period_end"))
         if start > end:
             raise GridBatchError(f"period_start {start} is after period_end {end}")
-        return cls(tuple(keys), output, start, end)
+        return cls(tuple(keys), metrics, episodes, start, end)
 
 
 @dataclass
@@ -98,6 +100,13 @@ class BatchReport:
             "patients": self.patients,
             "episodes": self.episodes,
         }
+
+
+def _prefix(values: Mapping[str, Any], name: str) -> str:
+    value = values.get(name)
+    if not isinstance(value, str) or not value.endswith("/") or value.startswith("/"):
+        raise GridBatchError(f"BatchInput.{name} must be a key prefix ending in '/': {value!r}")
+    return value
 
 
 def _date(values: Mapping[str, Any], name: str) -> date:
@@ -166,12 +175,8 @@ def run_batch(
         done.add(prefix)
         readings = read_chunk(lake, files)
         tables = grid_tables(readings, batch.period_start, batch.period_end, series)
-        lake.write_bytes(
-            f"{batch.output_prefix}{METRICS_DIR}{name}.parquet", parquet_bytes(tables.metrics)
-        )
-        lake.write_bytes(
-            f"{batch.output_prefix}{EPISODES_DIR}{name}.parquet", parquet_bytes(tables.episodes)
-        )
+        lake.write_bytes(f"{batch.metrics_prefix}{name}.parquet", parquet_bytes(tables.metrics))
+        lake.write_bytes(f"{batch.episodes_prefix}{name}.parquet", parquet_bytes(tables.episodes))
         report.chunks.append(name)
         report.input_objects += len(files)
         report.patients += tables.metrics.num_rows

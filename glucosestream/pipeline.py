@@ -1,6 +1,7 @@
 """The ELT pipeline's steps, as the Step Functions state machine ``sfn/pipeline.asl.json`` runs
-them: plan → (Athena: unload the curated partitions) → publish → data quality → (gate) → marts →
-commit → record the run.
+them: plan → (Athena: unload the curated partitions) → publish → data quality → (gate) → marts
+(daily, AGP) → [when the period is due: stage the grid input → (Distributed Map: the
+grid-metrics Lambda per chunk) → period marts] → commit → record the run.
 
 The curated rebuild is SQL only, so the state machine runs it directly as Athena
 ``startQueryExecution.sync`` tasks (one ``UNLOAD`` per chunk of partitions, composed by
@@ -30,15 +31,21 @@ from glucosestream.dq import dq_sql_files, gate, run_checks, write_dq_results
 from glucosestream.elt import (
     CURATE_SQL,
     MARTS_SQL,
+    PATIENTS_PER_CHUNK,
+    PERIOD_SQL,
+    STAGE_GRID_SQL,
     TABLES,
     EltPlan,
     EltReport,
+    GridInput,
     Lake,
     build_marts,
+    build_period_marts,
     commit,
     curate_queries,
     plan_run,
     publish_curated,
+    stage_grid_input,
     table_prefix,
 )
 
@@ -127,14 +134,34 @@ def step_quality(lake: Lake, state: dict[str, Any]) -> dict[str, Any]:
 
 
 def step_marts(lake: Lake, state: dict[str, Any]) -> dict[str, Any]:
+    """The daily marts and the AGP; ``period_end`` is null when the period is not due (the
+    state machine then skips the grid metrics and the period marts)."""
     _expect_sql(state, "marts", MARTS_SQL)
     plan = _plan(state)
     report = EltReport(run_date=plan.run_date)
     days = [date.fromisoformat(day) for day in state["curate"]["local_days"]]
     build_marts(lake, plan, days, report)
     values = report.as_dict()
-    return {key: values[key] for key in ("daily_days", "daily_rows", "period_end",
-                                         "period_rows", "agp_rows", "episode_rows")}  # fmt: skip
+    return {key: values[key] for key in ("daily_days", "daily_rows", "period_end", "agp_rows")}
+
+
+def step_stage(lake: Lake, state: dict[str, Any]) -> dict[str, Any]:
+    """Unload the period's readings in chunks of patients: the Distributed Map's input
+    (``$.grid``; ``patients_per_chunk`` in the execution input overrides the chunk size)."""
+    _expect_sql(state, "stage", STAGE_GRID_SQL)
+    plan = _plan(state)
+    end = date.fromisoformat(state["marts"]["period_end"])
+    per_chunk = int(state.get("patients_per_chunk") or PATIENTS_PER_CHUNK)
+    return stage_grid_input(lake, plan, end, per_chunk).as_dict()
+
+
+def step_period(lake: Lake, state: dict[str, Any]) -> dict[str, Any]:
+    """Join the Distributed Map's outputs with the SQL metrics: the period marts."""
+    _expect_sql(state, "period", PERIOD_SQL)
+    report = EltReport(run_date=_plan(state).run_date)
+    build_period_marts(lake, GridInput.from_dict(state["grid"]), report)
+    return {"period_end": report.period_end, "period_rows": report.period_rows,
+            "episode_rows": report.episode_rows}  # fmt: skip
 
 
 def step_commit(lake: Lake, state: dict[str, Any]) -> dict[str, Any]:
@@ -177,6 +204,8 @@ STEPS: dict[str, Step] = {
     "publish": step_publish,
     "quality": step_quality,
     "marts": step_marts,
+    "stage": step_stage,
+    "period": step_period,
     "commit": step_commit,
     "record": step_record,
 }

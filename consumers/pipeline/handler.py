@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from aws_lambda_powertools import Logger
 
-from glucosestream.elt import Lake
+from glucosestream.elt import GRID_WORK_PREFIX, Lake
 from glucosestream.pipeline import run_step
 from glucosestream.settings import Settings, load_settings
 
@@ -71,7 +71,7 @@ def _aws_lake(settings: Settings) -> Lake:
     from glucosestream.adapters.athena import AthenaQueryEngine
     from glucosestream.adapters.clients import aws_client
     from glucosestream.adapters.glue_catalog import GlueTableCatalog
-    from glucosestream.adapters.grid_metrics import DistributedGridMetrics
+    from glucosestream.adapters.grid_metrics import LambdaGridMetrics
     from glucosestream.adapters.s3_lake import S3LakeStorage
 
     names = settings.names
@@ -84,6 +84,13 @@ def _aws_lake(settings: Settings) -> Lake:
             database=names.glue_database,
             workgroup=names.athena_workgroup,
         ),
-        catalog=GlueTableCatalog(aws_client("glue", settings), names.glue_database, storage),
-        grid=DistributedGridMetrics(),
+        catalog=GlueTableCatalog(
+            aws_client("glue", settings),
+            names.glue_database,
+            storage,
+            work_prefixes=(GRID_WORK_PREFIX,),
+        ),
+        # Not called by the pipeline's steps (the state machine's Distributed Map computes the
+        # grid metrics); run_elt against the AWS lake invokes the function through it.
+        grid=LambdaGridMetrics(aws_client("lambda", settings), names.grid_metrics_function),
     )

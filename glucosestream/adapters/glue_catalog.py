@@ -219,10 +219,15 @@ class GlueTableCatalog:
         retention: timedelta = DEFAULT_RETENTION,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         attempt_token: Callable[[], str] = lambda: secrets.token_hex(4),
+        work_prefixes: Sequence[str] = (),
     ) -> None:
+        """``work_prefixes``: key prefixes of transient work (e.g. the grid metrics' outputs of a
+        run) whose files may be published as they lie, not from a version prefix: the pipeline
+        drops those partitions and deletes the files itself, so vacuum never needs to."""
         self.client = client
         self.database = database
         self.storage = storage
+        self.work_prefixes = tuple(storage.uri(prefix) for prefix in work_prefixes)
         self.retention = retention
         self.clock = clock
         self.attempt_token = attempt_token
@@ -346,7 +351,8 @@ class GlueTableCatalog:
     def _staged(self, glue_table: GlueTable, staged: str) -> dict[PartitionValues, str]:
         """The partitions with files under ``staged`` (values → their location)."""
         version = staged[len(glue_table.location) :].rstrip("/")
-        if (
+        is_work = staged.startswith(self.work_prefixes) and staged.endswith("/")
+        if not is_work and (
             not staged.startswith(glue_table.location)
             or not staged.endswith("/")
             or "/" in version

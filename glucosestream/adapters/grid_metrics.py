@@ -1,28 +1,55 @@
-"""The grid metrics of the period marts on AWS: a placeholder until the grid-metrics Lambda
-(a Step Functions Distributed Map over chunks of patients) is wired into the pipeline."""
+"""The grid metrics outside the state machine in aws mode: the grid-metrics Lambda, invoked
+once per staged object (:class:`glucosestream.elt.GridMetrics`).
+
+The pipeline's state machine does not use it: its Distributed Map lists the staged chunks and
+invokes the same function itself (``sfn/pipeline.asl.json``, state ``GridMetrics``). This
+serves :func:`glucosestream.elt.run_elt` run against the AWS lake (a backfill from a shell):
+the same batches, synchronous invocations, one after the other.
+"""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from glucosestream.elt import Lake
-    from glucosestream.sql_text import Statement
+    from glucosestream.elt import GridInput
+    from glucosestream.ports.lake_storage import LakeStorage
 
 
-class GridMetricsUnavailable(RuntimeError):
-    """The period marts cannot be built in aws mode yet."""
+class GridBatchFailed(RuntimeError):
+    """The grid-metrics Lambda raised on a batch; the message carries its error and the key."""
 
 
-class DistributedGridMetrics:
-    """Refuses, with one line saying why: the numpy computation does not ship in the pipeline
-    Lambda's artefact, and its AWS replacement (the grid-metrics Lambda) is not wired yet."""
+class LambdaGridMetrics:
+    """Invokes the grid-metrics function (``RequestResponse``) with each Distributed Map batch.
 
-    def build_period_marts(
-        self, lake: Lake, readings: Statement, sql_metrics: Statement, start: date, end: date
-    ) -> tuple[int, int]:
-        raise GridMetricsUnavailable(
-            f"period marts ending {end}: the grid metrics run in the grid-metrics Lambda "
-            "(Distributed Map), which this pipeline does not invoke yet"
-        )
+    Parameters
+    ----------
+    lambda_client
+        A boto3 ``lambda`` client (:func:`glucosestream.adapters.clients.aws_client`).
+    function_name
+        ``ResourceNames.grid_metrics_function``.
+    """
+
+    def __init__(self, lambda_client: Any, function_name: str) -> None:
+        self.client = lambda_client
+        self.function_name = function_name
+
+    def compute(self, storage: LakeStorage, grid: GridInput) -> None:
+        for item in storage.list(grid.input_prefix):
+            event = {
+                "Items": [{"Key": item.key, "Size": item.size}],
+                "BatchInput": grid.batch_input,
+            }
+            response = self.client.invoke(
+                FunctionName=self.function_name,
+                InvocationType="RequestResponse",
+                Payload=json.dumps(event).encode(),
+            )
+            if response.get("FunctionError"):
+                failure = json.loads(response["Payload"].read() or b"{}")
+                raise GridBatchFailed(
+                    f"{self.function_name} failed on {storage.uri(item.key)}: "
+                    f"{failure.get('errorType', 'Error')}: {failure.get('errorMessage', '')}"
+                )

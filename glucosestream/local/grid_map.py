@@ -1,8 +1,9 @@
-"""Local bindings of the grid-metrics Distributed Map (``sfn/fragments/grid_metrics.asl.json``).
+"""Local bindings of the grid-metrics Distributed Map (state ``GridMetrics`` of
+``sfn/pipeline.asl.json``).
 
-The ItemReader's ``s3:listObjectsV2`` lists the lake directory (through the lake storage port)
-and the grid-metrics function is :func:`consumers.grid_metrics.handler.handle` in-process, as
-the pipeline Lambda's steps are.
+The ItemReader's ``s3:listObjectsV2`` lists the lake (through the lake storage port) and the
+grid-metrics function is :func:`consumers.grid_metrics.handler.handle` in-process, as the
+pipeline Lambda's steps are. :func:`fragment` is that one state as a state machine of its own.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from glucosestream.ports.lake_storage import LakeAccessDenied, LakeStorage
 from glucosestream.resources import project_path
 from glucosestream.settings import LOCAL_ACCOUNT_ID, Settings
 
-FRAGMENT = project_path("sfn", "fragments", "grid_metrics.asl.json")
+PIPELINE_ASL = project_path("sfn", "pipeline.asl.json")
+STATE = "GridMetrics"
 
 
 def grid_metrics_function_arn(settings: Settings) -> str:
@@ -66,8 +68,11 @@ def placeholder_values(settings: Settings) -> dict[str, str]:
 
 
 def fragment(settings: Settings) -> dict[str, Any]:
-    """The fragment as a state machine, its placeholders filled as Terraform fills them."""
-    loaded: dict[str, Any] = json.loads(
-        fill_placeholders(FRAGMENT.read_text(), placeholder_values(settings))
-    )
+    """The pipeline's ``GridMetrics`` state alone as a state machine (its input ``$.grid``, its
+    Catch and Next dropped), placeholders filled as Terraform fills them: the Distributed Map
+    can be run and tested without the rest of the pipeline."""
+    machine: dict[str, Any] = json.loads(PIPELINE_ASL.read_text())
+    state = {k: v for k, v in machine["States"][STATE].items() if k not in ("Catch", "Next")}
+    text = json.dumps({"StartAt": STATE, "States": {STATE: {**state, "End": True}}})
+    loaded: dict[str, Any] = json.loads(fill_placeholders(text, placeholder_values(settings)))
     return loaded

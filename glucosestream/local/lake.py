@@ -8,7 +8,9 @@
   old or the new partition). Why a swap rather than a catalog file read by the local engine:
   the local lake keeps the plain Hive layout every local reader (DuckDB globs, the dashboard,
   the tests) already reads, and a rename is as atomic per partition as a Glue partition update;
-* grid metrics: :class:`~glucosestream.local.grid.InProcessGridMetrics` (numpy).
+* grid metrics: :class:`~glucosestream.local.grid.InProcessGridMetrics` (the grid-metrics
+  Lambda's batches in-process, for :func:`~glucosestream.elt.run_elt`; a pipeline run computes
+  them in its Distributed Map).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from glucosestream.elt import TABLES, Lake, table_prefix
+from glucosestream.elt import GRID_TABLES, GRID_WORK_PREFIX, TABLES, Lake, table_prefix
 from glucosestream.lake import LocalLakeStorage
 from glucosestream.local.athena import LocalAthena, SqlError
 from glucosestream.ports.query_engine import Parameter, QueryFailed, QueryResult
@@ -51,7 +53,7 @@ def lake_engine(settings: Settings) -> LocalAthena:
     engine.define_table(
         "ddl/raw_readings.sql", settings.lake_dir / settings.names.raw_readings_prefix
     )
-    for table in TABLES:
+    for table in (*TABLES, *GRID_TABLES):
         engine.define_table(f"ddl/{table}.sql", table_location(settings, table))
     return engine
 
@@ -130,28 +132,42 @@ class DirectoryCatalog:
         bucket = f"s3://{self.settings.names.lake_bucket}/"
         return [
             bucket + path.relative_to(self.settings.lake_dir).as_posix() + "/"
-            for path in remove_leftovers(self.settings, tables=(table,))
+            for path in remove_leftovers(self.settings, tables=(table,), grid_work=False)
         ]
 
 
 def remove_leftovers(
-    settings: Settings, now: float | None = None, tables: Sequence[str] = TABLES
+    settings: Settings,
+    now: float | None = None,
+    tables: Sequence[str] = TABLES,
+    *,
+    grid_work: bool = True,
 ) -> list[Path]:
-    """Delete the ``.staging-*``/``.trash-*`` directories a killed run left beside the tables.
+    """Delete the ``.staging-*``/``.trash-*`` directories a killed run left beside the tables,
+    and (``grid_work``) the grid metrics' work directories of runs that died.
 
     Safe: a run that died mid-swap never saved its manifest, so the next run rebuilds every
     partition it was writing.
     """
     now = time.time() if now is None else now
-    removed = []
+    candidates: list[Path] = []
     for table in tables:
         location = table_location(settings, table)
-        if not location.is_dir():
-            continue
-        for leftover in [*location.glob(".staging-*"), *location.glob(".trash-*")]:
-            if leftover.is_dir() and now - leftover.stat().st_mtime > LEFTOVER_AGE_S:
-                shutil.rmtree(leftover, ignore_errors=True)
-                removed.append(leftover)
+        if location.is_dir():
+            candidates += [*location.glob(".staging-*"), *location.glob(".trash-*")]
+    # The grid metrics' work of a run that died before its period marts: its staged chunks and
+    # outputs, and the staging-table partitions it published.
+    if grid_work:
+        work = settings.lake_dir / GRID_WORK_PREFIX
+        candidates += sorted(work.iterdir()) if work.is_dir() else []
+        for table in GRID_TABLES:
+            location = table_location(settings, table)
+            candidates += sorted(location.iterdir()) if location.is_dir() else []
+    removed = []
+    for leftover in candidates:
+        if leftover.is_dir() and now - leftover.stat().st_mtime > LEFTOVER_AGE_S:
+            shutil.rmtree(leftover, ignore_errors=True)
+            removed.append(leftover)
     return removed
 
 
@@ -166,5 +182,5 @@ def local_lake(settings: Settings) -> Lake:
         storage=LocalLakeStorage(settings.lake_dir, settings.names.lake_bucket),
         engine=LocalQueryEngine(settings, athena),
         catalog=DirectoryCatalog(settings, athena),
-        grid=InProcessGridMetrics(athena),
+        grid=InProcessGridMetrics(),
     )

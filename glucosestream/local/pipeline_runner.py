@@ -1,6 +1,8 @@
 """Run ``sfn/pipeline.asl.json`` locally: the same ASL, with its task resources bound to the
 pipeline Lambda handler (in-process), to Athena's ``startQueryExecution.sync`` (DuckDB, through
-:class:`~glucosestream.local.athena.LocalAthena`) and to SNS on the local stack."""
+:class:`~glucosestream.local.athena.LocalAthena`), to SNS on the local stack, and — for the
+grid-metrics Distributed Map — to a listing of the lake (its ItemReader) and the grid-metrics
+Lambda handler in-process (:mod:`glucosestream.local.grid_map`)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.local import stack
+from glucosestream.local import grid_map, stack
 from glucosestream.local.athena import SqlError
 from glucosestream.local.esm import LambdaContext
 from glucosestream.local.lake import start_query
@@ -75,6 +77,7 @@ def placeholder_values(settings: Settings) -> dict[str, str]:
         "pipeline_topic_arn": settings.topic_arn(settings.names.pipeline_topic),
         "glue_database": settings.names.glue_database,
         "athena_workgroup": settings.names.athena_workgroup,
+        **grid_map.placeholder_values(settings),
     }
 
 
@@ -91,8 +94,12 @@ def run_pipeline(
     *,
     full_refresh: bool = False,
     as_of: datetime | None = None,
+    patients_per_chunk: int | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> PipelineRun:
+    """One execution of the pipeline's state machine; ``patients_per_chunk`` overrides the grid
+    metrics' chunk size (``elt.PATIENTS_PER_CHUNK``) through the execution input."""
+    from consumers.grid_metrics.handler import build_lake
     from consumers.pipeline import handler
 
     notifications: list[dict[str, Any]] = []
@@ -138,11 +145,10 @@ def run_pipeline(
         except SqlError as error:  # a FAILED query execution, as .sync reports it
             raise StatesError("States.TaskFailed", failed_query_cause(str(error))) from None
 
+    resources = {function_arn: invoke, SNS_PUBLISH: publish, ATHENA_QUERY_SYNC: athena_task}
+    resources.update(grid_map.bindings(settings, build_lake(settings)))
     machine = StateMachine(
-        definition(settings),
-        {function_arn: invoke, SNS_PUBLISH: publish, ATHENA_QUERY_SYNC: athena_task},
-        name=settings.names.state_machine,
-        sleep=sleep,
+        definition(settings), resources, name=settings.names.state_machine, sleep=sleep
     )
     run_id = uuid.uuid4().hex[:12]
     state: dict[str, Any] = {"run_id": run_id, "full_refresh": full_refresh}
@@ -150,6 +156,8 @@ def run_pipeline(
         state["run_date"] = run_date.isoformat()
     if as_of is not None:
         state["as_of"] = as_of.isoformat()
+    if patients_per_chunk is not None:
+        state["patients_per_chunk"] = patients_per_chunk
     history_file = settings.state_dir / "logs" / f"pipeline-{run_id}.json"
     history_file.parent.mkdir(parents=True, exist_ok=True)
     # The Lambda's own log lines go where CloudWatch Logs would take them, not to the console.

@@ -160,7 +160,8 @@ def test_grid_handler_runs_from_the_artefacts_with_the_venvs_values(
     event = {
         "Items": [{"Key": key, "Size": 1} for key in keys],
         "BatchInput": {
-            "output_prefix": "work/grid/out/",
+            "metrics_prefix": "work/grid/out/grid_metrics/",
+            "episodes_prefix": "work/grid/out/episodes/",
             "period_start": "2026-01-05",
             "period_end": "2026-01-18",
         },

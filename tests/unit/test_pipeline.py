@@ -79,11 +79,12 @@ def test_the_asl_names_exactly_the_steps_the_code_has(settings: Settings) -> Non
     assert placeholders == set(placeholder_values(settings))
     asl = definition(settings)
     resources = {state["Resource"] for state in all_states(asl) if state["Type"] == "Task"}
+    resources |= {s["ItemReader"]["Resource"] for s in all_states(asl) if "ItemReader" in s}
     StateMachine(asl, {r: (lambda payload: payload) for r in resources})  # validates
     every_task_caught_or_notifying = [
         name
         for name, state in asl["States"].items()
-        if state["Type"] == "Task"
+        if state["Type"] in ("Task", "Map")
         and "Catch" not in state
         and not name.startswith(("Notify", "Record"))
     ]
@@ -99,7 +100,7 @@ def test_a_good_run_builds_the_marts_and_records_itself(settings: Settings) -> N
     output = run.execution.output
     assert output["quality"]["passed"] is True
     assert output["curate"]["curated_rows"] == 48
-    assert output["marts"]["period_rows"] == 2
+    assert output["period"]["period_rows"] == 2
     assert run.notifications == []
     lake = settings.lake_dir
     runs = duckdb.sql(
@@ -118,7 +119,7 @@ def test_a_good_run_builds_the_marts_and_records_itself(settings: Settings) -> N
     ]
     assert entered == [
         "Plan", "UnloadCurated", "UnloadChunk", "PublishCurated", "Quality", "Gate", "Marts",
-        "Commit", "RecordRun", "Done",
+        "PeriodDue", "StageGridInput", "GridMetrics", "PeriodMarts", "Commit", "RecordRun", "Done",
     ]  # fmt: skip
 
 
@@ -281,7 +282,7 @@ def test_every_sql_file_the_pipeline_runs_is_declared_in_the_asl_and_vice_versa(
     sql_root = athena.SQL_DIR
     pipeline_files = {
         str(p.relative_to(sql_root))
-        for folder in ("staging", "curated", "marts", "dq")
+        for folder in ("staging", "curated", "marts", "grid", "dq")
         for p in (sql_root / folder).glob("*.sql")
     } - {"staging/csv_readings.sql"}  # the CLI's CSV input, not a pipeline step
     assert read == pipeline_files

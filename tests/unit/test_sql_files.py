@@ -15,6 +15,8 @@ LISTS = {
     "partitions": ["2024-03-01", "2024-03-02"],
     "window_partitions": ["2024-02-29", "2024-03-01"],
     "local_days": [date(2024, 3, 1)],
+    "chunks": [0, 1],
+    "run_id": ["r1"],
 }
 """A value list for every list placeholder the files use (each becomes ``?, ?, …``)."""
 

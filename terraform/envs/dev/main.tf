@@ -140,7 +140,7 @@ module "elt" {
   alerts_topic_arn           = module.alerting.alerts_topic_arn
   glue_database              = module.lake.glue_database
   athena_workgroup           = module.lake.athena_workgroup
-  lake_bucket                = module.lake.lake_bucket
+  lake_bucket                = local.names.lake_bucket # the name, known at plan time: the definition names it
   lake_bucket_arn            = module.lake.lake_bucket_arn
   athena_results_bucket      = module.lake.athena_results_bucket
   athena_results_bucket_arn  = module.lake.athena_results_bucket_arn

@@ -83,6 +83,9 @@ data "aws_iam_policy_document" "elt_data" {
       "${var.lake_bucket_arn}/${var.curated_prefix}*",
       "${var.lake_bucket_arn}/${var.marts_prefix}*",
       "${var.lake_bucket_arn}/${var.pipeline_state_prefix}*",
+      # The grid metrics' work: the staging UNLOAD writes <run>/input/, the period marts read
+      # <run>/output/ (the staging tables' partitions) and the run deletes both at the end.
+      "${var.lake_bucket_arn}/${var.grid_work_prefix}*",
       "${var.athena_results_bucket_arn}/*",
     ]
   }

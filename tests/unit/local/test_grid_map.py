@@ -20,7 +20,8 @@ from tests.factories import cohort_period_readings
 
 GRID = {
     "input_prefix": "work/grid/r1/input/",
-    "output_prefix": "work/grid/r1/output/",
+    "metrics_prefix": "work/grid/r1/output/grid_metrics_staging/run_id=r1/",
+    "episodes_prefix": "work/grid/r1/output/grid_episodes_staging/run_id=r1/",
     "period_start": "2026-01-05",
     "period_end": "2026-01-18",
 }
@@ -42,7 +43,7 @@ def test_the_fragment_computes_every_chunk(tmp_path: Path) -> None:
     assert run.output == {"grid": GRID}  # ResultPath null: the outputs are in the lake
     started = next(e for e in run.history if e["type"] == "MapRunStarted")
     assert started["details"]["childExecutions"] == 4
-    written = [o.key for o in lake.list(GRID["output_prefix"] + "grid_metrics/")]
+    written = [o.key for o in lake.list(GRID["metrics_prefix"])]
     assert len(written) == 4
     metrics = pa.concat_tables(pq.read_table(io.BytesIO(lake.read_bytes(k))) for k in written)
     expected = grid_tables(cohort, date(2026, 1, 5), date(2026, 1, 18)).metrics

@@ -27,6 +27,7 @@ from tests.factories import cohort_period_readings
 START, END = date(2026, 1, 5), date(2026, 1, 18)
 INPUT = "work/grid/run-7/input/"
 OUTPUT = "work/grid/run-7/output/"
+FOLDERS = {"grid_metrics": f"{OUTPUT}m/run_id=run-7/", "episodes": f"{OUTPUT}e/run_id=run-7/"}
 FORBIDDEN = ("duckdb", "sqlglot", "glucosestream.local")
 
 
@@ -82,7 +83,8 @@ def event(keys: list[str]) -> dict[str, Any]:
     return {
         "Items": [{"Key": key, "Size": 1} for key in keys],
         "BatchInput": {
-            "output_prefix": OUTPUT,
+            "metrics_prefix": FOLDERS["grid_metrics"],
+            "episodes_prefix": FOLDERS["episodes"],
             "period_start": "2026-01-05",
             "period_end": "2026-01-18",
         },
@@ -90,9 +92,7 @@ def event(keys: list[str]) -> dict[str, Any]:
 
 
 def read_outputs(lake: LocalLakeStorage, folder: str) -> pa.Table:
-    tables = [
-        pq.read_table(io.BytesIO(lake.read_bytes(o.key))) for o in lake.list(f"{OUTPUT}{folder}/")
-    ]
+    tables = [pq.read_table(io.BytesIO(lake.read_bytes(o.key))) for o in lake.list(FOLDERS[folder])]
     return pa.concat_tables(tables)
 
 
@@ -109,8 +109,8 @@ def test_batches_write_each_chunk_once_and_equal_the_whole(
     assert reports[1]["covered"] == 1  # chunk 1's second file: computed with the first
     assert sum(r["patients"] for r in reports) == 9
     assert [o.key for o in lake.list(OUTPUT)] == [
-        f"{OUTPUT}episodes/chunk-0000{n}.parquet" for n in range(3)
-    ] + [f"{OUTPUT}grid_metrics/chunk-0000{n}.parquet" for n in range(3)]
+        f"{FOLDERS['episodes']}chunk-0000{n}.parquet" for n in range(3)
+    ] + [f"{FOLDERS['grid_metrics']}chunk-0000{n}.parquet" for n in range(3)]
 
     whole = grid_tables(cohort, START, END)
     assert read_outputs(lake, "grid_metrics").sort_by("patient_id").equals(whole.metrics)
@@ -135,7 +135,12 @@ def test_a_retried_batch_overwrites_with_the_same_bytes(tmp_path: Path, cohort: 
     [
         (lambda e: e.pop("Items"), "no Items"),
         (lambda e: e["Items"].append({"Size": 3}), "an item has no Key"),
-        (lambda e: e["BatchInput"].update(output_prefix="work/out"), "ending in '/'"),
+        (lambda e: e["BatchInput"].update(metrics_prefix="work/out"), "ending in '/'"),
+        (lambda e: e["BatchInput"].pop("episodes_prefix"), "episodes_prefix must be a key"),
+        (
+            lambda e: e["BatchInput"].update(episodes_prefix=e["BatchInput"]["metrics_prefix"]),
+            "must differ",
+        ),
         (lambda e: e["BatchInput"].update(period_end="18/01/2026"), "period_end must be a date"),
         (lambda e: e["BatchInput"].update(period_start="2026-02-01"), "is after period_end"),
         (lambda e: e["Items"].append({"Key": "work/grid/flat.parquet"}), "not a file in a chunk="),
