@@ -397,8 +397,12 @@ class Rehearsal:
 
     # --------------------------------------------------------------------- dashboard
 
-    def dashboard_report(self, patient_id: str) -> str:
-        """The dashboard in aws mode (the ECS task's variables), serving a patient's report."""
+    def dashboard_report(self, patient_id: str) -> dict[str, Any]:
+        """The dashboard in aws mode (the ECS task's variables) serving a patient's AGP report:
+        a Bokeh client session opens the report as a browser would and waits until the server
+        has loaded it from Athena; returns what the report shows."""
+        from bokeh.client import pull_session
+
         port = free_port()
         env = {**self.client_env(), **self.deployed.dashboard_env}
         env.pop("GS_DASHBOARD_PORT", None)
@@ -408,16 +412,34 @@ class Rehearsal:
             env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
         )  # fmt: skip
         try:
-            url = f"http://127.0.0.1:{port}/bokeh_app?view=report&patient={patient_id}"
+            url = f"http://127.0.0.1:{port}/"
             deadline = time.monotonic() + 90
             while True:
                 try:
-                    with urllib.request.urlopen(url, timeout=60) as response:
-                        return str(response.read().decode())
+                    with urllib.request.urlopen(url, timeout=30):
+                        break
                 except OSError:
                     if process.poll() is not None or time.monotonic() > deadline:
                         raise RuntimeError(f"dashboard did not serve (see {log.name})") from None
                     time.sleep(0.5)
+            session = pull_session(url=url, arguments={"view": "report", "patient": patient_id})
+            try:
+                while True:
+                    status = session.document.select_one({"name": "report-status"}).text
+                    if status.startswith("Showing") or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.5)
+                    session.pull()
+                header = session.document.select_one({"name": "report-header"}).text
+                stats = {
+                    name: list(values)
+                    for model in session.document.roots[0].references()
+                    if getattr(model, "data", None) and "metric" in model.data
+                    for name, values in model.data.items()
+                }
+            finally:
+                session.close()
+            return {"status": status, "header": header, "stats": stats}
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -553,10 +575,10 @@ def rehearse(workdir: Path) -> int:
             patient = str(engine.execute(
                 f"SELECT min(patient_id) AS p FROM {NAMES.glue_database}.patient_period_metrics"  # noqa: S608
             ).columns["p"][0])  # fmt: skip
-            page = rehearsal.dashboard_report(patient)
-            report_ok = patient in page and "Time in range" in page
-            print(f"dashboard (aws mode) report of {patient[:14]}…: "
-                  f"{'served' if report_ok else 'MISSING'}", flush=True)  # fmt: skip
+            report = rehearsal.dashboard_report(patient)
+            report_ok = report["status"].startswith("Showing") and patient in report["header"]
+            rows = len(report["stats"].get("metric", []))
+            print(f"dashboard (aws mode): {report['status']!r}, {rows} statistics rows", flush=True)
             local_state = rehearsal.local_reference()
             equal, compared, notes = compare(engine, local_state)
     for note in notes:

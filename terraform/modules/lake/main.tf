@@ -125,6 +125,19 @@ resource "aws_s3_bucket_lifecycle_configuration" "lake" {
     }
   }
 
+  # The grid metrics' work of a run (staged chunks, outputs): the run deletes it after its period
+  # marts; a run that died leaves it, and nothing reads it a day later.
+  rule {
+    id     = "expire-grid-work"
+    status = "Enabled"
+    filter {
+      prefix = "work/"
+    }
+    expiration {
+      days = 2
+    }
+  }
+
   # The ELT swaps rebuilt partitions in; old versions are only a safety net.
   rule {
     id     = "expire-noncurrent-and-incomplete"
