@@ -425,17 +425,17 @@ class Rehearsal:
             session = pull_session(url=url, arguments={"view": "report", "patient": patient_id})
             try:
                 while True:
-                    status = session.document.select_one({"name": "report-status"}).text
+                    status = _text(session.document, "report-status")
                     if status.startswith("Showing") or time.monotonic() > deadline:
                         break
                     time.sleep(0.5)
                     session.pull()
-                header = session.document.select_one({"name": "report-header"}).text
+                header = _text(session.document, "report-header")
                 stats = {
                     name: list(values)
                     for model in session.document.roots[0].references()
-                    if getattr(model, "data", None) and "metric" in model.data
-                    for name, values in model.data.items()
+                    if "metric" in (getattr(model, "data", None) or {})
+                    for name, values in getattr(model, "data", {}).items()
                 }
             finally:
                 session.close()
@@ -472,6 +472,11 @@ class Rehearsal:
         if done.returncode:
             raise RuntimeError(f"local elt run failed: {done.stdout[-1500:]}{done.stderr[-1500:]}")
         return local_state
+
+
+def _text(document: Any, name: str) -> str:
+    """The text of the document's model named ``name`` (a Div), '' when there is none."""
+    return str(getattr(document.select_one({"name": name}), "text", ""))
 
 
 def pa_buffer(data: bytes) -> Any:
