@@ -35,9 +35,10 @@ from bokeh.document import Document
 from bench.elt import raw_tables, write
 from glucosestream.dashboard import app
 from glucosestream.dashboard.live import LiveFeed
-from glucosestream.dashboard.queries import DuckDbEngine, LakeQueries
+from glucosestream.dashboard.queries import LakeQueries
 from glucosestream.dashboard.resources import ledger_for
 from glucosestream.elt import PERIOD, PERIOD_DAYS, run_elt
+from glucosestream.local.dashboard_engine import DuckDbEngine
 from glucosestream.local.lake import lake_engine, local_lake, table_location
 from glucosestream.settings import Settings, load_settings
 

@@ -17,23 +17,19 @@ Results are column dictionaries (``{column: [values…]}``), the shape ``ColumnD
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-import duckdb
-
 from glucosestream.adapters.athena import AthenaQueryEngine, Backoff
 from glucosestream.adapters.athena import athena_literal as athena_literal  # its old home
 from glucosestream.elt import AGP, CURATED, EPISODES, PERIOD, PERIOD_DAYS
-from glucosestream.local.athena import LocalAthena, render, to_duckdb
-from glucosestream.local.lake import lake_engine
 from glucosestream.ports.query_engine import Columns as Columns  # the views import it from here
 from glucosestream.ports.query_engine import Parameter, QueryFailed
 from glucosestream.settings import Settings
+from glucosestream.sql_text import render
 
 
 class QueryError(RuntimeError):
@@ -131,44 +127,6 @@ DAILY_READINGS = Query(
 # ------------------------------------------------------------------------------------ engines
 
 
-class DuckDbEngine:
-    """The local engine: DuckDB over ``settings.lake_dir`` (the ELT's table definitions).
-
-    One connection, one lock: binding a table replaces a view, so two queries must not bind at
-    once; each query rebinds, so it sees partitions the ELT swapped in since the last one.
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        self._engine: LocalAthena = lake_engine(settings)
-        self._lock = threading.Lock()
-
-    def run(self, query: Query, parameters: Sequence[Parameter], scan: Scan) -> Columns:
-        statement = to_duckdb(render(query.sql, {"database": self._engine.database}))[-1]
-        with self._lock:
-            # An ELT run may swap a partition directory between binding and reading: the files
-            # vanish, so bind again once and retry.
-            for attempt in (1, 2):
-                try:
-                    for table in query.tables:
-                        wanted = scan.partitions.get(table)
-                        partitions = (
-                            self._engine.partitions(table) if wanted is None else list(wanted)
-                        )
-                        self._engine.bind(table, partitions)
-                    cursor = self._engine.connection.execute(statement, list(parameters))
-                    rows = cursor.fetchall()
-                    names = [d[0] for d in cursor.description or ()]
-                    return {name: [r[i] for r in rows] for i, name in enumerate(names)}
-                except (duckdb.IOException, FileNotFoundError) as error:
-                    if attempt == 2:
-                        raise QueryError(f"{query.name}: lake files changed under the query") from (
-                            error
-                        )
-                except duckdb.Error as error:
-                    raise QueryError(f"{query.name}: {type(error).__name__}") from error
-        raise AssertionError("unreachable")
-
-
 class AthenaEngine:
     """The AWS engine: Athena over the Glue tables (predicates on the partition keys prune the
     registered partitions of curated and marts, projection those of raw), through the
@@ -259,12 +217,3 @@ class LakeQueries:
             end,
         ]
         return self.engine.run(DAILY_READINGS, parameters, scan)
-
-
-def engine_for(settings: Settings) -> QueryEngine:
-    """The engine the settings' mode calls for (the composition root's one decision)."""
-    if settings.mode == "aws":
-        from glucosestream.adapters.clients import aws_client
-
-        return AthenaEngine(aws_client("athena", settings), settings)
-    return DuckDbEngine(settings)

@@ -4,7 +4,7 @@ page's user is identified.
 
 This is where the dashboard's composition root (``bokeh_app/``, :func:`serve_dashboard`) gets
 its implementations: :func:`ledger_for` and :func:`viewer_for` (with
-:func:`~glucosestream.dashboard.queries.engine_for`) are the only places that look at the mode.
+:func:`engine_for`) are the only places that look at the mode.
 
 Created once per server (``bokeh_app/app_hooks.py`` or :func:`serve_dashboard`); settings come
 from :func:`configure` when served programmatically, else from the ``GS_*`` environment, so
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from glucosestream.dashboard.identity import AlbIdentity, Headers, Viewer, local_viewer
 from glucosestream.dashboard.live import LiveFeed
-from glucosestream.dashboard.queries import LakeQueries, engine_for
+from glucosestream.dashboard.queries import AthenaEngine, LakeQueries, QueryEngine
 from glucosestream.ports.privacy_ledger import PrivacyLedger, as_amount
 from glucosestream.settings import Settings, load_settings
 
@@ -123,3 +123,14 @@ def close() -> None:
         if _shared is not None:
             _shared.close()
             _shared = None
+
+
+def engine_for(settings: Settings) -> QueryEngine:
+    """The engine the settings' mode calls for (the composition root's one decision)."""
+    if settings.mode == "aws":
+        from glucosestream.adapters.clients import aws_client
+
+        return AthenaEngine(aws_client("athena", settings), settings)
+    from glucosestream.local.dashboard_engine import DuckDbEngine  # local mode only
+
+    return DuckDbEngine(settings)

@@ -74,6 +74,7 @@ NAMES = ResourceNames(env="dev")
 MARTS = ("curated_readings", "patient_daily_metrics", "patient_period_metrics", "agp_profile",
          "glycemic_episodes")  # fmt: skip
 DRAIN_TIMEOUT_S = 240
+REPORT_TIMEOUT_S = 300
 
 
 @dataclass(frozen=True)
@@ -423,6 +424,7 @@ class Rehearsal:
                         raise RuntimeError(f"dashboard did not serve (see {log.name})") from None
                     time.sleep(0.5)
             session = pull_session(url=url, arguments={"view": "report", "patient": patient_id})
+            deadline = time.monotonic() + REPORT_TIMEOUT_S
             try:
                 while True:
                     status = _text(session.document, "report-status")

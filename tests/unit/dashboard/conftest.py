@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from glucosestream.dashboard.queries import DuckDbEngine, LakeQueries
+from glucosestream.dashboard.queries import LakeQueries
+from glucosestream.local.dashboard_engine import DuckDbEngine
 from tests.unit.dashboard.lake import Lake, build_lake
 
 

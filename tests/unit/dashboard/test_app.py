@@ -237,7 +237,7 @@ def test_live_view_streams_new_points_with_rollover(queries: LakeQueries) -> Non
 def test_views_say_so_when_the_lake_has_no_marts(tmp_path: object) -> None:
     from pathlib import Path
 
-    from glucosestream.dashboard.queries import DuckDbEngine
+    from glucosestream.local.dashboard_engine import DuckDbEngine
 
     assert isinstance(tmp_path, Path)
     empty = LakeQueries(DuckDbEngine(load_settings(state_dir=tmp_path, env="test")))
