@@ -41,7 +41,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -59,7 +58,6 @@ from glucosestream.adapters.athena import AthenaQueryEngine
 from glucosestream.local.athena_api import LocalAthenaApi
 from glucosestream.local.esm import CheckpointStore
 from glucosestream.local.pipeline_runner import ATHENA_QUERY_SYNC, SNS_PUBLISH
-from glucosestream.local.processes import free_port
 from glucosestream.local.stepfunctions import S3_LIST_OBJECTS, StateMachine, StatesError
 from glucosestream.settings import ResourceNames
 
@@ -74,7 +72,6 @@ NAMES = ResourceNames(env="dev")
 MARTS = ("curated_readings", "patient_daily_metrics", "patient_period_metrics", "agp_profile",
          "glycemic_episodes")  # fmt: skip
 DRAIN_TIMEOUT_S = 240
-REPORT_TIMEOUT_S = 300
 
 
 @dataclass(frozen=True)
@@ -399,55 +396,20 @@ class Rehearsal:
     # --------------------------------------------------------------------- dashboard
 
     def dashboard_report(self, patient_id: str) -> dict[str, Any]:
-        """The dashboard in aws mode (the ECS task's variables) serving a patient's AGP report:
-        a Bokeh client session opens the report as a browser would and waits until the server
-        has loaded it from Athena; returns what the report shows."""
-        from bokeh.client import pull_session
-
-        port = free_port()
+        """The dashboard's AGP report of a patient, built in aws mode in a process with the ECS
+        task's variables: the dashboard's own composition root chooses Athena (here the local
+        Athena API), the report view loads and renders it, and its HTML is written out."""
         env = {**self.client_env(), **self.deployed.dashboard_env}
-        env.pop("GS_DASHBOARD_PORT", None)
-        log = (self.logs / "dashboard.log").open("w")
-        process = subprocess.Popen(  # noqa: S603 - the project's own CLI
-            [sys.executable, "-m", "glucosestream.cli", "dashboard", "--port", str(port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+        page = self.logs / "dashboard-report.html"
+        done = subprocess.run(  # noqa: S603 - the project's own code
+            [sys.executable, "-c", REPORT_SCRIPT, patient_id, str(page)],
+            env=env, capture_output=True, text=True, check=False, cwd=REPO_ROOT, timeout=300,
         )  # fmt: skip
-        try:
-            url = f"http://127.0.0.1:{port}/"
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    with urllib.request.urlopen(url, timeout=30):
-                        break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"dashboard did not serve (see {log.name})") from None
-                    time.sleep(0.5)
-            session = pull_session(url=url, arguments={"view": "report", "patient": patient_id})
-            deadline = time.monotonic() + REPORT_TIMEOUT_S
-            try:
-                while True:
-                    status = _text(session.document, "report-status")
-                    if status.startswith("Showing") or time.monotonic() > deadline:
-                        break
-                    time.sleep(0.5)
-                    session.pull()
-                header = _text(session.document, "report-header")
-                stats = {
-                    name: list(values)
-                    for model in session.document.roots[0].references()
-                    if "metric" in (getattr(model, "data", None) or {})
-                    for name, values in getattr(model, "data", {}).items()
-                }
-            finally:
-                session.close()
-            return {"status": status, "header": header, "stats": stats}
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        (self.logs / "dashboard.log").write_text(done.stdout + done.stderr)
+        if done.returncode:
+            return {"status": f"failed: {done.stderr[-500:]}", "header": "", "stats": {}}
+        shown: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        return shown
 
     # --------------------------------------------------------------------- reference
 
@@ -476,9 +438,23 @@ class Rehearsal:
         return local_state
 
 
-def _text(document: Any, name: str) -> str:
-    """The text of the document's model named ``name`` (a Div), '' when there is none."""
-    return str(getattr(document.select_one({"name": name}), "text", ""))
+REPORT_SCRIPT = """
+import json, sys
+from bokeh.embed import file_html
+from bokeh.resources import CDN
+from glucosestream.dashboard import app
+from glucosestream.dashboard.queries import LakeQueries
+from glucosestream.dashboard.resources import engine_for
+from glucosestream.settings import load_settings
+
+queries = LakeQueries(engine_for(load_settings()))
+view = app.ReportView(queries, app.InlineRunner(), sys.argv[1], None)
+with open(sys.argv[2], "w") as page:
+    page.write(file_html(view.layout, CDN, "GlucoseStream report"))
+print(json.dumps({"status": view.status.text, "header": view.header.text,
+                  "stats": {k: list(v) for k, v in view.stats.data.items()}}, default=str))
+"""
+"""Builds the report as the dashboard does (its composition root, its report view)."""
 
 
 def pa_buffer(data: bytes) -> Any:
