@@ -28,12 +28,12 @@ from _stack import temporary_stack
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.producer import Producer
 from glucosestream.domain.alerts import AlertConfig, AlertReading, PatientAlertState, evaluate
 from glucosestream.domain.identity import pseudonymise
 from glucosestream.domain.reading import GlucoseReading, ReadingSource, ReadingStatus, Trend
 from glucosestream.local.esm import EventSourceMapping, MappingConfig
 from glucosestream.settings import Settings
-from stream.producer import Producer
 from stream.simulator import CohortConfig, simulate
 
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")

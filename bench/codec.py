@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from glucosestream.codec import default_codec
+from glucosestream.contract.codec import default_codec
 from tests.factories import trace
 
 

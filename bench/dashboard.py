@@ -37,7 +37,7 @@ from glucosestream.dashboard import app
 from glucosestream.dashboard.live import LiveFeed
 from glucosestream.dashboard.queries import LakeQueries
 from glucosestream.dashboard.resources import ledger_for
-from glucosestream.elt import PERIOD, PERIOD_DAYS, run_elt
+from glucosestream.elt.refresh import PERIOD, PERIOD_DAYS, run_elt
 from glucosestream.local.dashboard_engine import DuckDbEngine
 from glucosestream.local.lake import lake_engine, local_lake, table_location
 from glucosestream.settings import Settings, load_settings

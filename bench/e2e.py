@@ -26,11 +26,11 @@ from _stack import temporary_stack
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.producer import Producer
 from glucosestream.domain.identity import pseudonymise
 from glucosestream.domain.reading import GlucoseReading, ReadingSource, ReadingStatus, Trend
 from glucosestream.local.workers import WorkerProcess, read_json, stats_file
 from glucosestream.settings import Settings
-from stream.producer import Producer
 
 FALL = [92, 84, 76, 69, 63, 58, 52, 49, 60, 75, 95, 110]
 ROUND_MS = 300_000

@@ -27,9 +27,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from glucosestream.elt import STATE_KEY, run_elt
+from glucosestream.elt.refresh import STATE_KEY, run_elt
+from glucosestream.lake.raw_zone.schema import parquet_schema
 from glucosestream.local.lake import local_lake
-from glucosestream.raw_zone.schema import parquet_schema
 from glucosestream.settings import Settings, load_settings
 from stream.simulator.cohort import build_cohort
 from stream.simulator.config import CohortConfig

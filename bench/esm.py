@@ -21,7 +21,8 @@ from typing import Any
 from _stack import temporary_stack
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import Entry, KinesisStream, batches
+from glucosestream.adapters.kinesis import KinesisStream, batches
+from glucosestream.contract.entries import Entry
 from glucosestream.local.esm import EventSourceMapping, MappingConfig
 from glucosestream.settings import Settings
 

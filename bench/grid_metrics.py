@@ -5,7 +5,7 @@ simulator, as one Parquet file: a chunk of the pipeline's Distributed Map. Measu
 process (one core, as a Lambda of <= 1,769 MB has):
   floor — pyarrow reads the Parquet file (what any per-chunk step pays);
   grid  — the grid-metrics Lambda's work on it: read, per-patient series, CONGA, MODD, MAG,
-          MAGE, active %, episodes (glucosestream.grid_batch.run_batch on a lake directory,
+          MAGE, active %, episodes (glucosestream.elt.grid_batch.run_batch on a lake directory,
           outputs written as Parquet).
 Prints patients/s, ms per patient and bytes per patient: the figures of
 docs/adr/0003-grid-metrics-on-aws.md.
@@ -28,8 +28,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from glucosestream.grid_batch import run_batch
-from glucosestream.lake import LocalLakeStorage
+from glucosestream.elt.grid_batch import run_batch
+from glucosestream.lake.directory import LocalLakeStorage
 from stream.simulator import NO_TRANSPORT_FAULTS, CohortConfig, build_cohort, simulate_readings
 
 

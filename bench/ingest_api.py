@@ -25,12 +25,12 @@ from _stack import free_port, temporary_stack
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.producer import Producer
 from glucosestream.domain.identity import pseudonymise
 from glucosestream.domain.reading import GlucoseReading, ReadingSource, Trend, sensor_status
-from glucosestream.ingest.auth import sha256_hex
-from glucosestream.ingest.config import load_ingest_settings
-from glucosestream.ingest.server import serve
-from stream.producer import Producer
+from glucosestream.ingest.api.auth import sha256_hex
+from glucosestream.ingest.api.config import load_ingest_settings
+from glucosestream.local.apigateway import serve
 
 API_KEY = "bench-key-0123456789abcdef"
 PER_REQUEST = 288

@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from glucosestream.metrics_report import metrics_of_table
+from glucosestream.reports.metrics import metrics_of_table
 from stream.simulator import (
     NO_TRANSPORT_FAULTS,
     CohortConfig,

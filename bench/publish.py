@@ -18,9 +18,10 @@ import time
 from _stack import temporary_stack
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import Entry, KinesisStream, batches
-from glucosestream.codec import default_codec
-from stream.producer import Producer
+from glucosestream.adapters.kinesis import KinesisStream, batches
+from glucosestream.adapters.producer import Producer
+from glucosestream.contract.codec import default_codec
+from glucosestream.contract.entries import Entry
 from stream.simulator import CohortConfig, simulate
 
 

@@ -31,12 +31,12 @@ from _stack import temporary_stack
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import KinesisStream
-from glucosestream.kpl import deaggregate
-from glucosestream.lake import LocalLakeStorage
+from glucosestream.adapters.producer import Producer
+from glucosestream.contract.kpl import deaggregate
+from glucosestream.lake.directory import LocalLakeStorage
+from glucosestream.lake.raw_zone.files import count_raw_zone
 from glucosestream.local.firehose import FirehoseWorker
-from glucosestream.raw_zone.files import count_raw_zone
 from glucosestream.settings import Settings
-from stream.producer import Producer
 from stream.simulator import CohortConfig, simulate
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")

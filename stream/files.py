@@ -15,7 +15,7 @@ from typing import BinaryIO, TextIO
 
 import fastavro
 
-from glucosestream.codec import READING_SCHEMA, default_codec
+from glucosestream.contract.codec import READING_SCHEMA, default_codec
 from stream.simulator import Delivery
 
 CSV_COLUMNS = (

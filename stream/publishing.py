@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
 
+from glucosestream.adapters.producer import Producer, PublishError, PublishReport
 from glucosestream.domain.reading import GlucoseReading
-from stream.producer import Producer, PublishError, PublishReport
 from stream.simulator import Delivery, paced
 
 WINDOW_WALL_S = 0.2

@@ -23,11 +23,12 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+from aws_lambda_powertools.utilities.data_classes import KinesisStreamEvent
 
 from glucosestream.adapters.alert_topic import AlertTopic
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.patient_state import PatientStateStore
-from glucosestream.alerting import AlertConsumer, BatchOutcome, inbound_from_event
+from glucosestream.alerts.consumer import AlertConsumer, BatchOutcome, InboundRecord
 from glucosestream.domain.alerts import AlertConfig
 from glucosestream.settings import Settings, load_settings
 
@@ -52,6 +53,20 @@ def build_consumer(settings: Settings) -> AlertConsumer:
 @cache
 def _consumer() -> AlertConsumer:
     return build_consumer(load_settings())
+
+
+def inbound_from_event(event: dict[str, Any]) -> list[InboundRecord]:
+    """The Kinesis records of a Lambda event (Powertools' data class parses the shape)."""
+    parsed = KinesisStreamEvent(event)
+    return [
+        InboundRecord(
+            sequence_number=record.kinesis.sequence_number,
+            partition_key=record.kinesis.partition_key,
+            data=record.kinesis.data_as_bytes(),
+            arrived_at_ms=round(record.kinesis.approximate_arrival_timestamp * 1000),
+        )
+        for record in parsed.records
+    ]
 
 
 def respond(event: dict[str, Any], outcome: BatchOutcome) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 Firehose (source: the readings stream) invokes this function with batches of records; each comes
 back ``Ok`` with one JSON line per reading and ``metadata.partitionKeys`` {dt, hour} of
 ``measured_at`` (UTC), or ``ProcessingFailed``, which Firehose writes, raw bytes preserved, to the
-error prefix. Nothing is dropped. The logic lives in :mod:`glucosestream.raw_zone.transform`; the
+error prefix. Nothing is dropped. The logic lives in :mod:`glucosestream.lake.raw_zone.transform`;
+the
 local delivery worker calls the same function.
 
 Deployment (Terraform): record format conversion to Parquet with the Glue table generated from
@@ -26,7 +27,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import KinesisFirehoseEvent
 
-from glucosestream.raw_zone.transform import PROCESSING_FAILED, failure_reason, transform_event
+from glucosestream.lake.raw_zone.transform import PROCESSING_FAILED, failure_reason, transform_event
 
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "firehose-transform")
 logger = Logger()

@@ -3,7 +3,7 @@
 The state machine's Distributed Map sends ``{"Items": [{"Key": ..., "Size": ...}, ...],
 "BatchInput": {"metrics_prefix", "episodes_prefix", "period_start", "period_end"}}``; each
 chunk's grid metrics and episodes are written under those prefixes
-(:mod:`glucosestream.grid_batch`). The local Step Functions runner calls :func:`handle` with its
+(:mod:`glucosestream.elt.grid_batch`). The local Step Functions runner calls :func:`handle` with its
 own lake.
 
 Its artefact holds numpy and pyarrow (the analytics layer) and nothing of the local engine: it
@@ -20,9 +20,9 @@ from aws_lambda_powertools import Logger
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.s3_lake import S3LakeStorage
-from glucosestream.grid_batch import run_batch
-from glucosestream.lake import LocalLakeStorage
-from glucosestream.ports.lake_storage import LakeStorage
+from glucosestream.elt.grid_batch import run_batch
+from glucosestream.lake.directory import LocalLakeStorage
+from glucosestream.lake.storage import LakeStorage
 from glucosestream.settings import Settings, load_settings
 
 logger = Logger(service="grid-metrics")

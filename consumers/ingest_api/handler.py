@@ -1,9 +1,10 @@
 """Ingest API: REST (``/v1/readings``) and Nightscout-compatible (``/api/v1/...``) → Kinesis.
 
 Deployed as a Lambda behind API Gateway (REST API, proxy integration); served locally by
-:mod:`glucosestream.ingest.server`, which turns HTTP requests into the same proxy events and calls
+:mod:`glucosestream.local.apigateway`, which turns HTTP requests into the same proxy events and
+calls
 :func:`handler`. Routes are thin: each reads headers and body, calls
-:class:`~glucosestream.ingest.service.IngestService` and renders its answer.
+:class:`~glucosestream.ingest.api.service.IngestService` and renders its answer.
 
 The OpenAPI document is generated from the routes and the pydantic models
 (``GET /openapi.json``). ``POST /v1/readings`` declares its body through ``openapi_extensions``
@@ -31,16 +32,16 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.producer import Producer, PublishError
 from glucosestream.domain.reading import GlucoseReading
-from glucosestream.ingest.config import IngestSettings, load_ingest_settings
+from glucosestream.ingest.api.config import IngestSettings, load_ingest_settings
+from glucosestream.ingest.api.ratelimit import RateLimiter
+from glucosestream.ingest.api.readings import ReadingIn
+from glucosestream.ingest.api.recent import RecentReadings
+from glucosestream.ingest.api.schemas import Problem, ReadingsAccepted
+from glucosestream.ingest.api.service import Answer, IngestService, Limits, StreamUnavailable
 from glucosestream.ingest.nightscout import EntryIn, EntryOut
-from glucosestream.ingest.ratelimit import RateLimiter
-from glucosestream.ingest.readings import ReadingIn
-from glucosestream.ingest.recent import RecentReadings
-from glucosestream.ingest.schemas import Problem, ReadingsAccepted
-from glucosestream.ingest.service import Answer, IngestService, Limits, StreamUnavailable
 from glucosestream.settings import Settings, load_settings
-from stream.producer import Producer, PublishError
 
 # The service name is passed, not set in the environment: Powertools names the logger after
 # it, and a process that imports several handlers (tests, the local runtime) must keep them apart.

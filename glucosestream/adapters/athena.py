@@ -1,4 +1,5 @@
-"""Athena adapter: the query-engine port (:mod:`glucosestream.ports.query_engine`) on Amazon Athena.
+"""Athena adapter: the query-engine port (:mod:`glucosestream.warehouse.query_engine`) on Amazon
+Athena.
 
 One statement per :meth:`AthenaQueryEngine.execute`: ``StartQueryExecution`` in the workgroup
 (``QueryExecutionContext`` = the Glue database; values only as ``ExecutionParameters``, each the
@@ -6,7 +7,8 @@ Athena literal of a Python value), then ``GetQueryExecution`` polled with capped
 backoff until the query ends, then, for a query that returns rows, ``GetQueryResults`` page by
 page, each cell typed by its column's Athena type.
 
-Failures come back as the port's :class:`~glucosestream.ports.query_engine.QueryFailed`, carrying
+Failures come back as the port's :class:`~glucosestream.warehouse.query_engine.QueryFailed`,
+carrying
 the query id and Athena's ``StateChangeReason`` (FAILED, CANCELLED, or a timeout: the query is
 then stopped, so it stops scanning and costing); a request Athena refuses outright (unknown
 workgroup, throttled beyond the retries) is a :class:`QueryRejected`, a ``QueryFailed`` without a
@@ -27,8 +29,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from glucosestream.ports.query_engine import Columns, Parameter, QueryFailed, QueryResult
-from glucosestream.sql_text import athena_literal as athena_literal  # re-exported for callers
+from glucosestream.warehouse.query_engine import Columns, Parameter, QueryFailed, QueryResult
+from glucosestream.warehouse.sql_text import (
+    athena_literal as athena_literal,  # re-exported for callers
+)
 
 TERMINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
 THROTTLING_CODES = frozenset({"TooManyRequestsException", "ThrottlingException"})

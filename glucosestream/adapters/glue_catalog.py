@@ -1,4 +1,4 @@
-"""Glue adapter: the table-catalog port (:mod:`glucosestream.ports.table_catalog`) on the Glue
+"""Glue adapter: the table-catalog port (:mod:`glucosestream.warehouse.table_catalog`) on the Glue
 Data Catalog, for lake tables whose partitions are registered (no partition projection).
 
 Atomic publish on S3 without renames (docs/adr/0004-atomic-publish.md). Every rebuild attempt
@@ -30,8 +30,8 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
-from glucosestream.ports.lake_storage import LakeStorage
-from glucosestream.ports.table_catalog import PartitionValues
+from glucosestream.lake.storage import LakeStorage
+from glucosestream.warehouse.table_catalog import PartitionValues
 
 CREATE_BATCH = 100
 """BatchCreatePartition takes at most 100 partitions per request."""

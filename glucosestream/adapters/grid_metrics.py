@@ -1,9 +1,9 @@
 """The grid metrics outside the state machine in aws mode: the grid-metrics Lambda, invoked
-once per staged object (:class:`glucosestream.elt.GridMetrics`).
+once per staged object (:class:`glucosestream.elt.refresh.GridMetrics`).
 
 The pipeline's state machine does not use it: its Distributed Map lists the staged chunks and
 invokes the same function itself (``sfn/pipeline.asl.json``, state ``GridMetrics``). This
-serves :func:`glucosestream.elt.run_elt` run against the AWS lake (a backfill from a shell):
+serves :func:`glucosestream.elt.refresh.run_elt` run against the AWS lake (a backfill from a shell):
 the same batches, synchronous invocations, one after the other.
 """
 
@@ -13,8 +13,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from glucosestream.elt import GridInput
-    from glucosestream.ports.lake_storage import LakeStorage
+    from glucosestream.elt.refresh import GridInput
+    from glucosestream.lake.storage import LakeStorage
 
 
 class GridBatchFailed(RuntimeError):

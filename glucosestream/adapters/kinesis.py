@@ -3,36 +3,23 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-MAX_RECORDS_PER_PUT = 500
-MAX_BYTES_PER_PUT = 5 * 1024 * 1024
-MAX_BYTES_PER_RECORD = 1024 * 1024
-"""Kinesis limits (PutRecords API reference): 500 records and 5 MiB a call, 1 MiB a record,
-counting the data blob and the partition key."""
-
+from glucosestream.contract.entries import (
+    MAX_BYTES_PER_PUT,
+    MAX_BYTES_PER_RECORD,
+    MAX_RECORDS_PER_PUT,
+    Entry,
+)
 
 T = TypeVar("T")
 
 
 class KinesisError(RuntimeError):
     """A Kinesis call that failed in a way the caller must hear about."""
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    data: bytes
-    partition_key: str
-    explicit_hash_key: str | None = None
-    """Routes the record to the shard owning this hash instead of the partition key's MD5."""
-
-    @property
-    def size(self) -> int:
-        return len(self.data) + len(self.partition_key.encode())
 
 
 def _itself(entry: Entry) -> Entry:
@@ -44,11 +31,6 @@ def _put_entry(entry: Entry) -> dict[str, Any]:
     if entry.explicit_hash_key is not None:
         record["ExplicitHashKey"] = entry.explicit_hash_key
     return record
-
-
-def partition_hash(partition_key: str) -> int:
-    """The 128-bit hash Kinesis routes a partition key by: MD5, as an unsigned integer."""
-    return int.from_bytes(hashlib.md5(partition_key.encode()).digest(), "big")  # noqa: S324
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,27 +9,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from glucosestream.alerts.ports import StateConflict, StoredState
+
 TTL_SECONDS = 30 * 24 * 3600
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
-
-
-class StateConflict(RuntimeError):
-    """Another writer changed the item since it was read."""
-
-
-@dataclass
-class StoredState:
-    patient_id: str
-    version: int = 0
-    """0: no item yet."""
-    state: dict[str, Any] | None = None
-    outbox: list[dict[str, Any]] = field(default_factory=list)
 
 
 class PatientStateStore:

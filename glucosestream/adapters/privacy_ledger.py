@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from glucosestream.ports.privacy_ledger import (
+from glucosestream.dashboard.privacy_ledger import (
     Balance,
     BudgetExhausted,
     budget_window,
@@ -33,7 +33,7 @@ RANGE_KEY = "budget_window"
 
 
 class DynamoDbPrivacyLedger:
-    """A :class:`~glucosestream.ports.privacy_ledger.PrivacyLedger` in a DynamoDB table."""
+    """A :class:`~glucosestream.dashboard.privacy_ledger.PrivacyLedger` in a DynamoDB table."""
 
     def __init__(self, client: Any, table: str, budget: Decimal) -> None:
         if budget <= 0:

@@ -13,8 +13,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from glucosestream.lake import check_key, check_prefix
-from glucosestream.ports.lake_storage import LakeAccessDenied, LakeObject
+from glucosestream.lake.directory import check_key, check_prefix
+from glucosestream.lake.storage import LakeAccessDenied, LakeObject
 
 DELETE_BATCH = 1000
 """DeleteObjects takes at most 1000 keys per request."""

@@ -39,10 +39,10 @@ from glucosestream.dashboard.privacy import (
     DpRelease,
     PrivacySession,
 )
+from glucosestream.dashboard.privacy_ledger import Balance, BudgetExhausted, PrivacyLedger
 from glucosestream.dashboard.queries import Columns, LakeQueries
 from glucosestream.dashboard.units import Unit, convert_all
 from glucosestream.dashboard.viewmodel import CV_EDGES, REPORT_DAYS, TIR_EDGES
-from glucosestream.ports.privacy_ledger import Balance, BudgetExhausted, PrivacyLedger
 
 T = TypeVar("T")
 VIEWS = ("report", "cohort", "privacy", "live")

@@ -21,7 +21,7 @@ from typing import Any
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import KinesisStream
 from glucosestream.adapters.sqs_queue import SqsQueue
-from glucosestream.decoding import UndecodableRecord, decode_record
+from glucosestream.contract.records import UndecodableRecord, decode_record
 from glucosestream.settings import Settings
 
 MINUTE_MS = 60_000

@@ -10,7 +10,7 @@ One release (:meth:`PrivacySession.release`) spends the chosen ε, split evenly 
 statistics: the patient count, the sum of TIR (mean TIR = noisy sum / noisy count, a
 post-processing), the TIR histogram and the CV histogram. The four are composed into one
 measurement whose privacy loss OpenDP derives; that loss is charged to the signed-in user's
-**ledger** (:mod:`glucosestream.ports.privacy_ledger`: per user per calendar month, surviving
+**ledger** (:mod:`glucosestream.dashboard.privacy_ledger`: per user per calendar month, surviving
 reloads and restarts) BEFORE the measurement runs, so nothing is shown that was not charged,
 and a release that does not fit the user's remaining budget is refused whole. The measurement
 then goes through the session's OpenDP **privacy filter** (an odometer capped at the same
@@ -33,8 +33,8 @@ from typing import Any
 
 import opendp.prelude as dp
 
+from glucosestream.dashboard.privacy_ledger import Balance, PrivacyLedger, as_amount
 from glucosestream.dashboard.viewmodel import CV_EDGES, TIR_EDGES
-from glucosestream.ports.privacy_ledger import Balance, PrivacyLedger, as_amount
 
 dp.enable_features("contrib")
 t: Any = dp.t
@@ -170,7 +170,7 @@ class PrivacySession:
 
     def release(self, epsilon: float) -> DpRelease:
         """Charge the user's ledger, then run the measurement; raises
-        :class:`~glucosestream.ports.privacy_ledger.BudgetExhausted` (nothing charged, nothing
+        :class:`~glucosestream.dashboard.privacy_ledger.BudgetExhausted` (nothing charged, nothing
         released) when it does not fit."""
         if not 0 < epsilon <= MAX_RELEASE_EPSILON:
             raise ValueError(f"ε per release must be in (0, {MAX_RELEASE_EPSILON}]")

@@ -25,11 +25,11 @@ from typing import Any, Protocol
 
 from glucosestream.adapters.athena import AthenaQueryEngine, Backoff
 from glucosestream.adapters.athena import athena_literal as athena_literal  # its old home
-from glucosestream.elt import AGP, CURATED, EPISODES, PERIOD, PERIOD_DAYS
-from glucosestream.ports.query_engine import Columns as Columns  # the views import it from here
-from glucosestream.ports.query_engine import Parameter, QueryFailed
+from glucosestream.elt.refresh import AGP, CURATED, EPISODES, PERIOD, PERIOD_DAYS
 from glucosestream.settings import Settings
-from glucosestream.sql_text import render
+from glucosestream.warehouse.query_engine import Columns as Columns  # the views import it from here
+from glucosestream.warehouse.query_engine import Parameter, QueryFailed
+from glucosestream.warehouse.sql_text import render
 
 
 class QueryError(RuntimeError):

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 from glucosestream.dashboard.identity import AlbIdentity, Headers, Viewer, local_viewer
 from glucosestream.dashboard.live import LiveFeed
+from glucosestream.dashboard.privacy_ledger import PrivacyLedger, as_amount
 from glucosestream.dashboard.queries import AthenaEngine, LakeQueries, QueryEngine
-from glucosestream.ports.privacy_ledger import PrivacyLedger, as_amount
 from glucosestream.settings import Settings, load_settings
 
 QUERY_THREADS = 4

@@ -28,7 +28,7 @@ from glucosestream.domain.reading import (
     Trend,
     sensor_status,
 )
-from glucosestream.ingest.readings import MAX_FUTURE_MS, Accepted, Rejection, Validated
+from glucosestream.ingest.api.readings import MAX_FUTURE_MS, Accepted, Rejection, Validated
 from glucosestream.ingest.units import UnitError, check_epoch_ms, quoted
 
 DIRECTIONS: dict[str, Trend] = {

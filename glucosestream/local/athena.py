@@ -36,7 +36,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.tokenizer_core import Token, TokenType
 
-from glucosestream.sql_text import SQL_DIR, SqlError, identifier, render, sql_file
+from glucosestream.warehouse.sql_text import SQL_DIR, SqlError, identifier, render, sql_file
 
 __all__ = ["SQL_DIR", "LocalAthena", "SqlError", "identifier", "render", "sql_file", "to_duckdb"]
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import KinesisStream
-from glucosestream.kpl import AggregationError, deaggregate
-from glucosestream.raw_zone.files import count_raw_zone
+from glucosestream.contract.kpl import AggregationError, deaggregate
+from glucosestream.lake.raw_zone.files import count_raw_zone
 from glucosestream.settings import Settings
 
 

@@ -12,8 +12,8 @@ import duckdb
 from glucosestream.dashboard.queries import Query, QueryError, Scan
 from glucosestream.local.athena import LocalAthena, render, to_duckdb
 from glucosestream.local.lake import lake_engine
-from glucosestream.ports.query_engine import Columns, Parameter
 from glucosestream.settings import Settings
+from glucosestream.warehouse.query_engine import Columns, Parameter
 
 
 class DuckDbEngine:

@@ -15,7 +15,8 @@ Lambda, record format conversion to Parquet, dynamic partitioning on dt/hour). I
 3. buffers ``Ok`` output per ``dt``/``hour`` partition key and flushes a buffer when it holds
    ``buffer_bytes`` of JSON or is ``buffer_seconds`` old (Firehose's buffering hints), writing one
    Parquet object (pyarrow, zstd or snappy) under ``raw/readings/dt=YYYY-MM-DD/hour=HH/`` whose
-   columns and types are the Glue table's (:mod:`glucosestream.raw_zone.schema`): the JSON lines
+   columns and types are the Glue table's (:mod:`glucosestream.lake.raw_zone.schema`): the JSON
+   lines
    are converted through that schema, as Firehose's record format conversion does (on writer
    threads, so that fsync waits overlap reading and transforming);
 4. writes ``ProcessingFailed`` records (and JSON that does not convert) as JSON lines, raw bytes
@@ -23,8 +24,9 @@ Lambda, record format conversion to Parquet, dynamic partitioning on dt/hour). I
    time, the layout of the Firehose error prefix
    ``errors/readings/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/!{firehose:error-output-type}/``.
 
-Where: through the lake storage port (:mod:`glucosestream.ports.lake_storage`), keys with the lake
-bucket's layout. Locally the ``.gs/lake`` directory (:class:`~glucosestream.lake.LocalLakeStorage`);
+Where: through the lake storage port (:mod:`glucosestream.lake.storage`), keys with the lake
+bucket's layout. Locally the ``.gs/lake`` directory
+(:class:`~glucosestream.lake.directory.LocalLakeStorage`);
 in aws mode, for the rehearsal, the lake bucket itself
 (:class:`~glucosestream.adapters.s3_lake.S3LakeStorage`): :func:`delivery_lake` chooses by
 ``GS_MODE`` unless the caller passes a lake.
@@ -70,8 +72,26 @@ from botocore.exceptions import BotoCoreError, ClientError
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import KinesisStream, StreamRecord
 from glucosestream.adapters.s3_lake import S3LakeStorage
-from glucosestream.kpl import AggregationError, UserRecord, deaggregate
-from glucosestream.lake import LocalLakeStorage
+from glucosestream.contract.kpl import AggregationError, UserRecord, deaggregate
+from glucosestream.lake.directory import LocalLakeStorage
+from glucosestream.lake.raw_zone.files import (
+    COMPRESSIONS,
+    ERRORS_SUFFIX,
+    PARQUET_SUFFIX,
+    parquet_bytes,
+    partition_prefix,
+    table_from_json_lines,
+)
+from glucosestream.lake.raw_zone.schema import parquet_schema, reading_columns
+from glucosestream.lake.raw_zone.transform import (
+    DROPPED,
+    OK,
+    PROCESSING_FAILED,
+    failure_reason,
+    partition_of,
+    redact,
+)
+from glucosestream.lake.storage import LakeStorage
 from glucosestream.local.esm import (
     ACCOUNT_ID,
     CheckpointStore,
@@ -80,24 +100,6 @@ from glucosestream.local.esm import (
     stream_arn,
 )
 from glucosestream.local.shards import ShardDiscovery, StartingPosition
-from glucosestream.ports.lake_storage import LakeStorage
-from glucosestream.raw_zone.files import (
-    COMPRESSIONS,
-    ERRORS_SUFFIX,
-    PARQUET_SUFFIX,
-    parquet_bytes,
-    partition_prefix,
-    table_from_json_lines,
-)
-from glucosestream.raw_zone.schema import parquet_schema, reading_columns
-from glucosestream.raw_zone.transform import (
-    DROPPED,
-    OK,
-    PROCESSING_FAILED,
-    failure_reason,
-    partition_of,
-    redact,
-)
 from glucosestream.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from glucosestream.lake.storage import LakeAccessDenied, LakeStorage
 from glucosestream.local.stepfunctions import S3_LIST_OBJECTS, StatesError, fill_placeholders
-from glucosestream.ports.lake_storage import LakeAccessDenied, LakeStorage
 from glucosestream.resources import project_path
 from glucosestream.settings import LOCAL_ACCOUNT_ID, Settings
 

@@ -1,6 +1,6 @@
 """Local mode's lake: the ELT's ports over ``.gs/lake`` (the composition root of local mode).
 
-* storage: :class:`~glucosestream.lake.LocalLakeStorage` over ``settings.lake_dir``;
+* storage: :class:`~glucosestream.lake.directory.LocalLakeStorage` over ``settings.lake_dir``;
 * query engine: :class:`LocalQueryEngine`, DuckDB running the Athena statements through
   :class:`~glucosestream.local.athena.LocalAthena` (``s3://<lake bucket>/`` locations are the
   lake directory, as the bucket's key layout is the directory's);
@@ -9,7 +9,8 @@
   the local lake keeps the plain Hive layout every local reader (DuckDB globs, the dashboard,
   the tests) already reads, and a rename is as atomic per partition as a Glue partition update;
 * grid metrics: :class:`~glucosestream.local.grid.InProcessGridMetrics` (the grid-metrics
-  Lambda's batches in-process, for :func:`~glucosestream.elt.run_elt`; a pipeline run computes
+  Lambda's batches in-process, for :func:`~glucosestream.elt.refresh.run_elt`; a pipeline run
+  computes
   them in its Distributed Map).
 """
 
@@ -22,12 +23,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from glucosestream.elt import GRID_TABLES, GRID_WORK_PREFIX, TABLES, Lake, table_prefix
-from glucosestream.lake import LocalLakeStorage
+from glucosestream.elt.refresh import GRID_TABLES, GRID_WORK_PREFIX, TABLES, Lake, table_prefix
+from glucosestream.lake.directory import LocalLakeStorage
 from glucosestream.local.athena import LocalAthena, SqlError
-from glucosestream.ports.query_engine import Parameter, QueryFailed, QueryResult
 from glucosestream.settings import Settings
-from glucosestream.sql_text import athena_literal
+from glucosestream.warehouse.query_engine import Parameter, QueryFailed, QueryResult
+from glucosestream.warehouse.sql_text import athena_literal
 
 LEFTOVER_AGE_S = 3600
 """Staging/trash directories older than this belong to a run that died: another run may still

@@ -26,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from glucosestream.ports.privacy_ledger import (
+from glucosestream.dashboard.privacy_ledger import (
     Balance,
     BudgetExhausted,
     budget_window,
@@ -38,7 +38,7 @@ FORMAT_VERSION = 1
 
 
 class FilePrivacyLedger:
-    """A :class:`~glucosestream.ports.privacy_ledger.PrivacyLedger` in a local JSON file."""
+    """A :class:`~glucosestream.dashboard.privacy_ledger.PrivacyLedger` in a local JSON file."""
 
     def __init__(self, path: Path, budget: Decimal) -> None:
         if budget <= 0:

@@ -3,7 +3,7 @@
 -- patient_id, device_id, measured_at (UTC), local_time, glucose_mg_dl (double). Only readings
 -- that count in metrics (see sql/staging/readings.sql). A local day spans the UTC dates
 -- local_day - 1 .. local_day + 1, so those dt partitions are read (partitions). Both lists are
--- execution parameters; the marts read this query as a CTE (glucosestream.sql_text.compose).
+-- execution parameters; the marts read this query as a CTE (glucosestream.warehouse.sql_text.compose).
 WITH source AS (
     SELECT patient_id, device_id, measured_at, local_time, glucose_mg_dl
     FROM ${database}.curated_readings

@@ -1,5 +1,5 @@
 -- ddl.grid_episodes_staging — grain: one row per (episode, run_id)
--- What the grid-metrics Lambda wrote for one pipeline run (glucosestream.grid_batch: the
+-- What the grid-metrics Lambda wrote for one pipeline run (glucosestream.elt.grid_batch: the
 -- episodes of each patient, EPISODES_SCHEMA), read by sql/grid/glycemic_episodes.sql. Work
 -- data, not a mart: each run's partition run_id=<run> is published from the run's output prefix
 -- (s3://<lake bucket>/work/grid/<run>/output/episodes/run_id=<run>/) before the marts read it

@@ -1,5 +1,5 @@
 -- ddl.grid_metrics_staging — grain: one row per (patient_id, run_id)
--- What the grid-metrics Lambda wrote for one pipeline run (glucosestream.grid_batch: the grid
+-- What the grid-metrics Lambda wrote for one pipeline run (glucosestream.elt.grid_batch: the grid
 -- columns of patient_period_metrics, GRID_METRICS_SCHEMA), read by sql/grid/
 -- patient_period_metrics.sql. Work data, not a mart: each run's partition run_id=<run> is
 -- published from the run's output prefix (s3://<lake bucket>/work/grid/<run>/output/

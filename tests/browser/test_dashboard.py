@@ -10,9 +10,9 @@ import pytest
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.producer import Producer
 from glucosestream.dashboard.queries import LakeQueries
 from glucosestream.local.dashboard_engine import DuckDbEngine
-from stream.producer import Producer
 from tests.browser.conftest import (
     FIND_DEEP,
     Dashboard,

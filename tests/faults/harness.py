@@ -35,18 +35,18 @@ import duckdb
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import KinesisStream
-from glucosestream.alerting import NOT_FOR_ALERTS
-from glucosestream.decoding import UndecodableRecord, decode_record
+from glucosestream.adapters.producer import Producer
+from glucosestream.contract.records import UndecodableRecord, decode_record
 from glucosestream.domain.alerts import AlertConfig, AlertReading, PatientAlertState, evaluate
+from glucosestream.domain.alerts.eligibility import NOT_FOR_ALERTS
 from glucosestream.domain.alerts.replay import replay
 from glucosestream.domain.reading import GlucoseReading
+from glucosestream.lake.raw_zone.files import count_raw_zone
 from glucosestream.local import stack
 from glucosestream.local.esm import CheckpointStore
 from glucosestream.local.pipeline_runner import run_pipeline
 from glucosestream.local.workers import WorkerProcess, set_simulated_now
-from glucosestream.raw_zone.files import count_raw_zone
 from glucosestream.settings import Settings
-from stream.producer import Producer
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 

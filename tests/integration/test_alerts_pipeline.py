@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import Entry, KinesisStream
+from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.producer import Producer
+from glucosestream.contract.entries import Entry
 from glucosestream.local.esm import EventSourceMapping, MappingConfig
 from glucosestream.settings import Settings
-from stream.producer import Producer
 from tests.factories import patient, reading
 
 pytestmark = pytest.mark.integration

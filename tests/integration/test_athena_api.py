@@ -19,7 +19,7 @@ from glucosestream.adapters.athena import AthenaQueryEngine, Backoff, QueryRejec
 from glucosestream.adapters.clients import endpoint_client
 from glucosestream.local.athena_api import LocalAthenaApi
 from glucosestream.local.processes import free_port, spawn, stop, wait_until_listening
-from glucosestream.ports.query_engine import QueryFailed
+from glucosestream.warehouse.query_engine import QueryFailed
 
 pytestmark = pytest.mark.integration
 

@@ -9,11 +9,11 @@ import pytest
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import KinesisStream
-from glucosestream.cli import main
+from glucosestream.adapters.producer import Producer
+from glucosestream.cli.main import main
 from glucosestream.local.firehose import FirehoseWorker
 from glucosestream.local.pipeline_runner import run_pipeline
 from glucosestream.settings import Settings
-from stream.producer import Producer
 from stream.simulator import CohortConfig, simulate
 
 pytestmark = pytest.mark.integration

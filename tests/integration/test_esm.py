@@ -19,12 +19,13 @@ from typing import Any
 import pytest
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import Entry, KinesisStream
-from glucosestream.codec import default_codec
+from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.producer import Producer
+from glucosestream.contract.codec import default_codec
+from glucosestream.contract.entries import Entry
 from glucosestream.local.esm import CheckpointStore, EventSourceMapping, MappingConfig
 from glucosestream.resources import project_path
 from glucosestream.settings import Settings, load_settings
-from stream.producer import Producer
 from tests.factories import trace
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]

@@ -17,12 +17,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import Entry, KinesisStream
-from glucosestream.lake import TEMPORARY_PREFIX
+from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.producer import Producer
+from glucosestream.contract.entries import Entry
+from glucosestream.lake.directory import TEMPORARY_PREFIX
+from glucosestream.lake.raw_zone.files import count_raw_zone
 from glucosestream.local.firehose import FirehoseWorker
-from glucosestream.raw_zone.files import count_raw_zone
 from glucosestream.settings import Settings, load_settings
-from stream.producer import Producer
 from stream.simulator import CohortConfig, simulate
 from tests.factories import trace
 

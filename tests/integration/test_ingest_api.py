@@ -19,14 +19,14 @@ from typing import Any
 
 import pytest
 
-from glucosestream import cli
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import KinesisStream
-from glucosestream.codec import default_codec
+from glucosestream.cli import main as cli
+from glucosestream.contract.codec import default_codec
 from glucosestream.domain.identity import pseudonymise
-from glucosestream.ingest.auth import sha256_hex
-from glucosestream.ingest.config import IngestSettings, load_ingest_settings
-from glucosestream.ingest.server import ApiServer, serve
+from glucosestream.ingest.api.auth import sha256_hex
+from glucosestream.ingest.api.config import IngestSettings, load_ingest_settings
+from glucosestream.local.apigateway import ApiServer, serve
 from glucosestream.settings import Settings
 from tests.integration.conftest import free_port, stack_settings
 

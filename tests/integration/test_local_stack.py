@@ -12,11 +12,11 @@ import pytest
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import KinesisStream
-from glucosestream.codec import default_codec
+from glucosestream.adapters.producer import Producer
+from glucosestream.contract.codec import default_codec
 from glucosestream.local import stack
 from glucosestream.local.processes import StackError, process_matches
 from glucosestream.settings import Settings
-from stream.producer import Producer
 from tests.factories import trace
 from tests.integration.conftest import stack_settings
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.cli import main
+from glucosestream.cli.main import main
 from glucosestream.local.firehose import FirehoseWorker
 from glucosestream.settings import Settings
 

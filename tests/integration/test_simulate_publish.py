@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream, partition_hash
-from glucosestream.cli import main
-from glucosestream.codec import default_codec
-from glucosestream.kpl import deaggregate
+from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.cli.main import main
+from glucosestream.contract.codec import default_codec
+from glucosestream.contract.entries import partition_hash
+from glucosestream.contract.kpl import deaggregate
 from glucosestream.settings import Settings
 from stream.simulator import CohortConfig, simulate
 

@@ -7,11 +7,12 @@ import json
 import pytest
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import Entry, KinesisStream
-from glucosestream.cli import main
+from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.producer import Producer
+from glucosestream.cli.main import main
+from glucosestream.contract.entries import Entry
 from glucosestream.local.firehose import FirehoseWorker
 from glucosestream.settings import Settings
-from stream.producer import Producer
 from tests.factories import patient, trace
 
 pytestmark = pytest.mark.integration

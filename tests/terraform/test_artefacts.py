@@ -25,8 +25,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from glucosestream.grid_metrics import grid_tables
-from glucosestream.lake import LocalLakeStorage
+from glucosestream.elt.grid_metrics import grid_tables
+from glucosestream.lake.directory import LocalLakeStorage
 from tests.factories import cohort_period_readings
 from tests.terraform.conftest import REPO_ROOT, load_tool
 
@@ -119,7 +119,7 @@ def test_handler_imports_from_the_artefacts_alone(unpacked: Path, handler: str) 
             f"import {module} as m; assert callable(m.{function}); "
             # What the function imports lazily at run time must load from its layers too.
             + (
-                "import pyarrow.parquet, glucosestream.dq, glucosestream.pipeline"
+                "import pyarrow.parquet, glucosestream.elt.quality, glucosestream.elt.steps"
                 if handler in ANALYTICS
                 else "pass"
             ),
@@ -170,7 +170,7 @@ def test_grid_handler_runs_from_the_artefacts_with_the_venvs_values(
     script = (
         f"import json, sys; sys.path[:0] = {path!r}\n"
         "from consumers.grid_metrics import handler\n"
-        "from glucosestream.lake import LocalLakeStorage\n"
+        "from glucosestream.lake.directory import LocalLakeStorage\n"
         "import numpy, pyarrow, pathlib\n"
         f"lake = LocalLakeStorage(pathlib.Path({str(tmp_path / 'lake')!r}), 'gs-dev-lake')\n"
         f"report = handler.handle(json.loads({json.dumps(event)!r}), lake)\n"

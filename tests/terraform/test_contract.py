@@ -23,9 +23,9 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 from sqlglot import exp
 
+from glucosestream.lake.raw_zone.schema import HIVE_JSON_TIMESTAMP_FORMATS
 from glucosestream.local import firehose as local_firehose
 from glucosestream.local.workers import ALERTS_MAPPING
-from glucosestream.raw_zone.schema import HIVE_JSON_TIMESTAMP_FORMATS
 from glucosestream.settings import ResourceNames, Settings
 from tests.terraform.conftest import REPO_ROOT, planned_resources
 
@@ -250,7 +250,7 @@ def test_ingest_function_accepts_the_deployed_api_keys(
     plan: dict[str, Any], lambda_env: Any
 ) -> None:
     """In aws mode the ingest API refuses every request unless GS_INGEST_API_KEYS is set."""
-    from glucosestream.ingest.config import IngestSettings
+    from glucosestream.ingest.api.config import IngestSettings
 
     rehearsal_key = "rehearsal-api-key-0123456789"  # moto_rehearsal.INGEST_KEY
     (ingest,) = [

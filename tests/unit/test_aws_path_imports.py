@@ -11,11 +11,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 AWS_PATH_MODULES = (
-    "glucosestream.elt",
-    "glucosestream.dq",
-    "glucosestream.pipeline",
-    "glucosestream.grid_metrics",
-    "glucosestream.grid_batch",
+    "glucosestream.elt.refresh",
+    "glucosestream.elt.quality",
+    "glucosestream.elt.steps",
+    "glucosestream.elt.grid_metrics",
+    "glucosestream.elt.grid_batch",
     "glucosestream.dashboard.queries",
     "glucosestream.dashboard.app",
     "glucosestream.dashboard.resources",

@@ -112,7 +112,7 @@ variable "marts_prefix" {
 
 variable "pipeline_state_prefix" {
   type        = string
-  description = "Prefix of the ELT's manifest of processed raw files (glucosestream.elt)."
+  description = "Prefix of the ELT's manifest of processed raw files (glucosestream.elt.refresh)."
   default     = "pipeline_state/"
 }
 

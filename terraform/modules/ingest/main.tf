@@ -6,7 +6,7 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  # GS_INGEST_API_KEYS (glucosestream.ingest.auth): the handler stores hashes only and maps each
+  # GS_INGEST_API_KEYS (glucosestream.ingest.api.auth): the handler stores hashes only and maps each
   # key to its tenant and patients; API Gateway checks the same key values for the usage plan.
   api_key_document = jsonencode({
     keys = [

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from glucosestream.elt import table_prefix
+from glucosestream.elt.refresh import table_prefix
 from glucosestream.settings import ResourceNames
-from glucosestream.sql_text import sql_file, table_columns
+from glucosestream.warehouse.sql_text import sql_file, table_columns
 
 RAW = "raw_readings"
 PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"

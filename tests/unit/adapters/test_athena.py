@@ -19,7 +19,7 @@ from glucosestream.adapters.athena import (
     athena_literal,
     athena_value,
 )
-from glucosestream.ports.query_engine import QueryFailed
+from glucosestream.warehouse.query_engine import QueryFailed
 
 DATABASE = "gs_prod_lake"
 WORKGROUP = "gs-prod-workgroup"

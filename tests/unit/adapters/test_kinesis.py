@@ -4,13 +4,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from glucosestream.adapters.kinesis import (
-    MAX_BYTES_PER_PUT,
-    Entry,
-    KinesisError,
-    KinesisStream,
-    batches,
-)
+from glucosestream.adapters.kinesis import KinesisError, KinesisStream, batches
+from glucosestream.contract.entries import MAX_BYTES_PER_PUT, Entry
 
 
 def test_batches_hold_at_most_500_records() -> None:

@@ -14,7 +14,7 @@ import pytest
 from moto import mock_aws
 
 from glucosestream.adapters.privacy_ledger import HASH_KEY, RANGE_KEY, DynamoDbPrivacyLedger
-from glucosestream.ports.privacy_ledger import BudgetExhausted
+from glucosestream.dashboard.privacy_ledger import BudgetExhausted
 from glucosestream.settings import ResourceNames
 
 TABLE = ResourceNames(env="test").privacy_ledger_table

@@ -1,4 +1,4 @@
-"""S3LakeStorage beyond the shared port suite (tests/unit/test_lake_storage.py): paging,
+"""S3LakeStorage beyond the shared port suite (tests/unit/lake/test_storage.py): paging,
 batched deletes, access denied naming the bucket and the prefix."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from glucosestream.adapters.s3_lake import LakeDeleteFailed, S3LakeStorage
-from glucosestream.ports.lake_storage import LakeAccessDenied
+from glucosestream.lake.storage import LakeAccessDenied
 
 BUCKET = "gs-test-lake"
 

@@ -16,10 +16,10 @@ from bokeh.models import ColumnDataSource, GridPlot
 from glucosestream.dashboard import app
 from glucosestream.dashboard.identity import LOCAL_VIEWER, Viewer
 from glucosestream.dashboard.live import LiveFeed
+from glucosestream.dashboard.privacy_ledger import PrivacyLedger
 from glucosestream.dashboard.queries import LakeQueries
 from glucosestream.domain.reading import MG_DL_PER_MMOL_L
 from glucosestream.local.privacy_ledger import FilePrivacyLedger
-from glucosestream.ports.privacy_ledger import PrivacyLedger
 from glucosestream.settings import load_settings
 from tests.factories import FIVE_MINUTES_MS, START_MS, patient, reading
 from tests.unit.dashboard.lake import Lake
@@ -325,7 +325,7 @@ def test_views_read_the_lake_only_through_the_query_adapter() -> None:
         "sqlglot",
         "boto3",
         "glucosestream.local",
-        "glucosestream.elt",
+        "glucosestream.elt.refresh",
     )
     views = ["app", "viewmodel", "figures", "privacy", "identity", "live", "units"]
     for name in views:

@@ -20,9 +20,9 @@ from glucosestream.dashboard.privacy import (
     histogram_measurement,
     sum_measurement,
 )
+from glucosestream.dashboard.privacy_ledger import Balance, BudgetExhausted
 from glucosestream.dashboard.viewmodel import TIR_EDGES
 from glucosestream.local.privacy_ledger import FilePrivacyLedger
-from glucosestream.ports.privacy_ledger import Balance, BudgetExhausted
 
 COHORT = {
     # Out-of-bounds values on purpose: the release must clamp them to the declared bounds.

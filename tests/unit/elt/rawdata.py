@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from glucosestream.raw_zone.schema import parquet_schema
+from glucosestream.lake.raw_zone.schema import parquet_schema
 from glucosestream.settings import Settings, load_settings
 
 MINUTE_MS = 60_000

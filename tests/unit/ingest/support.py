@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 import pytest
 
 from glucosestream.domain.reading import GlucoseReading
-from glucosestream.ingest.auth import ApiKeys, NightscoutSecret, sha256_hex
-from glucosestream.ingest.ratelimit import RateLimiter
-from glucosestream.ingest.recent import RecentReadings
-from glucosestream.ingest.service import IngestService, Limits, StreamUnavailable
+from glucosestream.ingest.api.auth import ApiKeys, NightscoutSecret, sha256_hex
+from glucosestream.ingest.api.ratelimit import RateLimiter
+from glucosestream.ingest.api.recent import RecentReadings
+from glucosestream.ingest.api.service import IngestService, Limits, StreamUnavailable
 
 KEY = b"test-pseudonym-key-0123456789abcdef"
 NOW_MS = 1_767_600_000_000  # 2026-01-05T08:00:00Z

@@ -11,15 +11,15 @@ import sys
 
 PURE = [
     "glucosestream.ingest.units",
-    "glucosestream.ingest.auth",
-    "glucosestream.ingest.readings",
+    "glucosestream.ingest.api.auth",
+    "glucosestream.ingest.api.readings",
     "glucosestream.ingest.nightscout",
-    "glucosestream.ingest.ratelimit",
-    "glucosestream.ingest.recent",
-    "glucosestream.ingest.service",
-    "glucosestream.ingest.formats",
-    "glucosestream.ingest.schemas",
-    "glucosestream.ingest.config",
+    "glucosestream.ingest.api.ratelimit",
+    "glucosestream.ingest.api.recent",
+    "glucosestream.ingest.api.service",
+    "glucosestream.ingest.files.formats",
+    "glucosestream.ingest.api.schemas",
+    "glucosestream.ingest.api.config",
 ]
 FORBIDDEN = ("boto3", "botocore", "aws_lambda_powertools", "moto", "werkzeug", "requests")
 

@@ -17,18 +17,19 @@ import pyarrow.parquet as pq
 import pytest
 from moto import mock_aws
 
-from glucosestream.adapters.kinesis import Entry, StreamRecord
+from glucosestream.adapters.kinesis import StreamRecord
 from glucosestream.adapters.s3_lake import S3LakeStorage
-from glucosestream.codec import CodecError, default_codec
+from glucosestream.contract.codec import CodecError, default_codec
+from glucosestream.contract.entries import Entry
+from glucosestream.contract.kpl import aggregate
 from glucosestream.domain.reading import GlucoseReading
-from glucosestream.kpl import aggregate
-from glucosestream.lake import LocalLakeStorage
+from glucosestream.lake.directory import LocalLakeStorage
+from glucosestream.lake.raw_zone import reading_columns
+from glucosestream.lake.raw_zone.files import count_raw_zone
+from glucosestream.lake.raw_zone.schema import glue_type_of_arrow
 from glucosestream.local import firehose
 from glucosestream.local.esm import CheckpointStore
 from glucosestream.local.firehose import FirehoseWorker
-from glucosestream.raw_zone import reading_columns
-from glucosestream.raw_zone.files import count_raw_zone
-from glucosestream.raw_zone.schema import glue_type_of_arrow
 from glucosestream.settings import Settings, load_settings
 from tests.factories import START_MS, patient, trace
 

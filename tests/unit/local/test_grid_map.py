@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from glucosestream.grid_metrics import grid_tables
-from glucosestream.lake import LocalLakeStorage
+from glucosestream.elt.grid_metrics import grid_tables
+from glucosestream.lake.directory import LocalLakeStorage
 from glucosestream.local.grid_map import bindings, fragment
 from glucosestream.local.stepfunctions import StateMachine
 from glucosestream.settings import load_settings

@@ -16,13 +16,13 @@ import pyarrow as pa
 import pytest
 
 from consumers.grid_metrics import handler as grid_handler
-from glucosestream import elt
-from glucosestream.episodes_report import patient_episodes
-from glucosestream.lake import LocalLakeStorage
+from glucosestream.elt import refresh as elt
+from glucosestream.ingest.files.readings_csv import CsvReading
+from glucosestream.lake.directory import LocalLakeStorage
 from glucosestream.local.lake import table_location
 from glucosestream.local.pipeline_runner import run_pipeline
-from glucosestream.metrics_report import metrics_of_table
-from glucosestream.readings_csv import CsvReading
+from glucosestream.reports.episodes import patient_episodes
+from glucosestream.reports.metrics import metrics_of_table
 from glucosestream.settings import Settings
 from tests.factories import cohort_period_readings
 from tests.unit.elt.rawdata import MINUTE_MS, Raw, lake_settings, write_raw

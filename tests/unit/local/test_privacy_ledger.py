@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from glucosestream.dashboard.privacy_ledger import BudgetExhausted
 from glucosestream.local.privacy_ledger import FilePrivacyLedger
-from glucosestream.ports.privacy_ledger import BudgetExhausted
 
 JUNE = datetime(2025, 6, 14, 9, 30, tzinfo=UTC)
 JULY = datetime(2025, 7, 1, 0, 0, tzinfo=UTC)

@@ -1,5 +1,5 @@
 """grid/grid_input.sql: the stable hash bucket of patient_id that chunks the grid metrics' input,
-and the staging step's UNLOAD statements (glucosestream.elt.stage_grid_input)."""
+and the staging step's UNLOAD statements (glucosestream.elt.refresh.stage_grid_input)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from glucosestream import elt
-from glucosestream.lake import LocalLakeStorage
+from glucosestream.elt import refresh as elt
+from glucosestream.lake.directory import LocalLakeStorage
 from glucosestream.local.athena import LocalAthena, parse_unload, to_duckdb
-from glucosestream.ports.query_engine import Parameter, QueryResult
 from glucosestream.settings import load_settings
-from glucosestream.sql_text import bind, compose, constants_cte
+from glucosestream.warehouse.query_engine import Parameter, QueryResult
+from glucosestream.warehouse.sql_text import bind, compose, constants_cte
 
 PATIENTS = [f"p_{hashlib.sha256(str(n).encode()).hexdigest()[:20]}" for n in range(40)]
 PATIENTS += ["", "Ünïcode patient", "x'; DROP TABLE t; --", "imported-Dexcom-42"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from glucosestream.adapters.producer import PublishError, PublishReport
 from glucosestream.domain.reading import GlucoseReading
-from stream.producer import PublishError, PublishReport
 from stream.publishing import publish_deliveries, windows
 from stream.simulator import CohortConfig, simulate
 

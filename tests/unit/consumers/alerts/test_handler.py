@@ -15,11 +15,12 @@ import pytest
 from moto import mock_aws
 
 from consumers.alerts import handler
-from glucosestream.adapters.kinesis import Entry
-from glucosestream.adapters.patient_state import PatientStateStore, StoredState
-from glucosestream.alerting import AlertConsumer
-from glucosestream.codec import default_codec
-from glucosestream.kpl import aggregate
+from glucosestream.adapters.patient_state import PatientStateStore
+from glucosestream.alerts.consumer import AlertConsumer
+from glucosestream.alerts.ports import StoredState
+from glucosestream.contract.codec import default_codec
+from glucosestream.contract.entries import Entry
+from glucosestream.contract.kpl import aggregate
 from glucosestream.local.provision import provision
 from glucosestream.settings import Settings, load_settings
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from consumers.firehose_transform import handler
-from glucosestream.codec import default_codec
+from glucosestream.contract.codec import default_codec
+from glucosestream.lake.raw_zone import reading_columns
 from glucosestream.local.esm import LambdaContext
-from glucosestream.raw_zone import reading_columns
 from tests.factories import START_MS, trace
 
 EVENT = Path(__file__).parents[3] / "events" / "firehose_transform_readings.json"

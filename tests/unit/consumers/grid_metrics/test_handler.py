@@ -17,9 +17,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from consumers.grid_metrics import handler
-from glucosestream.grid_batch import GridBatchError
-from glucosestream.grid_metrics import grid_tables
-from glucosestream.lake import LocalLakeStorage
+from glucosestream.elt.grid_batch import GridBatchError
+from glucosestream.elt.grid_metrics import grid_tables
+from glucosestream.lake.directory import LocalLakeStorage
 from glucosestream.resources import PROJECT_ROOT
 from glucosestream.settings import load_settings
 from tests.factories import cohort_period_readings
@@ -47,7 +47,7 @@ def test_the_handler_imports_no_local_engine() -> None:
     )
     loaded = json.loads(done.stdout)
     assert "consumers.grid_metrics.handler" in loaded
-    assert {"numpy", "pyarrow", "glucosestream.grid_metrics"} <= set(loaded)
+    assert {"numpy", "pyarrow", "glucosestream.elt.grid_metrics"} <= set(loaded)
     assert [m for m in loaded for f in FORBIDDEN if m == f or m.startswith(f"{f}.")] == []
 
 

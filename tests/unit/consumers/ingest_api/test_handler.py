@@ -14,11 +14,11 @@ from botocore.exceptions import ClientError
 
 from consumers.ingest_api.handler import build_service, create_app, kinesis_publisher
 from glucosestream.adapters.kinesis import PutResult
-from glucosestream.ingest.auth import AuthConfigError
-from glucosestream.ingest.config import load_ingest_settings
-from glucosestream.ingest.service import IngestService, StreamUnavailable
+from glucosestream.adapters.producer import Producer
+from glucosestream.ingest.api.auth import AuthConfigError
+from glucosestream.ingest.api.config import load_ingest_settings
+from glucosestream.ingest.api.service import IngestService, StreamUnavailable
 from glucosestream.settings import load_settings
-from stream.producer import Producer
 from tests.factories import trace
 from tests.unit.ingest.support import FakeStream
 

@@ -23,15 +23,16 @@ from moto import mock_aws
 from pydantic import SecretStr
 
 from consumers.pipeline.handler import lake_for
-from glucosestream import dq, elt
 from glucosestream.adapters.glue_catalog import GlueTableCatalog, parse_version
 from glucosestream.adapters.s3_lake import S3LakeStorage
-from glucosestream.elt import AGP, CURATED, DAILY, TABLES, Lake
+from glucosestream.elt import quality as dq
+from glucosestream.elt import refresh as elt
+from glucosestream.elt.refresh import AGP, CURATED, DAILY, TABLES, Lake
+from glucosestream.elt.steps import run_step
 from glucosestream.local.athena_api import Execution, ObjectCache, QueryError, QueryRunner
-from glucosestream.pipeline import run_step
-from glucosestream.ports.query_engine import Parameter, QueryFailed, QueryResult
 from glucosestream.settings import Settings
-from glucosestream.sql_text import Statement, athena_literal
+from glucosestream.warehouse.query_engine import Parameter, QueryFailed, QueryResult
+from glucosestream.warehouse.sql_text import Statement, athena_literal
 from tests.unit.adapters.glue_tables import RAW, create_lake_table
 from tests.unit.elt.rawdata import MINUTE_MS, Raw, ms, write_raw
 

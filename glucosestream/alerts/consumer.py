@@ -1,0 +1,203 @@
+"""The alerts consumer's application logic: decode a batch, apply the engine per patient with one
+conditional state write each, then publish what was recorded. Boto3-free: the state store and
+the topic are injected (``consumers/alerts/handler.py`` wires the real ones).
+
+Exactly-once recording, at-least-once publishing: an alert is first written to the patient's
+outbox in the same conditional write that advances the engine state (so a retried batch finds it
+recorded and does not raise it again), then published, then removed from the outbox. A publish
+that fails leaves it in the outbox and fails the batch from that patient's first record; the
+redelivery publishes it. Only a crash between a successful publish and the outbox clean-up can
+publish twice; every message carries its deterministic ``alert_id`` for subscribers to dedupe.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from glucosestream.alerts.ports import Publisher, StateConflict, StateStore, StoredState
+from glucosestream.contract.codec import Codec, default_codec
+from glucosestream.contract.records import UndecodableRecord, decode_record
+from glucosestream.domain.alerts import (
+    Alert,
+    AlertConfig,
+    AlertReading,
+    PatientAlertState,
+    evaluate,
+)
+from glucosestream.domain.alerts.eligibility import may_alert
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRecord:
+    sequence_number: str
+    partition_key: str
+    data: bytes
+    arrived_at_ms: int
+
+
+@dataclass
+class BatchOutcome:
+    first_failed: int | None = None
+    """Index of the first record that must be redelivered (it and all after it)."""
+    poison: bool = False
+    """The first failure is an undecodable record (retrying cannot help)."""
+    reason: str | None = None
+    readings: int = 0
+    skipped_status: int = 0
+    duplicates: int = 0
+    alerts: list[Alert] = field(default_factory=list)
+    published: int = 0
+    suppressed: int = 0
+    state_writes: int = 0
+    conflicts: int = 0
+
+    def fail_from(self, index: int, reason: str, *, poison: bool = False) -> None:
+        if self.first_failed is None or index < self.first_failed:
+            self.first_failed, self.reason, self.poison = index, reason, poison
+
+    def add(self, part: BatchOutcome) -> None:
+        """Fold in one patient's counts (computed on a worker thread)."""
+        if part.first_failed is not None:
+            self.fail_from(part.first_failed, part.reason or "", poison=part.poison)
+        self.duplicates += part.duplicates
+        self.alerts.extend(part.alerts)
+        self.published += part.published
+        self.suppressed += part.suppressed
+        self.state_writes += part.state_writes
+        self.conflicts += part.conflicts
+
+
+class AlertConsumer:
+    def __init__(
+        self,
+        store: StateStore,
+        publisher: Publisher,
+        config: AlertConfig | None = None,
+        *,
+        codec: Codec | None = None,
+        clock: Callable[[], float] = time.time,
+        max_conflicts: int = 5,
+        concurrency: int = 8,
+    ) -> None:
+        self.store = store
+        self.publisher = publisher
+        self.config = config or AlertConfig()
+        self.codec = codec or default_codec()
+        self.clock = clock
+        self.max_conflicts = max_conflicts
+        # Patients are independent: their state round trips overlap (boto3 clients are
+        # thread-safe), which is most of a batch's time.
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="patient")
+
+    def process(self, records: Sequence[InboundRecord]) -> BatchOutcome:
+        outcome = BatchOutcome()
+        by_patient: dict[str, list[tuple[int, AlertReading]]] = defaultdict(list)
+        for index, record in enumerate(records):
+            try:
+                readings = decode_record(record.data, record.partition_key, self.codec)
+            except UndecodableRecord as error:
+                # Stop at the first failure: later records wait for it, per-shard order holds.
+                outcome.fail_from(index, f"undecodable record ({error.kind})", poison=True)
+                break
+            for reading in readings:
+                outcome.readings += 1
+                if not may_alert(reading.status):
+                    outcome.skipped_status += 1
+                    continue
+                by_patient[reading.patient_id].append(
+                    (
+                        index,
+                        AlertReading(
+                            measured_at=reading.measured_at,
+                            glucose_mg_dl=reading.glucose_mg_dl,
+                            arrived_at=record.arrived_at_ms,
+                            device_id=reading.device_id,
+                            utc_offset_minutes=reading.utc_offset_minutes,
+                        ),
+                    )
+                )
+        if not by_patient:
+            return outcome
+        stored = self.store.load_many(list(by_patient))
+        parts = self._pool.map(
+            lambda item: self._process_patient(stored[item[0]], item[1]), by_patient.items()
+        )
+        for part in parts:
+            outcome.add(part)
+        return outcome
+
+    def _process_patient(
+        self, stored: StoredState, items: list[tuple[int, AlertReading]]
+    ) -> BatchOutcome:
+        part = BatchOutcome()
+        try:
+            current = self._apply(stored, [r for _, r in items], part)
+            self._publish_outbox(current, part)
+        except Exception as error:  # any failure: redeliver this patient's records
+            part.fail_from(items[0][0], type(error).__name__)
+        return part
+
+    def _apply(
+        self, stored: StoredState, readings: list[AlertReading], outcome: BatchOutcome
+    ) -> StoredState:
+        """Evaluate and record, retrying on a concurrent write."""
+        for _ in range(self.max_conflicts):
+            state = (
+                PatientAlertState.from_dict(stored.state) if stored.state else PatientAlertState()
+            )
+            now_ms = int(self.clock() * 1000)
+            evaluation = evaluate(state, stored.patient_id, readings, now_ms, self.config)
+            outcome.duplicates += evaluation.duplicates
+            if evaluation.merged == 0 and stored.version and not stored.outbox:
+                return stored  # a pure redelivery changes nothing: no write
+            candidate = StoredState(
+                stored.patient_id,
+                stored.version,
+                state.to_dict(),
+                [*stored.outbox, *(a.to_record() for a in evaluation.alerts)],
+            )
+            try:
+                saved = self.store.save(candidate, now_ms // 1000)
+            except StateConflict:
+                outcome.conflicts += 1
+                stored = self.store.load(stored.patient_id)
+                continue
+            outcome.state_writes += 1
+            outcome.alerts.extend(evaluation.alerts)
+            outcome.suppressed += len(evaluation.suppressed)
+            return saved
+        raise StateConflict(f"gave up after {self.max_conflicts} concurrent writes")
+
+    def _publish_outbox(self, stored: StoredState, outcome: BatchOutcome) -> None:
+        if not stored.outbox:
+            return
+        published: set[str] = set()
+        try:
+            for record in stored.outbox:
+                self.publisher.publish(Alert.from_record(record))
+                published.add(record["alert_id"])
+                outcome.published += 1
+        finally:
+            if published:
+                self._clear_outbox(stored, published, outcome)
+
+    def _clear_outbox(
+        self, stored: StoredState, published: set[str], outcome: BatchOutcome
+    ) -> None:
+        for _ in range(self.max_conflicts):
+            remaining = [a for a in stored.outbox if a["alert_id"] not in published]
+            try:
+                self.store.save(
+                    StoredState(stored.patient_id, stored.version, stored.state, remaining),
+                    int(self.clock()),
+                )
+                outcome.state_writes += 1
+                return
+            except StateConflict:
+                outcome.conflicts += 1
+                stored = self.store.load(stored.patient_id)
+        raise StateConflict("could not clear the outbox")

@@ -1,0 +1,1 @@
+"""The ``glucosestream`` command and the demo ``make run`` runs."""

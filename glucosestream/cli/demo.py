@@ -1,0 +1,424 @@
+"""``glucosestream demo`` — what ``make run`` runs: the main job on one machine.
+
+1. Brings the local stack up (Kinesis, DynamoDB, SNS, SQS on 127.0.0.1).
+2. **Backfill**: publishes ``days`` (default 14) of a simulated cohort (type 1, type 2 and no
+   diabetes) ending now, and reads it back from the stream (every reading once, per-patient order
+   kept). Done once: the state in ``<state>/demo.json`` makes a second run resume instead.
+3. **Consumers as separate processes** (:mod:`glucosestream.local.workers`): the alerts Lambda
+   behind the event-source mapping, the Firehose worker landing the raw zone, and the Step
+   Functions pipeline every ``pipeline_every_s``. A worker that dies is restarted and resumes
+   from its checkpoints.
+4. **Live**: the same cohort streams on at an accelerated clock (``speed``); each alert is
+   printed as it reaches the SQS queue subscribed to the alerts topic, with a one-line health
+   summary every ``health_every_s``.
+
+Ctrl-C or SIGTERM stops the producer first, lets the consumers drain, stops every process it
+started and saves where the simulated clock got to.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from itertools import takewhile
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from glucosestream.adapters.clients import aws_client
+from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.producer import Producer
+from glucosestream.contract.codec import default_codec
+from glucosestream.local import stack
+from glucosestream.local.processes import last_lines
+from glucosestream.local.workers import (
+    WorkerProcess,
+    read_json,
+    set_simulated_now,
+    stats_file,
+    write_json,
+)
+from glucosestream.settings import Settings
+from stream.publishing import publish_deliveries
+from stream.simulator import CohortConfig, Delivery, simulate
+
+if TYPE_CHECKING:
+    from glucosestream.dashboard.server import DashboardServer
+    from glucosestream.local.apigateway import ApiServer
+
+DAY_MS = 86_400_000
+DRAIN_S = 3.0
+"""On shutdown, how long the consumers get to catch up with the last readings published."""
+FIREHOSE_BUFFER_S = 10.0
+"""Firehose buffers up to 60 s or 64 MiB; 10 s makes the lake fill visibly in a demo."""
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    patients: int = 50
+    days: float = 14.0
+    """Backfill: days of readings published before the live stream starts."""
+    seed: int = 1
+    speed: float = 120.0
+    """Live stream: simulated seconds per wall second."""
+    duration_s: float | None = None
+    """Seconds to run the live part; None = until Ctrl-C / SIGTERM."""
+    health_every_s: float = 10.0
+    pipeline_every_s: float = 60.0
+    """How often the ELT pipeline (Step Functions ASL, run locally) runs; 0 = never."""
+    dashboard_port: int = 5006
+    """Where the Bokeh dashboard is served on 127.0.0.1; 0 = not served."""
+    api_port: int | None = None
+    """Where the ingest API is served on 127.0.0.1 (None: GS_INGEST_PORT); 0 = not served."""
+
+
+class _Stop(BaseException):
+    """Raised by the signal handler. A BaseException, like KeyboardInterrupt: botocore retries
+    on any Exception raised during a request, which would swallow the stop."""
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop(signal.Signals(signum).name)
+
+
+def demo_state_file(settings: Settings) -> Path:
+    return settings.state_dir / "demo.json"
+
+
+@dataclass
+class DemoState:
+    """What a previous run left: the cohort it simulated and where its clock got to."""
+
+    patients: int
+    seed: int
+    backfill_days: float
+    backfill_published: int
+    sim_now_ms: int
+    live_published: int = 0
+    """Readings the live streams of every run so far published."""
+
+    @classmethod
+    def load(cls, settings: Settings) -> DemoState | None:
+        values = read_json(demo_state_file(settings))
+        return cls(**values) if values else None
+
+    def save(self, settings: Settings) -> None:
+        write_json(demo_state_file(settings), asdict(self))
+
+
+def run_demo(settings: Settings, options: DemoOptions) -> int:
+    # Installed explicitly: a process started in the background inherits SIGINT ignored, and
+    # Python then never raises KeyboardInterrupt.
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    ours = not stack.status(settings).running
+    live: LiveDemo | None = None
+    dashboard: DashboardServer | None = None
+    api: ApiServer | None = None
+    try:
+        status = stack.up(settings)
+        print(
+            "local stack:", ", ".join(f"{k} {v}" for k, v in status.endpoints.items()), flush=True
+        )
+        state = DemoState.load(settings)
+        if state is not None and (state.patients, state.seed) != (options.patients, options.seed):
+            print(
+                f"glucosestream: error: {settings.state_dir} holds a demo of {state.patients} "
+                f"patients (seed {state.seed}); run with --patients {state.patients} --seed "
+                f"{state.seed} to resume it, or `make clean` to start afresh",
+                file=sys.stderr,
+            )
+            return 2
+        if state is None:
+            state = backfill(settings, options)
+            if state is None:
+                return 1
+        else:
+            print(
+                f"resuming: {state.patients} patients, backfill of {state.backfill_days:g} days "
+                f"already published; simulated clock at {_clock(state.sim_now_ms)}",
+                flush=True,
+            )
+        live = LiveDemo(settings, options, state)
+        if options.dashboard_port:
+            # Before the live stream starts: the dashboard's live view tails the stream's tip.
+            dashboard = start_dashboard(settings, options.dashboard_port)
+        if options.api_port != 0:
+            from glucosestream.local.apigateway import start_api
+
+            api = start_api(settings, options.api_port)
+        live.start()
+        print(
+            f"live: {options.patients} patients at {options.speed:g}x; alerts below "
+            "(Ctrl-C to stop)",
+            flush=True,
+        )
+        live.watch()
+        return 0
+    except _Stop as stopped:
+        print(f"\nstopping ({stopped})", flush=True)
+        return 0
+    finally:
+        # A second Ctrl-C must not interrupt the shutdown half way.
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
+        if api is not None:
+            api.stop()
+        if dashboard is not None:
+            dashboard.stop()
+        if live is not None:
+            live.shut_down()
+        if ours:
+            stopped_names = stack.down(settings)
+            print(f"stopped {', '.join(stopped_names) or 'nothing'}", flush=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def start_dashboard(settings: Settings, port: int) -> DashboardServer | None:
+    """The dashboard on 127.0.0.1:port, or None (with the reason printed) if it cannot start."""
+    from glucosestream.dashboard.server import serve_dashboard
+
+    try:
+        server = serve_dashboard(settings, port, alerts_queue=settings.names.dashboard_alerts_queue)
+    except (RuntimeError, OSError) as error:
+        print(f"dashboard not served: {error}", flush=True)
+        return None
+    print(f"dashboard: {server.url} (report, cohort triage, privacy mode, live view)", flush=True)
+    return server
+
+
+def _clock(epoch_ms: int) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def backfill(settings: Settings, options: DemoOptions) -> DemoState | None:
+    """Publish the cohort's last ``days`` and check it came back; None if it did not."""
+    now_ms = int(time.time() * 1000)
+    now_ms -= now_ms % 60_000
+    config = CohortConfig(
+        patients=options.patients,
+        days=options.days,
+        seed=options.seed,
+        start_ms=now_ms - round(options.days * DAY_MS),
+        pseudonym_key=settings.pseudonym_key_bytes,
+    )
+    published = stream_and_verify(settings, config)
+    if published is None:
+        return None
+    state = DemoState(options.patients, options.seed, options.days, published, now_ms)
+    state.save(settings)
+    return state
+
+
+class LiveDemo:
+    """The live part: the consumer processes, the publisher thread, and the console."""
+
+    def __init__(self, settings: Settings, options: DemoOptions, state: DemoState) -> None:
+        self.settings = settings
+        self.options = options
+        self.state = state
+        self.stop_publishing = threading.Event()
+        now_ms = int(time.time() * 1000)
+        # Resume where the simulated clock got to (it runs ahead of the wall clock).
+        self.sim_start_ms = max(now_ms - now_ms % 60_000, state.sim_now_ms + 60_000)
+        self.latest_arrival_ms = self.sim_start_ms
+        set_simulated_now(settings, self.latest_arrival_ms)
+        self.publisher: threading.Thread | None = None
+        self.published = 0
+        self.errors: list[str] = []
+        self.workers = [
+            WorkerProcess("alerts", [], settings),
+            WorkerProcess("firehose", ["--buffer-seconds", str(FIREHOSE_BUFFER_S)], settings),
+        ]
+        if options.pipeline_every_s > 0:
+            self.workers.append(
+                WorkerProcess("pipeline", ["--every", str(options.pipeline_every_s)], settings)
+            )
+        sqs = aws_client("sqs", settings)
+        self.sqs = sqs
+        self.feed_url = sqs.get_queue_url(QueueName=settings.names.alerts_feed_queue)["QueueUrl"]
+        self.last_pipeline_run = ""
+
+    def start(self) -> None:
+        for worker in self.workers:
+            worker.start()
+        print("workers: " + ", ".join(f"{w.name} (log {w.log})" for w in self.workers), flush=True)
+        self.publisher = threading.Thread(target=self._publish, name="publisher", daemon=True)
+        self.publisher.start()
+
+    def shut_down(self) -> None:
+        """Producer first, then give the consumers a moment to take what it sent, then them:
+        a clean stop leaves nothing in the stream that the next run would have to deliver."""
+        self.stop_publishing.set()
+        if self.publisher is not None:
+            self.publisher.join(timeout=30)
+        time.sleep(DRAIN_S)
+        for worker in self.workers:
+            worker.stop()
+        self.state.sim_now_ms = self.latest_arrival_ms
+        self.state.live_published += self.published
+        self.state.save(self.settings)
+
+    def _publish(self) -> None:
+        config = CohortConfig(
+            patients=self.options.patients,
+            days=365,
+            seed=self.options.seed,
+            start_ms=self.sim_start_ms,
+            pseudonym_key=self.settings.pseudonym_key_bytes,
+        )
+        stream = KinesisStream(
+            aws_client("kinesis", self.settings), self.settings.names.readings_stream
+        )
+        deliveries = self._tracked(
+            takewhile(lambda _: not self.stop_publishing.is_set(), simulate(config))
+        )
+
+        def count(sent: int) -> None:
+            self.published += sent
+
+        try:
+            publish_deliveries(deliveries, Producer(stream), self.options.speed, count)
+        except Exception as error:  # shown on the console; the demo keeps serving
+            self.errors.append(f"publisher stopped: {error}")
+
+    def _tracked(self, deliveries: Iterator[Delivery]) -> Iterator[Delivery]:
+        for delivery in deliveries:
+            self.latest_arrival_ms = max(self.latest_arrival_ms, delivery.arrival_at)
+            yield delivery
+
+    def _supervise(self) -> None:
+        for worker in self.workers:
+            code = worker.exited()
+            if code is not None:
+                worker.restarts += 1
+                print(
+                    f"worker {worker.name} exited with status {code} "
+                    f"({last_lines(worker.log, 1)}); restarting it",
+                    flush=True,
+                )
+                worker.start()
+
+    def watch(self) -> None:
+        started = time.monotonic()
+        next_health = started + self.options.health_every_s
+        next_clock = started
+        kinds: Counter[str] = Counter()
+        while True:
+            now = time.monotonic()
+            if self.options.duration_s is not None and now - started >= self.options.duration_s:
+                return
+            if now >= next_clock:
+                next_clock = now + 1.0
+                set_simulated_now(self.settings, self.latest_arrival_ms)
+                self._supervise()
+            for alert in self._receive():
+                kinds[alert["kind"]] += 1
+                print(format_alert(alert), flush=True)
+            while self.errors:
+                print(f"ERROR: {self.errors.pop(0)}", flush=True)
+            pipeline = read_json(stats_file(self.settings, "pipeline"))
+            if pipeline.get("last_line") and pipeline.get("last_run_id") != self.last_pipeline_run:
+                self.last_pipeline_run = pipeline["last_run_id"]
+                print(pipeline["last_line"], flush=True)
+            if now >= next_health:
+                next_health += self.options.health_every_s
+                print(self.health_line(kinds, pipeline), flush=True)
+
+    def health_line(self, kinds: Counter[str], pipeline: dict[str, Any]) -> str:
+        alerts = read_json(stats_file(self.settings, "alerts"))
+        landed = read_json(stats_file(self.settings, "firehose"))
+        lag = max((alerts.get("millis_behind_latest") or {}).values(), default=0)
+        last_run = (
+            f"{pipeline['last_status']} at {pipeline['last_finished_at'][11:19]} UTC"
+            if pipeline.get("last_status")
+            else "none yet"
+        )
+        total = self.state.backfill_published + self.state.live_published + self.published
+        return (
+            f"health: published {total} (this run {self.published}), "
+            f"consumed {alerts.get('records_succeeded', 0)}, "
+            f"consumer lag {lag / 1000:.1f} s, alerts {sum(kinds.values())} {dict(kinds)}, "
+            f"discarded {alerts.get('records_discarded', 0)}; raw zone "
+            f"{landed.get('rows_landed', 0)} rows + {landed.get('errors_landed', 0)} errors in "
+            f"{landed.get('files_written', 0)} files; last pipeline run {last_run}; simulated "
+            f"clock {_clock(self.latest_arrival_ms)}"
+        )
+
+    def _receive(self) -> list[dict[str, Any]]:
+        response = self.sqs.receive_message(
+            QueueUrl=self.feed_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+        )
+        alerts = []
+        for message in response.get("Messages", []):
+            alerts.append(json.loads(message["Body"]))
+            self.sqs.delete_message(QueueUrl=self.feed_url, ReceiptHandle=message["ReceiptHandle"])
+        return alerts
+
+
+def format_alert(alert: dict[str, Any]) -> str:
+    at = datetime.fromtimestamp(
+        (alert["measured_at"] + alert["utc_offset_minutes"] * 60_000) / 1000, tz=UTC
+    ).strftime("%a %H:%M")
+    extra = ""
+    if alert.get("projected_mg_dl") is not None:
+        extra = (
+            f" (falling {alert['rate_mg_dl_per_min']:+.1f} mg/dL/min, "
+            f"{alert['projected_mg_dl']:.0f} in 20 min)"
+        )
+    return (
+        f"ALERT {alert['kind']:<15} {alert['severity']:<8} {alert['patient_id'][:14]}… "
+        f"{alert['glucose_mg_dl']:>3} mg/dL at {at} local{extra}"
+    )
+
+
+def stream_and_verify(settings: Settings, config: CohortConfig) -> int | None:
+    """Publish a simulated cohort, read it back from the stream's tip, compare. Returns the
+    number published, or None when something is missing, extra or out of per-patient order."""
+    stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    shard_ids = stream.shard_ids()
+    tips = {shard_id: stream.shard_iterator(shard_id, latest=True) for shard_id in shard_ids}
+
+    readings = [delivery.reading for delivery in simulate(config)]
+    started = time.perf_counter()
+    report = Producer(stream).publish(readings)
+    publish_s = time.perf_counter() - started
+    print(
+        f"published {report.sent} readings of {config.patients} simulated patients "
+        f"({config.days:g} days, backfill) in {publish_s:.2f} s with {report.put_calls} "
+        "PutRecords calls",
+        flush=True,
+    )
+
+    started = time.perf_counter()
+    codec = default_codec()
+    received: dict[str, list[str]] = defaultdict(list)
+    for shard_id, iterator in tips.items():
+        for record in stream.read_from(shard_id, iterator):
+            decoded = codec.decode(record.data)
+            received[decoded["patient_id"]].append(decoded["event_id"])
+    read_s = time.perf_counter() - started
+    sent: dict[str, list[str]] = defaultdict(list)
+    for reading in readings:
+        sent[reading.patient_id].append(reading.event_id)
+
+    got = sum(len(ids) for ids in received.values())
+    missing = Counter(e for ids in sent.values() for e in ids) - Counter(
+        e for ids in received.values() for e in ids
+    )
+    print(f"read back {got} readings from {len(shard_ids)} shards in {read_s:.2f} s", flush=True)
+    if missing or got != len(readings):
+        print(f"MISMATCH: {sum(missing.values())} readings missing, {got - len(readings)} extra")
+        return None
+    if received != sent:
+        print("MISMATCH: per-patient order differs from the order sent")
+        return None
+    print("check: every reading came back once, in per-patient order", flush=True)
+    return report.sent

@@ -1,0 +1,3 @@
+"""The batch half: incremental refresh (raw zone to curated readings to marts), data quality, the
+grid metrics and the pipeline's steps.
+"""

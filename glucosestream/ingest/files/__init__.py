@@ -1,0 +1,3 @@
+"""Export files into readings: vendor formats (Dexcom Clarity, LibreView, Nightscout, iglu CSV) and
+``glucosestream import``.
+"""

@@ -1,0 +1,48 @@
+"""The lake storage port: objects under keys with the S3 bucket's key layout.
+
+Implementations: :class:`glucosestream.adapters.s3_lake.S3LakeStorage` (aws mode: the lake bucket)
+and :class:`glucosestream.lake.directory.LocalLakeStorage` (local mode: a directory, ``.gs/lake``
+by default).
+Keys are ``/``-separated, never start with ``/`` and never contain ``..``; a "prefix" ends with
+``/``. Writing an object is atomic: a reader sees the old object, or the new one, never a part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class LakeObject:
+    key: str
+    size: int
+
+
+class LakeAccessDenied(PermissionError):
+    """The lake refused access; the message names the bucket (or directory) and the prefix."""
+
+
+class LakeStorage(Protocol):
+    """Objects of the lake, addressed by key."""
+
+    def uri(self, key: str) -> str:
+        """``s3://<lake bucket>/<key>``: how Athena (and the local Athena) name a location."""
+        ...
+
+    def list(self, prefix: str) -> Iterator[LakeObject]:
+        """Every object under ``prefix`` (recursively), in key order."""
+        ...
+
+    def read_bytes(self, key: str) -> bytes:
+        """The object's bytes; ``FileNotFoundError`` naming the key when there is none."""
+        ...
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        """Create or replace the object, atomically."""
+        ...
+
+    def delete(self, keys: Sequence[str]) -> None:
+        """Delete these objects (missing ones are fine: deleting is idempotent)."""
+        ...

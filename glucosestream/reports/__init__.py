@@ -1,0 +1,2 @@
+"""Thin CSV commands over the core: metrics, episodes and alerts replay of an
+``id,time,gl`` file."""

@@ -1,0 +1,4 @@
+"""Fixtures every test folder may use. Fixture modules are plugins, so a test that moves with
+the code it tests keeps its fixtures."""
+
+pytest_plugins = ["tests.unit.ingest.support"]

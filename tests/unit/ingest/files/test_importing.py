@@ -1,0 +1,203 @@
+"""Import: --to-lake is idempotent by reading identity; the CLI reports and refuses clearly."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import shutil
+from pathlib import Path
+
+import boto3
+import pyarrow.parquet as pq
+import pytest
+from moto import mock_aws
+
+from glucosestream.adapters.s3_lake import S3LakeStorage
+from glucosestream.cli import main as cli
+from glucosestream.ingest.files.formats import parse_file
+from glucosestream.ingest.files.importing import import_parsed, write_to_lake
+from glucosestream.lake.directory import LocalLakeStorage
+from tests.factories import trace
+from tests.unit.ingest.support import KEY
+
+FIXTURES = Path(__file__).parents[3] / "fixtures" / "import"
+
+
+def local_lake(root: Path) -> LocalLakeStorage:
+    return LocalLakeStorage(root, "gs-test-lake")
+
+
+def lake_rows(lake: Path) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for path in sorted(lake.glob("raw/readings/dt=*/hour=*/*.parquet")):
+        rows.extend(pq.read_table(path).to_pylist())
+    return rows
+
+
+def test_to_lake_twice_adds_nothing_the_second_time(tmp_path: Path) -> None:
+    parsed = parse_file(
+        FIXTURES / "dexcom_clarity_mgdl.csv",
+        "auto",
+        patient="alex",
+        pseudonym_key=KEY,
+        tz="Europe/Berlin",
+        now_ms=1_800_000_000_000,
+    )
+    first = import_parsed(parsed, Path("x"), lake=local_lake(tmp_path), now_ms=1_800_000_000_000)
+    assert (first.imported, first.already_present) == (144, 0)
+    rows = lake_rows(tmp_path)
+    assert len(rows) == 144
+    assert len({r["event_id"] for r in rows}) == 144
+    assert {r["source"] for r in rows} == {"IMPORT"}
+    second = import_parsed(parsed, Path("x"), lake=local_lake(tmp_path), now_ms=1_800_000_100_000)
+    assert (second.imported, second.already_present) == (0, 144)
+    assert lake_rows(tmp_path) == rows
+
+
+def test_to_lake_skips_identities_already_landed_by_firehose(tmp_path: Path) -> None:
+    readings = trace(1, 30)
+    assert write_to_lake(readings[:20], local_lake(tmp_path)) == (20, 0)
+    assert write_to_lake(readings, local_lake(tmp_path)) == (
+        10,
+        20,
+    )  # overlapping export: only the new 10
+    assert write_to_lake(readings + readings, local_lake(tmp_path)) == (0, 30)
+    assert len(lake_rows(tmp_path)) == 30
+
+
+def test_to_lake_into_the_lake_bucket_on_s3_is_idempotent_too() -> None:
+    readings = trace(2, 30)  # 150 minutes: hours 00-02 of 2026-01-05
+    with mock_aws():
+        client = boto3.client("s3", region_name="eu-west-1")
+        client.create_bucket(
+            Bucket="gs-test-lake", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
+        lake = S3LakeStorage(client, "gs-test-lake")
+        assert write_to_lake(readings[:20], lake, now_ms=1_800_000_000_000) == (20, 0)
+        assert write_to_lake(readings, lake, now_ms=1_800_000_100_000) == (10, 20)
+        keys = [item.key for item in lake.list("raw/")]
+        rows = [
+            row
+            for key in keys
+            for row in pq.read_table(io.BytesIO(lake.read_bytes(key))).to_pylist()
+        ]
+    assert all(
+        re.fullmatch(
+            r"raw/readings/dt=2026-01-05/hour=0[0-2]/import-[-0-9]{19}-[0-9a-f]{32}\.parquet", k
+        )
+        for k in keys
+    ), keys
+    assert sorted(r["event_id"] for r in rows) == sorted(r.event_id for r in readings)
+    assert {r["source"] for r in rows} == {"CGM"}
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def local_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("GS_STATE_DIR", str(tmp_path / "state"))
+    return tmp_path
+
+
+def test_cli_import_to_lake_reports_counts_and_is_idempotent(
+    local_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = FIXTURES / "libreview_us_mgdl.csv"
+    args = ("import", str(path), "--patient", "alex", "--tz", "America/New_York", "--to-lake")
+    code, out, _ = run(capsys, *args)
+    assert code == 0
+    assert (
+        "libre export, 215 rows read, 212 readings, 212 imported to the raw zone, 3 skipped" in out
+    )
+    assert "skipped      1: insulin event, not glucose" in out
+    code, out, _ = run(capsys, *args)
+    assert code == 0
+    assert "0 imported to the raw zone" in out
+    assert "212 already in the lake" in out
+    assert len(lake_rows(local_env / "state" / "lake")) == 212
+
+
+def test_cli_malformed_file_imports_nothing(
+    local_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = local_env / "export.json"
+    broken.write_bytes((FIXTURES / "nightscout_entries.json").read_bytes()[:3000])
+    code, _, err = run(capsys, "import", str(broken), "--patient", "alex", "--to-lake")
+    assert code == 2
+    assert "not valid JSON" in err
+    assert err.strip().endswith("(nothing imported)")
+    assert err.count("\n") == 1
+    assert not (local_env / "state" / "lake").exists()
+
+
+def test_cli_import_through_the_stream_needs_the_stack(
+    local_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copy(FIXTURES / "readings_id_time_gl.csv", local_env / "r.csv")
+    code, _, err = run(capsys, "import", str(local_env / "r.csv"))
+    assert code == 2
+    assert "the local stack is not running" in err
+    assert "--to-lake" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "reason"),
+    [
+        (["import"], "the following arguments are required: file"),
+        (["import", "f.csv", "--format", "xls"], "invalid choice: 'xls'"),
+        (["import", "f.csv", "--tz", "Mars/Olympus"], "unknown time zone 'Mars/Olympus'"),
+        (["api", "serve", "--port", "80"], "not a port within 1024-65535"),
+        (["api"], "required: api_command"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_reason(
+    argv: list[str], reason: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    assert reason in capsys.readouterr().err
+
+
+def test_api_hash_key_prints_the_sha256(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-random-api-key-123\n"))
+    code, out, _ = run(capsys, "api", "hash-key")
+    assert code == 0
+    assert out.strip() == hashlib.sha256(b"a-long-random-api-key-123").hexdigest()
+
+
+def test_api_serve_refuses_a_short_nightscout_secret(
+    local_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GS_INGEST_NIGHTSCOUT_SECRET", "tooshort")
+    code, _, err = run(capsys, "api", "serve", "--port", "4999")
+    assert code == 2
+    assert "must be at least 12 characters (got 8)" in err
+
+
+def test_api_openapi_prints_the_document(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    code, out, _ = run(capsys, "api", "openapi")
+    assert code == 0
+    assert "/api/v1/entries" in json.loads(out)["paths"]
+
+
+def test_to_lake_is_local_only(
+    local_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GS_MODE", "aws")
+    monkeypatch.setenv("GS_PSEUDONYM_KEY", "k" * 32)
+    path = str(FIXTURES / "readings_id_time_gl.csv")
+    code, _, err = run(capsys, "import", path, "--to-lake")
+    assert code == 2
+    assert "--to-lake writes the local lake" in err

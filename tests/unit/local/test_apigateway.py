@@ -1,0 +1,96 @@
+"""The local WSGI adapter: HTTP ↔ API Gateway proxy events, and the demo's start_api."""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from glucosestream.ingest.api.service import IngestService
+from glucosestream.local.apigateway import ProxyAdapter, proxy_event, serve, start_api
+from glucosestream.local.processes import free_port
+from glucosestream.settings import load_settings
+from tests.unit.ingest.support import CLINIC_KEY, FakeStream, reading_item
+
+
+def test_proxy_event_carries_method_path_headers_query_and_body() -> None:
+    environ = {
+        "REQUEST_METHOD": "get",
+        "PATH_INFO": "/api/v1/entries.json",
+        "QUERY_STRING": "count=3&find[type]=sgv",
+        "HTTP_API_SECRET": "abc",
+        "CONTENT_TYPE": "application/json",
+    }
+    event = proxy_event(environ, b"\xff\x00")
+    assert event["httpMethod"] == "GET"
+    assert event["headers"]["api-secret"] == "abc"
+    assert event["queryStringParameters"] == {"count": "3", "find[type]": "sgv"}
+    assert event["isBase64Encoded"] is True  # not UTF-8: passed as base64, like API Gateway
+
+
+def test_adapter_answers_413_from_content_length_without_calling_the_handler() -> None:
+    called: list[dict[str, Any]] = []
+    adapter = ProxyAdapter(lambda event, context: called.append(event) or {}, max_body_bytes=10)
+    statuses: list[str] = []
+    body = adapter(
+        {"CONTENT_LENGTH": "11", "wsgi.input": io.BytesIO(b"x" * 11)},
+        lambda status, headers: statuses.append(status),
+    )
+    assert statuses == ["413 Request Entity Too Large"]
+    assert "10-byte limit" in json.loads(b"".join(body))["message"]
+    assert called == []
+
+
+def test_served_on_loopback_only(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        serve(load_settings(state_dir=tmp_path), host="0.0.0.0", port=0)
+
+
+def test_serves_the_resolver_and_stops(
+    tmp_path: Path, make_service: Callable[..., IngestService], stream: FakeStream
+) -> None:
+    server = serve(load_settings(state_dir=tmp_path), port=0, service=make_service())
+    try:
+        request = urllib.request.Request(
+            f"{server.url}/v1/readings",
+            data=json.dumps([reading_item()]).encode(),
+            method="POST",
+            headers={"x-api-key": CLINIC_KEY, "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 202
+        assert len(stream.taken) == 1
+    finally:
+        server.stop()
+    with (
+        pytest.raises(ConnectionRefusedError),
+        socket.create_connection(("127.0.0.1", server.port), 1),
+    ):
+        pass
+
+
+def test_start_api_reports_why_it_did_not_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GS_INGEST_NIGHTSCOUT_SECRET", "short")
+    assert start_api(load_settings(state_dir=tmp_path), port=free_port()) is None
+    assert "ingest API not served: the Nightscout API secret must be at least 12" in (
+        capsys.readouterr().out
+    )
+
+
+def test_start_api_announces_the_url_and_local_credentials(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_api(load_settings(state_dir=tmp_path), port=free_port())
+    assert server is not None
+    server.stop()
+    out = capsys.readouterr().out
+    assert f"ingest API: {server.url}" in out
+    assert "x-api-key gs-local-development-key" in out
