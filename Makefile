@@ -12,10 +12,10 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-unit test-faults test-deploy aws-rehearsal lint format bench docs-figures clean build tf-check tf-rehearsal
+.PHONY: help setup run test test-unit test-component test-faults test-deploy aws-rehearsal lint format bench docs-figures clean build tf-check tf-rehearsal
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.11)")'
@@ -42,8 +42,11 @@ run: setup ## the main job: local stack, cohort (14-day backfill, then live), al
 test: setup ## run the whole test suite (the long fault scenarios and deployment checks excepted: make test-faults, make test-deploy)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-unit: setup ## the fast inner loop: tests/unit only (no local stack servers, no Terraform)
+test-unit: setup ## the fast inner loop (about a minute): tests/unit only, pure and in-process (no moto, subprocess or server)
 	$(PY) -m pytest tests/unit -q $(PYTEST_ARGS)
+
+test-component: setup ## tests/component: in-process but costly (moto, subprocesses, servers on threads, ELT and ASL runs over a lake)
+	$(PY) -m pytest tests/component -q $(PYTEST_ARGS)
 
 test-faults: setup ## every fault-injection scenario, the long random-kill ones included
 	$(PY) -m pytest tests/faults -m "integration or faults_long" -s $(PYTEST_ARGS)

@@ -20,8 +20,8 @@ import pytest
 
 from glucosestream.local import stack
 from glucosestream.resources import project_path
+from tests.component.dashboard.lake import Lake, build_lake
 from tests.integration.conftest import free_port
-from tests.unit.dashboard.lake import Lake, build_lake
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")

@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from glucosestream.local.processes import free_port
+from tests.component.dashboard.lake import build_lake
 from tests.dashboard_image.dockerfile import (
     Instruction,
     command,
@@ -39,7 +40,6 @@ from tests.dashboard_image.dockerfile import (
     instructions,
     only,
 )
-from tests.unit.dashboard.lake import build_lake
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "terraform" / "modules" / "dashboard" / "Dockerfile"

@@ -16,6 +16,7 @@ from glucosestream.contract.codec import default_codec
 from glucosestream.contract.entries import Entry, partition_hash
 from glucosestream.contract.kpl import deaggregate
 from tests.factories import trace
+from tests.support.clock import FakeClock
 
 
 class FlakyStream:
@@ -42,19 +43,6 @@ class FlakyStream:
         failed = [i for i in range(len(batch)) if i % 2 == 0]  # "half": every other entry
         self.accepted.extend(e for i, e in enumerate(batch) if i not in failed)
         return PutResult(failed, ["ProvisionedThroughputExceededException"] * len(failed))
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _producer(stream: object, clock: FakeClock, give_up_after_s: float = 30.0) -> Producer:

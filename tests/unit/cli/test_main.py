@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -84,18 +82,6 @@ def test_settings_prints_every_name_and_hides_the_key(
     document = json.loads(out)
     assert document["resource_names"]["readings_stream"] == "gs-qa-readings"
     assert "a-very-secret" not in out
-
-
-def test_the_console_script_is_installed() -> None:
-    script = Path(sys.executable).with_name("glucosestream")
-    result = subprocess.run(
-        [str(script), "local", "nope"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 2
-    assert "invalid choice: 'nope'" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,10 +20,7 @@ from glucosestream.dashboard.identity import (
     Viewer,
     header,
 )
-from glucosestream.dashboard.server import serve_dashboard
 from glucosestream.settings import load_settings
-from tests.integration.conftest import free_port
-from tests.unit.dashboard.lake import Lake
 
 REGION = "eu-west-1"
 ALB = (
@@ -134,21 +130,3 @@ def test_the_mode_chooses_the_reader() -> None:
     )
     assert isinstance(aws, AlbIdentity)
     assert aws.alb_arn == ALB
-
-
-def test_the_app_reads_the_headers_of_the_request_that_opened_the_page(lake: Lake) -> None:
-    """bokeh_app/main.py hands ``session_context.request.headers`` to the identity reader."""
-    seen: list[Mapping[str, Any]] = []
-    server = serve_dashboard(lake.settings, port=free_port())
-    try:
-        shared = resources.shared()
-        shared.identify = lambda headers: (seen.append(dict(headers)), Viewer(SUB))[1]
-        request = urllib.request.Request(
-            f"{server.url}?view=privacy", headers={"x-amzn-oidc-identity": SUB}
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert response.status == 200
-    finally:
-        server.stop()
-    assert len(seen) == 1
-    assert header(seen[0], "x-amzn-oidc-identity") == SUB

@@ -37,8 +37,10 @@ KEY_DOCUMENT = {
 
 
 @dataclass
-class FakeStream:
-    """Publisher that records what it took; ``fail_after`` makes it fail part-way."""
+class FakePublisher:
+    """The ingest service's ``publish`` (readings onto the stream): records what it took;
+    ``fail_after`` makes it fail part-way. Not a stream to read, unlike
+    :class:`tests.support.shards.FakeShards`."""
 
     taken: list[GlucoseReading] = field(default_factory=list)
     fail_after: int | None = None
@@ -68,12 +70,12 @@ def reading_item(**overrides: object) -> dict[str, object]:
 
 
 @pytest.fixture
-def stream() -> FakeStream:
-    return FakeStream()
+def stream() -> FakePublisher:
+    return FakePublisher()
 
 
 @pytest.fixture
-def make_service(stream: FakeStream) -> Callable[..., IngestService]:
+def make_service(stream: FakePublisher) -> Callable[..., IngestService]:
     def build(
         *, rate_per_s: float = 1000.0, burst: int = 1000, limits: Limits | None = None
     ) -> IngestService:

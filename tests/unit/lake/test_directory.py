@@ -1,4 +1,4 @@
-"""LocalLakeStorage beyond the shared port suite (tests/unit/lake/test_storage.py)."""
+"""LocalLakeStorage beyond the shared port suite (tests/component/lake/test_storage.py)."""
 
 from __future__ import annotations
 

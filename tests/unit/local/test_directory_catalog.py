@@ -5,18 +5,16 @@ runs' leftovers."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from glucosestream.elt.refresh import CURATED
 from glucosestream.local.lake import LEFTOVER_AGE_S, local_lake, table_location
-from tests.unit.elt.rawdata import lake_settings
+from glucosestream.settings import Settings
 
 
-def test_staging_publish_locate_and_vacuum(tmp_path: Path) -> None:
-    settings = lake_settings(tmp_path)
+def test_staging_publish_locate_and_vacuum(settings: Settings) -> None:
     catalog = local_lake(settings).catalog
     bucket = f"s3://{settings.names.lake_bucket}/"
 

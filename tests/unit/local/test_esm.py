@@ -12,95 +12,17 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from glucosestream.adapters.kinesis import StreamRecord
 from glucosestream.local.esm import (
     MAX_PAYLOAD_BYTES,
     CheckpointStore,
     EventSourceMapping,
     MappingConfig,
 )
-from glucosestream.settings import Settings, load_settings
+from glucosestream.settings import Settings
+from tests.support.clock import FakeClock
+from tests.support.shards import FakeShards
 
 T0 = 1_767_571_200.0  # 2026-01-05T00:00:00Z
-
-
-class FakeClock:
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-class FakeStream:
-    """Shards as lists; an iterator is ``shard|position``; puts arrive at the fake clock's time."""
-
-    def __init__(self, clock: FakeClock, shards: int = 1, name: str = "gs-ut-readings") -> None:
-        self.name = name
-        self.clock = clock
-        self.shards: dict[str, list[StreamRecord]] = {
-            f"shardId-{i:012d}": [] for i in range(shards)
-        }
-        self.expire_next = False
-        self.throttle_next = 0
-        self.get_records_calls = 0
-
-    def put(self, data: bytes, shard: int = 0, key: str = "p") -> StreamRecord:
-        shard_id = f"shardId-{shard:012d}"
-        records = self.shards[shard_id]
-        record = StreamRecord(
-            shard_id=shard_id,
-            sequence_number=f"{49_000_000 + shard * 1_000_000 + len(records):056d}",
-            partition_key=key,
-            data=data,
-            arrival_ms=int(self.clock() * 1000),
-        )
-        records.append(record)
-        return record
-
-    def put_many(self, count: int, shard: int = 0) -> list[StreamRecord]:
-        return [self.put(f"r{shard}-{i}".encode(), shard) for i in range(count)]
-
-    def shard_ids(self) -> list[str]:
-        return list(self.shards)
-
-    def shard_iterator(
-        self, shard_id: str, after_sequence: str | None = None, *, latest: bool = False
-    ) -> str:
-        records = self.shards[shard_id]
-        if latest:
-            return f"{shard_id}|{len(records)}"
-        if after_sequence is None:
-            return f"{shard_id}|0"
-        position = [r.sequence_number for r in records].index(after_sequence) + 1
-        return f"{shard_id}|{position}"
-
-    def get_records(
-        self, shard_id: str, iterator: str, limit: int = 10_000
-    ) -> tuple[list[StreamRecord], str | None, int]:
-        self.get_records_calls += 1
-        if self.expire_next:
-            self.expire_next = False
-            raise ClientError(
-                {"Error": {"Code": "ExpiredIteratorException", "Message": "expired"}},
-                "GetRecords",
-            )
-        if self.throttle_next:
-            self.throttle_next -= 1
-            raise ClientError(
-                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
-                "GetRecords",
-            )
-        shard, position = iterator.split("|")
-        records = self.shards[shard][int(position) : int(position) + limit]
-        end = int(position) + len(records)
-        behind = 0 if end == len(self.shards[shard]) else 1000
-        return records, f"{shard}|{end}", behind
 
 
 class FakeSqs:
@@ -138,27 +60,22 @@ class Recorder:
         return [s for batch in self.batches for s in batch]
 
 
-QUEUE = "http://127.0.0.1:1/123456789012/gs-ut-alerts-dlq"
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return load_settings(state_dir=tmp_path, env="ut")
+QUEUE = "http://127.0.0.1:1/123456789012/gs-test-alerts-dlq"
 
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(T0)
 
 
 @pytest.fixture
-def stream(clock: FakeClock) -> FakeStream:
-    return FakeStream(clock)
+def stream(clock: FakeClock) -> FakeShards:
+    return FakeShards(clock=clock)
 
 
 def mapping(
     settings: Settings,
-    stream: FakeStream,
+    stream: FakeShards,
     clock: FakeClock,
     function: Callable[[dict[str, Any], Any], object],
     sqs: FakeSqs | None = None,
@@ -237,7 +154,7 @@ def test_config_defaults_are_the_aws_defaults_and_edges_are_accepted() -> None:
 
 
 def test_mapping_name_must_be_a_safe_path_component(
-    settings: Settings, stream: FakeStream, clock: FakeClock
+    settings: Settings, stream: FakeShards, clock: FakeClock
 ) -> None:
     with pytest.raises(ValueError, match="name"):
         EventSourceMapping("../x", settings, Recorder(), stream=stream, clock=clock)
@@ -247,9 +164,9 @@ def test_mapping_name_must_be_a_safe_path_component(
 
 
 def test_event_has_the_lambda_kinesis_shape(
-    settings: Settings, stream: FakeStream, clock: FakeClock
+    settings: Settings, stream: FakeShards, clock: FakeClock
 ) -> None:
-    put = stream.put(b"\xc3\x01binary\x00payload", key="patient-7")
+    put = stream.put(b"\xc3\x01binary\x00payload", "patient-7")
     handler = Recorder()
     esm = mapping(settings, stream, clock, handler)
     assert esm.poll_once() == 1
@@ -266,15 +183,15 @@ def test_event_has_the_lambda_kinesis_shape(
         "eventVersion": "1.0",
         "eventID": f"shardId-000000000000:{put.sequence_number}",
         "eventName": "aws:kinesis:record",
-        "invokeIdentityArn": "arn:aws:iam::123456789012:role/gs-ut-alerts",
+        "invokeIdentityArn": "arn:aws:iam::123456789012:role/gs-test-alerts",
         "awsRegion": "us-east-1",
-        "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/gs-ut-readings",
+        "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/gs-test-readings",
     }
     json.dumps(handler.events[0])  # the event is plain JSON, as Lambda delivers it
     context = handler.contexts[0]
-    assert context.function_name == "gs-ut-alerts"
+    assert context.function_name == "gs-test-alerts"
     assert context.invoked_function_arn == (
-        "arn:aws:lambda:us-east-1:123456789012:function:gs-ut-alerts"
+        "arn:aws:lambda:us-east-1:123456789012:function:gs-test-alerts"
     )
     assert context.memory_limit_in_mb == 128
     assert len(context.aws_request_id) == 36
@@ -287,7 +204,7 @@ def test_event_has_the_lambda_kinesis_shape(
 
 
 def test_batches_respect_batch_size_and_shard_order(settings: Settings, clock: FakeClock) -> None:
-    stream = FakeStream(clock, shards=2)
+    stream = FakeShards(2, clock=clock)
     put = {0: stream.put_many(25, 0), 1: stream.put_many(7, 1)}
     handler = Recorder()
     esm = mapping(settings, stream, clock, handler, batch_size=10)
@@ -304,7 +221,7 @@ def test_batches_respect_batch_size_and_shard_order(settings: Settings, clock: F
 
 
 def test_batching_window_waits_for_a_full_batch_or_the_window(
-    settings: Settings, stream: FakeStream, clock: FakeClock
+    settings: Settings, stream: FakeShards, clock: FakeClock
 ) -> None:
     handler = Recorder()
     esm = mapping(settings, stream, clock, handler, batch_size=10, maximum_batching_window_s=5)
@@ -323,7 +240,7 @@ def test_batching_window_waits_for_a_full_batch_or_the_window(
 
 
 def test_without_a_window_whatever_is_there_is_delivered_at_once(
-    settings: Settings, stream: FakeStream, clock: FakeClock
+    settings: Settings, stream: FakeShards, clock: FakeClock
 ) -> None:
     handler = Recorder()
     esm = mapping(settings, stream, clock, handler, batch_size=100)
@@ -332,7 +249,7 @@ def test_without_a_window_whatever_is_there_is_delivered_at_once(
 
 
 def test_batches_stay_under_the_invocation_payload_limit(
-    settings: Settings, stream: FakeStream, clock: FakeClock
+    settings: Settings, stream: FakeShards, clock: FakeClock
 ) -> None:
     for index in range(12):
         stream.put(bytes([index]) * 1_000_000)
@@ -345,7 +262,7 @@ def test_batches_stay_under_the_invocation_payload_limit(
 
 
 def test_latest_starts_at_the_tip_and_a_checkpoint_wins_over_the_starting_position(
-    settings: Settings, stream: FakeStream, clock: FakeClock
+    settings: Settings, stream: FakeShards, clock: FakeClock
 ) -> None:
     stream.put_many(5)
     handler = Recorder()
@@ -365,7 +282,7 @@ def test_latest_starts_at_the_tip_and_a_checkpoint_wins_over_the_starting_positi
 
 
 def test_partial_failure_checkpoints_before_the_lowest_failure_and_retries_the_rest(
-    settings: Settings, stream: FakeStream, clock: FakeClock
+    settings: Settings, stream: FakeShards, clock: FakeClock
 ) -> None:
     records = [r.sequence_number for r in stream.put_many(10)]
     failing = {records[6], records[4]}
@@ -398,7 +315,7 @@ def test_partial_failure_checkpoints_before_the_lowest_failure_and_retries_the_r
     ],
 )
 def test_empty_or_missing_failures_are_a_full_success(
-    settings: Settings, stream: FakeStream, clock: FakeClock, response: object
+    settings: Settings, stream: FakeShards, clock: FakeClock, response: object
 ) -> None:
     stream.put_many(4)
     handler = Recorder(lambda _: response)
@@ -420,7 +337,7 @@ def test_empty_or_missing_failures_are_a_full_success(
     ],
 )
 def test_a_bad_item_identifier_or_malformed_response_fails_the_whole_batch(
-    settings: Settings, stream: FakeStream, clock: FakeClock, response: object
+    settings: Settings, stream: FakeShards, clock: FakeClock, response: object
 ) -> None:
     records = [r.sequence_number for r in stream.put_many(4)]
     answers = [response, None]
@@ -432,7 +349,7 @@ def test_a_bad_item_identifier_or_malformed_response_fails_the_whole_batch(
 
 
 def test_with_reporting_off_batch_item_failures_are_ignored(
-    settings: Settings, stream: FakeStream, clock: FakeClock
+    settings: Settings, stream: FakeShards, clock: FakeClock
 ) -> None:
     records = [r.sequence_number for r in stream.put_many(4)]
     handler = Recorder(lambda s: {"batchItemFailures": [{"itemIdentifier": s[0]}]})
@@ -443,7 +360,7 @@ def test_with_reporting_off_batch_item_failures_are_ignored(
 
 
 def test_partial_failures_count_against_the_retry_quota(
-    settings: Settings, stream: FakeStream, clock: FakeClock
+    settings: Settings, stream: FakeShards, clock: FakeClock
 ) -> None:
     records = [r.sequence_number for r in stream.put_many(6)]
     poison = records[3]
@@ -477,7 +394,7 @@ def poison_handler(poison: set[str]) -> Recorder:
 
 
 def test_bisect_isolates_the_poison_record_and_discards_only_it(
-    settings: Settings, stream: FakeStream, clock: FakeClock
+    settings: Settings, stream: FakeShards, clock: FakeClock
 ) -> None:
     records = [r.sequence_number for r in stream.put_many(8)]
     poison = records[5]
@@ -508,10 +425,10 @@ def test_bisect_isolates_the_poison_record_and_discards_only_it(
     assert info["shardId"] == "shardId-000000000000"
     assert info["startSequenceNumber"] == info["endSequenceNumber"] == poison
     assert info["batchSize"] == 1
-    assert info["streamArn"] == "arn:aws:kinesis:us-east-1:123456789012:stream/gs-ut-readings"
+    assert info["streamArn"] == "arn:aws:kinesis:us-east-1:123456789012:stream/gs-test-readings"
     assert message["requestContext"]["condition"] == "RetryAttemptsExhausted"
     assert message["requestContext"]["approximateInvokeCount"] == 5
-    assert message["requestContext"]["functionArn"].endswith(":function:gs-ut-alerts")
+    assert message["requestContext"]["functionArn"].endswith(":function:gs-test-alerts")
     assert message["responseContext"] == {
         "statusCode": 200,
         "executedVersion": "$LATEST",
@@ -523,7 +440,7 @@ def test_bisect_isolates_the_poison_record_and_discards_only_it(
 
 
 def test_without_bisect_the_whole_batch_is_retried_then_discarded(
-    settings: Settings, stream: FakeStream, clock: FakeClock
+    settings: Settings, stream: FakeShards, clock: FakeClock
 ) -> None:
     records = [r.sequence_number for r in stream.put_many(4)]
     after = [r.sequence_number for r in stream.put_many(1)]
@@ -548,7 +465,7 @@ def test_without_bisect_the_whole_batch_is_retried_then_discarded(
 
 
 def test_retries_exhausted_without_destination_still_move_on(
-    settings: Settings, stream: FakeStream, clock: FakeClock
+    settings: Settings, stream: FakeShards, clock: FakeClock
 ) -> None:
     records = [r.sequence_number for r in stream.put_many(2)]
     esm = mapping(settings, stream, clock, poison_handler({records[0]}), maximum_retry_attempts=0)
@@ -560,7 +477,7 @@ def test_retries_exhausted_without_destination_still_move_on(
 def test_infinite_retries_block_the_shard_with_backoff_and_other_shards_go_on(
     settings: Settings, clock: FakeClock
 ) -> None:
-    stream = FakeStream(clock, shards=2)
+    stream = FakeShards(2, clock=clock)
     blocked = [r.sequence_number for r in stream.put_many(3, 0)]
     fine = [r.sequence_number for r in stream.put_many(3, 1)]
     broken = threading.Event()
@@ -599,7 +516,7 @@ def test_infinite_retries_block_the_shard_with_backoff_and_other_shards_go_on(
 
 
 def test_unsent_on_failure_message_keeps_the_records_until_it_is_sent(
-    settings: Settings, stream: FakeStream, clock: FakeClock
+    settings: Settings, stream: FakeShards, clock: FakeClock
 ) -> None:
     records = [r.sequence_number for r in stream.put_many(2)]
     sqs = FakeSqs()
@@ -627,7 +544,7 @@ def test_unsent_on_failure_message_keeps_the_records_until_it_is_sent(
 
 
 def test_records_older_than_the_maximum_age_are_discarded_as_record_age_exceeded(
-    settings: Settings, stream: FakeStream, clock: FakeClock
+    settings: Settings, stream: FakeShards, clock: FakeClock
 ) -> None:
     old = [r.sequence_number for r in stream.put_many(3)]
     clock.now += 50
@@ -651,7 +568,7 @@ def test_records_older_than_the_maximum_age_are_discarded_as_record_age_exceeded
 
 
 def test_records_that_age_out_while_being_retried_are_discarded(
-    settings: Settings, stream: FakeStream, clock: FakeClock
+    settings: Settings, stream: FakeShards, clock: FakeClock
 ) -> None:
     records = [r.sequence_number for r in stream.put_many(3)]
     sqs = FakeSqs()
@@ -674,7 +591,7 @@ def test_records_that_age_out_while_being_retried_are_discarded(
 
 
 def test_checkpoint_files_are_json_under_the_state_dir_and_resumed_after(
-    settings: Settings, stream: FakeStream, clock: FakeClock
+    settings: Settings, stream: FakeShards, clock: FakeClock
 ) -> None:
     first = [r.sequence_number for r in stream.put_many(5)]
     drain(mapping(settings, stream, clock, Recorder(), batch_size=2), clock)
@@ -699,7 +616,7 @@ def test_checkpoint_store_replaces_atomically(tmp_path: Path) -> None:
 
 
 def test_an_expired_iterator_is_renewed_after_the_last_record_read(
-    settings: Settings, stream: FakeStream, clock: FakeClock
+    settings: Settings, stream: FakeShards, clock: FakeClock
 ) -> None:
     first = [r.sequence_number for r in stream.put_many(2)]
     handler = Recorder()
@@ -711,7 +628,7 @@ def test_an_expired_iterator_is_renewed_after_the_last_record_read(
     assert handler.seen == first + second
 
 
-def test_run_stops_when_the_event_is_set(settings: Settings, stream: FakeStream) -> None:
+def test_run_stops_when_the_event_is_set(settings: Settings, stream: FakeShards) -> None:
     stream.put_many(3)
     done = threading.Event()
     handler = Recorder(lambda _: done.set())
@@ -728,7 +645,7 @@ def test_run_stops_when_the_event_is_set(settings: Settings, stream: FakeStream)
 
 
 def test_a_reported_failure_of_the_first_record_retries_the_batch_without_bisecting(
-    settings: Settings, stream: FakeStream, clock: FakeClock
+    settings: Settings, stream: FakeShards, clock: FakeClock
 ) -> None:
     records = [r.sequence_number for r in stream.put_many(4)]
     answers: list[object] = [{"batchItemFailures": [{"itemIdentifier": records[0]}]}, None]
@@ -740,7 +657,7 @@ def test_a_reported_failure_of_the_first_record_retries_the_batch_without_bisect
 
 
 def test_failed_reads_back_off_and_recover_without_losing_records(
-    settings: Settings, stream: FakeStream, clock: FakeClock
+    settings: Settings, stream: FakeShards, clock: FakeClock
 ) -> None:
     records = [r.sequence_number for r in stream.put_many(3)]
     stream.throttle_next = 3

@@ -4,103 +4,45 @@ durability of checkpoints, restarts, and DuckDB partition pruning over what it w
 from __future__ import annotations
 
 import base64
-import io
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-from moto import mock_aws
 
-from glucosestream.adapters.kinesis import StreamRecord
-from glucosestream.adapters.s3_lake import S3LakeStorage
-from glucosestream.contract.codec import CodecError, default_codec
+from glucosestream.contract.codec import default_codec
 from glucosestream.contract.entries import Entry
 from glucosestream.contract.kpl import aggregate
-from glucosestream.domain.reading import GlucoseReading
 from glucosestream.lake.directory import LocalLakeStorage
 from glucosestream.lake.raw_zone import reading_columns
 from glucosestream.lake.raw_zone.files import count_raw_zone
 from glucosestream.lake.raw_zone.schema import glue_type_of_arrow
-from glucosestream.local import firehose
 from glucosestream.local.esm import CheckpointStore
 from glucosestream.local.firehose import FirehoseWorker
-from glucosestream.settings import Settings, load_settings
+from glucosestream.settings import Settings
 from tests.factories import START_MS, patient, trace
+from tests.support.clock import FakeClock
+from tests.support.shards import FakeShards
 
 HOUR_MS = 3_600_000
 NOW_S = (START_MS + 30 * 24 * HOUR_MS) / 1000  # the clock reads 2026-02-04: data arrives "late"
 
 
-class FakeStream:
-    """Shards as lists; an iterator is '<shard>|<next index>'; pages of ``page`` records."""
-
-    name = "readings"
-
-    def __init__(self, shards: int = 1, page: int = 10_000) -> None:
-        self.records: dict[str, list[StreamRecord]] = {
-            f"shardId-{i:012d}": [] for i in range(shards)
-        }
-        self.page = page
-
-    def put(self, data: bytes, partition_key: str, arrival_ms: int = START_MS) -> StreamRecord:
-        shard_ids = list(self.records)
-        shard_id = shard_ids[sum(partition_key.encode()) % len(shard_ids)]
-        shard = self.records[shard_id]
-        record = StreamRecord(shard_id, f"{len(shard) + 1:030d}", partition_key, data, arrival_ms)
-        shard.append(record)
-        return record
-
-    def put_readings(self, readings: list[GlucoseReading], arrival_ms: int = START_MS) -> None:
-        for r in readings:
-            self.put(default_codec().encode(r.to_record()), r.patient_id, arrival_ms)
-
-    def shard_ids(self) -> list[str]:
-        return list(self.records)
-
-    def shard_iterator(
-        self, shard_id: str, after_sequence: str | None = None, *, latest: bool = False
-    ) -> str:
-        index = 0 if after_sequence is None else int(after_sequence)
-        return f"{shard_id}|{len(self.records[shard_id]) if latest else index}"
-
-    def get_records(
-        self, shard_id: str, iterator: str, limit: int = 10_000
-    ) -> tuple[list[StreamRecord], str | None, int]:
-        start = int(iterator.split("|")[1])
-        page = self.records[shard_id][start : start + min(limit, self.page)]
-        return page, f"{shard_id}|{start + len(page)}", 0
-
-
-class Clock:
-    def __init__(self, now: float = NOW_S) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return load_settings(state_dir=tmp_path, env="t")
-
-
 def worker(
-    settings: Settings, stream: FakeStream, clock: Clock | None = None, **options: Any
+    settings: Settings, stream: FakeShards, clock: FakeClock | None = None, **options: Any
 ) -> FirehoseWorker:
     values: dict[str, Any] = {"buffer_bytes": 1 << 20, "buffer_seconds": 60}
     values.update(options)
     return FirehoseWorker(
-        settings, stream=stream, clock=clock or Clock(), sleep=lambda _: None, **values
+        settings, stream=stream, clock=clock or FakeClock(NOW_S), sleep=lambda _: None, **values
     )
 
 
-def pump(w: FirehoseWorker, stream: FakeStream) -> None:
+def pump(w: FirehoseWorker, stream: FakeShards) -> None:
     """Poll until a pass reads nothing (bounded: the fake stream is finite)."""
     total = sum(len(records) for records in stream.records.values())
     for _ in range(total + 10):
@@ -130,7 +72,7 @@ def landed_event_ids(settings: Settings) -> list[str]:
 
 
 def test_buffers_flush_by_size(settings: Settings) -> None:
-    stream = FakeStream(page=5)
+    stream = FakeShards(page=5)
     stream.put_readings(trace(1, 40))  # 200 minutes: several hours, ~350 bytes of JSON each
     one_row = len(json.dumps({c.name: "x" * 8 for c in reading_columns()}))
     w = worker(settings, stream, buffer_bytes=8 * one_row, buffer_seconds=900)
@@ -147,8 +89,8 @@ def test_buffers_flush_by_size(settings: Settings) -> None:
 
 
 def test_buffers_flush_by_time(settings: Settings) -> None:
-    clock = Clock()
-    stream = FakeStream()
+    clock = FakeClock(NOW_S)
+    stream = FakeShards()
     stream.put_readings(trace(1, 6))  # one hour partition
     w = worker(settings, stream, clock, buffer_seconds=30)
     pump(w, stream)
@@ -165,7 +107,7 @@ def test_buffers_flush_by_time(settings: Settings) -> None:
 
 
 def test_partition_layout_and_file_schema_equal_the_glue_table(settings: Settings) -> None:
-    stream = FakeStream(shards=2)
+    stream = FakeShards(shards=2)
     readings = [r for n in range(4) for r in trace(n, 30)]  # 150 minutes: hours 00, 01, 02
     stream.put_readings(readings)
     w = worker(settings, stream)
@@ -193,7 +135,7 @@ def test_partition_layout_and_file_schema_equal_the_glue_table(settings: Setting
 
 
 def test_late_readings_land_in_the_partition_of_their_event_time(settings: Settings) -> None:
-    stream = FakeStream()
+    stream = FakeShards()
     late = trace(2, 2, start_ms=START_MS - 3 * 24 * HOUR_MS + 7 * HOUR_MS)
     stream.put_readings(late, arrival_ms=START_MS + 5 * HOUR_MS)
     w = worker(settings, stream)
@@ -210,7 +152,7 @@ def test_late_readings_land_in_the_partition_of_their_event_time(settings: Setti
 def test_poison_records_land_in_errors_by_arrival_with_their_raw_bytes(
     settings: Settings,
 ) -> None:
-    stream = FakeStream()
+    stream = FakeShards()
     good = trace(3, 4)
     stream.put_readings(good[:2])
     garbage = b"\x00\x01 not a reading"
@@ -238,7 +180,7 @@ def test_poison_records_land_in_errors_by_arrival_with_their_raw_bytes(
 
 
 def test_aggregated_records_are_deaggregated_before_the_transform(settings: Settings) -> None:
-    stream = FakeStream()
+    stream = FakeShards()
     readings = trace(4, 30)  # spans three hours: one aggregate, readings in three partitions
     codec = default_codec()
     entries = [(Entry(codec.encode(r.to_record()), r.patient_id), r) for r in readings]
@@ -256,7 +198,7 @@ def test_aggregated_records_are_deaggregated_before_the_transform(settings: Sett
 def test_no_checkpoint_before_the_file_is_written_and_a_restart_loses_nothing(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    stream = FakeStream()
+    stream = FakeShards()
     readings = trace(5, 20)
     stream.put_readings(readings)
     lake = LocalLakeStorage(settings.lake_dir, settings.names.lake_bucket)
@@ -286,7 +228,7 @@ def test_no_checkpoint_before_the_file_is_written_and_a_restart_loses_nothing(
 def test_a_crash_between_file_and_checkpoint_duplicates_but_never_loses(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    stream = FakeStream()
+    stream = FakeShards()
     readings = trace(6, 12)
     stream.put_readings(readings)
 
@@ -315,7 +257,7 @@ def test_a_crash_between_file_and_checkpoint_duplicates_but_never_loses(
 
 
 def test_a_restart_resumes_after_the_checkpoint(settings: Settings) -> None:
-    stream = FakeStream()
+    stream = FakeShards()
     stream.put_readings(trace(7, 10))
     first = worker(settings, stream)
     pump(first, stream)
@@ -346,7 +288,7 @@ def failing_transform(failures: int) -> Callable[[dict[str, Any], Any], Any]:
 def test_a_failing_transform_is_retried_then_its_records_go_to_errors(
     settings: Settings,
 ) -> None:
-    stream = FakeStream()
+    stream = FakeShards()
     stream.put_readings(trace(8, 3))
     w = worker(settings, stream, transform=failing_transform(10**6), transform_retries=2)
     pump(w, stream)
@@ -360,7 +302,7 @@ def test_a_failing_transform_is_retried_then_its_records_go_to_errors(
 
 
 def test_a_transform_that_recovers_on_retry_loses_nothing(settings: Settings) -> None:
-    stream = FakeStream()
+    stream = FakeShards()
     stream.put_readings(trace(8, 3))
     w = worker(settings, stream, transform=failing_transform(1))
     pump(w, stream)
@@ -369,7 +311,7 @@ def test_a_transform_that_recovers_on_retry_loses_nothing(settings: Settings) ->
 
 
 def test_a_response_with_missing_record_ids_fails_the_invocation(settings: Settings) -> None:
-    stream = FakeStream()
+    stream = FakeShards()
     stream.put_readings(trace(9, 2))
 
     def forgetful(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -387,7 +329,7 @@ def test_json_that_does_not_convert_goes_to_format_conversion_errors(
 ) -> None:
     from consumers.firehose_transform.handler import lambda_handler
 
-    stream = FakeStream()
+    stream = FakeShards()
     stream.put_readings(trace(10, 3))
 
     def sloppy(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -422,7 +364,7 @@ def files_read(connection: duckdb.DuckDBPyConnection, query: str) -> int:
 
 
 def test_duckdb_reads_the_tree_with_hive_partitions_and_prunes_hours(settings: Settings) -> None:
-    stream = FakeStream(shards=2, page=10)
+    stream = FakeShards(shards=2, page=10)
     readings = [r for n in range(3) for r in trace(n, 48)]  # hours 00-03
     stream.put_readings(readings)
     w = worker(settings, stream, buffer_bytes=4_000)  # several files an hour
@@ -458,122 +400,4 @@ def test_duckdb_reads_the_tree_with_hive_partitions_and_prunes_hours(settings: S
 )
 def test_settings_out_of_range_are_refused(settings: Settings, options: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=next(iter(options))):
-        worker(settings, FakeStream(), **options)
-
-
-# --------------------------------------------------------------------------------------------
-# Into the lake bucket on S3 (aws mode: the AWS-mode rehearsal's stand-in)
-# --------------------------------------------------------------------------------------------
-
-KEY_OF_A_RAW_OBJECT = re.compile(
-    r"^raw/readings/dt=2026-01-05/hour=(0[0-3])/gs-t-raw-delivery-\d{4}(-\d\d){5}-[0-9a-f]{32}\.parquet$"
-)
-KEY_OF_AN_ERROR_OBJECT = re.compile(
-    r"^errors/readings/dt=2026-01-05/hour=02/processing-failed/"
-    r"gs-t-raw-delivery-\d{4}(-\d\d){5}-[0-9a-f]{32}\.jsonl$"
-)
-
-
-@pytest.fixture
-def s3_lake(settings: Settings) -> Iterator[S3LakeStorage]:
-    with mock_aws():
-        client = boto3.client("s3", region_name="eu-west-1")
-        client.create_bucket(
-            Bucket=settings.names.lake_bucket,
-            CreateBucketConfiguration={"LocationConstraint": "eu-west-1"},
-        )
-        yield S3LakeStorage(client, settings.names.lake_bucket)
-
-
-def test_delivers_into_the_lake_bucket_and_checkpoints_only_what_is_in_it(
-    settings: Settings, s3_lake: S3LakeStorage, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    stream = FakeStream(shards=2, page=7)
-    # Hours 00-03 of 2026-01-05, in time order as sensors send them: hours fill one by one.
-    readings = sorted((r for n in range(4) for r in trace(n, 48)), key=lambda r: r.measured_at)
-    stream.put_readings(readings)
-    garbage = b"\x00\x01 not a reading"
-    stream.put(garbage, patient(9), arrival_ms=START_MS + 2 * HOUR_MS)
-    sequence_of = {
-        event_id: (record.shard_id, int(record.sequence_number))
-        for shard in stream.records.values()
-        for record in shard
-        for event_id in event_ids_in(record)
-    }
-
-    def landed_in_bucket() -> set[str]:
-        ids: set[str] = set()
-        for item in s3_lake.list("raw/readings/"):
-            table = pq.read_table(io.BytesIO(s3_lake.read_bytes(item.key)), columns=["event_id"])
-            ids.update(table.column("event_id").to_pylist())
-        return ids
-
-    saved: list[tuple[str, int]] = []
-    real_save = CheckpointStore.save
-
-    def save_after_checking(store: CheckpointStore, shard_id: str, sequence_number: str) -> None:
-        covered = {
-            event_id
-            for event_id, (shard, number) in sequence_of.items()
-            if shard == shard_id and number <= int(sequence_number)
-        }
-        missing = covered - landed_in_bucket()
-        assert not missing, f"checkpoint {sequence_number} of {shard_id} before {missing}"
-        saved.append((shard_id, int(sequence_number)))
-        real_save(store, shard_id, sequence_number)
-
-    monkeypatch.setattr(CheckpointStore, "save", save_after_checking)
-    w = worker(settings, stream, buffer_bytes=6_000, lake=s3_lake)
-    pump(w, stream)
-    w.flush(force=True)
-    w.close()
-
-    raw_keys = [item.key for item in s3_lake.list("raw/readings/")]
-    assert len(raw_keys) > 4  # several objects an hour: checkpoints had files to wait for
-    rows_by_hour: dict[str, int] = {}
-    landed: list[str] = []
-    for key in raw_keys:
-        match = KEY_OF_A_RAW_OBJECT.match(key)
-        assert match, key
-        table = pq.read_table(io.BytesIO(s3_lake.read_bytes(key)))
-        assert [(f.name, glue_type_of_arrow(f.type)) for f in table.schema] == [
-            (c.name, c.glue_type) for c in reading_columns()
-        ]
-        assert {m.hour for m in table.column("measured_at").to_pylist()} == {int(match[1])}
-        rows_by_hour[match[1]] = rows_by_hour.get(match[1], 0) + table.num_rows
-        landed.extend(table.column("event_id").to_pylist())
-    expected: dict[str, int] = {}
-    for r in readings:
-        hour = f"{(r.measured_at - START_MS) // HOUR_MS:02d}"
-        expected[hour] = expected.get(hour, 0) + 1
-    assert rows_by_hour == expected
-    assert sorted(landed) == sorted(r.event_id for r in readings)
-
-    (error_key,) = [item.key for item in s3_lake.list("errors/readings/")]
-    assert KEY_OF_AN_ERROR_OBJECT.match(error_key), error_key
-    (error,) = [json.loads(line) for line in s3_lake.read_bytes(error_key).splitlines()]
-    assert base64.b64decode(error["rawData"]) == garbage
-
-    for shard_id in stream.records:  # each shard's checkpoint moved as objects landed
-        assert len([number for shard, number in saved if shard == shard_id]) > 1
-    for shard_id, records in stream.records.items():
-        assert w.checkpoint(shard_id) == records[-1].sequence_number
-    assert not (settings.lake_dir / "raw").exists()  # nothing went to the local directory
-
-
-def event_ids_in(record: StreamRecord) -> list[str]:
-    try:
-        return [default_codec().decode(record.data)["event_id"]]
-    except CodecError:  # the garbage record: no reading, no event id
-        return []
-
-
-def test_aws_mode_delivers_to_the_lake_bucket_by_default(tmp_path: Path) -> None:
-    aws = load_settings(state_dir=tmp_path, env="t", mode="aws", pseudonym_key="k" * 32)
-    with mock_aws():
-        lake = firehose.delivery_lake(aws)
-        assert isinstance(lake, S3LakeStorage)
-        assert lake.bucket == aws.names.lake_bucket
-    local = firehose.delivery_lake(load_settings(state_dir=tmp_path, env="t"))
-    assert isinstance(local, LocalLakeStorage)
-    assert local.root == tmp_path / "lake"
+        worker(settings, FakeShards(), **options)

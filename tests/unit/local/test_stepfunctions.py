@@ -20,25 +20,9 @@ from glucosestream.local.stepfunctions import (
     parse_path,
     set_path,
 )
+from tests.support.clock import FakeClock
 
 T0 = 1_767_571_200.0  # 2026-01-05T00:00:00Z
-
-
-class FakeClock:
-    """A clock that only moves when something sleeps (or a task advances it)."""
-
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(seconds)
-            self.now += seconds
 
 
 class Boom(Exception):
@@ -50,7 +34,7 @@ class TimeoutLike(Exception):
 
 
 def machine(definition: dict[str, Any], resources: dict[str, Any] | None = None, **kw: Any) -> Any:
-    clock = FakeClock()
+    clock = FakeClock(T0)
     sm = StateMachine(definition, resources or {}, sleep=clock.sleep, clock=clock, **kw)
     return sm, clock
 
@@ -627,7 +611,7 @@ def test_map_items_must_be_a_list() -> None:
 
 
 def test_history_of_a_simple_run() -> None:
-    clock = FakeClock()
+    clock = FakeClock(T0)
 
     def fn(event: Any) -> Any:
         clock.now += 1.5

@@ -8,19 +8,7 @@ from hypothesis import strategies as st
 
 from glucosestream.domain.reading import GlucoseReading, ReadingSource, ReadingStatus, Trend
 from stream.simulator import Delivery, paced
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.time = 100.0
-        self.sleeps: list[float] = []
-
-    def now(self) -> float:
-        return self.time
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.time += seconds
+from tests.support.clock import FakeClock
 
 
 def _delivery(arrival_ms: int) -> Delivery:
@@ -40,27 +28,27 @@ def _delivery(arrival_ms: int) -> Delivery:
 
 
 def test_replays_arrival_gaps_scaled_by_speed() -> None:
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     deliveries = [_delivery(ms) for ms in (0, 60_000, 60_000, 180_000)]
-    yielded_at = [clock.now() for _ in paced(deliveries, 60.0, now=clock.now, sleep=clock.sleep)]
+    yielded_at = [clock() for _ in paced(deliveries, 60.0, now=clock, sleep=clock.sleep)]
     assert [t - 100.0 for t in yielded_at] == pytest.approx([0.0, 1.0, 1.0, 3.0])
 
 
 def test_none_speed_never_sleeps() -> None:
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     deliveries = [_delivery(ms) for ms in (0, 3_600_000)]
-    assert list(paced(deliveries, None, now=clock.now, sleep=clock.sleep)) == deliveries
+    assert list(paced(deliveries, None, now=clock, sleep=clock.sleep)) == deliveries
     assert clock.sleeps == []
 
 
 def test_slow_consumer_is_not_made_to_wait_more() -> None:
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     out = []
     for delivery in paced(
-        [_delivery(ms) for ms in (0, 1_000, 2_000)], 1.0, now=clock.now, sleep=clock.sleep
+        [_delivery(ms) for ms in (0, 1_000, 2_000)], 1.0, now=clock, sleep=clock.sleep
     ):
         out.append(delivery)
-        clock.time += 5.0  # the consumer takes 5 s per delivery, longer than the schedule
+        clock.now += 5.0  # the consumer takes 5 s per delivery, longer than the schedule
     assert len(out) == 3
     assert clock.sleeps == []
 
@@ -76,14 +64,12 @@ def test_rejects_non_positive_speed(speed: float) -> None:
     speed=st.floats(min_value=0.5, max_value=1000.0),
 )
 def test_never_yields_before_schedule(gaps: list[int], speed: float) -> None:
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     arrivals = []
     total = 0
     for gap in gaps:
         total += gap
         arrivals.append(total)
-    for delivery in paced(
-        [_delivery(ms) for ms in arrivals], speed, now=clock.now, sleep=clock.sleep
-    ):
+    for delivery in paced([_delivery(ms) for ms in arrivals], speed, now=clock, sleep=clock.sleep):
         due = 100.0 + (delivery.arrival_at - arrivals[0]) / 1000.0 / speed
-        assert clock.now() >= due - 1e-6
+        assert clock() >= due - 1e-6

@@ -8,6 +8,7 @@ from glucosestream.adapters.producer import PublishError, PublishReport
 from glucosestream.domain.reading import GlucoseReading
 from stream.publishing import publish_deliveries, windows
 from stream.simulator import CohortConfig, simulate
+from tests.support.clock import FakeClock
 
 DELIVERIES = list(simulate(CohortConfig(patients=4, days=0.25, seed=5)))
 
@@ -23,17 +24,6 @@ class RecordingProducer:
             raise PublishError("gave up", PublishReport(sent=3), batch[3:])
         self.calls.append(batch)
         return PublishReport(sent=len(batch), kinesis_records=len(batch), put_calls=1)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_as_fast_as_possible_publishes_everything_in_one_stream() -> None:

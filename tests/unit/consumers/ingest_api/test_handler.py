@@ -20,7 +20,7 @@ from glucosestream.ingest.api.config import load_ingest_settings
 from glucosestream.ingest.api.service import IngestService, StreamUnavailable
 from glucosestream.settings import load_settings
 from tests.factories import trace
-from tests.unit.ingest.support import FakeStream
+from tests.unit.ingest.support import FakePublisher
 
 EVENT = Path(__file__).parents[3] / "events" / "apigw_post_readings.json"
 
@@ -58,7 +58,7 @@ def body_of(response: dict[str, Any]) -> Any:
 
 
 def test_post_readings_event_accepts_one_and_rejects_the_seconds_one(
-    resolve: Callable[[dict[str, Any]], dict[str, Any]], stream: FakeStream
+    resolve: Callable[[dict[str, Any]], dict[str, Any]], stream: FakePublisher
 ) -> None:
     response = resolve(load_event())
     assert response["statusCode"] == 202

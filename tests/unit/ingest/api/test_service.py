@@ -14,7 +14,7 @@ from tests.unit.ingest.support import (
     KEY,
     NIGHTSCOUT_SECRET,
     NOW_MS,
-    FakeStream,
+    FakePublisher,
     reading_item,
 )
 
@@ -35,7 +35,9 @@ def batch(count: int, patient: str = "clinic-7/patient-0001") -> list[dict[str, 
     ]
 
 
-def test_accepted_only_after_the_stream_took_them(make_service: Make, stream: FakeStream) -> None:
+def test_accepted_only_after_the_stream_took_them(
+    make_service: Make, stream: FakePublisher
+) -> None:
     answer = make_service().post_readings(CLINIC_KEY, body(batch(288)))
     assert answer.status == 202
     assert answer.body["accepted"] == 288
@@ -43,7 +45,9 @@ def test_accepted_only_after_the_stream_took_them(make_service: Make, stream: Fa
     assert [r.event_id for r in stream.taken] == answer.body["event_ids"]
 
 
-def test_mixed_batch_lists_each_rejection_by_index(make_service: Make, stream: FakeStream) -> None:
+def test_mixed_batch_lists_each_rejection_by_index(
+    make_service: Make, stream: FakePublisher
+) -> None:
     items = [*batch(2), reading_item(unit="g/L"), reading_item(patient_id="clinic-9/x")]
     answer = make_service().post_readings(CLINIC_KEY, body(items))
     assert answer.status == 202
@@ -54,7 +58,7 @@ def test_mixed_batch_lists_each_rejection_by_index(make_service: Make, stream: F
 
 
 def test_nothing_valid_is_422_and_nothing_is_published(
-    make_service: Make, stream: FakeStream
+    make_service: Make, stream: FakePublisher
 ) -> None:
     answer = make_service().post_readings(CLINIC_KEY, body([reading_item(glucose=-1)]))
     assert answer.status == 422
@@ -62,7 +66,7 @@ def test_nothing_valid_is_422_and_nothing_is_published(
     assert stream.calls == 0
 
 
-def test_another_tenants_patients_are_forbidden(make_service: Make, stream: FakeStream) -> None:
+def test_another_tenants_patients_are_forbidden(make_service: Make, stream: FakePublisher) -> None:
     answer = make_service().post_readings(HOME_KEY, body(batch(3)))  # alice writes clinic-7's
     assert answer.status == 403
     assert all("may not write" in r["reason"] for r in answer.body["rejected"])
@@ -108,7 +112,7 @@ def test_bodies_that_are_not_arrays_are_400(make_service: Make) -> None:
 
 
 def test_stream_unavailable_is_503_saying_how_much_got_through(
-    make_service: Make, stream: FakeStream
+    make_service: Make, stream: FakePublisher
 ) -> None:
     stream.fail_after = 100
     service = make_service()
@@ -122,7 +126,7 @@ def test_stream_unavailable_is_503_saying_how_much_got_through(
 
 
 def test_retrying_a_request_gives_the_same_identities_and_one_recent_copy(
-    make_service: Make, stream: FakeStream
+    make_service: Make, stream: FakePublisher
 ) -> None:
     service = make_service()
     first = service.post_readings(CLINIC_KEY, body(batch(5)))
@@ -132,7 +136,7 @@ def test_retrying_a_request_gives_the_same_identities_and_one_recent_copy(
     assert len(service.recent.latest(patient, 100)) == 5
 
 
-def test_nightscout_upload_then_read_back(make_service: Make, stream: FakeStream) -> None:
+def test_nightscout_upload_then_read_back(make_service: Make, stream: FakePublisher) -> None:
     service = make_service()
     entries = [
         {
@@ -155,7 +159,7 @@ def test_nightscout_upload_then_read_back(make_service: Make, stream: FakeStream
 
 
 def test_nightscout_single_object_and_partial_batches(
-    make_service: Make, stream: FakeStream
+    make_service: Make, stream: FakePublisher
 ) -> None:
     service = make_service()
     single = service.post_entries(SECRET_HEADER, body({"sgv": 120, "date": NOW_MS}))

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 import shutil
 from pathlib import Path
 
-import boto3
 import pyarrow.parquet as pq
 import pytest
-from moto import mock_aws
 
-from glucosestream.adapters.s3_lake import S3LakeStorage
 from glucosestream.cli import main as cli
 from glucosestream.ingest.files.formats import parse_file
 from glucosestream.ingest.files.importing import import_parsed, write_to_lake
@@ -64,32 +60,6 @@ def test_to_lake_skips_identities_already_landed_by_firehose(tmp_path: Path) -> 
     )  # overlapping export: only the new 10
     assert write_to_lake(readings + readings, local_lake(tmp_path)) == (0, 30)
     assert len(lake_rows(tmp_path)) == 30
-
-
-def test_to_lake_into_the_lake_bucket_on_s3_is_idempotent_too() -> None:
-    readings = trace(2, 30)  # 150 minutes: hours 00-02 of 2026-01-05
-    with mock_aws():
-        client = boto3.client("s3", region_name="eu-west-1")
-        client.create_bucket(
-            Bucket="gs-test-lake", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-        )
-        lake = S3LakeStorage(client, "gs-test-lake")
-        assert write_to_lake(readings[:20], lake, now_ms=1_800_000_000_000) == (20, 0)
-        assert write_to_lake(readings, lake, now_ms=1_800_000_100_000) == (10, 20)
-        keys = [item.key for item in lake.list("raw/")]
-        rows = [
-            row
-            for key in keys
-            for row in pq.read_table(io.BytesIO(lake.read_bytes(key))).to_pylist()
-        ]
-    assert all(
-        re.fullmatch(
-            r"raw/readings/dt=2026-01-05/hour=0[0-2]/import-[-0-9]{19}-[0-9a-f]{32}\.parquet", k
-        )
-        for k in keys
-    ), keys
-    assert sorted(r["event_id"] for r in rows) == sorted(r.event_id for r in readings)
-    assert {r["source"] for r in rows} == {"CGM"}
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -167,7 +137,6 @@ def test_bad_arguments_exit_2_with_a_reason(
 def test_api_hash_key_prints_the_sha256(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import io
 
     monkeypatch.setattr("sys.stdin", io.StringIO("a-long-random-api-key-123\n"))
     code, out, _ = run(capsys, "api", "hash-key")

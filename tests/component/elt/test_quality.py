@@ -23,15 +23,10 @@ from glucosestream.lake.raw_zone.schema import parquet_schema
 from glucosestream.local.lake import local_lake, table_location
 from glucosestream.settings import Settings
 from glucosestream.warehouse.sql_text import SQL_DIR
-from tests.unit.elt.rawdata import MINUTE_MS, Raw, lake_settings, ms, write_raw
+from tests.component.elt.rawdata import MINUTE_MS, Raw, ms, write_raw
 
 DAY = "2024-03-01"
 AS_OF = datetime(2024, 3, 3, tzinfo=UTC)
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return lake_settings(tmp_path)
 
 
 def series(patient: str, start: str, count: int, step: int = 5, **fields: object) -> list[Raw]:

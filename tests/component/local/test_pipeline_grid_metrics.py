@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -24,23 +23,14 @@ from glucosestream.local.pipeline_runner import run_pipeline
 from glucosestream.reports.episodes import patient_episodes
 from glucosestream.reports.metrics import metrics_of_table
 from glucosestream.settings import Settings
+from tests.component.elt.rawdata import MINUTE_MS, Raw, write_raw
 from tests.factories import cohort_period_readings
-from tests.unit.elt.rawdata import MINUTE_MS, Raw, lake_settings, write_raw
 
 PATIENTS = 7
 PER_CHUNK = 2  # four chunks (hash buckets: their sizes vary, some may be empty)
 
 
-@pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    made = lake_settings(tmp_path)
-    monkeypatch.setenv("GS_STATE_DIR", str(made.state_dir))
-    monkeypatch.setenv("GS_ENV", made.env)
-    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
-    from consumers.pipeline import handler
-
-    handler._settings.cache_clear()
-    return made
+pytestmark = pytest.mark.usefixtures("pipeline_handler_env")
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import urllib.request
 import pytest
 
 from glucosestream.dashboard.server import serve_dashboard
+from tests.component.dashboard.lake import Lake
 from tests.integration.conftest import free_port
-from tests.unit.dashboard.lake import Lake
 
 
 def test_serves_every_view_then_stops(lake: Lake) -> None:

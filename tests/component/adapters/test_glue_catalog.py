@@ -29,7 +29,7 @@ from glucosestream.adapters.glue_catalog import (
 from glucosestream.adapters.s3_lake import S3LakeStorage
 from glucosestream.elt.refresh import AGP, CURATED
 from glucosestream.settings import ResourceNames
-from tests.unit.adapters.glue_tables import create_lake_table, table_location
+from tests.component.adapters.glue_tables import create_lake_table, table_location
 
 NAMES = ResourceNames("test")
 BUCKET = NAMES.lake_bucket

@@ -16,7 +16,7 @@ from glucosestream.elt.refresh import CURATED, run_elt
 from glucosestream.local.lake import local_lake, table_location
 from glucosestream.reports.metrics import metrics_of_table
 from glucosestream.settings import Settings
-from tests.unit.elt.rawdata import MINUTE_MS, Raw, lake_settings, ms, write_raw
+from tests.component.elt.rawdata import MINUTE_MS, Raw, ms, write_raw
 
 
 def rows(settings: Settings, table: str) -> list[dict[str, Any]]:
@@ -55,11 +55,6 @@ def series(
         Raw(patient, first + i * step * MINUTE_MS, value, utc_offset_minutes=offset)
         for i, value in enumerate(values)
     ]
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return lake_settings(tmp_path)
 
 
 def test_dedupe_keeps_the_earliest_produced_copy(settings: Settings) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from glucosestream.dashboard.queries import LakeQueries
 from glucosestream.local.dashboard_engine import DuckDbEngine
-from tests.unit.dashboard.lake import Lake, build_lake
+from tests.component.dashboard.lake import Lake, build_lake
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""S3LakeStorage beyond the shared port suite (tests/unit/lake/test_storage.py): paging,
+"""S3LakeStorage beyond the shared port suite (tests/component/lake/test_storage.py): paging,
 batched deletes, access denied naming the bucket and the prefix."""
 
 from __future__ import annotations

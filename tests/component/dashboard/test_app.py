@@ -21,8 +21,8 @@ from glucosestream.dashboard.queries import LakeQueries
 from glucosestream.domain.reading import MG_DL_PER_MMOL_L
 from glucosestream.local.privacy_ledger import FilePrivacyLedger
 from glucosestream.settings import load_settings
+from tests.component.dashboard.lake import Lake
 from tests.factories import FIVE_MINUTES_MS, START_MS, patient, reading
-from tests.unit.dashboard.lake import Lake
 
 BUDGET = 3.0
 

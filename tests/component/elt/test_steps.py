@@ -29,19 +29,9 @@ from glucosestream.local.pipeline_runner import (
 from glucosestream.local.stepfunctions import StateMachine, StatesError
 from glucosestream.settings import Settings
 from glucosestream.warehouse import sql_text
-from tests.unit.elt.rawdata import MINUTE_MS, Raw, lake_settings, ms, write_raw
+from tests.component.elt.rawdata import MINUTE_MS, Raw, ms, write_raw
 
-
-@pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    made = lake_settings(tmp_path)
-    monkeypatch.setenv("GS_STATE_DIR", str(made.state_dir))
-    monkeypatch.setenv("GS_ENV", made.env)
-    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
-    from consumers.pipeline import handler
-
-    handler._settings.cache_clear()
-    return made
+pytestmark = pytest.mark.usefixtures("pipeline_handler_env")
 
 
 def day_of_readings(patient: str, day: str, glucose: int = 120) -> list[Raw]:

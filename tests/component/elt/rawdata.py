@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from glucosestream.lake.raw_zone.schema import parquet_schema
-from glucosestream.settings import Settings, load_settings
+from glucosestream.settings import Settings
 
 MINUTE_MS = 60_000
 
@@ -47,10 +47,6 @@ class Raw:
             "produced_at": produced,
             "ingested_at": produced + 1000,
         }
-
-
-def lake_settings(tmp_path: Path) -> Settings:
-    return load_settings(state_dir=tmp_path / "state", env="test")
 
 
 def write_raw(settings: Settings, name: str, readings: list[Raw]) -> list[Path]:

@@ -33,8 +33,8 @@ from glucosestream.local.athena_api import Execution, ObjectCache, QueryError, Q
 from glucosestream.settings import Settings
 from glucosestream.warehouse.query_engine import Parameter, QueryFailed, QueryResult
 from glucosestream.warehouse.sql_text import Statement, athena_literal
-from tests.unit.adapters.glue_tables import RAW, create_lake_table
-from tests.unit.elt.rawdata import MINUTE_MS, Raw, ms, write_raw
+from tests.component.adapters.glue_tables import RAW, create_lake_table
+from tests.component.elt.rawdata import MINUTE_MS, Raw, ms, write_raw
 
 REGION = "us-east-1"
 

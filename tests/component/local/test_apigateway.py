@@ -16,7 +16,7 @@ from glucosestream.ingest.api.service import IngestService
 from glucosestream.local.apigateway import ProxyAdapter, proxy_event, serve, start_api
 from glucosestream.local.processes import free_port
 from glucosestream.settings import load_settings
-from tests.unit.ingest.support import CLINIC_KEY, FakeStream, reading_item
+from tests.unit.ingest.support import CLINIC_KEY, FakePublisher, reading_item
 
 
 def test_proxy_event_carries_method_path_headers_query_and_body() -> None:
@@ -53,7 +53,7 @@ def test_served_on_loopback_only(tmp_path: Path) -> None:
 
 
 def test_serves_the_resolver_and_stops(
-    tmp_path: Path, make_service: Callable[..., IngestService], stream: FakeStream
+    tmp_path: Path, make_service: Callable[..., IngestService], stream: FakePublisher
 ) -> None:
     server = serve(load_settings(state_dir=tmp_path), port=0, service=make_service())
     try:

@@ -15,8 +15,9 @@ from glucosestream.ingest.files.readings_csv import read_csv_input
 from glucosestream.local.lake import local_lake
 from glucosestream.reports.episodes import patient_episodes
 from glucosestream.reports.metrics import patient_metrics
-from tests.unit.elt.rawdata import Raw, lake_settings, write_raw
-from tests.unit.elt.test_refresh import rows
+from glucosestream.settings import Settings
+from tests.component.elt.rawdata import Raw, write_raw
+from tests.component.elt.test_refresh import rows
 
 NEW_YORK = ZoneInfo("America/New_York")
 BASE = 120
@@ -120,12 +121,11 @@ def test_episode_after_the_change_is_shown_on_the_wall_clock(tmp_path: Path) -> 
 
 @pytest.mark.parametrize("change", [FALL_BACK, SPRING_FORWARD], ids=["fall_back", "spring_forward"])
 def test_daily_mart_counts_each_local_day(
-    change: tuple[datetime, int, tuple[int, int, int]], tmp_path: Path
+    change: tuple[datetime, int, tuple[int, int, int]], settings: Settings
 ) -> None:
     # Given the raw zone holding the device's readings with the offsets the import resolved
     start, count, per_day = change
     recorded = recording(start, count, {})
-    settings = lake_settings(tmp_path)
     first_ms = round(start.replace(tzinfo=UTC).timestamp() * 1000)
     write_raw(
         settings,
