@@ -139,6 +139,7 @@ def test_function_unzipped_is_under_lambda_limit(unpacked: Path, handler: str) -
     sizes = {
         d.relative_to(unpacked).as_posix(): unpacked_bytes(d) for d in layer_dirs(unpacked, handler)
     }
+    assert sizes, handler
     assert all(size > 0 for size in sizes.values()), sizes
     assert sum(sizes.values()) < LAMBDA_UNZIPPED_LIMIT, sizes
 

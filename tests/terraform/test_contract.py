@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 from sqlglot import exp
 
+from glucosestream.elt.refresh import TABLES
 from glucosestream.lake.raw_zone.schema import HIVE_JSON_TIMESTAMP_FORMATS
 from glucosestream.local import firehose as local_firehose
 from glucosestream.local.workers import ALERTS_MAPPING
@@ -143,7 +144,9 @@ def test_every_handler_is_deployed(plan: dict[str, Any]) -> None:
 
 
 def test_deployed_handlers_exist(plan: dict[str, Any]) -> None:
-    for function in functions(plan).values():
+    deployed = functions(plan).values()
+    assert deployed
+    for function in deployed:
         _, name, path = handler_module(function["after"]["handler"])
         assert path.is_file(), path
         tree = ast.parse(path.read_text())
@@ -220,7 +223,9 @@ def test_alerts_consumer_gets_the_staleness_bound(plan: dict[str, Any]) -> None:
 
 def test_gs_variables_name_settings_fields(plan: dict[str, Any]) -> None:
     """Every GS_* variable Terraform sets is a field of a settings class the handler loads."""
-    for function in functions(plan).values():
+    deployed = functions(plan).values()
+    assert deployed
+    for function in deployed:
         module, _, _ = handler_module(function["after"]["handler"])
         known = set().union(*(env_names(c) for c in settings_classes(module)))
         given = {n for n in environment(function) if n.startswith("GS_")}
@@ -596,6 +601,7 @@ def test_raw_table_is_the_generated_glue_schema(plan: dict[str, Any]) -> None:
 
 def test_curated_and_marts_locations(plan: dict[str, Any]) -> None:
     tables = glue_tables(plan)
+    assert {"raw_readings", *TABLES} <= set(tables)
     for name, table in tables.items():
         location = table["storage_descriptor"][0]["location"]
         if name.startswith("curated_"):
@@ -638,8 +644,9 @@ def test_state_machine_definition_is_the_asl_with_every_placeholder_filled(
         "glue_database": NAMES.glue_database,
         "athena_workgroup": NAMES.athena_workgroup,
     }
-    for name in set(PLACEHOLDER.findall(ASL_PATH.read_text())) & expected.keys():
-        assert expected[name] in filled, name
+    assert expected.keys() <= set(PLACEHOLDER.findall(ASL_PATH.read_text()))
+    for name, value in expected.items():
+        assert value in filled, name
 
 
 def test_state_machine_logs_and_traces(plan: dict[str, Any]) -> None:

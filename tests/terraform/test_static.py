@@ -98,7 +98,9 @@ def test_no_wildcard_actions(parsed: dict[Path, dict[str, Any]]) -> None:
 
 
 def test_every_statement_names_actions(parsed: dict[Path, dict[str, Any]]) -> None:
-    assert all(statement.get("actions") for _, statement in policy_statements(parsed))
+    statements = policy_statements(parsed)
+    assert statements
+    assert not [where for where, statement in statements if not statement.get("actions")]
 
 
 def test_policies_are_policy_documents_not_inline_json() -> None:

@@ -115,7 +115,9 @@ def test_zip_is_reproducible(build: ModuleType, tmp_path: Path) -> None:
 
 def test_code_zip_holds_the_handlers_and_assets(build: ModuleType, tmp_path: Path) -> None:
     names = {name for name, _ in build.code_entries(REPO_ROOT)}
-    for handler in REPO_ROOT.glob("consumers/*/handler.py"):
+    handlers = sorted(REPO_ROOT.glob("consumers/*/handler.py"))
+    assert handlers
+    for handler in handlers:
         assert handler.relative_to(REPO_ROOT).as_posix() in names
     assert "sfn/pipeline.asl.json" in names
     assert "schemas/glucose_reading.v1.avsc" in names

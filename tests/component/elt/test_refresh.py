@@ -206,7 +206,7 @@ def test_period_marts_equal_glucosestream_metrics(settings: Settings) -> None:
     run_elt(local_lake(settings), date(2024, 3, 8))
     expected = {m.pop("id"): m for m in metrics_of_table(_csv_metrics_input(p1 + p2))}
     marts = {r.pop("patient_id"): r for r in rows(settings, "patient_period_metrics")}
-    assert set(marts) == {"p1", "p2"}
+    assert set(marts) == set(expected) == {"p1", "p2"}
     for patient, metrics in expected.items():
         mart = marts[patient]
         assert mart["period_end"] == date(2024, 3, 8)

@@ -100,6 +100,7 @@ def test_episodes_equal_the_episodes_command(cohort: pa.Table, engine: LocalAthe
 def test_series_equal_the_local_series(cohort: pa.Table, engine: LocalAthena) -> None:
     expected = local_series(engine)
     got = patient_series(shuffled(cohort, seed=11))
+    assert len(expected) == 12
     assert list(got) == sorted(expected)
     for patient, (times, glucose) in expected.items():
         assert np.array_equal(got[patient].times, times)

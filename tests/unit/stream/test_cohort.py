@@ -76,6 +76,11 @@ def test_devices_and_zones_follow_the_config() -> None:
 def test_parameters_differ_between_patients_and_phenotypes() -> None:
     cohort = build_cohort(CohortConfig(patients=60, days=1))
     by = {ph: [p.parameters for p in cohort if p.phenotype is ph] for ph in Phenotype}
+    assert {ph: len(members) for ph, members in by.items()} == {
+        Phenotype.TYPE_1: 24,
+        Phenotype.TYPE_2: 24,
+        Phenotype.NO_DIABETES: 12,
+    }
     # Only type 1 patients inject insulin; only the others secrete it.
     assert all(p.basal_rate_u_per_h > 0 and p.secretion_gain == 0 for p in by[Phenotype.TYPE_1])
     for phenotype in (Phenotype.TYPE_2, Phenotype.NO_DIABETES):

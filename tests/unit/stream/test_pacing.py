@@ -70,6 +70,9 @@ def test_never_yields_before_schedule(gaps: list[int], speed: float) -> None:
     for gap in gaps:
         total += gap
         arrivals.append(total)
+    yielded = 0
     for delivery in paced([_delivery(ms) for ms in arrivals], speed, now=clock, sleep=clock.sleep):
+        yielded += 1
         due = 100.0 + (delivery.arrival_at - arrivals[0]) / 1000.0 / speed
         assert clock() >= due - 1e-6
+    assert yielded == len(arrivals)

@@ -42,6 +42,7 @@ def test_arrivals_are_non_decreasing_and_after_measurement(
     faulty: tuple[CohortConfig, list[Delivery]],
 ) -> None:
     _, deliveries = faulty
+    assert deliveries
     arrivals = np.array([d.arrival_at for d in deliveries])
     assert np.all(np.diff(arrivals) >= 0)
     assert all(d.arrival_at >= d.reading.measured_at for d in deliveries)

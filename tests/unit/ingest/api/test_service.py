@@ -69,6 +69,7 @@ def test_nothing_valid_is_422_and_nothing_is_published(
 def test_another_tenants_patients_are_forbidden(make_service: Make, stream: FakePublisher) -> None:
     answer = make_service().post_readings(HOME_KEY, body(batch(3)))  # alice writes clinic-7's
     assert answer.status == 403
+    assert [r["index"] for r in answer.body["rejected"]] == [0, 1, 2]
     assert all("may not write" in r["reason"] for r in answer.body["rejected"])
     assert stream.calls == 0
 

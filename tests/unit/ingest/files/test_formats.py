@@ -58,7 +58,9 @@ def test_dexcom_clarity_mmol() -> None:
 
 def test_names_in_exports_never_reach_a_reading() -> None:
     for name in ("dexcom_clarity_mgdl.csv", "libreview_us_mgdl.csv"):
-        for reading in parse(FIXTURES / name).readings:
+        readings = parse(FIXTURES / name).readings
+        assert readings, name
+        for reading in readings:
             assert "Alex" not in repr(reading)
             assert "Example" not in repr(reading)
 
