@@ -15,8 +15,9 @@ from glucosestream.settings import Settings
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     import time
 
-    from glucosestream.ingest.files.formats import MalformedFile, parse_file
+    from glucosestream.ingest.files.formats import parse_file
     from glucosestream.ingest.files.importing import import_parsed
+    from glucosestream.ingest.files.parsed_file import MalformedFile
     from glucosestream.ingest.files.readings_csv import CsvInputError
 
     if args.to_lake and settings.mode != "local":
