@@ -325,7 +325,7 @@ def test_views_read_the_lake_only_through_the_query_adapter() -> None:
         "sqlglot",
         "boto3",
         "glucosestream.local",
-        "glucosestream.elt.refresh",
+        "glucosestream.elt",
     )
     views = ["app", "viewmodel", "figures", "privacy", "identity", "live", "units"]
     for name in views:

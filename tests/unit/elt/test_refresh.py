@@ -12,7 +12,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from glucosestream.elt.refresh import CURATED, run_elt
+from glucosestream.elt.refresh import run_elt
+from glucosestream.elt.tables import CURATED
 from glucosestream.local.lake import local_lake, table_location
 from glucosestream.reports.metrics import metrics_of_table
 from glucosestream.settings import Settings

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from glucosestream.elt.refresh import DAILY, run_elt
+from glucosestream.elt.refresh import run_elt
+from glucosestream.elt.tables import DAILY
 from glucosestream.ingest.files.readings_csv import read_csv_input
 from glucosestream.local.lake import local_lake
 from glucosestream.reports.episodes import patient_episodes
