@@ -17,7 +17,13 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from glucosestream.elt.marts import PERIOD_DAYS, days_between, period_days, period_readings_query
+from glucosestream.elt.marts import (
+    PERIOD_DAYS,
+    PERIOD_READINGS_SQL,
+    days_between,
+    period_days,
+    period_readings_query,
+)
 from glucosestream.elt.plan import EltPlan
 from glucosestream.elt.ports import Lake
 from glucosestream.elt.publish import chunks, delete_under, run_token
@@ -42,7 +48,8 @@ GRID_INPUT_COLUMNS = ("patient_id", "device_id", "measured_at", "local_time", "g
 """The columns of ``sql/grid/grid_input.sql``: the readings the grid metrics read, then the
 chunk (the staging UNLOAD's partition column)."""
 
-STAGE_GRID_SQL = ("curated/period_readings.sql", "grid/grid_input.sql")
+GRID_INPUT_SQL = "grid/grid_input.sql"
+STAGE_GRID_SQL = (PERIOD_READINGS_SQL, GRID_INPUT_SQL)
 """The files :func:`stage_grid_input` runs."""
 
 
@@ -120,7 +127,7 @@ def grid_input_statement(
     """``sql/grid/grid_input.sql`` over the window's ``period_readings``: the readings of the
     chunks ``selected`` (of ``count``), the chunk column last (UNLOAD's partition column)."""
     readings = period_readings_query(database, period_days(end))
-    main = bind(STAGE_GRID_SQL[1], {"database": database}, {"chunks": list(selected)})
+    main = bind(GRID_INPUT_SQL, {"database": database}, {"chunks": list(selected)})
     constants = constants_cte({"chunk_count": float(count)})
     return compose(
         main,

@@ -22,11 +22,11 @@ from glucosestream.warehouse.sql_text import Statement, bind, compose, table_col
 PERIOD_DAYS = 14
 """The AGP window: 14 local days ending at the run date."""
 
-MARTS_SQL = (
-    "curated/period_readings.sql",
-    "marts/patient_daily_metrics.sql",
-    "marts/agp_profile.sql",
-)
+PERIOD_READINGS_SQL = "curated/period_readings.sql"
+GLUCOSE_RANGES_SQL = "intermediate/glucose_ranges.sql"
+DAILY_SQL = "marts/patient_daily_metrics.sql"
+AGP_SQL = "marts/agp_profile.sql"
+MARTS_SQL = (PERIOD_READINGS_SQL, GLUCOSE_RANGES_SQL, DAILY_SQL, AGP_SQL)
 """The files :func:`build_marts` runs."""
 
 
@@ -47,24 +47,44 @@ def period_readings_query(database: str, days: Sequence[date]) -> Statement:
         {(day + timedelta(days=shift)).isoformat() for day in days for shift in (-1, 0, 1)}
     )
     return bind(
-        MARTS_SQL[0], {"database": database}, {"partitions": dts, "local_days": sorted(days)}
+        PERIOD_READINGS_SQL,
+        {"database": database},
+        {"partitions": dts, "local_days": sorted(days)},
     )
+
+
+def glucose_ranges_query(database: str, readings: Statement | None = None) -> Statement:
+    """``sql/intermediate/glucose_ranges.sql`` over ``readings`` as its ``period_readings``
+    (None: over the table ``<database>.period_readings`` itself)."""
+    return compose(bind(GLUCOSE_RANGES_SQL, {"database": database}), _as(readings), database)
 
 
 def mart_query(
-    database: str, mart: str, readings: Statement, columns: Sequence[str] | None = None
+    database: str,
+    mart: str,
+    readings: Statement | None = None,
+    columns: Sequence[str] | None = None,
 ) -> Statement:
-    """A ``sql/marts/`` file over ``readings`` as its ``period_readings``."""
-    return compose(
-        bind(mart, {"database": database}), [("period_readings", readings)], database, columns
-    )
+    """A ``sql/marts/`` file over ``readings`` as its ``period_readings`` (None: over the table
+    ``<database>.period_readings`` itself). A mart that reads ``<database>.glucose_ranges`` (the
+    metrics marts) reads the readings through :func:`glucose_ranges_query`."""
+    main = bind(mart, {"database": database})
+    if f"{database}.glucose_ranges" in main.sql:
+        ranges = [("glucose_ranges", glucose_ranges_query(database, readings))]
+        return compose(main, ranges, database, columns)
+    return compose(main, _as(readings), database, columns)
+
+
+def _as(readings: Statement | None) -> list[tuple[str, Statement]]:
+    """``readings`` as the CTE ``period_readings`` (none: the table is read)."""
+    return [] if readings is None else [("period_readings", readings)]
 
 
 def _daily(lake: Lake, plan: EltPlan, days: list[date], report: EltReport) -> None:
     isos = [day.isoformat() for day in days]
     for index, chunk in enumerate(chunks(isos)):
         readings = period_readings_query(lake.database, [date.fromisoformat(d) for d in chunk])
-        query = mart_query(lake.database, MARTS_SQL[1], readings, table_columns(DAILY).names)
+        query = mart_query(lake.database, DAILY_SQL, readings, table_columns(DAILY).names)
         location = staging_location(lake, DAILY, plan.run_id, index)
         unload_and_publish(lake, DAILY, query, location, [(day,) for day in chunk])
         report.daily_rows += count_rows(lake, DAILY, "local_day", chunk, "DATE")
@@ -74,7 +94,7 @@ def _daily(lake: Lake, plan: EltPlan, days: list[date], report: EltReport) -> No
 def _agp(lake: Lake, plan: EltPlan, end: date, report: EltReport) -> None:
     readings = period_readings_query(lake.database, period_days(end))
     columns = [name for name, _ in table_columns(AGP).columns]
-    agp = mart_query(lake.database, MARTS_SQL[2], readings, columns)
+    agp = mart_query(lake.database, AGP_SQL, readings, columns)
     location = staging_location(lake, AGP, plan.run_id, 0)
     unload_and_publish(lake, AGP, agp, location, [(end.isoformat(),)], one_partition=True)
     report.period_end = end.isoformat()

@@ -6,7 +6,13 @@ the grid-metrics Lambda's outputs of a run (:mod:`glucosestream.elt.grid_stage`)
 from __future__ import annotations
 
 from glucosestream.elt.grid_stage import GRID_WORK_PREFIX, GridInput
-from glucosestream.elt.marts import days_between, mart_query, period_readings_query
+from glucosestream.elt.marts import (
+    GLUCOSE_RANGES_SQL,
+    PERIOD_READINGS_SQL,
+    days_between,
+    mart_query,
+    period_readings_query,
+)
 from glucosestream.elt.plan import EltReport
 from glucosestream.elt.ports import Lake
 from glucosestream.elt.publish import count_rows, delete_under, staging_location, unload_and_publish
@@ -19,11 +25,15 @@ from glucosestream.elt.tables import (
 )
 from glucosestream.warehouse.sql_text import bind, compose, table_columns
 
+SQL_METRICS_SQL = "marts/patient_period_metrics.sql"
+JOIN_GRID_METRICS_SQL = "grid/patient_period_metrics.sql"
+EPISODES_SQL = "grid/glycemic_episodes.sql"
 PERIOD_SQL = (
-    "curated/period_readings.sql",
-    "marts/patient_period_metrics.sql",
-    "grid/patient_period_metrics.sql",
-    "grid/glycemic_episodes.sql",
+    PERIOD_READINGS_SQL,
+    GLUCOSE_RANGES_SQL,
+    SQL_METRICS_SQL,
+    JOIN_GRID_METRICS_SQL,
+    EPISODES_SQL,
 )
 """The files :func:`build_period_marts` runs."""
 
@@ -60,12 +70,12 @@ def build_period_marts(lake: Lake, grid: GridInput, report: EltReport) -> None:
         lake.database, days_between(grid.period_start, grid.period_end)
     )
     joined = compose(
-        bind(PERIOD_SQL[2], {"database": lake.database}, {"run_id": [grid.run_id]}),
-        [("period_sql_metrics", mart_query(lake.database, PERIOD_SQL[1], readings))],
+        bind(JOIN_GRID_METRICS_SQL, {"database": lake.database}, {"run_id": [grid.run_id]}),
+        [("period_sql_metrics", mart_query(lake.database, SQL_METRICS_SQL, readings))],
         lake.database,
         table_columns(PERIOD).names,
     )
-    episodes = bind(PERIOD_SQL[3], {"database": lake.database}, {"run_id": [grid.run_id]})
+    episodes = bind(EPISODES_SQL, {"database": lake.database}, {"run_id": [grid.run_id]})
     for table, statement in ((PERIOD, joined), (EPISODES, episodes)):
         location = staging_location(lake, table, grid.run_id, 0)
         unload_and_publish(lake, table, statement, location, [(end,)])

@@ -55,9 +55,11 @@ def readings_table(rows: Sequence[CsvReading]) -> pa.Table:
 
 
 def load_readings(engine: LocalAthena, table: pa.Table) -> None:
-    """Readings as ``csv_input``, then deduplicated as ``period_readings``."""
+    """Readings as ``csv_input``, then deduplicated as ``period_readings``, and the glucose
+    ranges of those (``glucose_ranges``), which the period metrics read."""
     engine.register("csv_input", table)
     engine.create_table("period_readings", "staging/csv_readings.sql")
+    engine.create_table("glucose_ranges", "intermediate/glucose_ranges.sql")
 
 
 def period_series(engine: LocalAthena) -> dict[str, PatientSeries]:
