@@ -1,7 +1,14 @@
-"""The period marts that need the grid metrics: ``patient_period_metrics`` (the SQL metrics of
-``sql/marts/patient_period_metrics.sql`` joined with the grid metrics, as ``glucosestream
-metrics`` computes them) and ``glycemic_episodes`` (as ``glucosestream episodes``), built from
-the grid-metrics Lambda's outputs of a run (:mod:`glucosestream.elt.grid_stage`)."""
+"""The period metrics, in one place: the period marts that need the grid metrics.
+
+``patient_period_metrics`` is the SQL metrics of ``sql/marts/patient_period_metrics.sql`` joined
+with each patient's grid metrics (:func:`glucosestream.elt.grid_metrics.patient_grid`) by
+``sql/grid/patient_period_metrics.sql``: :func:`period_metrics_query`, which the pipeline runs
+on Athena over the grid-metrics Lambda's outputs of a run (:func:`build_period_marts`; the input
+staged by :mod:`glucosestream.elt.grid_stage`) and ``glucosestream metrics`` in-process over a
+CSV's readings (:mod:`glucosestream.reports.metrics`). ``glycemic_episodes`` is the episodes of
+the same patients (:func:`glucosestream.elt.grid_metrics.wall_clock_episodes`, as
+``glucosestream episodes`` lists them).
+"""
 
 from __future__ import annotations
 
@@ -23,7 +30,7 @@ from glucosestream.elt.tables import (
     GRID_TABLES,
     PERIOD,
 )
-from glucosestream.warehouse.sql_text import bind, compose, table_columns
+from glucosestream.warehouse.sql_text import Statement, bind, compose, table_columns
 
 SQL_METRICS_SQL = "marts/patient_period_metrics.sql"
 JOIN_GRID_METRICS_SQL = "grid/patient_period_metrics.sql"
@@ -36,6 +43,22 @@ PERIOD_SQL = (
     EPISODES_SQL,
 )
 """The files :func:`build_period_marts` runs."""
+
+
+def period_metrics_query(
+    database: str, run_id: str, readings: Statement | None = None
+) -> Statement:
+    """The rows of ``patient_period_metrics`` (its columns, in order): the SQL metrics of
+    ``readings`` as ``period_readings`` (None: of the table ``<database>.period_readings``
+    itself) joined with the grid metrics of the same patients, run ``run_id``'s partition of
+    ``<database>.grid_metrics_staging``."""
+    sql_metrics = mart_query(database, SQL_METRICS_SQL, readings)
+    return compose(
+        bind(JOIN_GRID_METRICS_SQL, {"database": database}, {"run_id": [run_id]}),
+        [("period_sql_metrics", sql_metrics)],
+        database,
+        table_columns(PERIOD).names,
+    )
 
 
 class GridMetricsMissing(RuntimeError):
@@ -69,12 +92,7 @@ def build_period_marts(lake: Lake, grid: GridInput, report: EltReport) -> None:
     readings = period_readings_query(
         lake.database, days_between(grid.period_start, grid.period_end)
     )
-    joined = compose(
-        bind(JOIN_GRID_METRICS_SQL, {"database": lake.database}, {"run_id": [grid.run_id]}),
-        [("period_sql_metrics", mart_query(lake.database, SQL_METRICS_SQL, readings))],
-        lake.database,
-        table_columns(PERIOD).names,
-    )
+    joined = period_metrics_query(lake.database, grid.run_id, readings)
     episodes = bind(EPISODES_SQL, {"database": lake.database}, {"run_id": [grid.run_id]})
     for table, statement in ((PERIOD, joined), (EPISODES, episodes)):
         location = staging_location(lake, table, grid.run_id, 0)

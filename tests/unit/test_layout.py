@@ -114,9 +114,6 @@ def test_package_imports_only_what_its_layer_allows(package: str) -> None:
     assert offenders == []
 
 
-@pytest.mark.xfail(
-    strict=True, reason="glucosestream/reports still builds DuckDB (LocalAthena) itself"
-)
 def test_only_composition_roots_import_the_local_runtime() -> None:
     roots = tuple(PACKAGE / root for root in COMPOSITION_ROOTS)
     modules = [

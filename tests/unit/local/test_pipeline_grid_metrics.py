@@ -21,6 +21,7 @@ from glucosestream.elt.plan import load_state
 from glucosestream.elt.tables import EPISODES, GRID_METRICS_STAGING, PERIOD
 from glucosestream.ingest.files.readings_csv import CsvReading
 from glucosestream.lake.directory import LocalLakeStorage
+from glucosestream.local.athena import LocalAthena
 from glucosestream.local.lake import table_location
 from glucosestream.local.pipeline_runner import run_pipeline
 from glucosestream.reports.episodes import patient_episodes
@@ -139,7 +140,9 @@ def test_the_period_marts_of_a_run_equal_the_in_process_metrics_and_episodes(
     assert len(computed) == len(set(computed)) >= 2  # the Map computed several chunks, once
     assert output["period"]["period_rows"] == PATIENTS
 
-    expected = {m.pop("id"): m for m in metrics_of_table(_readings_table(raw), workers=1)}
+    expected = {
+        m.pop("id"): m for m in metrics_of_table(LocalAthena(), _readings_table(raw), workers=1)
+    }
     marts = {r.pop("patient_id"): r for r in rows(settings, PERIOD)}
     assert set(marts) == set(expected)
     for patient, metrics in expected.items():
@@ -156,7 +159,7 @@ def test_the_period_marts_of_a_run_equal_the_in_process_metrics_and_episodes(
         (p, e.kind, e.level, wall_clock(int(e.start_ms)), wall_clock(int(e.end_ms)),
          int(e.duration_min),
          cell(float(e.extreme_mg_dl)), cell(float(e.mean_mg_dl)), bool(e.exclusive))
-        for p, e in patient_episodes(csv_rows(raw))
+        for p, e in patient_episodes(LocalAthena(), csv_rows(raw))
     ]  # fmt: skip
     assert found
     assert sorted(found) == sorted(wanted)
