@@ -3,9 +3,11 @@
 Daily marts are recomputed for every local day that has a reading in a rebuilt ``dt`` (a local
 day spans the UTC dates day - 1 .. day + 1, so those curated partitions are read), all patients
 of that day: one UNLOAD per chunk of days of ``sql/marts/patient_daily_metrics.sql`` over
-``sql/curated/period_readings.sql``, published. The AGP covers the :data:`PERIOD_DAYS` local
-days ending at the run date, recomputed when the period is due (:func:`period_due`); the
-period's other marts need the grid metrics (:mod:`glucosestream.elt.period_metrics`).
+``sql/curated/period_readings.sql`` (through ``sql/intermediate/glucose_ranges.sql``, where the
+consensus range thresholds are written once for both metrics marts), published. The AGP covers
+the :data:`PERIOD_DAYS` local days ending at the run date, recomputed when the period is due
+(:func:`period_due`); the period's other marts need the grid metrics
+(:mod:`glucosestream.elt.period_metrics`).
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ def period_readings_query(database: str, days: Sequence[date]) -> Statement:
 def glucose_ranges_query(database: str, readings: Statement | None = None) -> Statement:
     """``sql/intermediate/glucose_ranges.sql`` over ``readings`` as its ``period_readings``
     (None: over the table ``<database>.period_readings`` itself)."""
-    return compose(bind(GLUCOSE_RANGES_SQL, {"database": database}), _as(readings), database)
+    ranges = bind(GLUCOSE_RANGES_SQL, {"database": database})
+    return compose(ranges, _period_readings_cte(readings), database)
 
 
 def mart_query(
@@ -72,10 +75,10 @@ def mart_query(
     if f"{database}.glucose_ranges" in main.sql:
         ranges = [("glucose_ranges", glucose_ranges_query(database, readings))]
         return compose(main, ranges, database, columns)
-    return compose(main, _as(readings), database, columns)
+    return compose(main, _period_readings_cte(readings), database, columns)
 
 
-def _as(readings: Statement | None) -> list[tuple[str, Statement]]:
+def _period_readings_cte(readings: Statement | None) -> list[tuple[str, Statement]]:
     """``readings`` as the CTE ``period_readings`` (none: the table is read)."""
     return [] if readings is None else [("period_readings", readings)]
 
