@@ -39,7 +39,9 @@ from glucosestream.dashboard.queries import LakeQueries
 from glucosestream.dashboard.resources import ledger_for
 from glucosestream.dashboard.runner import InlineRunner
 from glucosestream.dashboard.views.report import load_report
-from glucosestream.elt.refresh import PERIOD, PERIOD_DAYS, run_elt
+from glucosestream.elt.marts import PERIOD_DAYS
+from glucosestream.elt.refresh import run_elt
+from glucosestream.elt.tables import PERIOD
 from glucosestream.local.dashboard_engine import DuckDbEngine
 from glucosestream.local.lake import lake_engine, local_lake, table_location
 from glucosestream.settings import Settings, load_settings

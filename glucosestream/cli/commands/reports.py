@@ -43,11 +43,12 @@ def _resolved(csv_input: CsvInput) -> str:
 
 
 def cmd_metrics(args: argparse.Namespace, settings: Settings) -> int:
+    from glucosestream.local.athena import LocalAthena
     from glucosestream.reports.metrics import patient_metrics, write_metrics
 
     csv_input = _csv_input(args)
     rows = csv_input.rows
-    metrics = patient_metrics(rows)
+    metrics = patient_metrics(LocalAthena(), rows)
     write_metrics(metrics, args.output)
     print(
         f"metrics of {len(metrics)} patients from {len(rows)} rows written to {args.output}"
@@ -57,10 +58,11 @@ def cmd_metrics(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
+    from glucosestream.local.athena import LocalAthena
     from glucosestream.reports.episodes import patient_episodes, write_episodes
 
     csv_input = _csv_input(args)
-    found = patient_episodes(csv_input.rows)
+    found = patient_episodes(LocalAthena(), csv_input.rows)
     write_episodes(found, args.output)
     patients = len({patient for patient, _ in found})
     print(

@@ -69,7 +69,7 @@ def test_views_read_the_lake_only_through_the_query_adapter() -> None:
         "sqlglot",
         "boto3",
         "glucosestream.local",
-        "glucosestream.elt.refresh",
+        "glucosestream.elt",
     )
     views = ["app", "runner", "viewmodel", "figures", "privacy", "identity", "live", "units"]
     views += [

@@ -49,6 +49,12 @@ class Raw:
         }
 
 
+def day_of_readings(patient: str, day: str, glucose: int = 120) -> list[Raw]:
+    """24 readings of a patient, 5 minutes apart from 06:00 UTC of ``day``."""
+    start = ms(f"{day}T06:00")
+    return [Raw(patient, start + i * 5 * MINUTE_MS, glucose + (i % 7)) for i in range(24)]
+
+
 def lake_settings(tmp_path: Path) -> Settings:
     return load_settings(state_dir=tmp_path / "state", env="test")
 

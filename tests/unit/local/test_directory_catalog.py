@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from glucosestream.elt.refresh import CURATED
+from glucosestream.elt.tables import CURATED
 from glucosestream.local.lake import LEFTOVER_AGE_S, local_lake, table_location
 from tests.unit.elt.rawdata import lake_settings
 

@@ -26,9 +26,9 @@ from consumers.pipeline.handler import lake_for
 from glucosestream.adapters.glue_catalog import GlueTableCatalog, parse_version
 from glucosestream.adapters.s3_lake import S3LakeStorage
 from glucosestream.elt import quality as dq
-from glucosestream.elt import refresh as elt
-from glucosestream.elt.refresh import AGP, CURATED, DAILY, TABLES, Lake
+from glucosestream.elt.ports import Lake
 from glucosestream.elt.steps import run_step
+from glucosestream.elt.tables import AGP, CURATED, DAILY, TABLES, table_prefix
 from glucosestream.local.athena_api import Execution, ObjectCache, QueryError, QueryRunner
 from glucosestream.settings import Settings
 from glucosestream.warehouse.query_engine import Parameter, QueryFailed, QueryResult
@@ -193,7 +193,7 @@ def test_a_run_publishes_curated_and_marts_through_glue_at_version_prefixes(aws:
     assert set(aws.partitions(AGP)) == {"2026-02-02"}
     # Nothing under the tables but version prefixes: no rename, no hidden staging left behind.
     for table in TABLES:
-        prefix = elt.table_prefix(aws.settings.names, table)
+        prefix = table_prefix(aws.settings.names, table)
         assert all(key[len(prefix) :].startswith("version=") for key in aws.object_keys(prefix))
     assert not [key for key in aws.object_keys() if "/.staging-" in key]
 
