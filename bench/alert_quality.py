@@ -17,10 +17,10 @@ Data:
       reading's artefact label (``stream.simulator.ground_truth``). Warm-up readings are not
       replayed (the alerts consumer never pages on them).
   (b) real CGM data: iglu's example data sets (``example_data_5_subject``: 5 adults with type 2
-      diabetes; ``example_data_hall``: 19 adults, Hall et al. 2018), shipped in the iglu-python
-      source distribution (its wheel does not ship them; the benchmark fetches the sdist of the
-      installed version with pip once, into .gs/cache). The reported glucose is the truth there;
-      there are no artefact labels.
+      diabetes; ``example_data_hall``: 19 adults, 14 of them pre-diabetic, Hall et al. 2018),
+      shipped in the iglu-python source distribution (its wheel does not ship them; the
+      benchmark fetches the sdist of the installed version with pip once, into .gs/cache).
+      The reported glucose is the truth there; there are no artefact labels.
 Metrics, per rule:
   sensitivity — share of true level-2 episodes (truth < 54 mg/dL for >= 15 min, grid-counted
       as the tracker does, runs split at gaps > 45 min; one ends after 15 min at or above 54)
