@@ -107,6 +107,9 @@ def test_a_fifteen_minute_cadence_never_forecasts() -> None:
         ([(0, 200), (5, 150), (10, 100), (15, 100)], True),  # drop then plateau
         ([(0, 110), (5, 108), (10, 70), (15, 107)], True),  # down and back up
         ([(0, 120), (5, 119), (10, 118), (15, 85)], True),  # sudden drop from a steady trace
+        ([(0, 176), (5, 183), (10, 118), (15, 104)], True),  # compression: drop, then settling
+        ([(0, 183), (5, 118), (10, 104), (15, 106)], True),  # the same, one reading later
+        ([(0, 126), (5, 125), (10, 94), (15, 82)], True),  # drop, then -2.4 mg/dL/min: not steep
         ([(0, 233), (5, 198), (10, 181), (15, 150)], False),  # steep throughout: a real fall
         ([(0, 160), (5, 125), (10, 90), (15, 55)], False),  # every step fast, one direction
         ([(0, 122), (5, 121), (10, 120), (15, 110)], False),  # no fast step at all
@@ -115,6 +118,20 @@ def test_a_fifteen_minute_cadence_never_forecasts() -> None:
 def test_step_artefacts(window: list[tuple[float, int]], artefact: bool) -> None:
     merged = buckets(points(window), CONFIG.merge_within_ms)
     assert step_artefact([(t, float(g)) for t, g in merged], CONFIG) is artefact
+
+
+def test_a_compression_low_that_settles_pages_nothing() -> None:
+    # A simulated compression low (true glucose ~ 185 throughout): a 13 mg/dL/min drop, then the
+    # sensor settles 2.8 mg/dL/min lower before it flattens. Paged URGENT_LOW_SOON at 104 before.
+    compression = [(0, 177), (5, 175), (10, 176), (15, 176), (20, 183), (25, 118), (30, 104)]
+    compression += [(35, 106), (40, 106), (45, 103), (50, 105), (55, 168), (60, 178)]
+    assert pages(compression) == []
+
+
+def test_a_steady_fall_with_one_fast_step_still_pages() -> None:
+    # Falling 3 mg/dL/min, one step at 7: steep at every step, so believed.
+    fall = [(0, 150), (5, 135), (10, 120), (15, 105), (20, 70), (25, 60)]
+    assert pages(fall) == [(SOON, 105)]
 
 
 def test_the_slope_is_capped_at_four_mg_dl_per_minute() -> None:
