@@ -83,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --publish: KPL-aggregate readings into fewer records",
     )
+    simulate_parser.add_argument(
+        "--truth",
+        type=Path,
+        help="also write each reading's ground truth (interstitial and plasma glucose, artefact "
+        "label) to a .csv or .parquet file keyed by event_id; readings echoed by "
+        "--corrupt-devices have no truth rows",
+    )
     target = simulate_parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--publish", action="store_true", help="put readings to Kinesis")
     target.add_argument("--out", type=Path, help="write a .csv or .avro file")

@@ -17,8 +17,14 @@ T = TypeVar("T")
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
-    from stream.files import OutputError, check_output, write_deliveries
-    from stream.simulator import CohortConfig, simulate
+    from stream.files import (
+        TRUTH_SUFFIXES,
+        OutputError,
+        check_output,
+        write_deliveries,
+        write_truth,
+    )
+    from stream.simulator import CohortConfig, ground_truth, simulate
 
     if args.out is not None and args.speed is not None:
         raise UserError("--speed paces publishing; it does not apply to --out")
@@ -34,6 +40,10 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
         )
         if args.out is not None:
             check_output(args.out)
+        if args.truth is not None:
+            check_output(args.truth, TRUTH_SUFFIXES)
+            if args.out is not None and args.truth.resolve() == args.out.resolve():
+                raise UserError("--truth and --out must be different files")
     except (ValueError, OutputError) as error:
         raise UserError(str(error)) from None
 
@@ -54,10 +64,16 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
             count = write_deliveries(_counted(deliveries, progress), args.out, args.seed)
             progress.close()
             print(f"wrote {count} readings of {args.patients} patients to {args.out}")
-            return 0
-        return _publish(deliveries, args, settings, progress)
+            outcome = 0
+        else:
+            outcome = _publish(deliveries, args, settings, progress)
     finally:
         progress.close()
+    if args.truth is not None and outcome == 0:
+        # A second pass of the same seeded simulation: the same readings, without transport.
+        truths = write_truth(ground_truth(config), args.truth)
+        print(f"wrote the ground truth of {truths} readings to {args.truth}")
+    return outcome
 
 
 def _counted(items: Iterator[T], progress: Any) -> Iterator[T]:
