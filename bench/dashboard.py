@@ -37,7 +37,11 @@ from glucosestream.dashboard import app
 from glucosestream.dashboard.live import LiveFeed
 from glucosestream.dashboard.queries import LakeQueries
 from glucosestream.dashboard.resources import ledger_for
-from glucosestream.elt.refresh import PERIOD, PERIOD_DAYS, run_elt
+from glucosestream.dashboard.runner import InlineRunner
+from glucosestream.dashboard.views.report import load_report
+from glucosestream.elt.marts import PERIOD_DAYS
+from glucosestream.elt.refresh import run_elt
+from glucosestream.elt.tables import PERIOD
 from glucosestream.local.dashboard_engine import DuckDbEngine
 from glucosestream.local.lake import lake_engine, local_lake, table_location
 from glucosestream.settings import Settings, load_settings
@@ -58,7 +62,7 @@ def build_view(queries: LakeQueries, settings: Settings, **arguments: str) -> Do
         doc,
         queries,
         LiveFeed(settings),
-        app.InlineRunner(),
+        InlineRunner(),
         {name: [value.encode()] for name, value in arguments.items()},
         ledger=ledger_for(settings),
     )
@@ -113,11 +117,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as state:
         settings, patient, last = report_lake(Path(state), args.days)
         queries = LakeQueries(DuckDbEngine(settings))
-        query_s = best(args.repeat, lambda: app.load_report(queries, patient, None))
+        query_s = best(args.repeat, lambda: load_report(queries, patient, None))
         build_s = best(
             args.repeat, lambda: build_view(queries, settings, view="report", patient=patient)
         )
-        report = app.load_report(queries, patient, None)
+        report = load_report(queries, patient, None)
         print(
             f"patient report ({args.days} days of history, period ending {last}, "
             f"{len(report.readings['local_time'])} readings drawn): "

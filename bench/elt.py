@@ -27,7 +27,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from glucosestream.elt.refresh import STATE_KEY, run_elt
+from glucosestream.elt.plan import STATE_KEY
+from glucosestream.elt.refresh import run_elt
 from glucosestream.lake.raw_zone.schema import parquet_schema
 from glucosestream.local.lake import local_lake
 from glucosestream.settings import Settings, load_settings

@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from glucosestream.local.athena import LocalAthena
 from glucosestream.reports.metrics import metrics_of_table
 from stream.simulator import (
     NO_TRANSPORT_FAULTS,
@@ -94,7 +95,7 @@ def main() -> None:
         floor_s = time.perf_counter() - started
 
         started = time.perf_counter()
-        metrics = metrics_of_table(pq.read_table(path))
+        metrics = metrics_of_table(LocalAthena(), pq.read_table(path))
         full_s = time.perf_counter() - started
     assert len(metrics) == len(floor_rows) == args.patients
 

@@ -9,6 +9,7 @@ Views by URL: ``/?view=report&patient=…&period=YYYY-MM-DD``, ``?view=cohort``,
 from bokeh.io import curdoc
 
 from glucosestream.dashboard import app, resources
+from glucosestream.dashboard.runner import ThreadRunner
 
 doc = curdoc()
 shared = resources.shared()
@@ -19,7 +20,7 @@ app.build(
     doc,
     shared.queries,
     shared.live,
-    app.ThreadRunner(doc, shared.executor),
+    ThreadRunner(doc, shared.executor),
     request.arguments if request else {},
     ledger=shared.ledger,
     viewer=viewer,

@@ -1,6 +1,7 @@
 """Write simulated deliveries to a file: CSV (``id,time,gl`` + the contract's other fields) or an
-Avro object container file. Written to a temporary name and renamed, so a failed or interrupted
-run never leaves a half-written file under the requested name.
+Avro object container file; and their ground truth to a side file (CSV or Parquet) keyed by
+``event_id``. Written to a temporary name and renamed, so a failed or interrupted run never
+leaves a half-written file under the requested name.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 import fastavro
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from glucosestream.contract.codec import READING_SCHEMA, default_codec
-from stream.simulator import Delivery
+from stream.simulator import Delivery, TruthRow
 
 CSV_COLUMNS = (
     "id",
@@ -37,6 +40,24 @@ as a device stream delivers them."""
 
 SUFFIXES = (".csv", ".avro")
 
+TRUTH_COLUMNS = (
+    "event_id",
+    "id",
+    "time",
+    "gl",
+    "status",
+    "interstitial_mg_dl",
+    "plasma_mg_dl",
+    "artefact",
+    "after_signal_loss",
+)
+"""The ground-truth side file: the reading's ``event_id`` (to join the readings file), its
+``id,time,gl`` as in the readings file (gl reported), then what the simulator knows and the
+contract does not (glucose to 0.1 mg/dL; artefact as :class:`~stream.simulator.Artefact`)."""
+
+TRUTH_SUFFIXES = (".csv", ".parquet")
+TRUTH_BATCH_ROWS = 65_536
+
 
 class OutputError(ValueError):
     """The output path cannot be written as asked."""
@@ -48,9 +69,9 @@ def iso_utc(epoch_ms: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
 
 
-def check_output(path: Path) -> None:
-    if path.suffix.lower() not in SUFFIXES:
-        raise OutputError(f"{path.name}: the output must end in .csv or .avro")
+def check_output(path: Path, suffixes: tuple[str, ...] = SUFFIXES) -> None:
+    if path.suffix.lower() not in suffixes:
+        raise OutputError(f"{path.name}: the output must end in {' or '.join(suffixes)}")
     if not path.parent.is_dir():
         raise OutputError(f"{path.parent} is not a directory")
     if path.is_dir():
@@ -121,3 +142,89 @@ def _write_avro(deliveries: Iterable[Delivery], out: BinaryIO, seed: int) -> int
         metadata={"glucosestream.generator": "glucosestream simulate"},
     )
     return count
+
+
+def write_truth(rows: Iterable[TruthRow], path: Path) -> int:
+    """Write ground-truth rows to ``path`` (.csv or .parquet, by suffix); returns the row count."""
+    check_output(path, TRUTH_SUFFIXES)
+    temporary = path.with_name(f".{path.name}.partial")
+    try:
+        if path.suffix.lower() == ".csv":
+            with temporary.open("w", newline="", encoding="utf-8") as text:
+                count = _write_truth_csv(rows, text)
+        else:
+            count = _write_truth_parquet(rows, temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return count
+
+
+def _write_truth_csv(rows: Iterable[TruthRow], out: TextIO) -> int:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(TRUTH_COLUMNS)
+    count = 0
+    for row in rows:
+        writer.writerow(
+            (
+                row.event_id,
+                row.patient_id,
+                iso_utc(row.measured_at),
+                row.glucose_mg_dl,
+                row.status.value,
+                f"{row.interstitial_mg_dl:.1f}",
+                f"{row.plasma_mg_dl:.1f}",
+                row.artefact.value,
+                "true" if row.after_signal_loss else "false",
+            )
+        )
+        count += 1
+    return count
+
+
+TRUTH_SCHEMA = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("id", pa.string()),
+        ("time", pa.timestamp("ms", tz="UTC")),
+        ("gl", pa.int32()),
+        ("status", pa.string()),
+        ("interstitial_mg_dl", pa.float64()),
+        ("plasma_mg_dl", pa.float64()),
+        ("artefact", pa.string()),
+        ("after_signal_loss", pa.bool_()),
+    ]
+)
+
+
+def _write_truth_parquet(rows: Iterable[TruthRow], path: Path) -> int:
+    count = 0
+    with pq.ParquetWriter(path, TRUTH_SCHEMA) as writer:
+        batch: list[TruthRow] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == TRUTH_BATCH_ROWS:
+                writer.write_table(_truth_table(batch))
+                count += len(batch)
+                batch = []
+        if batch or not count:
+            writer.write_table(_truth_table(batch))
+            count += len(batch)
+    return count
+
+
+def _truth_table(rows: list[TruthRow]) -> pa.Table:
+    return pa.table(
+        {
+            "event_id": [r.event_id for r in rows],
+            "id": [r.patient_id for r in rows],
+            "time": [r.measured_at for r in rows],
+            "gl": [r.glucose_mg_dl for r in rows],
+            "status": [r.status.value for r in rows],
+            "interstitial_mg_dl": [r.interstitial_mg_dl for r in rows],
+            "plasma_mg_dl": [r.plasma_mg_dl for r in rows],
+            "artefact": [r.artefact.value for r in rows],
+            "after_signal_loss": [r.after_signal_loss for r in rows],
+        },
+        schema=TRUTH_SCHEMA,
+    )

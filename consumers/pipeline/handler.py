@@ -16,7 +16,8 @@ from typing import Any, TextIO
 
 from aws_lambda_powertools import Logger
 
-from glucosestream.elt.refresh import GRID_WORK_PREFIX, Lake
+from glucosestream.elt.grid_stage import GRID_WORK_PREFIX
+from glucosestream.elt.ports import Lake
 from glucosestream.elt.steps import run_step
 from glucosestream.settings import Settings, load_settings
 

@@ -1,5 +1,5 @@
 """The grid metrics outside the state machine in aws mode: the grid-metrics Lambda, invoked
-once per staged object (:class:`glucosestream.elt.refresh.GridMetrics`).
+once per staged object (:class:`glucosestream.elt.ports.GridMetrics`).
 
 The pipeline's state machine does not use it: its Distributed Map lists the staged chunks and
 invokes the same function itself (``sfn/pipeline.asl.json``, state ``GridMetrics``). This
@@ -13,7 +13,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from glucosestream.elt.refresh import GridInput
+    from glucosestream.elt.grid_stage import GridInput
     from glucosestream.lake.storage import LakeStorage
 
 

@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from itertools import takewhile
@@ -103,6 +103,10 @@ class DemoState:
     sim_now_ms: int
     live_published: int = 0
     """Readings the live streams of every run so far published."""
+    backfill_start_ms: int | None = None
+    """Where the simulation began: the live stream continues the same simulated patients from
+    where the backfill ended (None: a state file from before this was kept)."""
+    backfill_end_ms: int | None = None
 
     @classmethod
     def load(cls, settings: Settings) -> DemoState | None:
@@ -212,9 +216,49 @@ def backfill(settings: Settings, options: DemoOptions) -> DemoState | None:
     published = stream_and_verify(settings, config)
     if published is None:
         return None
-    state = DemoState(options.patients, options.seed, options.days, published, now_ms)
+    state = DemoState(
+        options.patients,
+        options.seed,
+        options.days,
+        published,
+        now_ms,
+        backfill_start_ms=config.start_ms,
+        backfill_end_ms=now_ms,
+    )
     state.save(settings)
     return state
+
+
+def live_cohort(
+    options: DemoOptions, state: DemoState, sim_start_ms: int, pseudonym_key: bytes
+) -> tuple[CohortConfig, Callable[[Delivery], bool]]:
+    """The simulation the live stream publishes from ``sim_start_ms``, and which of its
+    deliveries are new.
+
+    The backfill's simulation, continued: the simulator is prefix-stable (the same seed gives
+    the same readings whatever the length), so running it from the backfill's start and
+    skipping what was already published gives each patient one continuous trace. Starting a
+    fresh simulation at the backfill's end instead joined two unrelated traces, a step of tens
+    of mg/dL in minutes that the alert forecast read as a fall (issue 17).
+    """
+    start, end = state.backfill_start_ms, state.backfill_end_ms
+    if start is None or end is None:  # a state file from before the continuation
+        fresh = CohortConfig(
+            patients=options.patients,
+            days=365,
+            seed=options.seed,
+            start_ms=sim_start_ms,
+            pseudonym_key=pseudonym_key,
+        )
+        return fresh, lambda _: True
+    continued = CohortConfig(
+        patients=options.patients,
+        days=365 + (sim_start_ms - start) / DAY_MS,
+        seed=options.seed,
+        start_ms=start,
+        pseudonym_key=pseudonym_key,
+    )
+    return continued, lambda d: d.reading.measured_at >= end and d.arrival_at >= sim_start_ms
 
 
 class LiveDemo:
@@ -267,18 +311,14 @@ class LiveDemo:
         self.state.save(self.settings)
 
     def _publish(self) -> None:
-        config = CohortConfig(
-            patients=self.options.patients,
-            days=365,
-            seed=self.options.seed,
-            start_ms=self.sim_start_ms,
-            pseudonym_key=self.settings.pseudonym_key_bytes,
+        config, is_new = live_cohort(
+            self.options, self.state, self.sim_start_ms, self.settings.pseudonym_key_bytes
         )
         stream = KinesisStream(
             aws_client("kinesis", self.settings), self.settings.names.readings_stream
         )
         deliveries = self._tracked(
-            takewhile(lambda _: not self.stop_publishing.is_set(), simulate(config))
+            takewhile(lambda _: not self.stop_publishing.is_set(), filter(is_new, simulate(config)))
         )
 
         def count(sent: int) -> None:

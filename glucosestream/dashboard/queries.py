@@ -25,7 +25,8 @@ from typing import Any, Protocol
 
 from glucosestream.adapters.athena import AthenaQueryEngine, Backoff
 from glucosestream.adapters.athena import athena_literal as athena_literal  # its old home
-from glucosestream.elt.refresh import AGP, CURATED, EPISODES, PERIOD, PERIOD_DAYS
+from glucosestream.elt.marts import PERIOD_DAYS
+from glucosestream.elt.tables import AGP, CURATED, EPISODES, PERIOD
 from glucosestream.settings import Settings
 from glucosestream.warehouse.query_engine import Columns as Columns  # the views import it from here
 from glucosestream.warehouse.query_engine import Parameter, QueryFailed

@@ -3,10 +3,12 @@
 The metrics computed on iglu's interpolated day-by-day grid (active %, MAG, MODD, CONGA, MAGE and
 the episode counts of :mod:`glucosestream.domain.metrics`) cannot be written as set-based SQL
 without changing their values (MAGE's moving averages and turning points, the episodes' run
-rules); they run as numpy, per patient. This module is that step as one pure function of a table
-of ``period_readings`` rows, so that the same code runs wherever the readings are: in the local
-ELT, or in the grid-metrics Lambda over one chunk of patients (``consumers/grid_metrics``; a
-Step Functions Distributed Map fans the chunks out, see ``docs/adr/0003-grid-metrics-on-aws.md``).
+rules); they run as numpy, per patient (:func:`patient_grid`). This module is that step as one
+pure function of a table of ``period_readings`` rows, so that the same code runs wherever the
+readings are: in the local ELT, in the grid-metrics Lambda over one chunk of patients
+(``consumers/grid_metrics``; a Step Functions Distributed Map fans the chunks out, see
+``docs/adr/0003-grid-metrics-on-aws.md``), or over a CSV's readings (``glucosestream metrics``,
+``glucosestream episodes``).
 
 It imports numpy, pyarrow and the pure domain package only (no DuckDB, no sqlglot, no
 ``glucosestream.local``): the Lambda's layer carries nothing else.
@@ -15,8 +17,8 @@ It imports numpy, pyarrow and the pure domain package only (no DuckDB, no sqlglo
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -25,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from glucosestream.domain.metrics import (
+    Episode,
     EpisodeReport,
     active_percent,
     conga,
@@ -72,7 +75,8 @@ COUNT_COLUMNS = (
     "hypo_lv1_episodes", "hypo_lv2_episodes", "hyper_lv1_episodes", "hyper_lv2_episodes",
 )  # fmt: skip
 GRID_COLUMNS = ("active_percent", "mag", "modd", "conga_1", "conga_24", "mage", *COUNT_COLUMNS)
-"""The columns of ``metrics_report.METRIC_COLUMNS`` computed here, in that order."""
+"""The columns of ``glucosestream.reports.metrics.METRIC_COLUMNS`` computed here, in that
+order."""
 
 GRID_METRICS_SCHEMA = pa.schema(
     [
@@ -197,6 +201,47 @@ def patient_series(readings: pa.Table) -> dict[str, PatientSeries]:
     return out
 
 
+def on_wall_clock(episode: Episode, series: PatientSeries) -> Episode:
+    """The episode with its start and end on the patient's wall clock (for display)."""
+    return replace(
+        episode,
+        start_ms=series.wall_clock(episode.start_ms),
+        end_ms=series.wall_clock(episode.end_ms),
+    )
+
+
+def wall_clock_episodes(
+    series: PatientSeries, report: EpisodeReport | None = None
+) -> tuple[Episode, ...]:
+    """A patient's episodes: found on the continuous axis, shown on the wall clock (the rows of
+    the ``glycemic_episodes`` mart and of ``glucosestream episodes``).
+
+    ``report``: the series' :func:`~glucosestream.domain.metrics.episodes` when already computed.
+    """
+    report = report if report is not None else episodes(series.times, series.glucose)
+    return tuple(on_wall_clock(episode, series) for episode in report.episodes)
+
+
+@dataclass(frozen=True, slots=True)
+class PatientGrid:
+    """One patient's grid metrics (:data:`GRID_COLUMNS`) and episodes (on the wall clock)."""
+
+    patient_id: str
+    metrics: dict[str, float]
+    episodes: tuple[Episode, ...]
+
+
+def patient_grid(patient_id: str, series: PatientSeries) -> PatientGrid:
+    """What the grid gives of one patient: the period marts' grid columns and episode rows
+    (:func:`grid_tables`), and ``glucosestream metrics``' (the episodes found once for both)."""
+    report = episodes(series.times, series.glucose)
+    return PatientGrid(
+        patient_id,
+        grid_metrics(series.times, series.glucose, report),
+        wall_clock_episodes(series, report),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class GridTables:
     """The grid metrics of a chunk of patients: one row per patient, one per episode."""
@@ -228,25 +273,28 @@ def grid_tables(
     -------
     GridTables
         ``metrics`` in :data:`GRID_METRICS_SCHEMA` (patients in id order) and ``episodes`` in
-        :data:`EPISODES_SCHEMA`: the values ``metrics_report.grid_metrics`` and
-        ``elt.episodes_table`` give for the same readings.
+        :data:`EPISODES_SCHEMA`: each patient's :func:`patient_grid`, as ``glucosestream
+        metrics`` and ``glucosestream episodes`` compute it for the same readings.
     """
-    patients: list[str] = []
-    values: dict[str, list[float]] = {column: [] for column in GRID_COLUMNS}
-    found = _EpisodeColumns()
-    for patient, one in series(readings).items():
-        report = episodes(one.times, one.glucose)
-        patients.append(patient)
-        for column, value in grid_metrics(one.times, one.glucose, report).items():
-            values[column].append(value)
-        found.add(patient, report, one)
-    rows = len(patients)
-    metrics = pa.Table.from_arrays(
+    grids = [patient_grid(patient, one) for patient, one in series(readings).items()]
+    return GridTables(
+        metrics=grid_metrics_table(grids, period_start, period_end),
+        episodes=episodes_table(grids, period_end),
+    )
+
+
+def grid_metrics_table(
+    grids: Sequence[PatientGrid], period_start: date | None, period_end: date | None
+) -> pa.Table:
+    """The patients' grid metrics, one row each in :data:`GRID_METRICS_SCHEMA` (the period
+    null when the readings have none, as a CSV's)."""
+    rows = len(grids)
+    return pa.Table.from_arrays(
         [
-            pa.array(patients, pa.string()),
+            pa.array([grid.patient_id for grid in grids], pa.string()),
             pa.array([period_start] * rows, pa.date32()),
             *(
-                pa.array(values[field.name], field.type)
+                pa.array([grid.metrics[field.name] for grid in grids], field.type)
                 for field in GRID_METRICS_SCHEMA
                 if field.name in GRID_COLUMNS
             ),
@@ -254,7 +302,14 @@ def grid_tables(
         ],
         schema=GRID_METRICS_SCHEMA,
     )
-    return GridTables(metrics=metrics, episodes=found.table(period_end))
+
+
+def episodes_table(grids: Sequence[PatientGrid], period_end: date) -> pa.Table:
+    """The patients' episodes, one row each in :data:`EPISODES_SCHEMA`."""
+    found = _EpisodeColumns()
+    for grid in grids:
+        found.add(grid.patient_id, grid.episodes)
+    return found.table(period_end)
 
 
 class _EpisodeColumns:
@@ -271,14 +326,13 @@ class _EpisodeColumns:
         self.mean_mg_dl: list[float] = []
         self.exclusive: list[bool] = []
 
-    def add(self, patient: str, report: EpisodeReport, series: PatientSeries) -> None:
-        for episode in report.episodes:
+    def add(self, patient: str, episodes: Sequence[Episode]) -> None:
+        for episode in episodes:
             self.patient_id.append(patient)
             self.type.append(episode.kind)
             self.level.append(episode.level)
-            # Episodes are found on the continuous axis and shown on the wall clock.
-            self.start_ms.append(series.wall_clock(int(episode.start_ms)))
-            self.end_ms.append(series.wall_clock(int(episode.end_ms)))
+            self.start_ms.append(int(episode.start_ms))
+            self.end_ms.append(int(episode.end_ms))
             self.duration_min.append(int(episode.duration_min))
             self.extreme_mg_dl.append(float(episode.extreme_mg_dl))
             self.mean_mg_dl.append(float(episode.mean_mg_dl))

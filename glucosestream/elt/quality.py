@@ -38,7 +38,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from glucosestream.elt.refresh import CURATED, Lake, table_prefix
+from glucosestream.elt.ports import Lake
+from glucosestream.elt.tables import CURATED, table_prefix
 from glucosestream.warehouse.sql_text import (
     SQL_DIR,
     SqlError,

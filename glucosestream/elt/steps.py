@@ -5,9 +5,8 @@ grid-metrics Lambda per chunk) → period marts] → commit → record the run.
 
 The curated rebuild is SQL only, so the state machine runs it directly as Athena
 ``startQueryExecution.sync`` tasks (one ``UNLOAD`` per chunk of partitions, composed by
-:func:`glucosestream.elt.refresh.curate_queries` in the plan step). The other steps are functions
-of the
-pipeline state (JSON in, JSON out), each a separate invocation of one Lambda
+:func:`glucosestream.elt.curate.curate_queries` in the plan step). The other steps are functions
+of the pipeline state (JSON in, JSON out), each a separate invocation of one Lambda
 (``consumers/pipeline/handler.py``, dispatching on ``step``); locally the same handler runs
 in-process under :mod:`glucosestream.local.stepfunctions` and the Athena tasks run in DuckDB. A
 failing gate stops the run before the marts: previously published marts stay as they were, and
@@ -16,8 +15,8 @@ the raw files are not committed, so the next run looks at the same partitions ag
 The ASL names the SQL files each step runs (``sql`` in the task parameters); a step refuses to
 run when they differ from the files its code runs, so the two cannot drift apart silently.
 
-Every step works through a :class:`~glucosestream.elt.refresh.Lake` (storage, query engine, catalog,
-grid metrics) that the pipeline Lambda's composition root builds for its mode; nothing here
+Every step works through a :class:`~glucosestream.elt.ports.Lake` (storage, query engine,
+catalog, grid metrics) that the pipeline Lambda's composition root builds for its mode; nothing here
 imports the local runtime, DuckDB or sqlglot.
 """
 
@@ -28,27 +27,19 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from glucosestream.elt.quality import dq_sql_files, gate, run_checks, write_dq_results
-from glucosestream.elt.refresh import (
-    CURATE_SQL,
-    MARTS_SQL,
+from glucosestream.elt.curate import CURATE_SQL, curate_queries, publish_curated
+from glucosestream.elt.grid_stage import (
     PATIENTS_PER_CHUNK,
-    PERIOD_SQL,
     STAGE_GRID_SQL,
-    TABLES,
-    EltPlan,
-    EltReport,
     GridInput,
-    Lake,
-    build_marts,
-    build_period_marts,
-    commit,
-    curate_queries,
-    plan_run,
-    publish_curated,
     stage_grid_input,
-    table_prefix,
 )
+from glucosestream.elt.marts import MARTS_SQL, build_marts
+from glucosestream.elt.period_metrics import PERIOD_SQL, build_period_marts
+from glucosestream.elt.plan import EltPlan, EltReport, commit, plan_run
+from glucosestream.elt.ports import Lake
+from glucosestream.elt.quality import dq_sql_files, gate, run_checks, write_dq_results
+from glucosestream.elt.tables import TABLES, table_prefix
 
 Step = Callable[[Lake, dict[str, Any]], dict[str, Any]]
 

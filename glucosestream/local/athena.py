@@ -36,7 +36,14 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.tokenizer_core import Token, TokenType
 
-from glucosestream.warehouse.sql_text import SQL_DIR, SqlError, identifier, render, sql_file
+from glucosestream.warehouse.sql_text import (
+    SQL_DIR,
+    SqlError,
+    Statement,
+    identifier,
+    render,
+    sql_file,
+)
 
 __all__ = ["SQL_DIR", "LocalAthena", "SqlError", "identifier", "render", "sql_file", "to_duckdb"]
 
@@ -333,6 +340,20 @@ class LocalAthena:
             result: pa.Table = self.connection.sql(statements[-1]).to_arrow_table()
         except duckdb.Error as error:
             raise SqlError(f"{relative}: {error}") from None
+        return result
+
+    def run(self, statement: Statement) -> pa.Table:
+        """Run one Athena statement (a file of ``sql/`` as :mod:`~glucosestream.warehouse.sql_text`
+        binds and composes it), its parameters bound to its ``?`` in order; the rows as Arrow."""
+        statements = to_duckdb(statement.sql)
+        if len(statements) != 1:
+            raise SqlError(f"one statement expected, got {len(statements)}")
+        try:
+            result: pa.Table = self.connection.sql(
+                statements[0], params=list(statement.parameters) or None
+            ).to_arrow_table()
+        except duckdb.Error as error:
+            raise SqlError(f"query: {error}") from None
         return result
 
     def create_table(self, table: str, relative: str, **names: str) -> None:

@@ -1,18 +1,18 @@
 """The grid metrics outside the state machine, in-process: local mode's
-:class:`glucosestream.elt.refresh.GridMetrics`.
+:class:`glucosestream.elt.ports.GridMetrics`.
 
 The same batches the pipeline's Distributed Map sends the grid-metrics Lambda
 (``consumers/grid_metrics/handler.py``): one per object staged under the input prefix (its
 ItemReader lists them in key order; ``MaxItemsPerBatch`` 1), each run by
 :func:`glucosestream.elt.grid_batch.run_batch` over the lake storage. So
-:func:`glucosestream.elt.refresh.
-run_elt` computes the grid metrics exactly as a pipeline run does, without an ASL interpreter.
+:func:`glucosestream.elt.refresh.run_elt` computes the grid metrics exactly as a pipeline run
+does, without an ASL interpreter.
 """
 
 from __future__ import annotations
 
 from glucosestream.elt.grid_batch import run_batch
-from glucosestream.elt.refresh import GridInput
+from glucosestream.elt.grid_stage import GridInput
 from glucosestream.lake.storage import LakeStorage
 
 

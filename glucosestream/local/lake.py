@@ -23,7 +23,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from glucosestream.elt.refresh import GRID_TABLES, GRID_WORK_PREFIX, TABLES, Lake, table_prefix
+from glucosestream.elt.grid_stage import GRID_WORK_PREFIX
+from glucosestream.elt.ports import Lake
+from glucosestream.elt.tables import GRID_TABLES, TABLES, table_prefix
 from glucosestream.lake.directory import LocalLakeStorage
 from glucosestream.local.athena import LocalAthena, SqlError
 from glucosestream.settings import Settings

@@ -98,7 +98,7 @@ def run_pipeline(
     sleep: Callable[[float], None] = time.sleep,
 ) -> PipelineRun:
     """One execution of the pipeline's state machine; ``patients_per_chunk`` overrides the grid
-    metrics' chunk size (``elt.PATIENTS_PER_CHUNK``) through the execution input."""
+    metrics' chunk size (``grid_stage.PATIENTS_PER_CHUNK``) through the execution input."""
     from consumers.grid_metrics.handler import build_lake
     from consumers.pipeline import handler
 

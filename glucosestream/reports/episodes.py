@@ -2,7 +2,9 @@
 
 Episodes as the 2023 consensus defines them and iglu's ``episode_calculation`` computes them
 (:mod:`glucosestream.domain.metrics.episodes`), over the readings deduplicated by the same SQL as
-``glucosestream metrics``. Times are the patient's local wall-clock time (grid instants).
+``glucosestream metrics``: each patient's
+:func:`glucosestream.elt.grid_metrics.wall_clock_episodes`, the rows of the ``glycemic_episodes``
+mart. Times are the patient's local wall-clock time (grid instants).
 """
 
 from __future__ import annotations
@@ -10,15 +12,14 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from glucosestream.domain.metrics import Episode, episodes
-from glucosestream.elt.grid_metrics import PatientSeries
+from glucosestream.domain.metrics import Episode
+from glucosestream.elt.grid_metrics import patient_series, wall_clock_episodes
 from glucosestream.ingest.files.readings_csv import CsvReading
-from glucosestream.local.athena import LocalAthena
-from glucosestream.reports.metrics import load_readings, period_series, readings_table
+from glucosestream.reports.metrics import load_readings, readings_table
+from glucosestream.warehouse.arrow_engine import ArrowEngine
 
 EPISODE_COLUMNS = (
     "id", "type", "level", "start_local", "end_local", "duration_min", "extreme_mg_dl",
@@ -32,25 +33,14 @@ def local_iso(naive_ms: int) -> str:
     return datetime.fromtimestamp(naive_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def patient_episodes(rows: Sequence[CsvReading]) -> list[tuple[str, Episode]]:
-    engine = LocalAthena()
-    load_readings(engine, readings_table(rows))
-    found: list[tuple[str, Episode]] = []
-    for patient, series in period_series(engine).items():
-        found.extend(
-            (patient, on_wall_clock(episode, series))
-            for episode in episodes(series.times, series.glucose).episodes
-        )
-    return found
-
-
-def on_wall_clock(episode: Episode, series: PatientSeries) -> Episode:
-    """The episode with its start and end on the patient's wall clock (for display)."""
-    return replace(
-        episode,
-        start_ms=series.wall_clock(episode.start_ms),
-        end_ms=series.wall_clock(episode.end_ms),
-    )
+def patient_episodes(engine: ArrowEngine, rows: Sequence[CsvReading]) -> list[tuple[str, Episode]]:
+    """Every patient's episodes, patients in id order."""
+    readings = load_readings(engine, readings_table(rows))
+    return [
+        (patient, episode)
+        for patient, series in patient_series(readings).items()
+        for episode in wall_clock_episodes(series)
+    ]
 
 
 def write_episodes(found: list[tuple[str, Episode]], target: Path) -> None:

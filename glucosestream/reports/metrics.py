@@ -1,9 +1,12 @@
 """``glucosestream metrics``: the patient metrics of DESIGN.md §6 from an ``id,time,gl`` CSV.
 
-The same engine and SQL as the pipeline: the CSV is loaded into the local Athena (DuckDB),
-deduplicated by ``sql/staging/csv_readings.sql``, measured by
-``sql/marts/patient_period_metrics.sql``; the grid metrics (CONGA, MODD, MAG, MAGE, active %,
-episodes) come from :mod:`glucosestream.domain.metrics` over the same deduplicated readings.
+The pipeline's ``patient_period_metrics`` over the CSV's readings, computed as the pipeline
+computes the mart: the readings are loaded into an in-process engine (the CLI passes it in:
+DuckDB running the Athena SQL), deduplicated by ``sql/staging/csv_readings.sql``; each
+patient's grid metrics (CONGA, MODD, MAG, MAGE, active %, episodes) come from
+:func:`glucosestream.elt.grid_metrics.patient_grid` and are joined with the SQL metrics of
+``sql/marts/patient_period_metrics.sql`` by the mart's own query
+(:func:`glucosestream.elt.period_metrics.period_metrics_query`).
 """
 
 from __future__ import annotations
@@ -11,20 +14,28 @@ from __future__ import annotations
 import csv
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-# Re-exported: the local ELT takes it from here.
-from glucosestream.elt.grid_metrics import PatientSeries, patient_series
-from glucosestream.elt.grid_metrics import grid_metrics as grid_metrics
+from glucosestream.elt.grid_metrics import (
+    PatientGrid,
+    PatientSeries,
+    grid_metrics_table,
+    patient_grid,
+    patient_series,
+)
+from glucosestream.elt.period_metrics import period_metrics_query
+from glucosestream.elt.tables import GRID_METRICS_STAGING
 from glucosestream.ingest.files.readings_csv import CsvReading
-from glucosestream.local.athena import LocalAthena
+from glucosestream.warehouse.arrow_engine import ArrowEngine
+from glucosestream.warehouse.sql_text import bind
 
 METRIC_COLUMNS = (
     "id", "n_readings", "days", "active_percent", "mean", "median", "sd", "cv", "gmi", "ea1c",
@@ -33,6 +44,10 @@ METRIC_COLUMNS = (
     "hypo_lv1_episodes", "hypo_lv2_episodes", "hyper_lv1_episodes", "hyper_lv2_episodes",
 )  # fmt: skip
 """Contract (DESIGN.md §6): the columns of ``metrics.csv``, in this order."""
+
+CSV_READINGS_SQL = "staging/csv_readings.sql"
+CSV_RUN = "csv"
+"""The CSV's grid metrics as one run's partition of ``grid_metrics_staging``."""
 
 MINUTE_MS = 60_000
 
@@ -54,69 +69,51 @@ def readings_table(rows: Sequence[CsvReading]) -> pa.Table:
     return table
 
 
-def load_readings(engine: LocalAthena, table: pa.Table) -> None:
-    """Readings as ``csv_input``, then deduplicated as ``period_readings``."""
+def load_readings(engine: ArrowEngine, table: pa.Table) -> pa.Table:
+    """Readings as ``csv_input``, then deduplicated as ``period_readings``; returns those."""
     engine.register("csv_input", table)
-    engine.create_table("period_readings", "staging/csv_readings.sql")
+    readings = engine.run(bind(CSV_READINGS_SQL, {"database": engine.database}))
+    engine.register("period_readings", readings)
+    return readings
 
 
-def period_series(engine: LocalAthena) -> dict[str, PatientSeries]:
-    """Each patient's series of the deduplicated ``period_readings`` (see PatientSeries)."""
-    # The database name is a checked identifier; nothing else is interpolated.
-    query = (
-        "SELECT patient_id, device_id, measured_at, local_time, glucose_mg_dl "  # noqa: S608
-        f"FROM {engine.database}.period_readings"
-    )
-    return patient_series(engine.connection.sql(query).to_arrow_table())
+def patient_metrics(engine: ArrowEngine, rows: Sequence[CsvReading]) -> list[dict[str, Any]]:
+    return metrics_of_table(engine, readings_table(rows))
 
 
-def local_series(engine: LocalAthena) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Each patient's (continuous local time axis in epoch ms, glucose): see PatientSeries."""
-    return {p: (s.times, s.glucose) for p, s in period_series(engine).items()}
-
-
-def patient_metrics(rows: Sequence[CsvReading]) -> list[dict[str, Any]]:
-    return metrics_of_table(readings_table(rows))
-
-
-def metrics_of_table(table: pa.Table, workers: int | None = None) -> list[dict[str, Any]]:
-    """The metrics of every patient in an Arrow table of readings (see :func:`readings_table`).
+def metrics_of_table(
+    engine: ArrowEngine, table: pa.Table, workers: int | None = None
+) -> list[dict[str, Any]]:
+    """The metrics of every patient in an Arrow table of readings (see :func:`readings_table`),
+    patients in id order.
 
     ``workers``: processes for the grid metrics (default: one per core; pass 1 where processes
-    cannot be forked, e.g. in Lambda). The SQL runs in DuckDB, which uses every core itself.
+    cannot be forked, e.g. in Lambda). The SQL runs in the engine, which uses every core itself.
     """
-    engine = LocalAthena()
-    load_readings(engine, table)
-    sql_rows = engine.query("marts/patient_period_metrics.sql").to_pylist()
-    series = local_series(engine)
-    patients = [row["patient_id"] for row in sql_rows]
-    grids = _grid_metrics_of(
-        [series[p] for p in patients], workers if workers is not None else os.cpu_count() or 1
+    readings = load_readings(engine, table)
+    grids = _patient_grids(
+        patient_series(readings), workers if workers is not None else os.cpu_count() or 1
     )
-    out = []
-    for row, grid in zip(sql_rows, grids, strict=True):
-        patient = row.pop("patient_id")
-        merged = {"id": patient, **row, **grid}
-        out.append({column: merged[column] for column in METRIC_COLUMNS})
-    return out
+    grid = grid_metrics_table(grids, None, None)
+    run = pa.array([CSV_RUN] * grid.num_rows, pa.string())
+    engine.register(GRID_METRICS_STAGING, grid.append_column("run_id", run))
+    rows = engine.run(period_metrics_query(engine.database, CSV_RUN)).to_pylist()
+    return [
+        {"id": row["patient_id"], **{column: row[column] for column in METRIC_COLUMNS[1:]}}
+        for row in sorted(rows, key=itemgetter("patient_id"))
+    ]
 
 
 PARALLEL_FROM_PATIENTS = 64
 """Below this, starting processes costs more than it saves."""
 
 
-def _grid_metrics_of(
-    series: list[tuple[np.ndarray, np.ndarray]], workers: int
-) -> list[dict[str, float]]:
+def _patient_grids(series: Mapping[str, PatientSeries], workers: int) -> list[PatientGrid]:
     if workers <= 1 or len(series) < PARALLEL_FROM_PATIENTS:
-        return [grid_metrics(times, glucose) for times, glucose in series]
+        return [patient_grid(patient, one) for patient, one in series.items()]
     chunk = max(1, len(series) // (workers * 4))
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-        return list(pool.map(_grid_metrics_star, series, chunksize=chunk))
-
-
-def _grid_metrics_star(pair: tuple[np.ndarray, np.ndarray]) -> dict[str, float]:
-    return grid_metrics(*pair)
+        return list(pool.map(patient_grid, series.keys(), series.values(), chunksize=chunk))
 
 
 def _cell(value: Any) -> str:

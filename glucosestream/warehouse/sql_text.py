@@ -115,7 +115,8 @@ def compose(
     columns: Sequence[str] | None = None,
 ) -> Statement:
     """``WITH <name> AS (<query>), … SELECT <columns> FROM (<main>)``: ``main``'s reads of
-    ``<database>.<name>`` become reads of the CTE. Parameters: the CTEs', then ``main``'s."""
+    ``<database>.<name>`` become reads of the CTE. Parameters: the CTEs', then ``main``'s.
+    Without CTEs, ``main`` reads the tables themselves (``SELECT <columns> FROM (<main>)``)."""
     text = main.sql
     parts = []
     parameters: list[Parameter] = []
@@ -127,7 +128,8 @@ def compose(
         parts.append(f"{name} AS (\n{query.sql.strip()}\n)")
         parameters.extend(query.parameters)
     selected = ", ".join(identifier(c) for c in columns) if columns else "*"
-    sql = f"WITH {', '.join(parts)}\nSELECT {selected}\nFROM (\n{text.strip()}\n) AS composed"
+    head = f"WITH {', '.join(parts)}\n" if parts else ""
+    sql = f"{head}SELECT {selected}\nFROM (\n{text.strip()}\n) AS composed"
     return Statement(sql, (*parameters, *main.parameters))
 
 

@@ -5,7 +5,7 @@
 -- deduplicating one partition at a time is exact. Of each identity's copies the earliest produced
 -- is kept (then the earliest ingested, then the lowest event_id/glucose, so the choice is
 -- deterministic); copies counts them. A late reading is merged into its event-time dt.
--- glucosestream.elt.refresh.curate_statement composes it with sql/staging/readings.sql into one Athena
+-- glucosestream.elt.curate.curate_statement composes it with sql/staging/readings.sql into one Athena
 -- UNLOAD per <= 100 partitions (the partition values as execution parameters) into a staging
 -- prefix, whose partitions are then published.
 WITH source AS (

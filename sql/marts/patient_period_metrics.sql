@@ -1,10 +1,11 @@
--- marts.patient_period_metrics — grain: one row per patient_id over ${database}.period_readings
+-- marts.patient_period_metrics — grain: one row per patient_id over ${database}.glucose_ranges
+-- (sql/intermediate/glucose_ranges.sql over period_readings)
 -- The consensus core and the variability/risk metrics that need no interpolated grid, exactly as
 -- the R package iglu 4.3.0 computes them (grid metrics — CONGA, MODD, MAG, MAGE, active %,
 -- episodes — come from glucosestream.domain.metrics). Glucose in mg/dL; percentages 0-100;
 -- days in the patient's LOCAL time (local_time = measured_at + utc_offset).
---   TBR <54, <70 (cumulative); TIR 70-180 inclusive; TITR 70-140 inclusive; TAR >180, >250
---     (strict) — Battelino et al. 2019, doi:10.2337/dci19-0028
+--   TBR <54, <70; TIR 70-180; TITR 70-140; TAR >180, >250: the share of readings in each range
+--     of sql/intermediate/glucose_ranges.sql — Battelino et al. 2019, doi:10.2337/dci19-0028
 --   GMI = 3.31 + 0.02392 * mean — Bergenstal et al. 2018, doi:10.2337/dc18-1581
 --   eA1c = (46.7 + mean) / 28.7 — Nathan et al. 2008, doi:10.2337/dc08-0545
 --   CV = 100 * SD / mean, SD the sample standard deviation
@@ -20,17 +21,23 @@
 --     doi:10.1177/19322968221085273
 -- Written to mean the same in Trino (Athena) and DuckDB: doubles everywhere, no integer division.
 WITH source AS (
-    SELECT patient_id, measured_at, local_time, CAST(glucose_mg_dl AS DOUBLE) AS gl
-    FROM ${database}.period_readings
-    WHERE glucose_mg_dl IS NOT NULL
-),
-
-scored AS (
     SELECT
         patient_id,
         measured_at,
         local_time,
         gl,
+        below_54,
+        below_70,
+        in_70_180,
+        in_70_140,
+        above_180,
+        above_250
+    FROM ${database}.glucose_ranges
+),
+
+scored AS (
+    SELECT
+        *,
         power(ln(gl), 1.084) - 5.381 AS bgi
     FROM source
 ),
@@ -75,12 +82,12 @@ aggregated AS (
         (to_unixtime(max(measured_at)) - to_unixtime(min(measured_at))) / 86400.0 AS days,
         avg(gl) AS mean,
         stddev_samp(gl) AS sd,
-        CAST(count_if(gl < 54) AS DOUBLE) * 100 / count(*) AS tbr_54,
-        CAST(count_if(gl < 70) AS DOUBLE) * 100 / count(*) AS tbr_70,
-        CAST(count_if(gl >= 70 AND gl <= 180) AS DOUBLE) * 100 / count(*) AS tir_70_180,
-        CAST(count_if(gl >= 70 AND gl <= 140) AS DOUBLE) * 100 / count(*) AS titr_70_140,
-        CAST(count_if(gl > 180) AS DOUBLE) * 100 / count(*) AS tar_180,
-        CAST(count_if(gl > 250) AS DOUBLE) * 100 / count(*) AS tar_250,
+        CAST(count_if(below_54) AS DOUBLE) * 100 / count(*) AS tbr_54,
+        CAST(count_if(below_70) AS DOUBLE) * 100 / count(*) AS tbr_70,
+        CAST(count_if(in_70_180) AS DOUBLE) * 100 / count(*) AS tir_70_180,
+        CAST(count_if(in_70_140) AS DOUBLE) * 100 / count(*) AS titr_70_140,
+        CAST(count_if(above_180) AS DOUBLE) * 100 / count(*) AS tar_180,
+        CAST(count_if(above_250) AS DOUBLE) * 100 / count(*) AS tar_250,
         22.77 * avg(power(least(bgi, 0.0), 2)) AS lbgi,
         22.77 * avg(power(greatest(bgi, 0.0), 2)) AS hbgi,
         1000 * avg(power(abs(log10(gl / 90)), 3)) AS m_value,

@@ -12,11 +12,17 @@ signal-loss gaps (no readings, 10 min to 4 h, Poisson in time), compression lows
 reported as 40 ``BELOW_SENSOR_RANGE`` / 400 ``ABOVE_SENSOR_RANGE``, and a trend arrow from the
 sensor's recent rate (Dexcom thresholds 1, 2, 3 mg/dL/min; ``NOT_COMPUTABLE`` when a reading it
 needs is missing or in warm-up). Timestamps jitter by a few seconds around the cadence.
+
+Each reading also carries its ground truth, which the contract does not: plasma and interstitial
+glucose, the :class:`Artefact` that distorts it (or none), and whether it is the first reading
+after a signal-loss gap. A gap distorts no value, it removes readings, so it is a flag of the
+reading after it rather than an artefact label.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,13 +38,33 @@ from stream.simulator.config import CohortConfig
 from stream.simulator.physiology import Traces
 from stream.simulator.timezones import ZoneClock
 
+
+class Artefact(StrEnum):
+    """What distorts a reading, the first that applies in this order (none: within 20/20)."""
+
+    COMPRESSION_LOW = "compression_low"
+    """Lying on the sensor pulls the reading down by more than :data:`COMPRESSION_FLAG` (5 %)."""
+    WARMUP = "warmup"
+    """Read during the session's warm-up, with up to three times the noise (status ``WARMUP``)."""
+    SENSOR_ERROR = "sensor_error"
+    """Calibration drift plus noise outside the 20/20 agreement band around interstitial glucose:
+    off by more than 20 mg/dL below 100 mg/dL, more than 20 % from 100 mg/dL (the "%20/20"
+    accuracy criterion of CGM studies, e.g. the FDA iCGM special controls, 21 CFR 862.1355)."""
+    NONE = "none"
+
+
 STATUSES: tuple[ReadingStatus, ...] = tuple(ReadingStatus)
+ARTEFACTS: tuple[Artefact, ...] = tuple(Artefact)
 TRENDS: tuple[Trend, ...] = tuple(Trend)
 _OK = STATUSES.index(ReadingStatus.OK)
 _BELOW = STATUSES.index(ReadingStatus.BELOW_SENSOR_RANGE)
 _ABOVE = STATUSES.index(ReadingStatus.ABOVE_SENSOR_RANGE)
 _WARMUP = STATUSES.index(ReadingStatus.WARMUP)
 _NOT_COMPUTABLE = TRENDS.index(Trend.NOT_COMPUTABLE)
+_COMPRESSION_LOW = ARTEFACTS.index(Artefact.COMPRESSION_LOW)
+_WARMUP_ARTEFACT = ARTEFACTS.index(Artefact.WARMUP)
+_SENSOR_ERROR = ARTEFACTS.index(Artefact.SENSOR_ERROR)
+_NO_ARTEFACT = ARTEFACTS.index(Artefact.NONE)
 # Rising arrows by rate band: [1, 2) 45°, [2, 3] single, > 3 double.
 _UP = [TRENDS.index(t) for t in (Trend.FLAT, Trend.FORTY_FIVE_UP, Trend.SINGLE_UP, Trend.DOUBLE_UP)]
 _DOWN = [
@@ -58,6 +84,9 @@ GAP_MIN_MINUTES = 10.0
 GAP_MAX_MINUTES = 240.0
 COMPRESSION_FLAG = 0.05
 """Compression depth above which a reading counts as a compression artefact (diagnostics)."""
+AGREEMENT_MG_DL = 20.0
+AGREEMENT_RELATIVE = 0.2
+"""The 20/20 band: a reading within max(20 mg/dL, 20 %) of interstitial glucose agrees with it."""
 
 
 def trend_codes(rate: NDArray[np.float64]) -> NDArray[np.int64]:
@@ -72,9 +101,11 @@ def trend_codes(rate: NDArray[np.float64]) -> NDArray[np.int64]:
 class ReadingBatch:
     """Readings of one chunk, columnar, in measurement order (then patient column).
 
-    ``status`` and ``trend`` index :data:`STATUSES` and :data:`TRENDS`. The last three columns
-    are diagnostics the contract does not carry: plasma glucose, interstitial glucose and
-    whether a compression artefact distorts the reading.
+    ``status``, ``trend`` and ``artefact`` index :data:`STATUSES`, :data:`TRENDS` and
+    :data:`ARTEFACTS`. The last five columns are ground truth the contract does not carry: plasma
+    glucose, interstitial glucose, whether a compression artefact distorts the reading, the
+    artefact that distorts it (:class:`Artefact`), and whether it is the first reading after a
+    signal-loss gap.
     """
 
     patient: NDArray[np.int64]
@@ -87,6 +118,8 @@ class ReadingBatch:
     plasma: NDArray[np.float64]
     interstitial: NDArray[np.float64]
     compressed: NDArray[np.bool_]
+    artefact: NDArray[np.int64]
+    after_signal_loss: NDArray[np.bool_]
 
     def __len__(self) -> int:
         return len(self.measured_at)
@@ -199,8 +232,11 @@ class SensorLayer:
         order = np.lexsort((batch.patient, batch.measured_at))
         return batch.take(order)
 
-    def _draw_gaps(self, col: int, rng: np.random.Generator, start: int, end: int) -> None:
-        gaps = [gap for gap in self._gaps[col] if gap[1] > start]
+    def _draw_gaps(
+        self, col: int, rng: np.random.Generator, start: int, end: int, cadence: int
+    ) -> None:
+        # A gap is kept while it may hold the reading before one of this chunk's readings.
+        gaps = [gap for gap in self._gaps[col] if gap[1] > start - cadence]
         count = rng.poisson(self._gap_rate * (end - start))
         if count:
             begin = rng.uniform(start, end, count)
@@ -240,15 +276,18 @@ class SensorLayer:
         innovation = np.empty((k, cols.size))
         jitter = np.empty((k, cols.size))
         missing = np.zeros((k, cols.size), dtype=bool)
+        missed_before = np.zeros((k, cols.size), dtype=bool)
         gain = np.empty((k, cols.size))
         bias = np.empty((k, cols.size))
         for j, col in enumerate(cols.tolist()):
             rng = self._rngs[col]
             draws = rng.standard_normal((3, k))
             white[:, j], innovation[:, j], jitter[:, j] = draws
-            self._draw_gaps(col, rng, start, end)
+            self._draw_gaps(col, rng, start, end, cadence)
+            before = times[:, j] - cadence
             for lo, hi in self._gaps[col]:
                 missing[:, j] |= (times[:, j] >= lo) & (times[:, j] < hi)
+                missed_before[:, j] |= (before >= lo) & (before < hi)
             sessions = session[:, j]
             for s in np.unique(sessions).tolist():
                 g0, g1, g2, o0, o1 = self._calibration_of(col, s)
@@ -286,6 +325,13 @@ class SensorLayer:
         status[warming] = _WARMUP
         trend[warming] = _NOT_COMPUTABLE
 
+        compressed = depth > COMPRESSION_FLAG
+        agreement = np.maximum(AGREEMENT_MG_DL, AGREEMENT_RELATIVE * interstitial)
+        artefact = np.full(value.shape, _NO_ARTEFACT)
+        artefact[np.abs(value - interstitial) > agreement] = _SENSOR_ERROR
+        artefact[warming] = _WARMUP_ARTEFACT
+        artefact[compressed] = _COMPRESSION_LOW
+
         jitter_ms = np.clip(np.rint(jitter * JITTER_SD_MS), -JITTER_MAX_MS, JITTER_MAX_MS)
         measured = self._origin_ms + np.rint(times * 60_000.0).astype(np.int64)
         measured += jitter_ms.astype(np.int64)
@@ -306,7 +352,9 @@ class SensorLayer:
             session=session[keep],
             plasma=plasma[keep],
             interstitial=interstitial[keep],
-            compressed=depth[keep] > COMPRESSION_FLAG,
+            compressed=compressed[keep],
+            artefact=artefact[keep],
+            after_signal_loss=(missed_before & ~missing)[keep],
         )
 
     def _trend(

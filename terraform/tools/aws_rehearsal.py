@@ -442,13 +442,14 @@ REPORT_SCRIPT = """
 import json, sys
 from bokeh.embed import file_html
 from bokeh.resources import CDN
-from glucosestream.dashboard import app
 from glucosestream.dashboard.queries import LakeQueries
 from glucosestream.dashboard.resources import engine_for
+from glucosestream.dashboard.runner import InlineRunner
+from glucosestream.dashboard.views.report import ReportView
 from glucosestream.settings import load_settings
 
 queries = LakeQueries(engine_for(load_settings()))
-view = app.ReportView(queries, app.InlineRunner(), sys.argv[1], None)
+view = ReportView(queries, InlineRunner(), sys.argv[1], None)
 with open(sys.argv[2], "w") as page:
     page.write(file_html(view.layout, CDN, "GlucoseStream report"))
 print(json.dumps({"status": view.status.text, "header": view.header.text,

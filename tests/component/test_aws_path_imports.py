@@ -12,6 +12,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 AWS_PATH_MODULES = (
     "glucosestream.elt.refresh",
+    "glucosestream.elt.plan",
+    "glucosestream.elt.curate",
+    "glucosestream.elt.marts",
+    "glucosestream.elt.grid_stage",
+    "glucosestream.elt.period_metrics",
     "glucosestream.elt.quality",
     "glucosestream.elt.steps",
     "glucosestream.elt.grid_metrics",

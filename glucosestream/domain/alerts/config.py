@@ -34,6 +34,20 @@ class AlertConfig:
     """Readings of the last 15 minutes give the rate of change."""
     min_rate_span_ms: int = 10 * MINUTE_MS
     """The rate needs readings spanning at least this long."""
+    forecast_max_age_ms: int = 10 * MINUTE_MS
+    """A forecast needs a reading that arrived at most this long after it was measured."""
+    merge_within_ms: int = 4 * MINUTE_MS
+    """Readings closer than this are one bucket for the rate (duplicates, bursts)."""
+    min_forecast_readings: int = 3
+    """Buckets the rate needs in its window (LoopKit's momentum: more than two samples)."""
+    max_step_mg_dl_per_min: float = 6.0
+    """A step between consecutive buckets faster than this may be an artefact."""
+    slow_fall_mg_dl_per_min: float = 2.0
+    """Steps falling no faster than this count as a flat or slowly falling trace."""
+    max_fall_mg_dl_per_min: float = 4.0
+    """The fastest fall a forecast uses (Kovatchev's rate error grid spans ±4 mg/dL/min)."""
+    projection_floor_mg_dl: float = 40.0
+    """No projection is shown below this (the lowest value a CGM reports)."""
     default_cadence_ms: int = 5 * MINUTE_MS
     """Assumed sampling interval until the patient's own is known."""
     staleness_ms: int = 15 * MINUTE_MS
@@ -54,6 +68,11 @@ class AlertConfig:
             "rate_window_ms",
             "default_cadence_ms",
             "staleness_ms",
+            "forecast_max_age_ms",
+            "merge_within_ms",
+            "max_step_mg_dl_per_min",
+            "slow_fall_mg_dl_per_min",
+            "max_fall_mg_dl_per_min",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
@@ -62,5 +81,7 @@ class AlertConfig:
                 "staleness_ms must not exceed episode_ms: pages of one kind closer than the "
                 "staleness bound are taken for the same episode"
             )
+        if self.min_forecast_readings < 3:
+            raise ValueError("min_forecast_readings must be at least 3: two readings are a line")
         if self.min_rate_span_ms > self.rate_window_ms:
             raise ValueError("min_rate_span_ms must not exceed rate_window_ms")

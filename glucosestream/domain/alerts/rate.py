@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
-def rate_of_change(points: Sequence[tuple[int, int]]) -> float | None:
+def rate_of_change(points: Sequence[tuple[float, float]]) -> float | None:
     """Least-squares slope of glucose over time, mg/dL per minute.
 
     ``points`` are ``(measured_at_ms, glucose_mg_dl)``; ``None`` with fewer than two distinct

@@ -22,8 +22,8 @@ from statistics import median
 from typing import Any
 
 from glucosestream.domain.alerts.config import MINUTE_MS, AlertConfig
+from glucosestream.domain.alerts.fall_forecast import forecast
 from glucosestream.domain.alerts.model import AlertReading
-from glucosestream.domain.alerts.rate import project, rate_of_change
 
 MAX_INTERVALS = 12
 MAX_RECENT = 32
@@ -112,17 +112,10 @@ def step(state: TrackerState, reading: AlertReading, config: AlertConfig) -> Ste
     # still fill: a closure is never decided on data that a timely upload would change.
     settled = state.last_hole_end is None or t - state.last_hole_end >= config.staleness_ms
 
-    rate = projected = None
-    if state.recent[-1][0] - state.recent[0][0] >= config.min_rate_span_ms:
-        rate = rate_of_change(state.recent)
-        if rate is not None:
-            projected = project(g, rate, config.soon_horizon_ms / MINUTE_MS)
-    predicted_low = (
-        rate is not None
-        and rate < 0
-        and projected is not None
-        and projected < config.soon_threshold
-    )
+    fall = forecast(state.recent, cadence, config)
+    rate = fall.rate_mg_dl_per_min if fall else None
+    projected = fall.projected_mg_dl if fall else None
+    predicted_low = fall is not None and fall.predicts_low
 
     below = g < config.level_1_hypo
     recovered_episode = None

@@ -31,7 +31,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from glucosestream.domain.reading import GlucoseReading
-from glucosestream.ingest.files.formats import ParsedFile
+from glucosestream.ingest.files.parsed_file import ParsedFile
 from glucosestream.lake.raw_zone.files import (
     PARQUET_SUFFIX,
     parquet_bytes,

@@ -112,7 +112,7 @@ variable "marts_prefix" {
 
 variable "pipeline_state_prefix" {
   type        = string
-  description = "Prefix of the ELT's manifest of processed raw files (glucosestream.elt.refresh)."
+  description = "Prefix of the ELT's manifest of processed raw files (glucosestream.elt.plan)."
   default     = "pipeline_state/"
 }
 

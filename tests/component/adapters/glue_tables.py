@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from glucosestream.elt.refresh import table_prefix
+from glucosestream.elt.tables import table_prefix
 from glucosestream.settings import ResourceNames
 from glucosestream.warehouse.sql_text import sql_file, table_columns
 

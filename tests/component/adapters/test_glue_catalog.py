@@ -27,7 +27,7 @@ from glucosestream.adapters.glue_catalog import (
     publish_changes,
 )
 from glucosestream.adapters.s3_lake import S3LakeStorage
-from glucosestream.elt.refresh import AGP, CURATED
+from glucosestream.elt.tables import AGP, CURATED
 from glucosestream.settings import ResourceNames
 from tests.component.adapters.glue_tables import create_lake_table, table_location
 

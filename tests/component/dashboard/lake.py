@@ -12,7 +12,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bench.elt import raw_tables, write
-from glucosestream.elt.refresh import PERIOD_DAYS, run_elt
+from glucosestream.elt.marts import PERIOD_DAYS
+from glucosestream.elt.refresh import run_elt
 from glucosestream.local.lake import local_lake
 from glucosestream.settings import Settings, load_settings
 

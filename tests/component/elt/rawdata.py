@@ -49,6 +49,12 @@ class Raw:
         }
 
 
+def day_of_readings(patient: str, day: str, glucose: int = 120) -> list[Raw]:
+    """24 readings of a patient, 5 minutes apart from 06:00 UTC of ``day``."""
+    start = ms(f"{day}T06:00")
+    return [Raw(patient, start + i * 5 * MINUTE_MS, glucose + (i % 7)) for i in range(24)]
+
+
 def write_raw(settings: Settings, name: str, readings: list[Raw]) -> list[Path]:
     """One Parquet file per (dt, hour) of the readings, as Firehose lays them out."""
     groups: dict[tuple[str, str], list[Raw]] = {}

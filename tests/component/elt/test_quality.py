@@ -18,7 +18,8 @@ from glucosestream.elt.quality import (
     run_checks,
     write_dq_results,
 )
-from glucosestream.elt.refresh import CURATED, run_elt
+from glucosestream.elt.refresh import run_elt
+from glucosestream.elt.tables import CURATED
 from glucosestream.lake.raw_zone.schema import parquet_schema
 from glucosestream.local.lake import local_lake, table_location
 from glucosestream.settings import Settings

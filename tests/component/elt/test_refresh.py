@@ -12,7 +12,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from glucosestream.elt.refresh import CURATED, run_elt
+from glucosestream.elt.refresh import run_elt
+from glucosestream.elt.tables import CURATED
+from glucosestream.local.athena import LocalAthena
 from glucosestream.local.lake import local_lake, table_location
 from glucosestream.reports.metrics import metrics_of_table
 from glucosestream.settings import Settings
@@ -204,7 +206,9 @@ def test_period_marts_equal_glucosestream_metrics(settings: Settings) -> None:
     old = series("p1", "2024-02-20T00:00", [100] * 10, offset=60)
     write_raw(settings, "a", p1 + p2 + old)
     run_elt(local_lake(settings), date(2024, 3, 8))
-    expected = {m.pop("id"): m for m in metrics_of_table(_csv_metrics_input(p1 + p2))}
+    expected = {
+        m.pop("id"): m for m in metrics_of_table(LocalAthena(), _csv_metrics_input(p1 + p2))
+    }
     marts = {r.pop("patient_id"): r for r in rows(settings, "patient_period_metrics")}
     assert set(marts) == set(expected) == {"p1", "p2"}
     for patient, metrics in expected.items():

@@ -11,15 +11,14 @@ from typing import Any
 
 import duckdb
 import pytest
-from sqlglot import exp
 
 from glucosestream.cli.main import main
-from glucosestream.elt import refresh as elt
+from glucosestream.elt import plan as elt_plan
 from glucosestream.elt import steps as pipeline
 from glucosestream.lake.directory import LocalLakeStorage
 from glucosestream.local import athena
-from glucosestream.local.athena import LocalAthena, SqlError, parse_unload
-from glucosestream.local.lake import lake_engine, lake_path, local_lake
+from glucosestream.local.athena import LocalAthena, SqlError
+from glucosestream.local.lake import local_lake
 from glucosestream.local.pipeline_runner import (
     ASL_FILE,
     definition,
@@ -29,14 +28,9 @@ from glucosestream.local.pipeline_runner import (
 from glucosestream.local.stepfunctions import StateMachine, StatesError
 from glucosestream.settings import Settings
 from glucosestream.warehouse import sql_text
-from tests.component.elt.rawdata import MINUTE_MS, Raw, ms, write_raw
+from tests.component.elt.rawdata import day_of_readings, write_raw
 
 pytestmark = pytest.mark.usefixtures("pipeline_handler_env")
-
-
-def day_of_readings(patient: str, day: str, glucose: int = 120) -> list[Raw]:
-    start = ms(f"{day}T06:00")
-    return [Raw(patient, start + i * 5 * MINUTE_MS, glucose + (i % 7)) for i in range(24)]
 
 
 def marts_files(settings: Settings) -> dict[str, bytes]:
@@ -48,8 +42,8 @@ def marts_files(settings: Settings) -> dict[str, bytes]:
     }
 
 
-def load_state(settings: Settings) -> elt.RawListing:
-    return elt.load_state(LocalLakeStorage(settings.lake_dir, settings.names.lake_bucket))
+def load_state(settings: Settings) -> elt_plan.RawListing:
+    return elt_plan.load_state(LocalLakeStorage(settings.lake_dir, settings.names.lake_bucket))
 
 
 def all_states(machine: dict[str, Any]) -> list[dict[str, Any]]:
@@ -212,42 +206,6 @@ def test_a_failed_athena_query_is_caught_notified_and_changes_nothing(
     assert sorted((settings.lake_dir / "curated").rglob("*.parquet")) == curated
 
 
-def test_publishing_again_after_a_crash_part_way_keeps_every_partition(
-    settings: Settings,
-) -> None:
-    write_raw(
-        settings, "a", day_of_readings("p1", "2024-03-01") + day_of_readings("p1", "2024-03-02")
-    )
-    lake = local_lake(settings)
-    plan = elt.plan_run(lake)
-    queries = elt.curate_queries(lake, plan)
-    engine = lake_engine(settings)
-    for query in queries:
-        engine.start_query_execution(
-            query["QueryString"],
-            query["ExecutionParameters"],
-            location_of=lambda uri: lake_path(settings, uri),
-        )
-    # The first partition was swapped in, then the Lambda died; Step Functions invokes it again.
-    staged = lake_path(settings, queries[0]["location"])
-    engine.swap_in(elt.CURATED, staged, replace=[("2024-03-01",)])
-    for _ in range(2):
-        report = elt.EltReport(run_date=plan.run_date)
-        elt.publish_curated(local_lake(settings), plan, queries, report)
-        assert (report.curated_rows, report.raw_rows) == (48, 48)
-    assert [p for p in (settings.lake_dir / "curated").rglob("*") if ".staging" in str(p)] == []
-
-
-def test_the_curated_statement_takes_the_partitions_as_parameters_only() -> None:
-    statement = elt.curate_statement("gs_test_lake", 3, "s3://gs-test-lake/curated/readings/x/")
-    unload = parse_unload(statement)
-    assert statement.count("?") == 3
-    tables = {f"{t.db}.{t.name}" for t in unload.query.find_all(exp.Table) if t.db}
-    assert tables == {"gs_test_lake.raw_readings"}  # the CTEs aside, raw only
-    with pytest.raises(SqlError, match="partitions per statement"):
-        elt.curate_statement("gs_test_lake", 101, "s3://gs-test-lake/curated/readings/x/")
-
-
 def test_every_sql_file_the_pipeline_runs_is_declared_in_the_asl_and_vice_versa(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -274,7 +232,7 @@ def test_every_sql_file_the_pipeline_runs_is_declared_in_the_asl_and_vice_versa(
     sql_root = athena.SQL_DIR
     pipeline_files = {
         str(p.relative_to(sql_root))
-        for folder in ("staging", "curated", "marts", "grid", "dq")
+        for folder in ("staging", "curated", "intermediate", "marts", "grid", "dq")
         for p in (sql_root / folder).glob("*.sql")
     } - {"staging/csv_readings.sql"}  # the CLI's CSV input, not a pipeline step
     assert read == pipeline_files

@@ -15,9 +15,12 @@ import pyarrow as pa
 import pytest
 
 from consumers.grid_metrics import handler as grid_handler
-from glucosestream.elt import refresh as elt
+from glucosestream.elt.grid_stage import GRID_WORK_PREFIX
+from glucosestream.elt.plan import load_state
+from glucosestream.elt.tables import EPISODES, GRID_METRICS_STAGING, PERIOD
 from glucosestream.ingest.files.readings_csv import CsvReading
 from glucosestream.lake.directory import LocalLakeStorage
+from glucosestream.local.athena import LocalAthena
 from glucosestream.local.lake import table_location
 from glucosestream.local.pipeline_runner import run_pipeline
 from glucosestream.reports.episodes import patient_episodes
@@ -127,8 +130,10 @@ def test_the_period_marts_of_a_run_equal_the_in_process_metrics_and_episodes(
     assert len(computed) == len(set(computed)) >= 2  # the Map computed several chunks, once
     assert output["period"]["period_rows"] == PATIENTS
 
-    expected = {m.pop("id"): m for m in metrics_of_table(_readings_table(raw), workers=1)}
-    marts = {r.pop("patient_id"): r for r in rows(settings, elt.PERIOD)}
+    expected = {
+        m.pop("id"): m for m in metrics_of_table(LocalAthena(), _readings_table(raw), workers=1)
+    }
+    marts = {r.pop("patient_id"): r for r in rows(settings, PERIOD)}
     assert set(marts) == set(expected)
     for patient, metrics in expected.items():
         mart = marts[patient]
@@ -138,19 +143,19 @@ def test_the_period_marts_of_a_run_equal_the_in_process_metrics_and_episodes(
     found = [
         (e["patient_id"], e["type"], e["level"], e["start_local"], e["end_local"],
          e["duration_min"], cell(e["extreme_mg_dl"]), cell(e["mean_mg_dl"]), e["exclusive"])
-        for e in rows(settings, elt.EPISODES)
+        for e in rows(settings, EPISODES)
     ]  # fmt: skip
     wanted = [
         (p, e.kind, e.level, wall_clock(int(e.start_ms)), wall_clock(int(e.end_ms)),
          int(e.duration_min),
          cell(float(e.extreme_mg_dl)), cell(float(e.mean_mg_dl)), bool(e.exclusive))
-        for p, e in patient_episodes(csv_rows(raw))
+        for p, e in patient_episodes(LocalAthena(), csv_rows(raw))
     ]  # fmt: skip
     assert found
     assert sorted(found) == sorted(wanted)
     # The run's work is gone: no staged chunk, no grid output, no staging-table partition.
-    assert _listed(settings, elt.GRID_WORK_PREFIX) == []
-    assert rows(settings, elt.GRID_METRICS_STAGING) == []
+    assert _listed(settings, GRID_WORK_PREFIX) == []
+    assert rows(settings, GRID_METRICS_STAGING) == []
 
 
 def test_a_failed_chunk_fails_the_run_into_notify_error_and_the_period_marts_stay(
@@ -162,10 +167,10 @@ def test_a_failed_chunk_fails_the_run_into_notify_error_and_the_period_marts_sta
     first = run_pipeline(settings, run_date=end, as_of=datetime(2100, 1, 1),
                          patients_per_chunk=PER_CHUNK)  # fmt: skip
     assert first.execution.status == "SUCCEEDED", first.execution.cause
-    before = table_files(settings, elt.PERIOD, elt.EPISODES)
+    before = table_files(settings, PERIOD, EPISODES)
     assert before
     storage = LocalLakeStorage(settings.lake_dir, settings.names.lake_bucket)
-    committed = elt.load_state(storage)
+    committed = load_state(storage)
 
     # New readings in the window; then one chunk's batch fails (after the Map's own retries).
     patient = raw[0].patient_id
@@ -194,14 +199,14 @@ def test_a_failed_chunk_fails_the_run_into_notify_error_and_the_period_marts_sta
                if e["type"].endswith("StateEntered")]  # fmt: skip
     assert "PeriodMarts" not in entered
     assert entered[-2:] == ["NotifyError", "Errored"]
-    assert table_files(settings, elt.PERIOD, elt.EPISODES) == before  # untouched
-    assert elt.load_state(storage) == committed  # not committed: the next run redoes it
+    assert table_files(settings, PERIOD, EPISODES) == before  # untouched
+    assert load_state(storage) == committed  # not committed: the next run redoes it
 
     monkeypatch.setattr(grid_handler, "handle", real)
     third = run_pipeline(settings, run_date=end, as_of=datetime(2100, 1, 1),
                          patients_per_chunk=PER_CHUNK)  # fmt: skip
     assert third.execution.status == "SUCCEEDED", third.execution.cause
-    period = {r["patient_id"]: r for r in rows(settings, elt.PERIOD)}
+    period = {r["patient_id"]: r for r in rows(settings, PERIOD)}
     assert period[patient]["n_readings"] == sum(r.patient_id == patient for r in raw) + 3
 
 

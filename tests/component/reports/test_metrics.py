@@ -184,15 +184,18 @@ def test_bad_csv_is_one_line_and_writes_nothing(
 def test_grid_metrics_in_parallel_equal_the_serial_ones() -> None:
     import numpy as np
 
-    from glucosestream.reports.metrics import PARALLEL_FROM_PATIENTS, _grid_metrics_of
+    from glucosestream.elt.grid_metrics import PatientSeries
+    from glucosestream.reports.metrics import PARALLEL_FROM_PATIENTS, _patient_grids
 
     rng = np.random.default_rng(3)
-    series = []
-    for _ in range(PARALLEL_FROM_PATIENTS + 6):
+    series = {}
+    for n in range(PARALLEL_FROM_PATIENTS + 6):
         times = np.arange(0, 3 * 86_400_000, 300_000, dtype=np.int64)
         glucose = 140 + 50 * np.sin(times / 8_000_000) + rng.normal(0, 8, times.size)
-        series.append((times, glucose))
-    serial = _grid_metrics_of(series, workers=1)
-    parallel = _grid_metrics_of(series, workers=2)
+        series[f"p{n:03d}"] = PatientSeries(times, glucose, times)
+    serial = _patient_grids(series, workers=1)
+    parallel = _patient_grids(series, workers=2)
     assert parallel == serial
-    assert len({row["mage"] for row in serial}) > 1
+    assert [grid.patient_id for grid in serial] == list(series)
+    assert len({grid.metrics["mage"] for grid in serial}) > 1
+    assert any(grid.episodes for grid in serial)

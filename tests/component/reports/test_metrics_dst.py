@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from glucosestream.elt.refresh import DAILY, run_elt
+from glucosestream.elt.refresh import run_elt
+from glucosestream.elt.tables import DAILY
 from glucosestream.ingest.files.readings_csv import read_csv_input
+from glucosestream.local.athena import LocalAthena
 from glucosestream.local.lake import local_lake
 from glucosestream.reports.episodes import patient_episodes
 from glucosestream.reports.metrics import patient_metrics
@@ -74,7 +76,7 @@ def test_fall_back_metrics_by_hand(tmp_path: Path) -> None:
     recorded = recording(start, count, {FALL_HIGH: 250, FALL_LOW: 50})
     csv_input = read_csv_input(csv_of(tmp_path, recorded), "America/New_York")
 
-    (metrics,) = patient_metrics(csv_input.rows)
+    (metrics,) = patient_metrics(LocalAthena(), csv_input.rows)
 
     assert metrics["n_readings"] == 876
     assert metrics["mean"] == pytest.approx((874 * BASE + 250 + 50) / 876)
@@ -92,7 +94,7 @@ def test_spring_forward_active_percent_follows_elapsed_time(tmp_path: Path) -> N
     recorded = recording(start, count, {SPRING_LOW: 50})
     csv_input = read_csv_input(csv_of(tmp_path, recorded), "America/New_York")
 
-    (metrics,) = patient_metrics(csv_input.rows)
+    (metrics,) = patient_metrics(LocalAthena(), csv_input.rows)
 
     assert metrics["n_readings"] == 852
     # A wall-clock axis would see 01:55 -> 03:00 as a 65-minute gap and report ~98.6 %.
@@ -110,7 +112,7 @@ def test_episode_after_the_change_is_shown_on_the_wall_clock(tmp_path: Path) -> 
     recorded = recording(start, count, low)
     csv_input = read_csv_input(csv_of(tmp_path, recorded), "America/New_York")
 
-    found = patient_episodes(csv_input.rows)
+    found = patient_episodes(LocalAthena(), csv_input.rows)
 
     hypos = [e for _, e in found if e.kind == "hypo" and e.level == "lv1"]
     assert len(hypos) == 1

@@ -1,5 +1,6 @@
-"""The grid metrics of a chunk of patients equal those ``glucosestream metrics`` / ``episodes``
-compute for the same readings read through the local engine (DuckDB)."""
+"""The grid metrics of a chunk of patients equal those computed one patient at a time, as
+``glucosestream metrics`` / ``episodes`` compute them, from the same readings read through the
+local engine (DuckDB)."""
 
 from __future__ import annotations
 
@@ -15,14 +16,17 @@ from glucosestream.elt.grid_metrics import (
     EPISODES_SCHEMA,
     GRID_COLUMNS,
     GRID_METRICS_SCHEMA,
+    PatientSeries,
     ReadingsError,
+    grid_metrics,
     grid_tables,
     local_epoch_ms,
+    on_wall_clock,
     patient_series,
 )
 from glucosestream.local.athena import LocalAthena
-from glucosestream.reports.episodes import on_wall_clock
-from glucosestream.reports.metrics import METRIC_COLUMNS, grid_metrics, local_series, period_series
+from glucosestream.reports.metrics import METRIC_COLUMNS
+from glucosestream.warehouse.sql_text import Statement
 from tests.factories import cohort_period_readings
 
 START, END = date(2026, 1, 5), date(2026, 1, 18)
@@ -39,6 +43,18 @@ def engine(cohort: pa.Table) -> LocalAthena:
     local = LocalAthena()
     local.register("period_readings", cohort)
     return local
+
+
+def period_series(engine: LocalAthena) -> dict[str, PatientSeries]:
+    """Each patient's series of ``period_readings`` as the local engine returns them."""
+    columns = "patient_id, device_id, measured_at, local_time, glucose_mg_dl"
+    query = f"SELECT {columns} FROM {engine.database}.period_readings"
+    return patient_series(engine.run(Statement(query)))
+
+
+def local_series(engine: LocalAthena) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each patient's (continuous local time axis in epoch ms, glucose)."""
+    return {p: (s.times, s.glucose) for p, s in period_series(engine).items()}
 
 
 def shuffled(table: pa.Table, seed: int = 3) -> pa.Table:

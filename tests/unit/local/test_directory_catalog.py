@@ -9,7 +9,7 @@ import os
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from glucosestream.elt.refresh import CURATED
+from glucosestream.elt.tables import CURATED
 from glucosestream.local.lake import LEFTOVER_AGE_S, local_lake, table_location
 from glucosestream.settings import Settings
 

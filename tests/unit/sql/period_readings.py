@@ -8,6 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from glucosestream.elt.marts import mart_query
 from glucosestream.local.athena import LocalAthena
 
 # (patient_id, measured_at UTC, utc_offset_minutes, glucose mg/dL); no duplicates.
@@ -35,8 +36,9 @@ def period_readings(readings: Sequence[Reading]) -> pa.Table:
 def run_mart(
     mart: str, readings: Sequence[Reading], key: str
 ) -> dict[tuple[str, Any], dict[str, Any]]:
-    """Rows of ``mart`` over ``readings``, keyed by (patient_id, the ``key`` column)."""
+    """Rows of ``mart`` over ``readings``, keyed by (patient_id, the ``key`` column), the mart
+    composed as the pipeline composes it (:func:`glucosestream.elt.marts.mart_query`)."""
     engine = LocalAthena()
     engine.register("period_readings", period_readings(readings))
-    rows = engine.query(mart).to_pylist()
+    rows = engine.run(mart_query(engine.database, mart)).to_pylist()
     return {(row.pop("patient_id"), row.pop(key)): row for row in rows}

@@ -1,5 +1,5 @@
 """grid/grid_input.sql: the stable hash bucket of patient_id that chunks the grid metrics' input,
-and the staging step's UNLOAD statements (glucosestream.elt.refresh.stage_grid_input)."""
+and the staging step's UNLOAD statements (glucosestream.elt.grid_stage.stage_grid_input)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from glucosestream.elt import refresh as elt
+from glucosestream.elt.grid_stage import stage_grid_input
+from glucosestream.elt.plan import EltPlan
+from glucosestream.elt.ports import Lake
 from glucosestream.lake.directory import LocalLakeStorage
 from glucosestream.local.athena import LocalAthena, parse_unload, to_duckdb
 from glucosestream.settings import load_settings
@@ -95,9 +97,9 @@ def test_more_than_100_chunks_are_staged_by_several_unloads(tmp_path: Path) -> N
     storage = LocalLakeStorage(settings.lake_dir, settings.names.lake_bucket)
     storage.write_bytes("work/grid/r7/input/part-000/chunk=3/old.parquet", b"attempt 1")
     engine = RecordingEngine()
-    lake = elt.Lake(settings.names, storage, engine, None, None)  # type: ignore[arg-type]
-    plan = elt.EltPlan("r7", date(2026, 1, 18), [])
-    grid = elt.stage_grid_input(lake, plan, date(2026, 1, 18), per_chunk=2)
+    lake = Lake(settings.names, storage, engine, None, None)  # type: ignore[arg-type]
+    plan = EltPlan("r7", date(2026, 1, 18), [])
+    grid = stage_grid_input(lake, plan, date(2026, 1, 18), per_chunk=2)
     assert (grid.patients, grid.chunks) == (250, 125)
     assert list(storage.list("work/grid/r7/")) == []  # the earlier attempt's input is gone
     unloads = [(sql, params) for sql, params in engine.statements if sql.startswith("UNLOAD")]

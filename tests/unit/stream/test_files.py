@@ -1,4 +1,4 @@
-"""`simulate --out`: CSV and Avro files, deterministic, never half-written."""
+"""`simulate --out`: CSV and Avro files, deterministic, never half-written; the truth side file."""
 
 from __future__ import annotations
 
@@ -7,11 +7,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import fastavro
+import pyarrow.parquet as pq
 import pytest
 
 from glucosestream.domain.reading import GlucoseReading
-from stream.files import CSV_COLUMNS, OutputError, iso_utc, write_deliveries
-from stream.simulator import CohortConfig, Delivery, simulate
+from stream import files
+from stream.files import (
+    CSV_COLUMNS,
+    TRUTH_COLUMNS,
+    OutputError,
+    iso_utc,
+    write_deliveries,
+    write_truth,
+)
+from stream.simulator import CohortConfig, Delivery, TruthRow, ground_truth, simulate
 
 CONFIG = CohortConfig(patients=3, days=0.5, seed=11)
 
@@ -84,3 +93,59 @@ def test_a_failed_run_leaves_no_file_and_keeps_an_older_one(tmp_path: Path) -> N
 def test_bad_output_paths_are_refused(tmp_path: Path, name: str, message: str) -> None:
     with pytest.raises(OutputError, match=message):
         write_deliveries(simulate(CONFIG), tmp_path / name, seed=11)
+
+
+def test_truth_csv_joins_the_readings_file_on_event_id(tmp_path: Path) -> None:
+    readings, truth = tmp_path / "cohort.csv", tmp_path / "truth.csv"
+    write_deliveries(simulate(CONFIG), readings, seed=11)
+    rows = list(ground_truth(CONFIG))
+    assert write_truth(iter(rows), truth) == len(rows)
+    with readings.open() as f:
+        delivered = {r["event_id"]: r for r in csv.DictReader(f)}
+    with truth.open() as f:
+        written = list(csv.DictReader(f))
+    assert tuple(written[0]) == TRUTH_COLUMNS
+    assert len(written) == len(rows)
+    assert {r["event_id"] for r in written} == set(delivered)
+    for line, row in zip(written, rows, strict=True):
+        reading = delivered[line["event_id"]]
+        assert (line["id"], line["time"], line["gl"]) == (
+            reading["id"],
+            reading["time"],
+            reading["gl"],
+        )
+        assert line["status"] == reading["status"] == row.status.value
+        assert float(line["interstitial_mg_dl"]) == pytest.approx(row.interstitial_mg_dl, abs=0.05)
+        assert float(line["plasma_mg_dl"]) == pytest.approx(row.plasma_mg_dl, abs=0.05)
+        assert line["artefact"] == row.artefact.value
+        assert line["after_signal_loss"] == ("true" if row.after_signal_loss else "false")
+
+
+def test_truth_parquet_holds_every_row_across_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = list(ground_truth(CONFIG))
+    monkeypatch.setattr(files, "TRUTH_BATCH_ROWS", 100)
+    assert len(rows) > 2 * 100
+    path = tmp_path / "truth.parquet"
+    assert write_truth(iter(rows), path) == len(rows)
+    table = pq.read_table(path)
+    assert tuple(table.column_names) == TRUTH_COLUMNS
+    assert table.num_rows == len(rows)
+    assert table.column("event_id").to_pylist() == [r.event_id for r in rows]
+    assert table.column("gl").to_pylist() == [r.glucose_mg_dl for r in rows]
+    times = table.column("time").cast("int64").to_pylist()
+    assert times == [r.measured_at for r in rows]
+    assert table.column("artefact").to_pylist() == [r.artefact.value for r in rows]
+    assert table.column("interstitial_mg_dl").to_pylist() == [r.interstitial_mg_dl for r in rows]
+
+
+def test_an_empty_truth_parquet_keeps_its_columns(tmp_path: Path) -> None:
+    path = tmp_path / "truth.parquet"
+    assert write_truth(iter(list[TruthRow]()), path) == 0
+    assert tuple(pq.read_table(path).column_names) == TRUTH_COLUMNS
+
+
+def test_truth_file_must_be_csv_or_parquet(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match=r"must end in \.csv or \.parquet"):
+        write_truth(ground_truth(CONFIG), tmp_path / "truth.avro")

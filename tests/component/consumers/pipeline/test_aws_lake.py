@@ -26,9 +26,9 @@ from consumers.pipeline.handler import lake_for
 from glucosestream.adapters.glue_catalog import GlueTableCatalog, parse_version
 from glucosestream.adapters.s3_lake import S3LakeStorage
 from glucosestream.elt import quality as dq
-from glucosestream.elt import refresh as elt
-from glucosestream.elt.refresh import AGP, CURATED, DAILY, TABLES, Lake
+from glucosestream.elt.ports import Lake
 from glucosestream.elt.steps import run_step
+from glucosestream.elt.tables import AGP, CURATED, DAILY, TABLES, table_prefix
 from glucosestream.local.athena_api import Execution, ObjectCache, QueryError, QueryRunner
 from glucosestream.settings import Settings
 from glucosestream.warehouse.query_engine import Parameter, QueryFailed, QueryResult
@@ -193,7 +193,7 @@ def test_a_run_publishes_curated_and_marts_through_glue_at_version_prefixes(aws:
     assert set(aws.partitions(AGP)) == {"2026-02-02"}
     # Nothing under the tables but version prefixes: no rename, no hidden staging left behind.
     # (The period marts come from the grid and period steps, which run_pipeline leaves out.)
-    prefixes = {table: elt.table_prefix(aws.settings.names, table) for table in TABLES}
+    prefixes = {table: table_prefix(aws.settings.names, table) for table in TABLES}
     keys = {table: aws.object_keys(prefix) for table, prefix in prefixes.items()}
     assert {table for table, found in keys.items() if found} == {CURATED, DAILY, AGP}
     for table, found in keys.items():

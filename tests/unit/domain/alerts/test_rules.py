@@ -6,7 +6,7 @@ import pytest
 
 from glucosestream.domain.alerts import AlertConfig, AlertKind, AlertReading
 from glucosestream.domain.alerts.replay import replay
-from tests.unit.domain.alerts.scenario import at, series
+from tests.unit.domain.alerts.scenario import MIN, at, series
 
 P = "p_patient"
 LOW, URGENT, SOON, RECOVERED, HIGH = (
@@ -105,12 +105,19 @@ def test_urgent_low_soon_needs_a_fall_that_projects_below_55() -> None:
 def test_a_late_backlog_does_not_page_but_a_timely_reading_in_the_same_episode_does() -> None:
     # Phone offline from minute 0 to 120; the backlog arrives at minute 121. The low started at
     # minute 90 (late readings); readings from minute 110 on are within the 15-minute bound.
-    # At 110 the low is confirmed and the last 15 minutes fall 0.4 mg/dL/min: 58 - 8 < 55.
+    # At 110 the low is confirmed. The last 15 minutes fall 0.4 mg/dL/min (58 - 8 < 55), but
+    # the reading is 11 minutes old on arrival: too old to forecast from, so no URGENT_LOW_SOON.
     values = [110] * 18 + [66, 64, 62, 60, 58]  # minutes 0..85 at 110, then 90..110 low
     readings = [
         AlertReading(r.measured_at, r.glucose_mg_dl, at(121), r.device_id) for r in series(values)
     ]
-    assert run(readings) == [(SOON, 110, 90), (LOW, 110, 90)]
+    assert run(readings) == [(LOW, 110, 90)]
+    # The same readings arriving 9 minutes late do forecast.
+    timely = [
+        AlertReading(r.measured_at, r.glucose_mg_dl, r.measured_at + 9 * MIN, r.device_id)
+        for r in series(values)
+    ]
+    assert SOON in [kind for kind, _, _ in run(timely)]
 
 
 def test_a_backlog_whose_low_is_over_pages_nothing() -> None:

@@ -14,8 +14,9 @@ import openpyxl
 import pytest
 
 from glucosestream.cli import main as cli
-from glucosestream.ingest.files.formats import MalformedFile, ParsedFile, parse_file
+from glucosestream.ingest.files.formats import parse_file
 from glucosestream.ingest.files.importing import import_parsed
+from glucosestream.ingest.files.parsed_file import MalformedFile, ParsedFile
 from glucosestream.lake.directory import LocalLakeStorage
 from tests.unit.ingest.support import KEY
 

@@ -1,0 +1,72 @@
+"""``glucosestream metrics``, ``episodes`` and ``alerts replay``: offline reports over a CSV
+(id,time,gl) read in ``--tz``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from glucosestream.cli.errors import UserError
+from glucosestream.settings import Settings
+
+if TYPE_CHECKING:
+    from glucosestream.ingest.files.readings_csv import CsvInput
+
+
+def cmd_alerts_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from glucosestream.domain.alerts import AlertConfig
+    from glucosestream.reports.alerts_replay import replay_rows, summary
+
+    csv_input = _csv_input(args)
+    rows = csv_input.rows
+    config = AlertConfig(staleness_ms=settings.alert_staleness_minutes * 60_000)
+    alerts = replay_rows(rows, args.output, config)
+    print(summary(len(rows), alerts, args.output) + _resolved(csv_input))
+    return 0
+
+
+def _csv_input(args: argparse.Namespace) -> CsvInput:
+    """The readings of ``--input`` (in ``--tz``), once ``--output`` is known to be writable."""
+    from glucosestream.ingest.files.readings_csv import CsvInputError, read_csv_input
+
+    if not args.output.parent.is_dir():
+        raise UserError(f"{args.output.parent} is not a directory")
+    try:
+        return read_csv_input(args.input, args.tz)
+    except CsvInputError as error:
+        raise UserError(str(error)) from None
+
+
+def _resolved(csv_input: CsvInput) -> str:
+    """The summary line's tail: what reading local times decided, and conflicts."""
+    return "".join(f"; {phrase}" for phrase in csv_input.phrases())
+
+
+def cmd_metrics(args: argparse.Namespace, settings: Settings) -> int:
+    from glucosestream.local.athena import LocalAthena
+    from glucosestream.reports.metrics import patient_metrics, write_metrics
+
+    csv_input = _csv_input(args)
+    rows = csv_input.rows
+    metrics = patient_metrics(LocalAthena(), rows)
+    write_metrics(metrics, args.output)
+    print(
+        f"metrics of {len(metrics)} patients from {len(rows)} rows written to {args.output}"
+        + _resolved(csv_input)
+    )
+    return 0
+
+
+def cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
+    from glucosestream.local.athena import LocalAthena
+    from glucosestream.reports.episodes import patient_episodes, write_episodes
+
+    csv_input = _csv_input(args)
+    found = patient_episodes(LocalAthena(), csv_input.rows)
+    write_episodes(found, args.output)
+    patients = len({patient for patient, _ in found})
+    print(
+        f"{len(found)} episodes of {patients} patients written to {args.output}"
+        + _resolved(csv_input)
+    )
+    return 0

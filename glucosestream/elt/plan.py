@@ -1,0 +1,175 @@
+"""What one ELT run does: which raw ``dt`` partitions changed since the last successful run
+(the manifest of processed raw files), the plan the steps share, its report, and the commit
+that records the run's raw files as processed."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from glucosestream.elt.ports import Lake
+from glucosestream.elt.publish import run_token
+from glucosestream.lake.storage import LakeStorage
+
+STATE_KEY = "pipeline_state/elt.json"
+"""The raw files the last successful run processed (a key of the lake)."""
+STATE_VERSION = 1
+
+RawListing = dict[str, dict[str, int]]
+"""dt → {key relative to raw/readings/ → size in bytes}."""
+
+
+@dataclass
+class EltReport:
+    """What one run did: partitions touched and rows written per step."""
+
+    run_date: date | None
+    raw_files_new: int = 0
+    curated_partitions: list[str] = field(default_factory=list)
+    """The ``dt`` partitions of curated readings rebuilt."""
+    raw_rows: int = 0
+    """Raw rows (duplicates included) of the rebuilt partitions."""
+    curated_rows: int = 0
+    """Rows now in the rebuilt partitions."""
+    daily_days: list[str] = field(default_factory=list)
+    """The ``local_day`` partitions of patient_daily_metrics replaced."""
+    daily_rows: int = 0
+    period_end: str | None = None
+    """The ``period_end`` partition of the period marts replaced (None: not recomputed)."""
+    period_rows: int = 0
+    agp_rows: int = 0
+    episode_rows: int = 0
+
+    @property
+    def touched_anything(self) -> bool:
+        return bool(self.curated_partitions or self.daily_days or self.period_end)
+
+    def as_dict(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["run_date"] = self.run_date.isoformat() if self.run_date else None
+        return values
+
+
+# ------------------------------------------------------------------------ the raw manifest
+
+
+def _hidden(part: str) -> bool:
+    """Athena skips keys with a component starting with ``.`` or ``_`` (temporaries, staging)."""
+    return part.startswith((".", "_"))
+
+
+def list_raw(storage: LakeStorage, prefix: str) -> RawListing:
+    """Every visible raw Parquet file per ``dt`` (hidden temporaries are not data yet)."""
+    listing: RawListing = {}
+    for item in storage.list(prefix):
+        parts = item.key[len(prefix) :].split("/")
+        if (
+            len(parts) != 3
+            or not parts[0].startswith("dt=")
+            or not parts[1].startswith("hour=")
+            or not parts[2].endswith(".parquet")
+            or any(_hidden(part) for part in parts)
+        ):
+            continue
+        listing.setdefault(parts[0][len("dt=") :], {})["/".join(parts)] = item.size
+    return listing
+
+
+def load_state(storage: LakeStorage) -> RawListing:
+    try:
+        document = json.loads(storage.read_bytes(STATE_KEY))
+    except FileNotFoundError:
+        return {}
+    if document.get("version") != STATE_VERSION:
+        return {}
+    raw: RawListing = document["raw"]
+    return raw
+
+
+def save_state(storage: LakeStorage, listing: RawListing) -> None:
+    document = {"version": STATE_VERSION, "raw": listing}
+    storage.write_bytes(STATE_KEY, json.dumps(document, sort_keys=True).encode())
+
+
+def changed_partitions(listing: RawListing, processed: RawListing) -> list[str]:
+    """``dt`` partitions whose raw files differ from those processed (new, grown or gone)."""
+    return sorted(
+        dt for dt in listing.keys() | processed.keys() if listing.get(dt) != processed.get(dt)
+    )
+
+
+# ------------------------------------------------------------------------------------ the plan
+
+
+@dataclass
+class EltPlan:
+    """What one run will do, decided at its start; JSON-serialisable so that each step of the
+    Step Functions pipeline can be a separate invocation."""
+
+    run_id: str
+    run_date: date | None
+    partitions: list[str]
+    """The raw ``dt`` partitions that changed since the last committed run."""
+    full_refresh: bool = False
+    raw_files_new: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["run_date"] = self.run_date.isoformat() if self.run_date else None
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> EltPlan:
+        run_date = values.get("run_date")
+        return cls(
+            run_id=str(values["run_id"]),
+            run_date=date.fromisoformat(run_date) if run_date else None,
+            partitions=[str(p) for p in values["partitions"]],
+            full_refresh=bool(values.get("full_refresh", False)),
+            raw_files_new=int(values.get("raw_files_new", 0)),
+        )
+
+
+def _snapshot_key(run_id: str) -> str:
+    return f"pipeline_state/runs/{run_token(run_id)}.json"
+
+
+def plan_run(
+    lake: Lake,
+    run_date: date | None = None,
+    *,
+    full_refresh: bool = False,
+    run_id: str | None = None,
+) -> EltPlan:
+    """Find the changed partitions; snapshot the raw listing the run will commit as processed.
+
+    Files that land after the snapshot are not in it, so the next run sees them as new even if
+    this run's rebuild already read them (rebuilding a partition twice is idempotent).
+    """
+    listing = list_raw(lake.storage, lake.names.raw_readings_prefix)
+    processed = {} if full_refresh else load_state(lake.storage)
+    changed = changed_partitions(listing, processed)
+    if run_date is None and listing:
+        run_date = date.fromisoformat(max(listing))
+    plan = EltPlan(
+        run_id=run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ"),
+        run_date=run_date,
+        partitions=changed,
+        full_refresh=full_refresh,
+        raw_files_new=sum(
+            1 for dt in changed for name in listing.get(dt, {}) if name not in processed.get(dt, {})
+        ),
+    )
+    snapshot = json.dumps(listing, sort_keys=True).encode()
+    lake.storage.write_bytes(_snapshot_key(plan.run_id), snapshot)
+    return plan
+
+
+def commit(lake: Lake, plan: EltPlan) -> None:
+    """Record the plan's raw files as processed (last: a run that fails before is repeated)."""
+    key = _snapshot_key(plan.run_id)
+    listing: RawListing = json.loads(lake.storage.read_bytes(key))
+    save_state(lake.storage, listing)
+    lake.storage.delete([key])

@@ -1,0 +1,23 @@
+"""The lake tables the ELT writes, and where they live in the lake bucket."""
+
+from __future__ import annotations
+
+from glucosestream.settings import ResourceNames
+
+CURATED = "curated_readings"
+DAILY = "patient_daily_metrics"
+PERIOD = "patient_period_metrics"
+AGP = "agp_profile"
+EPISODES = "glycemic_episodes"
+TABLES = (CURATED, DAILY, PERIOD, AGP, EPISODES)
+GRID_METRICS_STAGING = "grid_metrics_staging"
+GRID_EPISODES_STAGING = "grid_episodes_staging"
+GRID_TABLES = (GRID_METRICS_STAGING, GRID_EPISODES_STAGING)
+"""Work tables: the grid-metrics Lambda's outputs of a run, as Athena reads them."""
+
+
+def table_prefix(names: ResourceNames, table: str) -> str:
+    """The key prefix of a lake table (the bucket's layout: curated/readings/, marts/<table>/)."""
+    if table == CURATED:
+        return f"{names.curated_prefix}readings/"
+    return f"{names.marts_prefix}{table}/"

@@ -1,0 +1,126 @@
+"""What parsing an export file yields (:class:`ParsedFile`) or why it cannot be imported
+(:class:`MalformedFile`), and what every vendor's parser shares: a checked reading, local
+wall-clock rows converted to UTC per device, and conflicting readings found."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from glucosestream.domain.conflicts import ConflictReport, find_conflicts
+from glucosestream.domain.local_time import LocalTimeReport, resolve_wall_times
+from glucosestream.domain.reading import (
+    GlucoseReading,
+    InvalidReading,
+    ReadingSource,
+    ReadingStatus,
+    Trend,
+)
+from glucosestream.ingest.files.readings_csv import input_phrases
+
+Format = Literal["dexcom", "libre", "nightscout", "csv"]
+"""The formats ``glucosestream import --format`` names (``auto`` detects one of them)."""
+
+
+class MalformedFile(ValueError):
+    """The file cannot be imported as a whole; the message names the file, line and reason."""
+
+
+@dataclass
+class ParsedFile:
+    format: Format
+    rows_read: int = 0
+    """Data rows (or JSON entries) read, header and title lines excluded."""
+    readings: list[GlucoseReading] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    """(line or entry number, reason) of each row that is not a glucose reading."""
+    local_times: LocalTimeReport = field(default_factory=LocalTimeReport)
+    """What converting local wall-clock times to UTC decided (daylight-saving changes)."""
+    conflicts: ConflictReport = field(default_factory=lambda: ConflictReport(0, None))
+
+    def skip_reasons(self) -> Counter[str]:
+        return Counter(reason for _, reason in self.skipped)
+
+    def phrases(self) -> list[str]:
+        """What was resolved or found, for the import's summary line."""
+        return input_phrases(self.local_times, self.conflicts)
+
+
+@dataclass(frozen=True, slots=True)
+class WallClockRow:
+    """A glucose row whose time is the device's local wall clock, before conversion to UTC."""
+
+    where: str
+    device_id: str
+    wall: datetime
+    glucose: tuple[int, ReadingStatus]
+    trend: Trend
+    source: ReadingSource
+
+
+def add_wall_clock_readings(
+    parsed: ParsedFile, rows: list[WallClockRow], patient_id: str, tz: ZoneInfo, now_ms: int
+) -> None:
+    """Convert the rows' wall-clock times per device in file order and add the readings."""
+    resolved, parsed.local_times = resolve_wall_times(
+        [row.device_id for row in rows], [row.wall for row in rows], tz
+    )
+    for row, instant in zip(rows, resolved, strict=True):
+        parsed.readings.append(
+            checked_reading(
+                patient_id,
+                row.device_id,
+                (instant.utc_ms, instant.offset_minutes),
+                row.glucose,
+                row.trend,
+                row.source,
+                now_ms,
+                row.where,
+            )
+        )
+    parsed.conflicts = readings_conflicts(parsed.readings, [row.where for row in rows])
+
+
+def readings_conflicts(readings: list[GlucoseReading], where: list[str]) -> ConflictReport:
+    """Readings of one identity with different glucose values (see domain.conflicts)."""
+    return find_conflicts(
+        [(r.patient_id, r.device_id, r.measured_at) for r in readings],
+        [r.glucose_mg_dl for r in readings],
+        lambda i: (
+            f"device {readings[i].device_id} at {_iso_utc(readings[i].measured_at)}, {where[i]}"
+        ),
+    )
+
+
+def _iso_utc(epoch_ms: int) -> str:
+    return f"{datetime.fromtimestamp(epoch_ms / 1000, UTC):%Y-%m-%dT%H:%M:%SZ}"
+
+
+def checked_reading(
+    patient_id: str,
+    device_id: str,
+    measured: tuple[int, int],
+    glucose: tuple[int, ReadingStatus],
+    trend: Trend,
+    source: ReadingSource,
+    now_ms: int,
+    where: str,
+) -> GlucoseReading:
+    try:
+        return GlucoseReading(
+            patient_id=patient_id,
+            device_id=device_id,
+            session_id=device_id,
+            measured_at=measured[0],
+            utc_offset_minutes=measured[1],
+            glucose_mg_dl=glucose[0],
+            status=glucose[1],
+            trend=trend,
+            source=source,
+            produced_at=now_ms,
+        )
+    except InvalidReading as error:
+        raise MalformedFile(f"{where}: {error}") from None

@@ -1,0 +1,85 @@
+"""The CSV reading Dexcom Clarity and LibreView exports share: rows with their line numbers, the
+header's columns and unit, and glucose cells (with the sensors' Low/High words) in mg/dL."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from glucosestream.domain.reading import ReadingStatus, sensor_status
+from glucosestream.ingest.files.parsed_file import MalformedFile
+from glucosestream.ingest.units import Unit, UnitError, parse_unit, to_mg_dl
+
+LOW_TEXT = frozenset({"low", "lo"})
+HIGH_TEXT = frozenset({"high", "hi"})
+MAX_MMOL_LOOKING = 35.0
+"""A mg/dL column holding a decimal value under this is mmol/L: mixed units (mg/dL exports are
+whole numbers)."""
+MIN_MG_DL_VALUE = 20
+"""No sensor or meter reports a number under this in mg/dL; in a mg/dL column it is mmol/L."""
+
+
+def csv_rows(text: str, path: Path, delimiter: str = ",") -> list[tuple[int, list[str]]]:
+    """(line number, fields) of every non-blank CSV line."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows = []
+    try:
+        for fields in reader:
+            if any(f.strip() for f in fields):
+                rows.append((reader.line_num, fields))
+    except csv.Error as error:
+        raise MalformedFile(f"{path}:{reader.line_num}: {error}") from None
+    return rows
+
+
+def check_width(path: Path, line: int, fields: list[str], width: int) -> None:
+    if len(fields) < width:
+        raise MalformedFile(
+            f"{path}:{line}: {len(fields)} fields where the header has {width}: the file is "
+            "truncated or damaged"
+        )
+    if len(fields) > width and any(f.strip() for f in fields[width:]):
+        raise MalformedFile(f"{path}:{line}: {len(fields)} fields where the header has {width}")
+
+
+def unit_of_header(name: str, prefix: str, path: Path) -> Unit:
+    try:
+        return parse_unit(name[len(prefix) :].strip(" ()"))
+    except UnitError as error:
+        raise MalformedFile(f"{path}:1: column {name!r}: {error}") from None
+
+
+def glucose_cell(
+    text: str, unit: Unit, low: int, high: int, where: str
+) -> tuple[int, ReadingStatus] | None:
+    """(mg/dL, status) of a glucose cell; None when empty; MalformedFile when unreadable."""
+    value = text.strip()
+    if not value:
+        return None
+    folded = value.lower()
+    if folded in LOW_TEXT:
+        return low, ReadingStatus.BELOW_SENSOR_RANGE
+    if folded in HIGH_TEXT:
+        return high, ReadingStatus.ABOVE_SENSOR_RANGE
+    try:
+        number = float(value.replace(",", "."))
+    except ValueError:
+        raise MalformedFile(f"{where}: glucose {value!r} is not a number, Low or High") from None
+    decimal = "." in value or "," in value
+    if unit == "mg/dL" and (number < MIN_MG_DL_VALUE or decimal) and number < MAX_MMOL_LOOKING:
+        raise MalformedFile(
+            f"{where}: {value} in a mg/dL column looks like mmol/L: the file mixes units"
+        )
+    try:
+        mg_dl = to_mg_dl(number, unit)
+    except UnitError as error:
+        raise MalformedFile(f"{where}: {error}; the file mixes units or is damaged") from None
+    return mg_dl, sensor_status(mg_dl)
+
+
+def column(header: list[str], prefix: str, path: Path) -> int:
+    for index, name in enumerate(header):
+        if name.strip().startswith(prefix):
+            return index
+    raise MalformedFile(f"{path}:1: no column {prefix!r} (found {', '.join(header)})")

@@ -1,0 +1,67 @@
+"""The demo's live stream continues the backfill's simulated patients: no step at the seam,
+nothing published twice, nothing skipped."""
+
+from __future__ import annotations
+
+from itertools import takewhile
+
+from glucosestream.cli.demo import DAY_MS, DemoOptions, DemoState, live_cohort
+from stream.simulator import CohortConfig, simulate
+
+KEY = b"k" * 32
+START = 1_767_571_200_000  # 2026-01-05T00:00Z
+OPTIONS = DemoOptions(patients=4, days=2.0, seed=11)
+BACKFILL_END = START + 2 * DAY_MS
+LIVE_START = BACKFILL_END + 60_000
+
+
+def backfill() -> dict[str, tuple[int, int]]:
+    config = CohortConfig(
+        patients=OPTIONS.patients,
+        days=OPTIONS.days,
+        seed=OPTIONS.seed,
+        start_ms=START,
+        pseudonym_key=KEY,
+    )
+    return {
+        d.reading.event_id: (d.reading.measured_at, d.reading.glucose_mg_dl)
+        for d in simulate(config)
+    }
+
+
+def live(state: DemoState, hours: float = 2) -> dict[str, tuple[str, int, int]]:
+    config, is_new = live_cohort(OPTIONS, state, LIVE_START, KEY)
+    until = LIVE_START + round(hours * 3_600_000)
+    return {
+        d.reading.event_id: (d.reading.patient_id, d.reading.measured_at, d.reading.glucose_mg_dl)
+        for d in takewhile(lambda d: d.arrival_at < until, filter(is_new, simulate(config)))
+    }
+
+
+def state(**seam: int | None) -> DemoState:
+    return DemoState(OPTIONS.patients, OPTIONS.seed, OPTIONS.days, 0, BACKFILL_END, **seam)
+
+
+def test_live_continues_each_patients_trace_and_publishes_nothing_twice() -> None:
+    before = backfill()
+    after = live(state(backfill_start_ms=START, backfill_end_ms=BACKFILL_END))
+    assert after
+    assert set(before).isdisjoint(after)
+    # The seam is the one simulation's own: the live readings are those a single run from the
+    # backfill's start gives after the backfill's end.
+    whole = CohortConfig(
+        patients=OPTIONS.patients, days=3, seed=OPTIONS.seed, start_ms=START, pseudonym_key=KEY
+    )
+    expected = {
+        d.reading.event_id
+        for d in simulate(whole)
+        if d.reading.measured_at >= BACKFILL_END
+        and LIVE_START <= d.arrival_at < LIVE_START + 2 * 3_600_000
+    }
+    assert set(after) == expected
+
+
+def test_a_state_file_without_the_seam_starts_a_fresh_simulation() -> None:
+    after = live(state())
+    first = min(measured for _, measured, _ in after.values())
+    assert first >= LIVE_START

@@ -1,0 +1,46 @@
+"""The thread runner: queries off the event loop, results applied on the document's next tick."""
+
+from __future__ import annotations
+
+import pytest
+
+from glucosestream.dashboard.runner import ThreadRunner
+
+
+def test_thread_runner_queries_off_the_event_loop_and_applies_on_the_next_tick() -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    from typing import Any
+
+    class Session:
+        """What the runner needs of a served document: a session and the next-tick queue."""
+
+        session_context = object()
+
+        def __init__(self) -> None:
+            self.ticks: list[Any] = []
+            self.queued = threading.Event()
+
+        def add_next_tick_callback(self, callback: Any) -> None:
+            self.ticks.append(callback)
+            self.queued.set()
+
+    doc = Session()
+    release = threading.Event()
+    worker: list[str] = []
+    applied: list[int] = []
+
+    def slow_query() -> int:
+        worker.append(threading.current_thread().name)
+        release.wait(5)
+        return 42
+
+    with ThreadPoolExecutor(1, thread_name_prefix="query") as pool:
+        ThreadRunner(doc, pool).submit(slow_query, applied.append, pytest.fail)  # type: ignore[arg-type]
+        assert applied == []  # submit returned while the query was still running
+        release.set()
+        assert doc.queued.wait(5)
+    assert worker[0].startswith("query")
+    assert applied == []  # nothing touched the document outside its next tick
+    doc.ticks[0]()
+    assert applied == [42]

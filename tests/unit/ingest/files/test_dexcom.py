@@ -1,0 +1,69 @@
+"""Dexcom Clarity exports: EGV rows kept, the rest skipped with reasons, the rate as the arrow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from glucosestream.domain.identity import pseudonymise
+from glucosestream.domain.reading import ReadingSource, ReadingStatus, Trend
+from glucosestream.ingest.files.dexcom import dexcom_trend
+from glucosestream.ingest.files.parsed_file import MalformedFile
+from tests.unit.ingest.files.exports import FIXTURES, copy, parse
+from tests.unit.ingest.support import KEY
+
+
+def test_dexcom_clarity_mg_dl() -> None:
+    parsed = parse(FIXTURES / "dexcom_clarity_mgdl.csv")
+    assert parsed.format == "dexcom"
+    assert (parsed.rows_read, len(parsed.readings)) == (154, 144)
+    reasons = parsed.skip_reasons()
+    assert reasons["patient name row (never imported)"] == 2
+    assert reasons["alert setting row"] == 4
+    assert sum(reasons.values()) == 10
+    first = parsed.readings[0]
+    assert first.patient_id == pseudonymise("alex", KEY)
+    assert first.measured_at == 1_767_567_751_000  # 2026-01-05T00:02:31+01:00
+    assert first.utc_offset_minutes == 60
+    assert first.device_id == "dexcom-8RK2QF"
+    assert first.source is ReadingSource.IMPORT
+    lows = [r for r in parsed.readings if r.status is ReadingStatus.BELOW_SENSOR_RANGE]
+    highs = [r for r in parsed.readings if r.status is ReadingStatus.ABOVE_SENSOR_RANGE]
+    assert {r.glucose_mg_dl for r in lows} == {39}
+    assert len(lows) == 4
+    assert {r.glucose_mg_dl for r in highs} == {401}
+    assert len(highs) == 2
+    assert {r.trend for r in parsed.readings} > {Trend.FLAT, Trend.NOT_COMPUTABLE}
+
+
+def test_dexcom_clarity_mmol() -> None:
+    parsed = parse(FIXTURES / "dexcom_clarity_mmol.csv")
+    assert len(parsed.readings) == 36
+    assert parsed.readings[0].glucose_mg_dl == round(6.0 * 18.016)
+
+
+def test_concatenated_exports_are_refused(tmp_path: Path) -> None:
+    path = copy(tmp_path, "dexcom_clarity_mgdl.csv")
+    text = path.read_text()
+    path.write_text(text + text)
+    with pytest.raises(MalformedFile, match="a second header row"):
+        parse(path)
+
+
+@pytest.mark.parametrize(
+    ("rate", "trend"),
+    [
+        (None, Trend.NOT_COMPUTABLE),
+        (3.5, Trend.DOUBLE_UP),
+        (2.5, Trend.SINGLE_UP),
+        (1.5, Trend.FORTY_FIVE_UP),
+        (0.0, Trend.FLAT),
+        (-1.0, Trend.FLAT),
+        (-1.5, Trend.FORTY_FIVE_DOWN),
+        (-2.5, Trend.SINGLE_DOWN),
+        (-3.5, Trend.DOUBLE_DOWN),
+    ],
+)
+def test_dexcom_rate_of_change_gives_the_arrow(rate: float | None, trend: Trend) -> None:
+    assert dexcom_trend(rate) is trend
