@@ -59,13 +59,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import KinesisStream, StreamRecord
+from glucosestream.local.lambda_runtime import function_arn, invocation_context
 from glucosestream.local.shards import ShardDiscovery, StartingPosition
-from glucosestream.settings import Settings
+from glucosestream.settings import Settings, arn
 
 logger = logging.getLogger(__name__)
-
-ACCOUNT_ID = "123456789012"
-"""The account id AWS documentation uses; local ARNs need one and no real account exists."""
 
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 """Synchronous invocation payload limit; the mapping cuts batches to stay under it."""
@@ -182,16 +180,11 @@ class FunctionIdentity:
 
     @property
     def function_arn(self) -> str:
-        return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{self.function_name}"
+        return function_arn(self.region, self.function_name)
 
     @property
     def role_arn(self) -> str:
-        return f"arn:aws:iam::{ACCOUNT_ID}:role/{self.role_name}"
-
-
-def stream_arn(region: str, stream_name: str) -> str:
-    """The ARN a Kinesis stream of this name would have in AWS."""
-    return f"arn:aws:kinesis:{region}:{ACCOUNT_ID}:stream/{stream_name}"
+        return arn("iam", "", f"role/{self.role_name}")
 
 
 def event_record(
@@ -214,24 +207,6 @@ def event_record(
         "awsRegion": region,
         "eventSourceARN": source_arn,
     }
-
-
-@dataclass
-class LambdaContext:
-    """The attributes of the Lambda Python context object that handlers and Powertools read."""
-
-    function_name: str
-    invoked_function_arn: str
-    memory_limit_in_mb: int
-    aws_request_id: str
-    deadline_epoch_s: float
-    function_version: str = "$LATEST"
-    log_group_name: str = ""
-    log_stream_name: str = "local"
-    clock: Callable[[], float] = field(default=time.time, repr=False)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline_epoch_s - self.clock()) * 1000))
 
 
 def _iso(epoch_s: float) -> str:
@@ -446,7 +421,7 @@ class EventSourceMapping:
             memory_limit_in_mb=memory_limit_in_mb,
             timeout_s=timeout_s,
         )
-        self.source_arn = stream_arn(settings.region, self.stream.name)
+        self.source_arn = arn("kinesis", settings.region, f"stream/{self.stream.name}")
         self.checkpoints = CheckpointStore(settings.state_dir / "esm" / name)
         self.stats = MappingStats()
         self._shards: dict[str, _Shard] = {}
@@ -633,17 +608,14 @@ class EventSourceMapping:
 
     def _invoke(self, shard: _Shard, segment: _Segment) -> int:
         records = segment.records
-        request_id = str(uuid.uuid4())
-        now = self._clock()
-        context = LambdaContext(
-            function_name=self.identity.function_name,
-            invoked_function_arn=self.identity.function_arn,
+        context = invocation_context(
+            self.identity.function_name,
+            self.identity.function_arn,
             memory_limit_in_mb=self.identity.memory_limit_in_mb,
-            aws_request_id=request_id,
-            deadline_epoch_s=now + self.identity.timeout_s,
-            log_group_name=f"/aws/lambda/{self.identity.function_name}",
+            timeout_s=self.identity.timeout_s,
             clock=self._clock,
         )
+        request_id = context.aws_request_id
         event = {"Records": [item.event for item in records]}
         segment.invokes += 1
         segment.last_request_id = request_id

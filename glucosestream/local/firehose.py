@@ -92,15 +92,10 @@ from glucosestream.lake.raw_zone.transform import (
     redact,
 )
 from glucosestream.lake.storage import LakeStorage
-from glucosestream.local.esm import (
-    ACCOUNT_ID,
-    CheckpointStore,
-    LambdaContext,
-    ShardSource,
-    stream_arn,
-)
+from glucosestream.local.esm import CheckpointStore, ShardSource
+from glucosestream.local.lambda_runtime import LambdaContext, function_arn, invocation_context
 from glucosestream.local.shards import ShardDiscovery, StartingPosition
-from glucosestream.settings import Settings
+from glucosestream.settings import Settings, arn
 
 logger = logging.getLogger(__name__)
 
@@ -347,11 +342,12 @@ class FirehoseWorker:
         self._clock = clock
         self._sleep = sleep
         self.delivery_stream = settings.names.firehose_delivery_stream
-        self.delivery_stream_arn = (
-            f"arn:aws:firehose:{settings.region}:{ACCOUNT_ID}:deliverystream/{self.delivery_stream}"
+        self.delivery_stream_arn = arn(
+            "firehose", settings.region, f"deliverystream/{self.delivery_stream}"
         )
         self.function_name = f"{settings.names.prefix}-firehose-transform"
-        self.source_arn = stream_arn(settings.region, self.stream.name)
+        self.function_arn = function_arn(settings.region, self.function_name)
+        self.source_arn = arn("kinesis", settings.region, f"stream/{self.stream.name}")
         self.checkpoints = CheckpointStore(settings.state_dir / "firehose" / name)
         self.stats = DeliveryStats()
         self.columns = reading_columns()
@@ -610,16 +606,11 @@ class FirehoseWorker:
                 self._route(source, user, outputs[record_id], attempts)
 
     def _context(self) -> LambdaContext:
-        now = self._clock()
-        return LambdaContext(
-            function_name=self.function_name,
-            invoked_function_arn=(
-                f"arn:aws:lambda:{self.settings.region}:{ACCOUNT_ID}:function:{self.function_name}"
-            ),
+        return invocation_context(
+            self.function_name,
+            self.function_arn,
             memory_limit_in_mb=256,
-            aws_request_id=str(uuid.uuid4()),
-            deadline_epoch_s=now + 60.0,
-            log_group_name=f"/aws/lambda/{self.function_name}",
+            timeout_s=60.0,
             clock=self._clock,
         )
 
@@ -696,10 +687,7 @@ class FirehoseWorker:
                 "errorKind": kind,
                 "attemptEndingTimestamp": int(self._clock() * 1000),
                 "rawData": _b64(user.data),
-                "lambdaArn": (
-                    f"arn:aws:lambda:{self.settings.region}:{ACCOUNT_ID}:function:"
-                    f"{self.function_name}"
-                ),
+                "lambdaArn": self.function_arn,
                 "shardId": source.shard_id,
                 "sequenceNumber": source.sequence_number,
                 "subSequenceNumber": user.sub_sequence,

@@ -23,8 +23,10 @@ from glucosestream.local.stepfunctions.errors import StatesError
 from glucosestream.local.stepfunctions.intrinsics import apply_template
 from glucosestream.local.stepfunctions.paths import get_path, put_result, select
 from glucosestream.local.stepfunctions.validation import S3_LIST_OBJECTS, map_mode, validate_machine
+from glucosestream.settings import arn
 
 MAX_STATE_TRANSITIONS = 25_000  # the Step Functions history limit, as a guard against loops
+_ACCOUNT = "000000000000"  # a placeholder: a local execution belongs to no account
 
 
 @dataclass
@@ -120,13 +122,13 @@ class StateMachine:
         start = run.start
         context: dict[str, Any] = {
             "Execution": {
-                "Id": f"arn:aws:states:local:000000000000:execution:{self.name}:{execution.name}",
+                "Id": arn("states", "local", f"execution:{self.name}:{execution.name}", _ACCOUNT),
                 "Name": execution.name,
                 "Input": copy.deepcopy(input),
                 "StartTime": datetime.fromtimestamp(start, UTC).isoformat(),
             },
             "StateMachine": {
-                "Id": f"arn:aws:states:local:000000000000:stateMachine:{self.name}",
+                "Id": arn("states", "local", f"stateMachine:{self.name}", _ACCOUNT),
                 "Name": self.name,
             },
         }
