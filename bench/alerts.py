@@ -27,7 +27,7 @@ from typing import Any
 from _stack import temporary_stack
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.producer import Producer
 from glucosestream.domain.alerts import AlertConfig, AlertReading, PatientAlertState, evaluate
 from glucosestream.domain.identity import pseudonymise
@@ -117,7 +117,7 @@ def consumer(settings: Settings, patients: int) -> None:
         pseudonym_key=settings.pseudonym_key_bytes,
     )
     readings = [d.reading for d in simulate(config)]
-    stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    stream = readings_stream(settings)
     report = Producer(stream).publish(readings)
     baseline_s, _ = consume_all(settings, "bench-noop", noop, report.kinesis_records)
     built = handler._consumer()
@@ -161,7 +161,7 @@ def latency(settings: Settings, patients: int) -> None:
     runner = threading.Thread(target=mapping.run, args=(stop,), daemon=True)
     runner.start()
 
-    stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    stream = readings_stream(settings)
     producer = Producer(stream)
     key = b"latency-bench-key-0123456789abcdef"
     ids = [pseudonymise(f"lat-{i}", key) for i in range(patients)]

@@ -25,7 +25,7 @@ from typing import Any
 from _stack import temporary_stack
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.producer import Producer
 from glucosestream.domain.identity import pseudonymise
 from glucosestream.domain.reading import GlucoseReading, ReadingSource, ReadingStatus, Trend
@@ -63,7 +63,7 @@ class Load:
 
 
 def producer_rate(settings: Settings, patients: int, rounds: int) -> float:
-    stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    stream = readings_stream(settings)
     producer = Producer(stream)
     load = Load(patients, "baseline")  # other patients: the steps' clocks start afresh
     batches = [load.next_round() for _ in range(rounds)]
@@ -88,7 +88,7 @@ def run_step(
     settings: Settings, load: Load, rounds_per_s: float, seconds: float, max_lag_s: float,
     latencies: list[float], published: list[int],
 ) -> tuple[bool, float]:  # fmt: skip
-    stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    stream = readings_stream(settings)
     producer = Producer(stream)
     started = time.monotonic()
     next_round = started

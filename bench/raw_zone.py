@@ -29,8 +29,7 @@ from pathlib import Path
 
 from _stack import temporary_stack
 
-from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import KinesisStream, readings_stream
 from glucosestream.adapters.producer import Producer
 from glucosestream.contract.kpl import deaggregate
 from glucosestream.lake.directory import LocalLakeStorage
@@ -98,7 +97,7 @@ def main() -> None:
     args = parser.parse_args()
     readings = [d.reading for d in simulate(CohortConfig(args.patients, args.days, seed=5))]
     with temporary_stack(stream_shards=args.shards) as settings:
-        stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+        stream = readings_stream(settings)
         started = time.perf_counter()
         report = Producer(stream, aggregate=args.aggregate).publish(readings)
         put_s = time.perf_counter() - started

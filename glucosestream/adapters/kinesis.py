@@ -8,12 +8,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from glucosestream.adapters.clients import aws_client
 from glucosestream.contract.entries import (
     MAX_BYTES_PER_PUT,
     MAX_BYTES_PER_RECORD,
     MAX_RECORDS_PER_PUT,
     Entry,
 )
+from glucosestream.settings import Settings
 
 T = TypeVar("T")
 
@@ -192,3 +194,11 @@ class KinesisStream:
             if not page and behind == 0:
                 break
         return records
+
+
+def readings_stream(settings: Settings, client: Any = None) -> KinesisStream:
+    """The readings stream of ``settings``, through ``client`` (by default the one
+    :func:`~glucosestream.adapters.clients.aws_client` builds)."""
+    if client is None:
+        client = aws_client("kinesis", settings)
+    return KinesisStream(client, settings.names.readings_stream)

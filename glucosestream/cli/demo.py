@@ -33,7 +33,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.producer import Producer
 from glucosestream.contract.codec import default_codec
 from glucosestream.local import stack
@@ -274,9 +274,7 @@ class LiveDemo:
             start_ms=self.sim_start_ms,
             pseudonym_key=self.settings.pseudonym_key_bytes,
         )
-        stream = KinesisStream(
-            aws_client("kinesis", self.settings), self.settings.names.readings_stream
-        )
+        stream = readings_stream(self.settings)
         deliveries = self._tracked(
             takewhile(lambda _: not self.stop_publishing.is_set(), simulate(config))
         )
@@ -382,7 +380,7 @@ def format_alert(alert: dict[str, Any]) -> str:
 def stream_and_verify(settings: Settings, config: CohortConfig) -> int | None:
     """Publish a simulated cohort, read it back from the stream's tip, compare. Returns the
     number published, or None when something is missing, extra or out of per-patient order."""
-    stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    stream = readings_stream(settings)
     shard_ids = stream.shard_ids()
     tips = {shard_id: stream.shard_iterator(shard_id, latest=True) for shard_id in shard_ids}
 

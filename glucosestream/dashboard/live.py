@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.sqs_queue import SqsQueue
 from glucosestream.contract.records import UndecodableRecord, decode_record
 from glucosestream.settings import Settings
@@ -128,7 +128,7 @@ class LiveFeed:
                 self._stop.wait(self.retry_s)
 
     def _follow(self) -> None:
-        stream = KinesisStream(self._factory("kinesis"), self.settings.names.readings_stream)
+        stream = readings_stream(self.settings, self._factory("kinesis"))
         alerts = SqsQueue(self._factory("sqs"), self.alerts_queue)
         queue_url = alerts.url  # a missing queue fails here, before the feed says "connected"
         iterators: dict[str, str | None] = {

@@ -58,7 +58,7 @@ from typing import Any, Protocol
 from botocore.exceptions import BotoCoreError, ClientError
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream, StreamRecord
+from glucosestream.adapters.kinesis import StreamRecord, readings_stream
 from glucosestream.local.lambda_runtime import function_arn, invocation_context
 from glucosestream.local.shards import ShardDiscovery, StartingPosition
 from glucosestream.settings import Settings, arn
@@ -406,9 +406,7 @@ class EventSourceMapping:
         self.settings = settings
         self.function = function
         self.config = config or MappingConfig()
-        self.stream: ShardSource = stream or KinesisStream(
-            aws_client("kinesis", settings), settings.names.readings_stream
-        )
+        self.stream: ShardSource = stream or readings_stream(settings)
         if sqs is None and self.config.on_failure_queue_url is not None:
             sqs = aws_client("sqs", settings)
         self._sqs = sqs

@@ -70,7 +70,7 @@ import pyarrow as pa
 from botocore.exceptions import BotoCoreError, ClientError
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream, StreamRecord
+from glucosestream.adapters.kinesis import StreamRecord, readings_stream
 from glucosestream.adapters.s3_lake import S3LakeStorage
 from glucosestream.contract.kpl import AggregationError, UserRecord, deaggregate
 from glucosestream.lake.directory import LocalLakeStorage
@@ -329,9 +329,7 @@ class FirehoseWorker:
         self.buffer_seconds = float(buffer_seconds)
         self.compression = compression
         self.transform: Transform = transform or _default_transform()
-        self.stream: ShardSource = stream or KinesisStream(
-            aws_client("kinesis", settings), settings.names.readings_stream
-        )
+        self.stream: ShardSource = stream or readings_stream(settings)
         self.name = name
         self.lake: LakeStorage = lake if lake is not None else delivery_lake(settings)
         self.invocation_bytes = invocation_bytes
