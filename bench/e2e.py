@@ -27,6 +27,7 @@ from _stack import temporary_stack
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.producer import Producer
+from glucosestream.adapters.sqs_queue import SqsQueue
 from glucosestream.domain.identity import pseudonymise
 from glucosestream.domain.reading import GlucoseReading, ReadingSource, ReadingStatus, Trend
 from glucosestream.local.workers import WorkerProcess, read_json, stats_file
@@ -124,16 +125,14 @@ def run_step(
 def receive_alerts(
     settings: Settings, load: Load, latencies: list[float], stop: threading.Event
 ) -> None:
-    sqs = aws_client("sqs", settings)
-    feed = sqs.get_queue_url(QueueName=settings.names.alerts_feed_queue)["QueueUrl"]
+    feed = SqsQueue(aws_client("sqs", settings), settings.names.alerts_feed_queue)
     while not stop.is_set():
-        got = sqs.receive_message(QueueUrl=feed, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-        for message in got.get("Messages", []):
-            alert: dict[str, Any] = json.loads(message["Body"])
+        for message in feed.receive(wait_s=1):
+            alert: dict[str, Any] = json.loads(message.body)
             sent = load.put_at.get((alert["patient_id"], alert["measured_at"]))
             if sent is not None:
                 latencies.append(time.monotonic() - sent)
-            sqs.delete_message(QueueUrl=feed, ReceiptHandle=message["ReceiptHandle"])
+            feed.delete(message)
 
 
 def main() -> None:

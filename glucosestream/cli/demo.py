@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.producer import Producer
+from glucosestream.adapters.sqs_queue import SqsQueue
 from glucosestream.contract.codec import default_codec
 from glucosestream.local import stack
 from glucosestream.local.processes import last_lines
@@ -241,9 +242,8 @@ class LiveDemo:
             self.workers.append(
                 WorkerProcess("pipeline", ["--every", str(options.pipeline_every_s)], settings)
             )
-        sqs = aws_client("sqs", settings)
-        self.sqs = sqs
-        self.feed_url = sqs.get_queue_url(QueueName=settings.names.alerts_feed_queue)["QueueUrl"]
+        self.feed = SqsQueue(aws_client("sqs", settings), settings.names.alerts_feed_queue)
+        self.feed.url  # noqa: B018 - a missing queue fails here, before anything starts
         self.last_pipeline_run = ""
 
     def start(self) -> None:
@@ -351,13 +351,10 @@ class LiveDemo:
         )
 
     def _receive(self) -> list[dict[str, Any]]:
-        response = self.sqs.receive_message(
-            QueueUrl=self.feed_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
-        )
         alerts = []
-        for message in response.get("Messages", []):
-            alerts.append(json.loads(message["Body"]))
-            self.sqs.delete_message(QueueUrl=self.feed_url, ReceiptHandle=message["ReceiptHandle"])
+        for message in self.feed.receive(wait_s=1):
+            alerts.append(json.loads(message.body))
+            self.feed.delete(message)
         return alerts
 
 

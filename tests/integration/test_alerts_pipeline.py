@@ -14,6 +14,7 @@ import pytest
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.producer import Producer
+from glucosestream.adapters.sqs_queue import SqsQueue
 from glucosestream.contract.entries import Entry
 from glucosestream.local.esm import EventSourceMapping, MappingConfig
 from glucosestream.settings import Settings
@@ -33,16 +34,15 @@ def settings(stack_env: Settings) -> Iterator[Settings]:
 
 
 def drain(queue: str, settings: Settings) -> list[dict[str, Any]]:
-    sqs = aws_client("sqs", settings)
-    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    feed = SqsQueue(aws_client("sqs", settings), queue)
     out = []
     while True:
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-        if not got.get("Messages"):
+        messages = feed.receive(wait_s=1)
+        if not messages:
             return out
-        for message in got["Messages"]:
-            out.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        for message in messages:
+            out.append(json.loads(message.body))
+            feed.delete(message)
 
 
 def mapping(settings: Settings) -> EventSourceMapping:
