@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import BinaryIO, TextIO
 import fastavro
 
 from glucosestream.contract.codec import READING_SCHEMA, default_codec
+from glucosestream.lake.durable_files import atomic_file, atomic_text_file
 from stream.simulator import Delivery
 
 CSV_COLUMNS = (
@@ -60,18 +60,11 @@ def check_output(path: Path) -> None:
 def write_deliveries(deliveries: Iterable[Delivery], path: Path, seed: int) -> int:
     """Write the deliveries' readings to ``path`` (format by suffix); returns the row count."""
     check_output(path)
-    temporary = path.with_name(f".{path.name}.partial")
-    try:
-        if path.suffix.lower() == ".csv":
-            with temporary.open("w", newline="", encoding="utf-8") as text:
-                count = _write_csv(deliveries, text)
-        else:
-            with temporary.open("wb") as binary:
-                count = _write_avro(deliveries, binary, seed)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return count
+    if path.suffix.lower() == ".csv":
+        with atomic_text_file(path, newline="", durable=False) as text:
+            return _write_csv(deliveries, text)
+    with atomic_file(path, durable=False) as binary:
+        return _write_avro(deliveries, binary, seed)
 
 
 def _write_csv(deliveries: Iterable[Delivery], out: TextIO) -> int:

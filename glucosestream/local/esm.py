@@ -38,12 +38,9 @@ for their parents to be drained.
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import logging
-import os
 import re
-import tempfile
 import threading
 import time
 import uuid
@@ -59,6 +56,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import StreamRecord, readings_stream
+from glucosestream.lake.durable_files import write_atomically
 from glucosestream.local.lambda_runtime import function_arn, invocation_context
 from glucosestream.local.shards import ShardDiscovery, StartingPosition
 from glucosestream.settings import Settings, arn
@@ -250,23 +248,7 @@ class CheckpointStore:
             "sequence_number": sequence_number,
             "updated_at": _iso(time.time()),
         }
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{shard_id}.", dir=self.directory)
-        try:
-            with os.fdopen(descriptor, "w") as handle:
-                json.dump(document, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, self.path(shard_id))
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
-        # The rename is only durable once the directory entry is.
-        directory = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        write_atomically(self.path(shard_id), json.dumps(document).encode(), permissions=0o600)
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ Episodes as the 2023 consensus defines them and iglu's ``episode_calculation`` c
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from pathlib import Path
 from glucosestream.domain.metrics import Episode, episodes
 from glucosestream.elt.grid_metrics import PatientSeries
 from glucosestream.ingest.files.readings_csv import CsvReading
+from glucosestream.lake.durable_files import atomic_text_file
 from glucosestream.local.athena import LocalAthena
 from glucosestream.reports.metrics import load_readings, period_series, readings_table
 
@@ -54,19 +54,14 @@ def on_wall_clock(episode: Episode, series: PatientSeries) -> Episode:
 
 
 def write_episodes(found: list[tuple[str, Episode]], target: Path) -> None:
-    temporary = target.with_name(f".{target.name}.partial")
-    try:
-        with temporary.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(EPISODE_COLUMNS)
-            for patient, e in found:
-                writer.writerow(
-                    (
-                        patient, e.kind, e.level, local_iso(e.start_ms), local_iso(e.end_ms),
-                        e.duration_min, repr(float(e.extreme_mg_dl)), repr(float(e.mean_mg_dl)),
-                        str(e.exclusive).lower(),
-                    )
-                )  # fmt: skip
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
+    with atomic_text_file(target, newline="", durable=False) as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(EPISODE_COLUMNS)
+        for patient, e in found:
+            writer.writerow(
+                (
+                    patient, e.kind, e.level, local_iso(e.start_ms), local_iso(e.end_ms),
+                    e.duration_min, repr(float(e.extreme_mg_dl)), repr(float(e.mean_mg_dl)),
+                    str(e.exclusive).lower(),
+                )
+            )  # fmt: skip

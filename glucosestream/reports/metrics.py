@@ -24,6 +24,7 @@ import pyarrow as pa
 from glucosestream.elt.grid_metrics import PatientSeries, patient_series
 from glucosestream.elt.grid_metrics import grid_metrics as grid_metrics
 from glucosestream.ingest.files.readings_csv import CsvReading
+from glucosestream.lake.durable_files import atomic_text_file
 from glucosestream.local.athena import LocalAthena
 
 METRIC_COLUMNS = (
@@ -126,13 +127,8 @@ def _cell(value: Any) -> str:
 
 
 def write_metrics(metrics: list[dict[str, Any]], target: Path) -> None:
-    temporary = target.with_name(f".{target.name}.partial")
-    try:
-        with temporary.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(METRIC_COLUMNS)
-            for row in metrics:
-                writer.writerow([_cell(row[c]) for c in METRIC_COLUMNS])
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
+    with atomic_text_file(target, newline="", durable=False) as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(METRIC_COLUMNS)
+        for row in metrics:
+            writer.writerow([_cell(row[c]) for c in METRIC_COLUMNS])
