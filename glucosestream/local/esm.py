@@ -50,15 +50,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import StreamRecord, readings_stream
+from glucosestream.adapters.kinesis import (
+    GET_RECORDS_LIMIT,
+    ShardReader,
+    ShardSource,
+    StreamRecord,
+    readings_stream,
+)
 from glucosestream.lake.durable_files import write_atomically
 from glucosestream.local.lambda_runtime import function_arn, invocation_context
-from glucosestream.local.shards import ShardDiscovery, StartingPosition
+from glucosestream.local.shards import Backoff, ShardDiscovery, StartingPosition
 from glucosestream.settings import Settings, arn
 
 logger = logging.getLogger(__name__)
@@ -66,8 +72,6 @@ logger = logging.getLogger(__name__)
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 """Synchronous invocation payload limit; the mapping cuts batches to stay under it."""
 
-BACKOFF_INITIAL_S = 0.1
-BACKOFF_MAX_S = 5.0
 IDLE_POLL_S = 0.2
 READ_AHEAD_RECORDS = 1_000
 """GetRecords Limit: reading ahead of small batches saves calls; the buffer is only memory, the
@@ -256,22 +260,6 @@ class CheckpointStore:
 # --------------------------------------------------------------------------------------------
 
 
-class ShardSource(Protocol):
-    """What the mapping needs of a stream; :class:`KinesisStream` provides it."""
-
-    name: str
-
-    def shard_ids(self) -> list[str]: ...
-
-    def shard_iterator(
-        self, shard_id: str, after_sequence: str | None = None, *, latest: bool = False
-    ) -> str: ...
-
-    def get_records(
-        self, shard_id: str, iterator: str, limit: int = 10_000
-    ) -> tuple[list[StreamRecord], str | None, int]: ...
-
-
 @dataclass
 class MappingStats:
     """Counters since the mapping was created (read them from any thread)."""
@@ -327,17 +315,16 @@ class _Segment:
 
 @dataclass
 class _Shard:
-    shard_id: str
-    iterator: str | None
-    last_fetched: str | None
-    """Sequence number of the last record read, to renew an expired iterator after it."""
-    from_latest: bool = False
-    """Started at LATEST (no checkpoint): an iterator renewed before any read stays there."""
+    reader: ShardReader
     buffer: deque[_Record] = field(default_factory=deque)
     segments: deque[_Segment] = field(default_factory=deque)
     window_started: float | None = None
-    retry_at: float = 0.0
-    backoff_s: float = 0.0
+    backoff: Backoff = field(default_factory=Backoff)
+    """Shared by failed reads and retried batches: one failure streak per shard."""
+
+    @property
+    def shard_id(self) -> str:
+        return self.reader.shard_id
 
 
 class EventSourceMapping:
@@ -448,39 +435,25 @@ class EventSourceMapping:
     # -- shards ---------------------------------------------------------------------------
 
     def _refresh_shards(self) -> None:
-        for start in self._discovery.new_shards(self._shards):
-            self._shards[start.shard_id] = _Shard(
-                start.shard_id,
-                start.iterator,
-                last_fetched=start.checkpoint,
-                from_latest=start.from_latest,
-            )
+        for reader in self._discovery.new_shards(self._shards):
+            self._shards[reader.shard_id] = _Shard(reader)
 
     def _fetch(self, shard: _Shard) -> None:
         """Top the shard's buffer up towards a full batch with a few GetRecords calls."""
         for _ in range(MAX_GET_RECORDS_CALLS):
-            if shard.iterator is None or len(shard.buffer) >= self.config.batch_size:
+            if shard.reader.closed or len(shard.buffer) >= self.config.batch_size:
                 return
+            wanted = max(READ_AHEAD_RECORDS, self.config.batch_size - len(shard.buffer))
             try:
-                records, shard.iterator, behind = self.stream.get_records(
-                    shard.shard_id,
-                    shard.iterator,
-                    min(
-                        10_000, max(READ_AHEAD_RECORDS, self.config.batch_size - len(shard.buffer))
-                    ),
-                )
-            except ClientError as error:
-                code = error.response.get("Error", {}).get("Code", "")
-                if code != "ExpiredIteratorException" or not self._renew_iterator(shard):
-                    self._read_failed(shard, error)
-                    return
-                continue
-            except BotoCoreError as error:
+                # An iterator unused for 5 minutes (a batch retried that long) is renewed.
+                page = shard.reader.read(min(GET_RECORDS_LIMIT, wanted))
+            except (ClientError, BotoCoreError) as error:
                 self._read_failed(shard, error)
                 return
-            self.stats.millis_behind_latest[shard.shard_id] = behind
-            shard.backoff_s = 0.0  # _fetch runs with no batch in flight: no failure streak to keep
-            for record in records:
+            self.stats.millis_behind_latest[shard.shard_id] = page.millis_behind_latest
+            # _fetch runs with no batch in flight: no failure streak to keep.
+            shard.backoff.succeeded()
+            for record in page.records:
                 event = event_record(
                     record,
                     region=self.settings.region,
@@ -489,34 +462,19 @@ class EventSourceMapping:
                 )
                 size = len(json.dumps(event, separators=(",", ":"))) + 2
                 shard.buffer.append(_Record(record, event, size))
-                shard.last_fetched = record.sequence_number
-            if not records and behind == 0:
+            if not page.records and page.millis_behind_latest == 0:
                 return
-
-    def _renew_iterator(self, shard: _Shard) -> bool:
-        """Replace an expired iterator (5 minutes unused, e.g. while a batch was retried)."""
-        # Nothing read yet under LATEST: renewing at TRIM_HORIZON would replay the old records.
-        try:
-            shard.iterator = self._discovery.renew(
-                shard.shard_id, shard.last_fetched, shard.from_latest
-            )
-        except (ClientError, BotoCoreError) as error:
-            logger.warning(
-                "esm %s: renewing the iterator of %s failed: %s", self.name, shard.shard_id, error
-            )
-            return False
-        return True
 
     def _read_failed(self, shard: _Shard, error: Exception) -> None:
         self.stats.add(read_errors=1)
         logger.warning("esm %s: GetRecords on %s failed: %s", self.name, shard.shard_id, error)
-        self._back_off(shard)
+        shard.backoff.failed(self._clock())
 
     # -- one step of one shard ------------------------------------------------------------
 
     def _step(self, shard: _Shard) -> int:
         now = self._clock()
-        if now < shard.retry_at:
+        if now < shard.backoff.retry_at:
             return 0
         if not shard.segments:
             self._fetch(shard)
@@ -542,7 +500,7 @@ class EventSourceMapping:
         config = self.config
         if shard.window_started is None:
             shard.window_started = now
-        full = len(shard.buffer) >= config.batch_size or shard.iterator is None
+        full = len(shard.buffer) >= config.batch_size or shard.reader.closed
         if not full and now - shard.window_started < config.maximum_batching_window_s:
             return None
         batch: list[_Record] = []
@@ -619,7 +577,7 @@ class EventSourceMapping:
         if failed_from is None:
             self._completed(shard, records)
             shard.segments.popleft()
-            shard.backoff_s = 0.0
+            shard.backoff.succeeded()
             return len(records)
 
         if failed_from != WHOLE_BATCH:
@@ -688,11 +646,7 @@ class EventSourceMapping:
             return
         segment.retries += 1
         self.stats.add(retries=1)
-        self._back_off(shard)
-
-    def _back_off(self, shard: _Shard) -> None:
-        shard.backoff_s = min(BACKOFF_MAX_S, max(BACKOFF_INITIAL_S, shard.backoff_s * 2))
-        shard.retry_at = self._clock() + shard.backoff_s
+        shard.backoff.failed(self._clock())
 
     def _completed(self, shard: _Shard, records: list[_Record]) -> None:
         if not records:
@@ -713,7 +667,7 @@ class EventSourceMapping:
                 # Checkpointing past records whose failure was not recorded would lose them
                 # silently; keep the shard here and try again after a backoff.
                 logger.warning("esm %s: on-failure message not sent: %s", self.name, error)
-                self._back_off(shard)
+                shard.backoff.failed(self._clock())
                 return False
             self.stats.add(on_failure_messages=1)
         logger.warning(
@@ -728,7 +682,7 @@ class EventSourceMapping:
         self.checkpoints.save(shard.shard_id, records[-1].record.sequence_number)
         self.stats.add(records_discarded=len(records))
         shard.segments.popleft()
-        shard.backoff_s = 0.0
+        shard.backoff.succeeded()
         return True
 
     def _on_failure_record(self, shard: _Shard, segment: _Segment) -> dict[str, Any]:
@@ -762,8 +716,8 @@ class EventSourceMapping:
         now = self._clock()
         wait = IDLE_POLL_S
         for shard in self._shards.values():
-            if shard.retry_at > now:
-                wait = min(wait, shard.retry_at - now)
+            if shard.backoff.retry_at > now:
+                wait = min(wait, shard.backoff.retry_at - now)
             if shard.window_started is not None:
                 due = shard.window_started + self.config.maximum_batching_window_s
                 wait = min(wait, max(0.0, due - now))

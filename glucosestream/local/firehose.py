@@ -70,7 +70,13 @@ import pyarrow as pa
 from botocore.exceptions import BotoCoreError, ClientError
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import StreamRecord, readings_stream
+from glucosestream.adapters.kinesis import (
+    ShardPage,
+    ShardReader,
+    ShardSource,
+    StreamRecord,
+    readings_stream,
+)
 from glucosestream.adapters.s3_lake import S3LakeStorage
 from glucosestream.contract.kpl import AggregationError, UserRecord, deaggregate
 from glucosestream.lake.directory import LocalLakeStorage
@@ -92,9 +98,9 @@ from glucosestream.lake.raw_zone.transform import (
     redact,
 )
 from glucosestream.lake.storage import LakeStorage
-from glucosestream.local.esm import CheckpointStore, ShardSource
+from glucosestream.local.esm import CheckpointStore
 from glucosestream.local.lambda_runtime import LambdaContext, function_arn, invocation_context
-from glucosestream.local.shards import ShardDiscovery, StartingPosition
+from glucosestream.local.shards import Backoff, ShardDiscovery, StartingPosition
 from glucosestream.settings import Settings, arn
 
 logger = logging.getLogger(__name__)
@@ -115,10 +121,7 @@ DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024 * 1024
 DEFAULT_WRITER_THREADS = 2
 MAX_OPEN_BUFFERS = 500
 """Firehose's limit of active partitions; beyond it the oldest buffer is flushed early."""
-GET_RECORDS_LIMIT = 10_000
 IDLE_POLL_S = 0.2
-READ_BACKOFF_INITIAL_S = 0.1
-READ_BACKOFF_MAX_S = 5.0
 
 ErrorOutputType = Literal["processing-failed", "format-conversion-failed"]
 """Values of Firehose's ``!{firehose:error-output-type}``, the last directory of an error path."""
@@ -204,15 +207,16 @@ class _Written:
 
 @dataclass
 class _Shard:
-    shard_id: str
-    iterator: str | None
-    last_fetched: str | None
+    reader: ShardReader
+    checkpointed: str | None
     pending: deque[_Source] = field(default_factory=deque)
-    checkpointed: str | None = None
-    fetch: Future[tuple[list[StreamRecord], str | None, int]] | None = None
-    retry_at: float = 0.0
-    backoff_s: float = 0.0
-    from_latest: bool = False
+    fetch: Future[ShardPage] | None = None
+    """The next page, being read on a reader thread."""
+    backoff: Backoff = field(default_factory=Backoff)
+
+    @property
+    def shard_id(self) -> str:
+        return self.reader.shard_id
 
 
 def _b64(data: bytes) -> str:
@@ -379,31 +383,31 @@ class FirehoseWorker:
             Kinesis records read in this pass (0: nothing new right now).
         """
         self._refresh_shards()
-        shards = [s for s in self._shards.values() if s.iterator is not None or s.fetch]
+        shards = [s for s in self._shards.values() if not s.reader.closed or s.fetch]
         now = self._clock()
         for shard in shards:
-            if shard.fetch is None and shard.iterator is not None and now >= shard.retry_at:
+            if shard.fetch is None and not shard.reader.closed and now >= shard.backoff.retry_at:
                 shard.fetch = self._submit_fetch(shard)
         read = 0
         for shard in shards:
             if shard.fetch is None:
                 continue
             try:
-                records, shard.iterator, behind = shard.fetch.result()
+                page = shard.fetch.result()
             except (ClientError, BotoCoreError) as error:
                 shard.fetch = None
                 self._read_failed(shard, error)
                 continue
             shard.fetch = None
-            shard.backoff_s = 0.0
-            self.stats.millis_behind_latest[shard.shard_id] = behind
-            if records:
-                shard.last_fetched = records[-1].sequence_number
+            shard.reader.advance(page)
+            shard.backoff.succeeded()
+            self.stats.millis_behind_latest[shard.shard_id] = page.millis_behind_latest
+            if page.records:
                 # Reading on while this page is transformed hides the Kinesis round trip.
-                if shard.iterator is not None:
+                if not shard.reader.closed:
                     shard.fetch = self._submit_fetch(shard)
-                self._deliver(shard, records)
-                read += len(records)
+                self._deliver(shard, page.records)
+                read += len(page.records)
         self.flush()
         return read
 
@@ -492,39 +496,23 @@ class FirehoseWorker:
     # -- reading --------------------------------------------------------------------------
 
     def _refresh_shards(self) -> None:
-        for start in self._discovery.new_shards(self._shards):
-            self._shards[start.shard_id] = _Shard(
-                start.shard_id,
-                start.iterator,
-                start.checkpoint,
-                checkpointed=start.checkpoint,
-                from_latest=start.from_latest,
-            )
+        for reader in self._discovery.new_shards(self._shards):
+            self._shards[reader.shard_id] = _Shard(reader, checkpointed=reader.last_read)
 
-    def _submit_fetch(self, shard: _Shard) -> Future[tuple[list[StreamRecord], str | None, int]]:
+    def _submit_fetch(self, shard: _Shard) -> Future[ShardPage]:
         if self._readers is None:
             self._readers = ThreadPoolExecutor(
                 thread_name_prefix=f"{threading.current_thread().name}-read"
             )
-        iterator = shard.iterator
-        assert iterator is not None, "callers check"
-        return self._readers.submit(self._fetch, shard, iterator)
-
-    def _fetch(self, shard: _Shard, iterator: str) -> tuple[list[StreamRecord], str | None, int]:
-        try:
-            return self.stream.get_records(shard.shard_id, iterator, GET_RECORDS_LIMIT)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ExpiredIteratorException":
-                raise
-            # Unused for 5 minutes (a long stall): renew after the last record read.
-            renewed = self._discovery.renew(shard.shard_id, shard.last_fetched, shard.from_latest)
-            return self.stream.get_records(shard.shard_id, renewed, GET_RECORDS_LIMIT)
+        # The page is applied on this thread (poll_once), or dropped by close(): the reader's
+        # position moves only with records that were delivered. An iterator unused for 5
+        # minutes (a long stall) is renewed after the last record read.
+        return self._readers.submit(shard.reader.fetch)
 
     def _read_failed(self, shard: _Shard, error: Exception) -> None:
         self.stats.read_errors += 1
         logger.warning("firehose %s: GetRecords on %s failed: %s", self.name, shard.shard_id, error)
-        shard.backoff_s = min(READ_BACKOFF_MAX_S, max(READ_BACKOFF_INITIAL_S, shard.backoff_s * 2))
-        shard.retry_at = self._clock() + shard.backoff_s
+        shard.backoff.failed(self._clock())
 
     # -- transforming ---------------------------------------------------------------------
 
@@ -858,6 +846,6 @@ class FirehoseWorker:
         for buffer in self._buffers.values():
             wait = min(wait, max(0.0, buffer.opened_at + self.buffer_seconds - now))
         for shard in self._shards.values():
-            if shard.retry_at > now:
-                wait = min(wait, shard.retry_at - now)
+            if shard.backoff.retry_at > now:
+                wait = min(wait, shard.backoff.retry_at - now)
         return max(wait, 0.001)
