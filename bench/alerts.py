@@ -27,8 +27,9 @@ from typing import Any
 from _stack import temporary_stack
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.producer import Producer
+from glucosestream.adapters.sqs_queue import SqsQueue
 from glucosestream.domain.alerts import AlertConfig, AlertReading, PatientAlertState, evaluate
 from glucosestream.domain.identity import pseudonymise
 from glucosestream.domain.reading import GlucoseReading, ReadingSource, ReadingStatus, Trend
@@ -117,7 +118,7 @@ def consumer(settings: Settings, patients: int) -> None:
         pseudonym_key=settings.pseudonym_key_bytes,
     )
     readings = [d.reading for d in simulate(config)]
-    stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    stream = readings_stream(settings)
     report = Producer(stream).publish(readings)
     baseline_s, _ = consume_all(settings, "bench-noop", noop, report.kinesis_records)
     built = handler._consumer()
@@ -147,9 +148,9 @@ def latency(settings: Settings, patients: int) -> None:
     from consumers.alerts import handler
 
     sqs = aws_client("sqs", settings)
-    feed = sqs.get_queue_url(QueueName=settings.names.alerts_feed_queue)["QueueUrl"]
-    while sqs.receive_message(QueueUrl=feed, MaxNumberOfMessages=10).get("Messages"):
-        sqs.purge_queue(QueueUrl=feed)
+    feed = SqsQueue(sqs, settings.names.alerts_feed_queue)
+    while feed.receive():
+        sqs.purge_queue(QueueUrl=feed.url)
     mapping = EventSourceMapping(
         "bench-latency",
         settings,
@@ -161,7 +162,7 @@ def latency(settings: Settings, patients: int) -> None:
     runner = threading.Thread(target=mapping.run, args=(stop,), daemon=True)
     runner.start()
 
-    stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    stream = readings_stream(settings)
     producer = Producer(stream)
     key = b"latency-bench-key-0123456789abcdef"
     ids = [pseudonymise(f"lat-{i}", key) for i in range(patients)]
@@ -174,13 +175,12 @@ def latency(settings: Settings, patients: int) -> None:
 
     def receive(until: float) -> None:
         while time.monotonic() < until:
-            got = sqs.receive_message(QueueUrl=feed, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-            for message in got.get("Messages", []):
-                alert = json.loads(message["Body"])
+            for message in feed.receive(wait_s=1):
+                alert = json.loads(message.body)
                 sent = put_at.get((alert["patient_id"], alert["measured_at"]))
                 if sent is not None:
                     received.append(time.monotonic() - sent)
-                sqs.delete_message(QueueUrl=feed, ReceiptHandle=message["ReceiptHandle"])
+                feed.delete(message)
 
     for step in range(rounds):
         measured = start + step * 300_000  # the simulated clock runs ahead of the wall clock

@@ -25,8 +25,9 @@ from typing import Any
 from _stack import temporary_stack
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.producer import Producer
+from glucosestream.adapters.sqs_queue import SqsQueue
 from glucosestream.domain.identity import pseudonymise
 from glucosestream.domain.reading import GlucoseReading, ReadingSource, ReadingStatus, Trend
 from glucosestream.local.workers import WorkerProcess, read_json, stats_file
@@ -63,7 +64,7 @@ class Load:
 
 
 def producer_rate(settings: Settings, patients: int, rounds: int) -> float:
-    stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    stream = readings_stream(settings)
     producer = Producer(stream)
     load = Load(patients, "baseline")  # other patients: the steps' clocks start afresh
     batches = [load.next_round() for _ in range(rounds)]
@@ -88,7 +89,7 @@ def run_step(
     settings: Settings, load: Load, rounds_per_s: float, seconds: float, max_lag_s: float,
     latencies: list[float], published: list[int],
 ) -> tuple[bool, float]:  # fmt: skip
-    stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    stream = readings_stream(settings)
     producer = Producer(stream)
     started = time.monotonic()
     next_round = started
@@ -124,16 +125,14 @@ def run_step(
 def receive_alerts(
     settings: Settings, load: Load, latencies: list[float], stop: threading.Event
 ) -> None:
-    sqs = aws_client("sqs", settings)
-    feed = sqs.get_queue_url(QueueName=settings.names.alerts_feed_queue)["QueueUrl"]
+    feed = SqsQueue(aws_client("sqs", settings), settings.names.alerts_feed_queue)
     while not stop.is_set():
-        got = sqs.receive_message(QueueUrl=feed, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-        for message in got.get("Messages", []):
-            alert: dict[str, Any] = json.loads(message["Body"])
+        for message in feed.receive(wait_s=1):
+            alert: dict[str, Any] = json.loads(message.body)
             sent = load.put_at.get((alert["patient_id"], alert["measured_at"]))
             if sent is not None:
                 latencies.append(time.monotonic() - sent)
-            sqs.delete_message(QueueUrl=feed, ReceiptHandle=message["ReceiptHandle"])
+            feed.delete(message)
 
 
 def main() -> None:

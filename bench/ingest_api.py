@@ -23,8 +23,7 @@ from typing import Any
 
 from _stack import free_port, temporary_stack
 
-from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.producer import Producer
 from glucosestream.domain.identity import pseudonymise
 from glucosestream.domain.reading import GlucoseReading, ReadingSource, Trend, sensor_status
@@ -128,7 +127,7 @@ def main() -> None:
 
 
 def run(settings: Any, port: int, args: argparse.Namespace) -> None:
-    stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    stream = readings_stream(settings)
     producer = Producer(stream)
     timings: dict[str, list[float]] = {
         "producer direct": [],

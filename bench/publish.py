@@ -18,7 +18,7 @@ import time
 from _stack import temporary_stack
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream, batches
+from glucosestream.adapters.kinesis import batches, readings_stream
 from glucosestream.adapters.producer import Producer
 from glucosestream.contract.codec import default_codec
 from glucosestream.contract.entries import Entry
@@ -42,7 +42,7 @@ def run(settings, args) -> None:  # type: ignore[no-untyped-def]
     codec = default_codec()
     entries = [Entry(codec.encode(r.to_record()), r.patient_id) for r in readings]
     client = aws_client("kinesis", settings)
-    stream = KinesisStream(client, settings.names.readings_stream)
+    stream = readings_stream(settings, client)
 
     def raw() -> int:
         for batch in batches(entries):

@@ -29,8 +29,7 @@ from pathlib import Path
 
 from _stack import temporary_stack
 
-from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import KinesisStream, ShardReader, readings_stream
 from glucosestream.adapters.producer import Producer
 from glucosestream.contract.kpl import deaggregate
 from glucosestream.lake.directory import LocalLakeStorage
@@ -46,16 +45,12 @@ def raw_read(stream: KinesisStream) -> tuple[int, float]:
     """(readings, seconds) to read the whole stream with GetRecords, shards concurrently."""
 
     def shard(shard_id: str) -> int:
-        iterator: str | None = stream.shard_iterator(shard_id)
         readings = 0
-        while iterator is not None:
-            records, iterator, behind = stream.get_records(shard_id, iterator, 10_000)
+        for page in ShardReader.at(stream, shard_id).catch_up():
             readings += sum(
                 len(deaggregate(r.data, r.partition_key)) if r.data[:1] == b"\xf3" else 1
-                for r in records
+                for r in page.records
             )
-            if not records and behind == 0:
-                break
         return readings
 
     shard_ids = stream.shard_ids()
@@ -98,7 +93,7 @@ def main() -> None:
     args = parser.parse_args()
     readings = [d.reading for d in simulate(CohortConfig(args.patients, args.days, seed=5))]
     with temporary_stack(stream_shards=args.shards) as settings:
-        stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+        stream = readings_stream(settings)
         started = time.perf_counter()
         report = Producer(stream, aggregate=args.aggregate).publish(readings)
         put_s = time.perf_counter() - started

@@ -21,6 +21,12 @@ LOCAL_PSEUDONYM_KEY = "glucosestream-local-development-key-not-secret"
 """Used only in local mode when no key is set, so that `make run` works on a fresh clone."""
 
 
+def arn(service: str, region: str, resource: str, account: str = LOCAL_ACCOUNT_ID) -> str:
+    """``arn:aws:<service>:<region>:<account>:<resource>``, the ARN AWS gives a resource; the
+    account is the local one unless given (``region`` is empty for global services: IAM)."""
+    return f"arn:aws:{service}:{region}:{account}:{resource}"
+
+
 @dataclass(frozen=True)
 class ResourceNames:
     """The AWS resource names of one deployment environment (contract: DESIGN.md §2, §5)."""
@@ -240,7 +246,7 @@ class Settings(BaseSettings):
                 f"{variable} is not set: aws mode needs the ARN of topic {name} "
                 "(a Terraform output of envs/dev)"
             )
-        return f"arn:aws:sns:{self.region}:{LOCAL_ACCOUNT_ID}:{name}"
+        return arn("sns", self.region, name)
 
     @property
     def lake_dir(self) -> Path:

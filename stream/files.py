@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from glucosestream.contract.codec import READING_SCHEMA, default_codec
+from glucosestream.lake.durable_files import atomic_file, atomic_text_file
 from stream.simulator import Delivery, TruthRow
 
 CSV_COLUMNS = (
@@ -81,18 +81,11 @@ def check_output(path: Path, suffixes: tuple[str, ...] = SUFFIXES) -> None:
 def write_deliveries(deliveries: Iterable[Delivery], path: Path, seed: int) -> int:
     """Write the deliveries' readings to ``path`` (format by suffix); returns the row count."""
     check_output(path)
-    temporary = path.with_name(f".{path.name}.partial")
-    try:
-        if path.suffix.lower() == ".csv":
-            with temporary.open("w", newline="", encoding="utf-8") as text:
-                count = _write_csv(deliveries, text)
-        else:
-            with temporary.open("wb") as binary:
-                count = _write_avro(deliveries, binary, seed)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return count
+    if path.suffix.lower() == ".csv":
+        with atomic_text_file(path, newline="", durable=False) as text:
+            return _write_csv(deliveries, text)
+    with atomic_file(path, durable=False) as binary:
+        return _write_avro(deliveries, binary, seed)
 
 
 def _write_csv(deliveries: Iterable[Delivery], out: TextIO) -> int:
@@ -147,17 +140,11 @@ def _write_avro(deliveries: Iterable[Delivery], out: BinaryIO, seed: int) -> int
 def write_truth(rows: Iterable[TruthRow], path: Path) -> int:
     """Write ground-truth rows to ``path`` (.csv or .parquet, by suffix); returns the row count."""
     check_output(path, TRUTH_SUFFIXES)
-    temporary = path.with_name(f".{path.name}.partial")
-    try:
-        if path.suffix.lower() == ".csv":
-            with temporary.open("w", newline="", encoding="utf-8") as text:
-                count = _write_truth_csv(rows, text)
-        else:
-            count = _write_truth_parquet(rows, temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return count
+    if path.suffix.lower() == ".csv":
+        with atomic_text_file(path, newline="", durable=False) as text:
+            return _write_truth_csv(rows, text)
+    with atomic_file(path, durable=False) as binary:
+        return _write_truth_parquet(rows, binary)
 
 
 def _write_truth_csv(rows: Iterable[TruthRow], out: TextIO) -> int:
@@ -197,9 +184,9 @@ TRUTH_SCHEMA = pa.schema(
 )
 
 
-def _write_truth_parquet(rows: Iterable[TruthRow], path: Path) -> int:
+def _write_truth_parquet(rows: Iterable[TruthRow], out: BinaryIO) -> int:
     count = 0
-    with pq.ParquetWriter(path, TRUTH_SCHEMA) as writer:
+    with pq.ParquetWriter(out, TRUTH_SCHEMA) as writer:
         batch: list[TruthRow] = []
         for row in rows:
             batch.append(row)

@@ -30,8 +30,7 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.producer import Producer, PublishError
 from glucosestream.domain.reading import GlucoseReading
 from glucosestream.ingest.api.config import IngestSettings, load_ingest_settings
@@ -71,7 +70,7 @@ def build_service(settings: Settings, ingest: IngestSettings) -> IngestService:
     Raises AuthConfigError for a bad key document or a Nightscout secret under 12 characters,
     so a misconfigured API refuses to start rather than to authenticate.
     """
-    stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    stream = readings_stream(settings)
     producer = Producer(stream, give_up_after_s=ingest.publish_timeout_s)
     return IngestService(
         keys=ingest.api_key_registry(settings),

@@ -6,16 +6,23 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
+from botocore.exceptions import ClientError
+
+from glucosestream.adapters.clients import aws_client
 from glucosestream.contract.entries import (
     MAX_BYTES_PER_PUT,
     MAX_BYTES_PER_RECORD,
     MAX_RECORDS_PER_PUT,
     Entry,
 )
+from glucosestream.settings import Settings
 
 T = TypeVar("T")
+
+GET_RECORDS_LIMIT = 10_000
+"""The most records one GetRecords call returns."""
 
 
 class KinesisError(RuntimeError):
@@ -161,7 +168,7 @@ class KinesisStream:
         return str(self.client.get_shard_iterator(**kwargs)["ShardIterator"])
 
     def get_records(
-        self, shard_id: str, iterator: str, limit: int = 10_000
+        self, shard_id: str, iterator: str, limit: int = GET_RECORDS_LIMIT
     ) -> tuple[list[StreamRecord], str | None, int]:
         """One GetRecords call: (records, next iterator or None if the shard closed, lag ms)."""
         response = self.client.get_records(ShardIterator=iterator, Limit=limit)
@@ -185,10 +192,130 @@ class KinesisStream:
 
     def read_from(self, shard_id: str, iterator: str | None) -> list[StreamRecord]:
         """Follow ``iterator`` until the shard has nothing more right now."""
-        records: list[StreamRecord] = []
-        while iterator is not None:
-            page, iterator, behind = self.get_records(shard_id, iterator)
-            records.extend(page)
-            if not page and behind == 0:
-                break
-        return records
+        reader = ShardReader(self, shard_id, iterator)
+        return [record for page in reader.catch_up() for record in page.records]
+
+
+class ShardSource(Protocol):
+    """What reading shards needs of a stream; :class:`KinesisStream` provides it."""
+
+    name: str
+
+    def shard_ids(self) -> list[str]: ...
+
+    def shard_iterator(
+        self, shard_id: str, after_sequence: str | None = None, *, latest: bool = False
+    ) -> str: ...
+
+    def get_records(
+        self, shard_id: str, iterator: str, limit: int = GET_RECORDS_LIMIT
+    ) -> tuple[list[StreamRecord], str | None, int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ShardPage:
+    """What one GetRecords call returned."""
+
+    records: list[StreamRecord]
+    next_iterator: str | None
+    """None: the shard is closed (a reshard) and every record of it has been read."""
+    millis_behind_latest: int
+
+
+class ShardReader:
+    """One shard, read in order from a position: its iterator, the last record read, and a new
+    iterator when the old one expired (5 minutes unused), after the last record read.
+
+    Parameters
+    ----------
+    iterator
+        Where reading starts; ``None`` for a shard with nothing left to read.
+    last_read
+        The sequence number the iterator starts after (a checkpoint), if any.
+    from_latest
+        The iterator was taken at the shard's tip: renewed before anything was read, it must
+        stay there (TRIM_HORIZON would replay the old records).
+    """
+
+    def __init__(
+        self,
+        stream: ShardSource,
+        shard_id: str,
+        iterator: str | None,
+        *,
+        last_read: str | None = None,
+        from_latest: bool = False,
+    ) -> None:
+        self.stream = stream
+        self.shard_id = shard_id
+        self.iterator = iterator
+        self.last_read = last_read
+        self.from_latest = from_latest
+
+    @classmethod
+    def at(
+        cls,
+        stream: ShardSource,
+        shard_id: str,
+        after_sequence: str | None = None,
+        *,
+        latest: bool = False,
+    ) -> ShardReader:
+        """A reader at the shard's start, after ``after_sequence``, or at its tip (``latest``)."""
+        iterator = stream.shard_iterator(shard_id, after_sequence, latest=latest)
+        return cls(stream, shard_id, iterator, last_read=after_sequence, from_latest=latest)
+
+    @property
+    def closed(self) -> bool:
+        """Everything the shard will ever hold has been read (a reshard closed it)."""
+        return self.iterator is None
+
+    def fetch(self, limit: int = GET_RECORDS_LIMIT) -> ShardPage:
+        """One GetRecords call at the reader's position, which it does not move (see
+        :meth:`advance`): a page fetched on another thread is applied, or dropped, by the
+        reader's owner. An expired iterator is renewed and the call made again; any other error
+        (botocore's) is the caller's."""
+        iterator = self.iterator
+        if iterator is None:
+            raise ValueError(f"shard {self.shard_id} is closed: nothing more to read")
+        try:
+            records, following, behind = self.stream.get_records(self.shard_id, iterator, limit)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ExpiredIteratorException":
+                raise
+            records, following, behind = self.stream.get_records(
+                self.shard_id, self._renewed(), limit
+            )
+        return ShardPage(records, following, behind)
+
+    def advance(self, page: ShardPage) -> None:
+        """Move past a page that :meth:`fetch` returned."""
+        self.iterator = page.next_iterator
+        if page.records:
+            self.last_read = page.records[-1].sequence_number
+
+    def read(self, limit: int = GET_RECORDS_LIMIT) -> ShardPage:
+        """:meth:`fetch`, then :meth:`advance`."""
+        page = self.fetch(limit)
+        self.advance(page)
+        return page
+
+    def catch_up(self, limit: int = GET_RECORDS_LIMIT) -> Iterator[ShardPage]:
+        """Pages until the shard has nothing more right now (or is closed)."""
+        while not self.closed:
+            page = self.read(limit)
+            yield page
+            if not page.records and page.millis_behind_latest == 0:
+                return
+
+    def _renewed(self) -> str:
+        latest = self.last_read is None and self.from_latest
+        return self.stream.shard_iterator(self.shard_id, self.last_read, latest=latest)
+
+
+def readings_stream(settings: Settings, client: Any = None) -> KinesisStream:
+    """The readings stream of ``settings``, through ``client`` (by default the one
+    :func:`~glucosestream.adapters.clients.aws_client` builds)."""
+    if client is None:
+        client = aws_client("kinesis", settings)
+    return KinesisStream(client, settings.names.readings_stream)

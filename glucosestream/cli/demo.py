@@ -33,8 +33,9 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.producer import Producer
+from glucosestream.adapters.sqs_queue import SqsQueue
 from glucosestream.contract.codec import default_codec
 from glucosestream.local import stack
 from glucosestream.local.processes import last_lines
@@ -285,9 +286,8 @@ class LiveDemo:
             self.workers.append(
                 WorkerProcess("pipeline", ["--every", str(options.pipeline_every_s)], settings)
             )
-        sqs = aws_client("sqs", settings)
-        self.sqs = sqs
-        self.feed_url = sqs.get_queue_url(QueueName=settings.names.alerts_feed_queue)["QueueUrl"]
+        self.feed = SqsQueue(aws_client("sqs", settings), settings.names.alerts_feed_queue)
+        self.feed.url  # noqa: B018 - a missing queue fails here, before anything starts
         self.last_pipeline_run = ""
 
     def start(self) -> None:
@@ -314,9 +314,7 @@ class LiveDemo:
         config, is_new = live_cohort(
             self.options, self.state, self.sim_start_ms, self.settings.pseudonym_key_bytes
         )
-        stream = KinesisStream(
-            aws_client("kinesis", self.settings), self.settings.names.readings_stream
-        )
+        stream = readings_stream(self.settings)
         deliveries = self._tracked(
             takewhile(lambda _: not self.stop_publishing.is_set(), filter(is_new, simulate(config)))
         )
@@ -393,13 +391,10 @@ class LiveDemo:
         )
 
     def _receive(self) -> list[dict[str, Any]]:
-        response = self.sqs.receive_message(
-            QueueUrl=self.feed_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
-        )
         alerts = []
-        for message in response.get("Messages", []):
-            alerts.append(json.loads(message["Body"]))
-            self.sqs.delete_message(QueueUrl=self.feed_url, ReceiptHandle=message["ReceiptHandle"])
+        for message in self.feed.receive(wait_s=1):
+            alerts.append(json.loads(message.body))
+            self.feed.delete(message)
         return alerts
 
 
@@ -422,7 +417,7 @@ def format_alert(alert: dict[str, Any]) -> str:
 def stream_and_verify(settings: Settings, config: CohortConfig) -> int | None:
     """Publish a simulated cohort, read it back from the stream's tip, compare. Returns the
     number published, or None when something is missing, extra or out of per-patient order."""
-    stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    stream = readings_stream(settings)
     shard_ids = stream.shard_ids()
     tips = {shard_id: stream.shard_iterator(shard_id, latest=True) for shard_id in shard_ids}
 

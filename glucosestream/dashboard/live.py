@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import ShardReader, readings_stream
 from glucosestream.adapters.sqs_queue import SqsQueue
 from glucosestream.contract.records import UndecodableRecord, decode_record
 from glucosestream.settings import Settings
@@ -128,23 +128,20 @@ class LiveFeed:
                 self._stop.wait(self.retry_s)
 
     def _follow(self) -> None:
-        stream = KinesisStream(self._factory("kinesis"), self.settings.names.readings_stream)
+        stream = readings_stream(self.settings, self._factory("kinesis"))
         alerts = SqsQueue(self._factory("sqs"), self.alerts_queue)
         queue_url = alerts.url  # a missing queue fails here, before the feed says "connected"
-        iterators: dict[str, str | None] = {
-            shard: stream.shard_iterator(shard, latest=True) for shard in stream.shard_ids()
-        }
+        readers = [ShardReader.at(stream, shard, latest=True) for shard in stream.shard_ids()]
         self.connected = True
         self.status = (
-            f"live: following {len(iterators)} shards of {stream.name}, "
+            f"live: following {len(readers)} shards of {stream.name}, "
             f"alerts from {queue_url.rsplit('/', 1)[-1]}"
         )
         while not self._stop.is_set():
-            for shard, iterator in list(iterators.items()):
-                if iterator is None:
+            for reader in readers:
+                if reader.closed:
                     continue
-                records, iterators[shard], _ = stream.get_records(shard, iterator, limit=1000)
-                for record in records:
+                for record in reader.read(limit=1000).records:
                     with contextlib.suppress(UndecodableRecord):
                         self.add_readings(decode_record(record.data, record.partition_key))
             for message in alerts.receive():

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from glucosestream.lake.durable_files import fsync_directory, make_directories
+from glucosestream.lake.durable_files import make_directories, write_atomically
 from glucosestream.lake.storage import LakeAccessDenied, LakeObject
 
 TEMPORARY_PREFIX = ".gs-lake-"
@@ -92,17 +92,9 @@ class LocalLakeStorage:
         make_directories(path.parent)
         temporary = path.with_name(f"{TEMPORARY_PREFIX}{uuid.uuid4().hex}")
         try:
-            with open(temporary, "xb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, path)
-            fsync_directory(path.parent)
+            write_atomically(path, data, temporary=temporary)
         except PermissionError:
             raise LakeAccessDenied(f"access denied to {self.root} under {key!r}") from None
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
 
     def remove_temporaries(self, prefix: str) -> int:
         """Delete the temporaries of writes a crash interrupted under ``prefix``; how many.

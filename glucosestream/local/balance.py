@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import KinesisStream, readings_stream
 from glucosestream.contract.kpl import AggregationError, deaggregate
 from glucosestream.lake.raw_zone.files import count_raw_zone
 from glucosestream.settings import Settings
@@ -57,7 +56,7 @@ def stream_user_records(stream: KinesisStream) -> int:
 
 
 def balance(settings: Settings) -> Balance:
-    stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    stream = readings_stream(settings)
     counts = count_raw_zone(
         settings.lake_dir, settings.names.raw_readings_prefix, settings.names.errors_prefix
     )

@@ -38,12 +38,9 @@ for their parents to be drained.
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import logging
-import os
 import re
-import tempfile
 import threading
 import time
 import uuid
@@ -53,25 +50,28 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream, StreamRecord
-from glucosestream.local.shards import ShardDiscovery, StartingPosition
-from glucosestream.settings import Settings
+from glucosestream.adapters.kinesis import (
+    GET_RECORDS_LIMIT,
+    ShardReader,
+    ShardSource,
+    StreamRecord,
+    readings_stream,
+)
+from glucosestream.lake.durable_files import write_atomically
+from glucosestream.local.lambda_runtime import function_arn, invocation_context
+from glucosestream.local.shards import Backoff, ShardDiscovery, StartingPosition
+from glucosestream.settings import Settings, arn
 
 logger = logging.getLogger(__name__)
-
-ACCOUNT_ID = "123456789012"
-"""The account id AWS documentation uses; local ARNs need one and no real account exists."""
 
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 """Synchronous invocation payload limit; the mapping cuts batches to stay under it."""
 
-BACKOFF_INITIAL_S = 0.1
-BACKOFF_MAX_S = 5.0
 IDLE_POLL_S = 0.2
 READ_AHEAD_RECORDS = 1_000
 """GetRecords Limit: reading ahead of small batches saves calls; the buffer is only memory, the
@@ -182,16 +182,11 @@ class FunctionIdentity:
 
     @property
     def function_arn(self) -> str:
-        return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{self.function_name}"
+        return function_arn(self.region, self.function_name)
 
     @property
     def role_arn(self) -> str:
-        return f"arn:aws:iam::{ACCOUNT_ID}:role/{self.role_name}"
-
-
-def stream_arn(region: str, stream_name: str) -> str:
-    """The ARN a Kinesis stream of this name would have in AWS."""
-    return f"arn:aws:kinesis:{region}:{ACCOUNT_ID}:stream/{stream_name}"
+        return arn("iam", "", f"role/{self.role_name}")
 
 
 def event_record(
@@ -214,24 +209,6 @@ def event_record(
         "awsRegion": region,
         "eventSourceARN": source_arn,
     }
-
-
-@dataclass
-class LambdaContext:
-    """The attributes of the Lambda Python context object that handlers and Powertools read."""
-
-    function_name: str
-    invoked_function_arn: str
-    memory_limit_in_mb: int
-    aws_request_id: str
-    deadline_epoch_s: float
-    function_version: str = "$LATEST"
-    log_group_name: str = ""
-    log_stream_name: str = "local"
-    clock: Callable[[], float] = field(default=time.time, repr=False)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline_epoch_s - self.clock()) * 1000))
 
 
 def _iso(epoch_s: float) -> str:
@@ -275,44 +252,12 @@ class CheckpointStore:
             "sequence_number": sequence_number,
             "updated_at": _iso(time.time()),
         }
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{shard_id}.", dir=self.directory)
-        try:
-            with os.fdopen(descriptor, "w") as handle:
-                json.dump(document, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, self.path(shard_id))
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
-        # The rename is only durable once the directory entry is.
-        directory = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        write_atomically(self.path(shard_id), json.dumps(document).encode(), permissions=0o600)
 
 
 # --------------------------------------------------------------------------------------------
 # The mapping
 # --------------------------------------------------------------------------------------------
-
-
-class ShardSource(Protocol):
-    """What the mapping needs of a stream; :class:`KinesisStream` provides it."""
-
-    name: str
-
-    def shard_ids(self) -> list[str]: ...
-
-    def shard_iterator(
-        self, shard_id: str, after_sequence: str | None = None, *, latest: bool = False
-    ) -> str: ...
-
-    def get_records(
-        self, shard_id: str, iterator: str, limit: int = 10_000
-    ) -> tuple[list[StreamRecord], str | None, int]: ...
 
 
 @dataclass
@@ -370,17 +315,16 @@ class _Segment:
 
 @dataclass
 class _Shard:
-    shard_id: str
-    iterator: str | None
-    last_fetched: str | None
-    """Sequence number of the last record read, to renew an expired iterator after it."""
-    from_latest: bool = False
-    """Started at LATEST (no checkpoint): an iterator renewed before any read stays there."""
+    reader: ShardReader
     buffer: deque[_Record] = field(default_factory=deque)
     segments: deque[_Segment] = field(default_factory=deque)
     window_started: float | None = None
-    retry_at: float = 0.0
-    backoff_s: float = 0.0
+    backoff: Backoff = field(default_factory=Backoff)
+    """Shared by failed reads and retried batches: one failure streak per shard."""
+
+    @property
+    def shard_id(self) -> str:
+        return self.reader.shard_id
 
 
 class EventSourceMapping:
@@ -431,9 +375,7 @@ class EventSourceMapping:
         self.settings = settings
         self.function = function
         self.config = config or MappingConfig()
-        self.stream: ShardSource = stream or KinesisStream(
-            aws_client("kinesis", settings), settings.names.readings_stream
-        )
+        self.stream: ShardSource = stream or readings_stream(settings)
         if sqs is None and self.config.on_failure_queue_url is not None:
             sqs = aws_client("sqs", settings)
         self._sqs = sqs
@@ -446,7 +388,7 @@ class EventSourceMapping:
             memory_limit_in_mb=memory_limit_in_mb,
             timeout_s=timeout_s,
         )
-        self.source_arn = stream_arn(settings.region, self.stream.name)
+        self.source_arn = arn("kinesis", settings.region, f"stream/{self.stream.name}")
         self.checkpoints = CheckpointStore(settings.state_dir / "esm" / name)
         self.stats = MappingStats()
         self._shards: dict[str, _Shard] = {}
@@ -493,39 +435,25 @@ class EventSourceMapping:
     # -- shards ---------------------------------------------------------------------------
 
     def _refresh_shards(self) -> None:
-        for start in self._discovery.new_shards(self._shards):
-            self._shards[start.shard_id] = _Shard(
-                start.shard_id,
-                start.iterator,
-                last_fetched=start.checkpoint,
-                from_latest=start.from_latest,
-            )
+        for reader in self._discovery.new_shards(self._shards):
+            self._shards[reader.shard_id] = _Shard(reader)
 
     def _fetch(self, shard: _Shard) -> None:
         """Top the shard's buffer up towards a full batch with a few GetRecords calls."""
         for _ in range(MAX_GET_RECORDS_CALLS):
-            if shard.iterator is None or len(shard.buffer) >= self.config.batch_size:
+            if shard.reader.closed or len(shard.buffer) >= self.config.batch_size:
                 return
+            wanted = max(READ_AHEAD_RECORDS, self.config.batch_size - len(shard.buffer))
             try:
-                records, shard.iterator, behind = self.stream.get_records(
-                    shard.shard_id,
-                    shard.iterator,
-                    min(
-                        10_000, max(READ_AHEAD_RECORDS, self.config.batch_size - len(shard.buffer))
-                    ),
-                )
-            except ClientError as error:
-                code = error.response.get("Error", {}).get("Code", "")
-                if code != "ExpiredIteratorException" or not self._renew_iterator(shard):
-                    self._read_failed(shard, error)
-                    return
-                continue
-            except BotoCoreError as error:
+                # An iterator unused for 5 minutes (a batch retried that long) is renewed.
+                page = shard.reader.read(min(GET_RECORDS_LIMIT, wanted))
+            except (ClientError, BotoCoreError) as error:
                 self._read_failed(shard, error)
                 return
-            self.stats.millis_behind_latest[shard.shard_id] = behind
-            shard.backoff_s = 0.0  # _fetch runs with no batch in flight: no failure streak to keep
-            for record in records:
+            self.stats.millis_behind_latest[shard.shard_id] = page.millis_behind_latest
+            # _fetch runs with no batch in flight: no failure streak to keep.
+            shard.backoff.succeeded()
+            for record in page.records:
                 event = event_record(
                     record,
                     region=self.settings.region,
@@ -534,34 +462,19 @@ class EventSourceMapping:
                 )
                 size = len(json.dumps(event, separators=(",", ":"))) + 2
                 shard.buffer.append(_Record(record, event, size))
-                shard.last_fetched = record.sequence_number
-            if not records and behind == 0:
+            if not page.records and page.millis_behind_latest == 0:
                 return
-
-    def _renew_iterator(self, shard: _Shard) -> bool:
-        """Replace an expired iterator (5 minutes unused, e.g. while a batch was retried)."""
-        # Nothing read yet under LATEST: renewing at TRIM_HORIZON would replay the old records.
-        try:
-            shard.iterator = self._discovery.renew(
-                shard.shard_id, shard.last_fetched, shard.from_latest
-            )
-        except (ClientError, BotoCoreError) as error:
-            logger.warning(
-                "esm %s: renewing the iterator of %s failed: %s", self.name, shard.shard_id, error
-            )
-            return False
-        return True
 
     def _read_failed(self, shard: _Shard, error: Exception) -> None:
         self.stats.add(read_errors=1)
         logger.warning("esm %s: GetRecords on %s failed: %s", self.name, shard.shard_id, error)
-        self._back_off(shard)
+        shard.backoff.failed(self._clock())
 
     # -- one step of one shard ------------------------------------------------------------
 
     def _step(self, shard: _Shard) -> int:
         now = self._clock()
-        if now < shard.retry_at:
+        if now < shard.backoff.retry_at:
             return 0
         if not shard.segments:
             self._fetch(shard)
@@ -587,7 +500,7 @@ class EventSourceMapping:
         config = self.config
         if shard.window_started is None:
             shard.window_started = now
-        full = len(shard.buffer) >= config.batch_size or shard.iterator is None
+        full = len(shard.buffer) >= config.batch_size or shard.reader.closed
         if not full and now - shard.window_started < config.maximum_batching_window_s:
             return None
         batch: list[_Record] = []
@@ -633,17 +546,14 @@ class EventSourceMapping:
 
     def _invoke(self, shard: _Shard, segment: _Segment) -> int:
         records = segment.records
-        request_id = str(uuid.uuid4())
-        now = self._clock()
-        context = LambdaContext(
-            function_name=self.identity.function_name,
-            invoked_function_arn=self.identity.function_arn,
+        context = invocation_context(
+            self.identity.function_name,
+            self.identity.function_arn,
             memory_limit_in_mb=self.identity.memory_limit_in_mb,
-            aws_request_id=request_id,
-            deadline_epoch_s=now + self.identity.timeout_s,
-            log_group_name=f"/aws/lambda/{self.identity.function_name}",
+            timeout_s=self.identity.timeout_s,
             clock=self._clock,
         )
+        request_id = context.aws_request_id
         event = {"Records": [item.event for item in records]}
         segment.invokes += 1
         segment.last_request_id = request_id
@@ -667,7 +577,7 @@ class EventSourceMapping:
         if failed_from is None:
             self._completed(shard, records)
             shard.segments.popleft()
-            shard.backoff_s = 0.0
+            shard.backoff.succeeded()
             return len(records)
 
         if failed_from != WHOLE_BATCH:
@@ -736,11 +646,7 @@ class EventSourceMapping:
             return
         segment.retries += 1
         self.stats.add(retries=1)
-        self._back_off(shard)
-
-    def _back_off(self, shard: _Shard) -> None:
-        shard.backoff_s = min(BACKOFF_MAX_S, max(BACKOFF_INITIAL_S, shard.backoff_s * 2))
-        shard.retry_at = self._clock() + shard.backoff_s
+        shard.backoff.failed(self._clock())
 
     def _completed(self, shard: _Shard, records: list[_Record]) -> None:
         if not records:
@@ -761,7 +667,7 @@ class EventSourceMapping:
                 # Checkpointing past records whose failure was not recorded would lose them
                 # silently; keep the shard here and try again after a backoff.
                 logger.warning("esm %s: on-failure message not sent: %s", self.name, error)
-                self._back_off(shard)
+                shard.backoff.failed(self._clock())
                 return False
             self.stats.add(on_failure_messages=1)
         logger.warning(
@@ -776,7 +682,7 @@ class EventSourceMapping:
         self.checkpoints.save(shard.shard_id, records[-1].record.sequence_number)
         self.stats.add(records_discarded=len(records))
         shard.segments.popleft()
-        shard.backoff_s = 0.0
+        shard.backoff.succeeded()
         return True
 
     def _on_failure_record(self, shard: _Shard, segment: _Segment) -> dict[str, Any]:
@@ -810,8 +716,8 @@ class EventSourceMapping:
         now = self._clock()
         wait = IDLE_POLL_S
         for shard in self._shards.values():
-            if shard.retry_at > now:
-                wait = min(wait, shard.retry_at - now)
+            if shard.backoff.retry_at > now:
+                wait = min(wait, shard.backoff.retry_at - now)
             if shard.window_started is not None:
                 due = shard.window_started + self.config.maximum_batching_window_s
                 wait = min(wait, max(0.0, due - now))

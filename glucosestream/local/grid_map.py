@@ -13,19 +13,17 @@ from collections.abc import Callable
 from typing import Any
 
 from glucosestream.lake.storage import LakeAccessDenied, LakeStorage
+from glucosestream.local.lambda_runtime import function_arn
 from glucosestream.local.stepfunctions import S3_LIST_OBJECTS, StatesError, fill_placeholders
 from glucosestream.resources import project_path
-from glucosestream.settings import LOCAL_ACCOUNT_ID, Settings
+from glucosestream.settings import Settings
 
 PIPELINE_ASL = project_path("sfn", "pipeline.asl.json")
 STATE = "GridMetrics"
 
 
 def grid_metrics_function_arn(settings: Settings) -> str:
-    return (
-        f"arn:aws:lambda:{settings.region}:{LOCAL_ACCOUNT_ID}:function:"
-        f"{settings.names.grid_metrics_function}"
-    )
+    return function_arn(settings.region, settings.names.grid_metrics_function)
 
 
 def list_objects_v2(lake: LakeStorage, bucket: str) -> Callable[[dict[str, Any]], list[Any]]:

@@ -15,12 +15,10 @@ import importlib
 import json
 import os
 import sys
-import time
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from glucosestream.local.esm import LambdaContext
+from glucosestream.local.lambda_runtime import function_arn, invocation_context
 
 INVOKE_TIMEOUT_S = 900
 
@@ -29,12 +27,11 @@ def invoke(handler_path: str, function_name: str, event: Any) -> Any:
     """Call ``module.function`` with ``event`` and a context naming ``function_name``."""
     module_name, _, attribute = handler_path.rpartition(".")
     handler: Callable[[Any, Any], Any] = getattr(importlib.import_module(module_name), attribute)
-    context = LambdaContext(
-        function_name=function_name,
-        invoked_function_arn=f"arn:aws:lambda:local:000000000000:function:{function_name}",
+    context = invocation_context(
+        function_name,
+        function_arn("local", function_name, account="000000000000"),
         memory_limit_in_mb=1024,
-        aws_request_id=str(uuid.uuid4()),
-        deadline_epoch_s=time.time() + INVOKE_TIMEOUT_S,
+        timeout_s=INVOKE_TIMEOUT_S,
     )
     return handler(event, context)
 

@@ -10,11 +10,11 @@ imports it into the new, empty table.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from glucosestream.adapters.clients import aws_client
+from glucosestream.lake.durable_files import atomic_text_file
 from glucosestream.settings import Settings
 
 
@@ -28,9 +28,8 @@ def export_state(settings: Settings) -> int:
     dynamodb = aws_client("dynamodb", settings)
     path = export_file(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.partial")
     count = 0
-    with temporary.open("w", encoding="utf-8") as out:
+    with atomic_text_file(path) as out:
         kwargs: dict[str, Any] = {"TableName": settings.names.patient_state_table}
         while True:
             page = dynamodb.scan(**kwargs)
@@ -40,9 +39,6 @@ def export_state(settings: Settings) -> int:
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temporary, path)
     return count
 
 

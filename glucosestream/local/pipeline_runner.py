@@ -18,8 +18,8 @@ from typing import Any
 from glucosestream.adapters.clients import aws_client
 from glucosestream.local import grid_map, stack
 from glucosestream.local.athena import SqlError
-from glucosestream.local.esm import LambdaContext
 from glucosestream.local.lake import start_query
+from glucosestream.local.lambda_runtime import function_arn, invocation_context
 from glucosestream.local.stepfunctions import (
     Execution,
     StateMachine,
@@ -27,7 +27,7 @@ from glucosestream.local.stepfunctions import (
     fill_placeholders,
 )
 from glucosestream.resources import project_path
-from glucosestream.settings import LOCAL_ACCOUNT_ID, Settings
+from glucosestream.settings import Settings
 
 ASL_FILE = project_path("sfn", "pipeline.asl.json")
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
@@ -64,10 +64,7 @@ def failed_query_cause(reason: str) -> str:
 
 
 def pipeline_function_arn(settings: Settings) -> str:
-    return (
-        f"arn:aws:lambda:{settings.region}:{LOCAL_ACCOUNT_ID}:function:"
-        f"{settings.names.pipeline_function}"
-    )
+    return function_arn(settings.region, settings.names.pipeline_function)
 
 
 def placeholder_values(settings: Settings) -> dict[str, str]:
@@ -103,16 +100,12 @@ def run_pipeline(
     from consumers.pipeline import handler
 
     notifications: list[dict[str, Any]] = []
-    function_arn = pipeline_function_arn(settings)
+    pipeline_arn = pipeline_function_arn(settings)
     stack_running = settings.mode == "aws" or stack.status(settings).running
 
     def invoke(payload: dict[str, Any]) -> Any:
-        context = LambdaContext(
-            function_name=settings.names.pipeline_function,
-            invoked_function_arn=function_arn,
-            memory_limit_in_mb=1024,
-            aws_request_id=str(uuid.uuid4()),
-            deadline_epoch_s=time.time() + 900,
+        context = invocation_context(
+            settings.names.pipeline_function, pipeline_arn, memory_limit_in_mb=1024, timeout_s=900
         )
         with handler.logger.append_context_keys(
             function_name=context.function_name, function_request_id=context.aws_request_id
@@ -145,7 +138,7 @@ def run_pipeline(
         except SqlError as error:  # a FAILED query execution, as .sync reports it
             raise StatesError("States.TaskFailed", failed_query_cause(str(error))) from None
 
-    resources = {function_arn: invoke, SNS_PUBLISH: publish, ATHENA_QUERY_SYNC: athena_task}
+    resources = {pipeline_arn: invoke, SNS_PUBLISH: publish, ATHENA_QUERY_SYNC: athena_task}
     resources.update(grid_map.bindings(settings, build_lake(settings)))
     machine = StateMachine(
         definition(settings), resources, name=settings.names.state_machine, sleep=sleep

@@ -18,8 +18,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
@@ -32,6 +30,7 @@ from glucosestream.dashboard.privacy_ledger import (
     budget_window,
     check_charge,
 )
+from glucosestream.lake.durable_files import atomic_text_file
 
 LEDGER_FILE = "privacy-ledger.json"
 FORMAT_VERSION = 1
@@ -78,22 +77,8 @@ class FilePrivacyLedger:
         return dict(document)
 
     def _write(self, document: dict[str, Any]) -> None:
-        handle, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(document, out, indent=1, sort_keys=True)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
-        directory = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        with atomic_text_file(self.path, permissions=0o600) as out:
+            json.dump(document, out, indent=1, sort_keys=True)
 
     def _balance(self, document: dict[str, Any], user_id: str, window: str) -> Balance:
         entry = document["entries"].get(user_id, {}).get(window)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.settings import Settings
 
 
@@ -36,9 +36,7 @@ class ProvisionedResources:
 
 def provision(settings: Settings) -> ProvisionedResources:
     names = settings.names
-    KinesisStream(aws_client("kinesis", settings), names.readings_stream).ensure(
-        settings.stream_shards
-    )
+    readings_stream(settings).ensure(settings.stream_shards)
     _ensure_state_table(aws_client("dynamodb", settings), names.patient_state_table)
 
     sns = aws_client("sns", settings)

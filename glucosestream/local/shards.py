@@ -1,8 +1,9 @@
-"""Finding and positioning the shards of a stream, for the local stream consumers.
+"""Finding, positioning and pacing the shards of a stream, for the local stream consumers.
 
 Both local stand-ins for AWS's Kinesis consumers (the Lambda event-source mapping and the
-Firehose delivery worker) read every shard from a durable checkpoint; they share how shards are
-discovered and where each starts.
+Firehose delivery worker) read every shard from a durable checkpoint with a
+:class:`~glucosestream.adapters.kinesis.ShardReader`; they share how shards are discovered, where
+each starts, and how a shard backs off after a failure.
 """
 
 from __future__ import annotations
@@ -14,33 +15,37 @@ from typing import Literal, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from glucosestream.adapters.kinesis import ShardReader, ShardSource
+
 logger = logging.getLogger(__name__)
 
 SHARD_REFRESH_S = 30.0
 """How often the shard list is refreshed (a reshard adds shards)."""
+BACKOFF_INITIAL_S = 0.1
+BACKOFF_MAX_S = 5.0
 
 StartingPosition = Literal["TRIM_HORIZON", "LATEST"]
-
-
-class ShardSource(Protocol):
-    def shard_ids(self) -> list[str]: ...
-    def shard_iterator(
-        self, shard_id: str, after_sequence: str | None = None, *, latest: bool = False
-    ) -> str: ...
 
 
 class Checkpoints(Protocol):
     def load(self, shard_id: str) -> str | None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class ShardStart:
-    shard_id: str
-    iterator: str
-    checkpoint: str | None
-    """The durable checkpoint the iterator starts after (None: no checkpoint yet)."""
-    from_latest: bool
-    """Started at LATEST: an iterator renewed before any read must stay there."""
+@dataclass
+class Backoff:
+    """How long a shard waits after a failure: 0.1 s, doubling with each failure in a row up to
+    5 s; a success starts again from 0.1 s. Other shards go on meanwhile."""
+
+    delay_s: float = 0.0
+    retry_at: float = 0.0
+    """The shard is left alone until then (epoch seconds)."""
+
+    def failed(self, now: float) -> None:
+        self.delay_s = min(BACKOFF_MAX_S, max(BACKOFF_INITIAL_S, self.delay_s * 2))
+        self.retry_at = now + self.delay_s
+
+    def succeeded(self) -> None:
+        self.delay_s = 0.0
 
 
 class ShardDiscovery:
@@ -64,9 +69,10 @@ class ShardDiscovery:
         self.label = label
         self._listed_at: float | None = None
 
-    def new_shards(self, known: Container[str]) -> list[ShardStart]:
-        """Shards not in ``known``, positioned; [] between refreshes. The first listing raises
-        on failure (nothing can be read); later ones log and try again at the next refresh."""
+    def new_shards(self, known: Container[str]) -> list[ShardReader]:
+        """Readers of the shards not in ``known``, positioned; [] between refreshes. The first
+        listing raises on failure (nothing can be read); later ones log and try again at the next
+        refresh."""
         now = self.clock()
         if self._listed_at is not None and now - self._listed_at < SHARD_REFRESH_S:
             return []
@@ -79,24 +85,16 @@ class ShardDiscovery:
             logger.warning("%s: listing shards failed: %s", self.label, error)
             return []
         self._listed_at = now
-        starts = []
+        readers = []
         for shard_id in shard_ids:
             if shard_id in known:
                 continue
             checkpoint = self.checkpoints.load(shard_id)
             latest = checkpoint is None and first_listing and self.starting_position == "LATEST"
             try:
-                iterator = self.stream.shard_iterator(shard_id, checkpoint, latest=latest)
+                readers.append(ShardReader.at(self.stream, shard_id, checkpoint, latest=latest))
             except (ClientError, BotoCoreError) as error:
                 if first_listing:
                     raise
                 logger.warning("%s: no iterator for %s yet: %s", self.label, shard_id, error)
-                continue
-            starts.append(ShardStart(shard_id, iterator, checkpoint, latest))
-        return starts
-
-    def renew(self, shard_id: str, last_fetched: str | None, from_latest: bool) -> str:
-        """A fresh iterator after the last record read (an iterator expires after 5 minutes
-        unused). Nothing read yet under LATEST: TRIM_HORIZON would replay old records."""
-        latest = last_fetched is None and from_latest
-        return self.stream.shard_iterator(shard_id, last_fetched, latest=latest)
+        return readers

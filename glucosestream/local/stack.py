@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from glucosestream.lake.durable_files import write_atomically
 from glucosestream.local.persistence import export_state, import_state
 from glucosestream.local.processes import (
     ManagedProcess,
@@ -140,9 +141,7 @@ def up(settings: Settings) -> StackStatus:
         "resources": resources.as_dict(),
     }
     state_dir.mkdir(parents=True, exist_ok=True)
-    temporary = status_file(settings).with_suffix(".tmp")
-    temporary.write_text(json.dumps(document, indent=2))
-    temporary.replace(status_file(settings))
+    write_atomically(status_file(settings), json.dumps(document, indent=2).encode(), durable=False)
     return StackStatus(True, document["processes"], endpoints, document["resources"])
 
 

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from glucosestream.lake.durable_files import write_atomically
 from glucosestream.local.esm import MappingConfig
 from glucosestream.settings import Settings, load_settings
 
@@ -57,9 +58,7 @@ def workers_dir(settings: Settings) -> Path:
 def write_json(path: Path, document: dict[str, Any]) -> None:
     """Write beside, then rename: a reader sees the old or the new document, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    temporary.write_text(json.dumps(document, default=str))
-    os.replace(temporary, path)
+    write_atomically(path, json.dumps(document, default=str).encode(), durable=False)
 
 
 def read_json(path: Path) -> dict[str, Any]:

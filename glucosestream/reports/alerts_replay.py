@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -12,6 +11,7 @@ from pathlib import Path
 from glucosestream.domain.alerts import Alert, AlertConfig, AlertReading
 from glucosestream.domain.alerts.replay import replay
 from glucosestream.ingest.files.readings_csv import CsvReading
+from glucosestream.lake.durable_files import atomic_text_file
 
 
 def iso(epoch_ms: int) -> str:
@@ -47,14 +47,9 @@ def replay_rows(
         for row in rows
     ]
     alerts = replay(pairs, config)
-    temporary = target.with_name(f".{target.name}.partial")
-    try:
-        with temporary.open("w", encoding="utf-8") as out:
-            for alert in alerts:
-                out.write(alert_line(alert) + "\n")
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
+    with atomic_text_file(target, durable=False) as out:
+        for alert in alerts:
+            out.write(alert_line(alert) + "\n")
     return alerts
 
 

@@ -10,7 +10,6 @@ mart. Times are the patient's local wall-clock time (grid instants).
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 from glucosestream.domain.metrics import Episode
 from glucosestream.elt.grid_metrics import patient_series, wall_clock_episodes
 from glucosestream.ingest.files.readings_csv import CsvReading
+from glucosestream.lake.durable_files import atomic_text_file
 from glucosestream.reports.metrics import load_readings, readings_table
 from glucosestream.warehouse.arrow_engine import ArrowEngine
 
@@ -44,19 +44,14 @@ def patient_episodes(engine: ArrowEngine, rows: Sequence[CsvReading]) -> list[tu
 
 
 def write_episodes(found: list[tuple[str, Episode]], target: Path) -> None:
-    temporary = target.with_name(f".{target.name}.partial")
-    try:
-        with temporary.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(EPISODE_COLUMNS)
-            for patient, e in found:
-                writer.writerow(
-                    (
-                        patient, e.kind, e.level, local_iso(e.start_ms), local_iso(e.end_ms),
-                        e.duration_min, repr(float(e.extreme_mg_dl)), repr(float(e.mean_mg_dl)),
-                        str(e.exclusive).lower(),
-                    )
-                )  # fmt: skip
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
+    with atomic_text_file(target, newline="", durable=False) as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(EPISODE_COLUMNS)
+        for patient, e in found:
+            writer.writerow(
+                (
+                    patient, e.kind, e.level, local_iso(e.start_ms), local_iso(e.end_ms),
+                    e.duration_min, repr(float(e.extreme_mg_dl)), repr(float(e.mean_mg_dl)),
+                    str(e.exclusive).lower(),
+                )
+            )  # fmt: skip

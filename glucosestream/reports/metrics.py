@@ -34,6 +34,7 @@ from glucosestream.elt.grid_metrics import (
 from glucosestream.elt.period_metrics import period_metrics_query
 from glucosestream.elt.tables import GRID_METRICS_STAGING
 from glucosestream.ingest.files.readings_csv import CsvReading
+from glucosestream.lake.durable_files import atomic_text_file
 from glucosestream.warehouse.arrow_engine import ArrowEngine
 from glucosestream.warehouse.sql_text import bind
 
@@ -123,13 +124,8 @@ def _cell(value: Any) -> str:
 
 
 def write_metrics(metrics: list[dict[str, Any]], target: Path) -> None:
-    temporary = target.with_name(f".{target.name}.partial")
-    try:
-        with temporary.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(METRIC_COLUMNS)
-            for row in metrics:
-                writer.writerow([_cell(row[c]) for c in METRIC_COLUMNS])
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
+    with atomic_text_file(target, newline="", durable=False) as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(METRIC_COLUMNS)
+        for row in metrics:
+            writer.writerow([_cell(row[c]) for c in METRIC_COLUMNS])

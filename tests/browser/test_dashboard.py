@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.producer import Producer
 from glucosestream.dashboard.queries import LakeQueries
 from glucosestream.local.dashboard_engine import DuckDbEngine
@@ -158,9 +158,7 @@ def test_live_view_receives_points_while_the_stack_streams(
     console_errors(browser)
     browser.get(f"{dashboard.url}?view=live&patient={patient_id}")
     wait_for(lambda: model_text(browser, "live-status").startswith("live:"), what="the feed")
-    producer = Producer(
-        KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
-    )
+    producer = Producer(readings_stream(settings))
     counts = []
     start = 1_767_571_200_000
     for batch in range(3):

@@ -34,7 +34,7 @@ from typing import Any
 import duckdb
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.producer import Producer
 from glucosestream.contract.records import UndecodableRecord, decode_record
 from glucosestream.domain.alerts import AlertConfig, AlertReading, PatientAlertState, evaluate
@@ -120,7 +120,7 @@ class Scenario:
             "firehose": WorkerProcess("firehose", ["--buffer-seconds", "1"], settings),
             "pipeline": WorkerProcess("pipeline", ["--every", "2"], settings),
         }
-        self.stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+        self.stream = readings_stream(settings)
         self.producer_done = threading.Event()
         self.producer_error: BaseException | None = None
 

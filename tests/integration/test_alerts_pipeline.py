@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.producer import Producer
+from glucosestream.adapters.sqs_queue import SqsQueue
 from glucosestream.contract.entries import Entry
 from glucosestream.local.esm import EventSourceMapping, MappingConfig
 from glucosestream.settings import Settings
@@ -33,16 +34,15 @@ def settings(stack_env: Settings) -> Iterator[Settings]:
 
 
 def drain(queue: str, settings: Settings) -> list[dict[str, Any]]:
-    sqs = aws_client("sqs", settings)
-    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    feed = SqsQueue(aws_client("sqs", settings), queue)
     out = []
     while True:
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-        if not got.get("Messages"):
+        messages = feed.receive(wait_s=1)
+        if not messages:
             return out
-        for message in got["Messages"]:
-            out.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        for message in messages:
+            out.append(json.loads(message.body))
+            feed.delete(message)
 
 
 def mapping(settings: Settings) -> EventSourceMapping:
@@ -87,7 +87,7 @@ def falling(patient_number: int, start: int) -> list:
 def test_a_falling_patient_pages_through_the_whole_local_path(settings: Settings) -> None:
     esm = mapping(settings)
     esm.poll_once()  # take the LATEST position before publishing
-    stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    stream = readings_stream(settings)
     now_ms = int(time.time() * 1000)
     Producer(stream).publish(falling(21, now_ms) + falling(22, now_ms - 3_600_000 * 3))
     drive(esm, lambda: esm.stats.records_succeeded >= 16)
@@ -113,7 +113,7 @@ def test_a_poison_record_ends_in_the_dead_letter_queue_and_the_rest_flows(
 ) -> None:
     esm = mapping(settings)
     esm.poll_once()
-    stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    stream = readings_stream(settings)
     key = patient(23)
     stream.put_batch([Entry(b"\xc3\x01 this is not avro", key)])
     Producer(stream).publish(falling(23, int(time.time() * 1000)))

@@ -7,8 +7,7 @@ import json
 import duckdb
 import pytest
 
-from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.producer import Producer
 from glucosestream.cli.main import main
 from glucosestream.local.firehose import FirehoseWorker
@@ -26,7 +25,7 @@ def test_curated_holds_each_reading_once_and_the_marts_are_built(
     deliveries = list(simulate(CohortConfig(patients=4, days=2, seed=17)))
     identities = {d.reading.identity for d in deliveries}
     assert len(deliveries) > len(identities)  # the transport duplicated some readings
-    stream = KinesisStream(aws_client("kinesis", stack_env), stack_env.names.readings_stream)
+    stream = readings_stream(stack_env)
     Producer(stream).publish(d.reading for d in deliveries)
     worker = FirehoseWorker(stack_env, buffer_seconds=0)
     while worker.poll_once():

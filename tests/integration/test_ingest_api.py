@@ -19,8 +19,7 @@ from typing import Any
 
 import pytest
 
-from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.cli import main as cli
 from glucosestream.contract.codec import default_codec
 from glucosestream.domain.identity import pseudonymise
@@ -82,7 +81,7 @@ def call(
 
 
 def stream_event_ids(settings: Settings) -> list[str]:
-    stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    stream = readings_stream(settings)
     codec = default_codec()
     return [
         codec.decode(record.data)["event_id"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.producer import Producer
 from glucosestream.contract.codec import default_codec
 from glucosestream.local import stack
@@ -71,9 +71,7 @@ def test_a_thousand_readings_go_through_kinesis_and_come_back_in_order(
 ) -> None:
     readings = [r for patient in range(1, 9) for r in trace(patient, 125)]
     assert len(readings) == 1000
-    stream = KinesisStream(
-        aws_client("kinesis", running_stack), running_stack.names.readings_stream
-    )
+    stream = readings_stream(running_stack)
     report = Producer(stream).publish(readings)
     assert report.sent == 1000
     assert report.put_calls == 2  # 500 + 500

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.cli.main import main
 from glucosestream.contract.codec import default_codec
 from glucosestream.contract.entries import partition_hash
@@ -23,7 +23,7 @@ def test_every_simulated_reading_reaches_the_stream(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     client = aws_client("kinesis", stack_env)
-    stream = KinesisStream(client, stack_env.names.readings_stream)
+    stream = readings_stream(stack_env, client)
     tips = {shard: stream.shard_iterator(shard, latest=True) for shard in stream.shard_ids()}
 
     argv = ["simulate", "--patients", "6", "--days", "1", "--seed", "9", "--publish"]

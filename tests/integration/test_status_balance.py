@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import KinesisStream
+from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.producer import Producer
 from glucosestream.cli.main import main
 from glucosestream.contract.entries import Entry
@@ -36,7 +35,7 @@ def test_status_balances_after_delivery(
             "GS_ENV": settings.env,
         }.items():
             monkeypatch.setenv(name, str(value))
-        stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+        stream = readings_stream(settings)
         Producer(stream, aggregate=True).publish(trace(1, 300) + trace(2, 300))
         stream.put_batch([Entry(b"garbage", patient(3))])
 

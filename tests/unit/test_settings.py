@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from glucosestream.settings import LOCAL_PSEUDONYM_KEY, ResourceNames, load_settings
+from glucosestream.settings import LOCAL_PSEUDONYM_KEY, ResourceNames, arn, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -97,3 +97,17 @@ def test_a_child_process_environment_gives_the_same_settings(
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     assert load_settings() == settings
+
+
+def test_arns_are_built_in_the_local_account_unless_another_is_given() -> None:
+    assert arn("kinesis", "eu-west-1", "stream/gs-dev-readings") == (
+        "arn:aws:kinesis:eu-west-1:123456789012:stream/gs-dev-readings"
+    )
+    assert arn("iam", "", "role/gs-dev-alerts") == "arn:aws:iam::123456789012:role/gs-dev-alerts"
+    assert arn("states", "local", "stateMachine:x", "000000000000") == (
+        "arn:aws:states:local:000000000000:stateMachine:x"
+    )
+    settings = load_settings(env="dev", region="eu-west-1")
+    assert settings.topic_arn(settings.names.alerts_topic) == (
+        "arn:aws:sns:eu-west-1:123456789012:gs-dev-alerts"
+    )

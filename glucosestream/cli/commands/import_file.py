@@ -61,8 +61,7 @@ class _ImportPublishFailed(RuntimeError):
 
 
 def _import_publisher(settings: Settings) -> Callable[[list[Any]], int]:
-    from glucosestream.adapters.clients import aws_client
-    from glucosestream.adapters.kinesis import KinesisStream
+    from glucosestream.adapters.kinesis import readings_stream
     from glucosestream.adapters.producer import Producer, PublishError
     from glucosestream.local import stack
 
@@ -71,9 +70,7 @@ def _import_publisher(settings: Settings) -> Callable[[list[Any]], int]:
             "the local stack is not running: start it with `glucosestream local up`, "
             "or write straight to the raw zone with --to-lake"
         )
-    producer = Producer(
-        KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
-    )
+    producer = Producer(readings_stream(settings))
 
     def publish(readings: list[Any]) -> int:
         try:

@@ -86,15 +86,14 @@ def _counted(items: Iterator[T], progress: Any) -> Iterator[T]:
 def _publish(
     deliveries: Iterator[Any], args: argparse.Namespace, settings: Settings, progress: Any
 ) -> int:
-    from glucosestream.adapters.clients import aws_client
-    from glucosestream.adapters.kinesis import KinesisStream
+    from glucosestream.adapters.kinesis import readings_stream
     from glucosestream.adapters.producer import Producer, PublishError
     from glucosestream.local import stack
     from stream.publishing import publish_deliveries
 
     if settings.mode == "local" and not stack.status(settings).running:
         raise UserError("the local stack is not running: start it with `glucosestream local up`")
-    stream = KinesisStream(aws_client("kinesis", settings), settings.names.readings_stream)
+    stream = readings_stream(settings)
     producer = Producer(stream, aggregate=args.aggregate)
     try:
         report = publish_deliveries(deliveries, producer, args.speed, progress.update)

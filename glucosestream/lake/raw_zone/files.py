@@ -11,21 +11,19 @@ that go through the lake storage port (the Firehose stand-in, ``import --to-lake
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
-import os
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
-from glucosestream.lake.durable_files import fsync_directory, make_directories
+from glucosestream.lake.durable_files import make_directories, write_atomically
 from glucosestream.lake.raw_zone.schema import Column, json_schema, parquet_schema, reading_columns
 
 TEMPORARY_PREFIX = ".gs-tmp-"
@@ -37,22 +35,12 @@ COMPRESSIONS = ("zstd", "snappy")
 _JSON_BLOCK_BYTES = 16 * 1024 * 1024
 
 
-def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
-    """Create ``path`` with ``write(file)``, durably and atomically; returns ``path``."""
+def _write_file(path: Path, data: bytes) -> Path:
+    """Create ``path`` holding ``data``, durably and atomically; returns ``path``."""
     make_directories(path.parent)
     # Hidden, and not ending in .parquet: no reader's glob ever matches a partial file.
     temporary = path.with_name(f"{TEMPORARY_PREFIX}{uuid.uuid4().hex}-{path.name}.tmp")
-    try:
-        with open(temporary, "xb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    fsync_directory(path.parent)
+    write_atomically(path, data, temporary=temporary)
     return path
 
 
@@ -129,19 +117,12 @@ def write_parquet(
     metadata: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``table`` as one Parquet file, atomically and durably."""
-    return _write_bytes(path, parquet_bytes(table, compression=compression, metadata=metadata))
+    return _write_file(path, parquet_bytes(table, compression=compression, metadata=metadata))
 
 
 def write_json_lines(path: Path, documents: Iterable[Mapping[str, Any]]) -> Path:
     """Write one JSON document a line, atomically and durably."""
-    return _write_bytes(path, json_lines_bytes(documents))
-
-
-def _write_bytes(path: Path, data: bytes) -> Path:
-    def write(handle: IO[bytes]) -> None:
-        handle.write(data)
-
-    return write_atomically(path, write)
+    return _write_file(path, json_lines_bytes(documents))
 
 
 @dataclass(frozen=True)

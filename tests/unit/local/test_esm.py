@@ -101,7 +101,7 @@ def drain(esm: EventSourceMapping, clock: FakeClock, passes: int = 500) -> None:
             idle = 0
             continue
         idle += 1
-        if idle > 3 and all(s.retry_at <= clock() for s in esm._shards.values()):
+        if idle > 3 and all(s.backoff.retry_at <= clock() for s in esm._shards.values()):
             return
         clock.sleep(esm._idle_wait())
     raise AssertionError("the mapping did not settle")

@@ -13,7 +13,7 @@ import pytest
 from consumers.firehose_transform import handler
 from glucosestream.contract.codec import default_codec
 from glucosestream.lake.raw_zone import reading_columns
-from glucosestream.local.esm import LambdaContext
+from glucosestream.local.lambda_runtime import LambdaContext
 from tests.factories import START_MS, trace
 
 EVENT = Path(__file__).parents[3] / "events" / "firehose_transform_readings.json"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from glucosestream.local.stepfunctions import S3_LIST_OBJECTS, AslError, StatesError
-from tests.unit.local.test_stepfunctions import machine
+from tests.unit.local.stepfunctions.asl import machine
 
 BUCKET = "gs-dev-lake"
 KEYS = [f"work/grid/run-1/input/chunk={n:05d}/part-0.parquet" for n in range(7)]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,9 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from moto import mock_aws
 
-from glucosestream.adapters.kinesis import StreamRecord
 from glucosestream.adapters.s3_lake import S3LakeStorage
-from glucosestream.contract.codec import CodecError, default_codec
 from glucosestream.lake.directory import LocalLakeStorage
 from glucosestream.lake.raw_zone import reading_columns
 from glucosestream.lake.raw_zone.schema import glue_type_of_arrow
@@ -25,16 +22,13 @@ from glucosestream.local import firehose
 from glucosestream.local.esm import CheckpointStore
 from glucosestream.settings import Settings, load_settings
 from tests.factories import START_MS, patient, trace
-from tests.support.shards import FakeShards
-from tests.unit.local.test_firehose import HOUR_MS, pump, worker
-
-KEY_OF_A_RAW_OBJECT = re.compile(
-    r"^raw/readings/dt=2026-01-05/hour=(0[0-3])/gs-test-raw-delivery-\d{4}(-\d\d){5}-[0-9a-f]{32}\.parquet$"
+from tests.unit.local.firehose.delivery import (
+    HOUR_MS,
+    FakeStream,
+    event_ids_in,
+    worker,
 )
-KEY_OF_AN_ERROR_OBJECT = re.compile(
-    r"^errors/readings/dt=2026-01-05/hour=02/processing-failed/"
-    r"gs-test-raw-delivery-\d{4}(-\d\d){5}-[0-9a-f]{32}\.jsonl$"
-)
+from tests.unit.local.firehose.test_writing import KEY_OF_A_RAW_OBJECT, KEY_OF_AN_ERROR_OBJECT
 
 
 @pytest.fixture
@@ -51,7 +45,7 @@ def s3_lake(settings: Settings) -> Iterator[S3LakeStorage]:
 def test_delivers_into_the_lake_bucket_and_checkpoints_only_what_is_in_it(
     settings: Settings, s3_lake: S3LakeStorage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    stream = FakeShards(shards=2, page=7)
+    stream = FakeStream(shards=2, page=7)
     # Hours 00-03 of 2026-01-05, in time order as sensors send them: hours fill one by one.
     readings = sorted((r for n in range(4) for r in trace(n, 48)), key=lambda r: r.measured_at)
     stream.put_readings(readings)
@@ -87,7 +81,13 @@ def test_delivers_into_the_lake_bucket_and_checkpoints_only_what_is_in_it(
 
     monkeypatch.setattr(CheckpointStore, "save", save_after_checking)
     w = worker(settings, stream, buffer_bytes=6_000, lake=s3_lake)
-    pump(w, stream)
+    # Each pass waits for its objects, so checkpoints move between passes whatever the writer
+    # threads' timing (pumping without waiting let every write finish after the last pass).
+    for _ in range(sum(len(records) for records in stream.records.values()) + 10):
+        read = w.poll_once()
+        w.drain()
+        if read == 0:
+            break
     w.flush(force=True)
     w.close()
 
@@ -122,13 +122,6 @@ def test_delivers_into_the_lake_bucket_and_checkpoints_only_what_is_in_it(
     for shard_id, records in stream.records.items():
         assert w.checkpoint(shard_id) == records[-1].sequence_number
     assert not (settings.lake_dir / "raw").exists()  # nothing went to the local directory
-
-
-def event_ids_in(record: StreamRecord) -> list[str]:
-    try:
-        return [default_codec().decode(record.data)["event_id"]]
-    except CodecError:  # the garbage record: no reading, no event id
-        return []
 
 
 def test_aws_mode_delivers_to_the_lake_bucket_by_default(tmp_path: Path) -> None:
