@@ -59,6 +59,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "glucosestream.elt",
         "glucosestream.ingest",
         "glucosestream.warehouse",
+        "glucosestream.lake.durable_files",
         "glucosestream.reports",
     ),
     "ingest": (
