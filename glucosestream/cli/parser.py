@@ -98,17 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     metrics = commands.add_parser(
         "metrics", help="consensus and variability metrics per patient from a CSV (id,time,gl)"
     )
-    metrics.add_argument("--input", type=Path, required=True)
-    metrics.add_argument("--output", type=Path, required=True, help="one row per patient")
-    metrics.add_argument("--tz", default="UTC", help="time zone of naive times (default UTC)")
+    _csv_report_arguments(metrics, output_help="one row per patient")
     metrics.set_defaults(handler=reports.cmd_metrics)
 
     episodes = commands.add_parser(
         "episodes", help="hypo- and hyperglycaemic episodes per patient from a CSV (id,time,gl)"
     )
-    episodes.add_argument("--input", type=Path, required=True)
-    episodes.add_argument("--output", type=Path, required=True, help="one row per episode")
-    episodes.add_argument("--tz", default="UTC", help="time zone of naive times (default UTC)")
+    _csv_report_arguments(episodes, output_help="one row per episode")
     episodes.set_defaults(handler=reports.cmd_episodes)
 
     elt_parser = commands.add_parser(
@@ -147,9 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay = alert_commands.add_parser(
         "replay", help="run the alert engine over a CSV (id,time,gl) in event-time order"
     )
-    replay.add_argument("--input", type=Path, required=True)
-    replay.add_argument("--output", type=Path, required=True, help="alerts, one JSON per line")
-    replay.add_argument("--tz", default="UTC", help="time zone of naive times (default UTC)")
+    _csv_report_arguments(replay, output_help="alerts, one JSON per line")
     replay.set_defaults(handler=reports.cmd_alerts_replay)
 
     importer = commands.add_parser(
@@ -256,3 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard_parser.add_argument("--port", type=port, default=5006, help="TCP port (default 5006)")
     dashboard_parser.set_defaults(handler=dashboard.cmd_dashboard)
     return parser
+
+
+def _csv_report_arguments(parser: argparse.ArgumentParser, output_help: str) -> None:
+    """The arguments every report over an ``id,time,gl`` CSV takes."""
+    parser.add_argument("--input", type=Path, required=True)
+    parser.add_argument("--output", type=Path, required=True, help=output_help)
+    parser.add_argument("--tz", default="UTC", help="time zone of naive times (default UTC)")

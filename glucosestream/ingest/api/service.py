@@ -181,17 +181,21 @@ class IngestService:
             return refuse(401, reason)
         return principal
 
+    def _nightscout_caller(self, api_secret: str | None) -> Principal | Answer:
+        """The authenticated, not throttled Nightscout caller, or the answer refusing it."""
+        principal = self._nightscout_principal(api_secret)
+        if isinstance(principal, Answer):
+            return principal
+        return self._throttled(principal) or principal
+
     def _nightscout_patient(self, principal: Principal) -> str:
         (patient,) = principal.patients  # a Nightscout secret writes exactly one patient
         return patient
 
     def post_entries(self, api_secret: str | None, body: bytes) -> Answer:
-        principal = self._nightscout_principal(api_secret)
+        principal = self._nightscout_caller(api_secret)
         if isinstance(principal, Answer):
             return principal
-        throttled = self._throttled(principal)
-        if throttled is not None:
-            return throttled
         items = self._items(body, single_object_ok=True)
         if isinstance(items, Answer):
             return items
@@ -216,12 +220,9 @@ class IngestService:
         return answer
 
     def get_entries(self, api_secret: str | None, count: int) -> Answer:
-        principal = self._nightscout_principal(api_secret)
+        principal = self._nightscout_caller(api_secret)
         if isinstance(principal, Answer):
             return principal
-        throttled = self._throttled(principal)
-        if throttled is not None:
-            return throttled
         if not 1 <= count <= self.limits.max_count:
             return refuse(400, f"count must be within 1-{self.limits.max_count}")
         patient = pseudonymise(self._nightscout_patient(principal), self.pseudonym_key)
