@@ -18,12 +18,14 @@ def reading_event_id(patient_id: str, device_id: str, measured_at_ms: int) -> st
     return hashlib.sha256(key).hexdigest()[:32]
 
 
-def alert_id(patient_id: str, kind: str, episode_start_ms: int) -> str:
-    """First 32 hex digits of SHA-256 over ``patient_id|kind|episode_start_ms``.
+def alert_id(patient_id: str, kind: str, episode_start_ms: int, repeat: int = 0) -> str:
+    """First 32 hex digits of SHA-256 over ``patient_id|kind|episode_start_ms``, and ``|repeat``
+    appended for the n-th repeat of an alert (n >= 1).
 
-    One alert of a kind per episode, so this id is the alert's idempotency key.
+    One alert of a kind per episode (and one per repeat), so this id is its idempotency key.
     """
-    key = f"{patient_id}|{kind}|{episode_start_ms}".encode()
+    suffix = f"|{repeat}" if repeat else ""
+    key = f"{patient_id}|{kind}|{episode_start_ms}{suffix}".encode()
     return hashlib.sha256(key).hexdigest()[:32]
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from glucosestream.domain.alerts.quiet_hours import QuietHours
+
 MINUTE_MS = 60_000
 
 
@@ -55,6 +57,12 @@ class AlertConfig:
     hyper_alerts: bool = False
     """Optional level-2 hyperglycaemia alert (HIGH): > 250 mg/dL for >= 15 minutes."""
     level_2_hyper: int = 250
+    quiet_hours: QuietHours | None = None
+    """Non-critical alerts raised inside this daily local-time window are silenced."""
+    repeat_below_mg_dl: int = 55
+    """An unacknowledged URGENT_LOW repeats while readings stay below this (Dexcom: 55 mg/dL)."""
+    repeat_every_ms: int = 30 * MINUTE_MS
+    """... this long after its last page (Dexcom's default urgent low re-alert: 30 minutes)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.level_2_hypo < self.level_1_hypo < self.level_2_hyper:
@@ -73,6 +81,7 @@ class AlertConfig:
             "max_step_mg_dl_per_min",
             "slow_fall_mg_dl_per_min",
             "max_fall_mg_dl_per_min",
+            "repeat_every_ms",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")

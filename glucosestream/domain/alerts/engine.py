@@ -18,6 +18,12 @@ least 15 minutes back in range, and the bound may not exceed that (``AlertConfig
 
 Findings at a late reading (arrived more than the staleness bound after it was measured) never
 page; a later, timely reading in the same episode still can.
+
+The one exception to "once per episode" is an unacknowledged URGENT_LOW, which repeats every 30
+minutes while readings stay below 55 mg/dL (:mod:`.urgent_low_repeat`); each repeat is recorded
+like a page, with its number in its id, so redelivery and reordering repeat nothing twice.
+Alerts raised in the patient's quiet hours are recorded and published silenced
+(:mod:`.quiet_hours`).
 """
 
 from __future__ import annotations
@@ -29,10 +35,19 @@ from typing import Any
 from glucosestream.domain.alerts.config import AlertConfig
 from glucosestream.domain.alerts.high import high
 from glucosestream.domain.alerts.low import low
-from glucosestream.domain.alerts.model import Alert, AlertKind, AlertReading, Candidate
+from glucosestream.domain.alerts.model import (
+    Acknowledgement,
+    Alert,
+    AlertKind,
+    AlertReading,
+    Candidate,
+    PagedAlert,
+)
+from glucosestream.domain.alerts.quiet_hours import silenced
 from glucosestream.domain.alerts.recovered import recovered
 from glucosestream.domain.alerts.tracker import Step, TrackerState, step
 from glucosestream.domain.alerts.urgent_low import urgent_low
+from glucosestream.domain.alerts.urgent_low_repeat import urgent_low_repeat
 from glucosestream.domain.alerts.urgent_low_soon import urgent_low_soon
 
 Rule = Callable[[Step, AlertConfig], Candidate | None]
@@ -42,14 +57,6 @@ RULES: tuple[Rule, ...] = (urgent_low, urgent_low_soon, low, high, recovered)
 INFINITY = float("inf")
 PAGED_MEMORY_MS = 24 * 3_600_000
 """Page records older than this (by episode start) are forgotten, once their episode is settled."""
-
-
-@dataclass(frozen=True, slots=True)
-class PagedAlert:
-    kind: AlertKind
-    episode_start: int
-    measured_at: int
-    alert_id: str
 
 
 @dataclass
@@ -62,6 +69,8 @@ class PatientAlertState:
     current: TrackerState | None = None
     """The tracker after the whole tail (a cache; rebuilt from settled + tail when missing)."""
     paged: list[PagedAlert] = field(default_factory=list)
+    acknowledged: list[Acknowledgement] = field(default_factory=list)
+    """Acknowledged pages: an acknowledged URGENT_LOW episode is not repeated."""
     ignored_late: int = 0
     """Readings older than the settled horizon: kept in the lake, no longer able to alert."""
 
@@ -75,8 +84,10 @@ class PatientAlertState:
             ],
             "current": None if self.current is None else self.current.to_dict(),
             "paged": [
-                [p.kind.value, p.episode_start, p.measured_at, p.alert_id] for p in self.paged
+                [p.kind.value, p.episode_start, p.measured_at, p.alert_id, p.repeat]
+                for p in self.paged
             ],
+            "acknowledged": [a.to_list() for a in self.acknowledged],
             "ignored_late": self.ignored_late,
         }
 
@@ -90,9 +101,14 @@ class PatientAlertState:
                 for m, g, a, d, o in data["tail"]
             ],
             current=None if data["current"] is None else TrackerState.from_dict(data["current"]),
+            # States written before repeats existed have 4-element pages and no acknowledgements.
             paged=[
-                PagedAlert(AlertKind(k), int(s), int(m), str(i)) for k, s, m, i in data["paged"]
+                PagedAlert(
+                    AlertKind(p[0]), int(p[1]), int(p[2]), str(p[3]), int(p[4] if len(p) > 4 else 0)
+                )
+                for p in data["paged"]
             ],
+            acknowledged=[Acknowledgement.from_list(a) for a in data.get("acknowledged", [])],
             ignored_late=int(data["ignored_late"]),
         )
 
@@ -143,7 +159,7 @@ def evaluate(
         state.tail = sorted([*state.tail, *fresh], key=lambda r: r.key)
         tracker, to_step = state.settled.copy(), state.tail
 
-    candidates: list[Candidate] = []
+    steps: list[tuple[Step, list[Candidate]]] = []
     spans: dict[tuple[str, int], float] = {}
     for reading in to_step:
         result = step(tracker, reading, config)
@@ -153,9 +169,7 @@ def evaluate(
             spans[("low", result.episode_start)] = INFINITY
         if result.hyper_start is not None:
             spans[("hyper", result.hyper_start)] = INFINITY
-        candidates.extend(
-            candidate for rule in RULES if (candidate := rule(result, config)) is not None
-        )
+        steps.append((result, [c for rule in RULES if (c := rule(result, config)) is not None]))
     state.current = tracker
 
     def paged(kinds: tuple[AlertKind, ...], candidate: Candidate) -> bool:
@@ -177,21 +191,40 @@ def evaluate(
 
     alerts: list[Alert] = []
     suppressed: list[Candidate] = []
-    for candidate in candidates:
-        if paged((candidate.kind,), candidate):
-            continue
-        if candidate.kind is AlertKind.RECOVERED and not paged(
-            (AlertKind.LOW, AlertKind.URGENT_LOW), candidate
-        ):
-            continue
+
+    def page(candidate: Candidate) -> None:
         if candidate.reading.lateness_ms() > config.staleness_ms:
             suppressed.append(candidate)
-            continue
-        alert = Alert.from_candidate(patient_id, candidate, now_ms)
+            return
+        alert = Alert.from_candidate(
+            patient_id,
+            candidate,
+            now_ms,
+            silenced=silenced(candidate.kind, candidate.reading, config.quiet_hours),
+        )
         state.paged.append(
-            PagedAlert(candidate.kind, candidate.episode_start, alert.measured_at, alert.alert_id)
+            PagedAlert(
+                candidate.kind,
+                candidate.episode_start,
+                alert.measured_at,
+                alert.alert_id,
+                candidate.repeat,
+            )
         )
         alerts.append(alert)
+
+    for result, found in steps:
+        for candidate in found:
+            if paged((candidate.kind,), candidate):
+                continue
+            if candidate.kind is AlertKind.RECOVERED and not paged(
+                (AlertKind.LOW, AlertKind.URGENT_LOW), candidate
+            ):
+                continue
+            page(candidate)
+        repeat = urgent_low_repeat(result, state.paged, state.acknowledged, config)
+        if repeat is not None:
+            page(repeat)
 
     _settle(state, config)
     return Evaluation(alerts, suppressed, duplicates, len(fresh))
@@ -216,3 +249,5 @@ def _settle(state: PatientAlertState, config: AlertConfig) -> None:
         if p.episode_start >= keep_after
         or (open_start is not None and p.episode_start >= open_start)
     ]
+    remembered = {p.alert_id for p in state.paged}
+    state.acknowledged = [a for a in state.acknowledged if a.alert_id in remembered]

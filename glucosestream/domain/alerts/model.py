@@ -59,6 +59,38 @@ class Candidate:
     reading: AlertReading
     rate_mg_dl_per_min: float | None = None
     projected_mg_dl: float | None = None
+    repeat: int = 0
+    """0: the episode's first page of this kind; n: its n-th repeat."""
+
+
+@dataclass(frozen=True, slots=True)
+class PagedAlert:
+    """The engine's record of an alert it raised (kept ~24 h, to page each episode once)."""
+
+    kind: AlertKind
+    episode_start: int
+    measured_at: int
+    alert_id: str
+    repeat: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    """Someone acknowledged a raised alert: an acknowledged URGENT_LOW episode stops repeating."""
+
+    alert_id: str
+    acknowledged_at: int
+    """UTC ms."""
+    by: str
+    """Who acknowledged (free text from the caller: an API key id, a dashboard user)."""
+
+    def to_list(self) -> list[Any]:
+        return [self.alert_id, self.acknowledged_at, self.by]
+
+    @classmethod
+    def from_list(cls, value: list[Any]) -> Acknowledgement:
+        alert, at, by = value
+        return cls(str(alert), int(at), str(by))
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +108,20 @@ class Alert:
     rate_mg_dl_per_min: float | None
     projected_mg_dl: float | None
     raised_at: int
+    repeat: int = 0
+    """0 for the first page of the episode; n for the n-th repeat of an unacknowledged alert."""
+    silenced: bool = False
+    """Raised during the patient's quiet hours: recorded and shown, not paged."""
 
     @classmethod
-    def from_candidate(cls, patient_id: str, candidate: Candidate, raised_at: int) -> Alert:
+    def from_candidate(
+        cls, patient_id: str, candidate: Candidate, raised_at: int, *, silenced: bool = False
+    ) -> Alert:
         reading = candidate.reading
         return cls(
-            alert_id=alert_id(patient_id, candidate.kind.value, candidate.episode_start),
+            alert_id=alert_id(
+                patient_id, candidate.kind.value, candidate.episode_start, candidate.repeat
+            ),
             patient_id=patient_id,
             kind=candidate.kind,
             severity=SEVERITY[candidate.kind],
@@ -92,6 +132,8 @@ class Alert:
             rate_mg_dl_per_min=_rounded(candidate.rate_mg_dl_per_min),
             projected_mg_dl=_rounded(candidate.projected_mg_dl),
             raised_at=raised_at,
+            repeat=candidate.repeat,
+            silenced=silenced,
         )
 
     def to_record(self) -> dict[str, Any]:
@@ -107,6 +149,8 @@ class Alert:
             "rate_mg_dl_per_min": self.rate_mg_dl_per_min,
             "projected_mg_dl": self.projected_mg_dl,
             "raised_at": self.raised_at,
+            "repeat": self.repeat,
+            "silenced": self.silenced,
         }
 
     @classmethod
