@@ -2,11 +2,13 @@
 
 One item per patient: ``patient_id`` (key), ``version`` (number, +1 per write), ``state`` (the
 engine's state as JSON), ``outbox`` (alerts recorded but not yet confirmed published, as JSON),
-``expires_at`` (TTL: state of patients silent for 30 days goes away).
+``settings`` (the patient's alert settings as JSON, when set), ``expires_at`` (TTL: state of
+patients silent for 30 days goes away, their settings with it).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -57,6 +59,8 @@ class PatientStateStore:
             "outbox": json.dumps(stored.outbox, separators=(",", ":")),
             "expires_at": now_s + TTL_SECONDS,
         }
+        if stored.settings is not None:
+            item["settings"] = json.dumps(stored.settings, separators=(",", ":"))
         if stored.version == 0:
             condition, values = "attribute_not_exists(patient_id)", {}
         else:
@@ -71,7 +75,7 @@ class PatientStateStore:
             )
         except self.client.exceptions.ConditionalCheckFailedException:
             raise StateConflict(f"state of {stored.patient_id} changed concurrently") from None
-        return StoredState(stored.patient_id, new_version, stored.state, list(stored.outbox))
+        return dataclasses.replace(stored, version=new_version, outbox=list(stored.outbox))
 
     @staticmethod
     def _from_item(item: dict[str, Any]) -> StoredState:
@@ -81,4 +85,5 @@ class PatientStateStore:
             version=int(plain["version"]),
             state=json.loads(plain["state"]),
             outbox=json.loads(plain.get("outbox", "[]")),
+            settings=json.loads(plain["settings"]) if "settings" in plain else None,
         )

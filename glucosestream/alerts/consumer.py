@@ -12,6 +12,7 @@ publish twice; every message carries its deterministic ``alert_id`` for subscrib
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -29,6 +30,7 @@ from glucosestream.domain.alerts import (
     evaluate,
 )
 from glucosestream.domain.alerts.eligibility import may_alert
+from glucosestream.domain.alerts.patient_settings import AlertSettings, InvalidAlertSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,8 @@ class BatchOutcome:
     suppressed: int = 0
     state_writes: int = 0
     conflicts: int = 0
+    unusable_settings: int = 0
+    """Patients whose stored settings could not be read (their alerts used the defaults)."""
 
     def fail_from(self, index: int, reason: str, *, poison: bool = False) -> None:
         if self.first_failed is None or index < self.first_failed:
@@ -69,6 +73,7 @@ class BatchOutcome:
         self.suppressed += part.suppressed
         self.state_writes += part.state_writes
         self.conflicts += part.conflicts
+        self.unusable_settings += part.unusable_settings
 
 
 class AlertConsumer:
@@ -150,15 +155,15 @@ class AlertConsumer:
                 PatientAlertState.from_dict(stored.state) if stored.state else PatientAlertState()
             )
             now_ms = int(self.clock() * 1000)
-            evaluation = evaluate(state, stored.patient_id, readings, now_ms, self.config)
+            config = self._patient_config(stored, outcome)
+            evaluation = evaluate(state, stored.patient_id, readings, now_ms, config)
             outcome.duplicates += evaluation.duplicates
             if evaluation.merged == 0 and stored.version and not stored.outbox:
                 return stored  # a pure redelivery changes nothing: no write
-            candidate = StoredState(
-                stored.patient_id,
-                stored.version,
-                state.to_dict(),
-                [*stored.outbox, *(a.to_record() for a in evaluation.alerts)],
+            candidate = dataclasses.replace(
+                stored,
+                state=state.to_dict(),
+                outbox=[*stored.outbox, *(a.to_record() for a in evaluation.alerts)],
             )
             try:
                 saved = self.store.save(candidate, now_ms // 1000)
@@ -171,6 +176,18 @@ class AlertConsumer:
             outcome.suppressed += len(evaluation.suppressed)
             return saved
         raise StateConflict(f"gave up after {self.max_conflicts} concurrent writes")
+
+    def _patient_config(self, stored: StoredState, outcome: BatchOutcome) -> AlertConfig:
+        """The consumer's config with the patient's own settings, read with the state, so a
+        change applies from the next reading. Settings are validated where they are written;
+        should a stored document still be unusable, the defaults page rather than nothing."""
+        if not stored.settings:
+            return self.config
+        try:
+            return AlertSettings.from_dict(stored.settings).applied_to(self.config)
+        except InvalidAlertSettings:
+            outcome.unusable_settings += 1
+            return self.config
 
     def _publish_outbox(self, stored: StoredState, outcome: BatchOutcome) -> None:
         if not stored.outbox:
@@ -191,10 +208,7 @@ class AlertConsumer:
         for _ in range(self.max_conflicts):
             remaining = [a for a in stored.outbox if a["alert_id"] not in published]
             try:
-                self.store.save(
-                    StoredState(stored.patient_id, stored.version, stored.state, remaining),
-                    int(self.clock()),
-                )
+                self.store.save(dataclasses.replace(stored, outbox=remaining), int(self.clock()))
                 outcome.state_writes += 1
                 return
             except StateConflict:

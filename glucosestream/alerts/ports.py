@@ -28,6 +28,8 @@ class StoredState:
     """0: nothing stored yet."""
     state: dict[str, Any] | None = None
     outbox: list[dict[str, Any]] = field(default_factory=list)
+    settings: dict[str, Any] | None = None
+    """The patient's alert settings (``AlertSettings.to_dict``); None: the defaults."""
 
 
 class StateStore(Protocol):

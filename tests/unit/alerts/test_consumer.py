@@ -6,89 +6,23 @@ meets, and however often it is redelivered, each alert of an episode is publishe
 
 from __future__ import annotations
 
-import copy
-import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from glucosestream.alerts.consumer import AlertConsumer, BatchOutcome, InboundRecord
-from glucosestream.alerts.ports import StateConflict, StoredState
+from glucosestream.alerts.ports import StoredState
 from glucosestream.contract.codec import default_codec
 from glucosestream.domain.alerts import Alert
 from glucosestream.domain.reading import GlucoseReading, sensor_status
 from tests.factories import FIVE_MINUTES_MS, START_MS, patient, reading
+from tests.support.alert_ports import InMemoryStates, Topic
 
 FALLING = [92, 84, 76, 69, 63, 58, 52, 49]
 """A patient falling to a hypo, 5 minutes apart (the recorded Kinesis event's values): urgent
 low soon at 76, low at 58 (15 minutes under 70), urgent low at 52."""
 PAGES = ["URGENT_LOW_SOON", "LOW", "URGENT_LOW"]
 ARRIVAL_DELAY_MS = 9_000
-
-
-class InMemoryStates:
-    """The StateStore port as a dict. A save must find the version it read, or it raises
-    :class:`StateConflict`, as the DynamoDB store's conditional write does.
-
-    ``before_save`` (when set) runs before each save reaches the table: a concurrent writer's
-    turn. It may call ``save`` itself (not re-entered while it runs)."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, StoredState] = {}
-        self.before_save: Callable[[StoredState], None] | None = None
-        self.writes = 0
-        self.refused = 0
-        self._lock = threading.Lock()
-        self._in_hook = threading.local()
-
-    def load(self, patient_id: str) -> StoredState:
-        with self._lock:
-            return copy.deepcopy(self.rows.get(patient_id, StoredState(patient_id)))
-
-    def load_many(self, patient_ids: Sequence[str]) -> dict[str, StoredState]:
-        return {patient_id: self.load(patient_id) for patient_id in patient_ids}
-
-    def save(self, stored: StoredState, now_s: int) -> StoredState:
-        if self.before_save is not None and not getattr(self._in_hook, "active", False):
-            self._in_hook.active = True
-            try:
-                self.before_save(stored)
-            finally:
-                self._in_hook.active = False
-        with self._lock:
-            current = self.rows.get(stored.patient_id, StoredState(stored.patient_id)).version
-            if current != stored.version:
-                self.refused += 1
-                raise StateConflict(f"{stored.patient_id}: version {current}, not {stored.version}")
-            saved = copy.deepcopy(stored)
-            saved.version += 1
-            self.rows[stored.patient_id] = saved
-            self.writes += 1
-            return copy.deepcopy(saved)
-
-
-class Topic:
-    """The Publisher port: keeps what it sent; ``fail`` says which publish calls (numbered from 1,
-    over the topic's life) and which patients' alerts raise instead."""
-
-    def __init__(
-        self,
-        fail_calls: set[int] | None = None,
-        fail_patients: set[str] | None = None,
-    ) -> None:
-        self.sent: list[Alert] = []
-        self.calls = 0
-        self.fail_calls = fail_calls or set()
-        self.fail_patients = fail_patients or set()
-        self._lock = threading.Lock()
-
-    def publish(self, alert: Alert) -> str:
-        with self._lock:
-            self.calls += 1
-            if self.calls in self.fail_calls or alert.patient_id in self.fail_patients:
-                raise RuntimeError("SNS unavailable")
-            self.sent.append(alert)
-            return f"message-{len(self.sent)}"
 
 
 def falling(number: int) -> list[GlucoseReading]:
