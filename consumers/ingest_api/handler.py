@@ -1,4 +1,6 @@
-"""Ingest API: REST (``/v1/readings``) and Nightscout-compatible (``/api/v1/...``) → Kinesis.
+"""Ingest API: REST (``/v1/readings``) and Nightscout-compatible (``/api/v1/...``) → Kinesis;
+patients' alert settings (``/v1/alert-settings``) and acknowledgements
+(``/v1/alerts/{alert_id}/ack``) → the alert state table.
 
 Deployed as a Lambda behind API Gateway (REST API, proxy integration); served locally by
 :mod:`glucosestream.local.apigateway`, which turns HTTP requests into the same proxy events and
@@ -30,14 +32,24 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
+from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import readings_stream
+from glucosestream.adapters.patient_state import PatientStateStore
 from glucosestream.adapters.producer import Producer, PublishError
+from glucosestream.alerts.patient_controls import PatientAlertControls
 from glucosestream.domain.reading import GlucoseReading
 from glucosestream.ingest.api.config import IngestSettings, load_ingest_settings
 from glucosestream.ingest.api.ratelimit import RateLimiter
 from glucosestream.ingest.api.readings import ReadingIn
 from glucosestream.ingest.api.recent import RecentReadings
-from glucosestream.ingest.api.schemas import Problem, ReadingsAccepted
+from glucosestream.ingest.api.schemas import (
+    AckIn,
+    AckOut,
+    AlertSettingsChange,
+    AlertSettingsOut,
+    Problem,
+    ReadingsAccepted,
+)
 from glucosestream.ingest.api.service import Answer, IngestService, Limits, StreamUnavailable
 from glucosestream.ingest.nightscout import EntryIn, EntryOut
 from glucosestream.settings import Settings, load_settings
@@ -80,6 +92,9 @@ def build_service(settings: Settings, ingest: IngestSettings) -> IngestService:
         limiter=RateLimiter(ingest.rate_per_s, ingest.burst),
         pseudonym_key=settings.pseudonym_key_bytes,
         limits=Limits(ingest.max_body_bytes, ingest.max_items, ingest.recent_per_patient),
+        alert_controls=PatientAlertControls(
+            PatientStateStore(aws_client("dynamodb", settings), settings.names.patient_state_table)
+        ),
     )
 
 
@@ -247,6 +262,73 @@ def create_app(service: Callable[[], IngestService]) -> APIGatewayRestResolver:
     )
     def verify_auth() -> Response[Any]:
         return render(service().verify_auth(header(SECRET_HEADER)), "verifyauth")
+
+    settings_body = {
+        "required": True,
+        "content": {"application/json": {"schema": AlertSettingsChange.model_json_schema()}},
+    }
+    settings_answer: OpenAPIResponse = {
+        "description": "The patient's alert settings now.",
+        "content": {"application/json": {"model": AlertSettingsOut}},
+    }
+    controls_refusals: dict[int, OpenAPIResponse] = {
+        400: problem("patient_id missing, or a value out of its allowed range (named)."),
+        401: problem("Missing or wrong API key."),
+        403: problem("The key's tenant does not write this patient."),
+        429: problem("Rate limit exceeded; see Retry-After."),
+        503: problem("The state table is busy; retry (nothing changed)."),
+    }
+
+    @app.get(
+        "/v1/alert-settings",
+        summary="A patient's alert settings",
+        security=[{"apiKey": []}],
+        responses={200: settings_answer, **controls_refusals},
+    )
+    def get_alert_settings(
+        patient_id: Annotated[str | None, Query(description="Source patient id.")] = None,
+    ) -> Response[Any]:
+        answer = service().get_alert_settings(header(API_KEY_HEADER), patient_id)
+        return render(answer, "GET /v1/alert-settings")
+
+    @app.patch(
+        "/v1/alert-settings",
+        summary="Change a patient's alert settings (from the next reading)",
+        description="Fields not sent keep their values. Low 60-100 mg/dL, high 120-400 mg/dL, "
+        'high_alerts true/false, quiet_hours "HH:MM-HH:MM" (patient\'s local time) or "off". '
+        "An out-of-range value refuses the whole change.",
+        security=[{"apiKey": []}],
+        openapi_extensions={"requestBody": settings_body},
+        responses={200: settings_answer, **controls_refusals},
+    )
+    def patch_alert_settings(
+        patient_id: Annotated[str | None, Query(description="Source patient id.")] = None,
+    ) -> Response[Any]:
+        answer = service().patch_alert_settings(header(API_KEY_HEADER), patient_id, body())
+        return render(answer, "PATCH /v1/alert-settings")
+
+    @app.post(
+        "/v1/alerts/<alert_id>/ack",
+        summary="Acknowledge an alert (stops an urgent low's repeats)",
+        security=[{"apiKey": []}],
+        openapi_extensions={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": AckIn.model_json_schema()}},
+            }
+        },
+        responses={
+            200: {
+                "description": "Acknowledged (or already acknowledged: the first is kept).",
+                "content": {"application/json": {"model": AckOut}},
+            },
+            404: problem("No such alert for this patient."),
+            **controls_refusals,
+        },
+    )
+    def acknowledge_alert(alert_id: str) -> Response[Any]:
+        answer = service().acknowledge_alert(header(API_KEY_HEADER), alert_id, body())
+        return render(answer, "POST /v1/alerts/{alert_id}/ack")
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi() -> Response[Any]:

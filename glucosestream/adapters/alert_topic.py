@@ -1,4 +1,9 @@
-"""SNS adapter: publish alerts with filterable message attributes."""
+"""SNS adapter: publish alerts with filterable message attributes.
+
+``kind``, ``severity``, ``alert_id``, ``repeat`` (a number) and ``silenced`` ("true"/"false"):
+a subscription that pages a person filters on ``silenced = false`` so the patient's quiet hours
+hold, while the dashboard's feed queue receives every alert.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +32,8 @@ class AlertTopic:
                 "kind": {"DataType": "String", "StringValue": alert.kind.value},
                 "severity": {"DataType": "String", "StringValue": alert.severity.value},
                 "alert_id": {"DataType": "String", "StringValue": alert.alert_id},
+                "repeat": {"DataType": "Number", "StringValue": str(alert.repeat)},
+                "silenced": {"DataType": "String", "StringValue": str(alert.silenced).lower()},
             },
         )
         return str(response["MessageId"])

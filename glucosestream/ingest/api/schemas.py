@@ -38,3 +38,40 @@ class NightscoutStatus(BaseModel):
     serverTimeEpoch: int  # noqa: N815
     apiEnabled: bool  # noqa: N815
     settings: dict[str, Any]
+
+
+class AlertSettingsChange(BaseModel):
+    """Any subset of the settings (the documented shape; the service validates each value and
+    names the allowed range of a refused one)."""
+
+    low_mg_dl: int | None = Field(default=None, ge=60, le=100, description="LOW threshold.")
+    high_mg_dl: int | None = Field(default=None, ge=120, le=400, description="HIGH threshold.")
+    high_alerts: bool | None = Field(default=None, description="HIGH alerts on or off.")
+    quiet_hours: str | None = Field(
+        default=None,
+        description='"HH:MM-HH:MM" in the patient\'s local time, or "off": LOW, HIGH and '
+        "RECOVERED are published silenced then; URGENT_LOW and URGENT_LOW_SOON never are.",
+    )
+
+
+class AlertSettingsValues(BaseModel):
+    low_mg_dl: int
+    high_mg_dl: int
+    high_alerts: bool
+    quiet_hours: str | None
+
+
+class AlertSettingsOut(BaseModel):
+    patient_id: str = Field(description="The source patient id, as sent.")
+    settings: AlertSettingsValues
+
+
+class AckIn(BaseModel):
+    patient_id: str = Field(description="The source patient id the alert is about.")
+
+
+class AckOut(BaseModel):
+    alert_id: str
+    acknowledged_at: int = Field(description="UTC ms of the first acknowledgement.")
+    acknowledged_by: str = Field(description="The API key id (or dashboard) that acknowledged.")
+    already_acknowledged: bool

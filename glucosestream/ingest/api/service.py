@@ -16,6 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from glucosestream.alerts.patient_controls import PatientAlertControls
+from glucosestream.alerts.ports import StateConflict
+from glucosestream.domain.alerts.acknowledgement import UnknownAlert
+from glucosestream.domain.alerts.patient_settings import InvalidAlertSettings
 from glucosestream.domain.identity import pseudonymise
 from glucosestream.domain.reading import GlucoseReading
 from glucosestream.ingest import nightscout
@@ -26,6 +30,9 @@ from glucosestream.ingest.api.recent import RecentReadings
 
 UNAVAILABLE_RETRY_AFTER_S = 5
 MAX_REJECTIONS_IN_HEADER = 10
+MAX_CONTROL_BODY_BYTES = 4096
+"""Alert settings and acknowledgements are a few fields."""
+_ALERT_ID_DIGITS = frozenset("0123456789abcdef")
 
 
 class StreamUnavailable(RuntimeError):
@@ -74,6 +81,7 @@ class IngestService:
         pseudonym_key: bytes,
         limits: Limits | None = None,
         clock_ms: Callable[[], int] = _now_ms,
+        alert_controls: PatientAlertControls | None = None,
     ) -> None:
         self.keys = keys
         self.nightscout_secret = nightscout_secret
@@ -83,6 +91,7 @@ class IngestService:
         self.pseudonym_key = pseudonym_key
         self.limits = limits or Limits()
         self.clock_ms = clock_ms
+        self.alert_controls = alert_controls
 
     # -- shared gates ---------------------------------------------------------------------------
 
@@ -139,14 +148,18 @@ class IngestService:
 
     # -- POST /v1/readings ----------------------------------------------------------------------
 
-    def post_readings(self, api_key: str | None, body: bytes) -> Answer:
+    def _api_caller(self, api_key: str | None) -> Principal | Answer:
+        """The authenticated, not throttled API-key caller, or the answer refusing it."""
         principal = self.keys.authenticate(api_key)
         if principal is None:
             reason = "unknown API key" if api_key else "missing x-api-key header"
             return refuse(401, reason)
-        throttled = self._throttled(principal)
-        if throttled is not None:
-            return throttled
+        return self._throttled(principal) or principal
+
+    def post_readings(self, api_key: str | None, body: bytes) -> Answer:
+        principal = self._api_caller(api_key)
+        if isinstance(principal, Answer):
+            return principal
         items = self._items(body, single_object_ok=False)
         if isinstance(items, Answer):
             return items
@@ -250,3 +263,98 @@ class IngestService:
 
     def status(self) -> Answer:
         return Answer(200, nightscout.status_document(self.clock_ms()))
+
+    # -- alert settings and acknowledgements ----------------------------------------------------
+
+    def _controlled_patient(
+        self, api_key: str | None, patient_id: Any, body: bytes | None = None
+    ) -> tuple[Principal, PatientAlertControls, str, dict[str, Any]] | Answer:
+        """The caller, the controls, the patient's pseudonym and the JSON body, once the caller
+        may manage this source patient id (its tenant writes it). ``patient_id=None`` reads it
+        from the body's ``patient_id`` field."""
+        principal = self._api_caller(api_key)
+        if isinstance(principal, Answer):
+            return principal
+        if self.alert_controls is None:
+            return refuse(404, "alert settings are not configured on this API")
+        document = self._json_object(body or b"")
+        if isinstance(document, Answer):
+            return document
+        if patient_id is None:
+            patient_id = document.get("patient_id")
+        if not isinstance(patient_id, str) or not patient_id:
+            return refuse(400, "patient_id is required: the source patient id, as uploaded")
+        if not principal.may_write(patient_id):
+            return refuse(403, f"key {principal.key_id} may not manage this patient's alerts")
+        pseudonym = pseudonymise(patient_id, self.pseudonym_key)
+        return principal, self.alert_controls, pseudonym, document
+
+    def _json_object(self, body: bytes) -> dict[str, Any] | Answer:
+        if len(body) > MAX_CONTROL_BODY_BYTES:
+            return refuse(413, f"body exceeds {MAX_CONTROL_BODY_BYTES} bytes")
+        try:
+            document = json.loads(body or b"{}")
+        except (ValueError, RecursionError) as error:
+            return refuse(400, f"body is not JSON: {error}")
+        if not isinstance(document, dict):
+            return refuse(400, f"body is a JSON {type(document).__name__}, expected an object")
+        return document
+
+    def get_alert_settings(self, api_key: str | None, patient_id: str | None) -> Answer:
+        caller = self._controlled_patient(api_key, patient_id or "")
+        if isinstance(caller, Answer):
+            return caller
+        _, controls, pseudonym, _ = caller
+        settings = controls.settings(pseudonym)
+        return Answer(200, {"patient_id": patient_id, "settings": settings.to_dict()})
+
+    def patch_alert_settings(
+        self, api_key: str | None, patient_id: str | None, body: bytes
+    ) -> Answer:
+        """Change some settings; an invalid value refuses the whole change (nothing stored)."""
+        caller = self._controlled_patient(api_key, patient_id or "", body)
+        if isinstance(caller, Answer):
+            return caller
+        _, controls, pseudonym, changes = caller
+        if not changes:
+            return refuse(400, 'no setting to change: send e.g. {"low_mg_dl": 80}')
+        try:
+            settings = controls.update_settings(pseudonym, changes)
+        except InvalidAlertSettings as error:
+            return refuse(400, str(error), field=error.field)
+        except StateConflict:
+            return self._state_busy()
+        return Answer(200, {"patient_id": patient_id, "settings": settings.to_dict()})
+
+    def acknowledge_alert(self, api_key: str | None, alert_id: str, body: bytes) -> Answer:
+        """``{"patient_id": "<source id>"}``: the patient is named because an alert carries
+        only a pseudonym, and the caller's tenant must write the patient. Idempotent."""
+        caller = self._controlled_patient(api_key, None, body)
+        if isinstance(caller, Answer):
+            return caller
+        principal, controls, pseudonym, _ = caller
+        if len(alert_id) != 32 or not set(alert_id) <= _ALERT_ID_DIGITS:
+            return refuse(400, "alert_id must be the alert's 32 lowercase hex digits")
+        try:
+            result = controls.acknowledge(pseudonym, alert_id, principal.key_id)
+        except UnknownAlert:
+            return refuse(
+                404, "no such alert for this patient (unknown, or older than the ~24 h kept)"
+            )
+        except StateConflict:
+            return self._state_busy()
+        ack = result.acknowledgement
+        return Answer(
+            200,
+            {
+                "alert_id": ack.alert_id,
+                "acknowledged_at": ack.acknowledged_at,
+                "acknowledged_by": ack.by,
+                "already_acknowledged": not result.new,
+            },
+        )
+
+    def _state_busy(self) -> Answer:
+        answer = refuse(503, "the patient's alert state is busy; retry (nothing was changed)")
+        answer.headers["Retry-After"] = "1"
+        return answer

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from glucosestream.alerts.patient_controls import PatientAlertControls
 from glucosestream.domain.reading import GlucoseReading
 from glucosestream.ingest.api.auth import ApiKeys, NightscoutSecret, sha256_hex
 from glucosestream.ingest.api.ratelimit import RateLimiter
 from glucosestream.ingest.api.recent import RecentReadings
 from glucosestream.ingest.api.service import IngestService, Limits, StreamUnavailable
+from tests.support.alert_ports import InMemoryStates
 
 KEY = b"test-pseudonym-key-0123456789abcdef"
 NOW_MS = 1_767_600_000_000  # 2026-01-05T08:00:00Z
@@ -75,7 +77,14 @@ def stream() -> FakePublisher:
 
 
 @pytest.fixture
-def make_service(stream: FakePublisher) -> Callable[..., IngestService]:
+def alert_states() -> InMemoryStates:
+    return InMemoryStates()
+
+
+@pytest.fixture
+def make_service(
+    stream: FakePublisher, alert_states: InMemoryStates
+) -> Callable[..., IngestService]:
     def build(
         *, rate_per_s: float = 1000.0, burst: int = 1000, limits: Limits | None = None
     ) -> IngestService:
@@ -88,6 +97,7 @@ def make_service(stream: FakePublisher) -> Callable[..., IngestService]:
             pseudonym_key=KEY,
             limits=limits or Limits(max_body_bytes=64 * 1024, max_items=300, max_count=100),
             clock_ms=lambda: NOW_MS,
+            alert_controls=PatientAlertControls(alert_states, clock=lambda: NOW_MS / 1000),
         )
 
     return build

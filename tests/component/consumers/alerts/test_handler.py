@@ -17,6 +17,7 @@ from moto import mock_aws
 from consumers.alerts import handler
 from glucosestream.adapters.patient_state import PatientStateStore
 from glucosestream.alerts.consumer import AlertConsumer
+from glucosestream.alerts.patient_controls import PatientAlertControls
 from glucosestream.alerts.ports import StoredState
 from glucosestream.contract.codec import default_codec
 from glucosestream.contract.entries import Entry
@@ -98,6 +99,8 @@ def test_a_falling_patient_pages_soon_low_and_urgent_low_once_each(aws: Settings
     assert {b["patient_id"] for b in bodies} == {event["Records"][0]["kinesis"]["partitionKey"]}
     assert [b["glucose_mg_dl"] for b in bodies] == [76, 58, 52]
     assert messages[2]["MessageAttributes"]["severity"]["StringValue"] == "CRITICAL"
+    assert {m["MessageAttributes"]["silenced"]["StringValue"] for m in messages} == {"false"}
+    assert {m["MessageAttributes"]["repeat"]["StringValue"] for m in messages} == {"0"}
     assert len({b["episode_start"] for b in bodies}) == 1
     state = stored(aws, bodies[0]["patient_id"])
     assert state.version == 2  # one write for the batch, one to clear the published outbox
@@ -229,3 +232,30 @@ def test_logs_never_carry_glucose_values(aws: Settings) -> None:
     for line in lines:
         # No field of any log line holds one of the batch's glucose values.
         assert not glucose_values.intersection(v for v in line.values() if isinstance(v, int))
+
+
+def test_settings_stored_in_dynamodb_apply_and_survive_the_consumers_writes(aws: Settings) -> None:
+    """Quiet hours round the clock: LOW is published silenced, URGENT_LOW never; the consumer's
+    conditional writes keep the settings a clinician stored."""
+    event = load_event()
+    patient_id = event["Records"][0]["kinesis"]["partitionKey"]
+    store = PatientStateStore(boto3.client("dynamodb"), aws.names.patient_state_table)
+    PatientAlertControls(store).update_settings(
+        patient_id, {"quiet_hours": "00:00-23:59", "low_mg_dl": 65}
+    )
+    handler.handle(event, consumer(aws, event))
+    attributes = {
+        m["MessageAttributes"]["kind"]["StringValue"]: m["MessageAttributes"]["silenced"][
+            "StringValue"
+        ]
+        for m in feed(aws)
+    }
+    assert attributes == {"URGENT_LOW_SOON": "false", "LOW": "true", "URGENT_LOW": "false"}
+    state = stored(aws, patient_id)
+    assert state.version == 3  # the settings, the batch, the outbox cleared
+    assert state.settings == {
+        "low_mg_dl": 65,
+        "high_mg_dl": 250,
+        "high_alerts": False,
+        "quiet_hours": "00:00-23:59",
+    }

@@ -171,3 +171,44 @@ def test_aws_mode_has_no_development_credentials(tmp_path: Path) -> None:
     assert service.get_entries("x", 1).status == 404
     event = copy.deepcopy(load_event())
     assert event["httpMethod"] == "POST"
+
+
+def control_event(
+    method: str, path: str, document: object | None, query: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A proxy event as API Gateway sends it for the alert-settings and ack routes."""
+    event = get_event(path, query, **{"x-api-key": "clinic-7-uploader-key-7f3a9c"})
+    event.update(
+        httpMethod=method,
+        pathParameters={"proxy": path.lstrip("/")},
+        body=None if document is None else json.dumps(document),
+    )
+    return event
+
+
+def test_alert_settings_routes_read_and_change_a_patients_settings(
+    resolve: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    patient = {"patient_id": "clinic-7/patient-0001"}  # a slash: why it is a query parameter
+    changed = resolve(control_event("PATCH", "/v1/alert-settings", {"low_mg_dl": 85}, patient))
+    assert changed["statusCode"] == 200
+    read = resolve(control_event("GET", "/v1/alert-settings", None, patient))
+    assert body_of(read)["settings"]["low_mg_dl"] == 85
+    refused = resolve(control_event("PATCH", "/v1/alert-settings", {"low_mg_dl": 40}, patient))
+    assert refused["statusCode"] == 400
+    assert body_of(refused) == {
+        "status": 400,
+        "message": "low_mg_dl: 40 is out of range (allowed range 60-100 mg/dL)",
+        "field": "low_mg_dl",
+    }
+
+
+def test_the_ack_route_takes_the_alert_id_from_the_path(
+    resolve: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    response = resolve(
+        control_event("POST", f"/v1/alerts/{'a' * 32}/ack", {"patient_id": "clinic-7/patient-0001"})
+    )
+    # A well-formed id of no alert of this patient: the route reached the service with it.
+    assert response["statusCode"] == 404
+    assert "no such alert" in body_of(response)["message"]
