@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from glucosestream.cli.commands import (
+    alert_controls,
     api,
     dashboard,
     demo,
@@ -136,7 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     elt_run.set_defaults(handler=elt.cmd_elt_run)
 
-    alerts = commands.add_parser("alerts", help="the real-time alert engine, offline")
+    alerts = commands.add_parser(
+        "alerts", help="the real-time alert engine offline; a patient's settings and acks"
+    )
     alert_commands = alerts.add_subparsers(
         dest="alerts_command", required=True, parser_class=_Parser
     )
@@ -145,6 +148,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _csv_report_arguments(replay, output_help="alerts, one JSON per line")
     replay.set_defaults(handler=reports.cmd_alerts_replay)
+
+    patient_settings = alert_commands.add_parser(
+        "settings",
+        help="show or change a patient's alert settings (applied from the next reading)",
+        description="Without a change, prints the settings. A value out of its allowed range "
+        "exits 2 with the range, and nothing is changed.",
+    )
+    alert_controls.add_patient_arguments(patient_settings)
+    patient_settings.add_argument("--low", type=int, help="LOW threshold, 60-100 mg/dL")
+    patient_settings.add_argument("--high", type=int, help="HIGH threshold, 120-400 mg/dL")
+    patient_settings.add_argument("--high-alerts", choices=["on", "off"], help="HIGH alerts")
+    patient_settings.add_argument(
+        "--quiet-hours",
+        help="HH:MM-HH:MM in the patient's local time (LOW, HIGH, RECOVERED silenced; urgent "
+        "alerts never), or off",
+    )
+    patient_settings.set_defaults(handler=alert_controls.cmd_alert_settings)
+
+    ack = alert_commands.add_parser(
+        "ack", help="acknowledge an alert (an acknowledged urgent low stops repeating)"
+    )
+    ack.add_argument("alert_id", help="the alert's id (32 hex digits)")
+    alert_controls.add_patient_arguments(ack)
+    ack.add_argument("--by", default=alert_controls.default_acknowledger(), help="who acknowledges")
+    ack.set_defaults(handler=alert_controls.cmd_alert_ack)
 
     importer = commands.add_parser(
         "import",

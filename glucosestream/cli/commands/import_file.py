@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from glucosestream.cli.commands.stack_check import require_running_stack
 from glucosestream.cli.errors import EXIT_FAILED, UserError
 from glucosestream.settings import Settings
 
@@ -63,13 +64,8 @@ class _ImportPublishFailed(RuntimeError):
 def _import_publisher(settings: Settings) -> Callable[[list[Any]], int]:
     from glucosestream.adapters.kinesis import readings_stream
     from glucosestream.adapters.producer import Producer, PublishError
-    from glucosestream.local import stack
 
-    if settings.mode == "local" and not stack.status(settings).running:
-        raise UserError(
-            "the local stack is not running: start it with `glucosestream local up`, "
-            "or write straight to the raw zone with --to-lake"
-        )
+    require_running_stack(settings, ", or write straight to the raw zone with --to-lake")
     producer = Producer(readings_stream(settings))
 
     def publish(readings: list[Any]) -> int:

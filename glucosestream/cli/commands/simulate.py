@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
+from glucosestream.cli.commands.stack_check import require_running_stack
 from glucosestream.cli.errors import EXIT_FAILED, UserError
 from glucosestream.settings import Settings
 
@@ -88,11 +89,9 @@ def _publish(
 ) -> int:
     from glucosestream.adapters.kinesis import readings_stream
     from glucosestream.adapters.producer import Producer, PublishError
-    from glucosestream.local import stack
     from stream.publishing import publish_deliveries
 
-    if settings.mode == "local" and not stack.status(settings).running:
-        raise UserError("the local stack is not running: start it with `glucosestream local up`")
+    require_running_stack(settings)
     stream = readings_stream(settings)
     producer = Producer(stream, aggregate=args.aggregate)
     try:
