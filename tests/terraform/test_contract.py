@@ -687,3 +687,53 @@ def test_lambda_errors_alarm_for_every_function(plan: dict[str, Any]) -> None:
         if r["after"]["metric_name"] == "Errors"
     }
     assert set(functions(plan)) <= alarmed
+
+
+# --- alert settings and acknowledgements ----------------------------------------------------------
+
+
+def alert_controls_calls() -> set[tuple[str, str]]:
+    """(IAM action, table) of a settings change and an acknowledgement in aws mode (env dev):
+    what PatientAlertControls calls through the DynamoDB state store."""
+    from glucosestream.adapters.patient_state import PatientStateStore
+    from glucosestream.alerts.patient_controls import PatientAlertControls
+    from glucosestream.domain.alerts.acknowledgement import UnknownAlert
+
+    calls: set[tuple[str, str]] = set()
+
+    class Recording:
+        def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:  # noqa: N803
+            calls.update(("dynamodb:BatchGetItem", table) for table in RequestItems)
+            return {"Responses": {}}
+
+        def put_item(self, TableName: str, **_: Any) -> dict[str, Any]:  # noqa: N803
+            calls.add(("dynamodb:PutItem", TableName))
+            return {}
+
+    controls = PatientAlertControls(PatientStateStore(Recording(), NAMES.patient_state_table))
+    controls.update_settings("p_" + "0" * 32, {"low_mg_dl": 80})
+    with pytest.raises(UnknownAlert):
+        controls.acknowledge("p_" + "0" * 32, "a" * 32, "test")
+    return calls
+
+
+def test_alert_controls_are_granted_exactly_what_they_call(plan: dict[str, Any]) -> None:
+    """The dashboard's task gets exactly the calls PatientAlertControls makes, on the
+    patient-state table only. (The ingest function's "AlertControls" statement names the table by
+    the alerting module's output, unknown at plan time: terraform validate and checkov cover it.)"""
+    calls = alert_controls_calls()
+    assert calls == {
+        ("dynamodb:BatchGetItem", NAMES.patient_state_table),
+        ("dynamodb:PutItem", NAMES.patient_state_table),
+    }
+    table_arn = f"arn:aws:dynamodb:{REGION}:123456789012:table/{NAMES.patient_state_table}"
+    (dashboard,) = [
+        r
+        for r in planned_resources(plan, "aws_iam_role_policy")
+        if r["address"].startswith("module.dashboard")
+        and r["after"].get("name") == "acknowledge-alerts"
+    ]
+    assert not dashboard["unknown"].get("policy"), "unknown at plan time"
+    (statement,) = json.loads(dashboard["after"]["policy"])["Statement"]
+    assert sorted(statement["Action"]) == sorted(action for action, _ in calls)
+    assert statement["Resource"] == table_arn

@@ -156,20 +156,21 @@ module "elt" {
 }
 
 module "ingest" {
-  source               = "../../modules/ingest"
-  api_name             = local.names.ingest_api
-  function_name        = local.names.ingest_function
-  stream_arn           = module.stream.stream_arn
-  alerts_topic_arn     = module.alerting.alerts_topic_arn
-  pipeline_topic_arn   = module.alerting.pipeline_topic_arn
-  alarm_topic_arn      = module.alerting.pipeline_topic_arn
-  api_keys             = var.ingest_api_keys
-  nightscout           = var.ingest_nightscout
-  kms_key_arn          = module.kms.key_arn
-  settings_environment = local.settings_environment
-  lambda_code_zip      = local.code_zip
-  lambda_layer_arns    = [aws_lambda_layer_version.runtime.arn]
-  log_retention_days   = var.log_retention_days
+  source                  = "../../modules/ingest"
+  api_name                = local.names.ingest_api
+  function_name           = local.names.ingest_function
+  stream_arn              = module.stream.stream_arn
+  patient_state_table_arn = module.alerting.state_table_arn
+  alerts_topic_arn        = module.alerting.alerts_topic_arn
+  pipeline_topic_arn      = module.alerting.pipeline_topic_arn
+  alarm_topic_arn         = module.alerting.pipeline_topic_arn
+  api_keys                = var.ingest_api_keys
+  nightscout              = var.ingest_nightscout
+  kms_key_arn             = module.kms.key_arn
+  settings_environment    = local.settings_environment
+  lambda_code_zip         = local.code_zip
+  lambda_layer_arns       = [aws_lambda_layer_version.runtime.arn]
+  log_retention_days      = var.log_retention_days
 }
 
 module "dashboard" {
@@ -199,6 +200,7 @@ module "dashboard" {
   readings_stream_name      = local.names.readings_stream
   alerts_queue_name         = local.names.dashboard_alerts_queue
   privacy_ledger_table_name = local.names.privacy_ledger_table
+  patient_state_table_name  = local.names.patient_state_table
   pseudonym_key             = var.pseudonym_key
   kms_key_arn               = module.kms.key_arn
   log_retention_days        = var.log_retention_days

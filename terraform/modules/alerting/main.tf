@@ -122,8 +122,9 @@ resource "aws_sns_topic_subscription" "email" {
   topic_arn = aws_sns_topic.this["alerts"].arn
   protocol  = "email"
   endpoint  = each.value
-  # Critical alerts only, by the message attribute the consumer sets.
-  filter_policy = jsonencode({ severity = ["CRITICAL"] })
+  # Critical alerts only, and none the patient's quiet hours silenced, by the message attributes
+  # the consumer sets (critical ones are never silenced; the attribute keeps the rule explicit).
+  filter_policy = jsonencode({ severity = ["CRITICAL"], silenced = ["false"] })
 }
 
 # --- the alerts consumer -------------------------------------------------------------------------

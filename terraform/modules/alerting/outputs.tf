@@ -15,6 +15,11 @@ output "state_table_name" {
   value       = aws_dynamodb_table.state.name
 }
 
+output "state_table_arn" {
+  description = "ARN of the patient-state table (the ingest API and the dashboard write settings and acknowledgements to it)."
+  value       = aws_dynamodb_table.state.arn
+}
+
 output "dlq_url" {
   description = "URL of the alerts consumer's on-failure queue."
   value       = aws_sqs_queue.dlq.id

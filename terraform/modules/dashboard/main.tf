@@ -24,7 +24,8 @@ locals {
   # be known at plan time): names are unique per account and region, so it names this ALB.
   alb_arn_prefix = "arn:${local.partition}:elasticloadbalancing:${local.region}:${local.account_id}:loadbalancer/app/${var.name}/"
   # Built from the name, like the two above, so the grant is known at plan time (tests/terraform).
-  ledger_arn = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${var.privacy_ledger_table_name}"
+  ledger_arn        = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${var.privacy_ledger_table_name}"
+  patient_state_arn = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${var.patient_state_table_name}"
 }
 
 # --- the privacy budget ledger -------------------------------------------------------------------
@@ -167,7 +168,7 @@ resource "aws_iam_role_policy" "execution" {
 
 resource "aws_iam_role" "task" {
   name               = "${var.name}-task"
-  description        = "Dashboard task: read-only queries of the lake through Athena; the live view reads the stream and drains its alerts queue."
+  description        = "Dashboard task: read-only queries of the lake through Athena; the live view reads the stream, drains its alerts queue and records acknowledgements."
   assume_role_policy = data.aws_iam_policy_document.tasks_assume.json
   tags               = var.tags
 }
@@ -239,6 +240,22 @@ resource "aws_iam_role_policy" "live" {
   name   = "live-view"
   role   = aws_iam_role.task.id
   policy = data.aws_iam_policy_document.live.json
+}
+
+# The live view's "Acknowledge selected" button (glucosestream/alerts/patient_controls.py through
+# adapters/patient_state.py): a consistent read of the patient's item and one conditional put.
+data "aws_iam_policy_document" "acknowledge" {
+  statement {
+    sid       = "AcknowledgeAlerts"
+    actions   = ["dynamodb:BatchGetItem", "dynamodb:PutItem"]
+    resources = [local.patient_state_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "acknowledge" {
+  name   = "acknowledge-alerts"
+  role   = aws_iam_role.task.id
+  policy = data.aws_iam_policy_document.acknowledge.json
 }
 
 # Privacy mode (glucosestream/adapters/privacy_ledger.py): a consistent GetItem for the balance

@@ -137,6 +137,11 @@ variable "alerts_queue_name" {
   description = "The dashboard's own SQS queue on the alerts topic, which the live view drains: ResourceNames(env).dashboard_alerts_queue."
 }
 
+variable "patient_state_table_name" {
+  type        = string
+  description = "The alerts' patient-state table: the live view acknowledges alerts in the patient's item. ResourceNames(env).patient_state_table, the name the container derives from GS_ENV."
+}
+
 variable "privacy_ledger_table_name" {
   type        = string
   description = "DynamoDB table of the privacy budget ledger (ε per user per month): ResourceNames(env).privacy_ledger_table, the name the container derives from GS_ENV."

@@ -40,6 +40,12 @@ data "aws_iam_policy_document" "ingest" {
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.kms_key_arn]
   }
+  # /v1/alert-settings and /v1/alerts/{id}/ack: read the patient's item, conditional put.
+  statement {
+    sid       = "AlertControls"
+    actions   = ["dynamodb:BatchGetItem", "dynamodb:PutItem"]
+    resources = [var.patient_state_table_arn]
+  }
 }
 
 module "ingest" {

@@ -71,6 +71,11 @@ variable "stream_arn" {
   description = "ARN of the readings stream."
 }
 
+variable "patient_state_table_arn" {
+  type        = string
+  description = "ARN of the alerts' patient-state table: alert settings and acknowledgements are written to the patient's item. Its name must be ResourceNames(env).patient_state_table (the handler derives it from GS_ENV)."
+}
+
 variable "alerts_topic_arn" {
   type        = string
   description = "Alerts topic ARN (GS_ALERTS_TOPIC_ARN; settings resolve both topics)."
