@@ -408,6 +408,10 @@ def format_alert(alert: dict[str, Any]) -> str:
             f" (falling {alert['rate_mg_dl_per_min']:+.1f} mg/dL/min, "
             f"{alert['projected_mg_dl']:.0f} in 20 min)"
         )
+    if alert.get("repeat"):
+        extra += f" repeat #{alert['repeat']}, unacknowledged (id {alert['alert_id']})"
+    if alert.get("silenced"):
+        extra += " [silenced: quiet hours]"
     return (
         f"ALERT {alert['kind']:<15} {alert['severity']:<8} {alert['patient_id'][:14]}… "
         f"{alert['glucose_mg_dl']:>3} mg/dL at {at} local{extra}"

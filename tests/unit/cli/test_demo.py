@@ -1,11 +1,11 @@
 """The demo's live stream continues the backfill's simulated patients: no step at the seam,
-nothing published twice, nothing skipped."""
+nothing published twice, nothing skipped; its alert lines."""
 
 from __future__ import annotations
 
 from itertools import takewhile
 
-from glucosestream.cli.demo import DAY_MS, DemoOptions, DemoState, live_cohort
+from glucosestream.cli.demo import DAY_MS, DemoOptions, DemoState, format_alert, live_cohort
 from stream.simulator import CohortConfig, simulate
 
 KEY = b"k" * 32
@@ -65,3 +65,28 @@ def test_a_state_file_without_the_seam_starts_a_fresh_simulation() -> None:
     after = live(state())
     first = min(measured for _, measured, _ in after.values())
     assert first >= LIVE_START
+
+
+def test_printed_alerts_say_repeat_and_quiet_hours() -> None:
+    record = {
+        "alert_id": "0123456789abcdef0123456789abcdef",
+        "patient_id": "p_8b57fd516f31aa00",
+        "kind": "URGENT_LOW",
+        "severity": "CRITICAL",
+        "measured_at": 1_767_571_200_000,  # Mon 2026-01-05 00:00 UTC
+        "utc_offset_minutes": 60,
+        "glucose_mg_dl": 48,
+        "episode_start": 1_767_569_400_000,
+        "rate_mg_dl_per_min": None,
+        "projected_mg_dl": None,
+        "raised_at": 1_767_571_205_000,
+        "repeat": 2,
+        "silenced": False,
+    }
+    line = format_alert(record)
+    assert line.startswith("ALERT URGENT_LOW      CRITICAL p_8b57fd516f31… ")
+    assert "48 mg/dL at Mon 01:00 local" in line
+    assert "repeat #2, unacknowledged (id 0123456789abcdef0123456789abcdef)" in line
+    assert "silenced" not in line
+    quiet_low = {**record, "kind": "LOW", "severity": "WARNING", "repeat": 0, "silenced": True}
+    assert format_alert(quiet_low).endswith("[silenced: quiet hours]")
