@@ -409,7 +409,9 @@ def format_alert(alert: dict[str, Any]) -> str:
             f"{alert['projected_mg_dl']:.0f} in 20 min)"
         )
     if alert.get("repeat"):
-        extra += f" repeat #{alert['repeat']}, unacknowledged (id {alert['alert_id']})"
+        extra += f" repeat #{alert['repeat']}, unacknowledged"
+    if alert["kind"] == "URGENT_LOW":
+        extra += f" id {alert['alert_id']}"  # what `alerts ack` and the API take
     if alert.get("silenced"):
         extra += " [silenced: quiet hours]"
     return (

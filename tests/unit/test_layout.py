@@ -72,6 +72,9 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "glucosestream.lake",
         "glucosestream.ingest",
         "glucosestream.settings",
+        # The API's alert-settings and ack routes call the alerts use case (boto3-free, its
+        # store injected by the handler's composition root).
+        "glucosestream.alerts",
     ),
 }
 """Package (under ``glucosestream/``) → what its modules may import besides the standard

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from glucosestream.cli.commands.stack_check import require_running_stack
@@ -55,7 +56,8 @@ def cmd_alert_ack(args: argparse.Namespace, settings: Settings) -> int:
         ) from None
     ack = result.acknowledgement
     state = "acknowledged" if result.new else "already acknowledged"
-    print(f"{state}: alert {ack.alert_id} by {ack.by} at {ack.acknowledged_at} (UTC ms)")
+    at = datetime.fromtimestamp(ack.acknowledged_at / 1000, tz=UTC).isoformat(timespec="seconds")
+    print(f"{state}: alert {ack.alert_id} by {ack.by} at {at}")
     return 0
 
 

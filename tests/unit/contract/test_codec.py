@@ -92,8 +92,11 @@ def test_alert_schema_round_trip(codec: Codec) -> None:
         "projected_mg_dl": None,
         "raised_at": 1_767_571_201_000,
     }
+    # Written before repeat and silenced existed: they decode with their defaults.
     data = codec.encode(alert, ALERT_SCHEMA)
-    assert codec.decode(data, expect=ALERT_SCHEMA) == alert
+    assert codec.decode(data, expect=ALERT_SCHEMA) == {**alert, "repeat": 0, "silenced": False}
+    repeat = {**alert, "alert_id": "b" * 32, "repeat": 2, "silenced": False}
+    assert codec.decode(codec.encode(repeat, ALERT_SCHEMA), expect=ALERT_SCHEMA) == repeat
     with pytest.raises(CodecError, match=r"expected io\.glucosestream\.GlucoseReading"):
         codec.decode(data)
 
