@@ -222,11 +222,34 @@ def create_app(service: Callable[[], IngestService]) -> APIGatewayRestResolver:
             responses=entries_responses,
         )(post_entries)
 
+    def query() -> dict[str, list[str]]:
+        """Every query parameter with all its values (``find[type][$in][]`` may repeat)."""
+        event = app.current_event
+        single = event.query_string_parameters or {}
+        multi = event.multi_value_query_string_parameters or {}
+        return {key: list(multi.get(key) or [value]) for key, value in single.items()}
+
     def get_entries(
         count: Annotated[int, Query(ge=1, description="Newest entries to return.")] = 10,
     ) -> Response[Any]:
-        return render(service().get_entries(header(SECRET_HEADER), count), "GET entries")
+        sgv_only = "/entries/sgv" in app.current_event.path
+        answer = service().get_entries(
+            header(SECRET_HEADER), count, query(), entry_type="sgv" if sgv_only else None
+        )
+        return render(answer, "GET entries")
 
+    def get_current() -> Response[Any]:
+        return render(service().get_entries(header(SECRET_HEADER), 1, query()), "GET current")
+
+    entries_answers: dict[int, OpenAPIResponse] = {
+        200: {
+            "description": "Newest first.",
+            "content": {"application/json": {"model": list[EntryOut]}},
+        },
+        400: problem("count out of range, or a find Nightscout does not know."),
+        401: problem("Missing or wrong api-secret."),
+        429: problem("Rate limit exceeded."),
+    }
     for path in (
         "/api/v1/entries",
         "/api/v1/entries.json",
@@ -236,17 +259,19 @@ def create_app(service: Callable[[], IngestService]) -> APIGatewayRestResolver:
         app.get(
             path,
             summary="Nightscout: newest entries",
+            description="find[date|dateString|sgv|type|device|direction][$eq|$ne|$gt|$gte|$lt|"
+            "$lte|$in|$nin]=value, as Nightscout reads it (date and sgv as integers; without a "
+            "date constraint, the last 4 days).",
             security=[{"nightscoutSecret": []}],
-            responses={
-                200: {
-                    "description": "Newest first.",
-                    "content": {"application/json": {"model": list[EntryOut]}},
-                },
-                400: problem("count out of range."),
-                401: problem("Missing or wrong api-secret."),
-                429: problem("Rate limit exceeded."),
-            },
+            responses=entries_answers,
         )(get_entries)
+    for path in ("/api/v1/entries/current", "/api/v1/entries/current.json"):
+        app.get(
+            path,
+            summary="Nightscout: the newest entry",
+            security=[{"nightscoutSecret": []}],
+            responses=entries_answers,
+        )(get_current)
 
     def status() -> Response[Any]:
         return render(service().status(), "status")

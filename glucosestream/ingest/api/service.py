@@ -27,6 +27,7 @@ from glucosestream.ingest.api.auth import ApiKeys, NightscoutSecret, Principal
 from glucosestream.ingest.api.ratelimit import RateLimiter, retry_after_header
 from glucosestream.ingest.api.readings import Validated, validate_items
 from glucosestream.ingest.api.recent import RecentReadings
+from glucosestream.ingest.nightscout_find import Condition, FindError, matches, parse_find
 
 UNAVAILABLE_RETRY_AFTER_S = 5
 MAX_REJECTIONS_IN_HEADER = 10
@@ -225,22 +226,54 @@ class IngestService:
         # Nightscout answers the stored entries; uploaders only look at the 200. Rejections of a
         # partly good batch go in a header: a 4xx would make the uploader resend the good ones
         # forever, and the body must stay Nightscout's array.
-        answer = Answer(200, nightscout.entries_of([a.reading for a in validated.accepted], 10**9))
+        answer = Answer(200, self._stored_entries([a.reading for a in validated.accepted]))
         if rejected:
             answer.headers["X-Rejected-Count"] = str(len(rejected))
             # ensure_ascii (json's default) keeps the header value ASCII whatever was sent.
             answer.headers["X-Rejected"] = json.dumps(rejected[:MAX_REJECTIONS_IN_HEADER])
         return answer
 
-    def get_entries(self, api_secret: str | None, count: int) -> Answer:
+    def _stored_entries(self, readings: list[GlucoseReading]) -> list[dict[str, Any]]:
+        """The entries of ``readings`` in the order sent, each ``delta`` against the reading
+        before it in the patient's stored history (as a GET would answer them)."""
+        if not readings:
+            return []
+        history = self.recent.latest(readings[0].patient_id, self.recent.per_patient)
+        by_identity = {
+            (entry["date"], entry["device"]): entry
+            for entry in nightscout.entries_of(history, len(history))
+        }
+        return [
+            by_identity.get((r.measured_at, r.device_id)) or nightscout.entry_of(r, None)
+            for r in readings
+        ]
+
+    def get_entries(
+        self,
+        api_secret: str | None,
+        count: int,
+        query: dict[str, list[str]] | None = None,
+        *,
+        entry_type: str | None = None,
+    ) -> Answer:
+        """Newest first: the first ``count`` entries matching Nightscout's ``find`` in ``query``
+        (``entry_type``: the ``/entries/sgv`` paths' fixed type)."""
         principal = self._nightscout_caller(api_secret)
         if isinstance(principal, Answer):
             return principal
         if not 1 <= count <= self.limits.max_count:
             return refuse(400, f"count must be within 1-{self.limits.max_count}")
+        try:
+            conditions = parse_find(query or {}, self.clock_ms())
+        except FindError as error:
+            return refuse(400, f"find: {error}")
+        if entry_type is not None:
+            conditions.append(Condition("type", "$eq", entry_type))
         patient = pseudonymise(self._nightscout_patient(principal), self.pseudonym_key)
-        newest_first = self.recent.latest(patient, count + 1)
-        return Answer(200, nightscout.entries_of(newest_first, count))
+        history = self.recent.latest(patient, self.recent.per_patient)
+        entries = nightscout.entries_of(history, len(history))  # deltas over the whole history
+        found = [entry for entry in entries if matches(entry, conditions)]
+        return Answer(200, found[:count])
 
     def verify_auth(self, api_secret: str | None) -> Answer:
         principal = self._nightscout_principal(api_secret)

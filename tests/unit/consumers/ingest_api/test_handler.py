@@ -212,3 +212,27 @@ def test_the_ack_route_takes_the_alert_id_from_the_path(
     # A well-formed id of no alert of this patient: the route reached the service with it.
     assert response["statusCode"] == 404
     assert "no such alert" in body_of(response)["message"]
+
+
+def test_entries_routes_pass_find_and_answer_current(
+    resolve: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    import hashlib
+
+    from tests.unit.ingest.support import NIGHTSCOUT_SECRET, NOW_MS
+
+    secret = {"api-secret": hashlib.sha1(NIGHTSCOUT_SECRET.encode()).hexdigest()}
+    upload = get_event("/api/v1/entries", None, **secret)
+    entries = [
+        {"type": "sgv", "sgv": value, "date": NOW_MS - (10 - 5 * i) * 60_000, "device": "xDrip"}
+        for i, value in enumerate([112, 104, 95])
+    ]
+    upload.update(httpMethod="POST", body=json.dumps(entries))
+    assert resolve(upload)["statusCode"] == 200
+    current = resolve(get_event("/api/v1/entries/current.json", None, **secret))
+    assert [(e["sgv"], e["delta"]) for e in body_of(current)] == [(95, -9)]
+    query = {"find[date][$gt]": str(NOW_MS - 10 * 60_000), "count": "10"}
+    newer = resolve(get_event("/api/v1/entries/sgv.json", query, **secret))
+    assert [e["sgv"] for e in body_of(newer)] == [95, 104]
+    bad = resolve(get_event("/api/v1/entries.json", {"find[date][$after]": "1"}, **secret))
+    assert bad["statusCode"] == 400

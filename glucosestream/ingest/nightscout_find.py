@@ -1,0 +1,110 @@
+"""Nightscout's ``find`` query on entries: ``find[<field>][<operator>]=<value>``.
+
+As Nightscout (cgm-remote-monitor ``lib/server/query.js``) reads it: ``date`` and ``sgv`` values
+are integers (``parseInt``); other fields compare as strings — ``dateString`` therefore compares
+as ISO 8601 text, which orders correctly only between strings of the same shape, as in
+Nightscout. ``find[type]=sgv`` (no operator) means ``$eq``. When the query constrains neither
+``date`` nor ``dateString``, Nightscout adds ``date >= now - 4 days``; so does this.
+
+Where we go further than Nightscout, and why: a non-numeric ``date`` value is parsed as an ISO
+8601 time and compared as epoch ms (Nightscout rewrites it to an ISO string and then compares
+that string with the numeric field, which matches nothing — no client relies on that). Anything
+Nightscout would not understand — an unknown operator, a field entries do not have, a value that
+is not a number where one is needed — is refused with the reason, rather than ignored: a
+follower that asks for ``$gt`` and silently gets everything re-downloads its history forever.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+DEFAULT_WINDOW_MS = 4 * 24 * 3_600_000
+"""Nightscout's ``deltaAgo`` (TWO_DAYS * 2) for queries without a date constraint."""
+OPERATORS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin")
+FIELDS = ("date", "dateString", "sgv", "type", "device", "direction")
+INTEGER_FIELDS = frozenset({"date", "sgv"})
+_KEY = re.compile(r"^find\[([^\[\]]+)\](?:\[(\$[a-z]+)\])?(?:\[\d*\])?$")
+
+
+class FindError(ValueError):
+    """A ``find`` Nightscout would not understand; the message says which part and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    field: str
+    operator: str
+    value: int | str | tuple[int | str, ...]
+
+    def holds(self, entry: Mapping[str, Any]) -> bool:
+        actual = entry.get(self.field)
+        if actual is None:
+            return self.operator in ("$ne", "$nin")
+        if self.operator in ("$in", "$nin"):
+            assert isinstance(self.value, tuple)
+            inside = actual in self.value
+            return inside if self.operator == "$in" else not inside
+        return _COMPARE[self.operator](actual, self.value)
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "$eq": lambda a, b: bool(a == b),
+    "$ne": lambda a, b: bool(a != b),
+    "$gt": lambda a, b: bool(a > b),
+    "$gte": lambda a, b: bool(a >= b),
+    "$lt": lambda a, b: bool(a < b),
+    "$lte": lambda a, b: bool(a <= b),
+}
+
+
+def parse_find(query: Mapping[str, Sequence[str]], now_ms: int) -> list[Condition]:
+    """The conditions of the ``find[...]`` parameters of a query string (each key with all its
+    values, as multi-value query parameters arrive), plus Nightscout's default date window."""
+    conditions: list[Condition] = []
+    for key, values in query.items():
+        if not key.startswith("find"):
+            continue
+        match = _KEY.match(key)
+        if match is None:
+            raise FindError(f"{key}: expected find[<field>] or find[<field>][<operator>]")
+        field, operator = match.group(1), match.group(2) or "$eq"
+        if field not in FIELDS:
+            raise FindError(f"{key}: entries cannot be found by {field}; use {', '.join(FIELDS)}")
+        if operator not in OPERATORS:
+            raise FindError(f"{key}: unknown operator {operator}; use {', '.join(OPERATORS)}")
+        if operator in ("$in", "$nin"):
+            items = [item for value in values for item in value.split("|") if item != ""]
+            conditions.append(
+                Condition(field, operator, tuple(_typed(key, field, item) for item in items))
+            )
+        else:
+            conditions.extend(Condition(field, operator, _typed(key, field, v)) for v in values)
+    if not any(c.field in ("date", "dateString") for c in conditions):
+        conditions.append(Condition("date", "$gte", now_ms - DEFAULT_WINDOW_MS))
+    return conditions
+
+
+def matches(entry: Mapping[str, Any], conditions: Sequence[Condition]) -> bool:
+    return all(condition.holds(entry) for condition in conditions)
+
+
+def _typed(key: str, field: str, value: str) -> int | str:
+    if field not in INTEGER_FIELDS:
+        return value
+    text = value.strip()
+    if re.fullmatch(r"[+-]?\d+(\.\d*)?", text):
+        return int(float(text)) if "." in text else int(text)  # parseInt keeps the integer part
+    if field == "date":
+        try:
+            moment = datetime.fromisoformat(text.replace(" ", "+").replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is not None:
+                return int(moment.timestamp() * 1000)
+        raise FindError(f"{key}: {value!r} is neither epoch ms nor ISO 8601 with an offset")
+    raise FindError(f"{key}: {value!r} is not a whole number")

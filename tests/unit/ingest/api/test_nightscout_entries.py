@@ -1,0 +1,84 @@
+"""Nightscout entries as xDrip+ uploads them and followers poll them: deltas, find, current."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from glucosestream.ingest.api.service import IngestService
+from tests.unit.ingest.support import NIGHTSCOUT_SECRET, NOW_MS
+
+Make = Callable[..., IngestService]
+SECRET = hashlib.sha1(NIGHTSCOUT_SECRET.encode()).hexdigest()
+FALLING = [112, 104, 95]
+
+
+def upload(service: IngestService, values: list[int], first_minutes_ago: int = 15) -> list[dict]:
+    entries = [
+        {
+            "type": "sgv",
+            "sgv": value,
+            "date": NOW_MS - (first_minutes_ago - 5 * i) * 60_000,
+            "direction": "FortyFiveDown",
+            "device": "xDrip-DexcomG6",
+        }
+        for i, value in enumerate(values)
+    ]
+    answer = service.post_entries(SECRET, json.dumps(entries).encode())
+    assert answer.status == 200
+    return answer.body
+
+
+def test_posted_deltas_are_against_the_previous_reading_as_get_answers_them(
+    make_service: Make,
+) -> None:
+    service = make_service()
+    posted = upload(service, FALLING)
+    assert [e["sgv"] for e in posted] == FALLING  # in the order sent
+    assert [e["delta"] for e in posted] == [0, -8, -9]
+    got = service.get_entries(SECRET, 3).body
+    assert [(e["sgv"], e["delta"]) for e in got] == [(95, -9), (104, -8), (112, 0)]
+    # The next upload's delta is against the stored reading before it.
+    (next_one,) = upload(service, [90], first_minutes_ago=0)
+    assert next_one["delta"] == -5
+
+
+def test_a_follower_polling_with_date_gt_gets_only_what_is_new(make_service: Make) -> None:
+    service = make_service()
+    upload(service, FALLING)
+    newest = service.get_entries(SECRET, 1).body[0]["date"]
+    assert service.get_entries(SECRET, 10, {"find[date][$gt]": [str(newest)]}).body == []
+    upload(service, [90], first_minutes_ago=0)
+    new = service.get_entries(SECRET, 10, {"find[date][$gt]": [str(newest)]}).body
+    assert [e["sgv"] for e in new] == [90]
+    since = service.get_entries(SECRET, 10, {"find[date][$gte]": [str(newest)]}).body
+    assert [e["sgv"] for e in since] == [90, 95]
+
+
+def test_find_on_sgv_and_count_apply_together_newest_first(make_service: Make) -> None:
+    service = make_service()
+    upload(service, [150, 120, 100, 80, 60], first_minutes_ago=25)
+    got = service.get_entries(SECRET, 2, {"find[sgv][$lt]": ["110"]}).body
+    assert [e["sgv"] for e in got] == [60, 80]
+
+
+def test_a_find_nightscout_does_not_know_is_400(make_service: Make) -> None:
+    answer = make_service().get_entries(SECRET, 10, {"find[sgv][$like]": ["1"]})
+    assert answer.status == 400
+    assert answer.body["message"] == (
+        "find: find[sgv][$like]: unknown operator $like; "
+        "use $eq, $ne, $gt, $gte, $lt, $lte, $in, $nin"
+    )
+
+
+def test_the_sgv_paths_fixed_type_filters_meter_entries(make_service: Make) -> None:
+    service = make_service()
+    upload(service, FALLING)
+    meter = {"type": "mbg", "mbg": 98, "date": NOW_MS - 60_000, "device": "meter"}
+    assert service.post_entries(SECRET, json.dumps([meter]).encode()).status == 200
+    every = service.get_entries(SECRET, 10).body
+    assert [e["type"] for e in every][:1] == ["mbg"]
+    sgv_only = service.get_entries(SECRET, 10, entry_type="sgv").body
+    assert {e["type"] for e in sgv_only} == {"sgv"}
+    assert len(sgv_only) == len(every) - 1
