@@ -59,6 +59,11 @@ class ResourceNames:
         return f"{self.prefix}-patient-state"
 
     @property
+    def nightscout_table(self) -> str:
+        """The Nightscout read path: recent entries, treatments, device status per patient."""
+        return f"{self.prefix}-nightscout"
+
+    @property
     def privacy_ledger_table(self) -> str:
         """The dashboard's per-user privacy budget ledger (ε spent per user per month)."""
         return f"{self.prefix}-privacy-ledger"

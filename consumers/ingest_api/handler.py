@@ -34,6 +34,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import readings_stream
+from glucosestream.adapters.nightscout_documents import NightscoutDocuments
 from glucosestream.adapters.patient_state import PatientStateStore
 from glucosestream.adapters.producer import Producer, PublishError
 from glucosestream.alerts.patient_controls import PatientAlertControls
@@ -41,7 +42,6 @@ from glucosestream.domain.reading import GlucoseReading
 from glucosestream.ingest.api.config import IngestSettings, load_ingest_settings
 from glucosestream.ingest.api.ratelimit import RateLimiter
 from glucosestream.ingest.api.readings import ReadingIn
-from glucosestream.ingest.api.recent import RecentReadings
 from glucosestream.ingest.api.schemas import (
     AckIn,
     AckOut,
@@ -88,7 +88,9 @@ def build_service(settings: Settings, ingest: IngestSettings) -> IngestService:
         keys=ingest.api_key_registry(settings),
         nightscout_secret=ingest.nightscout(settings),
         publish=kinesis_publisher(producer),
-        recent=RecentReadings(per_patient=ingest.recent_per_patient),
+        documents=NightscoutDocuments(
+            aws_client("dynamodb", settings), settings.names.nightscout_table, ingest.recent_days
+        ),
         limiter=RateLimiter(ingest.rate_per_s, ingest.burst),
         pseudonym_key=settings.pseudonym_key_bytes,
         limits=Limits(ingest.max_body_bytes, ingest.max_items, ingest.recent_per_patient),
@@ -272,6 +274,46 @@ def create_app(service: Callable[[], IngestService]) -> APIGatewayRestResolver:
             security=[{"nightscoutSecret": []}],
             responses=entries_answers,
         )(get_current)
+
+    documents_body = {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"oneOf": [{"type": "array"}, {"type": "object"}]}}
+        },
+    }
+
+    def collection_routes(collection: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
+        # A closure per collection: a default argument would become a query parameter.
+        def post_collection() -> Response[Any]:
+            answer = service().post_documents(header(SECRET_HEADER), collection, body())
+            return render(answer, f"POST {collection}")
+
+        def get_collection(
+            count: Annotated[int, Query(ge=1, description="Newest documents to return.")] = 10,
+        ) -> Response[Any]:
+            answer = service().get_documents(header(SECRET_HEADER), collection, count, query())
+            return render(answer, f"GET {collection}")
+
+        return post_collection, get_collection
+
+    for collection in ("treatments", "devicestatus"):
+        post_collection, get_collection = collection_routes(collection)
+        for path in (f"/api/v1/{collection}", f"/api/v1/{collection}.json"):
+            app.post(
+                path,
+                summary=f"Nightscout: upload {collection}",
+                security=[{"nightscoutSecret": []}],
+                openapi_extensions={"requestBody": documents_body},
+                responses={200: {"description": "The stored documents."}, **common},
+            )(post_collection)
+            app.get(
+                path,
+                summary=f"Nightscout: newest {collection}",
+                description="find[created_at][$gte]=ISO and the other find operators; without "
+                "a date constraint, the last 4 days.",
+                security=[{"nightscoutSecret": []}],
+                responses=entries_answers,
+            )(get_collection)
 
     def status() -> Response[Any]:
         return render(service().status(), "status")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from itertools import pairwise
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -290,6 +291,30 @@ def entries_of(newest_first: list[GlucoseReading], count: int) -> list[dict[str,
         entry_of(reading, newest_first[i + 1] if i + 1 < len(newest_first) else None)
         for i, reading in enumerate(newest_first[:count])
     ]
+
+
+def stored_entry(reading: GlucoseReading) -> dict[str, Any]:
+    """The entry as the read path stores it: without ``delta``, which depends on its neighbours
+    and is computed when read (:func:`with_deltas`)."""
+    entry = entry_of(reading, None)
+    del entry["delta"]
+    return entry
+
+
+def with_deltas(
+    newest_first: list[dict[str, Any]], older: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Stored entries with ``delta`` against the entry after each (the next older one; ``older``
+    after the last), 0 where there is none. A meter (``mbg``) entry's delta is 0 and it is
+    skipped as a neighbour: deltas are between sensor values."""
+    sensor = [e for e in [*newest_first, *([older] if older else [])] if e["type"] == "sgv"]
+    previous_of = {id(a): b for a, b in pairwise(sensor)}
+    answered = []
+    for entry in newest_first:
+        before = previous_of.get(id(entry))
+        delta = entry["sgv"] - before["sgv"] if before is not None else 0
+        answered.append({**entry, "delta": delta})
+    return answered
 
 
 def status_document(now_ms: int, name: str = "GlucoseStream") -> dict[str, Any]:

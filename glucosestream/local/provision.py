@@ -37,7 +37,9 @@ class ProvisionedResources:
 def provision(settings: Settings) -> ProvisionedResources:
     names = settings.names
     readings_stream(settings).ensure(settings.stream_shards)
-    _ensure_state_table(aws_client("dynamodb", settings), names.patient_state_table)
+    dynamodb = aws_client("dynamodb", settings)
+    _ensure_table(dynamodb, names.patient_state_table, ("patient_id",))
+    _ensure_table(dynamodb, names.nightscout_table, ("patient_id", "doc_key"))
 
     sns = aws_client("sns", settings)
     sqs = aws_client("sqs", settings)
@@ -62,12 +64,16 @@ def provision(settings: Settings) -> ProvisionedResources:
     return ProvisionedResources(names.readings_stream, names.patient_state_table, topics, queues)
 
 
-def _ensure_state_table(dynamodb: Any, table: str, timeout_s: float = 30.0) -> None:
+def _ensure_table(dynamodb: Any, table: str, key: tuple[str, ...], timeout_s: float = 30.0) -> None:
+    """A table keyed by ``key`` (hash, then range; strings) with the ``expires_at`` TTL."""
     with contextlib.suppress(dynamodb.exceptions.ResourceInUseException):
         dynamodb.create_table(
             TableName=table,
-            AttributeDefinitions=[{"AttributeName": "patient_id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "patient_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name in key],
+            KeySchema=[
+                {"AttributeName": name, "KeyType": kind}
+                for name, kind in zip(key, ("HASH", "RANGE"), strict=False)
+            ],
             BillingMode="PAY_PER_REQUEST",
         )
     deadline = time.monotonic() + timeout_s

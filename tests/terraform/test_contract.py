@@ -46,6 +46,7 @@ NAMED_RESOURCES: dict[str, tuple[str, str]] = {
     "lake_bucket": ("aws_s3_bucket", "bucket"),
     "athena_results_bucket": ("aws_s3_bucket", "bucket"),
     "patient_state_table": ("aws_dynamodb_table", "name"),
+    "nightscout_table": ("aws_dynamodb_table", "name"),
     "privacy_ledger_table": ("aws_dynamodb_table", "name"),
     "alerts_topic": ("aws_sns_topic", "name"),
     "pipeline_topic": ("aws_sns_topic", "name"),
@@ -737,3 +738,20 @@ def test_alert_controls_are_granted_exactly_what_they_call(plan: dict[str, Any])
     (statement,) = json.loads(dashboard["after"]["policy"])["Statement"]
     assert sorted(statement["Action"]) == sorted(action for action, _ in calls)
     assert statement["Resource"] == table_arn
+
+
+def test_nightscout_table_has_the_adapters_keys_ttl_pitr_and_kms(plan: dict[str, Any]) -> None:
+    (table,) = [
+        r
+        for r in planned_resources(plan, "aws_dynamodb_table")
+        if r["after"]["name"] == NAMES.nightscout_table
+    ]
+    after = table["after"]
+    assert (after["hash_key"], after["range_key"]) == ("patient_id", "doc_key")
+    assert {(a["name"], a["type"]) for a in after["attribute"]} == {
+        ("patient_id", "S"),
+        ("doc_key", "S"),
+    }
+    assert after["ttl"] == [{"attribute_name": "expires_at", "enabled": True}]
+    assert after["point_in_time_recovery"][0]["enabled"] is True
+    assert after["server_side_encryption"][0]["enabled"] is True

@@ -50,7 +50,16 @@ class IngestSettings(BaseSettings):
     publish_timeout_s: float = Field(
         default=5.0, gt=0, le=60, description="Give up on Kinesis after this long: answer 503."
     )
-    recent_per_patient: int = Field(default=2016, ge=1, le=100_000)
+    recent_per_patient: int = Field(
+        default=2016, ge=1, le=100_000, description="Most entries one GET answers (`count`)."
+    )
+    recent_days: int = Field(
+        default=14,
+        ge=1,
+        le=365,
+        description="Days the Nightscout read path keeps entries, treatments and device status "
+        "(a DynamoDB TTL from each document's date); older data is the lake's.",
+    )
 
     def api_key_registry(self, settings: Settings) -> ApiKeys:
         """The configured keys; the development key in local mode when none are configured."""

@@ -22,18 +22,28 @@ from glucosestream.domain.alerts.acknowledgement import UnknownAlert
 from glucosestream.domain.alerts.patient_settings import InvalidAlertSettings
 from glucosestream.domain.identity import pseudonymise
 from glucosestream.domain.reading import GlucoseReading
-from glucosestream.ingest import nightscout
+from glucosestream.ingest import nightscout, nightscout_documents
 from glucosestream.ingest.api.auth import ApiKeys, NightscoutSecret, Principal
+from glucosestream.ingest.api.documents import Document, DocumentStore
 from glucosestream.ingest.api.ratelimit import RateLimiter, retry_after_header
 from glucosestream.ingest.api.readings import Validated, validate_items
-from glucosestream.ingest.api.recent import RecentReadings
-from glucosestream.ingest.nightscout_find import Condition, FindError, matches, parse_find
+from glucosestream.ingest.nightscout_find import (
+    DEVICESTATUS,
+    TREATMENTS,
+    Condition,
+    FindError,
+    date_bounds,
+    matches,
+    parse_find,
+)
 
 UNAVAILABLE_RETRY_AFTER_S = 5
 MAX_REJECTIONS_IN_HEADER = 10
 MAX_CONTROL_BODY_BYTES = 4096
 """Alert settings and acknowledgements are a few fields."""
 _ALERT_ID_DIGITS = frozenset("0123456789abcdef")
+MAX_SCANNED_ENTRIES = 5000
+"""Entries a GET reads from the store at most (4 days of 1-minute readings fit)."""
 
 
 class StreamUnavailable(RuntimeError):
@@ -53,7 +63,7 @@ class Limits:
     max_body_bytes: int = 1024 * 1024
     max_items: int = 2016
     max_count: int = 2016
-    """Largest ``count`` of GET entries (the recent store's bound)."""
+    """Largest ``count`` of one GET (entries, treatments, device status)."""
 
 
 @dataclass
@@ -77,7 +87,7 @@ class IngestService:
         keys: ApiKeys,
         nightscout_secret: NightscoutSecret | None,
         publish: Publisher,
-        recent: RecentReadings,
+        documents: DocumentStore,
         limiter: RateLimiter,
         pseudonym_key: bytes,
         limits: Limits | None = None,
@@ -87,7 +97,7 @@ class IngestService:
         self.keys = keys
         self.nightscout_secret = nightscout_secret
         self.publish = publish
-        self.recent = recent
+        self.documents = documents
         self.limiter = limiter
         self.pseudonym_key = pseudonym_key
         self.limits = limits or Limits()
@@ -144,7 +154,13 @@ class IngestService:
             )
             answer.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_S)
             return answer
-        self.recent.add(readings)
+        by_patient: dict[str, list[Document]] = {}
+        for reading in readings:
+            by_patient.setdefault(reading.patient_id, []).append(
+                Document(reading.measured_at, reading.event_id, nightscout.stored_entry(reading))
+            )
+        for patient, documents in by_patient.items():
+            self.documents.put(patient, "entries", documents)
         return None
 
     # -- POST /v1/readings ----------------------------------------------------------------------
@@ -227,26 +243,78 @@ class IngestService:
         # partly good batch go in a header: a 4xx would make the uploader resend the good ones
         # forever, and the body must stay Nightscout's array.
         answer = Answer(200, self._stored_entries([a.reading for a in validated.accepted]))
-        if rejected:
-            answer.headers["X-Rejected-Count"] = str(len(rejected))
-            # ensure_ascii (json's default) keeps the header value ASCII whatever was sent.
-            answer.headers["X-Rejected"] = json.dumps(rejected[:MAX_REJECTIONS_IN_HEADER])
-        return answer
+        return _with_rejections(answer, rejected)
+
+    def post_documents(self, api_secret: str | None, collection: str, body: bytes) -> Answer:
+        """``POST /api/v1/treatments`` and ``/devicestatus``: stored for the site's patient,
+        answered as Nightscout does (200, the stored documents)."""
+        principal = self._nightscout_caller(api_secret)
+        if isinstance(principal, Answer):
+            return principal
+        items = self._items(body, single_object_ok=True)
+        if isinstance(items, Answer):
+            return items
+        documents, refusals = nightscout_documents.documents_of(
+            items, collection, self.clock_ms()
+        )
+        rejected = [r.as_dict() for r in refusals]
+        if not documents:
+            return refuse(400, f"no {collection} document was accepted", rejected=rejected)
+        patient = pseudonymise(self._nightscout_patient(principal), self.pseudonym_key)
+        self.documents.put(patient, collection, documents)
+        return _with_rejections(Answer(200, [d.body for d in documents]), rejected)
+
+    def get_documents(
+        self,
+        api_secret: str | None,
+        collection: str,
+        count: int,
+        query: dict[str, list[str]] | None = None,
+    ) -> Answer:
+        """Newest first (by ``created_at``), filtered by Nightscout's ``find``."""
+        principal = self._nightscout_caller(api_secret)
+        if isinstance(principal, Answer):
+            return principal
+        if not 1 <= count <= self.limits.max_count:
+            return refuse(400, f"count must be within 1-{self.limits.max_count}")
+        searchable = TREATMENTS if collection == "treatments" else DEVICESTATUS
+        try:
+            conditions = parse_find(query or {}, self.clock_ms(), searchable)
+        except FindError as error:
+            return refuse(400, f"find: {error}")
+        patient = pseudonymise(self._nightscout_patient(principal), self.pseudonym_key)
+        stored = self.documents.newest(patient, collection, limit=MAX_SCANNED_ENTRIES)
+        found = [d.body for d in stored if matches(d.body, conditions)]
+        return Answer(200, found[:count])
 
     def _stored_entries(self, readings: list[GlucoseReading]) -> list[dict[str, Any]]:
         """The entries of ``readings`` in the order sent, each ``delta`` against the reading
         before it in the patient's stored history (as a GET would answer them)."""
         if not readings:
             return []
-        history = self.recent.latest(readings[0].patient_id, self.recent.per_patient)
-        by_identity = {
-            (entry["date"], entry["device"]): entry
-            for entry in nightscout.entries_of(history, len(history))
-        }
-        return [
-            by_identity.get((r.measured_at, r.device_id)) or nightscout.entry_of(r, None)
-            for r in readings
-        ]
+        patient = readings[0].patient_id
+        dates = [r.measured_at for r in readings]
+        answered = self._entries_with_deltas(patient, min(dates), max(dates), len(readings) * 4)
+        by_id = {entry["_id"]: entry for entry in answered}
+        return [by_id.get(r.event_id) or nightscout.entry_of(r, None) for r in readings]
+
+    def _entries_with_deltas(
+        self, patient: str, date_from: int | None, date_to: int | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Stored entries in the range, newest first, each with its ``delta`` (the entry just
+        before the range is read too, for the oldest one's)."""
+        found = self.documents.newest(
+            patient, "entries", date_from=date_from, date_to=date_to, limit=limit
+        )
+        older: dict[str, Any] | None = None
+        if found and len(found) < limit:
+            before = self.documents.newest(
+                patient, "entries", date_to=found[-1].date_ms - 1, limit=1
+            )
+            older = before[0].body if before else None
+        elif len(found) > 1:
+            older, found = found[-1].body, found[:-1]  # the extra one read only for its value
+        return nightscout.with_deltas([d.body for d in found], older)
 
     def get_entries(
         self,
@@ -270,8 +338,8 @@ class IngestService:
         if entry_type is not None:
             conditions.append(Condition("type", "$eq", entry_type))
         patient = pseudonymise(self._nightscout_patient(principal), self.pseudonym_key)
-        history = self.recent.latest(patient, self.recent.per_patient)
-        entries = nightscout.entries_of(history, len(history))  # deltas over the whole history
+        date_from, date_to = date_bounds(conditions)
+        entries = self._entries_with_deltas(patient, date_from, date_to, MAX_SCANNED_ENTRIES + 1)
         found = [entry for entry in entries if matches(entry, conditions)]
         return Answer(200, found[:count])
 
@@ -391,3 +459,12 @@ class IngestService:
         answer = refuse(503, "the patient's alert state is busy; retry (nothing was changed)")
         answer.headers["Retry-After"] = "1"
         return answer
+
+
+def _with_rejections(answer: Answer, rejected: list[dict[str, Any]]) -> Answer:
+    """Nightscout's 200 for a partly good batch: the refusals in headers, the body unchanged."""
+    if rejected:
+        answer.headers["X-Rejected-Count"] = str(len(rejected))
+        # ensure_ascii (json's default) keeps the header value ASCII whatever was sent.
+        answer.headers["X-Rejected"] = json.dumps(rejected[:MAX_REJECTIONS_IN_HEADER])
+    return answer

@@ -10,6 +10,7 @@ locals {
     lake_bucket              = "${local.prefix}-lake"
     athena_results_bucket    = "${local.prefix}-athena-results"
     patient_state_table      = "${local.prefix}-patient-state"
+    nightscout_table         = "${local.prefix}-nightscout"
     alerts_topic             = "${local.prefix}-alerts"
     pipeline_topic           = "${local.prefix}-pipeline"
     alerts_dlq               = "${local.prefix}-alerts-dlq"
@@ -161,6 +162,8 @@ module "ingest" {
   function_name           = local.names.ingest_function
   stream_arn              = module.stream.stream_arn
   patient_state_table_arn = module.alerting.state_table_arn
+  nightscout_table_name   = local.names.nightscout_table
+  deletion_protection     = var.deletion_protection
   alerts_topic_arn        = module.alerting.alerts_topic_arn
   pipeline_topic_arn      = module.alerting.pipeline_topic_arn
   alarm_topic_arn         = module.alerting.pipeline_topic_arn

@@ -40,6 +40,12 @@ data "aws_iam_policy_document" "ingest" {
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.kms_key_arn]
   }
+  # The Nightscout read path (adapters/nightscout_documents.py): batch writes, one key-range Query.
+  statement {
+    sid       = "NightscoutDocuments"
+    actions   = ["dynamodb:BatchWriteItem", "dynamodb:Query"]
+    resources = [aws_dynamodb_table.nightscout.arn]
+  }
   # /v1/alert-settings and /v1/alerts/{id}/ack: read the patient's item, conditional put.
   statement {
     sid       = "AlertControls"
@@ -70,9 +76,48 @@ module "ingest" {
     GS_ALERTS_TOPIC_ARN     = var.alerts_topic_arn
     GS_PIPELINE_TOPIC_ARN   = var.pipeline_topic_arn
     GS_INGEST_API_KEYS      = local.api_key_document
+    GS_INGEST_RECENT_DAYS   = tostring(var.nightscout_retention_days)
     POWERTOOLS_SERVICE_NAME = "ingest-api"
     POWERTOOLS_LOG_LEVEL    = var.log_level
   })
+}
+
+# --- the Nightscout read path --------------------------------------------------------------------
+
+# Every API instance answers followers from this table, so all answer the same
+# (glucosestream/ingest/api/documents.py): one item per entry, treatment or device status.
+resource "aws_dynamodb_table" "nightscout" {
+  name                        = var.nightscout_table_name
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "patient_id"
+  range_key                   = "doc_key"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "patient_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "doc_key"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expires_at" # recent data only: older readings are the lake's
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+
+  tags = var.tags
 }
 
 # --- REST API ------------------------------------------------------------------------------------

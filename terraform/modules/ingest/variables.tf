@@ -76,6 +76,23 @@ variable "patient_state_table_arn" {
   description = "ARN of the alerts' patient-state table: alert settings and acknowledgements are written to the patient's item. Its name must be ResourceNames(env).patient_state_table (the handler derives it from GS_ENV)."
 }
 
+variable "nightscout_table_name" {
+  type        = string
+  description = "The Nightscout read path's table (recent entries, treatments, device status per patient): ResourceNames(env).nightscout_table, the name the handler derives from GS_ENV."
+}
+
+variable "nightscout_retention_days" {
+  type        = number
+  default     = 14
+  description = "Days documents stay in the Nightscout table (GS_INGEST_RECENT_DAYS; a TTL from each document's date)."
+}
+
+variable "deletion_protection" {
+  type        = bool
+  default     = true
+  description = "Protect the Nightscout table from deletion (false for throwaway environments)."
+}
+
 variable "alerts_topic_arn" {
   type        = string
   description = "Alerts topic ARN (GS_ALERTS_TOPIC_ARN; settings resolve both topics)."

@@ -11,9 +11,9 @@ from glucosestream.alerts.patient_controls import PatientAlertControls
 from glucosestream.domain.reading import GlucoseReading
 from glucosestream.ingest.api.auth import ApiKeys, NightscoutSecret, sha256_hex
 from glucosestream.ingest.api.ratelimit import RateLimiter
-from glucosestream.ingest.api.recent import RecentReadings
 from glucosestream.ingest.api.service import IngestService, Limits, StreamUnavailable
 from tests.support.alert_ports import InMemoryStates
+from tests.support.nightscout_documents import InMemoryDocuments
 
 KEY = b"test-pseudonym-key-0123456789abcdef"
 NOW_MS = 1_767_600_000_000  # 2026-01-05T08:00:00Z
@@ -82,8 +82,13 @@ def alert_states() -> InMemoryStates:
 
 
 @pytest.fixture
+def documents() -> InMemoryDocuments:
+    return InMemoryDocuments()
+
+
+@pytest.fixture
 def make_service(
-    stream: FakePublisher, alert_states: InMemoryStates
+    stream: FakePublisher, alert_states: InMemoryStates, documents: InMemoryDocuments
 ) -> Callable[..., IngestService]:
     def build(
         *, rate_per_s: float = 1000.0, burst: int = 1000, limits: Limits | None = None
@@ -92,7 +97,7 @@ def make_service(
             keys=ApiKeys.from_document(KEY_DOCUMENT),
             nightscout_secret=NightscoutSecret.configure(NIGHTSCOUT_SECRET, "alice", "alice"),
             publish=stream,
-            recent=RecentReadings(per_patient=100),
+            documents=documents,
             limiter=RateLimiter(rate_per_s, burst, clock=lambda: 0.0),
             pseudonym_key=KEY,
             limits=limits or Limits(max_body_bytes=64 * 1024, max_items=300, max_count=100),

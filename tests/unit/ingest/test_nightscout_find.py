@@ -68,7 +68,7 @@ def test_without_a_date_constraint_only_the_last_four_days_are_searched() -> Non
         ({"find[date][$gt]": ["yesterday"]}, "neither epoch ms nor ISO 8601"),
         ({"find[date][$gt]": ["2026-01-05T07:50:00"]}, "with an offset"),
         ({"find[sgv][$gt]": ["high"]}, "'high' is not a whole number"),
-        ({"find[noise][$gt]": ["1"]}, "entries cannot be found by noise"),
+        ({"find[noise][$gt]": ["1"]}, "cannot be found by noise; use date, dateString"),
         ({"find[date]$gt": ["1"]}, "expected find[<field>]"),
     ],
 )

@@ -236,3 +236,24 @@ def test_entries_routes_pass_find_and_answer_current(
     assert [e["sgv"] for e in body_of(newer)] == [95, 104]
     bad = resolve(get_event("/api/v1/entries.json", {"find[date][$after]": "1"}, **secret))
     assert bad["statusCode"] == 400
+
+
+def test_treatments_and_devicestatus_routes_store_and_answer(
+    resolve: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    import hashlib
+
+    from tests.unit.ingest.support import NIGHTSCOUT_SECRET
+
+    secret = {"api-secret": hashlib.sha1(NIGHTSCOUT_SECRET.encode()).hexdigest()}
+    bolus = {"eventType": "Bolus", "insulin": 1.5, "created_at": "2026-01-05T07:58:00Z"}
+    for path in ("/api/v1/treatments", "/api/v1/devicestatus.json"):
+        posted = get_event(path, None, **secret)
+        posted.update(httpMethod="POST", body=json.dumps(bolus))
+        assert resolve(posted)["statusCode"] == 200, path
+    for path in ("/api/v1/treatments.json", "/api/v1/devicestatus"):
+        got = resolve(get_event(path, {"count": "5"}, **secret))
+        assert [d["created_at"] for d in body_of(got)] == ["2026-01-05T07:58:00.000Z"], path
+    # A query parameter cannot switch the collection read.
+    other = resolve(get_event("/api/v1/treatments", {"collection": "entries"}, **secret))
+    assert [d["eventType"] for d in body_of(other)] == ["Bolus"]

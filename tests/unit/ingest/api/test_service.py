@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from glucosestream.domain.identity import pseudonymise
 from glucosestream.ingest.api.service import IngestService, Limits
+from tests.support.nightscout_documents import InMemoryDocuments
 from tests.unit.ingest.support import (
     CLINIC_KEY,
     HOME_KEY,
@@ -126,15 +127,16 @@ def test_stream_unavailable_is_503_saying_how_much_got_through(
     assert "Retry the whole request" in answer.body["message"]
 
 
-def test_retrying_a_request_gives_the_same_identities_and_one_recent_copy(
-    make_service: Make, stream: FakePublisher
+def test_retrying_a_request_gives_the_same_identities_and_one_stored_copy(
+    make_service: Make, stream: FakePublisher, documents: InMemoryDocuments
 ) -> None:
     service = make_service()
     first = service.post_readings(CLINIC_KEY, body(batch(5)))
     second = service.post_readings(CLINIC_KEY, body(batch(5)))
     assert first.body["event_ids"] == second.body["event_ids"]
     patient = pseudonymise("clinic-7/patient-0001", KEY)
-    assert len(service.recent.latest(patient, 100)) == 5
+    stored = documents.newest(patient, "entries", limit=100)
+    assert [d.identifier for d in reversed(stored)] == first.body["event_ids"]
 
 
 def test_nightscout_upload_then_read_back(make_service: Make, stream: FakePublisher) -> None:

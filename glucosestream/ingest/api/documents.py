@@ -1,0 +1,46 @@
+"""The Nightscout read path's store: recent entries, treatments and device status per patient.
+
+Every API instance reads and writes the same store (DynamoDB in both modes: moto's locally, the
+real one in AWS; :class:`glucosestream.adapters.nightscout_documents.NightscoutDocuments`), so
+two followers, or one follower across two requests, see the same data whichever instance
+answers. Documents expire after ``GS_INGEST_RECENT_DAYS`` (a DynamoDB TTL): older data is the
+lake's, through the query engine.
+
+A document's identity is (patient, collection, date, identifier): writing it again replaces it,
+so an uploader's retry stores nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+COLLECTIONS = ("entries", "treatments", "devicestatus")
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    date_ms: int
+    """The document's time (an entry's ``date``, a treatment's ``created_at``), UTC ms."""
+    identifier: str
+    body: dict[str, Any]
+    """What a GET answers (JSON values)."""
+
+
+class DocumentStore(Protocol):
+    def put(self, patient_id: str, collection: str, documents: Sequence[Document]) -> None:
+        """Store (or replace, same identity) every document."""
+        ...
+
+    def newest(
+        self,
+        patient_id: str,
+        collection: str,
+        *,
+        date_from: int | None = None,
+        date_to: int | None = None,
+        limit: int,
+    ) -> list[Document]:
+        """Up to ``limit`` documents with ``date_from <= date_ms <= date_to``, newest first."""
+        ...

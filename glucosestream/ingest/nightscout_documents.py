@@ -1,0 +1,94 @@
+"""Nightscout treatments and device status as uploaders post them (xDrip+, AndroidAPS, Loop).
+
+A treatment (bolus, carbs, temp basal, note, site change...) or a device-status document
+(pump, loop, uploader battery) is kept as sent, with three fields set as Nightscout sets them:
+``_id`` (the sender's ``_id`` or ``identifier``, else a content hash — so a resend is one
+document), ``created_at`` (UTC ISO with milliseconds) and ``mills`` (epoch ms). Its time is
+``created_at`` (ISO 8601 with an offset), or ``date``/``mills`` (epoch ms), or the server's
+clock when it has none, as Nightscout does.
+
+Refused, with the item's index and the reason: anything but a JSON object, a document over
+16 KiB, a time without an offset or in the future, ``insulin`` outside 0-100 U, ``carbs``
+outside 0-1000 g. As for entries, the good documents of a batch are kept and the refused ones
+listed in the ``X-Rejected`` header (a 4xx would make the uploader resend the good ones forever);
+a batch with nothing good is 400.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from glucosestream.ingest.api.documents import Document
+from glucosestream.ingest.api.readings import MAX_FUTURE_MS, Rejection
+from glucosestream.ingest.nightscout_find import iso_utc
+
+MAX_DOCUMENT_BYTES = 16 * 1024
+BOUNDS = {"insulin": (0.0, 100.0, "U"), "carbs": (0.0, 1000.0, "g")}
+"""Treatment amounts a pump or a person can give; anything outside is a typo or a unit mix-up."""
+
+
+class DocumentError(ValueError):
+    """One document that cannot be stored; the message says why."""
+
+
+def documents_of(
+    items: list[Any], collection: str, now_ms: int
+) -> tuple[list[Document], list[Rejection]]:
+    documents: list[Document] = []
+    rejected: list[Rejection] = []
+    for index, item in enumerate(items):
+        try:
+            documents.append(_document(item, collection, now_ms))
+        except DocumentError as error:
+            rejected.append(Rejection(index, str(error)))
+    return documents, rejected
+
+
+def _document(item: Any, collection: str, now_ms: int) -> Document:
+    if not isinstance(item, dict):
+        raise DocumentError(f"a {collection} item must be a JSON object")
+    text = json.dumps(item, sort_keys=True, separators=(",", ":"))
+    if len(text.encode()) > MAX_DOCUMENT_BYTES:
+        raise DocumentError(f"document over {MAX_DOCUMENT_BYTES} bytes")
+    date_ms = _time(item, now_ms)
+    if date_ms > now_ms + MAX_FUTURE_MS:
+        raise DocumentError(f"created_at {iso_utc(date_ms)} is in the future")
+    if collection == "treatments":
+        for field, (low, high, unit) in BOUNDS.items():
+            value = item.get(field)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise DocumentError(f"{field} must be a number of {unit}")
+            if not low <= value <= high:
+                raise DocumentError(f"{field} {value} is out of range ({low:g}-{high:g} {unit})")
+    identifier = item.get("_id") or item.get("identifier")
+    if not isinstance(identifier, str) or not identifier:
+        identifier = hashlib.sha256(text.encode()).hexdigest()[:24]
+    body = {**item, "_id": identifier, "created_at": iso_utc(date_ms), "mills": date_ms}
+    return Document(date_ms, identifier, body)
+
+
+def _time(item: dict[str, Any], now_ms: int) -> int:
+    created = item.get("created_at")
+    if created is not None:
+        if not isinstance(created, str):
+            raise DocumentError("created_at must be an ISO 8601 string")
+        try:
+            moment = datetime.fromisoformat(created.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise DocumentError(f"created_at {created!r} is not ISO 8601") from None
+        if moment.tzinfo is None:
+            raise DocumentError(f"created_at {created!r} has no UTC offset (add Z or +01:00)")
+        return int(moment.astimezone(UTC).timestamp() * 1000)
+    for field in ("date", "mills"):
+        value = item.get(field)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 10**11:
+            raise DocumentError(f"{field} must be epoch milliseconds")
+        return value
+    return now_ms

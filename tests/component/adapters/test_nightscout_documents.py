@@ -1,0 +1,85 @@
+"""One contract for the Nightscout document store, run against the DynamoDB adapter (moto, the
+table as the local stack provisions it) and the in-memory one the unit tests use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from glucosestream.adapters.nightscout_documents import NightscoutDocuments
+from glucosestream.ingest.api.documents import Document
+from glucosestream.local.provision import provision
+from glucosestream.settings import load_settings
+from tests.support.nightscout_documents import InMemoryDocuments
+
+T0 = 1_767_600_000_000
+P = "p_" + "1" * 32
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def store(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[Any]:
+    if request.param == "memory":
+        yield InMemoryDocuments()
+        return
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        settings = load_settings(
+            mode="aws",
+            env="t",
+            state_dir=tmp_path,
+            pseudonym_key="k" * 32,
+            alerts_topic_arn="arn:aws:sns:us-east-1:123456789012:t-alerts",
+        )
+        provision(settings)
+        yield NightscoutDocuments(boto3.client("dynamodb"), settings.names.nightscout_table, 14)
+
+
+def doc(minute: int, sgv: int, identifier: str | None = None) -> Document:
+    return Document(
+        T0 + minute * 60_000, identifier or f"id-{minute}", {"sgv": sgv, "minute": minute}
+    )
+
+
+def test_newest_first_within_an_inclusive_range(store: Any) -> None:
+    store.put(P, "entries", [doc(m, 100 + m) for m in range(0, 60, 5)])
+    got = store.newest(
+        P, "entries", date_from=T0 + 10 * 60_000, date_to=T0 + 30 * 60_000, limit=100
+    )
+    assert [d.body["minute"] for d in got] == [30, 25, 20, 15, 10]
+    assert [d.body["minute"] for d in store.newest(P, "entries", limit=2)] == [55, 50]
+    assert store.newest(P, "entries", date_to=T0 - 1, limit=5) == []
+
+
+def test_a_document_written_again_is_replaced_not_doubled(store: Any) -> None:
+    store.put(P, "entries", [doc(0, 100), doc(5, 110)])
+    store.put(P, "entries", [doc(5, 111)])
+    got = store.newest(P, "entries", limit=10)
+    assert [(d.body["minute"], d.body["sgv"]) for d in got] == [(5, 111), (0, 100)]
+
+
+def test_collections_and_patients_are_apart(store: Any) -> None:
+    store.put(P, "entries", [doc(0, 100)])
+    store.put(P, "treatments", [doc(1, 0, "bolus-1")])
+    store.put("p_" + "2" * 32, "entries", [doc(2, 90)])
+    assert [d.identifier for d in store.newest(P, "entries", limit=10)] == ["id-0"]
+    assert [d.identifier for d in store.newest(P, "treatments", limit=10)] == ["bolus-1"]
+
+
+def test_more_than_a_batch_and_a_page(store: Any) -> None:
+    store.put(P, "entries", [doc(m, 100) for m in range(2100)])  # 84 write batches
+    got = store.newest(P, "entries", limit=2050)
+    assert len(got) == 2050
+    assert got[0].body["minute"] == 2099
+    assert got[-1].body["minute"] == 50
