@@ -38,6 +38,20 @@ FORMATS: tuple[Format, ...] = ("dexcom", "libre", "nightscout", "csv")
 
 XLSX_MAGIC = b"PK\x03\x04"
 """An Excel workbook is a zip archive (Dexcom Clarity offers its export as .xlsx)."""
+SUPPORTED = (
+    "Dexcom Clarity CSV or .xlsx, LibreView CSV, a Nightscout entries JSON export, or a CSV of "
+    "id,time,gl"
+)
+OTHER_BINARIES = (
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        "an Excel 97-2003 .xls workbook: save it as .xlsx or CSV",
+    ),
+    (b"%PDF", "a PDF (a report, not an export)"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"\x1f\x8b", "a gzip archive: unpack it first"),
+)
 
 
 def read_text(path: Path) -> str:
@@ -52,11 +66,16 @@ def read_text(path: Path) -> str:
         raise MalformedFile(f"{path}: is a directory") from None
     if data.startswith(XLSX_MAGIC):
         return _xlsx_as_csv(data, path)
+    for magic, what in OTHER_BINARIES:
+        if data.startswith(magic):
+            raise MalformedFile(f"{path}: {what}; GlucoseStream imports {SUPPORTED}")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as error:
             raise MalformedFile(f"{path}: damaged UTF-16 text ({error.reason})") from None
+    if b"\x00" in data[:8192]:
+        raise MalformedFile(f"{path}: a binary file, not text; GlucoseStream imports {SUPPORTED}")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -85,7 +104,8 @@ def _xlsx_as_csv(data: bytes, path: Path) -> str:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises zipfile, KeyError and XML errors alike
         raise MalformedFile(
-            f"{path}: not a readable Excel workbook ({type(error).__name__}: {error})"
+            f"{path}: not a readable Excel workbook ({type(error).__name__}: {error}); "
+            f"GlucoseStream imports {SUPPORTED}"
         ) from None
     try:
         sheet = workbook.worksheets[0]

@@ -43,3 +43,24 @@ def test_utf16_exports_are_read(tmp_path: Path) -> None:
     path = copy(tmp_path, "libreview_eu_mmol.csv")
     path.write_bytes(path.read_text().encode("utf-16"))
     assert len(parse(path).readings) == 192
+
+
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "Excel 97-2003 .xls workbook"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "a PDF"),
+        (b"\x1f\x8b\x08\x00" + bytes(40), "a gzip archive"),
+        (b"\x00\x01\x02glucose\x00", "a binary file, not text"),
+        (b"PK\x03\x04not really a workbook", "not a readable Excel workbook"),
+    ],
+)
+def test_binary_files_name_the_supported_formats(tmp_path: Path, content: bytes, what: str) -> None:
+    path = tmp_path / "export.bin"
+    path.write_bytes(content)
+    with pytest.raises(MalformedFile) as refused:
+        parse(path)
+    message = str(refused.value)
+    assert what in message
+    assert "GlucoseStream imports Dexcom Clarity CSV or .xlsx, LibreView CSV" in message
+    assert "UTF-8" not in message
