@@ -25,4 +25,5 @@ app.build(
     ledger=shared.ledger,
     viewer=viewer,
     privacy_only=shared.privacy_only,
+    acknowledge=shared.acknowledge,
 )

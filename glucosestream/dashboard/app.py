@@ -26,7 +26,7 @@ from glucosestream.dashboard.queries import LakeQueries
 from glucosestream.dashboard.runner import Runner
 from glucosestream.dashboard.units import Unit
 from glucosestream.dashboard.views.cohort import CohortView
-from glucosestream.dashboard.views.live import LIVE_PERIOD_MS, LiveView
+from glucosestream.dashboard.views.live import LIVE_PERIOD_MS, Acknowledger, LiveView
 from glucosestream.dashboard.views.report import ReportView
 
 VIEWS = ("report", "cohort", "privacy", "live")
@@ -69,11 +69,13 @@ def build(
     ledger: PrivacyLedger,
     viewer: Viewer = LOCAL_VIEWER,
     privacy_only: bool = False,
+    acknowledge: Acknowledger | None = None,
 ) -> object:
     """Put the view the URL asks for into ``doc``; returns the view object.
 
     ``ledger`` and ``viewer``: whose privacy budget releases are charged to, and where.
     ``privacy_only``: every URL gets the privacy view, locked (no per-patient view exists).
+    ``acknowledge``: how the live view acknowledges an alert (None: it cannot).
     """
     view = _arg(arguments, "view") or "report"
     if view not in VIEWS:
@@ -99,7 +101,7 @@ def build(
             locked=privacy_only,
         )
     else:
-        built = LiveView(live, patient, unit)
+        built = LiveView(live, runner, patient, unit, acknowledge=acknowledge)
         doc.add_periodic_callback(built.tick, LIVE_PERIOD_MS)
     header = Div(text="<b>GlucoseStream — cohort aggregates</b>") if privacy_only else None
     doc.add_root(column(header or navigation(view, patient), built.layout))

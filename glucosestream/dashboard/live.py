@@ -11,6 +11,7 @@ feed says so in :attr:`LiveFeed.status` and keeps retrying.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import threading
 from collections import deque
@@ -47,6 +48,12 @@ class LiveAlert:
     severity: str
     glucose_mg_dl: int
     local_ms: int
+    alert_id: str = ""
+    """The contract's id, what an acknowledgement names ("" in a record without one)."""
+    repeat: int = 0
+    """0: the episode's first page; n: the n-th repeat of an unacknowledged URGENT_LOW."""
+    silenced: bool = False
+    """Raised in the patient's quiet hours: recorded and shown, not paged."""
 
 
 class LiveFeed:
@@ -173,20 +180,22 @@ class LiveFeed:
             # An SNS envelope when raw message delivery is off; the alert itself otherwise.
             if "Message" in alert and "kind" not in alert:
                 alert = json.loads(alert["Message"])
-            local_ms = int(alert["measured_at"]) + int(alert.get("utc_offset_minutes", 0)) * (
-                MINUTE_MS
+            parsed = LiveAlert(
+                sequence=0,
+                patient_id=str(alert["patient_id"]),
+                kind=str(alert["kind"]),
+                severity=str(alert.get("severity", "")),
+                glucose_mg_dl=int(alert["glucose_mg_dl"]),
+                local_ms=int(alert["measured_at"])
+                + int(alert.get("utc_offset_minutes", 0)) * MINUTE_MS,
+                alert_id=str(alert.get("alert_id") or ""),
+                # Records from before repeat and silenced were added lack them: the schema's
+                # defaults.
+                repeat=int(alert.get("repeat") or 0),
+                silenced=alert.get("silenced") is True,
             )
-            with self._lock:
-                self._sequence += 1
-                self._alerts.append(
-                    LiveAlert(
-                        sequence=self._sequence,
-                        patient_id=str(alert["patient_id"]),
-                        kind=str(alert["kind"]),
-                        severity=str(alert.get("severity", "")),
-                        glucose_mg_dl=int(alert["glucose_mg_dl"]),
-                        local_ms=local_ms,
-                    )
-                )
         except (ValueError, KeyError, TypeError):
             return  # not an alert of the contract: nothing to show
+        with self._lock:
+            self._sequence += 1
+            self._alerts.append(dataclasses.replace(parsed, sequence=self._sequence))

@@ -1,10 +1,11 @@
 """What every session of one dashboard server shares: settings, the query adapter, the thread
-pool that runs queries off the event loop, the live feed, the privacy budget ledger and how a
-page's user is identified.
+pool that runs queries off the event loop, the live feed, the privacy budget ledger, how a
+page's user is identified and how the live view acknowledges an alert.
 
 This is where the dashboard's composition root (``bokeh_app/``, :func:`serve_dashboard`) gets
 its implementations: :func:`ledger_for` and :func:`viewer_for` (with
-:func:`engine_for`) are the only places that look at the mode.
+:func:`engine_for`) are the only places that look at the mode; :func:`acknowledger_for` builds
+the one real acknowledger.
 
 Created once per server (``bokeh_app/app_hooks.py`` or :func:`serve_dashboard`); settings come
 from :func:`configure` when served programmatically, else from the ``GS_*`` environment, so
@@ -23,6 +24,7 @@ from glucosestream.dashboard.identity import AlbIdentity, Headers, Viewer, local
 from glucosestream.dashboard.live import LiveFeed
 from glucosestream.dashboard.privacy_ledger import PrivacyLedger, as_amount
 from glucosestream.dashboard.queries import AthenaEngine, LakeQueries, QueryEngine
+from glucosestream.dashboard.views.live import Acknowledger
 from glucosestream.settings import Settings, load_settings
 
 QUERY_THREADS = 4
@@ -40,6 +42,7 @@ class Resources:
     ledger: PrivacyLedger
     identify: Callable[[Headers], Viewer]
     privacy_only: bool = False
+    acknowledge: Acknowledger | None = None
 
     def close(self) -> None:
         self.live.stop()
@@ -68,6 +71,20 @@ def viewer_for(settings: Settings) -> Callable[[Headers], Viewer]:
     if settings.mode == "aws":
         return AlbIdentity(settings.region, settings.dashboard_alb_arn)
     return local_viewer
+
+
+def acknowledger_for(settings: Settings, *, privacy_only: bool) -> Acknowledger | None:
+    """The live view's acknowledger: the alerts use case over the patient-state table of the
+    settings' stack (DynamoDB in aws mode, the local stack's otherwise). None for a privacy-only
+    dashboard, which shows no alert and has no business writing patient state."""
+    if privacy_only:
+        return None
+    from glucosestream.adapters.clients import aws_client
+    from glucosestream.adapters.patient_state import PatientStateStore
+    from glucosestream.alerts.patient_controls import PatientAlertControls
+
+    store = PatientStateStore(aws_client("dynamodb", settings), settings.names.patient_state_table)
+    return PatientAlertControls(store).acknowledge
 
 
 _lock = threading.Lock()
@@ -100,6 +117,11 @@ def shared() -> Resources:
         if _shared is None:
             settings = _configured or load_settings()
             live = LiveFeed(settings, alerts_queue=_alerts_queue)
+            privacy_only = (
+                os.environ.get(PRIVACY_ONLY_ENV, "").lower() in {"1", "true"}
+                if _privacy_only is None
+                else _privacy_only
+            )
             _shared = Resources(
                 settings=settings,
                 queries=LakeQueries(engine_for(settings)),
@@ -107,11 +129,8 @@ def shared() -> Resources:
                 live=live,
                 ledger=ledger_for(settings),
                 identify=viewer_for(settings),
-                privacy_only=(
-                    os.environ.get(PRIVACY_ONLY_ENV, "").lower() in {"1", "true"}
-                    if _privacy_only is None
-                    else _privacy_only
-                ),
+                privacy_only=privacy_only,
+                acknowledge=acknowledger_for(settings, privacy_only=privacy_only),
             )
             live.start()
         return _shared

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from glucosestream.adapters.alert_topic import AlertTopic
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import readings_stream
+from glucosestream.adapters.patient_state import PatientStateStore
 from glucosestream.adapters.producer import Producer
+from glucosestream.alerts.consumer import AlertConsumer, InboundRecord
+from glucosestream.alerts.patient_controls import PatientAlertControls
+from glucosestream.contract.codec import default_codec
 from glucosestream.dashboard.queries import LakeQueries
+from glucosestream.domain.alerts import Alert, PatientAlertState
+from glucosestream.domain.reading import sensor_status
 from glucosestream.local.dashboard_engine import DuckDbEngine
 from tests.browser.conftest import (
     FIND_DEEP,
@@ -200,4 +208,90 @@ def test_live_view_receives_points_while_the_stack_streams(
     )
     assert alerts == ["URGENT_LOW"]
     screenshot(browser, "live")
+    assert console_errors(browser) == []
+
+
+CLICK_ACKNOWLEDGE = FIND_DEEP.replace(
+    "return found;",
+    "const b = found.find((e) => e.textContent.trim() === 'Acknowledge selected' && !e.disabled);"
+    " if (b) b.click(); return Boolean(b);",
+)
+
+
+def alert_readings(patient_id: str, values: list[int], start: int) -> list[InboundRecord]:
+    codec = default_codec()
+    return [
+        InboundRecord(
+            sequence_number=str(index),
+            partition_key=patient_id,
+            data=codec.encode(
+                reading(
+                    patient_id=patient_id,
+                    measured_at=start + index * FIVE_MINUTES_MS,
+                    produced_at=start + index * FIVE_MINUTES_MS + 4_000,
+                    glucose_mg_dl=value,
+                    status=sensor_status(value),
+                ).to_record()
+            ),
+            arrived_at_ms=start + index * FIVE_MINUTES_MS + 9_000,
+        )
+        for index, value in enumerate(values)
+    ]
+
+
+def raise_alerts(
+    store: PatientStateStore, topic: AlertTopic, batch: list[InboundRecord]
+) -> list[Alert]:
+    """The alerts consumer over the local stack, its clock a second after the batch arrived."""
+    now_s = (batch[-1].arrived_at_ms + 1_000) / 1000
+    outcome = AlertConsumer(store, topic, clock=lambda: now_s).process(batch)
+    assert outcome.first_failed is None, outcome.reason
+    return list(outcome.alerts)
+
+
+def test_live_view_acknowledges_the_selected_alert(dashboard: Dashboard, browser: Any) -> None:
+    """Alerts raised by the alerts consumer over the local stack (recorded in the patient-state
+    table, published to the topic) reach the table; the selected one is acknowledged in that
+    table through the dashboard's own acknowledger."""
+    settings = dashboard.lake.settings
+    store = PatientStateStore(aws_client("dynamodb", settings), settings.names.patient_state_table)
+    topic = AlertTopic(aws_client("sns", settings), settings.topic_arn(settings.names.alerts_topic))
+    falling, quiet = patient(43), patient(44)
+    PatientAlertControls(store).update_settings(quiet, {"quiet_hours": "00:00-23:59"})
+    start = 1_767_657_600_000
+    raised = [
+        *raise_alerts(store, topic, alert_readings(falling, [50] * 7, start)),
+        *raise_alerts(store, topic, alert_readings(quiet, [68, 66, 65, 64, 50], start)),
+    ]
+    repeat = next(a for a in raised if a.repeat == 1)
+    assert any(a.silenced for a in raised)
+
+    console_errors(browser)
+    browser.get(f"{dashboard.url}?view=live&patient={falling}")
+    wait_for(lambda: model_text(browser, "live-status").startswith("live:"), what="the feed")
+    wait_for(
+        lambda: (
+            "silenced (quiet hours)" in deep_texts(browser, ".slick-cell")
+            and "#1" in deep_texts(browser, ".slick-cell")
+        ),
+        what="the repeat and the silenced alert in the table",
+    )
+    # Clicking a cell selects its row (its index goes to the server with the selection).
+    (cell,) = [c for c in browser.execute_script(FIND_DEEP, ".slick-cell") if c.text == "#1"]
+    cell.click()
+    wait_for(lambda: browser.execute_script(CLICK_ACKNOWLEDGE, "button"), what="the button")
+    status = wait_for(
+        lambda: "acknowledged by" in (text := model_text(browser, "acknowledge-status")) and text,
+        what="the acknowledgement",
+    )
+    local = datetime.fromtimestamp(
+        (repeat.measured_at + repeat.utc_offset_minutes * 60_000) / 1000, tz=UTC
+    ).strftime("%a %H:%M")
+    assert (
+        f"URGENT_LOW #1 at {local} (alert {repeat.alert_id}): acknowledged by dashboard" in status
+    )
+    wait_for(lambda: "acknowledged" in deep_texts(browser, ".slick-cell"), what="the status column")
+    state = PatientAlertState.from_dict(store.load(falling).state or {})
+    assert [(a.alert_id, a.by) for a in state.acknowledged] == [(repeat.alert_id, "dashboard")]
+    screenshot(browser, "live_ack")
     assert console_errors(browser) == []

@@ -254,9 +254,7 @@ class IngestService:
         items = self._items(body, single_object_ok=True)
         if isinstance(items, Answer):
             return items
-        documents, refusals = nightscout_documents.documents_of(
-            items, collection, self.clock_ms()
-        )
+        documents, refusals = nightscout_documents.documents_of(items, collection, self.clock_ms())
         rejected = [r.as_dict() for r in refusals]
         if not documents:
             return refuse(400, f"no {collection} document was accepted", rejected=rejected)
