@@ -61,6 +61,7 @@ LAYER_PACKAGES = (
     "fastavro",
     "pydantic",
     "pydantic-settings",
+    "PyJWT",
 )
 """Third-party distributions the Lambda handlers import (their dependencies follow)."""
 ANALYTICS_REQUIREMENTS = ("numpy==2.2.6", "pyarrow==20.0.0")

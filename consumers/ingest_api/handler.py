@@ -40,6 +40,7 @@ from glucosestream.adapters.producer import Producer, PublishError
 from glucosestream.alerts.patient_controls import PatientAlertControls
 from glucosestream.domain.reading import GlucoseReading
 from glucosestream.ingest.api.config import IngestSettings, load_ingest_settings
+from glucosestream.ingest.api.nightscout_auth import Credentials
 from glucosestream.ingest.api.ratelimit import RateLimiter
 from glucosestream.ingest.api.readings import ReadingIn
 from glucosestream.ingest.api.schemas import (
@@ -94,6 +95,7 @@ def build_service(settings: Settings, ingest: IngestSettings) -> IngestService:
         limiter=RateLimiter(ingest.rate_per_s, ingest.burst),
         pseudonym_key=settings.pseudonym_key_bytes,
         limits=Limits(ingest.max_body_bytes, ingest.max_items, ingest.recent_per_patient),
+        nightscout_tokens=ingest.nightscout_token_roles(),
         alert_controls=PatientAlertControls(
             PatientStateStore(aws_client("dynamodb", settings), settings.names.patient_state_table)
         ),
@@ -205,7 +207,7 @@ def create_app(service: Callable[[], IngestService]) -> APIGatewayRestResolver:
         return render(answer, "/v1/readings")
 
     def post_entries() -> Response[Any]:
-        return render(service().post_entries(header(SECRET_HEADER), body()), "/api/v1/entries")
+        return render(service().post_entries(credentials(), body()), "/api/v1/entries")
 
     entries_responses: dict[int, OpenAPIResponse] = {
         200: {
@@ -224,6 +226,16 @@ def create_app(service: Callable[[], IngestService]) -> APIGatewayRestResolver:
             responses=entries_responses,
         )(post_entries)
 
+    def credentials() -> Credentials:
+        """Every way a Nightscout client proves who it is (nightscout_auth says which wins)."""
+        parameters = app.current_event.query_string_parameters or {}
+        return Credentials(
+            api_secret=header(SECRET_HEADER),
+            secret_parameter=parameters.get("secret"),
+            token=parameters.get("token"),
+            authorization=header("authorization"),
+        )
+
     def query() -> dict[str, list[str]]:
         """Every query parameter with all its values (``find[type][$in][]`` may repeat)."""
         event = app.current_event
@@ -236,12 +248,12 @@ def create_app(service: Callable[[], IngestService]) -> APIGatewayRestResolver:
     ) -> Response[Any]:
         sgv_only = "/entries/sgv" in app.current_event.path
         answer = service().get_entries(
-            header(SECRET_HEADER), count, query(), entry_type="sgv" if sgv_only else None
+            credentials(), count, query(), entry_type="sgv" if sgv_only else None
         )
         return render(answer, "GET entries")
 
     def get_current() -> Response[Any]:
-        return render(service().get_entries(header(SECRET_HEADER), 1, query()), "GET current")
+        return render(service().get_entries(credentials(), 1, query()), "GET current")
 
     entries_answers: dict[int, OpenAPIResponse] = {
         200: {
@@ -285,13 +297,13 @@ def create_app(service: Callable[[], IngestService]) -> APIGatewayRestResolver:
     def collection_routes(collection: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
         # A closure per collection: a default argument would become a query parameter.
         def post_collection() -> Response[Any]:
-            answer = service().post_documents(header(SECRET_HEADER), collection, body())
+            answer = service().post_documents(credentials(), collection, body())
             return render(answer, f"POST {collection}")
 
         def get_collection(
             count: Annotated[int, Query(ge=1, description="Newest documents to return.")] = 10,
         ) -> Response[Any]:
-            answer = service().get_documents(header(SECRET_HEADER), collection, count, query())
+            answer = service().get_documents(credentials(), collection, count, query())
             return render(answer, f"GET {collection}")
 
         return post_collection, get_collection
@@ -328,7 +340,7 @@ def create_app(service: Callable[[], IngestService]) -> APIGatewayRestResolver:
         responses={401: problem("Missing or wrong api-secret.")},
     )
     def verify_auth() -> Response[Any]:
-        return render(service().verify_auth(header(SECRET_HEADER)), "verifyauth")
+        return render(service().verify_auth(credentials()), "verifyauth")
 
     settings_body = {
         "required": True,
@@ -396,6 +408,14 @@ def create_app(service: Callable[[], IngestService]) -> APIGatewayRestResolver:
     def acknowledge_alert(alert_id: str) -> Response[Any]:
         answer = service().acknowledge_alert(header(API_KEY_HEADER), alert_id, body())
         return render(answer, "POST /v1/alerts/{alert_id}/ack")
+
+    @app.get(
+        "/api/v2/authorization/request/<token>",
+        summary="Nightscout: a JWT for an access token",
+        responses={401: problem("Unknown, revoked or malformed token.")},
+    )
+    def request_jwt(token: str) -> Response[Any]:
+        return render(service().request_jwt(token), "authorization request")
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi() -> Response[Any]:

@@ -221,6 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
         "hash-key", help="read an API key on stdin, print its SHA-256 for the key file"
     )
     api_hash.set_defaults(handler=api.cmd_api_hash_key)
+    api_token = api_commands.add_parser(
+        "nightscout-token",
+        help="print the Nightscout access token of a name in GS_INGEST_NIGHTSCOUT_TOKENS",
+    )
+    api_token.add_argument("name", help="the token's subject name, e.g. follower")
+    api_token.set_defaults(handler=api.cmd_api_nightscout_token)
     api_openapi = api_commands.add_parser("openapi", help="print the OpenAPI document")
     api_openapi.set_defaults(handler=api.cmd_api_openapi)
 

@@ -67,6 +67,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "pydantic_settings",
         "pyarrow",
         "openpyxl",
+        "jwt",
         "glucosestream.domain",
         "glucosestream.contract",
         "glucosestream.lake",

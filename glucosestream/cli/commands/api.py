@@ -64,6 +64,30 @@ def cmd_api_hash_key(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_api_nightscout_token(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the access token of a configured name (derived from the Nightscout secret)."""
+    from glucosestream.ingest.api.auth import AuthConfigError
+    from glucosestream.ingest.api.config import load_ingest_settings
+    from glucosestream.ingest.api.nightscout_auth import NightscoutAuth
+
+    try:
+        ingest = load_ingest_settings()
+        secret = ingest.nightscout(settings)
+        if secret is None:
+            raise UserError("no Nightscout secret is configured (GS_INGEST_NIGHTSCOUT_SECRET)")
+        auth = NightscoutAuth.configure(secret, ingest.nightscout_token_roles())
+    except AuthConfigError as error:
+        raise UserError(str(error)) from None
+    if args.name not in auth.tokens:
+        configured = ", ".join(sorted(auth.tokens)) or "none"
+        raise UserError(
+            f"token {args.name!r} is not in GS_INGEST_NIGHTSCOUT_TOKENS (configured: {configured})"
+        )
+    roles = ", ".join(sorted(auth.tokens[args.name]))
+    print(f"{auth.token_for(args.name)}\t{roles}")
+    return 0
+
+
 def cmd_api_openapi(args: argparse.Namespace, settings: Settings) -> int:
     from consumers.ingest_api.handler import app
 

@@ -8,7 +8,9 @@ clone; aws mode has none: without configured keys every request is refused.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,6 +44,12 @@ class IngestSettings(BaseSettings):
         description="Source patient id the Nightscout secret writes (one site = one person).",
     )
     nightscout_tenant: str = Field(default=LOCAL_TENANT, min_length=1)
+    nightscout_tokens: str | None = Field(
+        default=None,
+        description='Access tokens by name with their roles, JSON: {"follower": ["readable"]}. '
+        "Each token's value is derived from the secret: `glucosestream api nightscout-token "
+        "NAME` prints it.",
+    )
     port: int = Field(default=4570, ge=1024, le=65535, description="Local API server port.")
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=6 * 1024 * 1024)
     max_items: int = Field(default=2016, ge=1, le=100_000, description="Readings per request.")
@@ -99,6 +107,22 @@ class IngestSettings(BaseSettings):
         else:
             return None
         return NightscoutSecret.configure(secret, self.nightscout_patient, self.nightscout_tenant)
+
+    def nightscout_token_roles(self) -> dict[str, Any]:
+        """Token name → roles (validated when the service configures its Nightscout auth)."""
+        return _token_roles(self.nightscout_tokens)
+
+
+def _token_roles(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise AuthConfigError(f"GS_INGEST_NIGHTSCOUT_TOKENS is not JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise AuthConfigError('GS_INGEST_NIGHTSCOUT_TOKENS must be {"name": ["role", ...]}')
+    return document
 
 
 def load_ingest_settings(**overrides: object) -> IngestSettings:

@@ -25,6 +25,15 @@ from glucosestream.domain.reading import GlucoseReading
 from glucosestream.ingest import nightscout, nightscout_documents
 from glucosestream.ingest.api.auth import ApiKeys, NightscoutSecret, Principal
 from glucosestream.ingest.api.documents import Document, DocumentStore
+from glucosestream.ingest.api.nightscout_auth import (
+    CREATE_DEVICESTATUS,
+    CREATE_ENTRIES,
+    CREATE_TREATMENTS,
+    READ,
+    Credentials,
+    NightscoutAuth,
+    Refused,
+)
 from glucosestream.ingest.api.ratelimit import RateLimiter, retry_after_header
 from glucosestream.ingest.api.readings import Validated, validate_items
 from glucosestream.ingest.nightscout_find import (
@@ -93,9 +102,14 @@ class IngestService:
         limits: Limits | None = None,
         clock_ms: Callable[[], int] = _now_ms,
         alert_controls: PatientAlertControls | None = None,
+        nightscout_tokens: dict[str, Any] | None = None,
     ) -> None:
         self.keys = keys
-        self.nightscout_secret = nightscout_secret
+        self.nightscout_auth = (
+            None
+            if nightscout_secret is None
+            else NightscoutAuth.configure(nightscout_secret, nightscout_tokens or {})
+        )
         self.publish = publish
         self.documents = documents
         self.limiter = limiter
@@ -200,30 +214,30 @@ class IngestService:
 
     # -- Nightscout -----------------------------------------------------------------------------
 
-    def _nightscout_principal(self, api_secret: str | None) -> Principal | Answer:
-        if self.nightscout_secret is None:
+    def _nightscout_caller(
+        self, credentials: Credentials | str | None, permission: str = READ
+    ) -> Principal | Answer:
+        """The authenticated, permitted, not throttled Nightscout caller, or the answer refusing
+        it: 401 for credentials that prove nothing, 403 for a token whose roles do not allow
+        ``permission``. A plain string is the ``api-secret`` header."""
+        if self.nightscout_auth is None:
             return refuse(404, "the Nightscout API is not configured (GS_INGEST_NIGHTSCOUT_SECRET)")
-        if api_secret and api_secret.startswith("token="):
-            return refuse(401, "token authentication is not supported: send api-secret = SHA-1")
-        principal = self.nightscout_secret.authenticate(api_secret)
-        if principal is None:
-            reason = "api-secret does not match" if api_secret else "missing api-secret header"
-            return refuse(401, reason)
-        return principal
-
-    def _nightscout_caller(self, api_secret: str | None) -> Principal | Answer:
-        """The authenticated, not throttled Nightscout caller, or the answer refusing it."""
-        principal = self._nightscout_principal(api_secret)
-        if isinstance(principal, Answer):
-            return principal
-        return self._throttled(principal) or principal
+        if not isinstance(credentials, Credentials):
+            credentials = Credentials(api_secret=credentials)
+        try:
+            caller = self.nightscout_auth.authenticate(credentials, self.clock_ms() // 1000)
+        except Refused as refused:
+            return refuse(401, str(refused))
+        if not caller.may(permission):
+            return refuse(403, f"{caller.subject} may not {permission.replace(':', ' ')}")
+        return self._throttled(caller.principal) or caller.principal
 
     def _nightscout_patient(self, principal: Principal) -> str:
         (patient,) = principal.patients  # a Nightscout secret writes exactly one patient
         return patient
 
-    def post_entries(self, api_secret: str | None, body: bytes) -> Answer:
-        principal = self._nightscout_caller(api_secret)
+    def post_entries(self, api_secret: Credentials | str | None, body: bytes) -> Answer:
+        principal = self._nightscout_caller(api_secret, CREATE_ENTRIES)
         if isinstance(principal, Answer):
             return principal
         items = self._items(body, single_object_ok=True)
@@ -245,10 +259,13 @@ class IngestService:
         answer = Answer(200, self._stored_entries([a.reading for a in validated.accepted]))
         return _with_rejections(answer, rejected)
 
-    def post_documents(self, api_secret: str | None, collection: str, body: bytes) -> Answer:
+    def post_documents(
+        self, api_secret: Credentials | str | None, collection: str, body: bytes
+    ) -> Answer:
         """``POST /api/v1/treatments`` and ``/devicestatus``: stored for the site's patient,
         answered as Nightscout does (200, the stored documents)."""
-        principal = self._nightscout_caller(api_secret)
+        permission = CREATE_TREATMENTS if collection == "treatments" else CREATE_DEVICESTATUS
+        principal = self._nightscout_caller(api_secret, permission)
         if isinstance(principal, Answer):
             return principal
         items = self._items(body, single_object_ok=True)
@@ -264,7 +281,7 @@ class IngestService:
 
     def get_documents(
         self,
-        api_secret: str | None,
+        api_secret: Credentials | str | None,
         collection: str,
         count: int,
         query: dict[str, list[str]] | None = None,
@@ -316,7 +333,7 @@ class IngestService:
 
     def get_entries(
         self,
-        api_secret: str | None,
+        api_secret: Credentials | str | None,
         count: int,
         query: dict[str, list[str]] | None = None,
         *,
@@ -341,24 +358,40 @@ class IngestService:
         found = [entry for entry in entries if matches(entry, conditions)]
         return Answer(200, found[:count])
 
-    def verify_auth(self, api_secret: str | None) -> Answer:
-        principal = self._nightscout_principal(api_secret)
-        if isinstance(principal, Answer):
-            return principal
+    def verify_auth(self, credentials: Credentials | str | None) -> Answer:
+        """What the credentials may do, in Nightscout's shape (uploaders check ``canWrite``)."""
+        if self.nightscout_auth is None:
+            return refuse(404, "the Nightscout API is not configured (GS_INGEST_NIGHTSCOUT_SECRET)")
+        if not isinstance(credentials, Credentials):
+            credentials = Credentials(api_secret=credentials)
+        try:
+            caller = self.nightscout_auth.authenticate(credentials, self.clock_ms() // 1000)
+        except Refused as refused:
+            return refuse(401, str(refused))
+        writes = {CREATE_ENTRIES, CREATE_TREATMENTS, CREATE_DEVICESTATUS}
         return Answer(
             200,
             {
                 "status": 200,
                 "message": {
-                    "canRead": True,
-                    "canWrite": True,
-                    "isAdmin": False,
+                    "canRead": caller.may(READ),
+                    "canWrite": bool(caller.permissions & writes),
+                    "isAdmin": caller.subject == "api-secret",
                     "message": "OK",
                     "rolefound": "FOUND",
                     "permissions": "ROLE",
                 },
             },
         )
+
+    def request_jwt(self, token: str) -> Answer:
+        """``GET /api/v2/authorization/request/<token>``."""
+        if self.nightscout_auth is None:
+            return refuse(404, "the Nightscout API is not configured (GS_INGEST_NIGHTSCOUT_SECRET)")
+        try:
+            return Answer(200, self.nightscout_auth.issue_jwt(token, self.clock_ms() // 1000))
+        except Refused as refused:
+            return refuse(401, str(refused))
 
     def status(self) -> Answer:
         return Answer(200, nightscout.status_document(self.clock_ms()))

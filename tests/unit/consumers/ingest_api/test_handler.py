@@ -257,3 +257,32 @@ def test_treatments_and_devicestatus_routes_store_and_answer(
     # A query parameter cannot switch the collection read.
     other = resolve(get_event("/api/v1/treatments", {"collection": "entries"}, **secret))
     assert [d["eventType"] for d in body_of(other)] == ["Bolus"]
+
+
+def test_a_follower_reads_with_a_token_then_with_its_jwt(
+    make_service: Callable[..., IngestService],
+) -> None:
+    from glucosestream.ingest.api.auth import NightscoutSecret
+    from glucosestream.ingest.api.nightscout_auth import NightscoutAuth
+    from tests.unit.ingest.support import NIGHTSCOUT_SECRET
+
+    service = make_service()
+    service.nightscout_auth = NightscoutAuth.configure(
+        NightscoutSecret.configure(NIGHTSCOUT_SECRET, "alice", "alice"), {"follower": ["readable"]}
+    )
+    app = create_app(lambda: service)
+    token = service.nightscout_auth.token_for("follower")
+    by_token = app.resolve(get_event("/api/v1/entries.json", {"token": token}), None)
+    assert by_token["statusCode"] == 200
+    issued = app.resolve(get_event(f"/api/v2/authorization/request/{token}"), None)
+    assert issued["statusCode"] == 200
+    jwt_token = body_of(issued)["token"]
+    by_jwt = app.resolve(
+        get_event("/api/v1/entries.json", None, Authorization=f"Bearer {jwt_token}"), None
+    )
+    assert by_jwt["statusCode"] == 200
+    upload = get_event("/api/v1/entries", {"token": token})
+    upload.update(httpMethod="POST", body="[]")
+    assert app.resolve(upload, None)["statusCode"] == 403  # readable only
+    wrong = app.resolve(get_event("/api/v2/authorization/request/follower-0000000000000000"), None)
+    assert wrong["statusCode"] == 401
