@@ -326,9 +326,20 @@ def status_document(now_ms: int, name: str = "GlucoseStream") -> dict[str, Any]:
         "serverTime": _iso(now_ms),
         "serverTimeEpoch": now_ms,
         "apiEnabled": True,
-        "careportalEnabled": False,
+        "careportalEnabled": True,  # treatments are accepted and stored
         "boluscalcEnabled": False,
-        "settings": {"units": "mg/dl", "enable": [], "authDefaultRoles": ""},
+        "settings": {
+            "units": "mg/dl",
+            "enable": ["careportal", "devicestatus", "treatments"],
+            # Clients colour and alarm by these (Nightscout's names); ours are the consensus
+            # targets: 70-180 in range, < 54 level 2, > 250 level 2 high (Battelino 2019).
+            "thresholds": {"bgHigh": 250, "bgTargetTop": 180, "bgTargetBottom": 70, "bgLow": 54},
+            "alarmUrgentLow": True,
+            "alarmLow": True,
+            "alarmHigh": False,
+            "timeFormat": 24,
+            "authDefaultRoles": "denied",  # nothing is readable without a secret or token
+        },
         "extendedSettings": {},
         "authorized": None,
     }

@@ -82,3 +82,20 @@ def test_the_sgv_paths_fixed_type_filters_meter_entries(make_service: Make) -> N
     sgv_only = service.get_entries(SECRET, 10, entry_type="sgv").body
     assert {e["type"] for e in sgv_only} == {"sgv"}
     assert len(sgv_only) == len(every) - 1
+
+
+def test_status_carries_the_fields_clients_read(make_service: Make) -> None:
+    status = make_service().status().body
+    assert status["status"] == "ok"
+    assert status["apiEnabled"] is True
+    assert status["careportalEnabled"] is True
+    settings = status["settings"]
+    assert settings["units"] == "mg/dl"
+    assert {"careportal", "devicestatus"} <= set(settings["enable"])
+    assert settings["thresholds"] == {
+        "bgHigh": 250,
+        "bgTargetTop": 180,
+        "bgTargetBottom": 70,
+        "bgLow": 54,
+    }
+    assert status["serverTimeEpoch"] == NOW_MS
