@@ -117,6 +117,12 @@ class IngestService:
         self.limits = limits or Limits()
         self.clock_ms = clock_ms
         self.alert_controls = alert_controls
+        self._served_patient = (
+            None
+            if nightscout_secret is None
+            else pseudonymise(self._nightscout_patient(nightscout_secret.principal), pseudonym_key)
+        )
+        """The pseudonym of the one patient the Nightscout routes read (None: no site)."""
 
     # -- shared gates ---------------------------------------------------------------------------
 
@@ -168,12 +174,14 @@ class IngestService:
             )
             answer.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_S)
             return answer
-        by_patient: dict[str, list[Document]] = {}
-        for reading in readings:
-            by_patient.setdefault(reading.patient_id, []).append(
-                Document(reading.measured_at, reading.event_id, nightscout.stored_entry(reading))
-            )
-        for patient, documents in by_patient.items():
+        # Only the Nightscout site's patient is ever read back through the Nightscout routes:
+        # a clinic's bulk upload of other patients costs no read-path write.
+        patient = self._served_patient
+        served = [r for r in readings if patient is not None and r.patient_id == patient]
+        if patient is not None and served:
+            documents = [
+                Document(r.measured_at, r.event_id, nightscout.stored_entry(r)) for r in served
+            ]
             self.documents.put(patient, "entries", documents)
         return None
 

@@ -131,12 +131,15 @@ def test_retrying_a_request_gives_the_same_identities_and_one_stored_copy(
     make_service: Make, stream: FakePublisher, documents: InMemoryDocuments
 ) -> None:
     service = make_service()
-    first = service.post_readings(CLINIC_KEY, body(batch(5)))
-    second = service.post_readings(CLINIC_KEY, body(batch(5)))
+    first = service.post_readings(HOME_KEY, body(batch(5, patient="alice")))
+    second = service.post_readings(HOME_KEY, body(batch(5, patient="alice")))
     assert first.body["event_ids"] == second.body["event_ids"]
-    patient = pseudonymise("clinic-7/patient-0001", KEY)
-    stored = documents.newest(patient, "entries", limit=100)
+    # alice is the Nightscout site's patient: her readings are on the read path, once.
+    stored = documents.newest(pseudonymise("alice", KEY), "entries", limit=100)
     assert [d.identifier for d in reversed(stored)] == first.body["event_ids"]
+    # A clinic's patients are never read through the Nightscout routes: no read-path write.
+    service.post_readings(CLINIC_KEY, body(batch(5)))
+    assert documents.newest(pseudonymise("clinic-7/patient-0001", KEY), "entries", limit=9) == []
 
 
 def test_nightscout_upload_then_read_back(make_service: Make, stream: FakePublisher) -> None:
