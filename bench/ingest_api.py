@@ -7,7 +7,14 @@ in-process uploader pays. Measured: ``POST /v1/readings`` with 288 readings a re
 pseudonymisation and the same producer; one client connection at a time and ``--clients``
 concurrent ones (the local server resolves one event at a time, as one Lambda instance does).
 
+Followers (issue 18): ``--followers`` Nightscout followers each poll
+``GET /api/v1/entries.json?find[date][$gt]=<newest they have>`` every 5 s, first alone (the
+baseline), then beside ``--uploaders`` xDrip+-like uploaders posting one entry at a time with no
+pause. Printed: p50/p99 of follower reads and of uploads, the p99 ratio loaded/alone, and the
+5xx count (target: none). Every follower must see every uploaded entry exactly once.
+
     python bench/ingest_api.py [--patients 50] [--rounds 3] [--clients 4]
+                               [--followers 50] [--uploaders 4] [--seconds 20]
 
 Starts its own local stack and API server on free loopback ports and stops both.
 """
@@ -15,10 +22,13 @@ Starts its own local stack and API server on free loopback ports and stops both.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import http.client
 import json
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from statistics import quantiles
 from typing import Any
 
 from _stack import free_port, temporary_stack
@@ -32,6 +42,8 @@ from glucosestream.ingest.api.config import load_ingest_settings
 from glucosestream.local.apigateway import serve
 
 API_KEY = "bench-key-0123456789abcdef"
+NIGHTSCOUT_SECRET = "bench-nightscout-secret"
+SECRET_SHA1 = hashlib.sha1(NIGHTSCOUT_SECRET.encode()).hexdigest()
 PER_REQUEST = 288
 START_MS = 1_767_571_200_000
 
@@ -101,6 +113,9 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=50, help="requests per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--followers", type=int, default=50)
+    parser.add_argument("--uploaders", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each phase")
     args = parser.parse_args()
 
     with temporary_stack() as settings:
@@ -118,10 +133,13 @@ def main() -> None:
             ),
             rate_per_s=1e6,
             burst=1_000_000,
+            nightscout_secret=NIGHTSCOUT_SECRET,
+            nightscout_patient="bench-site",
         )
         server = serve(settings, port=free_port(), ingest=ingest)
         try:
             run(settings, server.port, args)
+            followers(server.port, args)
         finally:
             server.stop()
 
@@ -166,6 +184,120 @@ def run(settings: Any, port: int, args: argparse.Namespace) -> None:
     direct = rates["producer direct"]
     print(f"  ratio API (1 client) / producer direct: {rates['API, 1 client'] / direct:.2f}")
     print(f"  ratio API (N clients) / producer direct: {rates['API, N clients'] / direct:.2f}")
+
+
+def _request(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, Any]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        headers = {"api-secret": SECRET_SHA1, "Content-Type": "application/json"}
+        connection.request(method, path, body, headers)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read() or b"null")
+    finally:
+        connection.close()
+
+
+def followers(port: int, args: argparse.Namespace) -> None:
+    """Followers polling alone, then beside uploaders; latencies, 5xx, completeness."""
+    uploaded: list[int] = []
+    lock = threading.Lock()
+    next_date = [int(time.time() * 1000) - 3_600_000]
+
+    def upload_until(deadline: float, latencies: list[float], errors: list[int]) -> None:
+        while time.perf_counter() < deadline:
+            with lock:
+                next_date[0] += 1_000  # a new entry each time (xDrip+ sends one per reading)
+                date = next_date[0]
+            entry = [{"type": "sgv", "sgv": 100 + date % 50, "date": date, "device": "xDrip"}]
+            started = time.perf_counter()
+            status, _ = _request(port, "POST", "/api/v1/entries", json.dumps(entry).encode())
+            latencies.append(time.perf_counter() - started)
+            if status >= 500:
+                errors.append(status)
+            elif status == 200:
+                with lock:
+                    uploaded.append(date)
+
+    def follow_until(
+        deadline: float, since: int, latencies: list[float], errors: list[int], seen: list[int]
+    ) -> None:
+        time.sleep(5.0 * (threading.get_ident() % 97) / 97)  # spread the polls over 5 s
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            status, body = _request(
+                port, "GET", f"/api/v1/entries.json?count=2016&find[date][$gt]={since}"
+            )
+            latencies.append(time.perf_counter() - started)
+            if status >= 500:
+                errors.append(status)
+            elif status == 200 and body:
+                seen.extend(entry["date"] for entry in body)
+                since = max(since, *(entry["date"] for entry in body))
+            time.sleep(max(0.0, 5.0 - (time.perf_counter() - started)))
+
+    def phase(with_uploaders: bool) -> dict[str, Any]:
+        reads: list[float] = []
+        uploads: list[float] = []
+        errors: list[int] = []
+        seen: list[list[int]] = [[] for _ in range(args.followers)]
+        since = next_date[0]
+        deadline = time.perf_counter() + args.seconds
+        threads = [
+            threading.Thread(target=follow_until, args=(deadline, since, reads, errors, seen[i]))
+            for i in range(args.followers)
+        ]
+        if with_uploaders:
+            threads += [
+                threading.Thread(target=upload_until, args=(deadline, uploads, errors))
+                for _ in range(args.uploaders)
+            ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        # A last poll each, after the uploads stopped: every entry must have been seen once.
+        for i in range(args.followers):
+            last = max(seen[i], default=since)
+            status, body = _request(
+                port, "GET", f"/api/v1/entries.json?count=2016&find[date][$gt]={last}"
+            )
+            if status == 200 and body:
+                seen[i].extend(entry["date"] for entry in body)
+        complete = sum(sorted(s) == sorted(d for d in uploaded if d > since) for s in seen)
+        return {"reads": reads, "uploads": uploads, "errors": errors, "complete": complete}
+
+    alone = phase(with_uploaders=False)
+    loaded = phase(with_uploaders=True)
+
+    def p(values: list[float], q: int) -> float:
+        return (
+            quantiles(values, n=100, method="inclusive")[q - 1] * 1000
+            if len(values) > 1
+            else float("nan")
+        )
+
+    print(
+        f"followers: {args.followers} polling every 5 s for {args.seconds:g} s, alone then beside "
+        f"{args.uploaders} uploaders posting one entry at a time"
+    )
+    for label, values in (
+        ("follower reads alone", alone["reads"]),
+        ("follower reads loaded", loaded["reads"]),
+        ("uploads", loaded["uploads"]),
+    ):
+        print(
+            f"  {label:<22} {len(values):>5} requests, p50 {p(values, 50):7.1f} ms, "
+            f"p99 {p(values, 99):7.1f} ms"
+        )
+    print(
+        f"  ratio follower p99 loaded / alone: {p(loaded['reads'], 99) / p(alone['reads'], 99):.2f}"
+    )
+    errors = len(alone["errors"]) + len(loaded["errors"])
+    print(f"  5xx answers: {errors} (target 0: {'met' if errors == 0 else 'MISSED'})")
+    print(
+        f"  followers that saw every uploaded entry exactly once: {loaded['complete']} of "
+        f"{args.followers}"
+    )
 
 
 if __name__ == "__main__":
