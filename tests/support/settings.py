@@ -3,11 +3,12 @@ temporary directory. A plugin (see ``tests/conftest.py``): every test may ask fo
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from glucosestream.settings import Settings, load_settings
+from glucosestream.settings import ResourceNames, Settings, load_settings
 
 
 @pytest.fixture
@@ -25,3 +26,35 @@ def pipeline_handler_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) ->
     from consumers.pipeline import handler
 
     handler._settings.cache_clear()
+
+
+AWS_MODE_ENV = "t"
+AWS_MODE_PSEUDONYM_KEY = "k" * 32
+
+
+@pytest.fixture
+def aws_mode(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Settings]:
+    """aws mode against moto in this process: test credentials, the ``GS_*`` variables (for code
+    that reads its settings from the environment, like the CLI and the handlers), and the
+    stack's resources provisioned as the local stack provisions them."""
+    from moto import mock_aws
+
+    from glucosestream.local.provision import provision
+
+    names = ResourceNames(env=AWS_MODE_ENV)
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "GS_MODE": "aws",
+        "GS_ENV": AWS_MODE_ENV,
+        "GS_STATE_DIR": str(tmp_path),
+        "GS_PSEUDONYM_KEY": AWS_MODE_PSEUDONYM_KEY,
+        "GS_ALERTS_TOPIC_ARN": f"arn:aws:sns:us-east-1:123456789012:{names.alerts_topic}",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        settings = load_settings()
+        provision(settings)
+        yield settings

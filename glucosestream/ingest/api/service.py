@@ -30,6 +30,7 @@ from glucosestream.ingest.api.nightscout_auth import (
     CREATE_ENTRIES,
     CREATE_TREATMENTS,
     READ,
+    Caller,
     Credentials,
     NightscoutAuth,
     Refused,
@@ -222,20 +223,27 @@ class IngestService:
 
     # -- Nightscout -----------------------------------------------------------------------------
 
-    def _nightscout_caller(
-        self, credentials: Credentials | str | None, permission: str = READ
-    ) -> Principal | Answer:
-        """The authenticated, permitted, not throttled Nightscout caller, or the answer refusing
-        it: 401 for credentials that prove nothing, 403 for a token whose roles do not allow
-        ``permission``. A plain string is the ``api-secret`` header."""
+    def _nightscout_authenticated(self, credentials: Credentials | str | None) -> Caller | Answer:
+        """Who the credentials prove (a plain string is the ``api-secret`` header), or 404 when
+        no site is configured, 401 when they prove nothing."""
         if self.nightscout_auth is None:
             return refuse(404, "the Nightscout API is not configured (GS_INGEST_NIGHTSCOUT_SECRET)")
         if not isinstance(credentials, Credentials):
             credentials = Credentials(api_secret=credentials)
         try:
-            caller = self.nightscout_auth.authenticate(credentials, self.clock_ms() // 1000)
+            return self.nightscout_auth.authenticate(credentials, self.clock_ms() // 1000)
         except Refused as refused:
             return refuse(401, str(refused))
+
+    def _nightscout_caller(
+        self, credentials: Credentials | str | None, permission: str = READ
+    ) -> Principal | Answer:
+        """The authenticated, permitted, not throttled Nightscout caller, or the answer refusing
+        it: 401 for credentials that prove nothing, 403 for a token whose roles do not allow
+        ``permission``."""
+        caller = self._nightscout_authenticated(credentials)
+        if isinstance(caller, Answer):
+            return caller
         if not caller.may(permission):
             return refuse(403, f"{caller.subject} may not {permission.replace(':', ' ')}")
         return self._throttled(caller.principal) or caller.principal
@@ -368,14 +376,9 @@ class IngestService:
 
     def verify_auth(self, credentials: Credentials | str | None) -> Answer:
         """What the credentials may do, in Nightscout's shape (uploaders check ``canWrite``)."""
-        if self.nightscout_auth is None:
-            return refuse(404, "the Nightscout API is not configured (GS_INGEST_NIGHTSCOUT_SECRET)")
-        if not isinstance(credentials, Credentials):
-            credentials = Credentials(api_secret=credentials)
-        try:
-            caller = self.nightscout_auth.authenticate(credentials, self.clock_ms() // 1000)
-        except Refused as refused:
-            return refuse(401, str(refused))
+        caller = self._nightscout_authenticated(credentials)
+        if isinstance(caller, Answer):
+            return caller
         writes = {CREATE_ENTRIES, CREATE_TREATMENTS, CREATE_DEVICESTATUS}
         return Answer(
             200,

@@ -3,18 +3,14 @@ table as the local stack provisions it) and the in-memory one the unit tests use
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from glucosestream.adapters.nightscout_documents import NightscoutDocuments
 from glucosestream.ingest.api.documents import Document
-from glucosestream.local.provision import provision
-from glucosestream.settings import load_settings
+from glucosestream.settings import Settings
 from tests.support.nightscout_documents import InMemoryDocuments
 
 T0 = 1_767_600_000_000
@@ -22,28 +18,11 @@ P = "p_" + "1" * 32
 
 
 @pytest.fixture(params=["dynamodb", "memory"])
-def store(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[Any]:
+def store(request: pytest.FixtureRequest) -> Any:
     if request.param == "memory":
-        yield InMemoryDocuments()
-        return
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        settings = load_settings(
-            mode="aws",
-            env="t",
-            state_dir=tmp_path,
-            pseudonym_key="k" * 32,
-            alerts_topic_arn="arn:aws:sns:us-east-1:123456789012:t-alerts",
-        )
-        provision(settings)
-        yield NightscoutDocuments(boto3.client("dynamodb"), settings.names.nightscout_table, 14)
+        return InMemoryDocuments()
+    settings: Settings = request.getfixturevalue("aws_mode")
+    return NightscoutDocuments(boto3.client("dynamodb"), settings.names.nightscout_table, 14)
 
 
 def doc(minute: int, sgv: int, identifier: str | None = None) -> Document:

@@ -5,44 +5,26 @@ exit 2 and change nothing."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from glucosestream.adapters.patient_state import PatientStateStore
 from glucosestream.alerts.consumer import AlertConsumer, InboundRecord
 from glucosestream.cli.main import main
 from glucosestream.contract.codec import default_codec
 from glucosestream.domain.identity import pseudonymise
-from glucosestream.local.provision import provision
-from glucosestream.settings import Settings, load_settings
+from glucosestream.settings import Settings
 from tests.factories import FIVE_MINUTES_MS, START_MS, reading
 from tests.support.alert_ports import Topic
+from tests.support.settings import AWS_MODE_PSEUDONYM_KEY as PSEUDONYM_KEY
 
 SOURCE_ID = "clinic-7/patient-0042"
-PSEUDONYM_KEY = "k" * 32
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Settings]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "GS_MODE": "aws",
-        "GS_ENV": "t",
-        "GS_STATE_DIR": str(tmp_path),
-        "GS_PSEUDONYM_KEY": PSEUDONYM_KEY,
-        "GS_ALERTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:t-alerts",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        settings = load_settings()
-        provision(settings)
-        yield settings
+def aws(aws_mode: Settings) -> Settings:
+    return aws_mode
 
 
 def store(settings: Settings) -> PatientStateStore:

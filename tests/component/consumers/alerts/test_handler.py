@@ -6,13 +6,11 @@ import base64
 import copy
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from consumers.alerts import handler
 from glucosestream.adapters.patient_state import PatientStateStore
@@ -22,8 +20,7 @@ from glucosestream.alerts.ports import StoredState
 from glucosestream.contract.codec import default_codec
 from glucosestream.contract.entries import Entry
 from glucosestream.contract.kpl import aggregate
-from glucosestream.local.provision import provision
-from glucosestream.settings import Settings, load_settings
+from glucosestream.settings import Settings
 
 EVENT = Path(__file__).parents[3] / "events" / "kinesis_readings_falling_to_hypo.json"
 
@@ -33,25 +30,8 @@ def load_event() -> dict[str, Any]:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Settings]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        local = load_settings(state_dir=tmp_path, env="t")
-        settings = load_settings(
-            mode="aws",
-            env="t",
-            state_dir=tmp_path,
-            pseudonym_key="k" * 32,
-            alerts_topic_arn=local.topic_arn(local.names.alerts_topic),
-        )
-        provision(settings)  # the local stack's provisioning, against the in-process mock
-        yield settings
+def aws(aws_mode: Settings) -> Settings:
+    return aws_mode
 
 
 def feed(settings: Settings) -> list[dict[str, Any]]:
