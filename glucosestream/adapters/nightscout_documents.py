@@ -5,6 +5,9 @@ One item per document: ``patient_id`` (partition key, the pseudonym), ``doc_key`
 a date range is one key-range Query), ``body`` (JSON), ``expires_at`` (TTL, from the document's
 date). Writes are BatchWriteItem (25 a call, unprocessed items retried with back-off); reads are
 one Query newest first, paged.
+
+Entries and device status expire (their readings are in the lake; a device status is a passing
+state); **treatments never do**: they reach no other store yet, and a TTL would lose them.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from glucosestream.ingest.api.documents import Document
 
 MAX_DATE_MS = 10**15 - 1
+EXPIRING = frozenset({"entries", "devicestatus"})
 BATCH = 25
 MAX_ATTEMPTS = 8
 
@@ -30,14 +34,7 @@ class NightscoutDocuments:
     def put(self, patient_id: str, collection: str, documents: Sequence[Document]) -> None:
         items = {
             _key(collection, d.date_ms, d.identifier): {
-                "PutRequest": {
-                    "Item": {
-                        "patient_id": {"S": patient_id},
-                        "doc_key": {"S": _key(collection, d.date_ms, d.identifier)},
-                        "body": {"S": json.dumps(d.body, separators=(",", ":"))},
-                        "expires_at": {"N": str(d.date_ms // 1000 + self.retention_s)},
-                    }
-                }
+                "PutRequest": {"Item": self._item(patient_id, collection, d)}
             }
             for d in documents
         }  # one request per key: BatchWriteItem refuses duplicate keys in a call
@@ -52,6 +49,16 @@ class NightscoutDocuments:
                 time.sleep(min(0.05 * 2**attempt, 1.0))
             else:
                 raise RuntimeError(f"{len(pending)} documents unprocessed by DynamoDB")
+
+    def _item(self, patient_id: str, collection: str, document: Document) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "patient_id": {"S": patient_id},
+            "doc_key": {"S": _key(collection, document.date_ms, document.identifier)},
+            "body": {"S": json.dumps(document.body, separators=(",", ":"))},
+        }
+        if collection in EXPIRING:
+            item["expires_at"] = {"N": str(document.date_ms // 1000 + self.retention_s)}
+        return item
 
     def newest(
         self,

@@ -65,7 +65,7 @@ class IngestSettings(BaseSettings):
         default=14,
         ge=1,
         le=365,
-        description="Days the Nightscout read path keeps entries, treatments and device status "
+        description="Days the Nightscout read path keeps entries and device status "
         "(a DynamoDB TTL from each document's date); older data is the lake's.",
     )
 

@@ -3,8 +3,8 @@
 Every API instance reads and writes the same store (DynamoDB in both modes: moto's locally, the
 real one in AWS; :class:`glucosestream.adapters.nightscout_documents.NightscoutDocuments`), so
 two followers, or one follower across two requests, see the same data whichever instance
-answers. Documents expire after ``GS_INGEST_RECENT_DAYS`` (a DynamoDB TTL): older data is the
-lake's, through the query engine.
+answers. Entries and device status expire after ``GS_INGEST_RECENT_DAYS`` (a DynamoDB TTL):
+older readings are the lake's. Treatments are kept: they do not reach the lake yet.
 
 A document's identity is (patient, collection, date, identifier): writing it again replaces it,
 so an uploader's retry stores nothing twice.

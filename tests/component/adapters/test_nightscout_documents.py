@@ -62,3 +62,14 @@ def test_more_than_a_batch_and_a_page(store: Any) -> None:
     assert len(got) == 2050
     assert got[0].body["minute"] == 2099
     assert got[-1].body["minute"] == 50
+
+
+def test_entries_and_device_status_expire_treatments_are_kept(aws_mode: Settings) -> None:
+    store = NightscoutDocuments(boto3.client("dynamodb"), aws_mode.names.nightscout_table, 14)
+    for collection in ("entries", "devicestatus", "treatments"):
+        store.put(P, collection, [doc(0, 100, f"{collection}-1")])
+    items = boto3.client("dynamodb").scan(TableName=aws_mode.names.nightscout_table)["Items"]
+    expiry = {item["doc_key"]["S"].split("#")[0]: item.get("expires_at") for item in items}
+    assert expiry["entries"] == {"N": str(T0 // 1000 + 14 * 86_400)}
+    assert expiry["devicestatus"] == {"N": str(T0 // 1000 + 14 * 86_400)}
+    assert expiry["treatments"] is None  # reaches no other store yet: never expires
