@@ -84,7 +84,7 @@ variable "nightscout_table_name" {
 variable "nightscout_retention_days" {
   type        = number
   default     = 14
-  description = "Days documents stay in the Nightscout table (GS_INGEST_RECENT_DAYS; a TTL from each document's date)."
+  description = "Days entries and device status stay in the Nightscout table (GS_INGEST_RECENT_DAYS; a TTL from each document's date). Treatments never expire."
 }
 
 variable "deletion_protection" {
