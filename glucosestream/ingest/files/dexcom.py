@@ -27,6 +27,7 @@ from glucosestream.ingest.files.vendor_csv import (
     check_width,
     column,
     csv_rows,
+    delimiter_of,
     glucose_cell,
     unit_of_header,
 )
@@ -71,7 +72,7 @@ def dexcom_trend(rate_mg_dl_min: float | None) -> Trend:
 
 
 def parse_dexcom(text: str, path: Path, patient_id: str, tz: ZoneInfo, now_ms: int) -> ParsedFile:
-    rows = csv_rows(text, path)
+    rows = csv_rows(text, path, delimiter_of(text.split("\n", 1)[0]))
     if not rows:
         raise MalformedFile(f"{path}: empty file")
     header = rows[0][1]
@@ -111,7 +112,8 @@ def parse_dexcom(text: str, path: Path, patient_id: str, tz: ZoneInfo, now_ms: i
             ) from None
         rate_text = fields[rate_col].strip()
         try:
-            rate = float(rate_text) if rate_text else None
+            # A decimal comma in a European-locale save (no thousands separators in a rate).
+            rate = float(rate_text.replace(",", ".")) if rate_text else None
         except ValueError:
             raise MalformedFile(f"{where}: rate of change {rate_text!r} is not a number") from None
         if rate is not None and unit == "mmol/L":

@@ -27,6 +27,7 @@ from glucosestream.ingest.files.vendor_csv import (
     check_width,
     column,
     csv_rows,
+    delimiter_of,
     glucose_cell,
     unit_of_header,
 )
@@ -86,8 +87,7 @@ def parse_libre(text: str, path: Path, patient_id: str, tz: ZoneInfo, now_ms: in
     if header_index is None:
         raise MalformedFile(f"{path}: no LibreView header (Device Timestamp, Record Type, …)")
     header_text = lines[header_index]
-    delimiter = ";" if header_text.count(";") > header_text.count(",") else ","
-    rows = csv_rows("\n".join(lines[header_index:]), path, delimiter)
+    rows = csv_rows("\n".join(lines[header_index:]), path, delimiter_of(header_text))
     offset = header_index  # line numbers in the file, not in the slice
     names = [h.strip() for h in rows[0][1]]
     width = len(names)

@@ -20,6 +20,12 @@ MIN_MG_DL_VALUE = 20
 """No sensor or meter reports a number under this in mg/dL; in a mg/dL column it is mmol/L."""
 
 
+def delimiter_of(header_line: str) -> str:
+    """``;`` when the header has more semicolons than commas: a CSV saved by a European-locale
+    spreadsheet (its decimals then use commas, which :func:`glucose_cell` reads)."""
+    return ";" if header_line.count(";") > header_line.count(",") else ","
+
+
 def csv_rows(text: str, path: Path, delimiter: str = ",") -> list[tuple[int, list[str]]]:
     """(line number, fields) of every non-blank CSV line."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)

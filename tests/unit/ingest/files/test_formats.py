@@ -64,3 +64,28 @@ def test_binary_files_name_the_supported_formats(tmp_path: Path, content: bytes,
     assert what in message
     assert "GlucoseStream imports Dexcom Clarity CSV or .xlsx, LibreView CSV" in message
     assert "UTF-8" not in message
+
+
+def european_locale_save(source: Path, target: Path) -> Path:
+    """The export as a European-locale spreadsheet saves it: ';' between fields, ',' decimals."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    for row in csv.reader(io.StringIO(source.read_text())):
+        writer.writerow(
+            [c.replace(".", ",") if c.replace(".", "", 1).lstrip("-").isdigit() else c for c in row]
+        )
+    target.write_text(out.getvalue())
+    return target
+
+
+# (libreview_eu_mmol.csv is already such a save, read by the tests above.)
+@pytest.mark.parametrize("name", ["dexcom_clarity_mmol.csv", "dexcom_clarity_mgdl.csv"])
+def test_a_european_locale_save_reads_the_same_readings(tmp_path: Path, name: str) -> None:
+    saved = european_locale_save(FIXTURES / name, tmp_path / name)
+    assert ";" in saved.read_text().splitlines()[-1]
+    original = parse(FIXTURES / name).readings
+    assert original
+    assert parse(saved).readings == original
