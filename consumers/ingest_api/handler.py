@@ -41,6 +41,7 @@ from glucosestream.alerts.patient_controls import PatientAlertControls
 from glucosestream.domain.reading import GlucoseReading
 from glucosestream.ingest.api.config import IngestSettings, load_ingest_settings
 from glucosestream.ingest.api.nightscout_auth import Credentials
+from glucosestream.ingest.api.nightscout_v3 import NightscoutV3
 from glucosestream.ingest.api.ratelimit import RateLimiter
 from glucosestream.ingest.api.readings import ReadingIn
 from glucosestream.ingest.api.schemas import (
@@ -408,6 +409,51 @@ def create_app(service: Callable[[], IngestService]) -> APIGatewayRestResolver:
     def acknowledge_alert(alert_id: str) -> Response[Any]:
         answer = service().acknowledge_alert(header(API_KEY_HEADER), alert_id, body())
         return render(answer, "POST /v1/alerts/{alert_id}/ack")
+
+    # -- Nightscout API v3 (glucosestream/ingest/api/nightscout_v3.py) ----------------------------
+
+    def v3() -> NightscoutV3:
+        return NightscoutV3(service())
+
+    @app.get("/api/v3/version", summary="Nightscout v3: version (public)")
+    def v3_version() -> Response[Any]:
+        return render(v3().version(), "v3 version")
+
+    @app.get("/api/v3/status", summary="Nightscout v3: status and the caller's permissions")
+    def v3_status() -> Response[Any]:
+        return render(v3().status(credentials()), "v3 status")
+
+    @app.get("/api/v3/lastModified", summary="Nightscout v3: newest srvModified per collection")
+    def v3_last_modified() -> Response[Any]:
+        return render(v3().last_modified(credentials()), "v3 lastModified")
+
+    @app.get(
+        "/api/v3/<collection>/history/<since>",
+        summary="Nightscout v3: every version stored after <since> (epoch ms), oldest first",
+    )
+    def v3_history(
+        collection: str,
+        since: str,
+        limit: Annotated[int | None, Query(description="At most this many (<= 1000).")] = None,
+    ) -> Response[Any]:
+        return render(v3().history(credentials(), collection, since, limit), "v3 history")
+
+    @app.get("/api/v3/<collection>/<identifier>", summary="Nightscout v3: one document")
+    def v3_read(collection: str, identifier: str) -> Response[Any]:
+        return render(v3().read(credentials(), collection, identifier), "v3 read")
+
+    @app.get(
+        "/api/v3/<collection>",
+        summary="Nightscout v3: search",
+        description="field$op=value filters (eq ne gt gte lt lte in nin), limit, "
+        "sort=date or sort$desc=date.",
+    )
+    def v3_search(collection: str) -> Response[Any]:
+        return render(v3().search(credentials(), collection, query()), "v3 search")
+
+    @app.post("/api/v3/<collection>", summary="Nightscout v3: create one document")
+    def v3_create(collection: str) -> Response[Any]:
+        return render(v3().create(credentials(), collection, body()), "v3 create")
 
     @app.get(
         "/api/v2/authorization/request/<token>",

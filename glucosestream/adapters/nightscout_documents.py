@@ -2,9 +2,11 @@
 
 One item per document: ``patient_id`` (partition key, the pseudonym), ``doc_key`` (sort key,
 ``<collection>#<date ms, 15 digits>#<identifier>``: a collection's documents in time order, so
-a date range is one key-range Query), ``body`` (JSON), ``expires_at`` (TTL, from the document's
-date). Writes are BatchWriteItem (25 a call, unprocessed items retried with back-off); reads are
-one Query newest first, paged.
+a date range is one key-range Query), ``body`` (JSON), ``date``, ``expires_at`` (TTL, from the
+document's date). A document stored with a modification time is also logged under
+``~modified#<collection>#<srvModified>#<identifier>`` (API v3's history: one key range, no
+index to add). Writes are BatchWriteItem (25 a call, unprocessed items retried with back-off);
+reads are one Query, paged.
 
 Entries and device status expire (their readings are in the lake; a device status is a passing
 state); **treatments never do**: they reach no other store yet, and a TTL would lose them.
@@ -32,12 +34,15 @@ class NightscoutDocuments:
         self.retention_s = retention_days * 86_400
 
     def put(self, patient_id: str, collection: str, documents: Sequence[Document]) -> None:
-        items = {
-            _key(collection, d.date_ms, d.identifier): {
-                "PutRequest": {"Item": self._item(patient_id, collection, d)}
-            }
-            for d in documents
-        }  # one request per key: BatchWriteItem refuses duplicate keys in a call
+        items: dict[str, dict[str, Any]] = {}
+        for d in documents:  # one request per key: BatchWriteItem refuses duplicate keys
+            item = self._item(patient_id, collection, d, _key(collection, d.date_ms, d.identifier))
+            items[item["doc_key"]["S"]] = {"PutRequest": {"Item": item}}
+            if d.modified_ms is not None:
+                logged = _modified_key(collection, d.modified_ms, d.identifier)
+                items[logged] = {
+                    "PutRequest": {"Item": self._item(patient_id, collection, d, logged)}
+                }
         requests = list(items.values())
         for start in range(0, len(requests), BATCH):
             pending = requests[start : start + BATCH]
@@ -50,11 +55,14 @@ class NightscoutDocuments:
             else:
                 raise RuntimeError(f"{len(pending)} documents unprocessed by DynamoDB")
 
-    def _item(self, patient_id: str, collection: str, document: Document) -> dict[str, Any]:
+    def _item(
+        self, patient_id: str, collection: str, document: Document, key: str
+    ) -> dict[str, Any]:
         item: dict[str, Any] = {
             "patient_id": {"S": patient_id},
-            "doc_key": {"S": _key(collection, document.date_ms, document.identifier)},
+            "doc_key": {"S": key},
             "body": {"S": json.dumps(document.body, separators=(",", ":"))},
+            "date": {"N": str(document.date_ms)},
         }
         if collection in EXPIRING:
             item["expires_at"] = {"N": str(document.date_ms // 1000 + self.retention_s)}
@@ -72,6 +80,24 @@ class NightscoutDocuments:
         low = f"{collection}#{max(date_from or 0, 0):015d}#"
         upper = MAX_DATE_MS if date_to is None else min(date_to, MAX_DATE_MS)
         high = f"{collection}#{upper:015d}#\uffff"
+        return self._query(patient_id, low, high, limit, newest_first=True)
+
+    def modified_since(
+        self, patient_id: str, collection: str, since_ms: int, limit: int
+    ) -> list[Document]:
+        low = _modified_key(collection, since_ms + 1, "")
+        high = _modified_key(collection, MAX_DATE_MS, "\uffff")
+        return self._query(patient_id, low, high, limit, newest_first=False)
+
+    def last_modified(self, patient_id: str, collection: str) -> int | None:
+        low = _modified_key(collection, 0, "")
+        high = _modified_key(collection, MAX_DATE_MS, "\uffff")
+        newest = self._query(patient_id, low, high, 1, newest_first=True)
+        return newest[0].modified_ms if newest else None
+
+    def _query(
+        self, patient_id: str, low: str, high: str, limit: int, *, newest_first: bool
+    ) -> list[Document]:
         found: list[Document] = []
         request: dict[str, Any] = {
             "TableName": self.table,
@@ -81,14 +107,13 @@ class NightscoutDocuments:
                 ":low": {"S": low},
                 ":high": {"S": high},
             },
-            "ScanIndexForward": False,
+            "ScanIndexForward": not newest_first,
             "ConsistentRead": True,
         }
         while len(found) < limit:
             response = self.client.query(**request, Limit=min(limit - len(found), 1000))
             for item in response.get("Items", []):
-                _, date, identifier = item["doc_key"]["S"].split("#", 2)
-                found.append(Document(int(date), identifier, json.loads(item["body"]["S"])))
+                found.append(_document(item))
             if "LastEvaluatedKey" not in response:
                 break
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
@@ -97,3 +122,20 @@ class NightscoutDocuments:
 
 def _key(collection: str, date_ms: int, identifier: str) -> str:
     return f"{collection}#{date_ms:015d}#{identifier}"
+
+
+def _modified_key(collection: str, modified_ms: int, identifier: str) -> str:
+    """The modification log's key: ``~`` sorts it after every collection's documents, so a
+    collection's date range never reads it."""
+    return f"~modified#{collection}#{modified_ms:015d}#{identifier}"
+
+
+def _document(item: dict[str, Any]) -> Document:
+    key = item["doc_key"]["S"]
+    body = json.loads(item["body"]["S"])
+    modified = body.get("srvModified")
+    if key.startswith("~modified#"):
+        _, _, stamp, identifier = key.split("#", 3)
+        return Document(int(item["date"]["N"]), identifier, body, int(stamp))
+    _, date, identifier = key.split("#", 2)
+    return Document(int(date), identifier, body, int(modified) if modified is not None else None)

@@ -95,10 +95,15 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 
 
 def parse_find(
-    query: Mapping[str, Sequence[str]], now_ms: int, searchable: Searchable = ENTRIES
+    query: Mapping[str, Sequence[str]],
+    now_ms: int,
+    searchable: Searchable = ENTRIES,
+    *,
+    default_window: bool = True,
 ) -> list[Condition]:
     """The conditions of the ``find[...]`` parameters of a query string (each key with all its
-    values, as multi-value query parameters arrive), plus Nightscout's default date window."""
+    values, as multi-value query parameters arrive), plus Nightscout's default date window
+    (API v1; ``default_window=False`` for v3, which has none)."""
     conditions: list[Condition] = []
     for key, values in query.items():
         if not key.startswith("find"):
@@ -121,7 +126,7 @@ def parse_find(
             conditions.extend(
                 Condition(field, operator, _typed(key, field, v, searchable)) for v in values
             )
-    if not any(c.field in searchable.date_fields for c in conditions):
+    if default_window and not any(c.field in searchable.date_fields for c in conditions):
         since = now_ms - DEFAULT_WINDOW_MS
         if searchable.date_field in searchable.integer_fields:
             conditions.append(Condition(searchable.date_field, "$gte", since))

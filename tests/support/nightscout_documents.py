@@ -12,6 +12,7 @@ from glucosestream.ingest.api.documents import Document
 class InMemoryDocuments:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], dict[tuple[int, str], Document]] = {}
+        self.log: dict[tuple[str, str], dict[tuple[int, str], Document]] = {}
         self.puts = 0
         self._lock = threading.Lock()
 
@@ -19,8 +20,11 @@ class InMemoryDocuments:
         with self._lock:
             self.puts += 1
             stored = self.items.setdefault((patient_id, collection), {})
+            log = self.log.setdefault((patient_id, collection), {})
             for document in documents:
                 stored[(document.date_ms, document.identifier)] = document
+                if document.modified_ms is not None:
+                    log[(document.modified_ms, document.identifier)] = document
 
     def newest(
         self,
@@ -43,3 +47,15 @@ class InMemoryDocuments:
                 reverse=True,
             )
             return [stored[key] for key in keys[:limit]]
+
+    def modified_since(
+        self, patient_id: str, collection: str, since_ms: int, limit: int
+    ) -> list[Document]:
+        with self._lock:
+            log = self.log.get((patient_id, collection), {})
+            return [log[key] for key in sorted(k for k in log if k[0] > since_ms)[:limit]]
+
+    def last_modified(self, patient_id: str, collection: str) -> int | None:
+        with self._lock:
+            log = self.log.get((patient_id, collection), {})
+            return max((key[0] for key in log), default=None)

@@ -26,6 +26,9 @@ class Document:
     identifier: str
     body: dict[str, Any]
     """What a GET answers (JSON values)."""
+    modified_ms: int | None = None
+    """When the server stored it (API v3's ``srvModified``): the store also logs it under this
+    time, for ``history`` (every version, oldest first; a client keeps the newest by identifier)."""
 
 
 class DocumentStore(Protocol):
@@ -43,4 +46,14 @@ class DocumentStore(Protocol):
         limit: int,
     ) -> list[Document]:
         """Up to ``limit`` documents with ``date_from <= date_ms <= date_to``, newest first."""
+        ...
+
+    def modified_since(
+        self, patient_id: str, collection: str, since_ms: int, limit: int
+    ) -> list[Document]:
+        """Up to ``limit`` stored versions modified after ``since_ms``, oldest first."""
+        ...
+
+    def last_modified(self, patient_id: str, collection: str) -> int | None:
+        """The newest modification time of the collection (None: nothing stored)."""
         ...

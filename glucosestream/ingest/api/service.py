@@ -121,7 +121,7 @@ class IngestService:
         self._served_patient = (
             None
             if nightscout_secret is None
-            else pseudonymise(self._nightscout_patient(nightscout_secret.principal), pseudonym_key)
+            else pseudonymise(self.site_patient(nightscout_secret.principal), pseudonym_key)
         )
         """The pseudonym of the one patient the Nightscout routes read (None: no site)."""
 
@@ -159,7 +159,7 @@ class IngestService:
             )
         return document
 
-    def _publish(self, validated: Validated) -> Answer | None:
+    def publish_validated(self, validated: Validated) -> Answer | None:
         readings = [item.reading for item in validated.accepted]
         try:
             self.publish(readings)
@@ -180,8 +180,19 @@ class IngestService:
         patient = self._served_patient
         served = [r for r in readings if patient is not None and r.patient_id == patient]
         if patient is not None and served:
+            modified = self.clock_ms()  # API v3's srvModified: when the server stored it
             documents = [
-                Document(r.measured_at, r.event_id, nightscout.stored_entry(r)) for r in served
+                Document(
+                    r.measured_at,
+                    r.event_id,
+                    {
+                        **nightscout.stored_entry(r),
+                        "identifier": r.event_id,
+                        "srvModified": modified,
+                    },
+                    modified,
+                )
+                for r in served
             ]
             self.documents.put(patient, "entries", documents)
         return None
@@ -209,7 +220,7 @@ class IngestService:
             forbidden = all("may not write" in r.reason for r in validated.rejected)
             status = 403 if forbidden else 422
             return refuse(status, "no item was accepted", accepted=0, rejected=rejected)
-        failed = self._publish(validated)
+        failed = self.publish_validated(validated)
         if failed is not None:
             return failed
         return Answer(
@@ -223,7 +234,7 @@ class IngestService:
 
     # -- Nightscout -----------------------------------------------------------------------------
 
-    def _nightscout_authenticated(self, credentials: Credentials | str | None) -> Caller | Answer:
+    def nightscout_authenticated(self, credentials: Credentials | str | None) -> Caller | Answer:
         """Who the credentials prove (a plain string is the ``api-secret`` header), or 404 when
         no site is configured, 401 when they prove nothing."""
         if self.nightscout_auth is None:
@@ -235,38 +246,41 @@ class IngestService:
         except Refused as refused:
             return refuse(401, str(refused))
 
-    def _nightscout_caller(
+    def nightscout_caller(
         self, credentials: Credentials | str | None, permission: str = READ
     ) -> Principal | Answer:
         """The authenticated, permitted, not throttled Nightscout caller, or the answer refusing
         it: 401 for credentials that prove nothing, 403 for a token whose roles do not allow
         ``permission``."""
-        caller = self._nightscout_authenticated(credentials)
+        caller = self.nightscout_authenticated(credentials)
         if isinstance(caller, Answer):
             return caller
         if not caller.may(permission):
             return refuse(403, f"{caller.subject} may not {permission.replace(':', ' ')}")
         return self._throttled(caller.principal) or caller.principal
 
-    def _nightscout_patient(self, principal: Principal) -> str:
+    def site_patient(self, principal: Principal) -> str:
         (patient,) = principal.patients  # a Nightscout secret writes exactly one patient
         return patient
 
+    def site_pseudonym(self, principal: Principal) -> str:
+        return pseudonymise(self.site_patient(principal), self.pseudonym_key)
+
     def post_entries(self, api_secret: Credentials | str | None, body: bytes) -> Answer:
-        principal = self._nightscout_caller(api_secret, CREATE_ENTRIES)
+        principal = self.nightscout_caller(api_secret, CREATE_ENTRIES)
         if isinstance(principal, Answer):
             return principal
         items = self._items(body, single_object_ok=True)
         if isinstance(items, Answer):
             return items
         validated, _skipped = nightscout.validate_entries(
-            items, self._nightscout_patient(principal), self.pseudonym_key, self.clock_ms()
+            items, self.site_patient(principal), self.pseudonym_key, self.clock_ms()
         )
         rejected = [r.as_dict() for r in validated.rejected]
         if not validated.accepted and validated.rejected:
             return refuse(400, "no entry was accepted", rejected=rejected)
         if validated.accepted:
-            failed = self._publish(validated)
+            failed = self.publish_validated(validated)
             if failed is not None:
                 return failed
         # Nightscout answers the stored entries; uploaders only look at the 200. Rejections of a
@@ -281,7 +295,7 @@ class IngestService:
         """``POST /api/v1/treatments`` and ``/devicestatus``: stored for the site's patient,
         answered as Nightscout does (200, the stored documents)."""
         permission = CREATE_TREATMENTS if collection == "treatments" else CREATE_DEVICESTATUS
-        principal = self._nightscout_caller(api_secret, permission)
+        principal = self.nightscout_caller(api_secret, permission)
         if isinstance(principal, Answer):
             return principal
         items = self._items(body, single_object_ok=True)
@@ -291,7 +305,17 @@ class IngestService:
         rejected = [r.as_dict() for r in refusals]
         if not documents:
             return refuse(400, f"no {collection} document was accepted", rejected=rejected)
-        patient = pseudonymise(self._nightscout_patient(principal), self.pseudonym_key)
+        patient = self.site_pseudonym(principal)
+        now = self.clock_ms()
+        documents = [
+            Document(
+                d.date_ms,
+                d.identifier,
+                {**d.body, "identifier": d.identifier, "date": d.date_ms, "srvModified": now},
+                now,
+            )
+            for d in documents
+        ]
         self.documents.put(patient, collection, documents)
         return _with_rejections(Answer(200, [d.body for d in documents]), rejected)
 
@@ -303,7 +327,7 @@ class IngestService:
         query: dict[str, list[str]] | None = None,
     ) -> Answer:
         """Newest first (by ``created_at``), filtered by Nightscout's ``find``."""
-        principal = self._nightscout_caller(api_secret)
+        principal = self.nightscout_caller(api_secret)
         if isinstance(principal, Answer):
             return principal
         if not 1 <= count <= self.limits.max_count:
@@ -313,7 +337,7 @@ class IngestService:
             conditions = parse_find(query or {}, self.clock_ms(), searchable)
         except FindError as error:
             return refuse(400, f"find: {error}")
-        patient = pseudonymise(self._nightscout_patient(principal), self.pseudonym_key)
+        patient = pseudonymise(self.site_patient(principal), self.pseudonym_key)
         stored = self.documents.newest(patient, collection, limit=MAX_SCANNED_ENTRIES)
         found = [d.body for d in stored if matches(d.body, conditions)]
         return Answer(200, found[:count])
@@ -357,7 +381,7 @@ class IngestService:
     ) -> Answer:
         """Newest first: the first ``count`` entries matching Nightscout's ``find`` in ``query``
         (``entry_type``: the ``/entries/sgv`` paths' fixed type)."""
-        principal = self._nightscout_caller(api_secret)
+        principal = self.nightscout_caller(api_secret)
         if isinstance(principal, Answer):
             return principal
         if not 1 <= count <= self.limits.max_count:
@@ -368,7 +392,7 @@ class IngestService:
             return refuse(400, f"find: {error}")
         if entry_type is not None:
             conditions.append(Condition("type", "$eq", entry_type))
-        patient = pseudonymise(self._nightscout_patient(principal), self.pseudonym_key)
+        patient = pseudonymise(self.site_patient(principal), self.pseudonym_key)
         date_from, date_to = date_bounds(conditions)
         entries = self._entries_with_deltas(patient, date_from, date_to, MAX_SCANNED_ENTRIES + 1)
         found = [entry for entry in entries if matches(entry, conditions)]
@@ -376,7 +400,7 @@ class IngestService:
 
     def verify_auth(self, credentials: Credentials | str | None) -> Answer:
         """What the credentials may do, in Nightscout's shape (uploaders check ``canWrite``)."""
-        caller = self._nightscout_authenticated(credentials)
+        caller = self.nightscout_authenticated(credentials)
         if isinstance(caller, Answer):
             return caller
         writes = {CREATE_ENTRIES, CREATE_TREATMENTS, CREATE_DEVICESTATUS}
@@ -420,7 +444,7 @@ class IngestService:
             return principal
         if self.alert_controls is None:
             return refuse(404, "alert settings are not configured on this API")
-        document = self._json_object(body or b"")
+        document = self.json_object(body or b"")
         if isinstance(document, Answer):
             return document
         if patient_id is None:
@@ -432,7 +456,7 @@ class IngestService:
         pseudonym = pseudonymise(patient_id, self.pseudonym_key)
         return principal, self.alert_controls, pseudonym, document
 
-    def _json_object(self, body: bytes) -> dict[str, Any] | Answer:
+    def json_object(self, body: bytes) -> dict[str, Any] | Answer:
         if len(body) > MAX_CONTROL_BODY_BYTES:
             return refuse(413, f"body exceeds {MAX_CONTROL_BODY_BYTES} bytes")
         try:

@@ -73,3 +73,23 @@ def test_entries_and_device_status_expire_treatments_are_kept(aws_mode: Settings
     assert expiry["entries"] == {"N": str(T0 // 1000 + 14 * 86_400)}
     assert expiry["devicestatus"] == {"N": str(T0 // 1000 + 14 * 86_400)}
     assert expiry["treatments"] is None  # reaches no other store yet: never expires
+
+
+def test_the_modification_log_answers_history_and_last_modified(store: Any) -> None:
+    def version(minute: int, sgv: int, modified: int) -> Document:
+        body = {"sgv": sgv, "minute": minute, "srvModified": T0 + modified}
+        return Document(T0 + minute * 60_000, f"id-{minute}", body, T0 + modified)
+
+    assert store.last_modified(P, "treatments") is None
+    store.put(P, "treatments", [version(0, 100, 10), version(5, 110, 20)])
+    store.put(P, "treatments", [version(0, 101, 30)])  # the first one changed later
+    history = store.modified_since(P, "treatments", T0 + 10, limit=10)
+    assert [(d.identifier, d.body["sgv"], d.modified_ms) for d in history] == [
+        ("id-5", 110, T0 + 20),
+        ("id-0", 101, T0 + 30),
+    ]
+    assert store.last_modified(P, "treatments") == T0 + 30
+    assert store.modified_since(P, "treatments", T0 + 30, limit=10) == []
+    # The log never shows in a date range, and the current version is the newest.
+    assert [d.body["sgv"] for d in store.newest(P, "treatments", limit=10)] == [110, 101]
+    assert store.modified_since(P, "treatments", 0, limit=1)[0].identifier == "id-0"

@@ -23,7 +23,7 @@ from tests.unit.ingest.support import (
     FakePublisher,
 )
 
-PUBLIC = {("get", "/api/v1/status"), ("get", "/api/v1/status.json")}
+PUBLIC = {("get", "/api/v1/status"), ("get", "/api/v1/status.json"), ("get", "/api/v3/version")}
 """Nightscout's status is public, as in Nightscout."""
 CLINIC_PATIENT = "clinic-7/patient-0001"  # HOME_KEY's tenant (alice) may not manage it
 
@@ -40,7 +40,13 @@ def routes() -> list[tuple[str, str]]:
 
 
 def event(method: str, path: str, headers: dict[str, str]) -> dict[str, Any]:
-    concrete = path.replace("{alert_id}", "a" * 32).replace("{token}", "follower-0123456789abcdef")
+    concrete = (
+        path.replace("{alert_id}", "a" * 32)
+        .replace("{token}", "follower-0123456789abcdef")
+        .replace("{collection}", "treatments")
+        .replace("{since}", "0")
+        .replace("{identifier}", "an-id")
+    )
     body: Any = {"patient_id": CLINIC_PATIENT, "low_mg_dl": 80}
     if concrete.startswith("/v1/readings"):
         body = [
@@ -118,3 +124,4 @@ def test_the_route_list_is_not_empty_and_covers_every_family() -> None:
     assert {"/v1/readings", "/v1/alert-settings", "/v1/alerts/{alert_id}/ack"} <= paths
     assert {"/api/v1/entries", "/api/v1/treatments", "/api/v1/devicestatus"} <= paths
     assert "/api/v2/authorization/request/{token}" in paths
+    assert {"/api/v3/{collection}", "/api/v3/{collection}/history/{since}"} <= paths

@@ -1,0 +1,280 @@
+"""Nightscout API v3 as AndroidAPS's NSClient v3 uses it (``/api/v3``).
+
+Operations: ``version`` (public), ``status`` (with the caller's permissions), ``lastModified``
+(the newest ``srvModified`` of each collection), ``{collection}/history/{since}`` (every version
+stored after ``since``, oldest first: how NSClient v3 syncs), ``{collection}`` search
+(``field$op=value`` filters, ``limit``, ``sort``/``sort$desc``), ``{collection}/{identifier}``
+read, and create (``POST {collection}``, one document: 201, or 200 with ``isDeduplication``
+when the document is already stored). Answers carry Nightscout's envelope
+``{"status": ..., "result": ...}``. Entries, treatments and device status only; no update or
+delete (the lake is the record of readings, and treatments are kept as sent).
+
+Authentication is the v1 service's (JWT bearer from ``/api/v2/authorization/request``, access
+tokens, the API secret) with the same roles. Documents written through v1 appear in v3's
+history and searches, and the other way round: both write the one read-path store.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from glucosestream.ingest import nightscout, nightscout_documents
+from glucosestream.ingest.api.documents import Document
+from glucosestream.ingest.api.nightscout_auth import (
+    CREATE_DEVICESTATUS,
+    CREATE_ENTRIES,
+    CREATE_TREATMENTS,
+    READ,
+    Credentials,
+)
+from glucosestream.ingest.nightscout_find import (
+    DEVICESTATUS,
+    ENTRIES,
+    TREATMENTS,
+    FindError,
+    Searchable,
+    matches,
+    parse_find,
+)
+
+if TYPE_CHECKING:
+    from glucosestream.ingest.api.service import Answer, IngestService
+
+API_VERSION = "3.0.3"
+COLLECTIONS = ("entries", "treatments", "devicestatus")
+CREATE = {
+    "entries": CREATE_ENTRIES,
+    "treatments": CREATE_TREATMENTS,
+    "devicestatus": CREATE_DEVICESTATUS,
+}
+MAX_LIMIT = 1000
+V3_FIELDS = ("identifier", "date", "srvModified")
+V3_OPERATORS = {"eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"}
+SEARCHABLE = {"entries": ENTRIES, "treatments": TREATMENTS, "devicestatus": DEVICESTATUS}
+
+
+def _v3(searchable: Searchable) -> Searchable:
+    """A collection's v3 filters: its v1 fields plus ``identifier``, ``date`` (ms) and
+    ``srvModified``; no default date window (v3 has none)."""
+    return Searchable(
+        fields=tuple(dict.fromkeys((*searchable.fields, *V3_FIELDS))),
+        integer_fields=searchable.integer_fields | {"date", "srvModified"},
+        date_field="date",
+        date_fields=(*searchable.date_fields, "date", "srvModified"),
+    )
+
+
+class NightscoutV3:
+    def __init__(self, service: IngestService) -> None:
+        self.service = service
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _answer(self, status: int, result: Any = None, **extra: Any) -> Answer:
+        from glucosestream.ingest.api.service import Answer
+
+        body: dict[str, Any] = {"status": status}
+        if result is not None:
+            body["result"] = result
+        return Answer(status, {**body, **extra})
+
+    def _caller(
+        self, credentials: Credentials, collection: str | None, permission: str
+    ) -> tuple[str, Any] | Answer:
+        """(patient pseudonym, principal) of a permitted caller, or the refusal."""
+        from glucosestream.ingest.api.service import Answer, refuse
+
+        principal = self.service.nightscout_caller(credentials, permission)
+        if isinstance(principal, Answer):
+            return principal
+        if collection is not None and collection not in COLLECTIONS:
+            return refuse(404, f"no collection {collection}; use {', '.join(COLLECTIONS)}")
+        return self.service.site_pseudonym(principal), principal
+
+    # -- operations ---------------------------------------------------------------------------
+
+    def version(self) -> Answer:
+        return self._answer(200, self._version_document())
+
+    def _version_document(self) -> dict[str, Any]:
+        return {
+            "version": nightscout.NIGHTSCOUT_VERSION,
+            "apiVersion": API_VERSION,
+            "srvDate": self.service.clock_ms(),
+            "storage": {"storage": "dynamodb", "version": "1"},
+        }
+
+    def status(self, credentials: Credentials) -> Answer:
+        from glucosestream.ingest.api.service import Answer
+
+        caller = self.service.nightscout_authenticated(credentials)
+        if isinstance(caller, Answer):
+            return caller
+        permissions = {
+            collection: ("c" if caller.may(CREATE[collection]) else "")
+            + ("r" if caller.may(READ) else "")
+            for collection in COLLECTIONS
+        }
+        return self._answer(200, {**self._version_document(), "apiPermissions": permissions})
+
+    def last_modified(self, credentials: Credentials) -> Answer:
+        caller = self._caller(credentials, None, READ)
+        if not isinstance(caller, tuple):
+            return caller
+        patient, _ = caller
+        collections = {}
+        for collection in COLLECTIONS:
+            newest = self.service.documents.last_modified(patient, collection)
+            if newest is not None:
+                collections[collection] = newest
+        return self._answer(200, {"srvDate": self.service.clock_ms(), "collections": collections})
+
+    def history(
+        self, credentials: Credentials, collection: str, since_ms: str, limit: int | None
+    ) -> Answer:
+        from glucosestream.ingest.api.service import refuse
+
+        caller = self._caller(credentials, collection, READ)
+        if not isinstance(caller, tuple):
+            return caller
+        if not since_ms.isdigit():
+            return refuse(400, "history/{lastModified}: epoch milliseconds expected")
+        size = MAX_LIMIT if limit is None else limit
+        if not 1 <= size <= MAX_LIMIT:
+            return refuse(400, f"limit must be within 1-{MAX_LIMIT}")
+        patient, _ = caller
+        versions = self.service.documents.modified_since(patient, collection, int(since_ms), size)
+        return self._answer(200, [d.body for d in versions])
+
+    def read(self, credentials: Credentials, collection: str, identifier: str) -> Answer:
+        caller = self._caller(credentials, collection, READ)
+        if not isinstance(caller, tuple):
+            return caller
+        patient, _ = caller
+        found = self._by_identifier(patient, collection, identifier)
+        if found is None:
+            return self._answer(404, message=f"no {collection} document {identifier}")
+        return self._answer(200, found.body)
+
+    def search(
+        self, credentials: Credentials, collection: str, query: dict[str, list[str]]
+    ) -> Answer:
+        from glucosestream.ingest.api.service import MAX_SCANNED_ENTRIES, refuse
+
+        caller = self._caller(credentials, collection, READ)
+        if not isinstance(caller, tuple):
+            return caller
+        patient, _ = caller
+        try:
+            limit = int((query.get("limit") or ["10"])[-1])
+        except ValueError:
+            return refuse(400, "limit must be a whole number")
+        if not 1 <= limit <= MAX_LIMIT:
+            return refuse(400, f"limit must be within 1-{MAX_LIMIT}")
+        oldest_first = (query.get("sort") or [""])[-1] == "date"
+        sort_desc = (query.get("sort$desc") or ["date"])[-1]
+        if sort_desc != "date" or (query.get("sort") and not oldest_first):
+            return refuse(400, "sort by date only: sort=date or sort$desc=date")
+        find: dict[str, list[str]] = {}
+        for key, values in query.items():
+            field, dollar, operator = key.partition("$")
+            if not dollar or key in ("sort$desc",):
+                continue
+            if operator not in V3_OPERATORS:
+                return refuse(400, f"{key}: unknown operator {operator}")
+            find[f"find[{field}][${operator}]"] = values
+        try:
+            conditions = parse_find(find, 0, _v3(SEARCHABLE[collection]), default_window=False)
+        except FindError as error:
+            return refuse(400, str(error))
+        stored = self.service.documents.newest(patient, collection, limit=MAX_SCANNED_ENTRIES)
+        found = [d.body for d in stored if matches(d.body, conditions)]
+        if oldest_first:
+            found.reverse()
+        return self._answer(200, found[:limit])
+
+    def create(self, credentials: Credentials, collection: str, body: bytes) -> Answer:
+        from glucosestream.ingest.api.service import Answer, refuse
+
+        caller = self._caller(credentials, collection, CREATE.get(collection, READ))
+        if not isinstance(caller, tuple):
+            return caller
+        patient, principal = caller
+        document = self.service.json_object(body)
+        if isinstance(document, Answer):
+            return document
+        now = self.service.clock_ms()
+        if collection == "entries":
+            return self._create_entry(principal, patient, document, now)
+        documents, rejected = nightscout_documents.documents_of([document], collection, now)
+        if rejected:
+            return refuse(400, rejected[0].reason)
+        (new,) = documents
+        identifier = str(document.get("identifier") or new.identifier)
+        existing = self._by_identifier(patient, collection, identifier, new.date_ms)
+        if existing is not None:
+            return self._answer(
+                200,
+                identifier=identifier,
+                lastModified=existing.modified_ms,
+                isDeduplication=True,
+                deduplicatedIdentifier=identifier,
+            )
+        stored = Document(
+            new.date_ms,
+            identifier,
+            {
+                **new.body,
+                "identifier": identifier,
+                "date": new.date_ms,
+                "srvCreated": now,
+                "srvModified": now,
+                "isValid": new.body.get("isValid", True),
+            },
+            now,
+        )
+        self.service.documents.put(patient, collection, [stored])
+        return self._answer(201, identifier=identifier, lastModified=now)
+
+    def _create_entry(
+        self, principal: Any, patient: str, document: dict[str, Any], now: int
+    ) -> Answer:
+        from glucosestream.ingest.api.service import refuse
+
+        validated, skipped = nightscout.validate_entries(
+            [document], self.service.site_patient(principal), self.service.pseudonym_key, now
+        )
+        if validated.rejected:
+            return refuse(400, validated.rejected[0].reason)
+        if skipped:
+            return refuse(400, skipped[0].reason)
+        (accepted,) = validated.accepted
+        reading = accepted.reading
+        existing = self._by_identifier(patient, "entries", reading.event_id, reading.measured_at)
+        if existing is not None:
+            return self._answer(
+                200,
+                identifier=reading.event_id,
+                lastModified=existing.modified_ms,
+                isDeduplication=True,
+                deduplicatedIdentifier=reading.event_id,
+            )
+        failed = self.service.publish_validated(validated)
+        if failed is not None:
+            return failed
+        return self._answer(201, identifier=reading.event_id, lastModified=now)
+
+    def _by_identifier(
+        self, patient: str, collection: str, identifier: str, date_ms: int | None = None
+    ) -> Document | None:
+        candidates = self.service.documents.newest(
+            patient,
+            collection,
+            date_from=date_ms,
+            date_to=date_ms,
+            limit=MAX_LIMIT if date_ms is not None else 100_000,
+        )
+        for candidate in candidates:
+            if identifier in (candidate.identifier, candidate.body.get("identifier")):
+                return candidate
+        return None

@@ -1,0 +1,160 @@
+"""Nightscout API v3 through the Lambda's resolver, in the order AndroidAPS's NSClient v3 uses
+it: a JWT for its token, status, lastModified, creates (deduplicated on resend), history since
+the last sync, reads and searches; and what it refuses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from consumers.ingest_api.handler import create_app
+from glucosestream.ingest.api.auth import NightscoutSecret
+from glucosestream.ingest.api.nightscout_auth import NightscoutAuth
+from glucosestream.ingest.api.service import IngestService
+from tests.unit.consumers.ingest_api.test_handler import get_event
+from tests.unit.ingest.support import NIGHTSCOUT_SECRET, NOW_MS, FakePublisher
+
+BOLUS = {
+    "eventType": "Correction Bolus",
+    "insulin": 0.8,
+    "date": NOW_MS - 300_000,
+    "utcOffset": 60,
+    "app": "AAPS",
+    "device": "Samsung SM-G970F",
+    "identifier": "8a3f4c1e-2d5b-4e6f-9a7b-0c1d2e3f4a5b",
+    "isValid": True,
+    "pumpId": 7781,
+    "pumpType": "OMNIPOD_DASH",
+    "pumpSerial": "4241",
+}
+SGV = {"type": "sgv", "sgv": 141, "date": NOW_MS - 60_000, "direction": "Flat", "device": "AAPS"}
+
+
+class Client:
+    """The resolver called as an HTTP client would, with a Bearer JWT once it has one."""
+
+    def __init__(self, service: IngestService) -> None:
+        self.app = create_app(lambda: service)
+        self.jwt: str | None = None
+
+    def call(self, method: str, path: str, body: Any = None, **query: str) -> tuple[int, Any]:
+        path, _, raw_query = path.partition("?")
+        for pair in filter(None, raw_query.split("&")):
+            key, _, value = pair.partition("=")
+            query[key] = value
+        headers = {"Authorization": f"Bearer {self.jwt}"} if self.jwt else {}
+        event = get_event(path, query or None, **headers)
+        event.update(httpMethod=method, body=None if body is None else json.dumps(body))
+        response = self.app.resolve(event, None)
+        return response["statusCode"], json.loads(response["body"])
+
+
+@pytest.fixture
+def nightscout(make_service: Callable[..., IngestService]) -> tuple[Client, NightscoutAuth]:
+    service = make_service()
+    service.nightscout_auth = NightscoutAuth.configure(
+        NightscoutSecret.configure(NIGHTSCOUT_SECRET, "alice", "alice"),
+        {"aaps": ["admin"], "follower": ["readable"]},
+    )
+    return Client(service), service.nightscout_auth
+
+
+def test_an_nsclient_v3_session(
+    nightscout: tuple[Client, NightscoutAuth], stream: FakePublisher
+) -> None:
+    client, auth = nightscout
+    status, issued = client.call("GET", f"/api/v2/authorization/request/{auth.token_for('aaps')}")
+    assert status == 200
+    client.jwt = issued["token"]
+
+    status, document = client.call("GET", "/api/v3/status")
+    assert status == 200
+    assert document["result"]["apiPermissions"]["treatments"] == "cr"
+    assert client.call("GET", "/api/v3/lastModified")[1]["result"]["collections"] == {}
+
+    status, created = client.call("POST", "/api/v3/treatments", BOLUS)
+    assert (status, created["identifier"]) == (201, BOLUS["identifier"])
+    status, again = client.call("POST", "/api/v3/treatments", BOLUS)
+    assert (status, again["isDeduplication"]) == (200, True)
+    status, _ = client.call("POST", "/api/v3/entries", SGV)
+    assert status == 201
+    assert [r.glucose_mg_dl for r in stream.taken] == [141]  # the reading is on the stream
+    assert client.call("POST", "/api/v3/entries", SGV)[1]["isDeduplication"] is True
+    assert len(stream.taken) == 1
+    device = {"device": "openaps://Samsung", "date": NOW_MS, "uploaderBattery": 55}
+    assert client.call("POST", "/api/v3/devicestatus", device)[0] == 201
+
+    status, modified = client.call("GET", "/api/v3/lastModified")
+    assert set(modified["result"]["collections"]) == {"entries", "treatments", "devicestatus"}
+    status, history = client.call("GET", "/api/v3/treatments/history/0")
+    assert [t["identifier"] for t in history["result"]] == [BOLUS["identifier"]]
+    synced = modified["result"]["collections"]["treatments"]
+    assert client.call("GET", f"/api/v3/treatments/history/{synced}")[1]["result"] == []
+
+    status, one = client.call("GET", f"/api/v3/treatments/{BOLUS['identifier']}")
+    assert (status, one["result"]["insulin"], one["result"]["pumpId"]) == (200, 0.8, 7781)
+    status, searched = client.call("GET", "/api/v3/entries?limit=1&sort$desc=date")
+    (newest,) = searched["result"]
+    assert newest["sgv"] == 141
+    found = client.call("GET", f"/api/v3/entries?date$gt={NOW_MS - 120_000}&sgv$gte=140")
+    assert [e["sgv"] for e in found[1]["result"]] == [141]
+
+
+def test_v1_uploads_show_in_v3_history(nightscout: tuple[Client, NightscoutAuth]) -> None:
+    client, auth = nightscout
+    client.jwt = client.call("GET", f"/api/v2/authorization/request/{auth.token_for('aaps')}")[1][
+        "token"
+    ]
+    carbs = {"eventType": "Carb Correction", "carbs": 15, "date": NOW_MS - 60_000}
+    assert client.call("POST", "/api/v1/treatments", carbs)[0] == 200
+    (seen,) = client.call("GET", "/api/v3/treatments/history/0")[1]["result"]
+    assert (seen["carbs"], seen["srvModified"]) == (15, NOW_MS)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "message"),
+    [
+        ("GET", "/api/v3/food", None, 404, "no collection food"),
+        ("GET", "/api/v3/treatments/history/yesterday", None, 400, "epoch milliseconds"),
+        ("GET", "/api/v3/treatments/history/0?limit=5000", None, 400, "limit must be within"),
+        ("GET", "/api/v3/entries?sgv$like=1", None, 400, "unknown operator like"),
+        ("GET", "/api/v3/entries?sort=sgv", None, 400, "sort by date only"),
+        ("GET", "/api/v3/treatments/missing-id", None, 404, "no treatments document"),
+        ("POST", "/api/v3/treatments", {**BOLUS, "insulin": 500}, 400, "insulin 500"),
+        ("POST", "/api/v3/entries", {**SGV, "date": 1_767_599_940}, 400, "seconds"),
+        ("POST", "/api/v3/treatments", [BOLUS], 400, "expected an object"),
+    ],
+)
+def test_v3_refusals(
+    nightscout: tuple[Client, NightscoutAuth],
+    method: str,
+    path: str,
+    body: Any,
+    status: int,
+    message: str,
+) -> None:
+    client, auth = nightscout
+    client.jwt = client.call("GET", f"/api/v2/authorization/request/{auth.token_for('aaps')}")[1][
+        "token"
+    ]
+    got, document = client.call(method, path, body)
+    assert got == status, document
+    assert message in document["message"]
+
+
+def test_a_readable_token_reads_but_cannot_create(
+    nightscout: tuple[Client, NightscoutAuth],
+) -> None:
+    client, auth = nightscout
+    client.jwt = client.call("GET", f"/api/v2/authorization/request/{auth.token_for('follower')}")[
+        1
+    ]["token"]
+    assert client.call("GET", "/api/v3/status")[1]["result"]["apiPermissions"]["entries"] == "r"
+    assert client.call("GET", "/api/v3/treatments")[0] == 200
+    assert client.call("POST", "/api/v3/treatments", BOLUS)[0] == 403
+    client.jwt = None
+    assert client.call("GET", "/api/v3/treatments")[0] == 401
+    assert client.call("GET", "/api/v3/version")[0] == 200  # public, as in Nightscout
