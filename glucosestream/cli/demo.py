@@ -36,6 +36,7 @@ from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.producer import Producer
 from glucosestream.adapters.sqs_queue import SqsQueue
+from glucosestream.cli.run_totals import RunTotals
 from glucosestream.contract.codec import default_codec
 from glucosestream.local import stack
 from glucosestream.local.processes import last_lines
@@ -124,6 +125,7 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     ours = not stack.status(settings).running
     live: LiveDemo | None = None
+    backfilled = 0
     dashboard: DashboardServer | None = None
     api: ApiServer | None = None
     try:
@@ -144,6 +146,7 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
             state = backfill(settings, options)
             if state is None:
                 return 1
+            backfilled = state.backfill_published
         else:
             print(
                 f"resuming: {state.patients} patients, backfill of {state.backfill_days:g} days "
@@ -179,6 +182,7 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
             dashboard.stop()
         if live is not None:
             live.shut_down()
+            print(live.summary_line(backfilled), flush=True)
         if ours:
             stopped_names = stack.down(settings)
             print(f"stopped {', '.join(stopped_names) or 'nothing'}", flush=True)
@@ -289,6 +293,9 @@ class LiveDemo:
         self.feed = SqsQueue(aws_client("sqs", settings), settings.names.alerts_feed_queue)
         self.feed.url  # noqa: B018 - a missing queue fails here, before anything starts
         self.last_pipeline_run = ""
+        self.totals = RunTotals(datetime.now(UTC).isoformat())
+        self.kinds: Counter[str] = Counter()
+        """Alerts this run's console received, by kind."""
 
     def start(self) -> None:
         for worker in self.workers:
@@ -306,6 +313,10 @@ class LiveDemo:
         time.sleep(DRAIN_S)
         for worker in self.workers:
             worker.stop()
+        self._observe()  # the workers' final reports of a clean stop
+        for alert in self._receive():  # alerts raised while draining
+            self.kinds[alert["kind"]] += 1
+            print(format_alert(alert), flush=True)
         self.state.sim_now_ms = self.latest_arrival_ms
         self.state.live_published += self.published
         self.state.save(self.settings)
@@ -332,7 +343,21 @@ class LiveDemo:
             self.latest_arrival_ms = max(self.latest_arrival_ms, delivery.arrival_at)
             yield delivery
 
+    def _observe(self) -> None:
+        for worker in self.workers:
+            self.totals.observe(worker.name, read_json(stats_file(self.settings, worker.name)))
+
+    def summary_line(self, backfilled: int) -> str:
+        """The run's totals (every worker process of this run, restarts included): with
+        nothing lost, the alerts consumer read and the raw zone landed what was published."""
+        return (
+            f"summary: published {backfilled + self.published}, alerts consumer read "
+            f"{self.totals.total('alerts', 'records_succeeded')}, raw zone landed "
+            f"{self.totals.total('firehose', 'rows_landed')}, alerts {sum(self.kinds.values())}"
+        )
+
     def _supervise(self) -> None:
+        self._observe()
         for worker in self.workers:
             code = worker.exited()
             if code is not None:
@@ -348,7 +373,7 @@ class LiveDemo:
         started = time.monotonic()
         next_health = started + self.options.health_every_s
         next_clock = started
-        kinds: Counter[str] = Counter()
+        kinds = self.kinds
         while True:
             now = time.monotonic()
             if self.options.duration_s is not None and now - started >= self.options.duration_s:

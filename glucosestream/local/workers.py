@@ -112,14 +112,18 @@ def _report_stats(
     settings: Settings, name: str, stats: Callable[[], dict[str, Any]], stop: threading.Event
 ) -> None:
     started = datetime.now(UTC).isoformat()
-    while True:
+
+    def report() -> None:
         write_json(
             stats_file(settings, name),
             {"worker": name, "pid": os.getpid(), "started_at": started,
              "updated_at": datetime.now(UTC).isoformat(), **stats()},
         )  # fmt: skip
-        if stop.wait(STATS_EVERY_S):
-            return
+
+    report()
+    while not stop.wait(STATS_EVERY_S):
+        report()
+    report()  # a clean stop's final counts (the demo's run totals add them up)
 
 
 def run_alerts(settings: Settings, stop: threading.Event) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -96,6 +97,11 @@ def test_demo_streams_reads_back_and_stops_cleanly(tmp_path: Path, stop_signal: 
     health = [line for line in lines if line.startswith("health:")]
     assert "discarded 0" in health[-1]
     assert " rows + 0 errors in " in health[-1]
+    # The run's totals: nothing lost or doubled between the publisher, the alerts consumer
+    # and the raw zone (the stop drains the stream before the workers go).
+    (summary,) = [line for line in out.splitlines() if line.startswith("summary:")]
+    published, read, landed, _alerts = map(int, re.findall(r"\d+", summary))
+    assert published == read == landed > 0, summary
     for process in status["processes"].values():
         assert not process_matches(process["pid"], process["marker"])
     assert not (tmp_path / "stack.json").exists()
