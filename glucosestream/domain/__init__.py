@@ -1,4 +1,4 @@
 """The pure core: readings, identities, metrics, episodes and alert rules.
 
-Nothing here imports boto3, Powertools or does I/O; ``tests/unit/domain/test_purity.py`` checks it.
+Nothing here imports boto3, Powertools or does I/O; ``tests/unit/test_layout.py`` checks it.
 """
