@@ -2,8 +2,9 @@
 
 One item per patient: ``patient_id`` (key), ``version`` (number, +1 per write), ``state`` (the
 engine's state as JSON), ``outbox`` (alerts recorded but not yet confirmed published, as JSON),
-``settings`` (the patient's alert settings as JSON, when set), ``expires_at`` (TTL: state of
-patients silent for 30 days goes away, their settings with it).
+``settings`` (the patient's alert settings as JSON, when set), ``expires_at`` (TTL: the state
+of a patient silent for 30 days goes away — unless the patient has settings, which are a
+clinician's configuration and never expire).
 """
 
 from __future__ import annotations
@@ -57,10 +58,12 @@ class PatientStateStore:
             "version": new_version,
             "state": json.dumps(stored.state, separators=(",", ":")),
             "outbox": json.dumps(stored.outbox, separators=(",", ":")),
-            "expires_at": now_s + TTL_SECONDS,
         }
         if stored.settings is not None:
+            # A clinician's settings are configuration, not passing state: they never expire.
             item["settings"] = json.dumps(stored.settings, separators=(",", ":"))
+        else:
+            item["expires_at"] = now_s + TTL_SECONDS
         if stored.version == 0:
             condition, values = "attribute_not_exists(patient_id)", {}
         else:

@@ -239,3 +239,18 @@ def test_settings_stored_in_dynamodb_apply_and_survive_the_consumers_writes(aws:
         "high_alerts": False,
         "quiet_hours": "00:00-23:59",
     }
+
+
+def test_state_expires_after_30_silent_days_unless_the_patient_has_settings(
+    aws: Settings,
+) -> None:
+    event = load_event()
+    patient_id = event["Records"][0]["kinesis"]["partitionKey"]
+    handler.handle(event, consumer(aws, event))
+    dynamodb = boto3.client("dynamodb")
+    key = {"patient_id": {"S": patient_id}}
+    table = aws.names.patient_state_table
+    assert "expires_at" in dynamodb.get_item(TableName=table, Key=key)["Item"]
+    store = PatientStateStore(dynamodb, table)
+    PatientAlertControls(store).update_settings(patient_id, {"low_mg_dl": 75})
+    assert "expires_at" not in dynamodb.get_item(TableName=table, Key=key)["Item"]
