@@ -182,7 +182,8 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
             dashboard.stop()
         if live is not None:
             live.shut_down()
-            print(live.summary_line(backfilled), flush=True)
+            from_api = api.service.published_readings if api is not None else 0
+            print(live.summary_line(backfilled, from_api), flush=True)
         if ours:
             stopped_names = stack.down(settings)
             print(f"stopped {', '.join(stopped_names) or 'nothing'}", flush=True)
@@ -347,14 +348,19 @@ class LiveDemo:
         for worker in self.workers:
             self.totals.observe(worker.name, read_json(stats_file(self.settings, worker.name)))
 
-    def summary_line(self, backfilled: int) -> str:
+    def summary_line(self, backfilled: int, from_api: int = 0) -> str:
         """The run's totals (every worker process of this run, restarts included): with
-        nothing lost, the alerts consumer read and the raw zone landed what was published."""
-        return (
-            f"summary: published {backfilled + self.published}, alerts consumer read "
+        nothing lost, the alerts consumer read and the raw zone landed what was published —
+        by the demo's publisher and through its ingest API."""
+        published = backfilled + self.published + from_api
+        line = (
+            f"summary: published {published}, alerts consumer read "
             f"{self.totals.total('alerts', 'records_succeeded')}, raw zone landed "
             f"{self.totals.total('firehose', 'rows_landed')}, alerts {sum(self.kinds.values())}"
         )
+        if from_api:
+            line += f" (published includes {from_api} through the ingest API)"
+        return line
 
     def _supervise(self) -> None:
         self._observe()

@@ -10,10 +10,12 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
+from glucosestream.ingest.api.config import LOCAL_API_KEY
 from glucosestream.local.processes import process_matches
 from tests.integration.conftest import free_port
 
@@ -84,6 +86,9 @@ def test_demo_streams_reads_back_and_stops_cleanly(tmp_path: Path, stop_signal: 
         read_back = next(x for x in lines if x.startswith("read back"))
         assert published.split()[1] == read_back.split()[2]
         assert int(published.split()[1]) > 0
+        # Three readings through the demo's ingest API: the run's totals must count them too.
+        api_line = next(x for x in lines if x.startswith("ingest API: http://127.0.0.1:"))
+        post_readings(api_line.split()[2], 3)
         demo.send_signal(stop_signal)
         out, _ = demo.communicate(timeout=30)
     finally:
@@ -100,11 +105,34 @@ def test_demo_streams_reads_back_and_stops_cleanly(tmp_path: Path, stop_signal: 
     # The run's totals: nothing lost or doubled between the publisher, the alerts consumer
     # and the raw zone (the stop drains the stream before the workers go).
     (summary,) = [line for line in out.splitlines() if line.startswith("summary:")]
-    published, read, landed, _alerts = map(int, re.findall(r"\d+", summary))
+    published, read, landed, _alerts, from_api = map(int, re.findall(r"\d+", summary))
     assert published == read == landed > 0, summary
+    assert from_api == 3, summary
     for process in status["processes"].values():
         assert not process_matches(process["pid"], process["marker"])
     assert not (tmp_path / "stack.json").exists()
+
+
+def post_readings(api_url: str, count: int) -> None:
+    now_ms = int(time.time() * 1000)
+    items = [
+        {
+            "patient_id": "demo-integration",
+            "device_id": "dexcom-g7-TEST01",
+            "measured_at": now_ms - i * 300_000,
+            "glucose": 110 + i,
+            "unit": "mg/dL",
+        }
+        for i in range(count)
+    ]
+    request = urllib.request.Request(
+        api_url.rstrip("/") + "/v1/readings",
+        data=json.dumps(items).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "x-api-key": LOCAL_API_KEY},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 202
 
 
 def _stop_stack(env: dict[str, str]) -> None:

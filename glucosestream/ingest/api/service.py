@@ -118,6 +118,8 @@ class IngestService:
         self.limits = limits or Limits()
         self.clock_ms = clock_ms
         self.alert_controls = alert_controls
+        self.published_readings = 0
+        """Readings this service put on the stream (the demo's run totals count them)."""
         self._served_patient = (
             None
             if nightscout_secret is None
@@ -175,6 +177,7 @@ class IngestService:
             )
             answer.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_S)
             return answer
+        self.published_readings += len(readings)
         # Only the Nightscout site's patient is ever read back through the Nightscout routes:
         # a clinic's bulk upload of other patients costs no read-path write.
         patient = self._served_patient

@@ -194,3 +194,10 @@ def test_nightscout_auth_failures(make_service: Make) -> None:
     assert service.verify_auth(SECRET_HEADER).status == 200
     assert service.get_entries(SECRET_HEADER, 0).status == 400
     assert service.get_entries(SECRET_HEADER, 101).status == 400
+
+
+def test_the_service_counts_the_readings_it_put_on_the_stream(make_service: Make) -> None:
+    service = make_service()
+    service.post_readings(CLINIC_KEY, body(batch(5)))
+    service.post_readings(CLINIC_KEY, body([reading_item(glucose=-1)]))  # refused: not counted
+    assert service.published_readings == 5
