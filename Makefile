@@ -21,7 +21,7 @@ $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.11)")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[local,dashboard,dev]'
+	$(PY) -m pip install --quiet -e '.[local,dashboard,dev,kcl]'
 	@touch $@
 
 $(NODE_INSTALLED): package.json package-lock.json

@@ -1,4 +1,4 @@
-"""SQS adapter: drain a queue (receive, then delete what was handled)."""
+"""SQS adapter: drain a queue (receive, then delete what was handled), or send to one."""
 
 from __future__ import annotations
 
@@ -47,3 +47,8 @@ class SqsQueue:
 
     def delete(self, message: QueueMessage) -> None:
         self.client.delete_message(QueueUrl=self.url, ReceiptHandle=message.receipt_handle)
+
+    def send(self, body: str) -> str:
+        """Sends one message; returns its id."""
+        response = self.client.send_message(QueueUrl=self.url, MessageBody=body)
+        return str(response["MessageId"])
