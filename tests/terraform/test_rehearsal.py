@@ -100,10 +100,19 @@ def check_dashboard(dashboard: dict[str, Any], pseudonym_key: str) -> None:
     # The privacy ledger: the table the container derives from GS_ENV, and only the ledger's two
     # calls on it; the identity it trusts is the dashboard ALB's; the port the image's CMD and
     # HEALTHCHECK use is the container port.
-    ledger = {(a, r) for a, r in granted if a.startswith("dynamodb:")}
-    table = f":table/{settings.names.privacy_ledger_table}"
-    assert {a for a, _ in ledger} == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
-    assert all(r.endswith(table) for _, r in ledger)
+    tables = {(a, r) for a, r in granted if a.startswith("dynamodb:")}
+    ledger = f":table/{settings.names.privacy_ledger_table}"
+    patient_state = f":table/{settings.names.patient_state_table}"
+    assert {a for a, r in tables if r.endswith(ledger)} == {
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+    }
+    # "Acknowledge selected": a consistent read of the patient's item and one conditional put.
+    assert {a for a, r in tables if r.endswith(patient_state)} == {
+        "dynamodb:BatchGetItem",
+        "dynamodb:PutItem",
+    }
+    assert all(r.endswith((ledger, patient_state)) for _, r in tables)
     assert settings.privacy_budget_epsilon == 3.0
     assert settings.dashboard_alb_arn is not None
     assert settings.dashboard_alb_arn.endswith(":loadbalancer/app/gs-dev-dashboard/")
