@@ -32,6 +32,7 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
+from glucosestream.adapters.athena import AthenaQueryEngine
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.nightscout_documents import NightscoutDocuments
@@ -53,8 +54,10 @@ from glucosestream.ingest.api.schemas import (
     ReadingsAccepted,
 )
 from glucosestream.ingest.api.service import Answer, IngestService, Limits, StreamUnavailable
+from glucosestream.ingest.lake_entries import LakeEntries
 from glucosestream.ingest.nightscout import EntryIn, EntryOut
 from glucosestream.settings import Settings, load_settings
+from glucosestream.warehouse.query_engine import QueryEngine
 
 # The service name is passed, not set in the environment: Powertools names the logger after
 # it, and a process that imports several handlers (tests, the local runtime) must keep them apart.
@@ -95,12 +98,35 @@ def build_service(settings: Settings, ingest: IngestSettings) -> IngestService:
         ),
         limiter=RateLimiter(ingest.rate_per_s, ingest.burst),
         pseudonym_key=settings.pseudonym_key_bytes,
-        limits=Limits(ingest.max_body_bytes, ingest.max_items, ingest.recent_per_patient),
+        limits=Limits(
+            ingest.max_body_bytes, ingest.max_items, ingest.recent_per_patient, ingest.recent_days
+        ),
         nightscout_tokens=ingest.nightscout_token_roles(),
         alert_controls=PatientAlertControls(
             PatientStateStore(aws_client("dynamodb", settings), settings.names.patient_state_table)
         ),
+        entry_archive=LakeEntries(lake_query_engine(settings)),
     )
+
+
+LAKE_READ_TIMEOUT_S = 20.0
+"""An older-entries read gives up before API Gateway's 29-second integration timeout."""
+
+
+def lake_query_engine(settings: Settings) -> Callable[[], QueryEngine]:
+    """The lake's query engine for older entries: Athena in aws mode; in local mode DuckDB over
+    the local lake, made for each read (it binds the partitions the pipeline last published)."""
+    if settings.mode == "local":
+        from glucosestream.local.lake import LocalQueryEngine
+
+        return lambda: LocalQueryEngine(settings)
+    athena = AthenaQueryEngine(
+        aws_client("athena", settings),
+        database=settings.names.glue_database,
+        workgroup=settings.names.athena_workgroup,
+        timeout_s=LAKE_READ_TIMEOUT_S,
+    )
+    return lambda: athena
 
 
 def problem(description: str) -> OpenAPIResponse:

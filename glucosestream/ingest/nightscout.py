@@ -271,17 +271,39 @@ def _iso(epoch_ms: int) -> str:
 def entry_of(reading: GlucoseReading, previous: GlucoseReading | None) -> dict[str, Any]:
     """A reading as a Nightscout sgv entry; ``delta`` against the previous reading (0 if none)."""
     delta = reading.glucose_mg_dl - previous.glucose_mg_dl if previous is not None else 0
+    entry = reading_entry(
+        reading.event_id,
+        reading.source,
+        reading.glucose_mg_dl,
+        reading.measured_at,
+        reading.trend,
+        reading.device_id,
+        reading.utc_offset_minutes,
+    )
+    return {**entry, "delta": delta}
+
+
+def reading_entry(
+    event_id: str,
+    source: ReadingSource,
+    glucose_mg_dl: int,
+    measured_at_ms: int,
+    trend: Trend,
+    device_id: str,
+    utc_offset_minutes: int,
+) -> dict[str, Any]:
+    """A reading's fields as the Nightscout entry the read path stores (no ``delta``: it
+    depends on the neighbours, :func:`with_deltas`); meter readings are ``mbg`` entries."""
     return {
-        "_id": reading.event_id,
-        "type": "sgv" if reading.source is not ReadingSource.BGM else "mbg",
-        "sgv": reading.glucose_mg_dl,
-        "date": reading.measured_at,
-        "dateString": _iso(reading.measured_at),
-        "sysTime": _iso(reading.measured_at),
-        "direction": DIRECTION_OF[reading.trend],
-        "device": reading.device_id,
-        "utcOffset": reading.utc_offset_minutes,
-        "delta": delta,
+        "_id": event_id,
+        "type": "sgv" if source is not ReadingSource.BGM else "mbg",
+        "sgv": glucose_mg_dl,
+        "date": measured_at_ms,
+        "dateString": _iso(measured_at_ms),
+        "sysTime": _iso(measured_at_ms),
+        "direction": DIRECTION_OF[trend],
+        "device": device_id,
+        "utcOffset": utc_offset_minutes,
     }
 
 

@@ -248,6 +248,12 @@ def deployed_checks(endpoint: str) -> dict[str, Any]:
         for f in lambdas.list_functions()["Functions"]
     }
     mappings = lambdas.list_event_source_mappings()["EventSourceMappings"]
+    iam = session.client("iam", endpoint_url=endpoint)
+    (ingest_role,) = [
+        f["Role"]
+        for f in lambdas.list_functions()["Functions"]
+        if f.get("Handler") == "consumers.ingest_api.handler.handler"
+    ]
     return {
         "state_machine": machine["name"],
         "definition_has_placeholders": "${" in definition,
@@ -255,7 +261,17 @@ def deployed_checks(endpoint: str) -> dict[str, Any]:
         "event_source_mappings": len(mappings),
         "subscriptions": _queue_subscriptions(session, endpoint),
         "dashboard": _dashboard_task(session, endpoint),
+        "ingest_role_policies": _role_policies(iam, ingest_role.rsplit("/", 1)[-1]),
     }
+
+
+def _role_policies(iam: Any, role: str) -> dict[str, Any]:
+    """The inline policies of an IAM role, by name."""
+    policies = {}
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        policies[name] = json.loads(document) if isinstance(document, str) else document
+    return policies
 
 
 def _queue_subscriptions(session: Any, endpoint: str) -> list[list[Any]]:
@@ -286,11 +302,7 @@ def _dashboard_task(session: Any, endpoint: str) -> dict[str, Any]:
     (arn,) = ecs.list_task_definitions()["taskDefinitionArns"]
     definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
     (container,) = definition["containerDefinitions"]
-    role = definition["taskRoleArn"].rsplit("/", 1)[-1]
-    policies = {}
-    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
-        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
-        policies[name] = json.loads(document) if isinstance(document, str) else document
+    policies = _role_policies(iam, definition["taskRoleArn"].rsplit("/", 1)[-1])
     return {
         "environment": {e["name"]: e["value"] for e in container.get("environment", [])},
         "secrets": sorted(s["name"] for s in container.get("secrets", [])),

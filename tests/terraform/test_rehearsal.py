@@ -48,6 +48,7 @@ def test_apply_and_destroy_against_moto(tmp_path: Path) -> None:
     assert report["left_after_destroy"] is False
     check_feeds(report["subscriptions"])
     check_dashboard(report["dashboard"], rehearsal.PSEUDONYM_KEY)
+    check_ingest_reads_older_entries(report["ingest_role_policies"])
 
 
 def check_feeds(subscriptions: list[list[Any]]) -> None:
@@ -117,3 +118,73 @@ def check_dashboard(dashboard: dict[str, Any], pseudonym_key: str) -> None:
     assert settings.dashboard_alb_arn is not None
     assert settings.dashboard_alb_arn.endswith(":loadbalancer/app/gs-dev-dashboard/")
     assert environment["GS_DASHBOARD_PORT"] == "5006"
+
+
+def older_entries_calls() -> tuple[set[str], dict[str, Any]]:
+    """The Athena actions of the ingest API's older-entries read in aws mode (LakeEntries on the
+    Athena adapter with a recording client: one that answers, one that times out and is
+    stopped), and the StartQueryExecution request."""
+    from glucosestream.adapters.athena import AthenaQueryEngine
+    from glucosestream.ingest.lake_entries import ArchiveUnavailable, LakeEntries
+
+    calls: set[str] = set()
+    started: dict[str, Any] = {}
+
+    class Recording:
+        def __init__(self, state: str) -> None:
+            self.state = state
+
+        def start_query_execution(self, **request: Any) -> dict[str, Any]:
+            calls.add("athena:StartQueryExecution")
+            started.update(request)
+            return {"QueryExecutionId": "q-1"}
+
+        def get_query_execution(self, QueryExecutionId: str) -> dict[str, Any]:  # noqa: N803
+            calls.add("athena:GetQueryExecution")
+            return {"QueryExecution": {"Status": {"State": self.state}}}
+
+        def get_query_results(self, **_: Any) -> dict[str, Any]:
+            calls.add("athena:GetQueryResults")
+            return {"ResultSet": {"Rows": [], "ResultSetMetadata": {"ColumnInfo": []}}}
+
+        def stop_query_execution(self, QueryExecutionId: str) -> dict[str, Any]:  # noqa: N803
+            calls.add("athena:StopQueryExecution")
+            return {}
+
+    for state in ("SUCCEEDED", "RUNNING"):
+        engine = AthenaQueryEngine(
+            Recording(state),
+            database=NAMES.glue_database,
+            workgroup=NAMES.athena_workgroup,
+            timeout_s=0.0,
+        )
+        try:
+            LakeEntries(lambda engine=engine: engine).entries("p_" + "0" * 32, 0, 86_400_000)
+        except ArchiveUnavailable:
+            assert state == "RUNNING"
+    return calls, started
+
+
+def check_ingest_reads_older_entries(policies: dict[str, Any]) -> None:
+    """The ingest function may make exactly the Athena calls of the older-entries read, in the
+    workgroup the handler derives from GS_ENV; Glue reads of the curated table the SQL names;
+    the curated readings' objects; the results bucket Athena writes with its credentials."""
+    calls, started = older_entries_calls()
+    assert calls == {
+        "athena:StartQueryExecution",
+        "athena:GetQueryExecution",
+        "athena:GetQueryResults",
+        "athena:StopQueryExecution",
+    }
+    assert started["WorkGroup"] == NAMES.athena_workgroup
+    assert f"{NAMES.glue_database}.curated_readings" in started["QueryString"]
+    granted = grants(policies)
+    athena = {(a, r) for a, r in granted if a.startswith("athena:")}
+    assert {a for a, _ in athena} == calls
+    assert {r.rsplit("/", 1)[-1] for _, r in athena} == {NAMES.athena_workgroup}
+    glue_tables = {r.split(":table/", 1)[-1] for a, r in granted if ":table/" in r and "glue" in a}
+    assert glue_tables == {f"{NAMES.glue_database}/curated_readings"}
+    lake_objects = {r for a, r in granted if a == "s3:GetObject" and NAMES.lake_bucket in r}
+    assert lake_objects == {f"arn:aws:s3:::{NAMES.lake_bucket}/curated/readings/*"}
+    results = f"arn:aws:s3:::{NAMES.athena_results_bucket}/*"
+    assert ("s3:PutObject", results) in granted

@@ -76,6 +76,9 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         # The API's alert-settings and ack routes call the alerts use case (boto3-free, its
         # store injected by the handler's composition root).
         "glucosestream.alerts",
+        # Older Nightscout entries are read from the lake through the query-engine port (the
+        # engine injected by the same composition root).
+        "glucosestream.warehouse",
     ),
 }
 """Package (under ``glucosestream/``) → what its modules may import besides the standard

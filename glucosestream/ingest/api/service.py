@@ -37,12 +37,14 @@ from glucosestream.ingest.api.nightscout_auth import (
 )
 from glucosestream.ingest.api.ratelimit import RateLimiter, retry_after_header
 from glucosestream.ingest.api.readings import Validated, validate_items
+from glucosestream.ingest.lake_entries import ArchiveUnavailable, EntryArchive
 from glucosestream.ingest.nightscout_find import (
     DEVICESTATUS,
     TREATMENTS,
     Condition,
     FindError,
     date_bounds,
+    iso_utc,
     matches,
     parse_find,
 )
@@ -54,6 +56,9 @@ MAX_CONTROL_BODY_BYTES = 4096
 _ALERT_ID_DIGITS = frozenset("0123456789abcdef")
 MAX_SCANNED_ENTRIES = 5000
 """Entries a GET reads from the store at most (4 days of 1-minute readings fit)."""
+DAY_MS = 86_400_000
+OPEN_ARCHIVE_RANGE_MS = 30 * DAY_MS
+"""How far back from its upper bound a ``find[date]`` without a lower bound reads the lake."""
 
 
 class StreamUnavailable(RuntimeError):
@@ -74,6 +79,8 @@ class Limits:
     max_items: int = 2016
     max_count: int = 2016
     """Largest ``count`` of one GET (entries, treatments, device status)."""
+    recent_days: int = 14
+    """Days of entries the read path's store answers for; older ones come from the lake."""
 
 
 @dataclass
@@ -104,6 +111,7 @@ class IngestService:
         clock_ms: Callable[[], int] = _now_ms,
         alert_controls: PatientAlertControls | None = None,
         nightscout_tokens: dict[str, Any] | None = None,
+        entry_archive: EntryArchive | None = None,
     ) -> None:
         self.keys = keys
         self.nightscout_auth = (
@@ -118,6 +126,7 @@ class IngestService:
         self.limits = limits or Limits()
         self.clock_ms = clock_ms
         self.alert_controls = alert_controls
+        self.entry_archive = entry_archive
         self.published_readings = 0
         """Readings this service put on the stream (the demo's run totals count them)."""
         self._served_patient = (
@@ -397,8 +406,38 @@ class IngestService:
             conditions.append(Condition("type", "$eq", entry_type))
         patient = pseudonymise(self.site_patient(principal), self.pseudonym_key)
         date_from, date_to = date_bounds(conditions)
-        entries = self._entries_with_deltas(patient, date_from, date_to, MAX_SCANNED_ENTRIES + 1)
-        found = [entry for entry in entries if matches(entry, conditions)]
+        cutoff = self.clock_ms() - self.limits.recent_days * DAY_MS
+        if self.entry_archive is None or (date_from is not None and date_from >= cutoff):
+            entries = self._entries_with_deltas(
+                patient, date_from, date_to, MAX_SCANNED_ENTRIES + 1
+            )
+            return Answer(200, [e for e in entries if matches(e, conditions)][:count])
+        # The range reaches before the store's window: the store answers from the cutoff on
+        # (never older entries TTL has not removed yet, so every instance answers the same),
+        # the lake for the rest when the store's part is not enough.
+        found = []
+        if date_to is None or date_to >= cutoff:
+            recent_from = cutoff if date_from is None else max(date_from, cutoff)
+            recent = self._entries_with_deltas(
+                patient, recent_from, date_to, MAX_SCANNED_ENTRIES + 1
+            )
+            found = [entry for entry in recent if matches(entry, conditions)]
+        if len(found) >= count:
+            return Answer(200, found[:count])
+        older_to = cutoff - 1 if date_to is None else min(date_to, cutoff - 1)
+        older_from = older_to - OPEN_ARCHIVE_RANGE_MS if date_from is None else date_from
+        try:
+            archived = self.entry_archive.entries(patient, older_from, older_to)
+        except ArchiveUnavailable as error:
+            answer = refuse(
+                503,
+                f"entries before {iso_utc(cutoff)} are read from the lake, "
+                f"which did not answer: {error}",
+            )
+            answer.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_S)
+            return answer
+        older = nightscout.with_deltas(list(archived), archived.before)
+        found.extend(entry for entry in older if matches(entry, conditions))
         return Answer(200, found[:count])
 
     def verify_auth(self, credentials: Credentials | str | None) -> Answer:

@@ -157,23 +157,28 @@ module "elt" {
 }
 
 module "ingest" {
-  source                  = "../../modules/ingest"
-  api_name                = local.names.ingest_api
-  function_name           = local.names.ingest_function
-  stream_arn              = module.stream.stream_arn
-  patient_state_table_arn = module.alerting.state_table_arn
-  nightscout_table_name   = local.names.nightscout_table
-  deletion_protection     = var.deletion_protection
-  alerts_topic_arn        = module.alerting.alerts_topic_arn
-  pipeline_topic_arn      = module.alerting.pipeline_topic_arn
-  alarm_topic_arn         = module.alerting.pipeline_topic_arn
-  api_keys                = var.ingest_api_keys
-  nightscout              = var.ingest_nightscout
-  kms_key_arn             = module.kms.key_arn
-  settings_environment    = local.settings_environment
-  lambda_code_zip         = local.code_zip
-  lambda_layer_arns       = [aws_lambda_layer_version.runtime.arn]
-  log_retention_days      = var.log_retention_days
+  source                    = "../../modules/ingest"
+  api_name                  = local.names.ingest_api
+  function_name             = local.names.ingest_function
+  stream_arn                = module.stream.stream_arn
+  patient_state_table_arn   = module.alerting.state_table_arn
+  nightscout_table_name     = local.names.nightscout_table
+  glue_database             = module.lake.glue_database
+  athena_workgroup          = module.lake.athena_workgroup
+  lake_bucket_arn           = module.lake.lake_bucket_arn
+  athena_results_bucket_arn = module.lake.athena_results_bucket_arn
+  curated_readings_prefix   = "${local.names.curated_prefix}readings/"
+  deletion_protection       = var.deletion_protection
+  alerts_topic_arn          = module.alerting.alerts_topic_arn
+  pipeline_topic_arn        = module.alerting.pipeline_topic_arn
+  alarm_topic_arn           = module.alerting.pipeline_topic_arn
+  api_keys                  = var.ingest_api_keys
+  nightscout                = var.ingest_nightscout
+  kms_key_arn               = module.kms.key_arn
+  settings_environment      = local.settings_environment
+  lambda_code_zip           = local.code_zip
+  lambda_layer_arns         = [aws_lambda_layer_version.runtime.arn]
+  log_retention_days        = var.log_retention_days
 }
 
 module "dashboard" {

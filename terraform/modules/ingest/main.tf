@@ -18,7 +18,12 @@ locals {
   })
 
   # Whether the routes exist is not secret, only the secret is.
-  nightscout_enabled = nonsensitive(var.nightscout != null)
+  nightscout_enabled     = nonsensitive(var.nightscout != null)
+  glue_catalog           = "arn:${data.aws_partition.current.partition}:glue:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:catalog"
+  glue_database          = "arn:${data.aws_partition.current.partition}:glue:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:database/${var.glue_database}"
+  curated_readings_table = "arn:${data.aws_partition.current.partition}:glue:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:table/${var.glue_database}/curated_readings"
+  workgroup_arn          = "arn:${data.aws_partition.current.partition}:athena:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:workgroup/${var.athena_workgroup}"
+
   nightscout_environment = local.nightscout_enabled ? {
     GS_INGEST_NIGHTSCOUT_SECRET  = var.nightscout.secret
     GS_INGEST_NIGHTSCOUT_PATIENT = var.nightscout.patient
@@ -52,6 +57,34 @@ data "aws_iam_policy_document" "ingest" {
     actions   = ["dynamodb:BatchGetItem", "dynamodb:PutItem"]
     resources = [var.patient_state_table_arn]
   }
+  # Entries older than the read path keeps (glucosestream/ingest/lake_entries.py): one Athena
+  # SELECT of curated_readings in the workgroup, polled, its results paged.
+  statement {
+    sid       = "OlderEntriesQuery"
+    actions   = ["athena:StartQueryExecution", "athena:StopQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults"]
+    resources = [local.workgroup_arn]
+  }
+  statement {
+    sid       = "OlderEntriesCatalog"
+    actions   = ["glue:GetDatabase", "glue:GetTable", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"]
+    resources = [local.glue_catalog, local.glue_database, local.curated_readings_table]
+  }
+  statement {
+    sid       = "OlderEntriesList"
+    actions   = ["s3:GetBucketLocation", "s3:ListBucket"]
+    resources = [var.lake_bucket_arn, var.athena_results_bucket_arn]
+  }
+  statement {
+    sid       = "OlderEntriesRead"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.lake_bucket_arn}/${var.curated_readings_prefix}*"]
+  }
+  # Athena writes the query's results with the caller's credentials.
+  statement {
+    sid       = "OlderEntriesResults"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
+    resources = ["${var.athena_results_bucket_arn}/*"]
+  }
 }
 
 module "ingest" {
@@ -59,7 +92,7 @@ module "ingest" {
 
   name               = var.function_name
   description        = "GlucoseStream ingest API: REST readings to the Kinesis stream"
-  role_description   = "Ingest API Lambda: put readings to the stream, its logs."
+  role_description   = "Ingest API Lambda: put readings to the stream, the Nightscout read path, older entries through Athena, its logs."
   policy_name        = "ingest"
   policy_json        = data.aws_iam_policy_document.ingest.json
   handler            = "consumers.ingest_api.handler.handler"

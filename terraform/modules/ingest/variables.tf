@@ -152,3 +152,29 @@ variable "tags" {
   description = "Tags for every resource of the module."
   default     = {}
 }
+
+variable "glue_database" {
+  type        = string
+  description = "The lake's Glue database: older Nightscout entries are read from its curated_readings table through Athena."
+}
+
+variable "athena_workgroup" {
+  type        = string
+  description = "The Athena workgroup the older-entries query runs in (ResourceNames(env).athena_workgroup, the name the handler derives from GS_ENV)."
+}
+
+variable "lake_bucket_arn" {
+  type        = string
+  description = "ARN of the lake bucket (read: the curated readings only)."
+}
+
+variable "athena_results_bucket_arn" {
+  type        = string
+  description = "ARN of the Athena results bucket (Athena writes the query's results with the function's credentials)."
+}
+
+variable "curated_readings_prefix" {
+  type        = string
+  description = "Key prefix of the curated readings table in the lake bucket (curated/readings/)."
+  default     = "curated/readings/"
+}

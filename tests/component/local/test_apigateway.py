@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import socket
@@ -12,10 +13,15 @@ from typing import Any
 
 import pytest
 
+from consumers.ingest_api.handler import build_service
+from glucosestream.elt.refresh import run_elt
+from glucosestream.ingest.api.config import LOCAL_NIGHTSCOUT_SECRET, load_ingest_settings
 from glucosestream.ingest.api.service import IngestService
 from glucosestream.local.apigateway import ProxyAdapter, proxy_event, serve, start_api
+from glucosestream.local.lake import local_lake
 from glucosestream.local.processes import free_port
 from glucosestream.settings import load_settings
+from tests.component.elt.rawdata import MINUTE_MS, Raw, ms, write_raw
 from tests.unit.ingest.support import CLINIC_KEY, FakePublisher, reading_item
 
 
@@ -94,3 +100,35 @@ def test_start_api_announces_the_url_and_local_credentials(
     out = capsys.readouterr().out
     assert f"ingest API: {server.url}" in out
     assert "x-api-key gs-local-development-key" in out
+
+
+def test_older_entries_come_from_the_local_lake_through_the_composition_root(
+    tmp_path: Path,
+) -> None:
+    """Local mode's API (build_service: the lake read on DuckDB) answers a range older than the
+    read path's window from the curated readings the local pipeline wrote."""
+    settings = load_settings(state_dir=tmp_path)
+    ingest = load_ingest_settings()
+    site = ingest.nightscout(settings)
+    assert site is not None
+    service = build_service(settings, ingest)
+    patient = service.site_pseudonym(site.principal)
+    start = ms("2024-03-01T06:00")
+    write_raw(settings, "a", [Raw(patient, start + i * 5 * MINUTE_MS, 100 + i) for i in range(3)])
+    run_elt(local_lake(settings))
+    server = serve(settings, port=0, ingest=ingest, service=service)
+    try:
+        query = f"find[date][$gte]={start}&find[date][$lte]={start + 3_600_000}"
+        request = urllib.request.Request(
+            f"{server.url}/api/v1/entries.json?{query}",
+            headers={"api-secret": hashlib.sha1(LOCAL_NIGHTSCOUT_SECRET.encode()).hexdigest()},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            entries = json.loads(response.read())
+    finally:
+        server.stop()
+    assert [(e["sgv"], e["delta"], e["date"]) for e in entries] == [
+        (102, 1, start + 10 * MINUTE_MS),
+        (101, 1, start + 5 * MINUTE_MS),
+        (100, 0, start),
+    ]

@@ -12,6 +12,7 @@ from glucosestream.domain.reading import GlucoseReading
 from glucosestream.ingest.api.auth import ApiKeys, NightscoutSecret, sha256_hex
 from glucosestream.ingest.api.ratelimit import RateLimiter
 from glucosestream.ingest.api.service import IngestService, Limits, StreamUnavailable
+from glucosestream.ingest.lake_entries import EntryArchive
 from tests.support.alert_ports import InMemoryStates
 from tests.support.nightscout_documents import InMemoryDocuments
 
@@ -91,7 +92,11 @@ def make_service(
     stream: FakePublisher, alert_states: InMemoryStates, documents: InMemoryDocuments
 ) -> Callable[..., IngestService]:
     def build(
-        *, rate_per_s: float = 1000.0, burst: int = 1000, limits: Limits | None = None
+        *,
+        rate_per_s: float = 1000.0,
+        burst: int = 1000,
+        limits: Limits | None = None,
+        entry_archive: EntryArchive | None = None,
     ) -> IngestService:
         return IngestService(
             keys=ApiKeys.from_document(KEY_DOCUMENT),
@@ -103,6 +108,7 @@ def make_service(
             limits=limits or Limits(max_body_bytes=64 * 1024, max_items=300, max_count=100),
             clock_ms=lambda: NOW_MS,
             alert_controls=PatientAlertControls(alert_states, clock=lambda: NOW_MS / 1000),
+            entry_archive=entry_archive,
         )
 
     return build

@@ -23,12 +23,14 @@ from moto import mock_aws
 from pydantic import SecretStr
 
 from consumers.pipeline.handler import lake_for
+from glucosestream.adapters.athena import athena_value
 from glucosestream.adapters.glue_catalog import GlueTableCatalog, parse_version
 from glucosestream.adapters.s3_lake import S3LakeStorage
 from glucosestream.elt import quality as dq
 from glucosestream.elt.ports import Lake
 from glucosestream.elt.steps import run_step
 from glucosestream.elt.tables import AGP, CURATED, DAILY, TABLES, table_prefix
+from glucosestream.ingest.lake_entries import LakeEntries
 from glucosestream.local.athena_api import Execution, ObjectCache, QueryError, QueryRunner
 from glucosestream.settings import Settings
 from glucosestream.warehouse.query_engine import Parameter, QueryFailed, QueryResult
@@ -48,6 +50,8 @@ class RunnerEngine:
         self.settings = settings
         self.runner = QueryRunner(glue, ObjectCache(s3, scratch / "objects"), scratch / "runs")
         self.statements: list[str] = []
+        self.typed = False
+        """Cells as the Athena adapter returns them (typed by column type), not as text."""
 
     @property
     def database(self) -> str:
@@ -70,6 +74,9 @@ class RunnerEngine:
             raise QueryFailed(execution.query_id, "FAILED", str(error)) from None
         names = [column["Name"] for column in execution.header]
         columns = {name: [row[i] for row in execution.rows] for i, name in enumerate(names)}
+        if self.typed:
+            kinds = {column["Name"]: column["Type"] for column in execution.header}
+            columns = {n: [athena_value(v, kinds[n]) for v in vs] for n, vs in columns.items()}
         return QueryResult(execution.query_id, columns, execution.data_scanned)
 
 
@@ -299,3 +306,29 @@ def test_the_aws_composition_imports_no_local_engine() -> None:
     assert catalog_module == "glucosestream.adapters.glue_catalog"
     forbidden = ("duckdb", "sqlglot", "glucosestream.local")
     assert [m for m in loaded for f in forbidden if m == f or m.startswith(f"{f}.")] == []
+
+
+def test_older_nightscout_entries_are_read_through_athena_from_the_published_version(
+    aws: AwsLake,
+) -> None:
+    """The ingest API's lake read (aws mode: its SQL through the Athena adapter) finds the
+    curated readings where Glue registered them, one entry per reading, newest first."""
+    aws.land("a", day("p_001", "2026-02-01T06:00", n=4) + day("p_002", "2026-02-01T06:00"))
+    aws.land("b", day("p_001", "2026-02-01T06:00", n=2))  # redelivered: the same readings
+    run_pipeline(aws, "run1", "2026-02-01")
+    engine = aws.lake.engine
+    assert isinstance(engine, RunnerEngine)
+    engine.typed = True
+
+    found = LakeEntries(lambda: engine).entries(
+        "p_001", ms("2026-02-01T06:05"), ms("2026-02-01T07:00")
+    )
+
+    assert [(e["date"], e["sgv"]) for e in found] == [
+        (ms("2026-02-01T06:15"), 123),
+        (ms("2026-02-01T06:10"), 122),
+        (ms("2026-02-01T06:05"), 121),
+    ]
+    assert found.before is not None
+    assert found.before["date"] == ms("2026-02-01T06:00")
+    assert "p_001" not in engine.statements[-1]  # values travel as ExecutionParameters only
