@@ -314,6 +314,22 @@ def create_app(service: Callable[[], IngestService]) -> APIGatewayRestResolver:
             responses=entries_answers,
         )(get_current)
 
+    @app.get(
+        "/api/v1/entries/<spec>",
+        summary="Nightscout: entries of a type (mbg, cal), or one entry by _id",
+        description="As Nightscout's /entries/:spec: a type filters the newest entries; "
+        "anything else is an _id, answered as a list of that entry, or [] (kept entries only: "
+        "the read path's window).",
+        security=[{"nightscoutSecret": []}],
+        responses=entries_answers,
+    )
+    def get_entry(
+        spec: str,
+        count: Annotated[int, Query(ge=1, description="Newest entries (for a type).")] = 10,
+    ) -> Response[Any]:
+        spec = spec.removesuffix(".json")
+        return render(service().get_entry(credentials(), spec, count, query()), "GET entry")
+
     documents_body = {
         "required": True,
         "content": {

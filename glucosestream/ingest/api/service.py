@@ -57,6 +57,8 @@ _ALERT_ID_DIGITS = frozenset("0123456789abcdef")
 MAX_SCANNED_ENTRIES = 5000
 """Entries a GET reads from the store at most (4 days of 1-minute readings fit)."""
 DAY_MS = 86_400_000
+ENTRY_TYPES = frozenset({"sgv", "mbg", "cal"})
+"""Nightscout's entry types: ``/entries/<type>`` filters by one; any other spec is an id."""
 OPEN_ARCHIVE_RANGE_MS = 30 * DAY_MS
 """How far back from its upper bound a ``find[date]`` without a lower bound reads the lake."""
 
@@ -439,6 +441,29 @@ class IngestService:
         older = nightscout.with_deltas(list(archived), archived.before)
         found.extend(entry for entry in older if matches(entry, conditions))
         return Answer(200, found[:count])
+
+    def get_entry(
+        self,
+        credentials: Credentials | str | None,
+        spec: str,
+        count: int,
+        query: dict[str, list[str]] | None = None,
+    ) -> Answer:
+        """``GET /api/v1/entries/<spec>``, as Nightscout reads ``spec``: an entry type (``sgv``,
+        ``mbg``, ``cal``) filters the newest entries by type; anything else is an ``_id``, and
+        the answer is that entry (with its delta) in a list, or the empty list."""
+        if spec in ENTRY_TYPES:
+            return self.get_entries(credentials, count, query, entry_type=spec)
+        principal = self.nightscout_caller(credentials)
+        if isinstance(principal, Answer):
+            return principal
+        patient = self.site_pseudonym(principal)
+        stored = self.documents.newest(patient, "entries", limit=MAX_SCANNED_ENTRIES)
+        for index, document in enumerate(stored):
+            if document.identifier == spec:
+                older = (d.body for d in stored[index + 1 :] if d.body.get("type") == "sgv")
+                return Answer(200, nightscout.with_deltas([document.body], next(older, None)))
+        return Answer(200, [])
 
     def verify_auth(self, credentials: Credentials | str | None) -> Answer:
         """What the credentials may do, in Nightscout's shape (uploaders check ``canWrite``)."""

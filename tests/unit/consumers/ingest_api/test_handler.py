@@ -286,3 +286,32 @@ def test_a_follower_reads_with_a_token_then_with_its_jwt(
     assert app.resolve(upload, None)["statusCode"] == 403  # readable only
     wrong = app.resolve(get_event("/api/v2/authorization/request/follower-0000000000000000"), None)
     assert wrong["statusCode"] == 401
+
+
+def test_entries_spec_is_a_type_or_an_id_as_nightscout_reads_it(
+    resolve: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    import hashlib
+
+    from tests.unit.ingest.support import NIGHTSCOUT_SECRET, NOW_MS
+
+    secret = {"api-secret": hashlib.sha1(NIGHTSCOUT_SECRET.encode()).hexdigest()}
+    upload = get_event("/api/v1/entries", None, **secret)
+    entries = [
+        {"type": "sgv", "sgv": 112, "date": NOW_MS - 10 * 60_000, "device": "xDrip"},
+        {"type": "mbg", "mbg": 108, "date": NOW_MS - 7 * 60_000, "device": "Contour"},
+        {"type": "sgv", "sgv": 104, "date": NOW_MS - 5 * 60_000, "device": "xDrip"},
+    ]
+    upload.update(httpMethod="POST", body=json.dumps(entries))
+    posted = body_of(resolve(upload))
+    newest_id = posted[-1]["_id"]
+
+    (one,) = body_of(resolve(get_event(f"/api/v1/entries/{newest_id}.json", None, **secret)))
+    assert (one["_id"], one["sgv"], one["delta"]) == (newest_id, 104, -8)  # against the sgv
+    assert body_of(resolve(get_event("/api/v1/entries/" + "f" * 32, None, **secret))) == []
+    meters = body_of(resolve(get_event("/api/v1/entries/mbg.json", None, **secret)))
+    assert [(e["type"], e["sgv"]) for e in meters] == [("mbg", 108)]
+    current = body_of(resolve(get_event("/api/v1/entries/current", None, **secret)))
+    assert [e["_id"] for e in current] == [newest_id]
+    unauthenticated = resolve(get_event(f"/api/v1/entries/{newest_id}"))
+    assert unauthenticated["statusCode"] == 401
