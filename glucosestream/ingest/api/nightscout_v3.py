@@ -50,6 +50,14 @@ CREATE = {
 MAX_LIMIT = 1000
 V3_FIELDS = ("identifier", "date", "srvModified")
 V3_OPERATORS = {"eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"}
+TIME_SORTS = frozenset({"date", "created_at", "mills"})
+"""The fields a search may sort by: each is the document's time, the order it is kept in
+(AndroidAPS sorts entries by ``date`` and treatments by ``created_at``)."""
+RESERVED_PARAMETERS = frozenset({"limit", "sort", "sort$desc", "token", "secret", "fields", "now"})
+"""Query parameters that are not filters; any other ``field`` or ``field$op`` filters."""
+UNSERVED_COLLECTIONS = ("food", "profile", "settings")
+"""Nightscout collections this API does not keep: reported with no permissions in status, as
+clients (AndroidAPS) require every collection's entry there."""
 SEARCHABLE = {"entries": ENTRIES, "treatments": TREATMENTS, "devicestatus": DEVICESTATUS}
 
 
@@ -115,6 +123,7 @@ class NightscoutV3:
             + ("r" if caller.may(READ) else "")
             for collection in COLLECTIONS
         }
+        permissions.update(dict.fromkeys(UNSERVED_COLLECTIONS, ""))
         return self._answer(200, {**self._version_document(), "apiPermissions": permissions})
 
     def last_modified(self, credentials: Credentials) -> Answer:
@@ -166,21 +175,27 @@ class NightscoutV3:
             return caller
         patient, _ = caller
         try:
-            limit = int((query.get("limit") or ["10"])[-1])
+            # Nightscout's default is its ceiling (API3_MAX_LIMIT): AndroidAPS's first
+            # sgv search sends no limit.
+            limit = int((query.get("limit") or [str(MAX_LIMIT)])[-1])
         except ValueError:
             return refuse(400, "limit must be a whole number")
         if not 1 <= limit <= MAX_LIMIT:
             return refuse(400, f"limit must be within 1-{MAX_LIMIT}")
-        oldest_first = (query.get("sort") or [""])[-1] == "date"
-        sort_desc = (query.get("sort$desc") or ["date"])[-1]
-        if sort_desc != "date" or (query.get("sort") and not oldest_first):
-            return refuse(400, "sort by date only: sort=date or sort$desc=date")
+        if query.get("sort") and query.get("sort$desc"):
+            return refuse(400, "sort and sort$desc cannot be combined")
+        oldest_first = bool(query.get("sort"))
+        sort_field = (query.get("sort") or query.get("sort$desc") or ["date"])[-1]
+        if sort_field not in TIME_SORTS:
+            return refuse(400, f"sort by time only: {' or '.join(sorted(TIME_SORTS))}")
         find: dict[str, list[str]] = {}
         for key, values in query.items():
-            field, dollar, operator = key.partition("$")
-            if not dollar or key in ("sort$desc",):
+            if key in RESERVED_PARAMETERS:
                 continue
-            if operator not in V3_OPERATORS:
+            field, dollar, operator = key.partition("$")
+            if not dollar:
+                operator = "eq"  # field=value, as Nightscout reads it
+            elif operator not in V3_OPERATORS:
                 return refuse(400, f"{key}: unknown operator {operator}")
             find[f"find[{field}][${operator}]"] = values
         try:

@@ -1,6 +1,7 @@
 """Nightscout API v3 through the Lambda's resolver, in the order AndroidAPS's NSClient v3 uses
 it: a JWT for its token, status, lastModified, creates (deduplicated on resend), history since
-the last sync, reads and searches; and what it refuses."""
+the last sync, reads and searches; and what it refuses. The last test replays the request lines
+of AndroidAPS's own Retrofit interface and checks the fields its models require."""
 
 from __future__ import annotations
 
@@ -121,7 +122,7 @@ def test_v1_uploads_show_in_v3_history(nightscout: tuple[Client, NightscoutAuth]
         ("GET", "/api/v3/treatments/history/yesterday", None, 400, "epoch milliseconds"),
         ("GET", "/api/v3/treatments/history/0?limit=5000", None, 400, "limit must be within"),
         ("GET", "/api/v3/entries?sgv$like=1", None, 400, "unknown operator like"),
-        ("GET", "/api/v3/entries?sort=sgv", None, 400, "sort by date only"),
+        ("GET", "/api/v3/entries?sort=sgv", None, 400, "sort by time only"),
         ("GET", "/api/v3/treatments/missing-id", None, 404, "no treatments document"),
         ("POST", "/api/v3/treatments", {**BOLUS, "insulin": 500}, 400, "insulin 500"),
         ("POST", "/api/v3/entries", {**SGV, "date": 1_767_599_940}, 400, "seconds"),
@@ -158,3 +159,64 @@ def test_a_readable_token_reads_but_cannot_create(
     client.jwt = None
     assert client.call("GET", "/api/v3/treatments")[0] == 401
     assert client.call("GET", "/api/v3/version")[0] == 200  # public, as in Nightscout
+
+
+def test_androidaps_request_lines_and_the_fields_its_models_require(
+    nightscout: tuple[Client, NightscoutAuth],
+) -> None:
+    """The request lines of AndroidAPS's NSClient v3 as its Retrofit interface declares them
+    (core/nssdk networking/NightscoutRemoteService.kt), and the fields its kotlinx models need:
+    RemoteStatusResponse has no defaults (every apiPermissions collection must be there, or the
+    status does not decode and the client never connects); RemoteCreateUpdateResponse;
+    RemoteEntry's identifier, date, sgv and srvModified (the history cursor)."""
+    client, auth = nightscout
+    client.jwt = client.call("GET", f"/api/v2/authorization/request/{auth.token_for('aaps')}")[1][
+        "token"
+    ]
+    status, document = client.call("GET", "/api/v3/status")
+    remote_status = document["result"]
+    assert status == 200
+    assert {"version", "apiVersion", "srvDate", "storage", "apiPermissions"} <= set(remote_status)
+    assert {"storage", "version"} <= set(remote_status["storage"])
+    permissions = remote_status["apiPermissions"]
+    assert set(permissions) == {
+        "devicestatus",
+        "entries",
+        "food",
+        "profile",
+        "settings",
+        "treatments",
+    }
+    assert (permissions["entries"], permissions["profile"]) == ("cr", "")  # no profile kept
+
+    status, created = client.call("POST", "/api/v3/entries", SGV)
+    assert status == 201
+    assert {"identifier", "lastModified"} <= set(created)
+    meter = {"type": "mbg", "mbg": 150, "date": NOW_MS - 30_000, "device": "AAPS"}
+    assert client.call("POST", "/api/v3/entries", meter)[0] == 201
+    status, treated = client.call("POST", "/api/v3/treatments", BOLUS)
+    assert (status, treated["identifier"]) == (201, BOLUS["identifier"])
+    device_status = {"device": "openaps://Samsung", "date": NOW_MS, "uploaderBattery": 55}
+    assert client.call("POST", "/api/v3/devicestatus", device_status)[0] == 201
+
+    # getSgvs(): no limit, newest first, sgv only.
+    status, sgvs = client.call("GET", "/api/v3/entries?sort$desc=date&type=sgv")
+    assert status == 200
+    assert [(e["type"], e["sgv"]) for e in sgvs["result"]] == [("sgv", 141)]
+    (entry,) = sgvs["result"]
+    assert {"identifier", "date", "sgv", "srvModified"} <= set(entry)
+    # getSgvsNewerThan(date, limit): oldest first after the date.
+    newer = client.call("GET", f"/api/v3/entries?sort=date&date$gt={NOW_MS - 120_000}&limit=250")
+    assert [e["date"] for e in newer[1]["result"]] == [NOW_MS - 60_000, NOW_MS - 30_000]
+    # getSgvsModifiedSince / getTreatmentsModifiedSince / getDeviceStatusModifiedSince.
+    assert len(client.call("GET", "/api/v3/entries/history/0?limit=250")[1]["result"]) == 2
+    history = client.call("GET", "/api/v3/treatments/history/0?limit=250")[1]["result"]
+    assert [t["identifier"] for t in history] == [BOLUS["identifier"]]
+    assert len(client.call("GET", "/api/v3/devicestatus/history/0")[1]["result"]) == 1
+    # getTreatmentsNewerThan(createdAt, limit): sorted by created_at, an ISO bound.
+    since = "2026-01-05T07:00:00.000Z"
+    status, treatments = client.call(
+        "GET", f"/api/v3/treatments?sort=created_at&created_at$gt={since}&limit=250"
+    )
+    assert status == 200, treatments
+    assert [t["identifier"] for t in treatments["result"]] == [BOLUS["identifier"]]
