@@ -351,6 +351,31 @@ def create_app(service: Callable[[], IngestService]) -> APIGatewayRestResolver:
 
         return post_collection, get_collection
 
+    def put_treatments() -> Response[Any]:
+        answer = service().post_documents(credentials(), "treatments", body(), upsert=True)
+        return render(answer, "PUT treatments")
+
+    for path in ("/api/v1/treatments", "/api/v1/treatments.json"):
+        app.put(
+            path,
+            summary="Nightscout: upsert treatments (xDrip+ sends each treatment so)",
+            description="As POST, but a document replaces the stored one with the same _id, "
+            "even when its created_at changed.",
+            security=[{"nightscoutSecret": []}],
+            openapi_extensions={"requestBody": documents_body},
+            responses={200: {"description": "The stored documents."}, **common},
+        )(put_treatments)
+
+    @app.delete(
+        "/api/v1/treatments/<identifier>",
+        summary="Nightscout: delete a treatment by _id (admin)",
+        security=[{"nightscoutSecret": []}],
+        responses={200: {"description": '{"n": 1} when deleted, {"n": 0} when not there.'}},
+    )
+    def delete_treatment(identifier: str) -> Response[Any]:
+        answer = service().delete_treatment(credentials(), identifier)
+        return render(answer, "DELETE treatment")
+
     for collection in ("treatments", "devicestatus"):
         post_collection, get_collection = collection_routes(collection)
         for path in (f"/api/v1/{collection}", f"/api/v1/{collection}.json"):

@@ -43,7 +43,19 @@ class NightscoutDocuments:
                 items[logged] = {
                     "PutRequest": {"Item": self._item(patient_id, collection, d, logged)}
                 }
-        requests = list(items.values())
+        self._write(list(items.values()))
+
+    def remove(self, patient_id: str, collection: str, documents: Sequence[Document]) -> None:
+        keys = {_key(collection, d.date_ms, d.identifier) for d in documents}
+        self._write(
+            [
+                {"DeleteRequest": {"Key": {"patient_id": {"S": patient_id}, "doc_key": {"S": k}}}}
+                for k in sorted(keys)
+            ]
+        )
+
+    def _write(self, requests: list[dict[str, Any]]) -> None:
+        """BatchWriteItem in batches, unprocessed items retried with back-off."""
         for start in range(0, len(requests), BATCH):
             pending = requests[start : start + BATCH]
             for attempt in range(MAX_ATTEMPTS):

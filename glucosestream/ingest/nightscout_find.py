@@ -47,7 +47,18 @@ ENTRIES = Searchable(
 )
 TREATMENTS = Searchable(
     # lib/api/treatments: insulin, carbs and glucose are parseInt'd; created_at is ISO text.
-    fields=("created_at", "eventType", "enteredBy", "_id", "insulin", "carbs", "glucose", "mills"),
+    # uuid: xDrip+ finds its own treatment by it (find[uuid]) before deleting it.
+    fields=(
+        "created_at",
+        "eventType",
+        "enteredBy",
+        "_id",
+        "uuid",
+        "insulin",
+        "carbs",
+        "glucose",
+        "mills",
+    ),
     integer_fields=frozenset({"insulin", "carbs", "glucose", "mills"}),
     date_field="created_at",
     date_fields=("created_at", "mills"),

@@ -1,10 +1,13 @@
 """Request sequences of the apps that speak Nightscout, replayed against the local API over HTTP
 (the local stack: kinesalite, moto's DynamoDB), asserting the fields those apps read.
 
-The sequences are modelled on the clients' documented behaviour (the uploader's entry shape with
-xDrip+'s extra fields, AndroidAPS's NSClient v1 status/verifyauth checks and its treatment and
+The sequences are modelled on the clients' behaviour (the uploader's entry shape with xDrip+'s
+extra fields, AndroidAPS's NSClient v1 status/verifyauth checks and its treatment and
 device-status documents, a follower polling with ``find[date][$gt]`` and a read-only token); they
-were not replayed from the apps' own network captures.
+were not replayed from the apps' own network captures. The request lines and fields read from the
+apps' source (xDrip+'s NightscoutUploader: PUT treatments, find[uuid], DELETE; AndroidAPS's
+NightscoutRemoteService and its v3 models) are tested through the resolver in
+``tests/unit/consumers/ingest_api/`` (test_handler.py, test_nightscout_v3.py).
 """
 
 from __future__ import annotations

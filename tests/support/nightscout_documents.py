@@ -26,6 +26,12 @@ class InMemoryDocuments:
                 if document.modified_ms is not None:
                     log[(document.modified_ms, document.identifier)] = document
 
+    def remove(self, patient_id: str, collection: str, documents: Sequence[Document]) -> None:
+        with self._lock:
+            stored = self.items.get((patient_id, collection), {})
+            for document in documents:
+                stored.pop((document.date_ms, document.identifier), None)
+
     def newest(
         self,
         patient_id: str,

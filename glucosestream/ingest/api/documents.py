@@ -36,6 +36,10 @@ class DocumentStore(Protocol):
         """Store (or replace, same identity) every document."""
         ...
 
+    def remove(self, patient_id: str, collection: str, documents: Sequence[Document]) -> None:
+        """Delete these documents' current versions (their history stays logged)."""
+        ...
+
     def newest(
         self,
         patient_id: str,

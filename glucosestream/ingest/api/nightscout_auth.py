@@ -13,8 +13,9 @@
 
 Roles and what they allow (Nightscout's defaults): ``readable`` reads everything;
 ``careportal`` creates treatments; ``devicestatus-upload`` creates device status; ``admin``
-(and the API secret) does everything. Every credential belongs to the one Nightscout site,
-i.e. one tenant's one patient: no credential of a site reaches another site's data.
+(and the API secret) does everything, deleting treatments included. Every credential belongs
+to the one Nightscout site, i.e. one tenant's one patient: no credential of a site reaches
+another site's data.
 """
 
 from __future__ import annotations
@@ -34,11 +35,14 @@ READ = "read"
 CREATE_ENTRIES = "entries:create"
 CREATE_TREATMENTS = "treatments:create"
 CREATE_DEVICESTATUS = "devicestatus:create"
+DELETE_TREATMENTS = "treatments:delete"
 ROLES: dict[str, frozenset[str]] = {
     "readable": frozenset({READ}),
     "careportal": frozenset({CREATE_TREATMENTS}),
     "devicestatus-upload": frozenset({CREATE_DEVICESTATUS}),
-    "admin": frozenset({READ, CREATE_ENTRIES, CREATE_TREATMENTS, CREATE_DEVICESTATUS}),
+    "admin": frozenset(
+        {READ, CREATE_ENTRIES, CREATE_TREATMENTS, CREATE_DEVICESTATUS, DELETE_TREATMENTS}
+    ),
 }
 JWT_LIFETIME_S = 8 * 3600
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.]{0,39}$")

@@ -29,6 +29,7 @@ from glucosestream.ingest.api.nightscout_auth import (
     CREATE_DEVICESTATUS,
     CREATE_ENTRIES,
     CREATE_TREATMENTS,
+    DELETE_TREATMENTS,
     READ,
     Caller,
     Credentials,
@@ -304,10 +305,17 @@ class IngestService:
         return _with_rejections(answer, rejected)
 
     def post_documents(
-        self, api_secret: Credentials | str | None, collection: str, body: bytes
+        self,
+        api_secret: Credentials | str | None,
+        collection: str,
+        body: bytes,
+        *,
+        upsert: bool = False,
     ) -> Answer:
         """``POST /api/v1/treatments`` and ``/devicestatus``: stored for the site's patient,
-        answered as Nightscout does (200, the stored documents)."""
+        answered as Nightscout does (200, the stored documents). ``upsert`` (``PUT``, how
+        xDrip+ sends every treatment, with its ``_id``): a document replaces the stored one with
+        the same ``_id`` even when its time changed."""
         permission = CREATE_TREATMENTS if collection == "treatments" else CREATE_DEVICESTATUS
         principal = self.nightscout_caller(api_secret, permission)
         if isinstance(principal, Answer):
@@ -330,8 +338,38 @@ class IngestService:
             )
             for d in documents
         ]
+        if upsert:
+            identifiers = {d.identifier: d.date_ms for d in documents}
+            stored = self.documents.newest(patient, collection, limit=MAX_SCANNED_ENTRIES)
+            moved = [
+                d
+                for d in stored
+                if d.identifier in identifiers and identifiers[d.identifier] != d.date_ms
+            ]
+            self.documents.remove(patient, collection, moved)
         self.documents.put(patient, collection, documents)
         return _with_rejections(Answer(200, [d.body for d in documents]), rejected)
+
+    def delete_treatment(self, api_secret: Credentials | str | None, identifier: str) -> Answer:
+        """``DELETE /api/v1/treatments/<_id>`` (admin, as in Nightscout; xDrip+ deletes so):
+        the treatment leaves the read path, and API v3's history logs it with ``isValid:
+        false`` so syncing clients drop it too. Answered as Nightscout does: ``{"n": 0|1}``."""
+        principal = self.nightscout_caller(api_secret, DELETE_TREATMENTS)
+        if isinstance(principal, Answer):
+            return principal
+        patient = self.site_pseudonym(principal)
+        stored = self.documents.newest(patient, "treatments", limit=MAX_SCANNED_ENTRIES)
+        found = [d for d in stored if d.identifier == identifier]
+        now = self.clock_ms()
+        for document in found:
+            # A later version than the stored one, even within its millisecond: history keeps
+            # one version per (srvModified, identifier).
+            modified = max(now, (document.modified_ms or 0) + 1)
+            deleted = {**document.body, "isValid": False, "srvModified": modified}
+            tombstone = Document(document.date_ms, document.identifier, deleted, modified)
+            self.documents.put(patient, "treatments", [tombstone])
+            self.documents.remove(patient, "treatments", [tombstone])
+        return Answer(200, {"n": len(found), "ok": 1})
 
     def get_documents(
         self,

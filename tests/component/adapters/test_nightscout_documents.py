@@ -93,3 +93,19 @@ def test_the_modification_log_answers_history_and_last_modified(store: Any) -> N
     # The log never shows in a date range, and the current version is the newest.
     assert [d.body["sgv"] for d in store.newest(P, "treatments", limit=10)] == [110, 101]
     assert store.modified_since(P, "treatments", 0, limit=1)[0].identifier == "id-0"
+
+
+def test_remove_deletes_the_current_version_and_keeps_its_history(store: Any) -> None:
+    first = Document(T0, "bolus-1", {"insulin": 1.0}, T0 + 1)
+    moved = Document(T0 + 60_000, "bolus-1", {"insulin": 1.5}, T0 + 2)
+    store.put(P, "treatments", [first, doc(3, 0, "carbs-1")])
+    store.put(P, "treatments", [moved])
+    store.remove(P, "treatments", [first])
+    kept = store.newest(P, "treatments", limit=10)
+    assert [(d.identifier, d.date_ms) for d in kept] == [
+        ("carbs-1", T0 + 3 * 60_000),
+        ("bolus-1", T0 + 60_000),
+    ]
+    history = store.modified_since(P, "treatments", 0, 10)
+    assert [d.body["insulin"] for d in history] == [1.0, 1.5]
+    store.remove(P, "treatments", [])  # nothing to remove: no call fails

@@ -315,3 +315,67 @@ def test_entries_spec_is_a_type_or_an_id_as_nightscout_reads_it(
     assert [e["_id"] for e in current] == [newest_id]
     unauthenticated = resolve(get_event(f"/api/v1/entries/{newest_id}"))
     assert unauthenticated["statusCode"] == 401
+
+
+def test_xdrip_treatment_upserts_lookup_and_delete_as_its_uploader_sends_them(
+    resolve: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    """xDrip+'s NightscoutUploader: every treatment is a PUT of one object whose _id is the
+    first 24 hex of its uuid; an edit is another PUT (its time may move); a delete first finds
+    the treatment with find[uuid], then DELETEs it by _id (admin: the API secret)."""
+    import hashlib
+
+    from tests.unit.ingest.support import NIGHTSCOUT_SECRET, NOW_MS
+
+    secret = {"api-secret": hashlib.sha1(NIGHTSCOUT_SECRET.encode()).hexdigest()}
+    uuid = "5b6f1c2e-8d4a-4b7e-9c3f-2a1b0c9d8e7f"
+    treatment = {
+        "timestamp": NOW_MS - 600_000,
+        "eventType": "<none>",
+        "enteredBy": "xdrip",
+        "notes": None,
+        "uuid": uuid,
+        "carbs": 30,
+        "insulin": 4.5,
+        "created_at": "2026-01-05T07:50:00.000Z",
+        "sysTime": "2026-01-05T08:50:00.000+0100",
+        "_id": uuid.replace("-", "")[:24],
+    }
+
+    def put(document: dict[str, Any]) -> dict[str, Any]:
+        event = get_event("/api/v1/treatments", None, **secret)
+        event.update(httpMethod="PUT", body=json.dumps(document))
+        return resolve(event)
+
+    assert put(treatment)["statusCode"] == 200
+    edited = {**treatment, "carbs": 35, "created_at": "2026-01-05T07:55:00.000Z"}
+    assert put(edited)["statusCode"] == 200
+    stored = body_of(resolve(get_event("/api/v1/treatments.json", None, **secret)))
+    assert [(t["_id"], t["carbs"]) for t in stored] == [(treatment["_id"], 35)]  # one, edited
+
+    (found,) = body_of(
+        resolve(get_event("/api/v1/treatments.json", {"find[uuid]": uuid}, **secret))
+    )
+    assert len(found["_id"]) == 24  # xDrip+ deletes only a 24-character _id
+    delete = get_event(f"/api/v1/treatments/{found['_id']}", None, **secret)
+    delete.update(httpMethod="DELETE")
+    assert body_of(resolve(delete)) == {"n": 1, "ok": 1}
+    assert body_of(resolve(get_event("/api/v1/treatments.json", None, **secret))) == []
+    assert body_of(resolve(delete)) == {"n": 0, "ok": 1}  # a retried delete is harmless
+
+
+def test_deleting_a_treatment_needs_admin(
+    make_service: Callable[..., IngestService],
+) -> None:
+    from glucosestream.ingest.api.auth import NightscoutSecret
+    from glucosestream.ingest.api.nightscout_auth import Credentials, NightscoutAuth
+    from tests.unit.ingest.support import NIGHTSCOUT_SECRET
+
+    service = make_service()
+    service.nightscout_auth = NightscoutAuth.configure(
+        NightscoutSecret.configure(NIGHTSCOUT_SECRET, "alice", "alice"), {"carer": ["careportal"]}
+    )
+    answer = service.delete_treatment(
+        Credentials(token=service.nightscout_auth.token_for("carer")), "a" * 24
+    )
+    assert answer.status == 403

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from glucosestream.ingest.api.service import IngestService
+from tests.support.nightscout_documents import InMemoryDocuments
 from tests.unit.ingest.support import NIGHTSCOUT_SECRET, NOW_MS
 
 Make = Callable[..., IngestService]
@@ -104,3 +105,18 @@ def test_wrong_secret_and_unknown_find_are_refused(make_service: Make) -> None:
     bad = service.get_documents(SECRET, "treatments", 10, {"find[insulin][$near]": ["1"]})
     assert bad.status == 400
     assert "unknown operator $near" in bad.body["message"]
+
+
+def test_a_deleted_treatment_leaves_the_read_path_and_its_history_says_so(
+    make_service: Make, documents: InMemoryDocuments
+) -> None:
+    service = make_service()
+    post(service, "treatments", [BOLUS, CARBS])
+    answer = service.delete_treatment(SECRET, BOLUS["identifier"])
+    assert answer.body == {"n": 1, "ok": 1}
+    kept = service.get_documents(SECRET, "treatments", 10).body
+    assert [t["carbs"] for t in kept] == [20]
+    ((_, collection), log) = next(iter(documents.log.items()))
+    assert collection == "treatments"
+    versions = [d.body for d in log.values() if d.identifier == BOLUS["identifier"]]
+    assert [v.get("isValid", True) for v in versions] == [True, False]  # v3 history: deleted
