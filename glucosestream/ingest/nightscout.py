@@ -14,6 +14,7 @@ reason); ``sgv`` is mg/dL; 39 means LOW and values under 39 are Dexcom error cod
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from itertools import pairwise
@@ -81,8 +82,12 @@ class EntryIn(BaseModel):
     model_config = ConfigDict(extra="allow", title="NightscoutEntry")
 
     type: str = Field(default="sgv", description="sgv, mbg or cal")
-    sgv: int | None = Field(default=None, description="sensor glucose, mg/dL")
-    mbg: int | None = Field(default=None, description="meter glucose, mg/dL")
+    sgv: float | None = Field(
+        default=None, description="sensor glucose, mg/dL (a fraction is rounded half up)"
+    )
+    mbg: float | None = Field(
+        default=None, description="meter glucose, mg/dL (a fraction is rounded half up)"
+    )
     date: int | None = Field(default=None, description="epoch milliseconds")
     dateString: str | None = Field(default=None, description="ISO 8601")  # noqa: N815
     direction: str | None = None
@@ -129,6 +134,23 @@ def _integer(entry: dict[str, Any], name: str) -> int | None:
         if not value.is_integer():
             raise EntryError(f"{name} must be a whole number")
         return int(value)
+    return value
+
+
+def _glucose(entry: dict[str, Any], name: str) -> int | None:
+    """An entry's glucose in whole mg/dL. A fractional value is rounded half up: xDrip+ sends a
+    meter reading converted from mmol/L as a double (5.8 mmol/L is 104.5 mg/dL), and the
+    contract's unit is whole mg/dL; the rounding (at most 0.5 mg/dL) is below any meter's or
+    sensor's resolution."""
+    value = entry.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise EntryError(f"{name} must be a number, got {type(value).__name__}")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise EntryError(f"{name} must be a finite number")
+        return math.floor(value + 0.5)
     return value
 
 
@@ -207,7 +229,7 @@ def reading_from_entry(
         return None
     if kind not in ("sgv", "mbg"):
         raise EntryError(f"type {quoted(kind)} is not sgv, mbg or cal")
-    value = _integer(entry, kind)
+    value = _glucose(entry, kind)
     if value is None:
         raise EntryError(f"{kind} entry has no {kind} value")
     if value < LOWEST_SGV:

@@ -99,3 +99,53 @@ def test_status_carries_the_fields_clients_read(make_service: Make) -> None:
         "bgLow": 54,
     }
     assert status["serverTimeEpoch"] == NOW_MS
+
+
+def test_an_xdrip_batch_of_sgv_meter_and_calibration_entries(make_service: Make) -> None:
+    """One POST as xDrip+'s doRESTUploadTo builds it (populateV1APIBGEntry, ...MeterReadingEntry,
+    ...CalibrationEntry): dateString and sysTime with a +0100 offset, a meter value converted
+    from mmol/L as a double, a calibration entry without glucose."""
+    service = make_service()
+    t = NOW_MS - 300_000
+    local = "2026-01-05T08:55:00.000+0100"
+    batch = [
+        {
+            "device": "xDrip-DexcomG6",
+            "date": t,
+            "dateString": local,
+            "sgv": 112,
+            "delta": -1.234,
+            "direction": "Flat",
+            "type": "sgv",
+            "filtered": 112000.0,
+            "unfiltered": 112300.0,
+            "rssi": 100,
+            "noise": 1,
+            "sysTime": local,
+        },
+        {
+            "device": "Contour",
+            "type": "mbg",
+            "date": t + 1000,
+            "dateString": local,
+            "mbg": 104.5,
+            "sysTime": local,
+        },
+        {
+            "device": "xDrip-DexcomG6",
+            "type": "cal",
+            "date": t + 2000,
+            "slope": 850.0,
+            "intercept": 31000.0,
+            "scale": 1,
+            "dateString": local,
+            "sysTime": local,
+        },
+    ]
+    answer = service.post_entries(SECRET, json.dumps(batch).encode())
+    assert answer.status == 200
+    assert "X-Rejected" not in answer.headers
+    assert [(e["type"], e["sgv"], e["utcOffset"]) for e in answer.body] == [
+        ("sgv", 112, 60),
+        ("mbg", 105, 60),  # 104.5 mg/dL (5.8 mmol/L) rounded half up
+    ]
