@@ -522,6 +522,21 @@ def create_app(service: Callable[[], IngestService]) -> APIGatewayRestResolver:
     def v3_create(collection: str) -> Response[Any]:
         return render(v3().create(credentials(), collection, body()), "v3 create")
 
+    @app.patch(
+        "/api/v3/<collection>/<identifier>",
+        summary="Nightscout v3: change fields of a treatment (admin)",
+    )
+    def v3_patch(collection: str, identifier: str) -> Response[Any]:
+        answer = v3().patch(credentials(), collection, identifier, body())
+        return render(answer, "v3 patch")
+
+    @app.delete(
+        "/api/v3/<collection>/<identifier>",
+        summary="Nightscout v3: delete a treatment (admin; history shows it isValid: false)",
+    )
+    def v3_delete(collection: str, identifier: str) -> Response[Any]:
+        return render(v3().delete(credentials(), collection, identifier), "v3 delete")
+
     @app.get(
         "/api/v2/authorization/request/<token>",
         summary="Nightscout: a JWT for an access token",

@@ -24,6 +24,7 @@ from glucosestream.ingest.api.nightscout_auth import (
     CREATE_DEVICESTATUS,
     CREATE_ENTRIES,
     CREATE_TREATMENTS,
+    DELETE_TREATMENTS,
     READ,
     Credentials,
 )
@@ -55,6 +56,8 @@ TIME_SORTS = frozenset({"date", "created_at", "mills"})
 (AndroidAPS sorts entries by ``date`` and treatments by ``created_at``)."""
 RESERVED_PARAMETERS = frozenset({"limit", "sort", "sort$desc", "token", "secret", "fields", "now"})
 """Query parameters that are not filters; any other ``field`` or ``field$op`` filters."""
+IMMUTABLE_FIELDS = ("identifier", "date", "created_at", "mills", "utcOffset", "srvCreated")
+"""A document's identity and time: a PATCH that changes one is refused (as Nightscout does)."""
 UNSERVED_COLLECTIONS = ("food", "profile", "settings")
 """Nightscout collections this API does not keep: reported with no permissions in status, as
 clients (AndroidAPS) require every collection's entry there."""
@@ -121,6 +124,7 @@ class NightscoutV3:
         permissions = {
             collection: ("c" if caller.may(CREATE[collection]) else "")
             + ("r" if caller.may(READ) else "")
+            + ("ud" if collection == "treatments" and caller.may(DELETE_TREATMENTS) else "")
             for collection in COLLECTIONS
         }
         permissions.update(dict.fromkeys(UNSERVED_COLLECTIONS, ""))
@@ -250,6 +254,70 @@ class NightscoutV3:
         )
         self.service.documents.put(patient, collection, [stored])
         return self._answer(201, identifier=identifier, lastModified=now)
+
+    def patch(
+        self, credentials: Credentials, collection: str, identifier: str, body: bytes
+    ) -> Answer:
+        """``PATCH /api/v3/treatments/{identifier}`` (AndroidAPS's updateTreatment): the given
+        fields merged into the stored treatment, checked as a new one is; its identity and time
+        (``identifier``, ``date``, ``created_at``, ``mills``, ``utcOffset``, ``srvCreated``)
+        cannot change, as in Nightscout."""
+        from glucosestream.ingest.api.service import Answer, refuse
+
+        found = self._changeable(credentials, collection, identifier)
+        if isinstance(found, Answer):
+            return found
+        patient, stored = found
+        changes = self.service.json_object(body)
+        if isinstance(changes, Answer):
+            return changes
+        for field in IMMUTABLE_FIELDS:
+            if field in changes and changes[field] != stored.body.get(field):
+                return refuse(400, f"{field} cannot be changed (it is the document's identity)")
+        merged = {**stored.body, **changes}
+        _, rejected = nightscout_documents.documents_of([merged], collection, stored.date_ms)
+        if rejected:
+            return refuse(400, rejected[0].reason)
+        modified = self.service.next_version_ms(stored)
+        updated = Document(
+            stored.date_ms, stored.identifier, {**merged, "srvModified": modified}, modified
+        )
+        self.service.documents.put(patient, collection, [updated])
+        return self._answer(200, identifier=stored.identifier, lastModified=modified)
+
+    def delete(self, credentials: Credentials, collection: str, identifier: str) -> Answer:
+        """``DELETE /api/v3/treatments/{identifier}`` (AndroidAPS's deleteTreatment): gone from
+        search and read; history lists it with ``isValid: false``."""
+        from glucosestream.ingest.api.service import Answer
+
+        found = self._changeable(credentials, collection, identifier)
+        if isinstance(found, Answer):
+            return found
+        patient, stored = found
+        modified = self.service.delete_document(patient, collection, stored)
+        return self._answer(200, identifier=stored.identifier, lastModified=modified)
+
+    def _changeable(
+        self, credentials: Credentials, collection: str, identifier: str
+    ) -> tuple[str, Document] | Answer:
+        """(patient, the stored treatment) a caller may change, or the refusal: treatments only
+        (readings are the lake's record; device status is a log), admins only."""
+        from glucosestream.ingest.api.service import refuse
+
+        caller = self._caller(credentials, collection, DELETE_TREATMENTS)
+        if not isinstance(caller, tuple):
+            return caller
+        if collection != "treatments":
+            return refuse(
+                422,
+                f"{collection} documents cannot be changed or deleted: only treatments can "
+                "(readings are the lake's record; upload a corrected reading instead)",
+            )
+        patient, _ = caller
+        stored = self._by_identifier(patient, collection, identifier)
+        if stored is None:
+            return self._answer(404, message=f"no {collection} document {identifier}")
+        return patient, stored
 
     def _create_entry(
         self, principal: Any, patient: str, document: dict[str, Any], now: int

@@ -360,16 +360,24 @@ class IngestService:
         patient = self.site_pseudonym(principal)
         stored = self.documents.newest(patient, "treatments", limit=MAX_SCANNED_ENTRIES)
         found = [d for d in stored if d.identifier == identifier]
-        now = self.clock_ms()
         for document in found:
-            # A later version than the stored one, even within its millisecond: history keeps
-            # one version per (srvModified, identifier).
-            modified = max(now, (document.modified_ms or 0) + 1)
-            deleted = {**document.body, "isValid": False, "srvModified": modified}
-            tombstone = Document(document.date_ms, document.identifier, deleted, modified)
-            self.documents.put(patient, "treatments", [tombstone])
-            self.documents.remove(patient, "treatments", [tombstone])
+            self.delete_document(patient, "treatments", document)
         return Answer(200, {"n": len(found), "ok": 1})
+
+    def next_version_ms(self, document: Document) -> int:
+        """The server time of a document's next version: later than its stored one even within
+        one millisecond, since history keeps one version per (srvModified, identifier)."""
+        return max(self.clock_ms(), (document.modified_ms or 0) + 1)
+
+    def delete_document(self, patient: str, collection: str, document: Document) -> int:
+        """Remove a stored document from the read path, logging an ``isValid: false`` version
+        for API v3's history (syncing clients drop it); its ``srvModified``."""
+        modified = self.next_version_ms(document)
+        deleted = {**document.body, "isValid": False, "srvModified": modified}
+        tombstone = Document(document.date_ms, document.identifier, deleted, modified)
+        self.documents.put(patient, collection, [tombstone])
+        self.documents.remove(patient, collection, [tombstone])
+        return modified
 
     def get_documents(
         self,

@@ -73,7 +73,7 @@ def test_an_nsclient_v3_session(
 
     status, document = client.call("GET", "/api/v3/status")
     assert status == 200
-    assert document["result"]["apiPermissions"]["treatments"] == "cr"
+    assert document["result"]["apiPermissions"]["treatments"] == "crud"  # admin
     assert client.call("GET", "/api/v3/lastModified")[1]["result"]["collections"] == {}
 
     status, created = client.call("POST", "/api/v3/treatments", BOLUS)
@@ -220,3 +220,66 @@ def test_androidaps_request_lines_and_the_fields_its_models_require(
     )
     assert status == 200, treatments
     assert [t["identifier"] for t in treatments["result"]] == [BOLUS["identifier"]]
+
+
+def test_androidaps_updates_and_deletes_a_treatment(
+    nightscout: tuple[Client, NightscoutAuth],
+) -> None:
+    """updateTreatment (PATCH with the whole treatment, identity unchanged) and deleteTreatment
+    (DELETE): the sync cursor moves, history shows each version, the deleted one isValid:false."""
+    client, auth = nightscout
+    client.jwt = client.call("GET", f"/api/v2/authorization/request/{auth.token_for('aaps')}")[1][
+        "token"
+    ]
+    identifier = BOLUS["identifier"]
+    assert client.call("POST", "/api/v3/treatments", BOLUS)[0] == 201
+    status, patched = client.call(
+        "PATCH", f"/api/v3/treatments/{identifier}", {**BOLUS, "insulin": 1.2, "notes": "SMB"}
+    )
+    assert (status, patched["identifier"]) == (200, identifier)
+    read = client.call("GET", f"/api/v3/treatments/{identifier}")[1]["result"]
+    assert (read["insulin"], read["notes"], read["srvModified"]) == (
+        1.2,
+        "SMB",
+        patched["lastModified"],
+    )
+
+    moved = client.call("PATCH", f"/api/v3/treatments/{identifier}", {"date": NOW_MS})
+    assert moved[0] == 400
+    assert "date cannot be changed" in moved[1]["message"]
+    too_much = client.call("PATCH", f"/api/v3/treatments/{identifier}", {"insulin": 250})
+    assert too_much[0] == 400
+
+    status, deleted = client.call("DELETE", f"/api/v3/treatments/{identifier}")
+    assert status == 200
+    assert deleted["lastModified"] > patched["lastModified"]
+    assert client.call("GET", f"/api/v3/treatments/{identifier}")[0] == 404
+    assert client.call("GET", "/api/v3/treatments")[1]["result"] == []
+    history = client.call("GET", "/api/v3/treatments/history/0")[1]["result"]
+    assert [(h["insulin"], h["isValid"]) for h in history] == [
+        (0.8, True),
+        (1.2, True),
+        (1.2, False),
+    ]
+    assert client.call("DELETE", f"/api/v3/treatments/{identifier}")[0] == 404
+
+
+def test_only_admins_change_treatments_and_readings_never_change(
+    nightscout: tuple[Client, NightscoutAuth],
+) -> None:
+    client, auth = nightscout
+    client.jwt = client.call("GET", f"/api/v2/authorization/request/{auth.token_for('aaps')}")[1][
+        "token"
+    ]
+    assert client.call("POST", "/api/v3/treatments", BOLUS)[0] == 201
+    created = client.call("POST", "/api/v3/entries", SGV)[1]
+    refused = client.call("DELETE", f"/api/v3/entries/{created['identifier']}")
+    assert refused[0] == 422
+    assert "lake's record" in refused[1]["message"]
+    client.jwt = client.call("GET", f"/api/v2/authorization/request/{auth.token_for('follower')}")[
+        1
+    ]["token"]
+    assert client.call("DELETE", f"/api/v3/treatments/{BOLUS['identifier']}")[0] == 403
+    assert (
+        client.call("PATCH", f"/api/v3/treatments/{BOLUS['identifier']}", {"notes": "x"})[0] == 403
+    )
