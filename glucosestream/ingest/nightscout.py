@@ -124,12 +124,17 @@ class EntryError(ValueError):
     """An entry that cannot become a reading; the message says why."""
 
 
-def _integer(entry: dict[str, Any], name: str) -> int | None:
+def _number(entry: dict[str, Any], name: str) -> int | float | None:
     value = entry.get(name)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise EntryError(f"{name} must be a number, got {type(value).__name__}")
+    return value
+
+
+def _integer(entry: dict[str, Any], name: str) -> int | None:
+    value = _number(entry, name)
     if isinstance(value, float):
         if not value.is_integer():
             raise EntryError(f"{name} must be a whole number")
@@ -142,11 +147,7 @@ def _glucose(entry: dict[str, Any], name: str) -> int | None:
     meter reading converted from mmol/L as a double (5.8 mmol/L is 104.5 mg/dL), and the
     contract's unit is whole mg/dL; the rounding (at most 0.5 mg/dL) is below any meter's or
     sensor's resolution."""
-    value = entry.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise EntryError(f"{name} must be a number, got {type(value).__name__}")
+    value = _number(entry, name)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise EntryError(f"{name} must be a finite number")

@@ -149,3 +149,14 @@ def test_an_xdrip_batch_of_sgv_meter_and_calibration_entries(make_service: Make)
         ("sgv", 112, 60),
         ("mbg", 105, 60),  # 104.5 mg/dL (5.8 mmol/L) rounded half up
     ]
+
+
+def test_a_glucose_that_is_not_a_finite_number_is_refused_with_its_reason(
+    make_service: Make,
+) -> None:
+    service = make_service()
+    body = b'[{"type": "sgv", "sgv": NaN, "date": %d}, {"type": "mbg", "mbg": "high", "date": %d}]'
+    answer = service.post_entries(SECRET, body % (NOW_MS - 60_000, NOW_MS - 30_000))
+    assert answer.status == 400
+    reasons = [r["reason"] for r in answer.body["rejected"]]
+    assert reasons == ["sgv must be a finite number", "mbg must be a number, got str"]
