@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import shutil
 import signal
@@ -467,28 +468,59 @@ def pa_buffer(data: bytes) -> Any:
 # ------------------------------------------------------------------------- comparison
 
 
-def canonical(value: Any) -> str:
-    """A value as text both engines agree on (dates and timestamps ISO, floats to 12 digits:
-    Athena's CSV results and DuckDB's doubles are the same numbers printed differently)."""
+FLOAT_REL_TOL = 1e-9
+"""Doubles agree within this relative tolerance: each engine sums in its own order (DuckDB's
+parallel aggregation differs run to run in the last digits), so exact text would be flaky."""
+SORT_DIGITS = 9
+
+
+def canonical(value: Any, digits: int = 12) -> str:
+    """A value as text both engines agree on (dates and timestamps ISO, floats to ``digits``
+    significant digits: Athena's CSV results and DuckDB's doubles are the same numbers printed
+    differently)."""
     if value is None:
         return "NULL"
     if isinstance(value, float):
-        return "NaN" if value != value else f"{value:.12g}"
+        return "NaN" if value != value else f"{value:.{digits}g}"
     if hasattr(value, "isoformat"):
         return str(value.isoformat()).replace("T", " ")
     return str(value)
 
 
-def aws_rows(engine: AthenaQueryEngine, table: str) -> list[tuple[str, ...]]:
-    result = engine.execute(f"SELECT * FROM {engine.database}.{table}")  # noqa: S608 - our names
-    names = sorted(result.columns)
-    count = len(result.columns[names[0]]) if names else 0
-    return sorted(
-        tuple(f"{n}={canonical(result.columns[n][i])}" for n in names) for i in range(count)
+Row = tuple[tuple[str, Any], ...]
+
+
+def sorted_rows(rows: list[Row]) -> list[Row]:
+    """Rows in an order both engines' rows share (floats rounded for the sort key only)."""
+    return sorted(rows, key=lambda row: [(n, canonical(v, SORT_DIGITS)) for n, v in row])
+
+
+def same_value(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        if a != a or b != b:
+            return a != a and b != b
+        return math.isclose(a, b, rel_tol=FLOAT_REL_TOL, abs_tol=1e-12)
+    return canonical(a) == canonical(b)
+
+
+def same_row(a: Row, b: Row) -> bool:
+    return len(a) == len(b) and all(
+        na == nb and same_value(va, vb) for (na, va), (nb, vb) in zip(a, b, strict=True)
     )
 
 
-def local_rows(local_state: Path, table: str) -> list[tuple[str, ...]]:
+def shown(row: Row) -> tuple[str, ...]:
+    return tuple(f"{n}={canonical(v)}" for n, v in row)
+
+
+def aws_rows(engine: AthenaQueryEngine, table: str) -> list[Row]:
+    result = engine.execute(f"SELECT * FROM {engine.database}.{table}")  # noqa: S608 - our names
+    names = sorted(result.columns)
+    count = len(result.columns[names[0]]) if names else 0
+    return sorted_rows([tuple((n, result.columns[n][i]) for n in names) for i in range(count)])
+
+
+def local_rows(local_state: Path, table: str) -> list[Row]:
     from glucosestream.local.lake import lake_engine
     from glucosestream.settings import load_settings
 
@@ -499,7 +531,7 @@ def local_rows(local_state: Path, table: str) -> list[tuple[str, ...]]:
     names = sorted(relation.columns)
     rows = relation.fetchall()
     index = {name: relation.columns.index(name) for name in names}
-    return sorted(tuple(f"{n}={canonical(row[index[n]])}" for n in names) for row in rows)
+    return sorted_rows([tuple((n, row[index[n]]) for n in names) for row in rows])
 
 
 def compare(engine: AthenaQueryEngine, local_state: Path) -> tuple[bool, int, list[str]]:
@@ -507,13 +539,13 @@ def compare(engine: AthenaQueryEngine, local_state: Path) -> tuple[bool, int, li
     for table in MARTS:
         aws, local = aws_rows(engine, table), local_rows(local_state, table)
         compared += len(aws)
-        if aws != local:
+        differing = [(a, b) for a, b in zip(aws, local, strict=False) if not same_row(a, b)]
+        if len(aws) != len(local) or differing:
             equal = False
-            only_aws = sorted(set(aws) - set(local))[:2]
-            only_local = sorted(set(local) - set(aws))[:2]
             notes.append(
-                f"{table}: aws {len(aws)} rows, local {len(local)}; e.g. only aws {only_aws}, "
-                f"only local {only_local}"
+                f"{table}: aws {len(aws)} rows, local {len(local)}; e.g. only aws "
+                f"{[shown(a) for a, _ in differing[:2]]}, only local "
+                f"{[shown(b) for _, b in differing[:2]]}"
             )
         elif not aws:
             equal = False

@@ -131,3 +131,16 @@ def test_layer_pins_what_the_venv_runs(build: ModuleType) -> None:
     assert pins["aws-lambda-powertools"] == metadata.version("aws-lambda-powertools")
     assert pins["pydantic-core"] == metadata.version("pydantic-core")
     assert not {"boto3", "botocore"} & set(pins)  # the Lambda runtime provides them
+
+
+def test_the_aws_rehearsal_compares_doubles_within_a_tolerance() -> None:
+    """Athena and DuckDB sum in their own order: an SD that differs in the 12th digit is the
+    same mart value (a CI run failed on 58.4562462907 vs ...908); a real difference is not."""
+    rehearsal = load_tool("aws_rehearsal")
+    aws = [(("patient_id", "p_2"), ("sd", 58.45624629074)), (("patient_id", "p_1"), ("sd", 1.0))]
+    local = [(("patient_id", "p_1"), ("sd", 1.0)), (("patient_id", "p_2"), ("sd", 58.45624629075))]
+    aligned = zip(rehearsal.sorted_rows(aws), rehearsal.sorted_rows(local), strict=True)
+    assert all(rehearsal.same_row(a, b) for a, b in aligned)
+    assert not rehearsal.same_row((("sd", 58.4562),), (("sd", 58.4563),))
+    assert not rehearsal.same_row((("n", 216),), (("n", 215),))
+    assert rehearsal.same_row((("cv", float("nan")),), (("cv", float("nan")),))
