@@ -3,6 +3,7 @@ document's next tick, so a slow query never blocks the event loop or another ses
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from functools import partial
@@ -25,12 +26,26 @@ class Runner(Protocol):
 
 
 class ThreadRunner:
-    """Production: the shared pool runs the query, the document's next tick applies it
-    (``add_next_tick_callback`` is the thread-safe way into a session)."""
+    """Production: the shared pool runs the query, the document's next tick applies it.
+
+    The result is handed to the server's event loop first (``call_soon_threadsafe``), and only
+    there queued on the document: ``add_next_tick_callback`` from a worker thread would push the
+    document on Bokeh's process-wide "current document" list while the loop may be running
+    another session's script, which then fails with "replaced the output document" (seen in
+    CI when two sessions opened together).
+    """
 
     def __init__(self, doc: Document, executor: Executor) -> None:
         self.doc = doc
         self.executor = executor
+        try:
+            self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:  # not under the server (tests): queue from the worker directly
+            self.loop = None
+
+    def _queue(self, callback: Callable[[], None]) -> None:
+        if self.doc.session_context is not None:
+            self.doc.add_next_tick_callback(callback)
 
     def submit(
         self,
@@ -42,11 +57,13 @@ class ThreadRunner:
             if self.doc.session_context is None:
                 return  # the page was closed while the query ran: nobody to show it to
             try:
-                result = future.result()
+                callback = partial(apply, future.result())
             except Exception as error:
-                self.doc.add_next_tick_callback(partial(fail, error))
-                return
-            self.doc.add_next_tick_callback(partial(apply, result))
+                callback = partial(fail, error)
+            if self.loop is None:
+                self._queue(callback)
+            else:
+                self.loop.call_soon_threadsafe(self._queue, callback)
 
         self.executor.submit(work).add_done_callback(done)
 
