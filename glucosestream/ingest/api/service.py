@@ -97,6 +97,15 @@ def refuse(status: int, message: str, **extra: Any) -> Answer:
     return Answer(status, {"status": status, "message": message, **extra})
 
 
+def unavailable(
+    message: str, retry_after_s: int = UNAVAILABLE_RETRY_AFTER_S, **extra: Any
+) -> Answer:
+    """A 503 saying why, with the ``Retry-After`` a client should honour."""
+    answer = refuse(503, message, **extra)
+    answer.headers["Retry-After"] = str(retry_after_s)
+    return answer
+
+
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -178,8 +187,7 @@ class IngestService:
         try:
             self.publish(readings)
         except StreamUnavailable as error:
-            answer = refuse(
-                503,
+            return unavailable(
                 f"the stream is unavailable ({error}); {error.sent} of {len(readings)} valid "
                 "readings reached it before it failed. Retry the whole request: readings are "
                 "deduplicated by their identity (patient, device, measured_at).",
@@ -187,8 +195,6 @@ class IngestService:
                 sent_before_failure=error.sent,
                 rejected=[r.as_dict() for r in validated.rejected],
             )
-            answer.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_S)
-            return answer
         self.published_readings += len(readings)
         # Only the Nightscout site's patient is ever read back through the Nightscout routes:
         # a clinic's bulk upload of other patients costs no read-path write.
@@ -477,13 +483,10 @@ class IngestService:
         try:
             archived = self.entry_archive.entries(patient, older_from, older_to)
         except ArchiveUnavailable as error:
-            answer = refuse(
-                503,
+            return unavailable(
                 f"entries before {iso_utc(cutoff)} are read from the lake, "
-                f"which did not answer: {error}",
+                f"which did not answer: {error}"
             )
-            answer.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_S)
-            return answer
         older = nightscout.with_deltas(list(archived), archived.before)
         found.extend(entry for entry in older if matches(entry, conditions))
         return Answer(200, found[:count])
@@ -635,9 +638,7 @@ class IngestService:
         )
 
     def _state_busy(self) -> Answer:
-        answer = refuse(503, "the patient's alert state is busy; retry (nothing was changed)")
-        answer.headers["Retry-After"] = "1"
-        return answer
+        return unavailable("the patient's alert state is busy; retry (nothing was changed)", 1)
 
 
 def _with_rejections(answer: Answer, rejected: list[dict[str, Any]]) -> Answer:
