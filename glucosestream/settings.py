@@ -42,6 +42,16 @@ class ResourceNames:
         return f"{self.prefix}-readings"
 
     @property
+    def treatments_stream(self) -> str:
+        """Insulin and carbohydrate treatments (schemas/glucose_treatment.v1.avsc) for the lake."""
+        return f"{self.prefix}-treatments"
+
+    @property
+    def erasures_stream(self) -> str:
+        """Erasures of readings (schemas/glucose_reading_erasure.v1.avsc) for the lake."""
+        return f"{self.prefix}-erasures"
+
+    @property
     def lake_bucket(self) -> str:
         return f"{self.prefix}-lake"
 
@@ -51,6 +61,10 @@ class ResourceNames:
 
     raw_readings_prefix: str = "raw/readings/"
     errors_prefix: str = "errors/readings/"
+    raw_treatments_prefix: str = "raw/treatments/"
+    treatment_errors_prefix: str = "errors/treatments/"
+    raw_erasures_prefix: str = "raw/erasures/"
+    erasure_errors_prefix: str = "errors/erasures/"
     curated_prefix: str = "curated/"
     marts_prefix: str = "marts/"
 
@@ -113,6 +127,16 @@ class ResourceNames:
     @property
     def firehose_delivery_stream(self) -> str:
         return f"{self.prefix}-raw-delivery"
+
+    @property
+    def treatments_delivery_stream(self) -> str:
+        """Firehose from the treatments stream into raw/treatments/ (same transform Lambda)."""
+        return f"{self.prefix}-treatments-delivery"
+
+    @property
+    def erasures_delivery_stream(self) -> str:
+        """Firehose from the erasures stream into raw/erasures/ (same transform Lambda)."""
+        return f"{self.prefix}-erasures-delivery"
 
     @property
     def pipeline_function(self) -> str:

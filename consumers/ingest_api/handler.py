@@ -34,12 +34,12 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from glucosestream.adapters.athena import AthenaQueryEngine
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import readings_stream
+from glucosestream.adapters.kinesis import readings_stream, stream_named
 from glucosestream.adapters.nightscout_documents import NightscoutDocuments
 from glucosestream.adapters.patient_state import PatientStateStore
-from glucosestream.adapters.producer import Producer, PublishError
+from glucosestream.adapters.producer import ContractEvent, Producer, PublishError
 from glucosestream.alerts.patient_controls import PatientAlertControls
-from glucosestream.domain.reading import GlucoseReading
+from glucosestream.contract.codec import ERASURE_SCHEMA, TREATMENT_SCHEMA
 from glucosestream.ingest.api.config import IngestSettings, load_ingest_settings
 from glucosestream.ingest.api.nightscout_auth import Credentials
 from glucosestream.ingest.api.nightscout_v3 import NightscoutV3
@@ -69,12 +69,12 @@ API_KEY_HEADER = "x-api-key"
 SECRET_HEADER = "api-secret"  # noqa: S105 - a header name, not a secret
 
 
-def kinesis_publisher(producer: Producer) -> Callable[[list[GlucoseReading]], None]:
+def kinesis_publisher(producer: Producer) -> Callable[[list[Any]], None]:
     """The producer as the service's publisher: PublishError becomes StreamUnavailable."""
 
-    def publish(readings: list[GlucoseReading]) -> None:
+    def publish(events: list[ContractEvent]) -> None:
         try:
-            producer.publish(readings)
+            producer.publish(events)
         except PublishError as error:
             raise StreamUnavailable(str(error), error.report.sent) from error
 
@@ -87,8 +87,17 @@ def build_service(settings: Settings, ingest: IngestSettings) -> IngestService:
     Raises AuthConfigError for a bad key document or a Nightscout secret under 12 characters,
     so a misconfigured API refuses to start rather than to authenticate.
     """
-    stream = readings_stream(settings)
-    producer = Producer(stream, give_up_after_s=ingest.publish_timeout_s)
+    producer = Producer(readings_stream(settings), give_up_after_s=ingest.publish_timeout_s)
+    treatments = Producer(
+        stream_named(settings, settings.names.treatments_stream),
+        give_up_after_s=ingest.publish_timeout_s,
+        schema=TREATMENT_SCHEMA,
+    )
+    erasures = Producer(
+        stream_named(settings, settings.names.erasures_stream),
+        give_up_after_s=ingest.publish_timeout_s,
+        schema=ERASURE_SCHEMA,
+    )
     return IngestService(
         keys=ingest.api_key_registry(settings),
         nightscout_secret=ingest.nightscout(settings),
@@ -106,6 +115,8 @@ def build_service(settings: Settings, ingest: IngestSettings) -> IngestService:
             PatientStateStore(aws_client("dynamodb", settings), settings.names.patient_state_table)
         ),
         entry_archive=LakeEntries(lake_query_engine(settings)),
+        publish_treatments=kinesis_publisher(treatments),
+        publish_erasures=kinesis_publisher(erasures),
     )
 
 
@@ -329,6 +340,39 @@ def create_app(service: Callable[[], IngestService]) -> APIGatewayRestResolver:
     ) -> Response[Any]:
         spec = spec.removesuffix(".json")
         return render(service().get_entry(credentials(), spec, count, query()), "GET entry")
+
+    deleted_answers: dict[int, OpenAPIResponse] = {
+        200: {"description": '{"n": entries deleted, "ok": 1}.'},
+        400: problem("No find condition or id (it would delete every entry), or a bad find."),
+        401: problem("Missing or wrong credentials."),
+        403: problem("Not an admin (api-secret or a token with the admin role)."),
+        503: problem("The erasures stream or the lake did not answer; nothing was deleted."),
+    }
+
+    def delete_entries() -> Response[Any]:
+        return render(service().delete_entries(credentials(), query()), "DELETE entries")
+
+    for path in ("/api/v1/entries", "/api/v1/entries.json"):
+        app.delete(
+            path,
+            summary="Nightscout: delete the entries a find matches (admin)",
+            description="Up to the count limit per call, newest first; the readings leave the "
+            "read path now and the lake's curated readings and metrics at the pipeline's next "
+            "run (an erasure on the erasures stream). A find is required.",
+            security=[{"nightscoutSecret": []}],
+            responses=deleted_answers,
+        )(delete_entries)
+
+    @app.delete(
+        "/api/v1/entries/<spec>",
+        summary="Nightscout: delete one entry by _id, or the entries of a type a find matches",
+        security=[{"nightscoutSecret": []}],
+        responses=deleted_answers,
+    )
+    def delete_entry(spec: str) -> Response[Any]:
+        spec = spec.removesuffix(".json")
+        answer = service().delete_entries(credentials(), query(), spec)
+        return render(answer, "DELETE entry")
 
     documents_body = {
         "required": True,

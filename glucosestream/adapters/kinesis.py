@@ -319,3 +319,8 @@ def readings_stream(settings: Settings, client: Any = None) -> KinesisStream:
     if client is None:
         client = aws_client("kinesis", settings)
     return KinesisStream(client, settings.names.readings_stream)
+
+
+def stream_named(settings: Settings, name: str, client: Any = None) -> KinesisStream:
+    """Another stream of ``settings`` by name (treatments, erasures), through ``client``."""
+    return KinesisStream(client or aws_client("kinesis", settings), name)

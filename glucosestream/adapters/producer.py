@@ -1,4 +1,5 @@
-"""Publish readings to Kinesis: contract-sized batches, retries of only what failed, no silent loss.
+"""Publish readings (or treatments) to Kinesis: contract-sized batches, retries of only what
+failed, no silent loss.
 
 PutRecords can partly fail (throttling, internal errors): the failed entries, and only they, are
 retried with capped exponential backoff and full jitter ("Exponential Backoff And Jitter", AWS
@@ -16,11 +17,12 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from glucosestream.adapters.kinesis import KinesisStream, batches
-from glucosestream.contract.codec import Codec, default_codec
+from glucosestream.contract.codec import READING_SCHEMA, Codec, default_codec
 from glucosestream.contract.entries import Entry
 from glucosestream.contract.kpl import DEFAULT_AGGREGATE_BYTES, aggregate
 from glucosestream.domain.reading import GlucoseReading
@@ -38,8 +40,20 @@ RETRYABLE_ERROR_CODES = frozenset(
 
 SHARD_MAP_TTL_S = 30.0
 
-Pending = tuple[Entry, list[GlucoseReading]]
-"""A Kinesis entry and the readings it carries (one, or many when aggregated)."""
+
+class ContractEvent(Protocol):
+    """What the producer puts on a stream: a contract record keyed by its patient (a
+    :class:`~glucosestream.domain.reading.GlucoseReading` or a
+    :class:`~glucosestream.domain.treatment.GlucoseTreatment`)."""
+
+    @property
+    def patient_id(self) -> str: ...
+
+    def to_record(self) -> dict[str, Any]: ...
+
+
+Pending = tuple[Entry, list[Any]]
+"""A Kinesis entry and the events it carries (one, or many when aggregated)."""
 
 
 @dataclass
@@ -68,7 +82,8 @@ def _entry(pending: Pending) -> Entry:
 
 
 class Producer:
-    """Encodes readings with the contract codec and puts them with PutRecords."""
+    """Encodes readings (or, with ``schema``, other contract events) with the contract codec and
+    puts them with PutRecords, keyed by patient."""
 
     def __init__(
         self,
@@ -80,6 +95,7 @@ class Producer:
         max_delay_s: float = 2.0,
         aggregate: bool = False,
         aggregate_bytes: int = DEFAULT_AGGREGATE_BYTES,
+        schema: str = READING_SCHEMA,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
@@ -91,17 +107,20 @@ class Producer:
         self.max_delay_s = max_delay_s
         self.aggregate = aggregate
         self.aggregate_bytes = aggregate_bytes
+        self.schema = schema
         self._ranges: tuple[float, list[tuple[int, int]]] | None = None
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
 
-    def encode(self, readings: Iterable[GlucoseReading]) -> Iterator[Pending]:
+    def encode(self, readings: Iterable[ContractEvent]) -> Iterator[Pending]:
         """Kinesis entries for the readings: one each, or KPL aggregates of many."""
         encode = self.codec.encode
+        schema = self.schema
+        # validated=True: the domain types check their own fields on construction.
         single = (
-            (Entry(encode(reading.to_record(), validated=True), reading.patient_id), reading)
-            for reading in readings
+            (Entry(encode(event.to_record(), schema, validated=True), event.patient_id), event)
+            for event in readings
         )
         if self.aggregate:
             yield from aggregate(single, self.aggregate_bytes, self._shard_ranges())
@@ -116,7 +135,7 @@ class Producer:
             self._ranges = (now, self.stream.shard_hash_ranges())
         return self._ranges[1]
 
-    def publish(self, readings: Iterable[GlucoseReading]) -> PublishReport:
+    def publish(self, readings: Iterable[ContractEvent]) -> PublishReport:
         """Put every reading; returns counts, or raises PublishError with what was not sent."""
         report = PublishReport()
         for batch in batches(self.encode(readings), _entry):

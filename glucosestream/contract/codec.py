@@ -31,6 +31,8 @@ MAGIC = b"\xc3\x01"
 HEADER_LENGTH = len(MAGIC) + 8
 READING_SCHEMA = "io.glucosestream.GlucoseReading"
 ALERT_SCHEMA = "io.glucosestream.GlucoseAlert"
+TREATMENT_SCHEMA = "io.glucosestream.GlucoseTreatment"
+ERASURE_SCHEMA = "io.glucosestream.GlucoseReadingErasure"
 _SCHEMA_FILE = re.compile(r"^(?P<stem>[a-z0-9_]+)\.v(?P<version>\d+)\.avsc$")
 
 

@@ -1,4 +1,4 @@
-"""Kinesis record bytes → readings: KPL deaggregation, then the contract codec.
+"""Kinesis record bytes → readings (or treatments): KPL deaggregation, then the contract codec.
 
 Shared by every consumer (alerts Lambda, Firehose transform), so they reject the same bytes with
 the same reasons.
@@ -6,9 +6,23 @@ the same reasons.
 
 from __future__ import annotations
 
-from glucosestream.contract.codec import Codec, CodecError, default_codec
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from glucosestream.contract.codec import (
+    ERASURE_SCHEMA,
+    READING_SCHEMA,
+    TREATMENT_SCHEMA,
+    Codec,
+    CodecError,
+    default_codec,
+)
 from glucosestream.contract.kpl import AggregationError, deaggregate
+from glucosestream.domain.erasure import InvalidErasure, ReadingErasure
 from glucosestream.domain.reading import GlucoseReading, InvalidReading
+from glucosestream.domain.treatment import GlucoseTreatment, InvalidTreatment
+
+Event = TypeVar("Event")
 
 
 class UndecodableRecord(ValueError):
@@ -31,17 +45,41 @@ def decode_record(
     All or nothing: one bad user record makes the whole record undecodable, so that a record is
     never half applied.
     """
+    return _decode(data, partition_key, codec, READING_SCHEMA, GlucoseReading.from_record)
+
+
+def decode_treatment_record(
+    data: bytes, partition_key: str, codec: Codec | None = None
+) -> list[GlucoseTreatment]:
+    """Every treatment version in one Kinesis record of the treatments stream (all or nothing)."""
+    return _decode(data, partition_key, codec, TREATMENT_SCHEMA, GlucoseTreatment.from_record)
+
+
+def decode_erasure_record(
+    data: bytes, partition_key: str, codec: Codec | None = None
+) -> list[ReadingErasure]:
+    """Every erasure in one Kinesis record of the erasures stream (all or nothing)."""
+    return _decode(data, partition_key, codec, ERASURE_SCHEMA, ReadingErasure.from_record)
+
+
+def _decode(
+    data: bytes,
+    partition_key: str,
+    codec: Codec | None,
+    schema: str,
+    build: Callable[[dict[str, Any]], Event],
+) -> list[Event]:
     codec = codec or default_codec()
     try:
         users = deaggregate(data, partition_key)
     except AggregationError as error:
         raise UndecodableRecord(str(error), "aggregate") from None
-    readings = []
+    events = []
     for user in users:
         try:
-            readings.append(GlucoseReading.from_record(codec.decode(user.data)))
-        except (CodecError, InvalidReading) as error:
+            events.append(build(codec.decode(user.data, schema)))
+        except (CodecError, InvalidReading, InvalidTreatment, InvalidErasure) as error:
             where = f" (user record {user.sub_sequence})" if len(users) > 1 else ""
             kind = "avro" if isinstance(error, CodecError) else "contract"
             raise UndecodableRecord(f"{error}{where}", kind) from None
-    return readings
+    return events

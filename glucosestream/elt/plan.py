@@ -18,7 +18,7 @@ STATE_KEY = "pipeline_state/elt.json"
 STATE_VERSION = 1
 
 RawListing = dict[str, dict[str, int]]
-"""dt → {key relative to raw/readings/ → size in bytes}."""
+"""dt → {key relative to raw/readings/ (or raw/treatments/) → size in bytes}."""
 
 
 @dataclass
@@ -41,10 +41,19 @@ class EltReport:
     period_rows: int = 0
     agp_rows: int = 0
     episode_rows: int = 0
+    treatment_partitions: list[str] = field(default_factory=list)
+    """The ``dt`` partitions of curated treatments rebuilt."""
+    treatment_rows: int = 0
+    """Treatments now in those partitions."""
 
     @property
     def touched_anything(self) -> bool:
-        return bool(self.curated_partitions or self.daily_days or self.period_end)
+        return bool(
+            self.curated_partitions
+            or self.treatment_partitions
+            or self.daily_days
+            or self.period_end
+        )
 
     def as_dict(self) -> dict[str, Any]:
         values = asdict(self)
@@ -77,20 +86,40 @@ def list_raw(storage: LakeStorage, prefix: str) -> RawListing:
     return listing
 
 
-def load_state(storage: LakeStorage) -> RawListing:
+@dataclass
+class RawState:
+    """The raw files of both raw tables, as one run saw them (or the last run processed)."""
+
+    readings: RawListing = field(default_factory=dict)
+    treatments: RawListing = field(default_factory=dict)
+    erasures: RawListing = field(default_factory=dict)
+
+    def as_document(self) -> dict[str, Any]:
+        return {
+            "version": STATE_VERSION,
+            "raw": self.readings,
+            "treatments": self.treatments,
+            "erasures": self.erasures,
+        }
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> RawState:
+        if document.get("version") != STATE_VERSION:
+            return cls()
+        # A state saved before treatments and erasures reached the lake has none: all new.
+        return cls(document["raw"], document.get("treatments", {}), document.get("erasures", {}))
+
+
+def load_state(storage: LakeStorage) -> RawState:
     try:
         document = json.loads(storage.read_bytes(STATE_KEY))
     except FileNotFoundError:
-        return {}
-    if document.get("version") != STATE_VERSION:
-        return {}
-    raw: RawListing = document["raw"]
-    return raw
+        return RawState()
+    return RawState.from_document(document)
 
 
-def save_state(storage: LakeStorage, listing: RawListing) -> None:
-    document = {"version": STATE_VERSION, "raw": listing}
-    storage.write_bytes(STATE_KEY, json.dumps(document, sort_keys=True).encode())
+def save_state(storage: LakeStorage, state: RawState) -> None:
+    storage.write_bytes(STATE_KEY, json.dumps(state.as_document(), sort_keys=True).encode())
 
 
 def changed_partitions(listing: RawListing, processed: RawListing) -> list[str]:
@@ -114,6 +143,9 @@ class EltPlan:
     """The raw ``dt`` partitions that changed since the last committed run."""
     full_refresh: bool = False
     raw_files_new: int = 0
+    treatment_partitions: list[str] = field(default_factory=list)
+    """Every ``dt`` partition of curated treatments, when any raw treatment file changed (none
+    otherwise): an edit can move a treatment to another day, so its old day is rebuilt too."""
 
     def as_dict(self) -> dict[str, Any]:
         values = asdict(self)
@@ -129,6 +161,7 @@ class EltPlan:
             partitions=[str(p) for p in values["partitions"]],
             full_refresh=bool(values.get("full_refresh", False)),
             raw_files_new=int(values.get("raw_files_new", 0)),
+            treatment_partitions=[str(p) for p in values.get("treatment_partitions", [])],
         )
 
 
@@ -149,8 +182,15 @@ def plan_run(
     this run's rebuild already read them (rebuilding a partition twice is idempotent).
     """
     listing = list_raw(lake.storage, lake.names.raw_readings_prefix)
-    processed = {} if full_refresh else load_state(lake.storage)
-    changed = changed_partitions(listing, processed)
+    treatments = list_raw(lake.storage, lake.names.raw_treatments_prefix)
+    erasures = list_raw(lake.storage, lake.names.raw_erasures_prefix)
+    state = RawState() if full_refresh else load_state(lake.storage)
+    processed = state.readings
+    # An erasure lands in the dt of the reading it erases: that curated partition is rebuilt.
+    changed = sorted(
+        {*changed_partitions(listing, processed), *changed_partitions(erasures, state.erasures)}
+    )
+    treatments_changed = changed_partitions(treatments, state.treatments)
     if run_date is None and listing:
         run_date = date.fromisoformat(max(listing))
     plan = EltPlan(
@@ -161,8 +201,13 @@ def plan_run(
         raw_files_new=sum(
             1 for dt in changed for name in listing.get(dt, {}) if name not in processed.get(dt, {})
         ),
+        treatment_partitions=(
+            sorted(treatments.keys() | state.treatments.keys()) if treatments_changed else []
+        ),
     )
-    snapshot = json.dumps(listing, sort_keys=True).encode()
+    snapshot = json.dumps(
+        RawState(listing, treatments, erasures).as_document(), sort_keys=True
+    ).encode()
     lake.storage.write_bytes(_snapshot_key(plan.run_id), snapshot)
     return plan
 
@@ -170,6 +215,5 @@ def plan_run(
 def commit(lake: Lake, plan: EltPlan) -> None:
     """Record the plan's raw files as processed (last: a run that fails before is repeated)."""
     key = _snapshot_key(plan.run_id)
-    listing: RawListing = json.loads(lake.storage.read_bytes(key))
-    save_state(lake.storage, listing)
+    save_state(lake.storage, RawState.from_document(json.loads(lake.storage.read_bytes(key))))
     lake.storage.delete([key])

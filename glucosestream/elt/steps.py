@@ -95,6 +95,8 @@ def step_publish(lake: Lake, state: dict[str, Any]) -> dict[str, Any]:
         "raw_rows": report.raw_rows,
         "curated_rows": report.curated_rows,
         "curated_partitions": report.curated_partitions,
+        "treatment_partitions": report.treatment_partitions,
+        "treatment_rows": report.treatment_rows,
     }
 
 

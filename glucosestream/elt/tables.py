@@ -5,11 +5,12 @@ from __future__ import annotations
 from glucosestream.settings import ResourceNames
 
 CURATED = "curated_readings"
+CURATED_TREATMENTS = "curated_treatments"
 DAILY = "patient_daily_metrics"
 PERIOD = "patient_period_metrics"
 AGP = "agp_profile"
 EPISODES = "glycemic_episodes"
-TABLES = (CURATED, DAILY, PERIOD, AGP, EPISODES)
+TABLES = (CURATED, CURATED_TREATMENTS, DAILY, PERIOD, AGP, EPISODES)
 GRID_METRICS_STAGING = "grid_metrics_staging"
 GRID_EPISODES_STAGING = "grid_episodes_staging"
 GRID_TABLES = (GRID_METRICS_STAGING, GRID_EPISODES_STAGING)
@@ -17,7 +18,8 @@ GRID_TABLES = (GRID_METRICS_STAGING, GRID_EPISODES_STAGING)
 
 
 def table_prefix(names: ResourceNames, table: str) -> str:
-    """The key prefix of a lake table (the bucket's layout: curated/readings/, marts/<table>/)."""
-    if table == CURATED:
-        return f"{names.curated_prefix}readings/"
+    """The key prefix of a lake table (the bucket's layout: curated/<name>/ for curated_<name>,
+    marts/<table>/)."""
+    if table.startswith("curated_"):
+        return f"{names.curated_prefix}{table.removeprefix('curated_')}/"
     return f"{names.marts_prefix}{table}/"

@@ -21,6 +21,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from glucosestream.domain.reading import MAX_UTC_OFFSET_MINUTES
+from glucosestream.domain.treatment import GlucoseTreatment
 from glucosestream.ingest.api.documents import Document
 from glucosestream.ingest.api.readings import MAX_FUTURE_MS, Rejection
 from glucosestream.ingest.nightscout_find import iso_utc
@@ -69,7 +71,57 @@ def _document(item: Any, collection: str, now_ms: int) -> Document:
     if not isinstance(identifier, str) or not identifier:
         identifier = hashlib.sha256(text.encode()).hexdigest()[:24]
     body = {**item, "_id": identifier, "created_at": iso_utc(date_ms), "mills": date_ms}
+    offset = _created_offset_minutes(item)
+    if "utcOffset" not in item and offset is not None:
+        # created_at is stored in UTC; as Nightscout does, the sender's offset is kept beside.
+        body["utcOffset"] = offset
     return Document(date_ms, identifier, body)
+
+
+def _created_offset_minutes(item: dict[str, Any]) -> int | None:
+    created = item.get("created_at")
+    if not isinstance(created, str):
+        return None
+    try:
+        offset = datetime.fromisoformat(created.strip().replace("Z", "+00:00")).utcoffset()
+    except ValueError:
+        return None
+    return None if offset is None else int(offset.total_seconds() // 60)
+
+
+def lake_treatment(
+    patient_id: str, body: dict[str, Any], produced_at_ms: int, *, changed: bool
+) -> GlucoseTreatment | None:
+    """The lake's version of a stored treatment document (:mod:`glucosestream.domain.treatment`),
+    or None when it is no business of the lake: a new treatment that gives neither insulin nor
+    carbohydrate (a note, a site change, a temp basal). An edit or a deletion (``changed``, or
+    ``isValid: false``) is always a version: the treatment it changes may have had them.
+
+    ``body`` is a stored document: ``_id``, ``date`` (epoch ms) and ``srvModified`` set, insulin
+    and carbs already checked (:func:`documents_of`).
+    """
+    insulin, carbs = body.get("insulin"), body.get("carbs")
+    is_valid = body.get("isValid", True) is not False
+    if insulin is None and carbs is None and is_valid and not changed:
+        return None
+    sent_offset = body.get("utcOffset")
+    offset = 0
+    if isinstance(sent_offset, int) and not isinstance(sent_offset, bool):
+        offset = sent_offset if abs(sent_offset) <= MAX_UTC_OFFSET_MINUTES else 0
+    event_type, entered_by = body.get("eventType"), body.get("enteredBy")
+    return GlucoseTreatment(
+        treatment_id=str(body["_id"]),
+        patient_id=patient_id,
+        event_type=event_type if isinstance(event_type, str) else "",
+        treated_at=int(body["date"]),
+        utc_offset_minutes=offset,
+        insulin_units=None if insulin is None else float(insulin),
+        carbs_g=None if carbs is None else float(carbs),
+        entered_by=entered_by if isinstance(entered_by, str) else None,
+        is_valid=is_valid,
+        modified_at=int(body["srvModified"]),
+        produced_at=produced_at_ms,
+    )
 
 
 def _time(item: dict[str, Any], now_ms: int) -> int:

@@ -27,6 +27,7 @@ from glucosestream.elt.grid_stage import GRID_WORK_PREFIX
 from glucosestream.elt.ports import Lake
 from glucosestream.elt.tables import GRID_TABLES, TABLES, table_prefix
 from glucosestream.lake.directory import LocalLakeStorage
+from glucosestream.lake.raw_zone.schema import RAW_TABLES, delivery_of
 from glucosestream.local.athena import LocalAthena, SqlError
 from glucosestream.settings import Settings
 from glucosestream.warehouse.query_engine import Parameter, QueryFailed, QueryResult
@@ -53,9 +54,9 @@ def lake_path(settings: Settings, uri: str) -> Path:
 def lake_engine(settings: Settings) -> LocalAthena:
     """A local Athena with every lake table of ``sql/ddl/`` bound to its local location."""
     engine = LocalAthena(settings.names.glue_database)
-    engine.define_table(
-        "ddl/raw_readings.sql", settings.lake_dir / settings.names.raw_readings_prefix
-    )
+    for raw_table in RAW_TABLES:
+        prefix = delivery_of(settings.names, raw_table).raw_prefix
+        engine.define_table(f"ddl/{raw_table.table}.sql", settings.lake_dir / prefix)
     for table in (*TABLES, *GRID_TABLES):
         engine.define_table(f"ddl/{table}.sql", table_location(settings, table))
     return engine

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import readings_stream
+from glucosestream.adapters.kinesis import readings_stream, stream_named
 from glucosestream.settings import Settings
 
 
@@ -37,6 +37,9 @@ class ProvisionedResources:
 def provision(settings: Settings) -> ProvisionedResources:
     names = settings.names
     readings_stream(settings).ensure(settings.stream_shards)
+    # Treatments and erasures are a few per patient per day: one shard, as Terraform deploys.
+    for name in (names.treatments_stream, names.erasures_stream):
+        stream_named(settings, name).ensure(1)
     dynamodb = aws_client("dynamodb", settings)
     _ensure_table(dynamodb, names.patient_state_table, ("patient_id",))
     _ensure_table(dynamodb, names.nightscout_table, ("patient_id", "doc_key"))

@@ -3,7 +3,8 @@ producer in AWS: ``python -m glucosestream.local.workers {alerts|firehose|pipeli
 
 * ``alerts`` — the alerts Lambda handler behind the local event-source mapping (the settings
   Terraform deploys, the DLQ as on-failure destination);
-* ``firehose`` — the Firehose worker landing the raw zone;
+* ``firehose`` — the Firehose delivery streams landing the raw zone (readings, treatments,
+  erasures), each on its own thread;
 * ``pipeline`` — the Step Functions pipeline every ``--every`` seconds, like the EventBridge
   schedule.
 
@@ -139,11 +140,54 @@ def run_alerts(settings: Settings, stop: threading.Event) -> None:
 
 
 def run_firehose(settings: Settings, stop: threading.Event, buffer_seconds: float) -> None:
+    """Every delivery stream, each on its own thread: the readings one's counters at the top
+    level (the demo's run totals read them), the others' under their dataset's name."""
+    from glucosestream.lake.raw_zone.schema import RAW_TABLES
     from glucosestream.local.firehose import FirehoseWorker
 
-    worker = FirehoseWorker(settings, buffer_seconds=buffer_seconds)
-    counters = lambda: {**_counters(worker.stats), "files_written": worker.stats.files_written}  # noqa: E731
-    _with_stats(settings, "firehose", counters, stop, worker.run)
+    workers = {
+        raw_table.dataset: FirehoseWorker(
+            settings, buffer_seconds=buffer_seconds, raw_table=raw_table
+        )
+        for raw_table in RAW_TABLES
+    }
+
+    def counters_of(worker: FirehoseWorker) -> dict[str, Any]:
+        return {**_counters(worker.stats), "files_written": worker.stats.files_written}
+
+    def counters() -> dict[str, Any]:
+        others = {name: counters_of(w) for name, w in workers.items() if name != "readings"}
+        return {**counters_of(workers["readings"]), **others}
+
+    deliveries = [worker.run for worker in workers.values()]
+    _with_stats(settings, "firehose", counters, stop, lambda s: run_together(deliveries, s))
+
+
+def run_together(runs: Sequence[Callable[[threading.Event], None]], stop: threading.Event) -> None:
+    """Run each loop on its own thread until ``stop``; the first one to fail stops the others
+    and its error is raised here (the process then exits and is restarted: a loop that died
+    quietly would stop landing data while its process looked alive)."""
+    errors: list[BaseException] = []
+    failed = threading.Event()
+
+    def guarded(run: Callable[[threading.Event], None]) -> None:
+        try:
+            run(stop)
+        except BaseException as error:
+            errors.append(error)
+            failed.set()
+            stop.set()
+
+    threads = [
+        threading.Thread(target=guarded, args=(run,), name=f"loop-{index}", daemon=True)
+        for index, run in enumerate(runs)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failed.is_set():
+        raise errors[0]
 
 
 def pipeline_line(status: str, state: dict[str, Any]) -> str:

@@ -10,14 +10,34 @@
 --   unexpected   curated identities that no raw row has;
 --   surplus      curated rows beyond one per identity.
 -- Raw rows without an identity never reach curated (missing_keys reports them). Zero rows = pass.
-WITH raw_rows AS (
-    SELECT dt, patient_id, device_id, measured_at, ingested_at
-    FROM ${database}.raw_readings
+-- Erased copies (sql/staging/readings.sql) are not raw rows curated must hold: the erasures the
+-- rebuild read — those ingested before settled_before — are applied here as there; a later one
+-- is not (its reading is still, rightly, in curated until the next run).
+WITH erasures AS (
+    SELECT e.patient_id, e.device_id, e.measured_at, max(e.erased_at) AS erased_at
+    FROM ${database}.raw_erasures AS e
+    CROSS JOIN ${database}.dq_run AS q
     WHERE
-        dt IN (${partitions})
-        AND patient_id IS NOT NULL
-        AND device_id IS NOT NULL
-        AND measured_at IS NOT NULL
+        e.dt IN (${partitions})
+        AND e.ingested_at <= q.settled_before
+        AND e.erased_at IS NOT NULL
+    GROUP BY e.patient_id, e.device_id, e.measured_at
+),
+
+raw_rows AS (
+    SELECT r.dt, r.patient_id, r.device_id, r.measured_at, r.ingested_at
+    FROM ${database}.raw_readings AS r
+    LEFT JOIN erasures AS e
+        ON
+            r.patient_id = e.patient_id
+            AND r.device_id = e.device_id
+            AND r.measured_at = e.measured_at
+    WHERE
+        r.dt IN (${partitions})
+        AND r.patient_id IS NOT NULL
+        AND r.device_id IS NOT NULL
+        AND r.measured_at IS NOT NULL
+        AND (e.erased_at IS NULL OR r.produced_at > e.erased_at)
 ),
 
 raw_identities AS (

@@ -7,29 +7,53 @@
 --   is_warmup         status = WARMUP (the sensor's first hour(s))
 --   counts_in_metrics a CGM reading with a value, not in warm-up or calibration: the readings
 --                     the marts measure (out-of-range readings count, as the low/high they are)
+-- Erased readings (raw_erasures: a Nightscout DELETE of entries) are left out: every copy of a
+-- reading produced at or before its latest erasure; a copy uploaded after it counts again. An
+-- erasure lands in the dt of the reading it erases, so the same partitions are read.
 -- Written to mean the same in Trino (Athena) and DuckDB: doubles, no integer division.
-WITH source AS (
+WITH erasures AS (
     SELECT
-        event_id,
         patient_id,
         device_id,
-        session_id,
         measured_at,
-        utc_offset_minutes,
-        glucose_mg_dl,
-        status,
-        trend,
-        source,
-        produced_at,
-        ingested_at,
-        dt
-    FROM ${database}.raw_readings
+        max(erased_at) AS erased_at
+    FROM ${database}.raw_erasures
     WHERE dt IN (${partitions})
-        -- A reading without its identity cannot be deduplicated or attributed: it stays in raw,
-        -- where the missing_keys data-quality check reports it, and never reaches curated.
         AND patient_id IS NOT NULL
         AND device_id IS NOT NULL
         AND measured_at IS NOT NULL
+        AND erased_at IS NOT NULL
+    GROUP BY patient_id, device_id, measured_at
+),
+
+source AS (
+    SELECT
+        r.event_id,
+        r.patient_id,
+        r.device_id,
+        r.session_id,
+        r.measured_at,
+        r.utc_offset_minutes,
+        r.glucose_mg_dl,
+        r.status,
+        r.trend,
+        r.source,
+        r.produced_at,
+        r.ingested_at,
+        r.dt
+    FROM ${database}.raw_readings AS r
+    LEFT JOIN erasures AS e
+        ON
+            r.patient_id = e.patient_id
+            AND r.device_id = e.device_id
+            AND r.measured_at = e.measured_at
+    WHERE r.dt IN (${partitions})
+        -- A reading without its identity cannot be deduplicated or attributed: it stays in raw,
+        -- where the missing_keys data-quality check reports it, and never reaches curated.
+        AND r.patient_id IS NOT NULL
+        AND r.device_id IS NOT NULL
+        AND r.measured_at IS NOT NULL
+        AND (e.erased_at IS NULL OR r.produced_at > e.erased_at)
 )
 
 SELECT

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from glucosestream.adapters.kinesis import readings_stream
@@ -281,3 +282,76 @@ def test_import_through_the_stream_twice_sends_the_same_identities(
     # dedupe collapses (the --to-lake path skips them instead; see the unit tests).
     assert len(first) == 36
     assert sorted(second) == sorted(first)
+
+
+def test_treatments_posted_edited_and_deleted_reach_curated_as_their_latest_versions(
+    api: ApiServer, stack_env: Settings
+) -> None:
+    from glucosestream.lake.raw_zone.schema import TREATMENTS
+    from glucosestream.local.firehose import FirehoseWorker
+    from glucosestream.local.pipeline_runner import run_pipeline
+
+    hour_ago = time.time_ns() // 1_000_000 - 3_600_000
+    bolus = {"_id": "65a1f0c2e4b0a1b2c3d4e5f1", "eventType": "Correction Bolus", "insulin": 1.5}
+    meal = {"_id": "65a1f0c2e4b0a1b2c3d4e5f2", "eventType": "Meal Bolus", "carbs": 50}
+    note = {"_id": "65a1f0c2e4b0a1b2c3d4e5f3", "eventType": "Note", "notes": "sensor change"}
+    sent = [{**t, "date": hour_ago + i * 60_000} for i, t in enumerate((bolus, meal, note))]
+    auth = {"api-secret": SECRET_SHA1}
+    assert call(api, "POST", "/api/v1/treatments", sent, **auth)[0] == 200
+    # xDrip+ corrects the meal's carbs (PUT, same _id), then deletes the bolus.
+    corrected = {**sent[1], "carbs": 45}
+    assert call(api, "PUT", "/api/v1/treatments", corrected, **auth)[0] == 200
+    assert call(api, "DELETE", f"/api/v1/treatments/{bolus['_id']}", **auth)[1]["n"] == 1
+
+    worker = FirehoseWorker(stack_env, raw_table=TREATMENTS, buffer_seconds=0)
+    while worker.poll_once():
+        pass
+    worker.flush(force=True)
+    # Four versions: the bolus, the meal, the corrected meal, the bolus deleted (not the note).
+    assert worker.stats.rows_landed == 4
+    run = run_pipeline(stack_env)
+    assert run.execution.status == "SUCCEEDED"
+    assert run.execution.output["curate"]["treatment_rows"] == 1
+
+    curated = duckdb.sql(
+        "SELECT treatment_id, carbs_g, insulin_units, raw_rows FROM read_parquet("
+        f"'{stack_env.lake_dir}/curated/treatments/**/*.parquet', hive_partitioning = true)"
+    ).fetchall()
+    assert curated == [(meal["_id"], 45.0, None, 2)]
+
+
+def test_deleted_entries_leave_the_read_path_now_and_curated_at_the_next_run(
+    api: ApiServer, stack_env: Settings
+) -> None:
+    from glucosestream.lake.raw_zone.schema import ERASURES, READINGS
+    from glucosestream.local.firehose import FirehoseWorker
+    from glucosestream.local.pipeline_runner import run_pipeline
+
+    auth = {"api-secret": SECRET_SHA1}
+    start = time.time_ns() // 1_000_000 - 2 * 3_600_000
+    entries = [
+        {"type": "sgv", "sgv": 150 + i, "date": start + i * 300_000, "device": "xDrip-G7-DEL"}
+        for i in range(4)
+    ]
+    assert call(api, "POST", "/api/v1/entries", entries, **auth)[0] == 200
+    device = "find[device]=xDrip-G7-DEL"
+    newest_two = f"/api/v1/entries?{device}&find[date][$gte]={start + 2 * 300_000}"
+    assert call(api, "DELETE", newest_two)[0] == 401
+    assert call(api, "DELETE", "/api/v1/entries", **auth)[0] == 400  # no find: refused
+    assert call(api, "DELETE", newest_two, **auth)[1] == {"n": 2, "ok": 1}
+    left = call(api, "GET", f"/api/v1/entries.json?{device}&count=10", **auth)[1]
+    assert [e["sgv"] for e in left] == [151, 150]
+
+    for raw_table in (READINGS, ERASURES):
+        worker = FirehoseWorker(stack_env, raw_table=raw_table, buffer_seconds=0)
+        while worker.poll_once():
+            pass
+        worker.flush(force=True)
+    run = run_pipeline(stack_env)
+    assert run.execution.status == "SUCCEEDED", run.execution.cause
+    curated = duckdb.sql(
+        "SELECT glucose_mg_dl FROM read_parquet("
+        f"'{stack_env.lake_dir}/curated/readings/**/*.parquet', hive_partitioning = true) "
+        "WHERE device_id = 'xDrip-G7-DEL' ORDER BY measured_at"
+    ).fetchall()
+    assert curated == [(150,), (151,)]

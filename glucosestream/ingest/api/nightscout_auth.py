@@ -36,12 +36,20 @@ CREATE_ENTRIES = "entries:create"
 CREATE_TREATMENTS = "treatments:create"
 CREATE_DEVICESTATUS = "devicestatus:create"
 DELETE_TREATMENTS = "treatments:delete"
+DELETE_ENTRIES = "entries:delete"
 ROLES: dict[str, frozenset[str]] = {
     "readable": frozenset({READ}),
     "careportal": frozenset({CREATE_TREATMENTS}),
     "devicestatus-upload": frozenset({CREATE_DEVICESTATUS}),
     "admin": frozenset(
-        {READ, CREATE_ENTRIES, CREATE_TREATMENTS, CREATE_DEVICESTATUS, DELETE_TREATMENTS}
+        {
+            READ,
+            CREATE_ENTRIES,
+            CREATE_TREATMENTS,
+            CREATE_DEVICESTATUS,
+            DELETE_TREATMENTS,
+            DELETE_ENTRIES,
+        }
     ),
 }
 JWT_LIFETIME_S = 8 * 3600

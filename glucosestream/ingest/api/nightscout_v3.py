@@ -252,7 +252,9 @@ class NightscoutV3:
             },
             now,
         )
-        self.service.documents.put(patient, collection, [stored])
+        failed = self.service.store_documents(patient, collection, [stored])
+        if failed is not None:
+            return failed
         return self._answer(201, identifier=identifier, lastModified=now)
 
     def patch(
@@ -282,7 +284,11 @@ class NightscoutV3:
         updated = Document(
             stored.date_ms, stored.identifier, {**merged, "srvModified": modified}, modified
         )
-        self.service.documents.put(patient, collection, [updated])
+        failed = self.service.store_documents(
+            patient, collection, [updated], edits={stored.identifier}
+        )
+        if failed is not None:
+            return failed
         return self._answer(200, identifier=stored.identifier, lastModified=modified)
 
     def delete(self, credentials: Credentials, collection: str, identifier: str) -> Answer:
@@ -295,6 +301,8 @@ class NightscoutV3:
             return found
         patient, stored = found
         modified = self.service.delete_document(patient, collection, stored)
+        if isinstance(modified, Answer):
+            return modified
         return self._answer(200, identifier=stored.identifier, lastModified=modified)
 
     def _changeable(

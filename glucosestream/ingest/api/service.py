@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,8 +20,10 @@ from glucosestream.alerts.patient_controls import PatientAlertControls
 from glucosestream.alerts.ports import StateConflict
 from glucosestream.domain.alerts.acknowledgement import UnknownAlert
 from glucosestream.domain.alerts.patient_settings import InvalidAlertSettings
+from glucosestream.domain.erasure import ReadingErasure
 from glucosestream.domain.identity import pseudonymise
 from glucosestream.domain.reading import GlucoseReading
+from glucosestream.domain.treatment import GlucoseTreatment
 from glucosestream.ingest import nightscout, nightscout_documents
 from glucosestream.ingest.api.auth import ApiKeys, NightscoutSecret, Principal
 from glucosestream.ingest.api.documents import Document, DocumentStore
@@ -29,6 +31,7 @@ from glucosestream.ingest.api.nightscout_auth import (
     CREATE_DEVICESTATUS,
     CREATE_ENTRIES,
     CREATE_TREATMENTS,
+    DELETE_ENTRIES,
     DELETE_TREATMENTS,
     READ,
     Caller,
@@ -74,6 +77,10 @@ class StreamUnavailable(RuntimeError):
 
 Publisher = Callable[[list[GlucoseReading]], None]
 """Puts every reading on the stream or raises StreamUnavailable."""
+TreatmentPublisher = Callable[[list[GlucoseTreatment]], None]
+"""Puts every treatment version on the treatments stream or raises StreamUnavailable."""
+ErasurePublisher = Callable[[list[ReadingErasure]], None]
+"""Puts every erasure on the erasures stream or raises StreamUnavailable."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +131,8 @@ class IngestService:
         alert_controls: PatientAlertControls | None = None,
         nightscout_tokens: dict[str, Any] | None = None,
         entry_archive: EntryArchive | None = None,
+        publish_treatments: TreatmentPublisher | None = None,
+        publish_erasures: ErasurePublisher | None = None,
     ) -> None:
         self.keys = keys
         self.nightscout_auth = (
@@ -132,6 +141,10 @@ class IngestService:
             else NightscoutAuth.configure(nightscout_secret, nightscout_tokens or {})
         )
         self.publish = publish
+        self.publish_treatments = publish_treatments
+        """None: treatments stay in the read path only (tests of other behaviour)."""
+        self.publish_erasures = publish_erasures
+        """None: a deleted entry leaves the read path only (tests of other behaviour)."""
         self.documents = documents
         self.limiter = limiter
         self.pseudonym_key = pseudonym_key
@@ -344,17 +357,58 @@ class IngestService:
             )
             for d in documents
         ]
+        moved: list[Document] = []
+        edits: set[str] = set()
         if upsert:
             identifiers = {d.identifier: d.date_ms for d in documents}
             stored = self.documents.newest(patient, collection, limit=MAX_SCANNED_ENTRIES)
+            edits = {d.identifier for d in stored if d.identifier in identifiers}
             moved = [
                 d
                 for d in stored
                 if d.identifier in identifiers and identifiers[d.identifier] != d.date_ms
             ]
-            self.documents.remove(patient, collection, moved)
-        self.documents.put(patient, collection, documents)
+        failed = self.store_documents(patient, collection, documents, edits=edits)
+        if failed is not None:
+            return failed
+        self.documents.remove(patient, collection, moved)
         return _with_rejections(Answer(200, [d.body for d in documents]), rejected)
+
+    def store_documents(
+        self,
+        patient: str,
+        collection: str,
+        documents: list[Document],
+        *,
+        edits: Collection[str] = (),
+    ) -> Answer | None:
+        """Put documents in the read path; a treatment's version goes on the treatments stream
+        first (:func:`~glucosestream.ingest.nightscout_documents.lake_treatment`), so the lake
+        has every treatment the API answered for. ``edits``: the identifiers of documents that
+        edit or delete a stored one. A 503 when the stream did not take them: nothing was
+        stored, and the client's resend is harmless (curated keeps one row per treatment)."""
+        if collection == "treatments" and self.publish_treatments is not None:
+            produced = self.clock_ms()
+            versions = [
+                version
+                for document in documents
+                if (
+                    version := nightscout_documents.lake_treatment(
+                        patient, document.body, produced, changed=document.identifier in edits
+                    )
+                )
+                is not None
+            ]
+            if versions:
+                try:
+                    self.publish_treatments(versions)
+                except StreamUnavailable as error:
+                    return unavailable(
+                        f"the treatments stream is unavailable ({error}); nothing was stored: "
+                        "send them again"
+                    )
+        self.documents.put(patient, collection, documents)
+        return None
 
     def delete_treatment(self, api_secret: Credentials | str | None, identifier: str) -> Answer:
         """``DELETE /api/v1/treatments/<_id>`` (admin, as in Nightscout; xDrip+ deletes so):
@@ -367,7 +421,9 @@ class IngestService:
         stored = self.documents.newest(patient, "treatments", limit=MAX_SCANNED_ENTRIES)
         found = [d for d in stored if d.identifier == identifier]
         for document in found:
-            self.delete_document(patient, "treatments", document)
+            deleted = self.delete_document(patient, "treatments", document)
+            if isinstance(deleted, Answer):
+                return deleted
         return Answer(200, {"n": len(found), "ok": 1})
 
     def next_version_ms(self, document: Document) -> int:
@@ -375,13 +431,16 @@ class IngestService:
         one millisecond, since history keeps one version per (srvModified, identifier)."""
         return max(self.clock_ms(), (document.modified_ms or 0) + 1)
 
-    def delete_document(self, patient: str, collection: str, document: Document) -> int:
+    def delete_document(self, patient: str, collection: str, document: Document) -> int | Answer:
         """Remove a stored document from the read path, logging an ``isValid: false`` version
-        for API v3's history (syncing clients drop it); its ``srvModified``."""
+        for API v3's history (syncing clients drop it) and, for a treatment, the lake; its
+        ``srvModified``, or the 503 of a stream that did not take the deletion."""
         modified = self.next_version_ms(document)
         deleted = {**document.body, "isValid": False, "srvModified": modified}
         tombstone = Document(document.date_ms, document.identifier, deleted, modified)
-        self.documents.put(patient, collection, [tombstone])
+        failed = self.store_documents(patient, collection, [tombstone], edits={document.identifier})
+        if failed is not None:
+            return failed
         self.documents.remove(patient, collection, [tombstone])
         return modified
 
@@ -459,13 +518,22 @@ class IngestService:
         if entry_type is not None:
             conditions.append(Condition("type", "$eq", entry_type))
         patient = pseudonymise(self.site_patient(principal), self.pseudonym_key)
+        found = self._matching_entries(patient, conditions, count)
+        return found if isinstance(found, Answer) else Answer(200, found)
+
+    def _matching_entries(
+        self, patient: str, conditions: list[Condition], count: int
+    ) -> list[dict[str, Any]] | Answer:
+        """The first ``count`` of the patient's entries matching ``conditions``, newest first:
+        from the read path's store within its window, from the lake before it (a 503 when the
+        lake does not answer)."""
         date_from, date_to = date_bounds(conditions)
         cutoff = self.clock_ms() - self.limits.recent_days * DAY_MS
         if self.entry_archive is None or (date_from is not None and date_from >= cutoff):
             entries = self._entries_with_deltas(
                 patient, date_from, date_to, MAX_SCANNED_ENTRIES + 1
             )
-            return Answer(200, [e for e in entries if matches(e, conditions)][:count])
+            return [e for e in entries if matches(e, conditions)][:count]
         # The range reaches before the store's window: the store answers from the cutoff on
         # (never older entries TTL has not removed yet, so every instance answers the same),
         # the lake for the rest when the store's part is not enough.
@@ -477,7 +545,7 @@ class IngestService:
             )
             found = [entry for entry in recent if matches(entry, conditions)]
         if len(found) >= count:
-            return Answer(200, found[:count])
+            return found[:count]
         older_to = cutoff - 1 if date_to is None else min(date_to, cutoff - 1)
         older_from = older_to - OPEN_ARCHIVE_RANGE_MS if date_from is None else date_from
         try:
@@ -489,7 +557,64 @@ class IngestService:
             )
         older = nightscout.with_deltas(list(archived), archived.before)
         found.extend(entry for entry in older if matches(entry, conditions))
-        return Answer(200, found[:count])
+        return found[:count]
+
+    def delete_entries(
+        self,
+        credentials: Credentials | str | None,
+        query: dict[str, list[str]] | None = None,
+        spec: str | None = None,
+    ) -> Answer:
+        """``DELETE /api/v1/entries?find[…]`` and ``DELETE /api/v1/entries/<spec>`` (admin, as
+        in Nightscout; ``spec`` a type or an ``_id``): the matching entries leave the read path
+        and, through an erasure on the erasures stream, the lake's curated readings and metrics
+        at the pipeline's next run. Answered as Nightscout does: ``{"n": deleted, "ok": 1}``.
+
+        At most ``max_count`` entries per call, newest first (``n`` says how many; a client
+        repeats the call for more). A DELETE without any condition is refused: Nightscout would
+        delete every entry of the site. The erasures go on the stream first; a stream that does
+        not take them is a 503 and nothing is deleted."""
+        principal = self.nightscout_caller(credentials, DELETE_ENTRIES)
+        if isinstance(principal, Answer):
+            return principal
+        query = query or {}
+        try:
+            conditions = parse_find(query, self.clock_ms())
+        except FindError as error:
+            return refuse(400, f"find: {error}")
+        if spec in ENTRY_TYPES:
+            conditions.append(Condition("type", "$eq", spec))
+        elif spec is not None:
+            conditions.append(Condition("_id", "$eq", spec))
+        # Not the parsed conditions: a find without a date gets the last 4 days added, and a
+        # DELETE must name what it deletes.
+        if spec is None and not any(key.startswith("find[") for key in query):
+            return refuse(
+                400,
+                "a DELETE of entries needs find conditions (e.g. find[date][$lte]=…) or an "
+                "entry id: without them it would delete every entry; nothing was deleted",
+            )
+        patient = self.site_pseudonym(principal)
+        found = self._matching_entries(patient, conditions, self.limits.max_count)
+        if isinstance(found, Answer):
+            return found
+        if found and self.publish_erasures is not None:
+            now = self.clock_ms()
+            erasures = [
+                ReadingErasure(
+                    patient, str(e["device"]), int(e["date"]), now, principal.key_id, now
+                )
+                for e in found
+            ]
+            try:
+                self.publish_erasures(erasures)
+            except StreamUnavailable as error:
+                return unavailable(
+                    f"the erasures stream is unavailable ({error}); nothing was deleted"
+                )
+        stored = [Document(int(e["date"]), str(e["_id"]), e) for e in found]
+        self.documents.remove(patient, "entries", stored)
+        return Answer(200, {"n": len(found), "ok": 1})
 
     def get_entry(
         self,

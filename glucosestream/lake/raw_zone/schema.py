@@ -35,16 +35,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from glucosestream.contract.codec import READING_SCHEMA, default_codec
+from glucosestream.contract.codec import (
+    ERASURE_SCHEMA,
+    READING_SCHEMA,
+    TREATMENT_SCHEMA,
+    default_codec,
+)
 from glucosestream.resources import project_path
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from glucosestream.settings import ResourceNames
+
 GLUE_TABLE_FILE = project_path("schemas", "glucose_reading.glue.json")
 """The generated Glue table definition (columns and partition keys) Terraform reads."""
 
 RAW_READINGS_TABLE = "raw_readings"
+RAW_TREATMENTS_TABLE = "raw_treatments"
+TREATMENT_GLUE_TABLE_FILE = project_path("schemas", "glucose_treatment.glue.json")
+RAW_ERASURES_TABLE = "raw_erasures"
+ERASURE_GLUE_TABLE_FILE = project_path("schemas", "glucose_reading_erasure.glue.json")
 HIVE_JSON_TIMESTAMP_FORMATS = ("millis",)
 """``HiveJsonSerDe.TimestampFormats`` of the Firehose record format conversion: the transform
 writes timestamps as epoch milliseconds."""
@@ -201,21 +212,92 @@ def columns_from_avro(schema: Mapping[str, Any]) -> tuple[Column, ...]:
     return tuple(columns)
 
 
+@dataclass(frozen=True, slots=True)
+class RawTable:
+    """One table of the raw zone: the contract schema its rows come from, its Glue file, and
+    its place in the resource names (``dataset``: ``raw/<dataset>/``, the stream
+    ``gs-<env>-<dataset>`` and its delivery stream)."""
+
+    table: str
+    schema_name: str
+    """The Avro record's full name (the codec's newest version of it)."""
+    glue_file: Path
+    dataset: str
+
+    def avro_schema(self) -> dict[str, Any]:
+        """The newest version of the schema the codec knows, as its ``.avsc`` JSON."""
+        document: dict[str, Any] = json.loads(self.source_path().read_text())
+        return document
+
+    def source_path(self) -> Path:
+        return default_codec().schema(self.schema_name).path
+
+    def columns(self, schema: Mapping[str, Any] | None = None) -> tuple[Column, ...]:
+        """The table's columns: the schema's fields, then :data:`INGESTED_AT`."""
+        contract = columns_from_avro(schema if schema is not None else self.avro_schema())
+        if any(column.name == INGESTED_AT.name for column in contract):
+            raise SchemaMappingError(
+                f"the contract may not define {INGESTED_AT.name}: the lake adds it"
+            )
+        return (*contract, INGESTED_AT)
+
+
+READINGS = RawTable(RAW_READINGS_TABLE, READING_SCHEMA, GLUE_TABLE_FILE, "readings")
+TREATMENTS = RawTable(
+    RAW_TREATMENTS_TABLE, TREATMENT_SCHEMA, TREATMENT_GLUE_TABLE_FILE, "treatments"
+)
+ERASURES = RawTable(RAW_ERASURES_TABLE, ERASURE_SCHEMA, ERASURE_GLUE_TABLE_FILE, "erasures")
+RAW_TABLES = (READINGS, TREATMENTS, ERASURES)
+
+
+@dataclass(frozen=True, slots=True)
+class RawDelivery:
+    """Where a raw table comes from and lands: its stream, Firehose delivery stream and
+    prefixes (names of :class:`~glucosestream.settings.ResourceNames`)."""
+
+    stream: str
+    delivery_stream: str
+    raw_prefix: str
+    errors_prefix: str
+
+
+def delivery_of(names: ResourceNames, raw_table: RawTable) -> RawDelivery:
+    """The resource names of a raw table's delivery."""
+    if raw_table is TREATMENTS:
+        return RawDelivery(
+            names.treatments_stream,
+            names.treatments_delivery_stream,
+            names.raw_treatments_prefix,
+            names.treatment_errors_prefix,
+        )
+    if raw_table is ERASURES:
+        return RawDelivery(
+            names.erasures_stream,
+            names.erasures_delivery_stream,
+            names.raw_erasures_prefix,
+            names.erasure_errors_prefix,
+        )
+    return RawDelivery(
+        names.readings_stream,
+        names.firehose_delivery_stream,
+        names.raw_readings_prefix,
+        names.errors_prefix,
+    )
+
+
 def reading_avro_schema() -> dict[str, Any]:
     """The newest ``GlucoseReading`` schema the codec knows, as its ``.avsc`` JSON."""
-    path = default_codec().schema(READING_SCHEMA).path
-    document: dict[str, Any] = json.loads(path.read_text())
-    return document
+    return READINGS.avro_schema()
 
 
 def reading_columns(schema: Mapping[str, Any] | None = None) -> tuple[Column, ...]:
-    """The raw table's columns: the reading schema's fields, then :data:`INGESTED_AT`."""
-    contract = columns_from_avro(schema if schema is not None else reading_avro_schema())
-    if any(column.name == INGESTED_AT.name for column in contract):
-        raise SchemaMappingError(
-            f"the contract may not define {INGESTED_AT.name}: the lake adds it"
-        )
-    return (*contract, INGESTED_AT)
+    """The raw readings table's columns: the reading schema's fields, then :data:`INGESTED_AT`."""
+    return READINGS.columns(schema)
+
+
+def treatment_columns() -> tuple[Column, ...]:
+    """The raw treatments table's columns: the treatment schema's fields, then ``ingested_at``."""
+    return TREATMENTS.columns()
 
 
 def arrow_type(column: Column) -> pa.DataType:
@@ -262,25 +344,28 @@ def glue_type_of_arrow(data_type: pa.DataType) -> str:
     raise SchemaMappingError(f"no Glue type for Arrow type {data_type}")
 
 
-def glue_table(columns: Sequence[Column] | None = None) -> dict[str, Any]:
-    """The Glue table definition of the raw zone: name, columns, partition keys, SerDe hints."""
-    columns = reading_columns() if columns is None else columns
+def glue_table(
+    columns: Sequence[Column] | None = None, raw_table: RawTable = READINGS
+) -> dict[str, Any]:
+    """The Glue table definition of a raw table: name, columns, partition keys, SerDe hints."""
+    columns = raw_table.columns() if columns is None else columns
     return {
         "generated_by": "python -m glucosestream.lake.raw_zone (from the Avro schema; do not edit)",
-        "source_schema": f"schemas/{default_codec().schema(READING_SCHEMA).path.name}",
-        "table": RAW_READINGS_TABLE,
+        "source_schema": f"schemas/{raw_table.source_path().name}",
+        "table": raw_table.table,
         "columns": [column.as_glue() for column in columns],
         "partition_keys": [column.as_glue() for column in PARTITION_KEYS],
         "hive_json_timestamp_formats": list(HIVE_JSON_TIMESTAMP_FORMATS),
     }
 
 
-def render_glue_table() -> str:
-    """:func:`glue_table` as the exact text of :data:`GLUE_TABLE_FILE`."""
-    return json.dumps(glue_table(), indent=2) + "\n"
+def render_glue_table(raw_table: RawTable = READINGS) -> str:
+    """:func:`glue_table` as the exact text of the raw table's Glue file."""
+    return json.dumps(glue_table(raw_table=raw_table), indent=2) + "\n"
 
 
-def write_glue_table(path: Path = GLUE_TABLE_FILE) -> Path:
-    """(Re)generate the Glue table file from the Avro schema; returns its path."""
-    path.write_text(render_glue_table())
-    return path
+def write_glue_table(raw_table: RawTable = READINGS, path: Path | None = None) -> Path:
+    """(Re)generate a raw table's Glue file from its Avro schema; returns its path."""
+    target = path or raw_table.glue_file
+    target.write_text(render_glue_table(raw_table))
+    return target

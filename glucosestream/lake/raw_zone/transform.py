@@ -1,5 +1,10 @@
 """The Firehose transform: Avro (single records or KPL aggregates) in, JSON for Parquet out.
 
+One transform serves every raw table: readings (``raw_readings``), treatments
+(``raw_treatments``, partitioned by ``treated_at``) and erasures (``raw_erasures``, partitioned
+by the erased reading's ``measured_at``); the event's delivery stream says which
+(:func:`raw_table_of`), and a record of another schema fails with kind ``avro``.
+
 Shared by the transform Lambda (``consumers/firehose_transform/handler.py``) and the local
 delivery worker (:mod:`glucosestream.local.firehose`), which calls this same function.
 
@@ -31,16 +36,30 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _quote
 from typing import Any, Literal
 
 from glucosestream.contract.codec import Codec
-from glucosestream.contract.records import UndecodableRecord, decode_record
+from glucosestream.contract.records import (
+    UndecodableRecord,
+    decode_erasure_record,
+    decode_record,
+    decode_treatment_record,
+)
 from glucosestream.domain.reading import GlucoseReading
-from glucosestream.lake.raw_zone.schema import INGESTED_AT, reading_columns
+from glucosestream.lake.raw_zone.schema import (
+    ERASURES,
+    INGESTED_AT,
+    RAW_TABLES,
+    READINGS,
+    TREATMENTS,
+    RawTable,
+    reading_columns,
+)
 
 Result = Literal["Ok", "ProcessingFailed", "Dropped"]
 OK: Result = "Ok"
@@ -48,6 +67,10 @@ PROCESSING_FAILED: Result = "ProcessingFailed"
 DROPPED: Result = "Dropped"
 
 HOUR_MS = 3_600_000
+DELIVERY_SUFFIX = "-delivery"
+"""A delivery stream is ``gs-<env>-<dataset>-delivery`` (``ResourceNames``; the readings one is
+``gs-<env>-raw-delivery``): one transform Lambda serves every delivery stream and picks the
+table by the event's stream."""
 _GLUCOSE_VALUE = re.compile(r"(glucose_mg_dl)\s+-?\d+")
 
 
@@ -129,6 +152,47 @@ def reading_json(reading: GlucoseReading, ingested_at_ms: int) -> str:
     )
 
 
+def contract_json(event: Any, ingested_at_ms: int) -> str:
+    """One JSON line (without the newline) of a raw table other than readings: the contract
+    record, then ``ingested_at``."""
+    row = event.to_record()
+    row[INGESTED_AT.name] = ingested_at_ms
+    return json.dumps(row, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class _RowsOf:
+    """How one raw table's Kinesis records become JSON lines, and the time that partitions them."""
+
+    decode: Callable[[bytes, str, Codec | None], list[Any]]
+    time_of: Callable[[Any], int]
+    json_of: Callable[[Any, int], str]
+
+
+_ROWS = {
+    READINGS.table: _RowsOf(decode_record, lambda reading: reading.measured_at, reading_json),
+    TREATMENTS.table: _RowsOf(
+        decode_treatment_record, lambda treatment: treatment.treated_at, contract_json
+    ),
+    # An erasure lands in the partition of the reading it erases: the ELT rebuilds that dt.
+    ERASURES.table: _RowsOf(
+        decode_erasure_record, lambda erasure: erasure.measured_at, contract_json
+    ),
+}
+
+
+def raw_table_of(event: Mapping[str, Any]) -> RawTable:
+    """The raw table a transformation event is for, by its delivery stream's name
+    (``…/gs-<env>-treatments-delivery`` → treatments; anything else → readings)."""
+    stream_name = str(event.get("deliveryStreamArn") or "").rsplit("/", 1)[-1]
+    for raw_table in RAW_TABLES:
+        if raw_table is not READINGS and stream_name.endswith(
+            f"-{raw_table.dataset}{DELIVERY_SUFFIX}"
+        ):
+            return raw_table
+    return READINGS
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
@@ -161,7 +225,9 @@ def _arrival_ms(record: Mapping[str, Any], metadata: Mapping[str, Any]) -> int:
     return int(arrival) if arrival is not None else 0
 
 
-def transform_record(record: Mapping[str, Any], codec: Codec | None = None) -> dict[str, Any]:
+def transform_record(
+    record: Mapping[str, Any], codec: Codec | None = None, raw_table: RawTable = READINGS
+) -> dict[str, Any]:
     """The output record for one input record of a Firehose transformation event."""
     record_id = str(record["recordId"])
     metadata = record.get("kinesisRecordMetadata") or {}
@@ -169,24 +235,26 @@ def transform_record(record: Mapping[str, Any], codec: Codec | None = None) -> d
         data = binascii.a2b_base64(record["data"], strict_mode=True)
     except (binascii.Error, ValueError, TypeError):
         return failed_record(record_id, "base64", "record data is not valid base64")
+    rows_of = _ROWS[raw_table.table]
     try:
-        readings = decode_record(data, str(metadata.get("partitionKey") or "-"), codec)
+        events = rows_of.decode(data, str(metadata.get("partitionKey") or "-"), codec)
     except UndecodableRecord as error:
         return failed_record(record_id, error.kind, str(error))
-    if not readings:
+    times = [rows_of.time_of(event) for event in events]
+    arrival = _arrival_ms(record, metadata)
+    lines = "".join(rows_of.json_of(event, arrival) + "\n" for event in events)
+    if not times:
         return failed_record(record_id, "aggregate", "aggregated record holds no user records")
-    partition = partition_of(readings[0].measured_at)
-    if len(readings) > 1:
-        partitions = {partition_of(r.measured_at) for r in readings}
+    partition = partition_of(times[0])
+    if len(times) > 1:
+        partitions = {partition_of(moment) for moment in times}
         if len(partitions) > 1:
             return failed_record(
                 record_id,
                 "partition",
-                f"KPL aggregate of {len(readings)} readings spans {len(partitions)} dt/hour "
+                f"KPL aggregate of {len(times)} records spans {len(partitions)} dt/hour "
                 "partitions; Firehose must de-aggregate it before the transform",
             )
-    arrival = _arrival_ms(record, metadata)
-    lines = "".join(reading_json(reading, arrival) + "\n" for reading in readings)
     return {
         "recordId": record_id,
         "result": OK,
@@ -202,7 +270,8 @@ def transform_event(event: Mapping[str, Any], codec: Codec | None = None) -> dic
     Parameters
     ----------
     event
-        The Firehose data-transformation event (Kinesis source).
+        The Firehose data-transformation event (Kinesis source); its ``deliveryStreamArn``
+        says which raw table the records are for (:func:`raw_table_of`).
     codec
         The contract codec; :func:`~glucosestream.contract.codec.default_codec` by default.
 
@@ -211,4 +280,5 @@ def transform_event(event: Mapping[str, Any], codec: Codec | None = None) -> dic
     dict
         ``{"records": [{"recordId", "result", "data", "metadata"?}, ...]}``.
     """
-    return {"records": [transform_record(record, codec) for record in event["records"]]}
+    raw_table = raw_table_of(event)
+    return {"records": [transform_record(record, codec, raw_table) for record in event["records"]]}

@@ -14,17 +14,18 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import (
+    KinesisStream,
     ShardPage,
     ShardReader,
     ShardSource,
     StreamRecord,
-    readings_stream,
 )
 from glucosestream.contract.kpl import AggregationError, UserRecord, deaggregate
 from glucosestream.lake.directory import LocalLakeStorage
 from glucosestream.lake.raw_zone.files import COMPRESSIONS
-from glucosestream.lake.raw_zone.schema import reading_columns
+from glucosestream.lake.raw_zone.schema import READINGS, RawTable, delivery_of
 from glucosestream.lake.storage import LakeStorage
 from glucosestream.local.esm import CheckpointStore
 from glucosestream.local.firehose.bookkeeping import DeliveryStats, Source
@@ -74,7 +75,7 @@ class _Shard:
 
 
 class FirehoseWorker:
-    """Delivers the readings stream into the lake as Firehose would into S3.
+    """Delivers the readings (or the treatments) stream into the lake as Firehose would into S3.
 
     Parameters
     ----------
@@ -88,10 +89,16 @@ class FirehoseWorker:
         Parquet codec: ``"zstd"`` or ``"snappy"``.
     transform
         The transform Lambda handler; by default the one deployed to AWS.
+    raw_table
+        The raw table delivered (:data:`~glucosestream.lake.raw_zone.schema.RAW_TABLES`): the
+        readings stream into ``raw/readings/`` by default, or treatments or erasures; names and
+        prefixes from :func:`~glucosestream.lake.raw_zone.schema.delivery_of`.
     stream
-        The stream to read; by default the readings stream through ``aws_client("kinesis")``.
+        The stream to read; by default the raw table's stream through ``aws_client("kinesis")``.
     name
-        Names the checkpoint directory ``<state_dir>/firehose/<name>/``.
+        Names the checkpoint directory ``<state_dir>/firehose/<name>/``; by default
+        ``raw-delivery`` for readings, ``<dataset>-delivery`` for the other raw tables (each
+        delivery keeps its own checkpoints: they are positions in its own stream).
     lake
         Where the objects go; :func:`delivery_lake` (by ``settings.mode``) by default.
     invocation_bytes
@@ -124,8 +131,9 @@ class FirehoseWorker:
         buffer_seconds: float = DEFAULT_BUFFER_SECONDS,
         compression: str = "zstd",
         transform: Transform | None = None,
+        raw_table: RawTable = READINGS,
         stream: ShardSource | None = None,
-        name: str = "raw-delivery",
+        name: str | None = None,
         lake: LakeStorage | None = None,
         invocation_bytes: int = DEFAULT_INVOCATION_BYTES,
         transform_retries: int = DEFAULT_TRANSFORM_RETRIES,
@@ -158,7 +166,13 @@ class FirehoseWorker:
         self.buffer_seconds = float(buffer_seconds)
         self.compression = compression
         self.transform: Transform = transform or default_transform()
-        self.stream: ShardSource = stream or readings_stream(settings)
+        delivery = delivery_of(settings.names, raw_table)
+        if name is None:
+            name = "raw-delivery" if raw_table is READINGS else f"{raw_table.dataset}-delivery"
+        self.raw_table = raw_table
+        self.stream: ShardSource = stream or KinesisStream(
+            aws_client("kinesis", settings), delivery.stream
+        )
         self.name = name
         self.lake: LakeStorage = lake if lake is not None else delivery_lake(settings)
         self.invocation_bytes = invocation_bytes
@@ -167,7 +181,7 @@ class FirehoseWorker:
         self.writer_threads = writer_threads
         self.starting_position = starting_position
         self._clock = clock
-        self.delivery_stream = settings.names.firehose_delivery_stream
+        self.delivery_stream = delivery.delivery_stream
         self.delivery_stream_arn = arn(
             "firehose", settings.region, f"deliverystream/{self.delivery_stream}"
         )
@@ -176,9 +190,8 @@ class FirehoseWorker:
         self.source_arn = arn("kinesis", settings.region, f"stream/{self.stream.name}")
         self.checkpoints = CheckpointStore(settings.state_dir / "firehose" / name)
         self.stats = DeliveryStats()
-        self.columns = reading_columns()
-        raw_prefix = settings.names.raw_readings_prefix
-        errors_prefix = settings.names.errors_prefix
+        self.columns = raw_table.columns()
+        raw_prefix, errors_prefix = delivery.raw_prefix, delivery.errors_prefix
         self._shards: dict[str, _Shard] = {}
         self._discovery = ShardDiscovery(
             self.stream, self.checkpoints, starting_position, clock, f"firehose {name}"

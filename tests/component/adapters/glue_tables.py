@@ -11,13 +11,15 @@ from glucosestream.settings import ResourceNames
 from glucosestream.warehouse.sql_text import sql_file, table_columns
 
 RAW = "raw_readings"
+RAW_TABLES = (RAW, "raw_treatments", "raw_erasures")
 PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
 PARQUET_OUTPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
 PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 
 
 def table_location(names: ResourceNames, table: str) -> str:
-    prefix = names.raw_readings_prefix if table == RAW else table_prefix(names, table)
+    raw = f"raw/{table.removeprefix('raw_')}/"
+    prefix = raw if table.startswith("raw_") else table_prefix(names, table)
     return f"s3://{names.lake_bucket}/{prefix}"
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from glucosestream.lake.raw_zone.schema import parquet_schema
+from glucosestream.lake.raw_zone.schema import ERASURES, TREATMENTS, parquet_schema
 from glucosestream.settings import Settings
 
 MINUTE_MS = 60_000
@@ -71,3 +72,72 @@ def write_raw(settings: Settings, name: str, readings: list[Raw]) -> list[Path]:
         pq.write_table(table, path)
         paths.append(path)
     return paths
+
+
+@dataclass(frozen=True)
+class Version:
+    treatment_id: str
+    treated_at: int
+    modified_at: int
+    insulin_units: float | None = None
+    carbs_g: float | None = None
+    is_valid: bool = True
+    event_type: str = "Meal Bolus"
+    patient_id: str = "p_1"
+    utc_offset_minutes: int = 60
+
+    def row(self, ingested_at: int) -> dict[str, Any]:
+        return {
+            "treatment_id": self.treatment_id,
+            "patient_id": self.patient_id,
+            "event_type": self.event_type,
+            "treated_at": self.treated_at,
+            "utc_offset_minutes": self.utc_offset_minutes,
+            "insulin_units": self.insulin_units,
+            "carbs_g": self.carbs_g,
+            "entered_by": "xdrip",
+            "is_valid": self.is_valid,
+            "modified_at": self.modified_at,
+            "produced_at": self.modified_at,
+            "ingested_at": ingested_at,
+        }
+
+
+def write_versions(settings: Settings, name: str, versions: list[Version]) -> None:
+    """One Parquet file per (dt, hour) of treated_at, as the treatments delivery lays them out."""
+    groups: dict[tuple[str, str], list[Version]] = {}
+    for version in versions:
+        when = datetime.fromtimestamp(version.treated_at / 1000, tz=UTC)
+        groups.setdefault((when.strftime("%Y-%m-%d"), when.strftime("%H")), []).append(version)
+    root = settings.lake_dir / settings.names.raw_treatments_prefix
+    for (dt, hour), rows in groups.items():
+        directory = root / f"dt={dt}" / f"hour={hour}"
+        directory.mkdir(parents=True, exist_ok=True)
+        table = pa.Table.from_pylist(
+            [v.row(v.modified_at + 500) for v in rows],
+            schema=parquet_schema(TREATMENTS.columns()),
+        )
+        pq.write_table(table, directory / f"{name}.parquet")
+
+
+def write_erasures(settings: Settings, name: str, erased: list[Raw], erased_at: int) -> None:
+    """Erasures of these readings, as the erasures delivery lays them out (by measured_at)."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for reading in erased:
+        when = datetime.fromtimestamp(reading.measured_at / 1000, tz=UTC)
+        row = {
+            "patient_id": reading.patient_id,
+            "device_id": reading.device_id,
+            "measured_at": reading.measured_at,
+            "erased_at": erased_at,
+            "requested_by": "nightscout",
+            "produced_at": erased_at,
+            "ingested_at": erased_at + 500,
+        }
+        groups.setdefault((when.strftime("%Y-%m-%d"), when.strftime("%H")), []).append(row)
+    root = settings.lake_dir / settings.names.raw_erasures_prefix
+    for (dt, hour), rows in groups.items():
+        directory = root / f"dt={dt}" / f"hour={hour}"
+        directory.mkdir(parents=True, exist_ok=True)
+        table = pa.Table.from_pylist(rows, schema=parquet_schema(ERASURES.columns()))
+        pq.write_table(table, directory / f"{name}.parquet")

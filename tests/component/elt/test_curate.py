@@ -43,8 +43,8 @@ def test_publishing_again_after_a_crash_part_way_keeps_every_partition(
 def test_the_curated_statement_takes_the_partitions_as_parameters_only() -> None:
     statement = curate_statement("gs_test_lake", 3, "s3://gs-test-lake/curated/readings/x/")
     unload = parse_unload(statement)
-    assert statement.count("?") == 3
+    assert statement.count("?") == 6  # the readings' partitions and their erasures'
     tables = {f"{t.db}.{t.name}" for t in unload.query.find_all(exp.Table) if t.db}
-    assert tables == {"gs_test_lake.raw_readings"}  # the CTEs aside, raw only
+    assert tables == {"gs_test_lake.raw_readings", "gs_test_lake.raw_erasures"}  # raw only
     with pytest.raises(SqlError, match="partitions per statement"):
         curate_statement("gs_test_lake", 101, "s3://gs-test-lake/curated/readings/x/")

@@ -28,7 +28,7 @@ from glucosestream.local.pipeline_runner import (
 from glucosestream.local.stepfunctions import StateMachine, StatesError
 from glucosestream.settings import Settings
 from glucosestream.warehouse import sql_text
-from tests.component.elt.rawdata import day_of_readings, write_raw
+from tests.component.elt.rawdata import Version, day_of_readings, ms, write_raw, write_versions
 
 pytestmark = pytest.mark.usefixtures("pipeline_handler_env")
 
@@ -43,7 +43,8 @@ def marts_files(settings: Settings) -> dict[str, bytes]:
 
 
 def load_state(settings: Settings) -> elt_plan.RawListing:
-    return elt_plan.load_state(LocalLakeStorage(settings.lake_dir, settings.names.lake_bucket))
+    storage = LocalLakeStorage(settings.lake_dir, settings.names.lake_bucket)
+    return elt_plan.load_state(storage).readings
 
 
 def all_states(machine: dict[str, Any]) -> list[dict[str, Any]]:
@@ -219,6 +220,8 @@ def test_every_sql_file_the_pipeline_runs_is_declared_in_the_asl_and_vice_versa(
     monkeypatch.setattr(sql_text, "sql_file", recording)
     monkeypatch.setattr(athena, "sql_file", recording)
     write_raw(settings, "a", day_of_readings("p1", "2024-03-01"))
+    bolus = Version("bolus", ms("2024-03-01T07:30"), ms("2024-03-01T07:31"), insulin_units=2.0)
+    write_versions(settings, "a", [bolus])  # so that the treatments' SQL runs too
     run = run_pipeline(settings, run_date=date(2024, 3, 1))
     assert run.execution.status == "SUCCEEDED", run.execution.cause
     declared = {

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
 from glucosestream.alerts.patient_controls import PatientAlertControls
-from glucosestream.domain.reading import GlucoseReading
 from glucosestream.ingest.api.auth import ApiKeys, NightscoutSecret, sha256_hex
 from glucosestream.ingest.api.ratelimit import RateLimiter
 from glucosestream.ingest.api.service import IngestService, Limits, StreamUnavailable
@@ -41,15 +41,15 @@ KEY_DOCUMENT = {
 
 @dataclass
 class FakePublisher:
-    """The ingest service's ``publish`` (readings onto the stream): records what it took;
-    ``fail_after`` makes it fail part-way. Not a stream to read, unlike
+    """The ingest service's ``publish`` (readings onto the stream) or ``publish_treatments``:
+    records what it took; ``fail_after`` makes it fail part-way. Not a stream to read, unlike
     :class:`tests.support.shards.FakeShards`."""
 
-    taken: list[GlucoseReading] = field(default_factory=list)
+    taken: list[Any] = field(default_factory=list)
     fail_after: int | None = None
     calls: int = 0
 
-    def __call__(self, readings: list[GlucoseReading]) -> None:
+    def __call__(self, readings: list[Any]) -> None:
         self.calls += 1
         if self.fail_after is not None:
             self.taken.extend(readings[: self.fail_after])
@@ -78,6 +78,16 @@ def stream() -> FakePublisher:
 
 
 @pytest.fixture
+def treatments_stream() -> FakePublisher:
+    return FakePublisher()
+
+
+@pytest.fixture
+def erasures_stream() -> FakePublisher:
+    return FakePublisher()
+
+
+@pytest.fixture
 def alert_states() -> InMemoryStates:
     return InMemoryStates()
 
@@ -89,7 +99,11 @@ def documents() -> InMemoryDocuments:
 
 @pytest.fixture
 def make_service(
-    stream: FakePublisher, alert_states: InMemoryStates, documents: InMemoryDocuments
+    stream: FakePublisher,
+    treatments_stream: FakePublisher,
+    erasures_stream: FakePublisher,
+    alert_states: InMemoryStates,
+    documents: InMemoryDocuments,
 ) -> Callable[..., IngestService]:
     def build(
         *,
@@ -109,6 +123,8 @@ def make_service(
             clock_ms=lambda: NOW_MS,
             alert_controls=PatientAlertControls(alert_states, clock=lambda: NOW_MS / 1000),
             entry_archive=entry_archive,
+            publish_treatments=treatments_stream,
+            publish_erasures=erasures_stream,
         )
 
     return build

@@ -35,7 +35,7 @@ from glucosestream.local.athena_api import Execution, ObjectCache, QueryError, Q
 from glucosestream.settings import Settings
 from glucosestream.warehouse.query_engine import Parameter, QueryFailed, QueryResult
 from glucosestream.warehouse.sql_text import Statement, athena_literal
-from tests.component.adapters.glue_tables import RAW, create_lake_table
+from tests.component.adapters.glue_tables import RAW_TABLES, create_lake_table
 from tests.component.elt.rawdata import MINUTE_MS, Raw, ms, write_raw
 
 REGION = "us-east-1"
@@ -147,7 +147,7 @@ def aws(tmp_path: Path) -> Iterator[AwsLake]:
         for bucket in (names.lake_bucket, names.athena_results_bucket):
             s3.create_bucket(Bucket=bucket)
         glue.create_database(DatabaseInput={"Name": names.glue_database})
-        for table in (RAW, *TABLES):
+        for table in (*RAW_TABLES, *TABLES):
             create_lake_table(glue, names, table)
 
         composed = lake_for(settings)  # the pipeline Lambda's composition root, aws mode
@@ -168,7 +168,7 @@ def run_pipeline(aws: AwsLake, run_id: str, run_date: str) -> dict[str, Any]:
     lake = aws.lake
     plan = run_step(lake, {"step": "plan", "state": {"run_id": run_id, "run_date": run_date}})
     for query in plan["curate_queries"]:
-        lake.engine.execute(query["QueryString"], query["partitions"])
+        lake.engine.execute(query["QueryString"], query["parameters"])
     curate = run_step(lake, {"step": "publish", "state": {"plan": plan}})
     quality = run_step(lake, {"step": "quality", "state": {"plan": plan}})
     assert quality["passed"], quality["failed"]

@@ -1,0 +1,109 @@
+"""Treatments reach the lake: every insulin or carbohydrate treatment the API stores, and every
+edit or deletion of one, goes on the treatments stream as a GlucoseTreatment version before it
+is stored; a stream that does not take it stores nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from glucosestream.domain.treatment import GlucoseTreatment
+from glucosestream.ingest.api.service import IngestService
+from glucosestream.ingest.nightscout_documents import lake_treatment
+from tests.support.nightscout_documents import InMemoryDocuments
+from tests.unit.ingest.support import NIGHTSCOUT_SECRET, NOW_MS, FakePublisher
+
+Make = Callable[..., IngestService]
+SECRET = hashlib.sha1(NIGHTSCOUT_SECRET.encode()).hexdigest()
+BOLUS = {
+    "eventType": "Meal Bolus",
+    "insulin": 4,
+    "carbs": 45,
+    "created_at": "2026-01-05T08:40:00.000+01:00",
+    "enteredBy": "AndroidAPS",
+    "_id": "65a1f0c2e4b0a1b2c3d4e5f6",
+}
+NOTE = {"eventType": "Note", "notes": "new sensor", "created_at": "2026-01-05T07:00:00Z"}
+
+
+def send(service: IngestService, document: object, *, upsert: bool = False) -> int:
+    body = json.dumps(document).encode()
+    return service.post_documents(SECRET, "treatments", body, upsert=upsert).status
+
+
+def test_a_bolus_goes_to_the_stream_with_its_amounts_time_and_offset(
+    make_service: Make, treatments_stream: FakePublisher
+) -> None:
+    assert send(make_service(), [BOLUS, NOTE]) == 200
+    (version,) = treatments_stream.taken  # the note gives neither insulin nor carbs
+    assert version == GlucoseTreatment(
+        treatment_id="65a1f0c2e4b0a1b2c3d4e5f6",
+        patient_id=version.patient_id,
+        event_type="Meal Bolus",
+        treated_at=1_767_598_800_000,  # 07:40 UTC
+        utc_offset_minutes=60,  # from created_at's +01:00
+        insulin_units=4.0,
+        carbs_g=45.0,
+        entered_by="AndroidAPS",
+        is_valid=True,
+        modified_at=NOW_MS,
+        produced_at=NOW_MS,
+    )
+    assert version.patient_id.startswith("p_")
+
+
+def test_a_stream_that_does_not_take_it_stores_nothing_and_says_so(
+    make_service: Make, treatments_stream: FakePublisher, documents: InMemoryDocuments
+) -> None:
+    treatments_stream.fail_after = 0
+    service = make_service()
+    answer = service.post_documents(SECRET, "treatments", json.dumps(BOLUS).encode())
+    assert answer.status == 503
+    assert "treatments stream is unavailable" in answer.body["message"]
+    assert answer.headers["Retry-After"]
+    assert service.get_documents(SECRET, "treatments", 10).body == []
+    treatments_stream.fail_after = None
+    assert send(service, BOLUS) == 200  # the uploader's resend
+    assert [t["_id"] for t in service.get_documents(SECRET, "treatments", 10).body] == [
+        BOLUS["_id"]
+    ]
+
+
+def test_an_edit_and_a_deletion_are_versions_even_of_a_note(
+    make_service: Make, treatments_stream: FakePublisher
+) -> None:
+    service = make_service()
+    note = {**NOTE, "_id": "65a1f0c2e4b0a1b2c3d4e5aa"}
+    assert send(service, note, upsert=True) == 200
+    assert treatments_stream.taken == []  # a new note is none of the lake's business
+    # xDrip+ PUTs the note again, now with carbs: an edit of a stored treatment.
+    assert send(service, {**note, "carbs": 12}, upsert=True) == 200
+    assert [(v.carbs_g, v.is_valid) for v in treatments_stream.taken] == [(12.0, True)]
+    assert service.delete_treatment(SECRET, note["_id"]).body == {"n": 1, "ok": 1}
+    deletion = treatments_stream.taken[-1]
+    assert (deletion.treatment_id, deletion.is_valid) == (note["_id"], False)
+    assert deletion.modified_at > treatments_stream.taken[0].modified_at
+
+
+def test_a_deletion_the_stream_refuses_leaves_the_treatment_in_place(
+    make_service: Make, treatments_stream: FakePublisher
+) -> None:
+    service = make_service()
+    assert send(service, BOLUS) == 200
+    treatments_stream.fail_after = 0
+    assert service.delete_treatment(SECRET, BOLUS["_id"]).status == 503
+    assert len(service.get_documents(SECRET, "treatments", 10).body) == 1
+
+
+def test_lake_treatment_of_stored_documents() -> None:
+    stored = {"_id": "t1", "date": NOW_MS, "srvModified": NOW_MS + 5}
+    assert lake_treatment("p_x", {**stored, "eventType": "Note"}, NOW_MS, changed=False) is None
+    version = lake_treatment("p_x", {**stored, "insulin": 1}, NOW_MS, changed=False)
+    assert version is not None
+    assert (version.insulin_units, version.carbs_g, version.event_type) == (1.0, None, "")
+    assert version.utc_offset_minutes == 0  # none sent
+    # An impossible utcOffset is not the lake's offset; a deleted document is a version.
+    odd = lake_treatment("p_x", {**stored, "utcOffset": 5000, "isValid": False}, 1, changed=False)
+    assert odd is not None
+    assert (odd.utc_offset_minutes, odd.is_valid) == (0, False)
