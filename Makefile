@@ -12,7 +12,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-unit test-component test-faults test-deploy aws-rehearsal lint format bench docs-figures clean build tf-check tf-rehearsal
+.PHONY: help setup setup-kcl run test test-kcl test-unit test-component test-faults test-deploy aws-rehearsal lint format bench docs-figures clean build tf-check tf-rehearsal
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -36,6 +36,18 @@ $(CHECKOV_INSTALLED):
 
 setup: $(INSTALLED) $(NODE_INSTALLED) ## create .venv, install the project and the npm part of the local stack
 
+# The KCL consumer's local run needs a JVM (the MultiLangDaemon) and nghttpx (the KCL speaks
+# HTTP/2 with prior knowledge; kinesalite only HTTP/1.1): Debian packages, installed when missing.
+setup-kcl: setup ## the KCL consumer's system packages (Java 17, nghttp2-proxy), apt-installed when missing (root)
+	@missing=""; command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
+	command -v nghttpx >/dev/null || missing="$$missing nghttp2-proxy"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing$$missing"; apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "the KCL consumer needs:$$missing (apt-get install as root)"; exit 1; fi; \
+	fi
+
 run: setup ## the main job: local stack, cohort (14-day backfill, then live), alerts, lake, pipeline, dashboard on :5006
 	$(BIN)/glucosestream demo
 
@@ -47,6 +59,9 @@ test-unit: setup ## the fast inner loop (about a minute): tests/unit only, pure 
 
 test-component: setup ## tests/component: in-process but costly (moto, subprocesses, servers on threads, ELT and ASL runs over a lake)
 	$(PY) -m pytest tests/component -q $(PYTEST_ARGS)
+
+test-kcl: setup-kcl ## the KCL consumer on the local stack (minutes: the Java daemon's own start-up waits)
+	$(PY) -m pytest tests/kcl -q -m kcl $(PYTEST_ARGS)
 
 test-faults: setup ## every fault-injection scenario, the long random-kill ones included
 	$(PY) -m pytest tests/faults -m "integration or faults_long" -s $(PYTEST_ARGS)

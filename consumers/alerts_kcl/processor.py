@@ -58,6 +58,10 @@ def dead_letter(shard_id: str, record: InboundRecord, reason: str) -> str:
     )
 
 
+Report = Callable[[dict[str, Any]], None]
+"""Takes the processor's counters after each batch (the local worker's stats file)."""
+
+
 class AlertsRecordProcessor(processor.RecordProcessorBase):  # type: ignore[misc]
     def __init__(
         self,
@@ -65,10 +69,12 @@ class AlertsRecordProcessor(processor.RecordProcessorBase):  # type: ignore[misc
         dead_letters: DeadLetters,
         *,
         sleep: Callable[[float], None] = time.sleep,
+        report: Report | None = None,
     ) -> None:
         self.consumer = consumer
         self.dead_letters = dead_letters
         self.sleep = sleep
+        self.report = report
         self.shard_id = ""
         self.applied = 0
         self.dead_lettered = 0
@@ -96,6 +102,17 @@ class AlertsRecordProcessor(processor.RecordProcessorBase):  # type: ignore[misc
         self._checkpoint(
             process_records_input.checkpointer, str(last.sequence_number), last.sub_sequence_number
         )
+        if self.report is not None:
+            self.report(self.counters())
+
+    def counters(self) -> dict[str, Any]:
+        """What this processor did (the names of the Lambda mapping's counters)."""
+        return {
+            "shard_id": self.shard_id,
+            "records_succeeded": self.applied,
+            "records_discarded": self.dead_lettered,
+            "retries": self.retries,
+        }
 
     def apply(self, records: Sequence[InboundRecord]) -> None:
         """Apply every record, in order: poison ones to the dead-letter queue, transient
@@ -155,7 +172,13 @@ def main() -> None:
 
     settings = load_settings()
     dead_letters = SqsQueue(aws_client("sqs", settings), settings.names.alerts_dlq)
-    kcl.KCLProcess(AlertsRecordProcessor(build_consumer(settings), dead_letters)).run()
+    report = None
+    if settings.mode == "local":
+        from glucosestream.local.kcl import processor_reporter
+
+        report = processor_reporter(settings)
+    consumer = build_consumer(settings)
+    kcl.KCLProcess(AlertsRecordProcessor(consumer, dead_letters, report=report)).run()
 
 
 if __name__ == "__main__":

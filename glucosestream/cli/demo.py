@@ -79,6 +79,13 @@ class DemoOptions:
     """Where the Bokeh dashboard is served on 127.0.0.1; 0 = not served."""
     api_port: int | None = None
     """Where the ingest API is served on 127.0.0.1 (None: GS_INGEST_PORT); 0 = not served."""
+    consumer: str = "lambda"
+    """The alerts consumer: ``lambda`` (the handler behind the event-source mapping) or ``kcl``
+    (the KCL application: worker ``alerts-kcl``)."""
+
+    @property
+    def consumer_worker(self) -> str:
+        return "alerts-kcl" if self.consumer == "kcl" else "alerts"
 
 
 class _Stop(BaseException):
@@ -120,6 +127,10 @@ class DemoState:
 
 
 def run_demo(settings: Settings, options: DemoOptions) -> int:
+    if options.consumer == "kcl":
+        from glucosestream.local.kcl import required_binaries
+
+        required_binaries()  # missing Java or nghttpx: say so before anything starts
     # Installed explicitly: a process started in the background inherits SIGINT ignored, and
     # Python then never raises KeyboardInterrupt.
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -283,8 +294,9 @@ class LiveDemo:
         self.publisher: threading.Thread | None = None
         self.published = 0
         self.errors: list[str] = []
+        self.consumer = options.consumer_worker
         self.workers = [
-            WorkerProcess("alerts", [], settings),
+            WorkerProcess(self.consumer, [], settings),
             WorkerProcess("firehose", ["--buffer-seconds", str(FIREHOSE_BUFFER_S)], settings),
         ]
         if options.pipeline_every_s > 0:
@@ -355,7 +367,7 @@ class LiveDemo:
         published = backfilled + self.published + from_api
         line = (
             f"summary: published {published}, alerts consumer read "
-            f"{self.totals.total('alerts', 'records_succeeded')}, raw zone landed "
+            f"{self.totals.total(self.consumer, 'records_succeeded')}, raw zone landed "
             f"{self.totals.total('firehose', 'rows_landed')}, alerts {sum(self.kinds.values())}"
         )
         if from_api:
@@ -402,7 +414,7 @@ class LiveDemo:
                 print(self.health_line(kinds, pipeline), flush=True)
 
     def health_line(self, kinds: Counter[str], pipeline: dict[str, Any]) -> str:
-        alerts = read_json(stats_file(self.settings, "alerts"))
+        alerts = read_json(stats_file(self.settings, self.consumer))
         landed = read_json(stats_file(self.settings, "firehose"))
         lag = max((alerts.get("millis_behind_latest") or {}).values(), default=0)
         last_run = (

@@ -276,6 +276,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="serve the ingest API on 127.0.0.1:PORT (default: GS_INGEST_PORT, 4570; 0 = off)",
     )
+    demo_parser.add_argument(
+        "--consumer",
+        choices=("lambda", "kcl"),
+        default="lambda",
+        help="the alerts consumer: the Lambda handler behind the local event-source mapping "
+        "(default), or the Kinesis Client Library application (needs Java and nghttpx: "
+        "`make setup-kcl`)",
+    )
     demo_parser.set_defaults(handler=demo.cmd_demo)
 
     dashboard_parser = commands.add_parser(

@@ -3,6 +3,8 @@ producer in AWS: ``python -m glucosestream.local.workers {alerts|firehose|pipeli
 
 * ``alerts`` — the alerts Lambda handler behind the local event-source mapping (the settings
   Terraform deploys, the DLQ as on-failure destination);
+* ``alerts-kcl`` — the same consumer as a Kinesis Client Library application (the Java
+  MultiLangDaemon and its Python record processors, :mod:`glucosestream.local.kcl`);
 * ``firehose`` — the Firehose delivery streams landing the raw zone (readings, treatments,
   erasures), each on its own thread;
 * ``pipeline`` — the Step Functions pipeline every ``--every`` seconds, like the EventBridge
@@ -35,7 +37,7 @@ from glucosestream.lake.durable_files import write_atomically
 from glucosestream.local.esm import MappingConfig
 from glucosestream.settings import Settings, load_settings
 
-WORKERS = ("alerts", "firehose", "pipeline")
+WORKERS = ("alerts", "alerts-kcl", "firehose", "pipeline")
 
 ALERTS_MAPPING = MappingConfig(
     batch_size=1000,
@@ -137,6 +139,27 @@ def run_alerts(settings: Settings, stop: threading.Event) -> None:
     config = MappingConfig(**{**ALERTS_MAPPING.__dict__, "on_failure_queue_url": dlq_url})
     mapping = EventSourceMapping("alerts", settings, lambda_handler, config)
     _with_stats(settings, "alerts", lambda: _counters(mapping.stats), stop, mapping.run)
+
+
+def run_alerts_kcl(settings: Settings, stop: threading.Event) -> None:
+    """The alerts consumer on the KCL (:mod:`glucosestream.local.kcl`): the daemon runs until
+    ``stop``; if it dies, this process exits with an error, to be restarted like any worker."""
+    from glucosestream.local.kcl import KclDaemon, processor_totals
+
+    since = datetime.now(UTC).isoformat()
+    daemon = KclDaemon(settings, worker_id=f"{settings.names.prefix}-local-1")
+
+    def run(stop: threading.Event) -> None:
+        daemon.start()
+        try:
+            while not stop.wait(0.5):
+                status = daemon.exited()
+                if status is not None:
+                    raise RuntimeError(f"the KCL daemon exited with status {status}")
+        finally:
+            daemon.stop()
+
+    _with_stats(settings, "alerts-kcl", lambda: processor_totals(settings, since), stop, run)
 
 
 def run_firehose(settings: Settings, stop: threading.Event, buffer_seconds: float) -> None:
@@ -316,6 +339,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"worker {args.worker} started (pid {os.getpid()})", flush=True)
     if args.worker == "alerts":
         run_alerts(settings, stop)
+    elif args.worker == "alerts-kcl":
+        run_alerts_kcl(settings, stop)
     elif args.worker == "firehose":
         run_firehose(settings, stop, args.buffer_seconds)
     else:

@@ -19,5 +19,6 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         pipeline_every_s=args.pipeline_every,
         dashboard_port=args.dashboard_port,
         api_port=args.api_port,
+        consumer=args.consumer,
     )
     return run_demo(settings, options)

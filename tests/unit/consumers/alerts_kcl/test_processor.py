@@ -199,3 +199,33 @@ def test_lease_lost_never_checkpoints_shard_end_and_shutdown_do() -> None:
     request = messages.ShutdownRequestedInput({"action": "shutdownRequested"})
     request.dispatch(stopping, processor)
     assert stopping.calls == [(None, None)]
+
+
+def test_each_batch_is_reported_after_its_checkpoint() -> None:
+    reports: list[dict[str, Any]] = []
+    checkpointer = Checkpointer()
+    clock_s = (START_MS + len(FALLING) * FIVE_MINUTES_MS) / 1000
+    processor = AlertsRecordProcessor(
+        AlertConsumer(InMemoryStates(), Topic(), clock=lambda: clock_s),
+        DeadLetterQueue(),
+        report=lambda counters: reports.append(
+            {**counters, "checkpoints": len(checkpointer.calls)}
+        ),
+    )
+    processor.initialize(
+        messages.InitializeInput(
+            {"action": "initialize", "shardId": SHARD, "sequenceNumber": "TRIM_HORIZON",
+             "subSequenceNumber": 0}
+        )
+    )  # fmt: skip
+    records = kcl_records()
+    processor.process_records(process_input(records, checkpointer))
+    assert reports == [
+        {
+            "shard_id": SHARD,
+            "records_succeeded": len(records),
+            "records_discarded": 0,
+            "retries": 0,
+            "checkpoints": 1,
+        }
+    ]
