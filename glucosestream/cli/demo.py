@@ -57,7 +57,10 @@ if TYPE_CHECKING:
 
 DAY_MS = 86_400_000
 DRAIN_S = 3.0
-"""On shutdown, how long the consumers get to catch up with the last readings published."""
+"""On shutdown, the least time the consumers get to catch up with the last readings published."""
+DRAIN_LIMIT_S = {"lambda": 30.0, "kcl": 240.0}
+"""On shutdown, the most time the alerts consumer gets to read everything the run published
+(the KCL's first lease takes 1.5-2 minutes after its start on the local stack)."""
 FIREHOSE_BUFFER_S = 10.0
 """Firehose buffers up to 60 s or 64 MiB; 10 s makes the lake fill visibly in a demo."""
 
@@ -192,8 +195,8 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
         if dashboard is not None:
             dashboard.stop()
         if live is not None:
-            live.shut_down()
             from_api = api.service.published_readings if api is not None else 0
+            live.shut_down(backfilled + from_api)
             print(live.summary_line(backfilled, from_api), flush=True)
         if ours:
             stopped_names = stack.down(settings)
@@ -317,13 +320,15 @@ class LiveDemo:
         self.publisher = threading.Thread(target=self._publish, name="publisher", daemon=True)
         self.publisher.start()
 
-    def shut_down(self) -> None:
-        """Producer first, then give the consumers a moment to take what it sent, then them:
-        a clean stop leaves nothing in the stream that the next run would have to deliver."""
+    def shut_down(self, published_elsewhere: int = 0) -> None:
+        """Producer first, then give the consumers time to take what the run sent (its own
+        publisher's readings and ``published_elsewhere``: the backfill, the ingest API), then
+        them: a clean stop leaves nothing in the stream that the next run would have to
+        deliver."""
         self.stop_publishing.set()
         if self.publisher is not None:
             self.publisher.join(timeout=30)
-        time.sleep(DRAIN_S)
+        self._drain(published_elsewhere + self.published)
         for worker in self.workers:
             worker.stop()
         self._observe()  # the workers' final reports of a clean stop
@@ -333,6 +338,27 @@ class LiveDemo:
         self.state.sim_now_ms = self.latest_arrival_ms
         self.state.live_published += self.published
         self.state.save(self.settings)
+
+    def _drain(self, published: int) -> None:
+        """Wait until the alerts consumer has read ``published`` records, at most the drain
+        limit of its kind (a consumer that cannot catch up shows in the summary line)."""
+        limit = DRAIN_LIMIT_S[self.options.consumer]
+        deadline = time.monotonic() + limit
+        time.sleep(DRAIN_S)
+        announced = False
+        while True:
+            self._observe()
+            read = self.totals.total(self.consumer, "records_succeeded")
+            if read >= published or time.monotonic() >= deadline:
+                return
+            if not announced:
+                print(
+                    f"waiting for the alerts consumer to read what this run published ({read} "
+                    f"of {published}; at most {limit:.0f} s)",
+                    flush=True,
+                )
+                announced = True
+            time.sleep(1)
 
     def _publish(self) -> None:
         config, is_new = live_cohort(
