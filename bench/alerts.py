@@ -213,23 +213,33 @@ def describe(received: list[float]) -> tuple[float, float] | None:
     return cuts[49], cuts[98]
 
 
-def latency(settings: Settings, patients: int) -> None:
+def lambda_latencies(settings: Settings, patients: int, window_s: float) -> list[float]:
+    """:func:`alert_latencies` through the local event-source mapping and the alerts Lambda
+    handler, with this batching window."""
     from consumers.alerts import handler
 
     feed = purge_feed(settings)
     mapping = EventSourceMapping(
-        "bench-latency",
+        f"bench-latency-{window_s:g}",
         settings,
         handler.lambda_handler,
-        MappingConfig(batch_size=500, maximum_batching_window_s=1, starting_position="LATEST"),
+        MappingConfig(
+            batch_size=500, maximum_batching_window_s=window_s, starting_position="LATEST"
+        ),
     )
     mapping.poll_once()
     stop = threading.Event()
     runner = threading.Thread(target=mapping.run, args=(stop,), daemon=True)
     runner.start()
-    received = alert_latencies(settings, patients, feed, "lambda")
-    stop.set()
-    runner.join()
+    try:
+        return alert_latencies(settings, patients, feed, f"lambda-{window_s:g}")
+    finally:
+        stop.set()
+        runner.join()
+
+
+def latency(settings: Settings, patients: int) -> None:
+    received = lambda_latencies(settings, patients, 1)
     print(
         f"3. latency PutRecords -> SQS over {len(received)} alerts "
         f"({patients} patients each reading every 3 s, falls staggered in {WAVES} waves, "

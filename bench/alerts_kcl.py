@@ -15,43 +15,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import threading
 import time
 from datetime import UTC, datetime
 
 from _stack import temporary_stack
-from alerts import FALL, alert_latencies, describe, purge_feed
+from alerts import FALL, alert_latencies, describe, lambda_latencies, purge_feed
 
 from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.producer import Producer
-from glucosestream.local.esm import EventSourceMapping, MappingConfig
 from glucosestream.local.kcl import KclDaemon, processor_totals
 from glucosestream.settings import Settings
 from tests.factories import patient, reading
 
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-
-
-def lambda_path(settings: Settings, patients: int) -> list[float]:
-    from consumers.alerts import handler
-
-    feed = purge_feed(settings)
-    mapping = EventSourceMapping(
-        "bench-kcl-lambda",
-        settings,
-        handler.lambda_handler,
-        MappingConfig(batch_size=500, maximum_batching_window_s=0, starting_position="LATEST"),
-    )
-    mapping.poll_once()
-    stop = threading.Event()
-    runner = threading.Thread(target=mapping.run, args=(stop,), daemon=True)
-    runner.start()
-    try:
-        return alert_latencies(settings, patients, feed, "lambda")
-    finally:
-        stop.set()
-        runner.join()
 
 
 def kcl_path(settings: Settings, patients: int) -> tuple[list[float], float]:
@@ -83,7 +60,7 @@ def main() -> None:
     with temporary_stack() as settings:
         for name, value in settings.as_environment().items():
             os.environ[name] = value
-        lambda_cut = describe(lambda_path(settings, args.patients))
+        lambda_cut = describe(lambda_latencies(settings, args.patients, 0))
         kcl_received, first_read_s = kcl_path(settings, args.patients)
         kcl_cut = describe(kcl_received)
     print(

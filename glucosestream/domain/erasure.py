@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from glucosestream.domain.reading import MAX_TIMESTAMP_MS
+from glucosestream.domain.reading import timestamp_problems
 
 _TIMESTAMPS = ("measured_at", "erased_at", "produced_at")
 
@@ -34,12 +34,7 @@ class ReadingErasure:
             for name in ("patient_id", "device_id", "requested_by")
             if not isinstance(getattr(self, name), str) or not getattr(self, name)
         ]
-        for name in _TIMESTAMPS:
-            value = getattr(self, name)
-            if type(value) is not int:
-                problems.append(f"{name} must be an integer")
-            elif not 0 <= value <= MAX_TIMESTAMP_MS:
-                problems.append(f"{name} must lie between 1970 and 9999")
+        problems += timestamp_problems({name: getattr(self, name) for name in _TIMESTAMPS})
         if problems:
             raise InvalidErasure("; ".join(problems))
 

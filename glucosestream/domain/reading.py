@@ -142,6 +142,17 @@ MAX_GLUCOSE_MG_DL = 10_000
 _INTEGER_FIELDS = ("measured_at", "utc_offset_minutes", "glucose_mg_dl", "produced_at")
 
 
+def timestamp_problems(values: dict[str, Any]) -> list[str]:
+    """What is wrong with contract timestamps (UTC epoch milliseconds, 1970-9999), by name."""
+    problems = []
+    for name, value in values.items():
+        if type(value) is not int:
+            problems.append(f"{name} must be an integer")
+        elif not 0 <= value <= MAX_TIMESTAMP_MS:
+            problems.append(f"{name} must lie between 1970 and 9999")
+    return problems
+
+
 def contract_problems(reading: GlucoseReading) -> list[str]:
     """Every way the reading breaks the contract (empty when it is valid).
 

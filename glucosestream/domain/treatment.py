@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from glucosestream.domain.reading import MAX_TIMESTAMP_MS, MAX_UTC_OFFSET_MINUTES
+from glucosestream.domain.reading import MAX_UTC_OFFSET_MINUTES, timestamp_problems
 
 INSULIN_UNITS_RANGE = (0.0, 100.0)
 """Insulin a pump or a pen can give at once, in units (U); anything outside is a unit mix-up."""
@@ -88,13 +88,11 @@ def treatment_problems(treatment: GlucoseTreatment) -> list[str]:
         problems.append("entered_by must be a string or null")
     if type(treatment.is_valid) is not bool:
         problems.append("is_valid must be a boolean")
-    for name in (*_TIMESTAMPS, "utc_offset_minutes"):
-        if type(getattr(treatment, name)) is not int:
-            problems.append(f"{name} must be an integer")
+    problems += timestamp_problems({name: getattr(treatment, name) for name in _TIMESTAMPS})
+    if type(treatment.utc_offset_minutes) is not int:
+        problems.append("utc_offset_minutes must be an integer")
     if problems:
         return problems  # the range checks below assume the types
-    if any(not 0 <= getattr(treatment, name) <= MAX_TIMESTAMP_MS for name in _TIMESTAMPS):
-        problems.append("timestamps must lie between 1970 and 9999")
     if not -MAX_UTC_OFFSET_MINUTES <= treatment.utc_offset_minutes <= MAX_UTC_OFFSET_MINUTES:
         problems.append(f"utc_offset_minutes {treatment.utc_offset_minutes} is outside ±840")
     for name, (low, high), unit in (

@@ -249,11 +249,9 @@ def deployed_checks(endpoint: str) -> dict[str, Any]:
     }
     mappings = lambdas.list_event_source_mappings()["EventSourceMappings"]
     iam = session.client("iam", endpoint_url=endpoint)
-    (ingest_role,) = [
-        f["Role"]
-        for f in lambdas.list_functions()["Functions"]
-        if f.get("Handler") == "consumers.ingest_api.handler.handler"
-    ]
+    roles = {f.get("Handler"): f["Role"] for f in lambdas.list_functions()["Functions"]}
+    ingest_role = roles["consumers.ingest_api.handler.handler"]
+    pipeline_role = roles["consumers.pipeline.handler.lambda_handler"]
     return {
         "state_machine": machine["name"],
         "definition_has_placeholders": "${" in definition,
@@ -262,7 +260,35 @@ def deployed_checks(endpoint: str) -> dict[str, Any]:
         "subscriptions": _queue_subscriptions(session, endpoint),
         "dashboard": _dashboard_task(session, endpoint),
         "ingest_role_policies": _role_policies(iam, ingest_role.rsplit("/", 1)[-1]),
+        "pipeline_role_policies": _role_policies(iam, pipeline_role.rsplit("/", 1)[-1]),
+        "delivery_streams": _delivery_streams(session, endpoint),
     }
+
+
+def _delivery_streams(session: Any, endpoint: str) -> dict[str, dict[str, Any]]:
+    """Every Firehose delivery stream by name: its source stream, prefixes, Glue table,
+    processor Lambda and its role's inline policies."""
+    firehose = session.client("firehose", endpoint_url=endpoint)
+    iam = session.client("iam", endpoint_url=endpoint)
+    found = {}
+    for name in firehose.list_delivery_streams(Limit=100)["DeliveryStreamNames"]:
+        description = firehose.describe_delivery_stream(DeliveryStreamName=name)
+        stream = description["DeliveryStreamDescription"]
+        source = stream["Source"]["KinesisStreamSourceDescription"]
+        (destination,) = stream["Destinations"]
+        s3 = destination["ExtendedS3DestinationDescription"]
+        schema = s3["DataFormatConversionConfiguration"]["SchemaConfiguration"]
+        (processor,) = s3["ProcessingConfiguration"]["Processors"]
+        parameters = {p["ParameterName"]: p["ParameterValue"] for p in processor["Parameters"]}
+        found[name] = {
+            "source_stream": source["KinesisStreamARN"].rsplit("/", 1)[-1],
+            "prefix": s3["Prefix"],
+            "error_output_prefix": s3["ErrorOutputPrefix"],
+            "table": [schema["DatabaseName"], schema["TableName"]],
+            "lambda_arn": parameters["LambdaArn"],
+            "role_policies": _role_policies(iam, s3["RoleARN"].rsplit("/", 1)[-1]),
+        }
+    return found
 
 
 def _role_policies(iam: Any, role: str) -> dict[str, Any]:

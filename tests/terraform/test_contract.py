@@ -15,7 +15,7 @@ import inspect
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import sqlglot
@@ -43,6 +43,8 @@ PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # the Firehose and Glue tests below.
 NAMED_RESOURCES: dict[str, tuple[str, str]] = {
     "readings_stream": ("aws_kinesis_stream", "name"),
+    "treatments_stream": ("aws_kinesis_stream", "name"),
+    "erasures_stream": ("aws_kinesis_stream", "name"),
     "lake_bucket": ("aws_s3_bucket", "bucket"),
     "athena_results_bucket": ("aws_s3_bucket", "bucket"),
     "patient_state_table": ("aws_dynamodb_table", "name"),
@@ -55,6 +57,8 @@ NAMED_RESOURCES: dict[str, tuple[str, str]] = {
     "dashboard_alerts_queue": ("aws_sqs_queue", "name"),
     "pipeline_feed_queue": ("aws_sqs_queue", "name"),
     "firehose_delivery_stream": ("aws_kinesis_firehose_delivery_stream", "name"),
+    "treatments_delivery_stream": ("aws_kinesis_firehose_delivery_stream", "name"),
+    "erasures_delivery_stream": ("aws_kinesis_firehose_delivery_stream", "name"),
     "pipeline_function": ("aws_lambda_function", "function_name"),
     "alerts_function": ("aws_lambda_function", "function_name"),
     "firehose_transform_function": ("aws_lambda_function", "function_name"),
@@ -64,7 +68,54 @@ NAMED_RESOURCES: dict[str, tuple[str, str]] = {
     "glue_database": ("aws_glue_catalog_database", "name"),
     "athena_workgroup": ("aws_athena_workgroup", "name"),
 }
-PREFIXES = {"raw_readings_prefix", "errors_prefix", "curated_prefix", "marts_prefix"}
+PREFIXES = {
+    "raw_readings_prefix", "errors_prefix", "raw_treatments_prefix", "treatment_errors_prefix",
+    "raw_erasures_prefix", "erasure_errors_prefix", "curated_prefix", "marts_prefix",
+}  # fmt: skip
+
+
+class Dataset(NamedTuple):
+    """One dataset Firehose delivers into the raw zone: where from, where to, through what."""
+
+    key: str  # its instance key in modules/lake/firehose.tf (local.deliveries)
+    stream: str
+    delivery_stream: str
+    raw_prefix: str
+    errors_prefix: str
+    table: str
+    glue_schema: Path  # generated from the Avro contract
+
+
+DATASETS = (
+    Dataset(
+        "readings",
+        NAMES.readings_stream,
+        NAMES.firehose_delivery_stream,
+        NAMES.raw_readings_prefix,
+        NAMES.errors_prefix,
+        "raw_readings",
+        REPO_ROOT / "schemas" / "glucose_reading.glue.json",
+    ),
+    Dataset(
+        "treatments",
+        NAMES.treatments_stream,
+        NAMES.treatments_delivery_stream,
+        NAMES.raw_treatments_prefix,
+        NAMES.treatment_errors_prefix,
+        "raw_treatments",
+        REPO_ROOT / "schemas" / "glucose_treatment.glue.json",
+    ),
+    Dataset(
+        "erasures",
+        NAMES.erasures_stream,
+        NAMES.erasures_delivery_stream,
+        NAMES.raw_erasures_prefix,
+        NAMES.erasure_errors_prefix,
+        "raw_erasures",
+        REPO_ROOT / "schemas" / "glucose_reading_erasure.glue.json",
+    ),
+)
+"""Every delivery stream (ResourceNames): the tests below check each, and that there are no more."""
 
 
 def values(plan: dict[str, Any], type_: str, attribute: str) -> set[str]:
@@ -512,21 +563,52 @@ def test_on_failure_destination_is_the_dlq(plan: dict[str, Any]) -> None:
 # --- Firehose into the raw zone -------------------------------------------------------------------
 
 
-def test_firehose_matches_the_local_delivery(plan: dict[str, Any]) -> None:
-    stream = one(plan, "aws_kinesis_firehose_delivery_stream")
+def delivery_streams(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        r["after"]["name"]: r
+        for r in planned_resources(plan, "aws_kinesis_firehose_delivery_stream")
+    }
+
+
+def test_there_is_one_delivery_stream_per_dataset(plan: dict[str, Any]) -> None:
+    streams = delivery_streams(plan)
+    assert set(streams) == {d.delivery_stream for d in DATASETS}
+    for dataset in DATASETS:
+        address = f'module.lake.aws_kinesis_firehose_delivery_stream.this["{dataset.key}"]'
+        assert streams[dataset.delivery_stream]["address"] == address
+
+
+@pytest.mark.parametrize("dataset", DATASETS, ids=lambda d: d.key)
+def test_the_transform_picks_the_table_by_delivery_stream(
+    plan: dict[str, Any], dataset: Dataset
+) -> None:
+    """The one transform Lambda picks the contract by the event's deliveryStreamArn: an event of
+    each planned delivery stream is read as its dataset's raw table."""
+    from glucosestream.lake.raw_zone.transform import raw_table_of
+
+    stream = delivery_streams(plan)[dataset.delivery_stream]["after"]
+    arn = f"arn:aws:firehose:{REGION}:123456789012:deliverystream/{stream['name']}"
+    assert raw_table_of({"deliveryStreamArn": arn}).table == dataset.table
+
+
+@pytest.mark.parametrize("dataset", DATASETS, ids=lambda d: d.key)
+def test_firehose_matches_the_local_delivery(plan: dict[str, Any], dataset: Dataset) -> None:
+    stream = delivery_streams(plan)[dataset.delivery_stream]["after"]
     (s3,) = stream["extended_s3_configuration"]
     assert s3["prefix"] == (
-        f"{NAMES.raw_readings_prefix}dt=!{{partitionKeyFromLambda:dt}}"
-        "/hour=!{partitionKeyFromLambda:hour}/"
+        f"{dataset.raw_prefix}dt=!{{partitionKeyFromLambda:dt}}/hour=!{{partitionKeyFromLambda:hour}}/"
     )
-    assert s3["error_output_prefix"].startswith(NAMES.errors_prefix)
-    assert "!{firehose:error-output-type}" in s3["error_output_prefix"]
+    assert s3["error_output_prefix"] == (
+        f"{dataset.errors_prefix}dt=!{{timestamp:yyyy-MM-dd}}/hour=!{{timestamp:HH}}"
+        "/!{firehose:error-output-type}/"
+    )
     assert s3["buffering_size"] * 1024 * 1024 == local_firehose.DEFAULT_BUFFER_BYTES
     assert s3["buffering_size"] >= 64  # required with format conversion
     assert s3["buffering_interval"] == local_firehose.DEFAULT_BUFFER_SECONDS
     assert s3["dynamic_partitioning_configuration"][0]["enabled"] is True
     assert s3["cloudwatch_logging_options"][0]["enabled"] is True
     ((processor,),) = [p["processors"] for p in s3["processing_configuration"]]
+    assert processor["type"] == "Lambda"
     parameters = {p["parameter_name"]: p.get("parameter_value") for p in processor["parameters"]}
     assert set(parameters) == {
         "LambdaArn",
@@ -542,7 +624,144 @@ def test_firehose_matches_the_local_delivery(plan: dict[str, Any]) -> None:
     (hive,) = conversion["input_format_configuration"][0]["deserializer"][0]["hive_json_ser_de"]
     assert tuple(hive["timestamp_formats"]) == HIVE_JSON_TIMESTAMP_FORMATS
     (schema,) = conversion["schema_configuration"]
-    assert (schema["database_name"], schema["table_name"]) == (NAMES.glue_database, "raw_readings")
+    assert (schema["database_name"], schema["table_name"]) == (NAMES.glue_database, dataset.table)
+
+
+def module_calls(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """envs/dev's module calls as the plan's configuration section has them (references)."""
+    return dict(plan["configuration"]["root_module"]["module_calls"])
+
+
+def references(call: dict[str, Any], variable: str) -> list[str]:
+    return list(call["expressions"][variable]["references"])
+
+
+def test_each_delivery_stream_reads_its_own_stream(plan: dict[str, Any]) -> None:
+    """The stream ARNs are unknown at plan time: the wiring is read from the configuration (the
+    rehearsal reads back the deployed sources, test_rehearsal.py)."""
+    calls = module_calls(plan)
+    assert "local.names.readings_stream" in references(calls["stream"], "stream_name")
+    assert "local.names.treatments_stream" in references(calls["treatments_stream"], "stream_name")
+    assert "local.names.erasures_stream" in references(calls["erasures_stream"], "stream_name")
+    lake = calls["lake"]
+    wiring = {
+        "stream_arn": "module.stream.stream_arn",
+        "delivery_stream_name": "local.names.firehose_delivery_stream",
+        "treatments_stream_arn": "module.treatments_stream.stream_arn",
+        "treatments_delivery_stream_name": "local.names.treatments_delivery_stream",
+        "erasures_stream_arn": "module.erasures_stream.stream_arn",
+        "erasures_delivery_stream_name": "local.names.erasures_delivery_stream",
+    }
+    for variable, reference in wiring.items():
+        assert reference in references(lake, variable), variable
+
+
+def test_the_delivery_streams_share_one_transform_and_the_buffering(plan: dict[str, Any]) -> None:
+    """Defined once (for_each): everything but the dataset's names and prefixes is equal."""
+    configurations = []
+    for stream in delivery_streams(plan).values():
+        (s3,) = stream["after"]["extended_s3_configuration"]
+        configurations.append(
+            (
+                s3["buffering_size"],
+                s3["buffering_interval"],
+                json.dumps(s3["processing_configuration"], sort_keys=True),
+                json.dumps(
+                    s3["data_format_conversion_configuration"][0]["output_format_configuration"],
+                    sort_keys=True,
+                ),
+            )
+        )
+    assert len(configurations) == len(DATASETS)
+    assert len(set(configurations)) == 1
+    (transform,) = [
+        r
+        for r in planned_resources(plan, "aws_lambda_function")
+        if r["after"]["function_name"] == NAMES.firehose_transform_function
+    ]
+    assert transform["address"] == "module.lake.module.transform.aws_lambda_function.this"
+
+
+def test_every_delivery_stream_has_its_alarms_and_log_group(plan: dict[str, Any]) -> None:
+    alarms = {
+        (r["after"]["metric_name"], r["after"]["dimensions"].get("DeliveryStreamName"))
+        for r in planned_resources(plan, "aws_cloudwatch_metric_alarm")
+        if r["after"]["namespace"] == "AWS/Firehose"
+    }
+    assert alarms == {
+        (metric, d.delivery_stream)
+        for d in DATASETS
+        for metric in ("DeliveryToS3.Success", "FailedConversion.Records")
+    }
+    groups = values(plan, "aws_cloudwatch_log_group", "name")
+    assert {f"/aws/kinesisfirehose/{d.delivery_stream}" for d in DATASETS} <= groups
+    roles = values(plan, "aws_iam_role", "name")
+    assert {f"{d.delivery_stream}-firehose" for d in DATASETS} <= roles
+
+
+def kinesis_streams(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["after"]["name"]: r for r in planned_resources(plan, "aws_kinesis_stream")}
+
+
+# The streams besides the readings': envs/dev module call → its name. Few records (a few
+# treatments per patient a day, erasures rarer still): one provisioned shard each.
+SMALL_STREAMS = {
+    "treatments_stream": NAMES.treatments_stream,
+    "erasures_stream": NAMES.erasures_stream,
+}
+
+
+def test_every_stream_is_encrypted_and_retained_as_the_readings_stream(
+    plan: dict[str, Any],
+) -> None:
+    streams = kinesis_streams(plan)
+    assert set(streams) == {d.stream for d in DATASETS}
+    assert set(streams) == {NAMES.readings_stream, *SMALL_STREAMS.values()}
+    readings = streams[NAMES.readings_stream]
+    for stream in streams.values():
+        assert stream["after"]["encryption_type"] == "KMS"
+        assert stream["unknown"]["kms_key_id"]  # the environment's key (module.kms)
+    for name in SMALL_STREAMS.values():
+        small = streams[name]["after"]
+        assert small["retention_period"] == readings["after"]["retention_period"], name
+        assert small["shard_level_metrics"] == readings["after"]["shard_level_metrics"], name
+        assert small["stream_mode_details"] == [{"stream_mode": "PROVISIONED"}], name
+        assert small["shard_count"] == 1, name
+    calls = module_calls(plan)
+    for key in ("stream", *SMALL_STREAMS):
+        assert "module.kms.key_arn" in references(calls[key], "kms_key_arn"), key
+        assert "local.stream_retention_hours" in references(calls[key], "retention_hours"), key
+    for key, name in SMALL_STREAMS.items():
+        assert f"local.names.{key}" in references(calls[key], "stream_name")
+        assert name == getattr(NAMES, key)
+
+
+def test_every_dataset_has_its_lifecycle_rules(plan: dict[str, Any]) -> None:
+    """Each dataset's raw zone moves to Standard-IA and its error records expire, alike."""
+    (lifecycle,) = [
+        r["after"]
+        for r in planned_resources(plan, "aws_s3_bucket_lifecycle_configuration")
+        if r["address"] == "module.lake.aws_s3_bucket_lifecycle_configuration.lake"
+    ]
+    by_prefix = {
+        rule["filter"][0]["prefix"]: rule
+        for rule in lifecycle["rule"]
+        if rule["filter"] and rule["filter"][0].get("prefix")
+    }
+    transitions, expirations = set(), set()
+    for dataset in DATASETS:
+        raw = by_prefix[dataset.raw_prefix]
+        assert raw["status"] == "Enabled"
+        (transition,) = raw["transition"]
+        assert transition["storage_class"] == "STANDARD_IA"
+        transitions.add(transition["days"])
+        assert not raw["expiration"], "raw records are never expired"
+        errors = by_prefix[dataset.errors_prefix]
+        assert errors["status"] == "Enabled"
+        (expiration,) = errors["expiration"]
+        expirations.add(expiration["days"])
+    assert len(transitions) == 1
+    assert len(expirations) == 1
 
 
 # --- Glue tables ----------------------------------------------------------------------------------
@@ -578,22 +797,55 @@ def test_glue_table_has_the_ddl_columns(plan: dict[str, Any], ddl: Path) -> None
     assert [(k["name"], k["type"]) for k in table["partition_keys"]] == keys
     assert table["database_name"] == NAMES.glue_database
     projection = {k for k in table["parameters"] if k.startswith("projection.")}
-    if ddl.stem == "raw_readings":  # Firehose writes its partitions: projected
+    if ddl.stem.startswith("raw_"):  # Firehose writes its partitions: projected
         assert table["parameters"]["projection.enabled"] == "true"
     else:  # the pipeline registers its partitions at versioned prefixes
         assert projection == set()
     assert storage["location"].startswith(f"s3://{NAMES.lake_bucket}/")
 
 
-def test_raw_table_is_the_generated_glue_schema(plan: dict[str, Any]) -> None:
-    generated = json.loads((REPO_ROOT / "schemas" / "glucose_reading.glue.json").read_text())
-    table = glue_tables(plan)["raw_readings"]
+def test_every_raw_table_is_delivered() -> None:
+    """Each sql/ddl/raw_*.sql is the table of a delivery stream (Firehose is what writes it)."""
+    raw = {p.stem for p in (REPO_ROOT / "sql" / "ddl").glob("raw_*.sql")}
+    assert raw == {d.table for d in DATASETS}
+
+
+def test_the_datasets_are_the_raw_zones_tables_and_deliveries() -> None:
+    """DATASETS (written out here) agrees with the raw zone's own list: each of its tables is a
+    dataset, delivered from the stream into the prefixes glucosestream.lake.raw_zone names."""
+    from glucosestream.lake.raw_zone.schema import RAW_TABLES, delivery_of
+
+    by_table = {d.table: d for d in DATASETS}
+    assert set(by_table) == {t.table for t in RAW_TABLES}
+    for raw_table in RAW_TABLES:
+        dataset = by_table[raw_table.table]
+        delivery = delivery_of(NAMES, raw_table)
+        assert (dataset.stream, dataset.delivery_stream) == (
+            delivery.stream,
+            delivery.delivery_stream,
+        )
+        assert (dataset.raw_prefix, dataset.errors_prefix) == (
+            delivery.raw_prefix,
+            delivery.errors_prefix,
+        )
+        assert dataset.glue_schema == raw_table.glue_file
+
+
+@pytest.mark.parametrize("dataset", DATASETS, ids=lambda d: d.key)
+def test_raw_table_is_the_generated_glue_schema(plan: dict[str, Any], dataset: Dataset) -> None:
+    generated = json.loads(dataset.glue_schema.read_text())
+    table = glue_tables(plan)[dataset.table]
     (storage,) = table["storage_descriptor"]
     assert [(c["name"], c["type"]) for c in storage["columns"]] == [
         (c["Name"], c["Type"]) for c in generated["columns"]
     ]
+    # Column comments come from the same generated file (absent where it has none).
+    assert [c.get("comment") for c in storage["columns"]] == [
+        c.get("Comment") for c in generated["columns"]
+    ]
+    assert any(c.get("Comment") for c in generated["columns"])
     assert [k["name"] for k in table["partition_keys"]] == ["dt", "hour"]
-    assert storage["location"] == f"s3://{NAMES.lake_bucket}/{NAMES.raw_readings_prefix}"
+    assert storage["location"] == f"s3://{NAMES.lake_bucket}/{dataset.raw_prefix}"
     projection = {k: v for k, v in table["parameters"].items() if k.startswith("projection.")}
     assert projection["projection.dt.type"] == "date"
     assert projection["projection.hour.type"] == "integer"
@@ -603,7 +855,10 @@ def test_curated_and_marts_locations(plan: dict[str, Any]) -> None:
     tables = glue_tables(plan)
     assert set(tables) >= {
         "raw_readings",
+        "raw_treatments",
+        "raw_erasures",
         "curated_readings",
+        "curated_treatments",
         "patient_daily_metrics",
         "patient_period_metrics",
         "agp_profile",
@@ -611,9 +866,13 @@ def test_curated_and_marts_locations(plan: dict[str, Any]) -> None:
     }
     for name, table in tables.items():
         location = table["storage_descriptor"][0]["location"]
-        if name.startswith("curated_"):
-            assert location.startswith(f"s3://{NAMES.lake_bucket}/{NAMES.curated_prefix}")
-        elif name != "raw_readings":
+        if name.startswith("raw_"):
+            assert location == f"s3://{NAMES.lake_bucket}/raw/{name.removeprefix('raw_')}/"
+        elif name.startswith("curated_"):
+            assert location == (
+                f"s3://{NAMES.lake_bucket}/{NAMES.curated_prefix}{name.removeprefix('curated_')}/"
+            )
+        else:
             assert location == f"s3://{NAMES.lake_bucket}/{NAMES.marts_prefix}{name}/"
 
 

@@ -3,7 +3,9 @@
 Read back: the state machine, functions and mapping; every SQS subscription (each feed queue on
 its topic, raw delivery); the dashboard's task definition and task role (its GS_* environment
 loads into Settings in aws mode, and the names it derives are the stream, queue and privacy
-ledger table it may use).
+ledger table it may use); every Firehose delivery stream (readings, treatments, erasures: source
+stream, prefixes, Glue table, the one transform, each role's grants); the treatments and erasures
+grants of the ingest and pipeline roles.
 
 moto lacks two Step Functions calls the provider makes; ``moto_rehearsal.py`` answers them
 (ValidateStateMachineDefinition: OK; ListStateMachineVersions: the empty list, which is true).
@@ -15,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +52,10 @@ def test_apply_and_destroy_against_moto(tmp_path: Path) -> None:
     check_feeds(report["subscriptions"])
     check_dashboard(report["dashboard"], rehearsal.PSEUDONYM_KEY)
     check_ingest_reads_older_entries(report["ingest_role_policies"])
+    check_ingest_puts_treatments_and_erasures(report["ingest_role_policies"])
+    check_delivery_streams(report["delivery_streams"])
+    check_pipeline_reads_and_curates_treatments(report["pipeline_role_policies"])
+    check_pipeline_reads_erasures(report["pipeline_role_policies"])
 
 
 def check_feeds(subscriptions: list[list[Any]]) -> None:
@@ -188,3 +195,119 @@ def check_ingest_reads_older_entries(policies: dict[str, Any]) -> None:
     assert lake_objects == {f"arn:aws:s3:::{NAMES.lake_bucket}/curated/readings/*"}
     results = f"arn:aws:s3:::{NAMES.athena_results_bucket}/*"
     assert ("s3:PutObject", results) in granted
+
+
+REGION = "eu-west-1"  # moto_rehearsal.REGION
+ACCOUNT = "123456789012"  # moto's account
+LAKE = f"arn:aws:s3:::{NAMES.lake_bucket}"
+
+
+def stream_arn(name: str) -> str:
+    return f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{name}"
+
+
+def glue_table_arn(table: str) -> str:
+    return f"arn:aws:glue:{REGION}:{ACCOUNT}:table/{NAMES.glue_database}/{table}"
+
+
+def allowed(granted: set[tuple[str, str]], action: str, resource: str) -> bool:
+    """Whether a grant (IAM wildcards in its resource) allows ``action`` on ``resource``."""
+    return any(a == action and fnmatchcase(resource, r) for a, r in granted)
+
+
+def check_ingest_puts_treatments_and_erasures(policies: dict[str, Any]) -> None:
+    """The ingest API puts treatments and erasures of readings in PutRecords batches only (their
+    Producers never aggregate, so never list shards): exactly that on each of the two streams,
+    and the key's data keys."""
+    granted = grants(policies)
+    for name in (NAMES.treatments_stream, NAMES.erasures_stream):
+        arn = stream_arn(name)
+        assert {a for a, r in granted if r == arn} == {"kinesis:PutRecords"}, name
+        assert not allowed(granted, "kinesis:GetRecords", arn), name
+    assert any(a == "kms:GenerateDataKey" and ":key/" in r for a, r in granted)
+    # The readings grant is unchanged: the other streams are not in it.
+    assert ("kinesis:PutRecords", stream_arn(NAMES.readings_stream)) in granted
+
+
+DELIVERIES = {
+    # delivery stream → (source stream, raw prefix, errors prefix, Glue table)
+    NAMES.firehose_delivery_stream: (
+        NAMES.readings_stream,
+        NAMES.raw_readings_prefix,
+        NAMES.errors_prefix,
+        "raw_readings",
+    ),
+    NAMES.treatments_delivery_stream: (
+        NAMES.treatments_stream,
+        NAMES.raw_treatments_prefix,
+        NAMES.treatment_errors_prefix,
+        "raw_treatments",
+    ),
+    NAMES.erasures_delivery_stream: (
+        NAMES.erasures_stream,
+        NAMES.raw_erasures_prefix,
+        NAMES.erasure_errors_prefix,
+        "raw_erasures",
+    ),
+}
+
+
+def check_delivery_streams(deployed: dict[str, dict[str, Any]]) -> None:
+    """Each delivery stream reads its own stream, writes its own prefixes through the one
+    transform into its own table; its role may do that and nothing of the other dataset's."""
+    assert set(deployed) == set(DELIVERIES)
+    transform = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{NAMES.firehose_transform_function}"
+    for name, (stream, raw_prefix, errors_prefix, table) in DELIVERIES.items():
+        delivery = deployed[name]
+        assert delivery["source_stream"] == stream
+        assert delivery["prefix"] == (
+            f"{raw_prefix}dt=!{{partitionKeyFromLambda:dt}}/hour=!{{partitionKeyFromLambda:hour}}/"
+        )
+        assert delivery["error_output_prefix"].startswith(f"{errors_prefix}dt=!{{timestamp:")
+        assert delivery["table"] == [NAMES.glue_database, table]
+        assert delivery["lambda_arn"] == f"{transform}:$LATEST"
+        granted = grants(delivery["role_policies"])
+        assert allowed(granted, "kinesis:GetRecords", stream_arn(stream))
+        assert allowed(granted, "lambda:InvokeFunction", f"{transform}:$LATEST")
+        assert allowed(granted, "glue:GetTable", glue_table_arn(table))
+        for prefix in (raw_prefix, errors_prefix):
+            assert allowed(granted, "s3:PutObject", f"{LAKE}/{prefix}dt=2026-01-01/x.parquet")
+        assert any(a == "kms:GenerateDataKey" and ":key/" in r for a, r in granted)
+        for other, (other_stream, other_raw, other_errors, other_table) in DELIVERIES.items():
+            if other == name:
+                continue
+            assert not allowed(granted, "kinesis:GetRecords", stream_arn(other_stream))
+            assert not allowed(granted, "glue:GetTable", glue_table_arn(other_table))
+            for prefix in (other_raw, other_errors):
+                assert not allowed(granted, "s3:PutObject", f"{LAKE}/{prefix}x")
+
+
+def check_pipeline_reads_and_curates_treatments(policies: dict[str, Any]) -> None:
+    """The pipeline's Athena statements read raw_treatments and UNLOAD curated_treatments under
+    curated/treatments/, then register its partitions: the same grants as the readings'."""
+    granted = grants(policies)
+    assert allowed(granted, "s3:GetObject", f"{LAKE}/{NAMES.raw_treatments_prefix}dt=x/hour=00/f")
+    assert allowed(granted, "s3:ListBucket", LAKE)
+    for table in ("raw_treatments", "curated_treatments"):
+        for action in ("glue:GetTable", "glue:GetPartitions"):
+            assert allowed(granted, action, glue_table_arn(table)), (action, table)
+    for dataset in ("readings", "treatments"):
+        staged = f"{LAKE}/{NAMES.curated_prefix}{dataset}/staging/run/part-0.parquet"
+        for action in ("s3:PutObject", "s3:GetObject", "s3:DeleteObject"):
+            assert allowed(granted, action, staged), (action, dataset)
+        for action in ("glue:BatchCreatePartition", "glue:BatchUpdatePartition"):
+            assert allowed(granted, action, glue_table_arn(f"curated_{dataset}")), action
+    # Raw is read only.
+    assert not allowed(granted, "s3:PutObject", f"{LAKE}/{NAMES.raw_treatments_prefix}x")
+
+
+def check_pipeline_reads_erasures(policies: dict[str, Any]) -> None:
+    """The planner lists raw/erasures/ (the partitions an erasure lands in are rebuilt) and the
+    curated_readings statements read raw_erasures to leave erased readings out: read only."""
+    granted = grants(policies)
+    assert allowed(granted, "s3:GetObject", f"{LAKE}/{NAMES.raw_erasures_prefix}dt=x/hour=00/f")
+    assert allowed(granted, "s3:ListBucket", LAKE)
+    for action in ("glue:GetTable", "glue:GetPartitions"):
+        assert allowed(granted, action, glue_table_arn("raw_erasures")), action
+    for action in ("s3:PutObject", "s3:DeleteObject"):
+        assert not allowed(granted, action, f"{LAKE}/{NAMES.raw_erasures_prefix}x"), action

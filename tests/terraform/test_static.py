@@ -135,3 +135,24 @@ def test_every_checkov_skip_has_a_reason() -> None:
     skips = list(load_tool("tf_check").skip_comments())
     assert skips
     assert not [(str(p), n, check) for p, n, check, why in skips if len(why) < 20]
+
+
+def test_every_per_dataset_delivery_resource_keeps_the_readings_address(
+    parsed: dict[Path, dict[str, Any]],
+) -> None:
+    """modules/lake/firehose.tf defines each delivery-stream resource once per dataset
+    (for_each = local.deliveries); they were single resources, so envs/dev/moved.tf moves each to
+    its ["readings"] instance and an existing state keeps its readings delivery stream."""
+    per_dataset = {
+        f"module.lake.{unquote(type_)}.{unquote(name)}"
+        for block in parsed[MODULES_DIR / "lake" / "firehose.tf"]["resource"]
+        for type_, bodies in block.items()
+        for name, body in bodies.items()
+        if body.get("for_each") == "${local.deliveries}"
+    }
+    assert len(per_dataset) == 7  # delivery stream, role, policy, log group and stream, 2 alarms
+    moves = {
+        (move["from"].removeprefix("${").removesuffix("}"), move["to"])
+        for move in parsed[ENV_DIR / "moved.tf"]["moved"]
+    }
+    assert {(a, f'${{{a}["readings"]}}') for a in per_dataset} <= moves

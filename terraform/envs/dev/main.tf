@@ -31,6 +31,17 @@ locals {
     ingest_function          = "${local.prefix}-ingest-api"
     grid_metrics_function    = "${local.prefix}-grid-metrics"
     privacy_ledger_table     = "${local.prefix}-privacy-ledger"
+    # Treatments (insulin, carbohydrate): their own stream, delivery stream and raw zone.
+    treatments_stream          = "${local.prefix}-treatments"
+    treatments_delivery_stream = "${local.prefix}-treatments-delivery"
+    raw_treatments_prefix      = "raw/treatments/"
+    treatment_errors_prefix    = "errors/treatments/"
+    # Erasures of readings (a Nightscout DELETE of entries): their own stream, delivery stream and
+    # raw zone; the ELT leaves erased readings out of curated_readings.
+    erasures_stream          = "${local.prefix}-erasures"
+    erasures_delivery_stream = "${local.prefix}-erasures-delivery"
+    raw_erasures_prefix      = "raw/erasures/"
+    erasure_errors_prefix    = "errors/erasures/"
     # Not in ResourceNames: names only Terraform uses.
     ingest_api = "${local.prefix}-ingest"
     dashboard  = "${local.prefix}-dashboard"
@@ -43,6 +54,9 @@ locals {
   }
 
   code_zip = "${var.dist_dir}/code.zip"
+
+  # Every stream keeps records this long: the window to replay Firehose (or the alerts consumer).
+  stream_retention_hours = 24
 
   # What every function that loads glucosestream.settings needs in aws mode; the topic ARNs are
   # added by the modules that own or receive them.
@@ -83,7 +97,30 @@ module "stream" {
   stream_mode     = var.stream_mode
   shard_count     = var.stream_shards
   kms_key_arn     = module.kms.key_arn
-  retention_hours = 24
+  retention_hours = local.stream_retention_hours
+}
+
+# Insulin and carbohydrate treatments (schemas/glucose_treatment.v1.avsc): a few per patient a
+# day, so one provisioned shard; encrypted and retained as the readings stream.
+module "treatments_stream" {
+  source          = "../../modules/stream"
+  stream_name     = local.names.treatments_stream
+  stream_mode     = "PROVISIONED"
+  shard_count     = 1
+  kms_key_arn     = module.kms.key_arn
+  retention_hours = local.stream_retention_hours
+}
+
+# Erasures of readings (schemas/glucose_reading_erasure.v1.avsc), put by the ingest API when a
+# Nightscout client deletes entries: rare, so one provisioned shard; encrypted and retained as
+# the readings stream.
+module "erasures_stream" {
+  source          = "../../modules/stream"
+  stream_name     = local.names.erasures_stream
+  stream_mode     = "PROVISIONED"
+  shard_count     = 1
+  kms_key_arn     = module.kms.key_arn
+  retention_hours = local.stream_retention_hours
 }
 
 module "alerting" {
@@ -127,6 +164,20 @@ module "lake" {
   alarm_topic_arn            = module.alerting.pipeline_topic_arn
   log_retention_days         = var.log_retention_days
   force_destroy              = var.force_destroy
+
+  # The treatments: their stream, delivery stream (same transform), raw zone and error prefix.
+  treatments_stream_arn           = module.treatments_stream.stream_arn
+  treatments_delivery_stream_name = local.names.treatments_delivery_stream
+  raw_treatments_prefix           = local.names.raw_treatments_prefix
+  treatment_errors_prefix         = local.names.treatment_errors_prefix
+  treatments_glue_schema_path     = "${var.repo_root}/schemas/glucose_treatment.glue.json"
+
+  # The erasures: their stream, delivery stream (same transform), raw zone and error prefix.
+  erasures_stream_arn           = module.erasures_stream.stream_arn
+  erasures_delivery_stream_name = local.names.erasures_delivery_stream
+  raw_erasures_prefix           = local.names.raw_erasures_prefix
+  erasure_errors_prefix         = local.names.erasure_errors_prefix
+  erasures_glue_schema_path     = "${var.repo_root}/schemas/glucose_reading_erasure.glue.json"
 }
 
 module "elt" {
@@ -146,6 +197,8 @@ module "elt" {
   athena_results_bucket      = module.lake.athena_results_bucket
   athena_results_bucket_arn  = module.lake.athena_results_bucket_arn
   raw_prefix                 = local.names.raw_readings_prefix
+  raw_treatments_prefix      = local.names.raw_treatments_prefix
+  raw_erasures_prefix        = local.names.raw_erasures_prefix
   curated_prefix             = local.names.curated_prefix
   marts_prefix               = local.names.marts_prefix
   kms_key_arn                = module.kms.key_arn
@@ -161,6 +214,8 @@ module "ingest" {
   api_name                  = local.names.ingest_api
   function_name             = local.names.ingest_function
   stream_arn                = module.stream.stream_arn
+  treatments_stream_arn     = module.treatments_stream.stream_arn
+  erasures_stream_arn       = module.erasures_stream.stream_arn
   patient_state_table_arn   = module.alerting.state_table_arn
   nightscout_table_name     = local.names.nightscout_table
   glue_database             = module.lake.glue_database

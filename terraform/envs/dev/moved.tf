@@ -86,3 +86,46 @@ moved {
   from = module.ingest.aws_lambda_function.ingest
   to   = module.ingest.module.ingest.aws_lambda_function.this
 }
+
+# State moves of the treatments (and erasures) delivery streams. The lake module's delivery
+# stream and what belongs to it (log group and stream, role and role policy, two alarms) were
+# single resources; they are now one instance per dataset (for_each over local.deliveries in
+# modules/lake/firehose.tf). The readings' instances keep the objects they were, so a plan of an
+# existing state moves these seven and only creates the other datasets' instances (treatments,
+# erasures). Like the blocks above, they may be deleted once every state of this environment has
+# been applied with them.
+
+moved {
+  from = module.lake.aws_kinesis_firehose_delivery_stream.this
+  to   = module.lake.aws_kinesis_firehose_delivery_stream.this["readings"]
+}
+
+moved {
+  from = module.lake.aws_iam_role.firehose
+  to   = module.lake.aws_iam_role.firehose["readings"]
+}
+
+moved {
+  from = module.lake.aws_iam_role_policy.firehose
+  to   = module.lake.aws_iam_role_policy.firehose["readings"]
+}
+
+moved {
+  from = module.lake.aws_cloudwatch_log_group.firehose
+  to   = module.lake.aws_cloudwatch_log_group.firehose["readings"]
+}
+
+moved {
+  from = module.lake.aws_cloudwatch_log_stream.firehose
+  to   = module.lake.aws_cloudwatch_log_stream.firehose["readings"]
+}
+
+moved {
+  from = module.lake.aws_cloudwatch_metric_alarm.firehose_delivery
+  to   = module.lake.aws_cloudwatch_metric_alarm.firehose_delivery["readings"]
+}
+
+moved {
+  from = module.lake.aws_cloudwatch_metric_alarm.firehose_conversion
+  to   = module.lake.aws_cloudwatch_metric_alarm.firehose_conversion["readings"]
+}

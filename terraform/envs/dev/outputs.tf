@@ -8,6 +8,25 @@ output "stream_name" {
   value       = module.stream.stream_name
 }
 
+output "treatments_stream_name" {
+  description = "Kinesis treatments stream (the ingest API puts insulin and carbohydrate treatments there)."
+  value       = module.treatments_stream.stream_name
+}
+
+output "erasures_stream_name" {
+  description = "Kinesis erasures stream (the ingest API puts erasures of readings there when a Nightscout client deletes entries)."
+  value       = module.erasures_stream.stream_name
+}
+
+output "delivery_stream_names" {
+  description = "Firehose delivery streams into the raw zone: readings (raw/readings/), treatments (raw/treatments/) and erasures (raw/erasures/)."
+  value = {
+    readings   = module.lake.delivery_stream_name
+    treatments = module.lake.treatments_delivery_stream_name
+    erasures   = module.lake.erasures_delivery_stream_name
+  }
+}
+
 output "alerts_topic_arn" {
   description = "GS_ALERTS_TOPIC_ARN for clients running with GS_MODE=aws."
   value       = module.alerting.alerts_topic_arn

@@ -448,6 +448,7 @@ resource "aws_ecs_service" "this" {
 resource "aws_lb" "this" {
   #checkov:skip=CKV_AWS_91:ALB access logs need an S3 bucket with the ELB service's write policy (usually the account's central log bucket); point access_logs there in production.
   #checkov:skip=CKV2_AWS_28:A WAF web ACL costs USD 5+/month plus rules; every request must pass Cognito authentication first. Attach the account's WAF in production.
+  #checkov:skip=CKV_AWS_150:Deletion protection is var.deletion_protection (default true); checkov reads envs/dev/terraform.tfvars, where the dev environment turns it off on purpose (throwaway, destroyable).
   name                       = var.name
   load_balancer_type         = "application"
   internal                   = false

@@ -76,6 +76,21 @@ data "aws_iam_policy_document" "elt_data" {
     actions   = ["s3:GetObject"]
     resources = ["${var.lake_bucket_arn}/${var.raw_prefix}*"]
   }
+  # raw_treatments: the curated_treatments statements read it (their output is under curated/,
+  # their partitions are registered in the database, both granted above and below).
+  statement {
+    sid       = "ReadRawTreatments"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.lake_bucket_arn}/${var.raw_treatments_prefix}*"]
+  }
+  # raw_erasures: the curated_readings statements read it to leave erased readings out (the
+  # planner also lists it, under the bucket's ListBucket above, to rebuild the partitions an
+  # erasure lands in).
+  statement {
+    sid       = "ReadRawErasures"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.lake_bucket_arn}/${var.raw_erasures_prefix}*"]
+  }
   statement {
     sid     = "WriteCuratedMartsAndResults"
     actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]

@@ -98,6 +98,18 @@ variable "raw_prefix" {
   default     = "raw/readings/"
 }
 
+variable "raw_treatments_prefix" {
+  type        = string
+  description = "Raw zone prefix of the treatments (read only for the ELT)."
+  default     = "raw/treatments/"
+}
+
+variable "raw_erasures_prefix" {
+  type        = string
+  description = "Raw zone prefix of the erasures of readings (read only for the ELT)."
+  default     = "raw/erasures/"
+}
+
 variable "curated_prefix" {
   type        = string
   description = "Curated prefix (written by the ELT)."

@@ -1,5 +1,7 @@
 # The ingest API: API Gateway REST (API keys + usage plan) → ingest Lambda
-# (consumers/ingest_api/handler.py, Powertools APIGatewayRestResolver) → the readings stream.
+# (consumers/ingest_api/handler.py, Powertools APIGatewayRestResolver) → the readings stream, the
+# treatments stream for insulin and carbohydrate treatments, and the erasures stream for the
+# erasures of readings a Nightscout DELETE of entries makes.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -40,6 +42,19 @@ data "aws_iam_policy_document" "ingest" {
     actions   = ["kinesis:PutRecord", "kinesis:PutRecords", "kinesis:DescribeStreamSummary", "kinesis:ListShards"]
     resources = [var.stream_arn]
   }
+  # Treatments are put in batches only (the API never aggregates, so never lists shards).
+  statement {
+    sid       = "PutTreatments"
+    actions   = ["kinesis:PutRecords"]
+    resources = [var.treatments_stream_arn]
+  }
+  # Erasures (a Nightscout DELETE of entries) likewise: PutRecords batches only.
+  statement {
+    sid       = "PutErasures"
+    actions   = ["kinesis:PutRecords"]
+    resources = [var.erasures_stream_arn]
+  }
+  # Every stream is encrypted with this key: putting needs GenerateDataKey.
   statement {
     sid       = "Key"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
@@ -92,7 +107,7 @@ module "ingest" {
 
   name               = var.function_name
   description        = "GlucoseStream ingest API: REST readings to the Kinesis stream"
-  role_description   = "Ingest API Lambda: put readings to the stream, the Nightscout read path, older entries through Athena, its logs."
+  role_description   = "Ingest API Lambda: put readings, treatments and erasures to their streams, the Nightscout read path, older entries through Athena, its logs."
   policy_name        = "ingest"
   policy_json        = data.aws_iam_policy_document.ingest.json
   handler            = "consumers.ingest_api.handler.handler"

@@ -71,6 +71,16 @@ variable "stream_arn" {
   description = "ARN of the readings stream."
 }
 
+variable "treatments_stream_arn" {
+  type        = string
+  description = "ARN of the treatments stream (PutRecords only); encrypted with kms_key_arn like the readings stream."
+}
+
+variable "erasures_stream_arn" {
+  type        = string
+  description = "ARN of the erasures stream (PutRecords only: erasures of readings on a Nightscout DELETE of entries); encrypted with kms_key_arn like the readings stream."
+}
+
 variable "patient_state_table_arn" {
   type        = string
   description = "ARN of the alerts' patient-state table: alert settings and acknowledgements are written to the patient's item. Its name must be ResourceNames(env).patient_state_table (the handler derives it from GS_ENV)."

@@ -1,9 +1,40 @@
-# Firehose: readings stream → transform Lambda (Avro → JSON + dt/hour partition keys) → Parquet
-# (schema: the Glue raw table) → s3://<lake>/raw/readings/dt=/hour=/; failures → errors/.
+# Firehose, one delivery stream per dataset, all defined once (for_each over local.deliveries):
+# its Kinesis stream → the transform Lambda (Avro → JSON + dt/hour partition keys; one function
+# for every dataset, it picks the contract by the event's deliveryStreamArn) → Parquet (schema:
+# the dataset's Glue raw table) → s3://<lake>/raw/<dataset>/dt=/hour=/; failures →
+# errors/<dataset>/. Each delivery stream has its own role, log group and alarms.
 
 locals {
-  firehose_log_group = "/aws/kinesisfirehose/${var.delivery_stream_name}"
-  lake_arn           = aws_s3_bucket.this["lake"].arn
+  lake_arn = aws_s3_bucket.this["lake"].arn
+
+  # Dataset → its delivery stream. The keys are state addresses (["readings"] keeps the address
+  # the single delivery stream had: envs/dev/moved.tf); `records` words the alarms.
+  deliveries = {
+    readings = {
+      name          = var.delivery_stream_name
+      stream_arn    = var.stream_arn
+      raw_prefix    = var.raw_prefix
+      errors_prefix = var.errors_prefix
+      table         = "raw_readings"
+      records       = "readings"
+    }
+    treatments = {
+      name          = var.treatments_delivery_stream_name
+      stream_arn    = var.treatments_stream_arn
+      raw_prefix    = var.raw_treatments_prefix
+      errors_prefix = var.treatment_errors_prefix
+      table         = "raw_treatments"
+      records       = "treatments"
+    }
+    erasures = {
+      name          = var.erasures_delivery_stream_name
+      stream_arn    = var.erasures_stream_arn
+      raw_prefix    = var.raw_erasures_prefix
+      errors_prefix = var.erasure_errors_prefix
+      table         = "raw_erasures"
+      records       = "erasures"
+    }
+  }
 }
 
 # --- transform Lambda ------------------------------------------------------------------------
@@ -21,7 +52,7 @@ module "transform" {
   source = "../lambda_function"
 
   name               = var.transform_function_name
-  description        = "Firehose transform: Avro readings to JSON with dt/hour partition keys"
+  description        = "Firehose transform: Avro readings, treatments and erasures to JSON with dt/hour partition keys"
   role_description   = "Firehose transform Lambda: writes its own logs and traces, nothing else."
   policy_name        = "transform"
   policy_json        = data.aws_iam_policy_document.transform.json
@@ -41,18 +72,20 @@ module "transform" {
   }
 }
 
-# --- delivery stream ---------------------------------------------------------------------------
+# --- delivery streams (one per dataset) ---------------------------------------------------------
 
 resource "aws_cloudwatch_log_group" "firehose" {
-  name              = local.firehose_log_group
+  for_each          = local.deliveries
+  name              = "/aws/kinesisfirehose/${each.value.name}"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn
   tags              = var.tags
 }
 
 resource "aws_cloudwatch_log_stream" "firehose" {
+  for_each       = local.deliveries
   name           = "DestinationDelivery"
-  log_group_name = aws_cloudwatch_log_group.firehose.name
+  log_group_name = aws_cloudwatch_log_group.firehose[each.key].name
 }
 
 data "aws_iam_policy_document" "firehose_assume" {
@@ -70,18 +103,21 @@ data "aws_iam_policy_document" "firehose_assume" {
   }
 }
 
+# One role per delivery stream: each reads its own stream and table, writes its own prefixes.
 resource "aws_iam_role" "firehose" {
-  name               = "${var.delivery_stream_name}-firehose"
-  description        = "Firehose ${var.delivery_stream_name}: read the stream, invoke the transform, read the raw table schema, write the raw zone."
+  for_each           = local.deliveries
+  name               = "${each.value.name}-firehose"
+  description        = "Firehose ${each.value.name}: read the stream, invoke the transform, read the raw table schema, write the raw zone."
   assume_role_policy = data.aws_iam_policy_document.firehose_assume.json
   tags               = var.tags
 }
 
 data "aws_iam_policy_document" "firehose" {
+  for_each = local.deliveries
   statement {
     sid       = "ReadStream"
     actions   = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards"]
-    resources = [var.stream_arn]
+    resources = [each.value.stream_arn]
   }
   statement {
     sid       = "InvokeTransform"
@@ -94,7 +130,7 @@ data "aws_iam_policy_document" "firehose" {
     resources = [
       "arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog",
       "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/${aws_glue_catalog_database.this.name}",
-      "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${aws_glue_catalog_database.this.name}/raw_readings",
+      "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${aws_glue_catalog_database.this.name}/${each.value.table}",
     ]
   }
   statement {
@@ -105,7 +141,7 @@ data "aws_iam_policy_document" "firehose" {
   statement {
     sid       = "RawAndErrorObjects"
     actions   = ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
-    resources = ["${local.lake_arn}/${var.raw_prefix}*", "${local.lake_arn}/${var.errors_prefix}*"]
+    resources = ["${local.lake_arn}/${each.value.raw_prefix}*", "${local.lake_arn}/${each.value.errors_prefix}*"]
   }
   statement {
     sid       = "Key"
@@ -115,34 +151,37 @@ data "aws_iam_policy_document" "firehose" {
   statement {
     sid       = "DeliveryLogs"
     actions   = ["logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.firehose.arn}:log-stream:${aws_cloudwatch_log_stream.firehose.name}"]
+    resources = ["${aws_cloudwatch_log_group.firehose[each.key].arn}:log-stream:${aws_cloudwatch_log_stream.firehose[each.key].name}"]
   }
 }
 
 resource "aws_iam_role_policy" "firehose" {
-  name   = "firehose"
-  role   = aws_iam_role.firehose.id
-  policy = data.aws_iam_policy_document.firehose.json
+  for_each = local.deliveries
+  name     = "firehose"
+  role     = aws_iam_role.firehose[each.key].id
+  policy   = data.aws_iam_policy_document.firehose[each.key].json
 }
 
 resource "aws_kinesis_firehose_delivery_stream" "this" {
   #checkov:skip=CKV_AWS_240:Server-side encryption is a Direct PUT option; with a Kinesis source Firehose reads the KMS-encrypted stream and writes SSE-KMS objects (kms_key_arn below).
   #checkov:skip=CKV_AWS_241:Same: no delivery-stream SSE with a Kinesis source; the stream and the bucket use the customer-managed key.
-  name        = var.delivery_stream_name
+  for_each    = local.deliveries
+  name        = each.value.name
   destination = "extended_s3"
 
   kinesis_source_configuration {
-    kinesis_stream_arn = var.stream_arn
-    role_arn           = aws_iam_role.firehose.arn
+    kinesis_stream_arn = each.value.stream_arn
+    role_arn           = aws_iam_role.firehose[each.key].arn
   }
 
   extended_s3_configuration {
-    role_arn    = aws_iam_role.firehose.arn
+    role_arn    = aws_iam_role.firehose[each.key].arn
     bucket_arn  = local.lake_arn
     kms_key_arn = var.kms_key_arn
-    # The transform's metadata.partitionKeys (UTC date and hour of measured_at).
-    prefix              = "${var.raw_prefix}dt=!{partitionKeyFromLambda:dt}/hour=!{partitionKeyFromLambda:hour}/"
-    error_output_prefix = "${var.errors_prefix}dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/!{firehose:error-output-type}/"
+    # The transform's metadata.partitionKeys (UTC date and hour of measured_at, of treated_at,
+    # of the erased reading's measured_at).
+    prefix              = "${each.value.raw_prefix}dt=!{partitionKeyFromLambda:dt}/hour=!{partitionKeyFromLambda:hour}/"
+    error_output_prefix = "${each.value.errors_prefix}dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/!{firehose:error-output-type}/"
     # Parquet conversion requires at least 64 MiB; the local worker flushes at the same hints.
     buffering_size     = var.buffering_size_mib
     buffering_interval = var.buffering_interval_seconds
@@ -197,8 +236,8 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
       }
       schema_configuration {
         database_name = aws_glue_catalog_database.this.name
-        table_name    = aws_glue_catalog_table.this["raw_readings"].name
-        role_arn      = aws_iam_role.firehose.arn
+        table_name    = aws_glue_catalog_table.this[each.value.table].name
+        role_arn      = aws_iam_role.firehose[each.key].arn
         region        = local.region
         version_id    = "LATEST"
       }
@@ -206,23 +245,25 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
 
     cloudwatch_logging_options {
       enabled         = true
-      log_group_name  = aws_cloudwatch_log_group.firehose.name
-      log_stream_name = aws_cloudwatch_log_stream.firehose.name
+      log_group_name  = aws_cloudwatch_log_group.firehose[each.key].name
+      log_stream_name = aws_cloudwatch_log_stream.firehose[each.key].name
     }
   }
 
-  tags       = var.tags
+  tags = var.tags
+  # Every role policy, not only this stream's: a resource's depends_on cannot pick an instance.
   depends_on = [aws_iam_role_policy.firehose]
 }
 
 # --- alarms ------------------------------------------------------------------------------------
 
 resource "aws_cloudwatch_metric_alarm" "firehose_delivery" {
-  alarm_name          = "${var.delivery_stream_name}-delivery-failures"
-  alarm_description   = "Firehose failed to deliver to S3 (DeliveryToS3.Success below 1): readings are piling up in the stream."
+  for_each            = local.deliveries
+  alarm_name          = "${each.value.name}-delivery-failures"
+  alarm_description   = "Firehose failed to deliver to S3 (DeliveryToS3.Success below 1): ${each.value.records} are piling up in the stream."
   namespace           = "AWS/Firehose"
   metric_name         = "DeliveryToS3.Success"
-  dimensions          = { DeliveryStreamName = aws_kinesis_firehose_delivery_stream.this.name }
+  dimensions          = { DeliveryStreamName = aws_kinesis_firehose_delivery_stream.this[each.key].name }
   statistic           = "Minimum"
   period              = 300
   evaluation_periods  = 2
@@ -235,11 +276,12 @@ resource "aws_cloudwatch_metric_alarm" "firehose_delivery" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "firehose_conversion" {
-  alarm_name          = "${var.delivery_stream_name}-conversion-failures"
+  for_each            = local.deliveries
+  alarm_name          = "${each.value.name}-conversion-failures"
   alarm_description   = "Records failed Parquet conversion against the Glue raw table (schema drift?); they are under the error prefix."
   namespace           = "AWS/Firehose"
   metric_name         = "FailedConversion.Records"
-  dimensions          = { DeliveryStreamName = aws_kinesis_firehose_delivery_stream.this.name }
+  dimensions          = { DeliveryStreamName = aws_kinesis_firehose_delivery_stream.this[each.key].name }
   statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1

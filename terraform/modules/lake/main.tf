@@ -1,6 +1,7 @@
 # The lake: S3 buckets (lake, Athena results), the Glue catalog (raw with partition projection;
-# curated and marts with the partitions the pipeline registers), the Athena workgroup, and Firehose delivering the readings stream into the raw
-# zone as Parquet through the transform Lambda (consumers/firehose_transform/handler.py).
+# curated and marts with the partitions the pipeline registers), the Athena workgroup, and
+# Firehose delivering the readings, treatments and erasures streams into the raw zone as Parquet
+# through the transform Lambda (consumers/firehose_transform/handler.py).
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -21,6 +22,10 @@ locals {
 # Buckets: SSE-KMS, public access blocked, versioning, TLS only, lifecycle
 # ------------------------------------------------------------------------------------------
 
+# Each per-bucket resource iterates local.buckets (the keys of aws_s3_bucket.this) and names its
+# bucket aws_s3_bucket.this[each.key]: so checkov links every instance to its bucket (with
+# for_each = aws_s3_bucket.this it misses some keys and reports the bucket unprotected).
+
 resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_18:Server access logs need a log bucket per account (usually a central one); enable them there and set logging from the platform team's account baseline.
   #checkov:skip=CKV_AWS_144:Cross-region replication doubles storage cost; the raw zone is re-creatable from the stream only within its retention, so replicate in production if RPO demands it.
@@ -33,8 +38,8 @@ resource "aws_s3_bucket" "this" {
 }
 
 resource "aws_s3_bucket_public_access_block" "this" {
-  for_each                = aws_s3_bucket.this
-  bucket                  = each.value.id
+  for_each                = local.buckets
+  bucket                  = aws_s3_bucket.this[each.key].id
   block_public_acls       = true
   block_public_policy     = true
   ignore_public_acls      = true
@@ -42,24 +47,24 @@ resource "aws_s3_bucket_public_access_block" "this" {
 }
 
 resource "aws_s3_bucket_ownership_controls" "this" {
-  for_each = aws_s3_bucket.this
-  bucket   = each.value.id
+  for_each = local.buckets
+  bucket   = aws_s3_bucket.this[each.key].id
   rule {
     object_ownership = "BucketOwnerEnforced"
   }
 }
 
 resource "aws_s3_bucket_versioning" "this" {
-  for_each = aws_s3_bucket.this
-  bucket   = each.value.id
+  for_each = local.buckets
+  bucket   = aws_s3_bucket.this[each.key].id
   versioning_configuration {
     status = "Enabled"
   }
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
-  for_each = aws_s3_bucket.this
-  bucket   = each.value.id
+  for_each = local.buckets
+  bucket   = aws_s3_bucket.this[each.key].id
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
@@ -90,8 +95,8 @@ data "aws_iam_policy_document" "tls_only" {
 }
 
 resource "aws_s3_bucket_policy" "this" {
-  for_each = aws_s3_bucket.this
-  bucket   = each.value.id
+  for_each = local.buckets
+  bucket   = aws_s3_bucket.this[each.key].id
   policy   = data.aws_iam_policy_document.tls_only[each.key].json
 
   depends_on = [aws_s3_bucket_public_access_block.this]
@@ -119,6 +124,54 @@ resource "aws_s3_bucket_lifecycle_configuration" "lake" {
     status = "Enabled"
     filter {
       prefix = var.errors_prefix
+    }
+    expiration {
+      days = var.errors_expire_after_days
+    }
+  }
+
+  # The treatments' raw zone and error records: as the readings'.
+  rule {
+    id     = "raw-treatments-to-infrequent-access"
+    status = "Enabled"
+    filter {
+      prefix = var.raw_treatments_prefix
+    }
+    transition {
+      days          = var.raw_infrequent_access_after_days
+      storage_class = "STANDARD_IA"
+    }
+  }
+
+  rule {
+    id     = "expire-treatment-error-records"
+    status = "Enabled"
+    filter {
+      prefix = var.treatment_errors_prefix
+    }
+    expiration {
+      days = var.errors_expire_after_days
+    }
+  }
+
+  # The erasures' raw zone and error records: as the readings'.
+  rule {
+    id     = "raw-erasures-to-infrequent-access"
+    status = "Enabled"
+    filter {
+      prefix = var.raw_erasures_prefix
+    }
+    transition {
+      days          = var.raw_infrequent_access_after_days
+      storage_class = "STANDARD_IA"
+    }
+  }
+
+  rule {
+    id     = "expire-erasure-error-records"
+    status = "Enabled"
+    filter {
+      prefix = var.erasure_errors_prefix
     }
     expiration {
       days = var.errors_expire_after_days
@@ -202,17 +255,34 @@ locals {
     }
   }
 
-  # raw_readings → raw/readings/, curated_<t> → curated/<t>/, every other table is a mart.
+  # The raw tables Firehose writes, at the prefixes of its delivery streams (firehose.tf).
+  raw_prefixes = {
+    raw_readings   = var.raw_prefix
+    raw_treatments = var.raw_treatments_prefix
+    raw_erasures   = var.raw_erasures_prefix
+  }
+
+  # raw_<x> → raw/<x>/ (or its delivery stream's prefix), curated_<t> → curated/<t>/, every
+  # other table is a mart.
   table_locations = {
     for name in keys(local.ddl) : name => (
-      name == "raw_readings" ? "s3://${var.lake_bucket_name}/${var.raw_prefix}" :
+      startswith(name, "raw_") ? "s3://${var.lake_bucket_name}/${lookup(local.raw_prefixes, name, "raw/${trimprefix(name, "raw_")}/")}" :
       startswith(name, "curated_") ? "s3://${var.lake_bucket_name}/${var.curated_prefix}${trimprefix(name, "curated_")}/" :
       "s3://${var.lake_bucket_name}/${var.marts_prefix}${name}/"
     )
   }
 
-  # Column comments of the raw table come from the schema generated from the Avro contract.
-  raw_comments = { for c in jsondecode(file(var.raw_glue_schema_path)).columns : c.Name => lookup(c, "Comment", null) }
+  # Column comments of the raw tables come from the schemas generated from the Avro contracts.
+  raw_glue_schemas = {
+    raw_readings   = var.raw_glue_schema_path
+    raw_treatments = var.treatments_glue_schema_path
+    raw_erasures   = var.erasures_glue_schema_path
+  }
+  raw_comments = {
+    for table, path in local.raw_glue_schemas : table => {
+      for c in jsondecode(file(path)).columns : c.Name => lookup(c, "Comment", null)
+    }
+  }
 }
 
 resource "aws_glue_catalog_database" "this" {
@@ -255,7 +325,7 @@ resource "aws_glue_catalog_table" "this" {
       content {
         name    = columns.value.name
         type    = columns.value.type
-        comment = each.key == "raw_readings" ? lookup(local.raw_comments, columns.value.name, null) : null
+        comment = try(local.raw_comments[each.key][columns.value.name], null)
       }
     }
   }

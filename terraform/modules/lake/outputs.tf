@@ -44,8 +44,18 @@ output "athena_workgroup_arn" {
 }
 
 output "delivery_stream_name" {
-  description = "Firehose delivery stream name."
-  value       = aws_kinesis_firehose_delivery_stream.this.name
+  description = "Firehose delivery stream name of the readings."
+  value       = aws_kinesis_firehose_delivery_stream.this["readings"].name
+}
+
+output "treatments_delivery_stream_name" {
+  description = "Firehose delivery stream name of the treatments."
+  value       = aws_kinesis_firehose_delivery_stream.this["treatments"].name
+}
+
+output "erasures_delivery_stream_name" {
+  description = "Firehose delivery stream name of the erasures of readings."
+  value       = aws_kinesis_firehose_delivery_stream.this["erasures"].name
 }
 
 output "transform_function_name" {

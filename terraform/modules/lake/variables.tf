@@ -20,6 +20,30 @@ variable "errors_prefix" {
   default     = "errors/readings/"
 }
 
+variable "raw_treatments_prefix" {
+  type        = string
+  description = "Raw zone prefix of the treatments (ResourceNames.raw_treatments_prefix), with a trailing slash."
+  default     = "raw/treatments/"
+}
+
+variable "treatment_errors_prefix" {
+  type        = string
+  description = "Prefix of treatment records Firehose could not transform or convert (ResourceNames.treatment_errors_prefix)."
+  default     = "errors/treatments/"
+}
+
+variable "raw_erasures_prefix" {
+  type        = string
+  description = "Raw zone prefix of the erasures of readings (ResourceNames.raw_erasures_prefix), with a trailing slash."
+  default     = "raw/erasures/"
+}
+
+variable "erasure_errors_prefix" {
+  type        = string
+  description = "Prefix of erasure records Firehose could not transform or convert (ResourceNames.erasure_errors_prefix)."
+  default     = "errors/erasures/"
+}
+
 variable "curated_prefix" {
   type        = string
   description = "Curated tables prefix (ResourceNames.curated_prefix)."
@@ -47,6 +71,26 @@ variable "delivery_stream_name" {
   description = "Firehose delivery stream (ResourceNames.firehose_delivery_stream)."
 }
 
+variable "treatments_delivery_stream_name" {
+  type        = string
+  description = "Firehose delivery stream of the treatments (ResourceNames.treatments_delivery_stream); its name must end in -treatments-delivery (the transform picks the contract by it)."
+
+  validation {
+    condition     = endswith(var.treatments_delivery_stream_name, "-treatments-delivery")
+    error_message = "treatments_delivery_stream_name must end in -treatments-delivery: the transform Lambda reads treatments from a delivery stream so named."
+  }
+}
+
+variable "erasures_delivery_stream_name" {
+  type        = string
+  description = "Firehose delivery stream of the erasures of readings (ResourceNames.erasures_delivery_stream); its name must end in -erasures-delivery (the transform picks the contract by it)."
+
+  validation {
+    condition     = endswith(var.erasures_delivery_stream_name, "-erasures-delivery")
+    error_message = "erasures_delivery_stream_name must end in -erasures-delivery: the transform Lambda reads erasures from a delivery stream so named."
+  }
+}
+
 variable "transform_function_name" {
   type        = string
   description = "Name of the Firehose transform Lambda."
@@ -55,6 +99,16 @@ variable "transform_function_name" {
 variable "stream_arn" {
   type        = string
   description = "ARN of the readings stream Firehose reads."
+}
+
+variable "treatments_stream_arn" {
+  type        = string
+  description = "ARN of the treatments stream the treatments delivery stream reads."
+}
+
+variable "erasures_stream_arn" {
+  type        = string
+  description = "ARN of the erasures stream the erasures delivery stream reads."
 }
 
 variable "kms_key_arn" {
@@ -70,6 +124,16 @@ variable "ddl_dir" {
 variable "raw_glue_schema_path" {
   type        = string
   description = "schemas/glucose_reading.glue.json: raw-table column comments generated from the Avro contract."
+}
+
+variable "treatments_glue_schema_path" {
+  type        = string
+  description = "schemas/glucose_treatment.glue.json: raw_treatments column comments generated from the Avro contract."
+}
+
+variable "erasures_glue_schema_path" {
+  type        = string
+  description = "schemas/glucose_reading_erasure.glue.json: raw_erasures column comments generated from the Avro contract."
 }
 
 variable "lambda_code_zip" {

@@ -1,5 +1,8 @@
-# The readings stream: every source (simulator, REST ingest, Nightscout bridge) puts Avro
-# single-object records here, partition key = patient_id; the alerts consumer and Firehose read it.
+# One Kinesis stream of Avro single-object records, partition key = patient_id. envs/dev has
+# three: the readings stream (every source — simulator, REST ingest, Nightscout bridge — puts
+# readings there; the alerts consumer and Firehose read it), the treatments stream (insulin and
+# carbohydrate treatments from the ingest API; Firehose reads it) and the erasures stream
+# (erasures of readings from the ingest API's Nightscout DELETE; Firehose reads it).
 
 resource "aws_kinesis_stream" "this" {
   name             = var.stream_name

@@ -1,6 +1,6 @@
 variable "stream_name" {
   type        = string
-  description = "Name of the readings stream (ResourceNames.readings_stream, gs-<env>-readings)."
+  description = "Name of the stream (ResourceNames.readings_stream, gs-<env>-readings; ResourceNames.treatments_stream, gs-<env>-treatments; or ResourceNames.erasures_stream, gs-<env>-erasures)."
 }
 
 variable "stream_mode" {
