@@ -115,6 +115,21 @@ class ResourceNames:
         return f"{self.prefix}-alerts-consumer"
 
     @property
+    def alerts_kcl_application(self) -> str:
+        """The alerts consumer as a KCL application (consumers/alerts_kcl): its ECS service, and
+        the KCL's lease table, which the KCL creates with two more beside it
+        (:attr:`alerts_kcl_coordinator_table`, :attr:`alerts_kcl_worker_metrics_table`)."""
+        return f"{self.prefix}-alerts-kcl"
+
+    @property
+    def alerts_kcl_coordinator_table(self) -> str:
+        return f"{self.alerts_kcl_application}-CoordinatorState"
+
+    @property
+    def alerts_kcl_worker_metrics_table(self) -> str:
+        return f"{self.alerts_kcl_application}-WorkerMetricStats"
+
+    @property
     def firehose_transform_function(self) -> str:
         """Firehose's transform Lambda (consumers/firehose_transform/handler.py)."""
         return f"{self.prefix}-firehose-transform"

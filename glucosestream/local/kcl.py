@@ -11,7 +11,7 @@ Two things stand between the KCL and the local stack, both found by running it:
 
 The endpoints reach the AWS SDK for Java through its ``AWS_ENDPOINT_URL_<SERVICE>`` variables:
 Kinesis through nghttpx, DynamoDB (leases, coordinator state, worker metrics: the KCL creates its
-tables, named after the application, :func:`alerts_kcl_application`) at moto.
+tables, ``ResourceNames.alerts_kcl_application`` and two beside it) at moto.
 The worker id is fixed: with a random one, a restarted daemon waits on the dead worker's leader
 lock and leases stay with it until they expire.
 
@@ -48,12 +48,6 @@ SHUTDOWN_GRACE_MS = 10_000
 """The KCL's shutdownGraceMillis (0 makes its shutdown throw)."""
 STOP_TIMEOUT_S = SHUTDOWN_GRACE_MS / 1000 + 10
 PROCESSOR_MODULE = "consumers.alerts_kcl.processor"
-
-
-def alerts_kcl_application(settings: Settings) -> str:
-    """The KCL application name: its lease table, and the prefix of the coordinator-state and
-    worker-metrics tables the KCL creates beside it."""
-    return f"{settings.names.prefix}-alerts-kcl"
 
 
 def kcl_jars() -> Path:
@@ -99,7 +93,7 @@ class KclConfig:
         values = {
             "executableName": f"{sys.executable} -m {PROCESSOR_MODULE}",
             "streamName": names.readings_stream,
-            "applicationName": alerts_kcl_application(self.settings),
+            "applicationName": names.alerts_kcl_application,
             "AwsCredentialsProvider": "DefaultCredentialsProvider",
             "processingLanguage": f"python/{sys.version_info.major}.{sys.version_info.minor}",
             "initialPositionInStream": "TRIM_HORIZON",
