@@ -58,6 +58,8 @@ if TYPE_CHECKING:
 DAY_MS = 86_400_000
 DRAIN_S = 3.0
 """On shutdown, the least time the consumers get to catch up with the last readings published."""
+DRAIN_QUIET_S = 5.0
+"""On shutdown, a consumer that has read nothing more for this long has caught up."""
 DRAIN_LIMIT_S = {"lambda": 30.0, "kcl": 240.0}
 """On shutdown, the most time the alerts consumer gets to read everything the run published
 (the KCL's first lease takes 1.5-2 minutes after its start on the local stack)."""
@@ -340,16 +342,23 @@ class LiveDemo:
         self.state.save(self.settings)
 
     def _drain(self, published: int) -> None:
-        """Wait until the alerts consumer has read ``published`` records, at most the drain
-        limit of its kind (a consumer that cannot catch up shows in the summary line)."""
+        """Wait until the alerts consumer has read ``published`` records, or has read some and
+        then nothing for a few seconds (it is idle: what a killed worker read in its last second
+        is in no report), at most the drain limit of its kind. A consumer that did not catch up
+        shows in the summary line."""
         limit = DRAIN_LIMIT_S[self.options.consumer]
         deadline = time.monotonic() + limit
         time.sleep(DRAIN_S)
         announced = False
+        last_read, changed_at = -1, time.monotonic()
         while True:
             self._observe()
             read = self.totals.total(self.consumer, "records_succeeded")
-            if read >= published or time.monotonic() >= deadline:
+            now = time.monotonic()
+            if read != last_read:
+                last_read, changed_at = read, now
+            idle = read > 0 and now - changed_at >= DRAIN_QUIET_S
+            if read >= published or idle or now >= deadline:
                 return
             if not announced:
                 print(
