@@ -137,7 +137,7 @@ def read_back(endpoint: str) -> Deployed:
         if m["FunctionArn"].endswith(f":function:{NAMES.alerts_function}")
     ]
     ecs = session.client("ecs", endpoint_url=endpoint)
-    (task_arn,) = ecs.list_task_definitions()["taskDefinitionArns"]
+    (task_arn,) = ecs.list_task_definitions(familyPrefix=tf.DASHBOARD_FAMILY)["taskDefinitionArns"]
     (container,) = ecs.describe_task_definition(taskDefinition=task_arn)["taskDefinition"][
         "containerDefinitions"
     ]

@@ -55,6 +55,18 @@ DASHBOARD = {
     "cognito_domain_prefix": "glucosestream-dev-rehearsal",
 }
 """Placeholder network and certificate: the plan needs values, not real resources."""
+ALERTS_CONSUMER = "both"
+"""The plan and the rehearsal run both alerts consumers (the Lambda and the KCL application on
+ECS), so that every resource of either is planned, applied and read back."""
+DASHBOARD_FAMILY = "gs-dev-dashboard"
+ALERTS_KCL_FAMILY = "gs-dev-alerts-kcl"
+"""The ECS task families (ResourceNames("dev"): the dashboard, alerts_kcl_application)."""
+
+
+def alerts_kcl_network(dashboard: dict[str, Any]) -> dict[str, Any]:
+    """The KCL consumer's network: the dashboard's VPC and private subnets."""
+    return {"vpc_id": dashboard["vpc_id"], "subnet_ids": dashboard["private_subnet_ids"]}
+
 
 UNSUPPORTED: dict[str, str] = {}
 """Resource addresses targeted out of the rehearsal → why (filled from what moto lacks)."""
@@ -168,9 +180,14 @@ def moto_network(endpoint: str) -> dict[str, Any]:
 
 
 def prepare(
-    workdir: Path, endpoint: str, dist_dir: Path | None, dashboard: dict[str, Any] | None = None
+    workdir: Path,
+    endpoint: str,
+    dist_dir: Path | None,
+    dashboard: dict[str, Any] | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> Path:
-    """Copy terraform/ into ``workdir`` and point envs/dev at moto; returns the env directory."""
+    """Copy terraform/ into ``workdir`` and point envs/dev at moto; returns the env directory.
+    ``overrides``: variables that replace the rehearsal's (e.g. another ``alerts_consumer``)."""
     shutil.copytree(
         TERRAFORM_DIR, workdir / "terraform", ignore=shutil.ignore_patterns(".terraform*", "tools")
     )
@@ -188,6 +205,8 @@ def prepare(
         "repo_root": str(REPO_ROOT),
         "dist_dir": str(dist_dir),
         "dashboard": dashboard or DASHBOARD,
+        "alerts_consumer": ALERTS_CONSUMER,
+        "alerts_kcl": alerts_kcl_network(dashboard or DASHBOARD),
         "ingest_api_keys": [INGEST_KEY],
         "ingest_nightscout": {
             "secret": "rehearsal-nightscout-secret",
@@ -196,6 +215,7 @@ def prepare(
         },
         "force_destroy": True,
         "deletion_protection": False,
+        **(overrides or {}),
     }
     (env_dir / "rehearsal.auto.tfvars.json").write_text(json.dumps(variables, indent=2))
     return env_dir
@@ -222,9 +242,12 @@ def terraform(args: list[str], cwd: Path, data_dir: Path, timeout: float = 600) 
     return done.stdout
 
 
-def plan_json(workdir: Path, endpoint: str) -> dict[str, Any]:
-    """``terraform show -json`` of a plan of envs/dev (dashboard included) against ``endpoint``."""
-    env_dir = prepare(workdir, endpoint, None)
+def plan_json(
+    workdir: Path, endpoint: str, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """``terraform show -json`` of a plan of envs/dev (dashboard and both alerts consumers
+    included, unless ``overrides`` say otherwise) against ``endpoint``."""
+    env_dir = prepare(workdir, endpoint, None, overrides=overrides)
     data_dir = workdir / "tfdata"
     terraform(["init", "-input=false"], env_dir, data_dir)
     terraform(["plan", "-input=false", "-out=plan.tfplan"], env_dir, data_dir)
@@ -252,15 +275,19 @@ def deployed_checks(endpoint: str) -> dict[str, Any]:
     roles = {f.get("Handler"): f["Role"] for f in lambdas.list_functions()["Functions"]}
     ingest_role = roles["consumers.ingest_api.handler.handler"]
     pipeline_role = roles["consumers.pipeline.handler.lambda_handler"]
+    alerts_role = roles["consumers.alerts.handler.lambda_handler"]
     return {
         "state_machine": machine["name"],
         "definition_has_placeholders": "${" in definition,
         "functions": sorted(functions),
         "event_source_mappings": len(mappings),
+        "event_source_mapping_states": sorted(str(m.get("State")) for m in mappings),
         "subscriptions": _queue_subscriptions(session, endpoint),
         "dashboard": _dashboard_task(session, endpoint),
+        "alerts_kcl": _alerts_kcl_service(session, endpoint),
         "ingest_role_policies": _role_policies(iam, ingest_role.rsplit("/", 1)[-1]),
         "pipeline_role_policies": _role_policies(iam, pipeline_role.rsplit("/", 1)[-1]),
+        "alerts_role_policies": _role_policies(iam, alerts_role.rsplit("/", 1)[-1]),
         "delivery_streams": _delivery_streams(session, endpoint),
     }
 
@@ -321,18 +348,61 @@ def _queue_subscriptions(session: Any, endpoint: str) -> list[list[Any]]:
     return sorted(found)
 
 
-def _dashboard_task(session: Any, endpoint: str) -> dict[str, Any]:
-    """The dashboard container's environment and secret names, and its task role's policies."""
+def _task(session: Any, endpoint: str, family: str) -> dict[str, Any]:
+    """The one container of a task family: environment, secret names, user, stop timeout,
+    mounts, and its task role's policies."""
     ecs = session.client("ecs", endpoint_url=endpoint)
     iam = session.client("iam", endpoint_url=endpoint)
-    (arn,) = ecs.list_task_definitions()["taskDefinitionArns"]
+    (arn,) = ecs.list_task_definitions(familyPrefix=family)["taskDefinitionArns"]
     definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
     (container,) = definition["containerDefinitions"]
     policies = _role_policies(iam, definition["taskRoleArn"].rsplit("/", 1)[-1])
     return {
         "environment": {e["name"]: e["value"] for e in container.get("environment", [])},
         "secrets": sorted(s["name"] for s in container.get("secrets", [])),
+        "user": container.get("user"),
+        "stop_timeout": container.get("stopTimeout"),
+        "read_only_root": container.get("readonlyRootFilesystem"),
+        "mounts": sorted(m["containerPath"] for m in container.get("mountPoints", [])),
         "task_role_policies": policies,
+    }
+
+
+def _dashboard_task(session: Any, endpoint: str) -> dict[str, Any]:
+    """The dashboard container's environment and secret names, and its task role's policies."""
+    return _task(session, endpoint, DASHBOARD_FAMILY)
+
+
+def _alerts_kcl_service(session: Any, endpoint: str) -> dict[str, Any]:
+    """The KCL alerts consumer: its container and task role (as the dashboard's), its service's
+    desired count and task definition family, and its three tables' key schemas."""
+    ecs = session.client("ecs", endpoint_url=endpoint)
+    dynamodb = session.client("dynamodb", endpoint_url=endpoint)
+    (service,) = ecs.describe_services(cluster=ALERTS_KCL_FAMILY, services=[ALERTS_KCL_FAMILY])[
+        "services"
+    ]
+    tables = {}
+    for name in dynamodb.list_tables()["TableNames"]:
+        if not name.startswith(ALERTS_KCL_FAMILY):
+            continue
+        table = dynamodb.describe_table(TableName=name)["Table"]
+        tables[name] = {
+            "keys": sorted([k["AttributeName"], k["KeyType"]] for k in table["KeySchema"]),
+            "indexes": {
+                index["IndexName"]: {
+                    "keys": sorted([k["AttributeName"], k["KeyType"]] for k in index["KeySchema"]),
+                    "projection": index["Projection"]["ProjectionType"],
+                }
+                for index in table.get("GlobalSecondaryIndexes", [])
+            },
+            "billing_mode": table.get("BillingModeSummary", {}).get("BillingMode"),
+        }
+    return {
+        **_task(session, endpoint, ALERTS_KCL_FAMILY),
+        "service": service["serviceName"],
+        "desired_count": service["desiredCount"],
+        "task_family": service["taskDefinition"].rsplit("/", 1)[-1].split(":", 1)[0],
+        "tables": tables,
     }
 
 

@@ -11,6 +11,7 @@ import importlib.util
 import shutil
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -69,6 +70,36 @@ def plan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     rehearsal = load_tool("moto_rehearsal")
     with rehearsal.moto_server() as endpoint:
         yield rehearsal.plan_json(tmp_path_factory.mktemp("plan"), endpoint)
+
+
+CONSUMER_PLANS: dict[str, dict[str, Any]] = {
+    "lambda": {"alerts_consumer": "lambda"},
+    "kcl": {"alerts_consumer": "kcl"},
+    "kcl-without-network": {"alerts_consumer": "kcl", "alerts_kcl": None},
+}
+"""Variables of the plans besides the main one (which runs both alerts consumers): each other
+choice of alerts_consumer, and the KCL asked for without a network (a plan that must fail)."""
+
+
+@pytest.fixture(scope="session")
+def consumer_plans(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """``terraform show -json`` of a plan of envs/dev for each of :data:`CONSUMER_PLANS` (run
+    side by side against one moto server), or the RuntimeError of a plan that failed."""
+    if shutil.which("terraform") is None:
+        pytest.skip("terraform is not on PATH: the plan-based contract tests did not run")
+    if not (Path(sys.executable).with_name("moto_server")).exists():
+        pytest.skip("moto_server is not installed (the project's local extra)")
+    rehearsal = load_tool("moto_rehearsal")
+
+    def plan_or_error(endpoint: str, key: str) -> Any:
+        try:
+            return rehearsal.plan_json(tmp_path_factory.mktemp(key), endpoint, CONSUMER_PLANS[key])
+        except RuntimeError as error:
+            return error
+
+    with rehearsal.moto_server() as endpoint, ThreadPoolExecutor(len(CONSUMER_PLANS)) as pool:
+        futures = {key: pool.submit(plan_or_error, endpoint, key) for key in CONSUMER_PLANS}
+        yield {key: future.result() for key, future in futures.items()}
 
 
 def planned_resources(plan: dict[str, Any], type_: str) -> list[dict[str, Any]]:

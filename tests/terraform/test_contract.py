@@ -3,8 +3,9 @@
 Read from a plan of envs/dev against a local moto server (conftest.py): resource names equal
 glucosestream/settings.py ResourceNames for env "dev"; every Lambda handler exists and gets every
 setting it reads; the event-source mapping and Firehose use the settings the local stand-ins run
-with; the Glue tables have the columns of sql/ddl/; the state machine's definition is the ASL with
-every placeholder filled.
+with; the KCL alerts consumer's service, tables and task role (exactly what the daemon and the
+record processor call), and the choice of alerts consumer; the Glue tables have the columns of
+sql/ddl/; the state machine's definition is the ASL with every placeholder filled.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import importlib
 import inspect
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -27,7 +29,7 @@ from glucosestream.lake.raw_zone.schema import HIVE_JSON_TIMESTAMP_FORMATS
 from glucosestream.local import firehose as local_firehose
 from glucosestream.local.workers import ALERTS_MAPPING
 from glucosestream.settings import ResourceNames, Settings
-from tests.terraform.conftest import REPO_ROOT, planned_resources
+from tests.terraform.conftest import MODULES_DIR, REPO_ROOT, planned_resources, unquote
 
 NAMES = ResourceNames(env="dev")
 REGION = "eu-west-1"  # moto_rehearsal.REGION: not Settings' default, so GS_REGION must be set
@@ -61,6 +63,10 @@ NAMED_RESOURCES: dict[str, tuple[str, str]] = {
     "erasures_delivery_stream": ("aws_kinesis_firehose_delivery_stream", "name"),
     "pipeline_function": ("aws_lambda_function", "function_name"),
     "alerts_function": ("aws_lambda_function", "function_name"),
+    # The KCL application's lease table (also its ECS service: test_alerts_kcl_is_named_...).
+    "alerts_kcl_application": ("aws_dynamodb_table", "name"),
+    "alerts_kcl_coordinator_table": ("aws_dynamodb_table", "name"),
+    "alerts_kcl_worker_metrics_table": ("aws_dynamodb_table", "name"),
     "firehose_transform_function": ("aws_lambda_function", "function_name"),
     "ingest_function": ("aws_lambda_function", "function_name"),
     "grid_metrics_function": ("aws_lambda_function", "function_name"),
@@ -1014,3 +1020,383 @@ def test_nightscout_table_has_the_adapters_keys_ttl_pitr_and_kms(plan: dict[str,
     assert after["ttl"] == [{"attribute_name": "expires_at", "enabled": True}]
     assert after["point_in_time_recovery"][0]["enabled"] is True
     assert after["server_side_encryption"][0]["enabled"] is True
+
+
+# --- the KCL alerts consumer (modules/alerts_kcl) and the choice of alerts consumer ---------------
+
+ACCOUNT = "123456789012"  # moto's account
+KCL = NAMES.alerts_kcl_application
+LEASE_OWNER_INDEX = "LeaseOwnerToLeaseKeyIndex"
+"""The lease table's index KCL 3.x queries by owner (DynamoDBLeaseRefresher)."""
+
+
+def table_arn(name: str) -> str:
+    return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+
+
+def arn_of(action: str, name: str) -> str:
+    """The ARN of the resource named ``name`` that ``action`` acts on (env dev, moto's account)."""
+    service = action.split(":", 1)[0]
+    if service == "dynamodb":
+        return table_arn(name)
+    if service == "kinesis":
+        return f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{name}"
+    if service == "sqs":
+        return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+    if service == "sns":
+        return f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
+    raise AssertionError(action)
+
+
+KCL_DAEMON_CALLS: set[tuple[str, str]] = {
+    # Polling retrieval of the readings stream (no enhanced fan-out, so no consumer registration).
+    *(
+        (f"kinesis:{action}", arn_of("kinesis:", NAMES.readings_stream))
+        for action in (
+            "DescribeStream", "DescribeStreamSummary", "ListShards", "GetShardIterator",
+            "GetRecords",
+        )
+    ),
+    # DynamoDBLeaseRefresher on the lease table (the application name): find it and its index
+    # (DescribeTable), list (Scan), read, create, renew/take/checkpoint, delete finished leases.
+    *(
+        (f"dynamodb:{action}", table_arn(KCL))
+        for action in ("DescribeTable", "Scan", "GetItem", "PutItem", "UpdateItem", "DeleteItem")
+    ),
+    ("dynamodb:Query", f"{table_arn(KCL)}/index/{LEASE_OWNER_INDEX}"),
+    # CoordinatorStateDAO (migration state) and the DynamoDB lock client's leader lock.
+    *(
+        (f"dynamodb:{action}", table_arn(NAMES.alerts_kcl_coordinator_table))
+        for action in ("DescribeTable", "Scan", "GetItem", "PutItem", "UpdateItem", "DeleteItem")
+    ),
+    # WorkerMetricStatsDAO: a worker updates its item; the leader scans and deletes stale ones.
+    *(
+        (f"dynamodb:{action}", table_arn(NAMES.alerts_kcl_worker_metrics_table))
+        for action in ("DescribeTable", "Scan", "UpdateItem", "DeleteItem")
+    ),
+}  # fmt: skip
+"""What the KCL 3.1.3 MultiLangDaemon calls (read from its source: DynamoDBLeaseRefresher,
+CoordinatorStateDAO, WorkerMetricStatsDAO, the lock client's acquire/heartbeat/release, polling
+retrieval), with the three tables Terraform creates: no CreateTable, UpdateTable or
+UpdateContinuousBackups, which the KCL calls only for a table or index it does not find. Its
+cloudwatch:PutMetricData (no resource-level permission) is checked on its own below."""
+
+
+class _ProcessorClient:
+    """A boto3 client stand-in for the record processor: records (IAM action, resource name)."""
+
+    class exceptions:  # noqa: N801 (boto3's attribute name)
+        ConditionalCheckFailedException = type("ConditionalCheckFailed", (Exception,), {})
+
+    def __init__(self, service: str, calls: set[tuple[str, str]]) -> None:
+        self.service = service
+        self.calls = calls
+
+    def __getattr__(self, operation: str) -> Any:
+        action = f"{self.service}:" + "".join(part.title() for part in operation.split("_"))
+
+        def call(**kwargs: Any) -> dict[str, Any]:
+            if operation == "batch_get_item":
+                for table in kwargs["RequestItems"]:
+                    self.calls.add((action, table))
+                return {"Responses": {}}
+            resource = (
+                kwargs.get("TableName")
+                or kwargs.get("QueueName")
+                or str(kwargs.get("TopicArn", "")).rsplit(":", 1)[-1]
+                or str(kwargs.get("QueueUrl", "")).rsplit("/", 1)[-1]
+            )
+            self.calls.add((action, resource))
+            if operation == "get_queue_url":
+                return {"QueueUrl": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{resource}"}
+            return {"MessageId": "m-1"}
+
+        return call
+
+
+def kcl_container_settings() -> dict[str, str]:
+    """The GS_* variables modules/alerts_kcl gives the container (test_rehearsal.py reads them
+    back from the deployed task definition), the pseudonym key included (an ECS secret)."""
+    return {
+        "GS_ENV": "dev",
+        "GS_MODE": "aws",
+        "GS_REGION": REGION,
+        "GS_ALERTS_TOPIC_ARN": arn_of("sns:", NAMES.alerts_topic),
+        "GS_PIPELINE_TOPIC_ARN": arn_of("sns:", NAMES.pipeline_topic),
+        "GS_ALERT_STALENESS_MINUTES": "15",
+        "GS_PSEUDONYM_KEY": "k" * 32,
+    }
+
+
+def record_processor_calls(
+    monkeypatch: pytest.MonkeyPatch, lambda_env: Any
+) -> set[tuple[str, str]]:
+    """(IAM action, resource name) of the record processor's composition root
+    (consumers/alerts_kcl/processor.py main()) in aws mode, driven through kclpy's own protocol
+    loop as the daemon drives it: a falling trace that pages (state read and written, alerts
+    published) followed by an undecodable record (sent to the dead-letter queue)."""
+    import base64
+    import io
+
+    from amazon_kclpy import kcl
+
+    import consumers.alerts.handler as handler
+    import glucosestream.adapters.clients as clients
+    from consumers.alerts_kcl import processor
+    from glucosestream.contract.codec import default_codec
+    from glucosestream.domain.reading import sensor_status
+    from tests.factories import FIVE_MINUTES_MS, patient, reading
+
+    calls: set[tuple[str, str]] = set()
+    lambda_env(kcl_container_settings())
+
+    def client(service: str, settings: Any, **_: Any) -> _ProcessorClient:
+        assert settings.mode == "aws"
+        return _ProcessorClient(service, calls)
+
+    monkeypatch.setattr(clients, "aws_client", client)
+    monkeypatch.setattr(handler, "aws_client", client)
+    # Timely readings (measured an hour ago, arrived 9 s after): they page.
+    now_ms = int(time.time() * 1000) - 60 * FIVE_MINUTES_MS
+    payloads = [
+        default_codec().encode(
+            reading(
+                patient_id=patient(1),
+                measured_at=now_ms + i * FIVE_MINUTES_MS,
+                produced_at=now_ms + i * FIVE_MINUTES_MS + 4_000,
+                glucose_mg_dl=value,
+                status=sensor_status(value),
+            ).to_record()
+        )
+        for i, value in enumerate([92, 84, 76, 69, 63, 58, 52, 49])
+    ] + [b"not an avro record"]
+    records = [
+        {
+            "action": "record",
+            "sequenceNumber": f"4959{i:020d}",
+            "subSequenceNumber": None,
+            "approximateArrivalTimestamp": now_ms + i * FIVE_MINUTES_MS + 9_000,
+            "partitionKey": patient(1),
+            "data": base64.b64encode(payload).decode(),
+        }
+        for i, payload in enumerate(payloads)
+    ]
+    last = records[-1]["sequenceNumber"]
+    daemon_says = [
+        {"action": "initialize", "shardId": "shardId-000000000000",
+         "sequenceNumber": "TRIM_HORIZON", "subSequenceNumber": 0},
+        {"action": "processRecords", "records": records, "millisBehindLatest": 0},
+        {"action": "checkpoint", "sequenceNumber": last, "subSequenceNumber": None, "error": None},
+    ]  # fmt: skip
+    written = io.StringIO()
+    errors = io.StringIO()
+    real = kcl.KCLProcess
+
+    def kcl_process(record_processor: Any) -> Any:
+        lines = "".join(json.dumps(message) + "\n" for message in daemon_says)
+        return real(record_processor, io.StringIO(lines), written, errors)
+
+    monkeypatch.setattr(kcl, "KCLProcess", kcl_process)
+    processor.main()
+    answered = [json.loads(line) for line in written.getvalue().splitlines() if line.strip()]
+    assert not errors.getvalue(), errors.getvalue()
+    assert {"action": "checkpoint", "sequenceNumber": last, "subSequenceNumber": None} in answered
+    assert {"action": "status", "responseFor": "processRecords"} in answered
+    return calls
+
+
+def test_the_record_processor_calls_the_lambdas_resources(
+    monkeypatch: pytest.MonkeyPatch, lambda_env: Any
+) -> None:
+    """If processor.py (or the AlertConsumer it shares with the Lambda) starts calling more, or
+    other resources, the task role's grant below must follow."""
+    assert record_processor_calls(monkeypatch, lambda_env) == {
+        ("dynamodb:BatchGetItem", NAMES.patient_state_table),
+        ("dynamodb:PutItem", NAMES.patient_state_table),
+        ("sns:Publish", NAMES.alerts_topic),
+        ("sqs:GetQueueUrl", NAMES.alerts_dlq),
+        ("sqs:SendMessage", NAMES.alerts_dlq),
+    }
+
+
+def policy_grants(document: str) -> tuple[set[tuple[str, str]], list[dict[str, Any]]]:
+    """(action, resource) pairs of a policy document, and its statements."""
+    statements = json.loads(document)["Statement"]
+    granted = set()
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        actions, resources = statement["Action"], statement["Resource"]
+        for action in [actions] if isinstance(actions, str) else actions:
+            for resource in [resources] if isinstance(resources, str) else resources:
+                granted.add((action, resource))
+    return granted, statements
+
+
+def kcl_resource(plan: dict[str, Any], address: str) -> dict[str, Any]:
+    """A resource of the alerts_kcl module by its address inside the module."""
+    type_ = address.split(".", 1)[0]
+    (found,) = [
+        r
+        for r in planned_resources(plan, type_)
+        if r["address"] == f"module.alerts_kcl[0].{address}"
+    ]
+    return found
+
+
+def test_kcl_task_role_grants_exactly_what_the_daemon_and_the_processor_call(
+    plan: dict[str, Any], monkeypatch: pytest.MonkeyPatch, lambda_env: Any
+) -> None:
+    consume = kcl_resource(plan, "aws_iam_role_policy.consume")
+    assert not consume["unknown"].get("policy"), "the consume policy is unknown at plan time"
+    granted, statements = policy_grants(consume["after"]["policy"])
+    processor_calls = {
+        (action, arn_of(action, name))
+        for action, name in record_processor_calls(monkeypatch, lambda_env)
+    }
+    metrics = ("cloudwatch:PutMetricData", "*")
+    assert granted == KCL_DAEMON_CALLS | processor_calls | {metrics}
+    # PutMetricData has no resource-level permission: the namespace condition is its scope.
+    (put_metrics,) = [s for s in statements if s["Action"] == "cloudwatch:PutMetricData"]
+    assert put_metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": KCL}}
+    # One statement per resource.
+    resources = [s["Resource"] for s in statements]
+    assert all(isinstance(r, str) for r in resources)
+    assert len(resources) == len(set(resources))
+    # The key (stream, topic and queue are encrypted): its own policy, as the Lambda role's.
+    key = kcl_resource(plan, "aws_iam_role_policy.key")
+    assert key["after"]["name"] == "key"  # the key's ARN is unknown at plan time: the
+    # rehearsal reads the deployed policy back (test_rehearsal.py: kms:Decrypt, GenerateDataKey)
+    roles = {r["after"]["name"] for r in planned_resources(plan, "aws_iam_role")}
+    assert {f"{KCL}-task", f"{KCL}-execution"} <= roles
+
+
+def test_kcl_patient_state_grant_is_the_lambda_consumers(parsed: dict[Path, Any]) -> None:
+    """The same actions on the patient-state table as the alerts Lambda's role (both apply the
+    same AlertConsumer to the same table)."""
+
+    def patient_state_actions(path: Path, document: str) -> set[str]:
+        for block in parsed[path].get("data", []):
+            for name, body in block.get('"aws_iam_policy_document"', {}).items():
+                if unquote(name) != document:
+                    continue
+                for statement in body["statement"]:
+                    if unquote(statement.get("sid")) == "PatientState":
+                        return {unquote(a) for a in statement["actions"]}
+        raise AssertionError(f"{path}: no PatientState statement in {document}")
+
+    lambda_actions = patient_state_actions(MODULES_DIR / "alerting" / "main.tf", "consumer")
+    kcl_actions = patient_state_actions(MODULES_DIR / "alerts_kcl" / "main.tf", "consume")
+    assert kcl_actions == lambda_actions == {"dynamodb:BatchGetItem", "dynamodb:PutItem"}
+
+
+def test_alerts_kcl_is_named_for_the_kcl_application(plan: dict[str, Any]) -> None:
+    """Service, cluster, task family, image repository, log group and the lag alarm's namespace
+    all carry ResourceNames.alerts_kcl_application (the KCL's CloudWatch namespace too)."""
+    service = kcl_resource(plan, "aws_ecs_service.this")["after"]
+    assert service["name"] == KCL
+    assert service["desired_count"] == 1
+    assert service["launch_type"] == "FARGATE"
+    (network,) = service["network_configuration"]
+    assert network["assign_public_ip"] is False
+    assert service["deployment_circuit_breaker"] == [{"enable": True, "rollback": True}]
+    assert kcl_resource(plan, "aws_ecs_cluster.this")["after"]["name"] == KCL
+    task = kcl_resource(plan, "aws_ecs_task_definition.this")["after"]
+    assert task["family"] == KCL
+    assert task["requires_compatibilities"] == ["FARGATE"]
+    assert task["volume"][0]["name"] == "tmp"  # the only writable path (read-only root)
+    assert kcl_resource(plan, "aws_ecr_repository.this")["after"]["name"] == KCL
+    assert kcl_resource(plan, "aws_cloudwatch_log_group.this")["after"]["name"] == f"/ecs/{KCL}"
+    lag = kcl_resource(plan, "aws_cloudwatch_metric_alarm.lag")["after"]
+    assert (lag["namespace"], lag["metric_name"]) == (KCL, "MillisBehindLatest")
+    assert lag["dimensions"] == {"Operation": "ApplicationTracker"}
+    running = kcl_resource(plan, "aws_cloudwatch_metric_alarm.running_tasks")["after"]
+    assert running["dimensions"] == {"ClusterName": KCL, "ServiceName": KCL}
+
+
+def test_kcl_tables_have_the_schemas_the_kcl_creates(plan: dict[str, Any]) -> None:
+    """KCL 3.x keys (lease table leaseKey with the LeaseOwnerToLeaseKeyIndex, CoordinatorState
+    key, WorkerMetricStats wid), on demand, PITR and KMS as every table of the project."""
+    tables = {
+        r["after"]["name"]: r
+        for r in planned_resources(plan, "aws_dynamodb_table")
+        if r["address"].startswith("module.alerts_kcl[0].")
+    }
+    expected = {
+        KCL: ("leaseKey", {"leaseKey", "leaseOwner"}),
+        NAMES.alerts_kcl_coordinator_table: ("key", {"key"}),
+        NAMES.alerts_kcl_worker_metrics_table: ("wid", {"wid"}),
+    }
+    assert set(tables) == set(expected)
+    # The KCL derives the two names from the application name.
+    assert NAMES.alerts_kcl_coordinator_table == f"{KCL}-CoordinatorState"
+    assert NAMES.alerts_kcl_worker_metrics_table == f"{KCL}-WorkerMetricStats"
+    for name, (hash_key, attributes) in expected.items():
+        table = tables[name]["after"]
+        assert table["hash_key"] == hash_key, name
+        assert table.get("range_key") is None, name
+        assert {(a["name"], a["type"]) for a in table["attribute"]} == {
+            (a, "S") for a in attributes
+        }, name
+        assert table["billing_mode"] == "PAY_PER_REQUEST", name
+        assert table["point_in_time_recovery"][0]["enabled"] is True, name
+        assert table["server_side_encryption"][0]["enabled"] is True, name
+    (index,) = tables[KCL]["after"]["global_secondary_index"]
+    assert (index["name"], index["hash_key"], index["range_key"], index["projection_type"]) == (
+        LEASE_OWNER_INDEX,
+        "leaseOwner",
+        "leaseKey",
+        "KEYS_ONLY",
+    )
+
+
+def mapping_enabled(plan: dict[str, Any]) -> bool:
+    return bool(one(plan, "aws_lambda_event_source_mapping")["enabled"])
+
+
+def kcl_addresses(plan: dict[str, Any]) -> set[str]:
+    return {
+        change["address"]
+        for change in plan["resource_changes"]
+        if change["address"].startswith("module.alerts_kcl")
+    }
+
+
+def test_both_consumers_read_the_stream_in_the_main_plan(plan: dict[str, Any]) -> None:
+    """alerts_consumer = "both" (the plan the tests above read): the Lambda's mapping enabled,
+    the KCL service deployed."""
+    assert mapping_enabled(plan) is True
+    assert "module.alerts_kcl[0].aws_ecs_service.this" in kcl_addresses(plan)
+    assert plan["variables"]["alerts_consumer"]["value"] == "both"
+
+
+def test_lambda_alone_deploys_no_kcl(consumer_plans: dict[str, Any]) -> None:
+    plan = consumer_plans["lambda"]
+    assert not isinstance(plan, Exception), plan
+    assert mapping_enabled(plan) is True
+    assert kcl_addresses(plan) == set()
+    assert {d["name"] for d in values_of(plan, "aws_dynamodb_table")} >= {NAMES.patient_state_table}
+    assert not [n for n in names_of(plan, "aws_dynamodb_table") if n.startswith(KCL)]
+
+
+def test_kcl_alone_disables_the_lambdas_mapping(consumer_plans: dict[str, Any]) -> None:
+    """The mapping stays (disabled: it keeps its position), and so does the function."""
+    plan = consumer_plans["kcl"]
+    assert not isinstance(plan, Exception), plan
+    assert mapping_enabled(plan) is False
+    assert "module.alerts_kcl[0].aws_ecs_service.this" in kcl_addresses(plan)
+    assert NAMES.alerts_function in names_of(plan, "aws_lambda_function", "function_name")
+
+
+def test_kcl_without_a_network_is_refused_with_the_reason(consumer_plans: dict[str, Any]) -> None:
+    failed = consumer_plans["kcl-without-network"]
+    assert isinstance(failed, RuntimeError), "the plan should have failed"
+    message = " ".join(str(failed).split())
+    assert "The KCL alerts consumer needs a network: set alerts_kcl" in message
+
+
+def values_of(plan: dict[str, Any], type_: str) -> list[dict[str, Any]]:
+    return [r["after"] for r in planned_resources(plan, type_)]
+
+
+def names_of(plan: dict[str, Any], type_: str, attribute: str = "name") -> set[str]:
+    return {r[attribute] for r in values_of(plan, type_)}

@@ -3,13 +3,16 @@
 Read back: the state machine, functions and mapping; every SQS subscription (each feed queue on
 its topic, raw delivery); the dashboard's task definition and task role (its GS_* environment
 loads into Settings in aws mode, and the names it derives are the stream, queue and privacy
-ledger table it may use); every Firehose delivery stream (readings, treatments, erasures: source
-stream, prefixes, Glue table, the one transform, each role's grants); the treatments and erasures
-grants of the ingest and pipeline roles.
+ledger table it may use); the KCL alerts consumer's service, task definition, task role and
+tables (its environment loads into Settings, the names it derives are exactly what its role may
+use, with the Lambda consumer's patient-state actions); every Firehose delivery stream
+(readings, treatments, erasures: source stream, prefixes, Glue table, the one transform, each
+role's grants); the treatments and erasures grants of the ingest and pipeline roles.
 
 moto lacks two Step Functions calls the provider makes; ``moto_rehearsal.py`` answers them
 (ValidateStateMachineDefinition: OK; ListStateMachineVersions: the empty list, which is true).
-Nothing is targeted out at present: every resource of envs/dev, dashboard included, is applied.
+Nothing is targeted out at present: every resource of envs/dev, dashboard and KCL alerts
+consumer included, is applied.
 """
 
 from __future__ import annotations
@@ -48,9 +51,12 @@ def test_apply_and_destroy_against_moto(tmp_path: Path) -> None:
     assert report["definition_has_placeholders"] is False
     assert len(report["functions"]) == 5
     assert report["event_source_mappings"] == 1
+    # alerts_consumer = "both" (moto_rehearsal.ALERTS_CONSUMER): the Lambda's mapping reads too.
+    assert report["event_source_mapping_states"] == ["Enabled"]
     assert report["left_after_destroy"] is False
     check_feeds(report["subscriptions"])
     check_dashboard(report["dashboard"], rehearsal.PSEUDONYM_KEY)
+    check_alerts_kcl(report["alerts_kcl"], report["alerts_role_policies"], rehearsal.PSEUDONYM_KEY)
     check_ingest_reads_older_entries(report["ingest_role_policies"])
     check_ingest_puts_treatments_and_erasures(report["ingest_role_policies"])
     check_delivery_streams(report["delivery_streams"])
@@ -125,6 +131,105 @@ def check_dashboard(dashboard: dict[str, Any], pseudonym_key: str) -> None:
     assert settings.dashboard_alb_arn is not None
     assert settings.dashboard_alb_arn.endswith(":loadbalancer/app/gs-dev-dashboard/")
     assert environment["GS_DASHBOARD_PORT"] == "5006"
+
+
+def load_container_settings(container: dict[str, Any], pseudonym_key: str) -> Settings:
+    """Settings() from a container's environment read back from ECS (the key is its secret)."""
+    assert container["secrets"] == ["GS_PSEUDONYM_KEY"]
+    environment = {**container["environment"], "GS_PSEUDONYM_KEY": pseudonym_key}
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [n for n in os.environ if n.startswith("GS_")]:
+            patch.delenv(name)
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        return Settings()
+
+
+def check_alerts_kcl(
+    kcl: dict[str, Any], alerts_role_policies: dict[str, Any], pseudonym_key: str
+) -> None:
+    """The KCL alerts consumer as deployed: the service and task family of the application
+    name; the container's settings (aws mode, the env's names, the topic the Lambda publishes
+    to, its staleness bound); its role grants exactly the stream, the KCL's three tables and
+    index, the patient-state table (the Lambda role's actions on it), the alerts topic, the DLQ,
+    the key, and the KCL's metrics; its tables have the KCL's keys."""
+    settings = load_container_settings(kcl, pseudonym_key)
+    names = settings.names
+    assert (settings.mode, names) == ("aws", NAMES)
+    application = names.alerts_kcl_application
+    assert (kcl["service"], kcl["task_family"], kcl["desired_count"]) == (
+        application,
+        application,
+        1,
+    )
+    assert settings.topic_arn(names.alerts_topic) == f"arn:aws:sns:{REGION}:{ACCOUNT}:gs-dev-alerts"
+    assert settings.alert_staleness_minutes == 15
+    assert kcl["environment"]["KCL_SHUTDOWN_GRACE_MILLIS"] == "10000"
+    assert kcl["stop_timeout"] == 30  # shutdownGraceMillis + 20 s
+    assert (kcl["user"], kcl["read_only_root"], kcl["mounts"]) == ("10001", True, ["/tmp"])
+
+    granted = grants(kcl["task_role_policies"])
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/"
+    by_resource: dict[str, set[str]] = {}
+    for action, resource in granted:
+        by_resource.setdefault(resource, set()).add(action)
+    key = [r for r in by_resource if ":key/" in r]
+    assert len(key) == 1
+    assert by_resource == {
+        stream_arn(names.readings_stream): {
+            "kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:ListShards",
+            "kinesis:GetShardIterator", "kinesis:GetRecords",
+        },
+        table + application: {
+            "dynamodb:DescribeTable", "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:PutItem",
+            "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+        },
+        f"{table}{application}/index/LeaseOwnerToLeaseKeyIndex": {"dynamodb:Query"},
+        table + names.alerts_kcl_coordinator_table: {
+            "dynamodb:DescribeTable", "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:PutItem",
+            "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+        },
+        table + names.alerts_kcl_worker_metrics_table: {
+            "dynamodb:DescribeTable", "dynamodb:Scan", "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        },
+        table + names.patient_state_table: {"dynamodb:BatchGetItem", "dynamodb:PutItem"},
+        f"arn:aws:sns:{REGION}:{ACCOUNT}:{names.alerts_topic}": {"sns:Publish"},
+        f"arn:aws:sqs:{REGION}:{ACCOUNT}:{names.alerts_dlq}": {
+            "sqs:GetQueueUrl", "sqs:SendMessage",
+        },
+        key[0]: {"kms:Decrypt", "kms:GenerateDataKey"},
+        "*": {"cloudwatch:PutMetricData"},
+    }  # fmt: skip
+    # The patient-state table: the same actions as the alerts Lambda's role (same consumer).
+    lambda_granted = grants(alerts_role_policies)
+    patient_state = table + names.patient_state_table
+    assert {a for a, r in lambda_granted if r == patient_state} == by_resource[patient_state]
+    # The Lambda role and the KCL role use the same key.
+    assert {r for a, r in lambda_granted if a == "kms:Decrypt"} == set(key)
+
+    assert kcl["tables"] == {
+        application: {
+            "keys": [["leaseKey", "HASH"]],
+            "indexes": {
+                "LeaseOwnerToLeaseKeyIndex": {
+                    "keys": [["leaseKey", "RANGE"], ["leaseOwner", "HASH"]],
+                    "projection": "KEYS_ONLY",
+                }
+            },
+            "billing_mode": "PAY_PER_REQUEST",
+        },
+        names.alerts_kcl_coordinator_table: {
+            "keys": [["key", "HASH"]],
+            "indexes": {},
+            "billing_mode": "PAY_PER_REQUEST",
+        },
+        names.alerts_kcl_worker_metrics_table: {
+            "keys": [["wid", "HASH"]],
+            "indexes": {},
+            "billing_mode": "PAY_PER_REQUEST",
+        },
+    }
 
 
 def older_entries_calls() -> tuple[set[str], dict[str, Any]]:

@@ -27,10 +27,15 @@ locals {
     curated_prefix           = "curated/"
     marts_prefix             = "marts/"
     alerts_function          = "${local.prefix}-alerts-consumer"
-    transform_function       = "${local.prefix}-firehose-transform" # ResourceNames.firehose_transform_function
-    ingest_function          = "${local.prefix}-ingest-api"
-    grid_metrics_function    = "${local.prefix}-grid-metrics"
-    privacy_ledger_table     = "${local.prefix}-privacy-ledger"
+    # The alerts consumer as a KCL application (modules/alerts_kcl): its ECS service and lease
+    # table, and the two tables the KCL names after it.
+    alerts_kcl_application          = "${local.prefix}-alerts-kcl"
+    alerts_kcl_coordinator_table    = "${local.prefix}-alerts-kcl-CoordinatorState"
+    alerts_kcl_worker_metrics_table = "${local.prefix}-alerts-kcl-WorkerMetricStats"
+    transform_function              = "${local.prefix}-firehose-transform" # ResourceNames.firehose_transform_function
+    ingest_function                 = "${local.prefix}-ingest-api"
+    grid_metrics_function           = "${local.prefix}-grid-metrics"
+    privacy_ledger_table            = "${local.prefix}-privacy-ledger"
     # Treatments (insulin, carbohydrate): their own stream, delivery stream and raw zone.
     treatments_stream          = "${local.prefix}-treatments"
     treatments_delivery_stream = "${local.prefix}-treatments-delivery"
@@ -57,6 +62,14 @@ locals {
 
   # Every stream keeps records this long: the window to replay Firehose (or the alerts consumer).
   stream_retention_hours = 24
+
+  # Which consumer reads the readings stream for alerts: the Lambda behind its event-source
+  # mapping, the KCL application on ECS, or both (they share the patient-state table).
+  alerts_lambda_consumes = contains(["lambda", "both"], var.alerts_consumer)
+  alerts_kcl_consumes    = contains(["kcl", "both"], var.alerts_consumer)
+
+  # Readings arriving later than this after measurement never page: both consumers use it.
+  alert_staleness_minutes = 15
 
   # What every function that loads glucosestream.settings needs in aws mode; the topic ARNs are
   # added by the modules that own or receive them.
@@ -137,10 +150,42 @@ module "alerting" {
   stream_arn                  = module.stream.stream_arn
   kms_key_arn                 = module.kms.key_arn
   settings_environment        = local.settings_environment
+  alert_staleness_minutes     = local.alert_staleness_minutes
+  mapping_enabled             = local.alerts_lambda_consumes
   lambda_code_zip             = local.code_zip
   lambda_layer_arns           = [aws_lambda_layer_version.runtime.arn]
   log_retention_days          = var.log_retention_days
   deletion_protection         = var.deletion_protection
+}
+
+# The same consumer as a KCL application on ECS Fargate, instead of or beside the Lambda
+# (alerts_consumer); its network is alerts_kcl.
+module "alerts_kcl" {
+  source = "../../modules/alerts_kcl"
+  count  = local.alerts_kcl_consumes ? 1 : 0
+
+  name                      = local.names.alerts_kcl_application
+  coordinator_table_name    = local.names.alerts_kcl_coordinator_table
+  worker_metrics_table_name = local.names.alerts_kcl_worker_metrics_table
+  env                       = var.env
+  image                     = try(var.alerts_kcl.image, null)
+  image_tag                 = try(var.alerts_kcl.image_tag, "latest")
+  desired_count             = try(var.alerts_kcl.desired_count, 1)
+  vpc_id                    = try(var.alerts_kcl.vpc_id, null)
+  subnet_ids                = try(var.alerts_kcl.subnet_ids, null)
+  assign_public_ip          = try(var.alerts_kcl.assign_public_ip, false)
+  readings_stream_name      = local.names.readings_stream
+  patient_state_table_name  = local.names.patient_state_table
+  dlq_name                  = local.names.alerts_dlq
+  alerts_topic_arn          = module.alerting.alerts_topic_arn
+  pipeline_topic_arn        = module.alerting.pipeline_topic_arn
+  alert_staleness_minutes   = local.alert_staleness_minutes
+  pseudonym_key             = var.pseudonym_key
+  kms_key_arn               = module.kms.key_arn
+  alarm_topic_arn           = module.alerting.pipeline_topic_arn
+  log_retention_days        = var.log_retention_days
+  deletion_protection       = var.deletion_protection
+  force_destroy             = var.force_destroy
 }
 
 module "lake" {

@@ -57,6 +57,29 @@ output "alerts_dlq_url" {
   value       = module.alerting.dlq_url
 }
 
+output "alerts_consumer" {
+  description = "The alerts consumers reading the readings stream: lambda (its event-source mapping enabled) and kcl (the ECS service), each true or false."
+  value = {
+    lambda = module.alerting.event_source_mapping_enabled
+    kcl    = local.alerts_kcl_consumes
+  }
+}
+
+output "alerts_kcl_service" {
+  description = "ECS cluster and service of the KCL alerts consumer, when deployed (aws ecs describe-services --cluster ... --services ...)."
+  value       = one([for kcl in module.alerts_kcl : { cluster = kcl.cluster_name, service = kcl.service_name }])
+}
+
+output "alerts_kcl_ecr_repository_url" {
+  description = "Where to push the KCL alerts consumer image, when it is deployed."
+  value       = one(module.alerts_kcl[*].ecr_repository_url)
+}
+
+output "alerts_kcl_tables" {
+  description = "The KCL alerts consumer's DynamoDB tables (leases, coordinator_state, worker_metric_stats), when it is deployed."
+  value       = one(module.alerts_kcl[*].table_names)
+}
+
 output "lake_bucket" {
   description = "Lake bucket (raw/, errors/, curated/, marts/)."
   value       = module.lake.lake_bucket

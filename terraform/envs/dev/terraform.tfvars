@@ -29,5 +29,16 @@ deletion_protection = false
 #   image_tag             = "0123abc"
 # }
 
+# The alerts consumer: "lambda" (the default), "kcl" (the KCL application on ECS Fargate alone; the
+# Lambda's event-source mapping is disabled) or "both". The KCL needs a network and an image;
+# uncomment and fill in (the tests plan and rehearse envs/dev with "both").
+# alerts_consumer = "both"
+# alerts_kcl = {
+#   vpc_id        = "vpc-0123456789abcdef0"
+#   subnet_ids    = ["subnet-cccc", "subnet-dddd"]
+#   image_tag     = "0123abc"
+#   desired_count = 1
+# }
+
 # GS_PSEUDONYM_KEY is not set here (it is a secret): export TF_VAR_pseudonym_key=... (>= 32 characters).
 # Ingest API keys are secrets as well: export TF_VAR_ingest_api_keys='[{"id":"clinic-a","tenant":"clinic-a","value":"...","patient_prefix":"clinic-a-"}]'

@@ -96,6 +96,30 @@ variable "dashboard" {
   default     = null
 }
 
+variable "alerts_consumer" {
+  type        = string
+  description = "Which alerts consumer reads the readings stream: \"lambda\" (the Lambda behind its event-source mapping), \"kcl\" (the KCL application on ECS Fargate; the mapping is disabled) or \"both\"."
+  default     = "lambda"
+
+  validation {
+    condition     = contains(["lambda", "kcl", "both"], var.alerts_consumer)
+    error_message = "alerts_consumer must be \"lambda\", \"kcl\" or \"both\"."
+  }
+}
+
+variable "alerts_kcl" {
+  type = object({
+    vpc_id           = string
+    subnet_ids       = list(string)
+    assign_public_ip = optional(bool, false)
+    image            = optional(string)
+    image_tag        = optional(string, "latest")
+    desired_count    = optional(number, 1)
+  })
+  description = "Network and image of the KCL alerts consumer (modules/alerts_kcl); required when alerts_consumer is \"kcl\" or \"both\". image: a full reference (null: the module's ECR repository at image_tag)."
+  default     = null
+}
+
 variable "ingest_api_keys" {
   type = list(object({
     id             = string

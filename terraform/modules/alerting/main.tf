@@ -193,9 +193,12 @@ module "consumer" {
 }
 
 # The settings of glucosestream/local/workers.py ALERTS_MAPPING, which the local mapping runs with.
+# Disabled (mapping_enabled = false) when the KCL consumer (modules/alerts_kcl) reads the stream
+# alone: the mapping keeps its position, so enabling it again resumes where it stopped.
 resource "aws_lambda_event_source_mapping" "consumer" {
   function_name                      = module.consumer.function_arn
   event_source_arn                   = var.stream_arn
+  enabled                            = var.mapping_enabled
   starting_position                  = var.mapping.starting_position
   batch_size                         = var.mapping.batch_size
   maximum_batching_window_in_seconds = var.mapping.maximum_batching_window_s
@@ -252,7 +255,7 @@ resource "aws_cloudwatch_metric_alarm" "errors" {
 
 resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
   alarm_name          = "${var.dlq_name}-depth"
-  alarm_description   = "Batches were discarded to the alerts DLQ after their retries: those readings were never checked for alerts."
+  alarm_description   = "Records were discarded to the alerts DLQ (a Lambda batch after its retries, or a record the KCL consumer could not decode): those readings were never checked for alerts."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
   dimensions          = { QueueName = aws_sqs_queue.dlq.name }

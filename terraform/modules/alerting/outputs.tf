@@ -54,3 +54,8 @@ output "event_source_mapping_uuid" {
   description = "UUID of the Kinesis event-source mapping."
   value       = aws_lambda_event_source_mapping.consumer.uuid
 }
+
+output "event_source_mapping_enabled" {
+  description = "Whether the Lambda consumer reads the stream (its event-source mapping is enabled)."
+  value       = aws_lambda_event_source_mapping.consumer.enabled
+}

@@ -98,6 +98,12 @@ variable "mapping" {
   }
 }
 
+variable "mapping_enabled" {
+  type        = bool
+  description = "Whether the Lambda consumer's event-source mapping reads the stream (false when only the KCL consumer, modules/alerts_kcl, does)."
+  default     = true
+}
+
 variable "iterator_age_alarm_ms" {
   type        = number
   description = "Alarm when the consumer's iterator age exceeds this (ms) for 5 minutes."
