@@ -34,12 +34,12 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from glucosestream.adapters.athena import AthenaQueryEngine
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import readings_stream, stream_named
+from glucosestream.adapters.kinesis import stream_named
 from glucosestream.adapters.nightscout_documents import NightscoutDocuments
 from glucosestream.adapters.patient_state import PatientStateStore
 from glucosestream.adapters.producer import ContractEvent, Producer, PublishError
 from glucosestream.alerts.patient_controls import PatientAlertControls
-from glucosestream.contract.codec import ERASURE_SCHEMA, TREATMENT_SCHEMA
+from glucosestream.contract.codec import ERASURE_SCHEMA, READING_SCHEMA, TREATMENT_SCHEMA
 from glucosestream.ingest.api.config import IngestSettings, load_ingest_settings
 from glucosestream.ingest.api.nightscout_auth import Credentials
 from glucosestream.ingest.api.nightscout_v3 import NightscoutV3
@@ -87,21 +87,18 @@ def build_service(settings: Settings, ingest: IngestSettings) -> IngestService:
     Raises AuthConfigError for a bad key document or a Nightscout secret under 12 characters,
     so a misconfigured API refuses to start rather than to authenticate.
     """
-    producer = Producer(readings_stream(settings), give_up_after_s=ingest.publish_timeout_s)
-    treatments = Producer(
-        stream_named(settings, settings.names.treatments_stream),
-        give_up_after_s=ingest.publish_timeout_s,
-        schema=TREATMENT_SCHEMA,
-    )
-    erasures = Producer(
-        stream_named(settings, settings.names.erasures_stream),
-        give_up_after_s=ingest.publish_timeout_s,
-        schema=ERASURE_SCHEMA,
-    )
+
+    def publisher(stream: str, schema: str = READING_SCHEMA) -> Callable[[list[Any]], None]:
+        producer = Producer(
+            stream_named(settings, stream), give_up_after_s=ingest.publish_timeout_s, schema=schema
+        )
+        return kinesis_publisher(producer)
+
+    names = settings.names
     return IngestService(
         keys=ingest.api_key_registry(settings),
         nightscout_secret=ingest.nightscout(settings),
-        publish=kinesis_publisher(producer),
+        publish=publisher(names.readings_stream),
         documents=NightscoutDocuments(
             aws_client("dynamodb", settings), settings.names.nightscout_table, ingest.recent_days
         ),
@@ -115,8 +112,8 @@ def build_service(settings: Settings, ingest: IngestSettings) -> IngestService:
             PatientStateStore(aws_client("dynamodb", settings), settings.names.patient_state_table)
         ),
         entry_archive=LakeEntries(lake_query_engine(settings)),
-        publish_treatments=kinesis_publisher(treatments),
-        publish_erasures=kinesis_publisher(erasures),
+        publish_treatments=publisher(names.treatments_stream, TREATMENT_SCHEMA),
+        publish_erasures=publisher(names.erasures_stream, ERASURE_SCHEMA),
     )
 
 

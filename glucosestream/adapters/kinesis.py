@@ -316,9 +316,7 @@ class ShardReader:
 def readings_stream(settings: Settings, client: Any = None) -> KinesisStream:
     """The readings stream of ``settings``, through ``client`` (by default the one
     :func:`~glucosestream.adapters.clients.aws_client` builds)."""
-    if client is None:
-        client = aws_client("kinesis", settings)
-    return KinesisStream(client, settings.names.readings_stream)
+    return stream_named(settings, settings.names.readings_stream, client)
 
 
 def stream_named(settings: Settings, name: str, client: Any = None) -> KinesisStream:

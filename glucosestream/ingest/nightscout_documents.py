@@ -55,7 +55,7 @@ def _document(item: Any, collection: str, now_ms: int) -> Document:
     text = json.dumps(item, sort_keys=True, separators=(",", ":"))
     if len(text.encode()) > MAX_DOCUMENT_BYTES:
         raise DocumentError(f"document over {MAX_DOCUMENT_BYTES} bytes")
-    date_ms = _time(item, now_ms)
+    date_ms, offset = _time(item, now_ms)
     if date_ms > now_ms + MAX_FUTURE_MS:
         raise DocumentError(f"created_at {iso_utc(date_ms)} is in the future")
     if collection == "treatments":
@@ -71,22 +71,10 @@ def _document(item: Any, collection: str, now_ms: int) -> Document:
     if not isinstance(identifier, str) or not identifier:
         identifier = hashlib.sha256(text.encode()).hexdigest()[:24]
     body = {**item, "_id": identifier, "created_at": iso_utc(date_ms), "mills": date_ms}
-    offset = _created_offset_minutes(item)
     if "utcOffset" not in item and offset is not None:
         # created_at is stored in UTC; as Nightscout does, the sender's offset is kept beside.
         body["utcOffset"] = offset
     return Document(date_ms, identifier, body)
-
-
-def _created_offset_minutes(item: dict[str, Any]) -> int | None:
-    created = item.get("created_at")
-    if not isinstance(created, str):
-        return None
-    try:
-        offset = datetime.fromisoformat(created.strip().replace("Z", "+00:00")).utcoffset()
-    except ValueError:
-        return None
-    return None if offset is None else int(offset.total_seconds() // 60)
 
 
 def lake_treatment(
@@ -124,7 +112,9 @@ def lake_treatment(
     )
 
 
-def _time(item: dict[str, Any], now_ms: int) -> int:
+def _time(item: dict[str, Any], now_ms: int) -> tuple[int, int | None]:
+    """The document's time (epoch ms) and, when ``created_at`` gave it, the sender's UTC offset
+    in minutes."""
     created = item.get("created_at")
     if created is not None:
         if not isinstance(created, str):
@@ -133,14 +123,15 @@ def _time(item: dict[str, Any], now_ms: int) -> int:
             moment = datetime.fromisoformat(created.strip().replace("Z", "+00:00"))
         except ValueError:
             raise DocumentError(f"created_at {created!r} is not ISO 8601") from None
-        if moment.tzinfo is None:
+        offset = moment.utcoffset()
+        if offset is None:
             raise DocumentError(f"created_at {created!r} has no UTC offset (add Z or +01:00)")
-        return int(moment.astimezone(UTC).timestamp() * 1000)
+        return int(moment.astimezone(UTC).timestamp() * 1000), int(offset.total_seconds() // 60)
     for field in ("date", "mills"):
         value = item.get(field)
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value < 10**11:
             raise DocumentError(f"{field} must be epoch milliseconds")
-        return value
-    return now_ms
+        return value, None
+    return now_ms, None

@@ -91,11 +91,16 @@ def redact(message: str) -> str:
     return _GLUCOSE_VALUE.sub(r"\1 <redacted>", message)
 
 
-def reading_row(reading: GlucoseReading, ingested_at_ms: int) -> dict[str, Any]:
-    """The raw table row of a reading: the contract fields, then ``ingested_at``."""
-    row = reading.to_record()
+def raw_row(event: Any, ingested_at_ms: int) -> dict[str, Any]:
+    """The raw table row of a contract event (reading, treatment, erasure): its record's fields,
+    then ``ingested_at``."""
+    row: dict[str, Any] = event.to_record()
     row[INGESTED_AT.name] = ingested_at_ms
     return row
+
+
+reading_row = raw_row
+"""A reading's raw row (the name :func:`reading_json`'s equality is stated in)."""
 
 
 _FAST_PATH_COLUMNS = (
@@ -135,7 +140,7 @@ def reading_json(reading: GlucoseReading, ingested_at_ms: int) -> str:
     """
     template = _fast_template()
     if template is None:
-        return json.dumps(reading_row(reading, ingested_at_ms), separators=(",", ":"))
+        return contract_json(reading, ingested_at_ms)
     return template % (
         _quote(reading.event_id),
         _quote(reading.patient_id),
@@ -153,11 +158,8 @@ def reading_json(reading: GlucoseReading, ingested_at_ms: int) -> str:
 
 
 def contract_json(event: Any, ingested_at_ms: int) -> str:
-    """One JSON line (without the newline) of a raw table other than readings: the contract
-    record, then ``ingested_at``."""
-    row = event.to_record()
-    row[INGESTED_AT.name] = ingested_at_ms
-    return json.dumps(row, separators=(",", ":"))
+    """One JSON line (without the newline) of a raw table other than readings."""
+    return json.dumps(raw_row(event, ingested_at_ms), separators=(",", ":"))
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import (
-    KinesisStream,
     ShardPage,
     ShardReader,
     ShardSource,
     StreamRecord,
+    stream_named,
 )
 from glucosestream.contract.kpl import AggregationError, UserRecord, deaggregate
 from glucosestream.lake.directory import LocalLakeStorage
@@ -170,9 +169,7 @@ class FirehoseWorker:
         if name is None:
             name = "raw-delivery" if raw_table is READINGS else f"{raw_table.dataset}-delivery"
         self.raw_table = raw_table
-        self.stream: ShardSource = stream or KinesisStream(
-            aws_client("kinesis", settings), delivery.stream
-        )
+        self.stream: ShardSource = stream or stream_named(settings, delivery.stream)
         self.name = name
         self.lake: LakeStorage = lake if lake is not None else delivery_lake(settings)
         self.invocation_bytes = invocation_bytes
