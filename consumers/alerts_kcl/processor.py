@@ -69,24 +69,33 @@ class AlertsRecordProcessor(processor.RecordProcessorBase):  # type: ignore[misc
         dead_letters: DeadLetters,
         *,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
         report: Report | None = None,
     ) -> None:
         self.consumer = consumer
         self.dead_letters = dead_letters
         self.sleep = sleep
+        self.clock = clock
         self.report = report
         self.shard_id = ""
         self.applied = 0
         self.dead_lettered = 0
         self.retries = 0
+        self.first_batch_at: float | None = None
+        self.last_batch_at: float | None = None
+        self.ended_at: float | None = None
 
     def initialize(self, initialize_input: Any) -> None:
         self.shard_id = str(initialize_input.shard_id)
+        if self.report is not None:
+            self.report(self.counters())  # a shard that never gets a record is seen started
 
     def process_records(self, process_records_input: Any) -> None:
         kcl_records = list(process_records_input.records)
         if not kcl_records:
             return
+        if self.first_batch_at is None:
+            self.first_batch_at = self.clock()
         self.apply(
             [
                 InboundRecord(
@@ -102,16 +111,22 @@ class AlertsRecordProcessor(processor.RecordProcessorBase):  # type: ignore[misc
         self._checkpoint(
             process_records_input.checkpointer, str(last.sequence_number), last.sub_sequence_number
         )
+        self.last_batch_at = self.clock()
         if self.report is not None:
             self.report(self.counters())
 
     def counters(self) -> dict[str, Any]:
-        """What this processor did (the names of the Lambda mapping's counters)."""
+        """What this processor did (the names of the Lambda mapping's counters), and when: its
+        first batch began, its last batch was checkpointed, its shard's end was checkpointed
+        (epoch seconds; None until then) — a reshard's order is read from these."""
         return {
             "shard_id": self.shard_id,
             "records_succeeded": self.applied,
             "records_discarded": self.dead_lettered,
             "retries": self.retries,
+            "first_batch_at": self.first_batch_at,
+            "last_batch_at": self.last_batch_at,
+            "shard_ended_at": self.ended_at,
         }
 
     def apply(self, records: Sequence[InboundRecord]) -> None:
@@ -158,6 +173,9 @@ class AlertsRecordProcessor(processor.RecordProcessorBase):  # type: ignore[misc
 
     def shard_ended(self, shard_ended_input: Any) -> None:
         self._checkpoint(shard_ended_input.checkpointer, None)
+        self.ended_at = self.clock()
+        if self.report is not None:
+            self.report(self.counters())
 
     def shutdown_requested(self, shutdown_requested_input: Any) -> None:
         self._checkpoint(shutdown_requested_input.checkpointer, None)

@@ -156,18 +156,25 @@ def processor_reporter(settings: Settings) -> Callable[[dict[str, Any]], None]:
     return report
 
 
-def processor_totals(settings: Settings, since: str) -> dict[str, int]:
-    """The counters of every record-processor process started at or after ``since`` (ISO UTC),
-    summed: what the daemon started by one worker process consumed."""
-    totals = {"records_succeeded": 0, "records_discarded": 0, "retries": 0, "processors": 0}
+def processor_reports(settings: Settings, since: str) -> list[dict[str, Any]]:
+    """The last report of every record-processor process started at or after ``since`` (ISO
+    UTC): one per shard the daemon started by one worker process consumed."""
     directory = reports_dir(settings)
+    reports = []
     for path in sorted(directory.glob("processor-*.json")) if directory.is_dir() else []:
         try:
             document = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError):
             continue  # replaced while read: the next report has it
-        if str(document.get("started_at", "")) < since:
-            continue
+        if str(document.get("started_at", "")) >= since:
+            reports.append(document)
+    return reports
+
+
+def processor_totals(settings: Settings, since: str) -> dict[str, int]:
+    """The counters of :func:`processor_reports`, summed."""
+    totals = {"records_succeeded": 0, "records_discarded": 0, "retries": 0, "processors": 0}
+    for document in processor_reports(settings, since):
         totals["processors"] += 1
         for name in ("records_succeeded", "records_discarded", "retries"):
             totals[name] += int(document.get(name, 0))

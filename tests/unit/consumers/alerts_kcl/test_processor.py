@@ -201,13 +201,15 @@ def test_lease_lost_never_checkpoints_shard_end_and_shutdown_do() -> None:
     assert stopping.calls == [(None, None)]
 
 
-def test_each_batch_is_reported_after_its_checkpoint() -> None:
+def test_the_start_each_batch_and_the_shard_end_are_reported_after_their_checkpoints() -> None:
     reports: list[dict[str, Any]] = []
     checkpointer = Checkpointer()
     clock_s = (START_MS + len(FALLING) * FIVE_MINUTES_MS) / 1000
+    wall = iter([100.0, 101.5, 107.0])
     processor = AlertsRecordProcessor(
         AlertConsumer(InMemoryStates(), Topic(), clock=lambda: clock_s),
         DeadLetterQueue(),
+        clock=lambda: next(wall),
         report=lambda counters: reports.append(
             {**counters, "checkpoints": len(checkpointer.calls)}
         ),
@@ -220,12 +222,24 @@ def test_each_batch_is_reported_after_its_checkpoint() -> None:
     )  # fmt: skip
     records = kcl_records()
     processor.process_records(process_input(records, checkpointer))
+    messages.ShardEndedInput({"action": "shardEnded"}).dispatch(checkpointer, processor)
+    batch = {
+        "shard_id": SHARD,
+        "records_succeeded": len(records),
+        "records_discarded": 0,
+        "retries": 0,
+        "first_batch_at": 100.0,
+        "last_batch_at": 101.5,
+    }
     assert reports == [
         {
-            "shard_id": SHARD,
-            "records_succeeded": len(records),
-            "records_discarded": 0,
-            "retries": 0,
-            "checkpoints": 1,
-        }
+            **batch,
+            "records_succeeded": 0,
+            "first_batch_at": None,
+            "last_batch_at": None,
+            "shard_ended_at": None,
+            "checkpoints": 0,
+        },
+        {**batch, "shard_ended_at": None, "checkpoints": 1},
+        {**batch, "shard_ended_at": 107.0, "checkpoints": 2},
     ]
