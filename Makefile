@@ -6,13 +6,14 @@ PY := $(BIN)/python
 INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 PYTEST_ARGS ?=
+SCALE_ARGS ?=
 # checkov pins old boto3/packaging versions: it gets its own venv, never the project's.
 CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := .venv-checkov
 CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-kcl run test test-kcl test-unit test-component test-faults test-deploy aws-rehearsal lint format bench docs-figures clean build tf-check tf-rehearsal
+.PHONY: help setup setup-kcl run test test-kcl test-unit test-component test-faults test-deploy aws-rehearsal lint format bench bench-scale docs-figures clean build tf-check tf-rehearsal
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -92,6 +93,9 @@ format: setup ## apply ruff's formatting and safe fixes
 
 bench: setup ## run every benchmark in bench/ and write docs/benchmarks.md (ratios against in-run baselines)
 	$(PY) bench/report.py
+
+bench-scale: setup ## opt-in: a lake of 10,000 patients x 90 days through the pipeline (time, peak RSS); rewrites its section of docs/benchmarks.md
+	$(PY) bench/report.py --only scale -- $(SCALE_ARGS)
 
 docs-figures: setup ## regenerate the README figures (installs the docs extra: matplotlib)
 	$(PY) -m pip install --quiet -e '.[docs]'

@@ -45,6 +45,9 @@ class EltReport:
     """The ``dt`` partitions of curated treatments rebuilt."""
     treatment_rows: int = 0
     """Treatments now in those partitions."""
+    step_seconds: dict[str, float] = field(default_factory=dict)
+    """Wall time per step (plan, curate, marts, grid_stage, grid_metrics, period_marts,
+    commit), in the order they ran."""
 
     @property
     def touched_anything(self) -> bool:

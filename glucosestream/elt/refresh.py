@@ -52,6 +52,7 @@ local days, and the fixed 14-day window), not with the length of history.
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 from glucosestream.elt.curate import curate
@@ -85,13 +86,35 @@ def run_elt(
         The grid metrics' chunk size
         (:data:`~glucosestream.elt.grid_stage.PATIENTS_PER_CHUNK`).
     """
+    started = time.perf_counter()
     plan = plan_run(lake, run_date, full_refresh=full_refresh)
     report = EltReport(run_date=plan.run_date, raw_files_new=plan.raw_files_new)
+    step = _StepClock(report, started)
+    step.done("plan")
     local_days = curate(lake, plan, report)
+    step.done("curate")
     end = build_marts(lake, plan, local_days, report)
+    step.done("marts")
     if end is not None:
         grid = stage_grid_input(lake, plan, end, patients_per_chunk)
+        step.done("grid_stage")
         lake.grid.compute(lake.storage, grid)
+        step.done("grid_metrics")
         build_period_marts(lake, grid, report)
+        step.done("period_marts")
     commit(lake, plan)
+    step.done("commit")
     return report
+
+
+class _StepClock:
+    """Records each step's wall time in the report (where a run's time goes, at any scale)."""
+
+    def __init__(self, report: EltReport, started: float) -> None:
+        self.report = report
+        self.last = started
+
+    def done(self, step: str) -> None:
+        now = time.perf_counter()
+        self.report.step_seconds[step] = now - self.last
+        self.last = now
