@@ -65,6 +65,25 @@ const server = kinesalite({
   shardLimit: 64,
 });
 
+// kinesalite rethrows a request stream's error (index.js: `req.on('error', err => { throw err })`),
+// so one client that disconnects mid-request — a worker killed while it sends, which the fault
+// tests do on purpose — crashed the whole local Kinesis ("Error: aborted", ECONNRESET). A client
+// gone mid-request is routine for a server: that request alone is dropped.
+for (const handler of server.listeners('request')) {
+  server.removeListener('request', handler);
+  server.on('request', (req, res) => {
+    const on = req.on;
+    req.on = function (event, listener) {
+      if (event !== 'error') return on.call(this, event, listener);
+      return on.call(this, event, (error) => {
+        console.error(`kinesalite: request dropped, the client went away (${error.code || error.message})`);
+        res.destroy();
+      });
+    };
+    handler(req, res);
+  });
+}
+
 server.on('error', (error) => {
   console.error(`kinesalite: ${error.message}`);
   process.exit(1);

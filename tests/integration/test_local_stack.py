@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
+import struct
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -90,6 +93,23 @@ def test_a_thousand_readings_go_through_kinesis_and_come_back_in_order(
         sent[r.patient_id].append(r.event_id)
     assert sum(len(ids) for ids in by_patient.values()) == 1000
     assert by_patient == sent
+
+
+def test_a_client_gone_mid_request_does_not_take_kinesis_down(running_stack: Settings) -> None:
+    # A worker killed while it sends leaves a request with half its body: kinesalite rethrew
+    # that error and the whole local Kinesis died (seen in the fault tests).
+    for _ in range(3):
+        with socket.create_connection(("127.0.0.1", running_stack.kinesis_port)) as half:
+            half.sendall(
+                b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: application/x-amz-json-1.1\r\n"
+                b'X-Amz-Target: Kinesis_20131202.ListStreams\r\nContent-Length: 1000\r\n\r\n{"Lim'
+            )
+            half.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST
+        time.sleep(0.2)
+    kinesis = aws_client("kinesis", running_stack)
+    assert running_stack.names.readings_stream in kinesis.list_streams()["StreamNames"]
+    assert stack.status(running_stack).processes["kinesalite"]["listening"]
 
 
 def test_busy_port_is_a_clear_error_and_starts_nothing(
