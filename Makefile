@@ -7,6 +7,9 @@ INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 PYTEST_ARGS ?=
 SCALE_ARGS ?=
+# make test runs its modules on this many pytest-xdist workers (whole files per worker: a module's
+# fixtures, such as a local stack, start once).
+TEST_WORKERS ?= 2
 # checkov pins old boto3/packaging versions: it gets its own venv, never the project's.
 CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := .venv-checkov
@@ -53,7 +56,7 @@ run: setup ## the main job: local stack, cohort (14-day backfill, then live), al
 	$(BIN)/glucosestream demo
 
 test: setup ## run the whole test suite (the long fault scenarios and deployment checks excepted: make test-faults, make test-deploy)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-unit: setup ## the fast inner loop (about a minute): tests/unit only, pure and in-process (no moto, subprocess or server)
 	$(PY) -m pytest tests/unit -q $(PYTEST_ARGS)
