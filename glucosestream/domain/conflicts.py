@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["ConflictReport", "find_conflicts"]
+import numpy as np
+
+__all__ = ["ConflictReport", "find_conflicts", "find_conflicts_in_arrays"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +64,50 @@ def find_conflicts(
             )
         conflicting.add(identity)
     return ConflictReport(len(conflicting), example)
+
+
+def find_conflicts_in_arrays(
+    streams: np.ndarray,
+    instants: np.ndarray,
+    glucose: np.ndarray,
+    describe: Callable[[int], str],
+) -> ConflictReport:
+    """:func:`find_conflicts` for identities given as columns, without a Python object per
+    reading: the same count and the same example.
+
+    Parameters
+    ----------
+    streams
+        Each reading's ``(patient_id, device_id)`` as an integer code (int64), in source order.
+    instants
+        Each reading's ``measured_at`` (int64).
+    glucose
+        Each reading's glucose (mg/dL, float64).
+    describe
+        As for :func:`find_conflicts`.
+    """
+    count = len(glucose)
+    if count == 0:
+        return ConflictReport(0, None)
+    # Sorted by identity, copies of one identity in source order (a stable sort).
+    order = np.lexsort((np.arange(count), instants, streams))
+    sorted_streams, sorted_instants = streams[order], instants[order]
+    starts_identity = np.ones(count, bool)
+    starts_identity[1:] = (sorted_streams[1:] != sorted_streams[:-1]) | (
+        sorted_instants[1:] != sorted_instants[:-1]
+    )
+    identity = np.cumsum(starts_identity) - 1
+    first_copy = order[starts_identity]
+    """Source index of each identity's first copy."""
+    differs = np.flatnonzero(glucose[order] != glucose[first_copy[identity]])
+    if len(differs) == 0:
+        return ConflictReport(0, None)
+    # The example is the first copy, in source order, that differs from its identity's first.
+    earliest = int(np.argmin(order[differs]))
+    index = int(order[differs[earliest]])
+    earlier = int(first_copy[identity[differs[earliest]]])
+    example = (
+        f"{float(glucose[earlier]):g} mg/dL ({describe(earlier)}) and "
+        f"{float(glucose[index]):g} mg/dL ({describe(index)})"
+    )
+    return ConflictReport(len(np.unique(identity[differs])), example)

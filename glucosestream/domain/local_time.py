@@ -35,13 +35,13 @@ this module is for naive times only.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-__all__ = ["LocalTimeReport", "ResolvedTime", "resolve_wall_times"]
+__all__ = ["LocalTimeReport", "ResolvedTime", "resolve_wall_times", "uniform_offset"]
 
 MS_PER_MINUTE = 60_000
 _EPOCH = datetime(1970, 1, 1)
@@ -162,7 +162,7 @@ class _ZoneHours:
         key = (wall.toordinal(), wall.hour)
         offset = self.single_offset.get(key, -1)
         if offset == -1:
-            offset = self.single_offset[key] = self._offset_of_hour(wall)
+            offset = self.single_offset[key] = self.offset_of_hour(wall)
         if offset is None:
             return _candidates(wall, self.tz)
         wall_ms = (
@@ -174,7 +174,8 @@ class _ZoneHours:
         )
         return _Candidates(wall_ms, offset, offset, "normal")
 
-    def _offset_of_hour(self, wall: datetime) -> int | None:
+    def offset_of_hour(self, wall: datetime) -> int | None:
+        """The one offset of ``wall``'s clock hour, or ``None`` when the hour holds a change."""
         start = wall.replace(minute=0, second=0, microsecond=0, tzinfo=None)
         end = start + timedelta(hours=1) - timedelta(milliseconds=1)
         offsets = {
@@ -183,6 +184,21 @@ class _ZoneHours:
             for fold in (0, 1)
         }
         return offsets.pop() if len(offsets) == 1 else None
+
+
+def uniform_offset(wall_hours: Iterable[datetime], tz: ZoneInfo) -> int | None:
+    """The UTC offset (minutes) in ``tz`` of every given wall-clock hour (any time in it), when
+    each hour has a single offset throughout and it is the same for all; else ``None``.
+
+    With one offset, :func:`resolve_wall_times` of wall times in those hours is plain
+    arithmetic: each reading takes that offset and nothing is decided (its report stays empty),
+    so a caller holding many readings can skip it.
+    """
+    hours = _ZoneHours(tz)
+    offsets = {hours.offset_of_hour(wall) for wall in wall_hours}
+    if len(offsets) != 1:
+        return None
+    return offsets.pop()
 
 
 def _newest_first(walls: Sequence[int]) -> bool:

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
+
 from glucosestream.domain.metrics import Episode
 from glucosestream.elt.grid_metrics import patient_series, wall_clock_episodes
 from glucosestream.ingest.files.readings_csv import CsvReading
@@ -33,7 +35,9 @@ def local_iso(naive_ms: int) -> str:
     return datetime.fromtimestamp(naive_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def patient_episodes(engine: ArrowEngine, rows: Sequence[CsvReading]) -> list[tuple[str, Episode]]:
+def patient_episodes(
+    engine: ArrowEngine, rows: Sequence[CsvReading] | pa.Table
+) -> list[tuple[str, Episode]]:
     """Every patient's episodes, patients in id order."""
     readings = load_readings(engine, readings_table(rows))
     return [

@@ -53,21 +53,45 @@ CSV_RUN = "csv"
 MINUTE_MS = 60_000
 
 
-def readings_table(rows: Sequence[CsvReading]) -> pa.Table:
-    """CSV rows in the columns ``sql/staging/csv_readings.sql`` reads."""
-    measured = np.array([r.measured_at for r in rows], dtype=np.int64)
-    local = measured + np.array([r.utc_offset_minutes for r in rows], dtype=np.int64) * MINUTE_MS
-    table = pa.table(
+def readings_table(rows: Sequence[CsvReading] | pa.Table) -> pa.Table:
+    """CSV readings — objects, or the columns of
+    :attr:`~glucosestream.ingest.files.readings_csv.CsvInput.columns` — in the columns
+    ``sql/staging/csv_readings.sql`` reads."""
+    if isinstance(rows, pa.Table):
+        return _input_table(
+            rows["patient_id"],
+            rows["device_id"],
+            rows["measured_at"].to_numpy(),
+            rows["utc_offset_minutes"].to_numpy(),
+            rows["glucose_mg_dl"],
+        )
+    return _input_table(
+        pa.array([r.patient_id for r in rows], pa.string()),
+        pa.array([r.device_id for r in rows], pa.string()),
+        np.array([r.measured_at for r in rows], dtype=np.int64),
+        np.array([r.utc_offset_minutes for r in rows], dtype=np.int64),
+        pa.array([r.glucose_mg_dl for r in rows], pa.float64()),
+    )
+
+
+def _input_table(
+    patient_id: pa.Array | pa.ChunkedArray,
+    device_id: pa.Array | pa.ChunkedArray,
+    measured: np.ndarray,
+    offset_minutes: np.ndarray,
+    glucose: pa.Array | pa.ChunkedArray,
+) -> pa.Table:
+    local = measured + offset_minutes.astype(np.int64) * MINUTE_MS
+    return pa.table(
         {
-            "patient_id": pa.array([r.patient_id for r in rows], pa.string()),
-            "device_id": pa.array([r.device_id for r in rows], pa.string()),
+            "patient_id": patient_id,
+            "device_id": device_id,
             "measured_at": pa.array(measured, pa.timestamp("ms", tz="UTC")),
             "local_time": pa.array(local, pa.timestamp("ms")),
-            "glucose_mg_dl": pa.array([r.glucose_mg_dl for r in rows], pa.float64()),
-            "input_row": pa.array(np.arange(len(rows)), pa.int64()),
+            "glucose_mg_dl": glucose,
+            "input_row": pa.array(np.arange(len(measured)), pa.int64()),
         }
     )
-    return table
 
 
 def load_readings(engine: ArrowEngine, table: pa.Table) -> pa.Table:
@@ -78,7 +102,9 @@ def load_readings(engine: ArrowEngine, table: pa.Table) -> pa.Table:
     return readings
 
 
-def patient_metrics(engine: ArrowEngine, rows: Sequence[CsvReading]) -> list[dict[str, Any]]:
+def patient_metrics(
+    engine: ArrowEngine, rows: Sequence[CsvReading] | pa.Table
+) -> list[dict[str, Any]]:
     return metrics_of_table(engine, readings_table(rows))
 
 

@@ -47,12 +47,11 @@ def cmd_metrics(args: argparse.Namespace, settings: Settings) -> int:
     from glucosestream.reports.metrics import patient_metrics, write_metrics
 
     csv_input = _csv_input(args)
-    rows = csv_input.rows
-    metrics = patient_metrics(LocalAthena(), rows)
+    metrics = patient_metrics(LocalAthena(), csv_input.columns)
     write_metrics(metrics, args.output)
     print(
-        f"metrics of {len(metrics)} patients from {len(rows)} rows written to {args.output}"
-        + _resolved(csv_input)
+        f"metrics of {len(metrics)} patients from {csv_input.count} rows written to "
+        f"{args.output}" + _resolved(csv_input)
     )
     return 0
 
@@ -62,7 +61,7 @@ def cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
     from glucosestream.reports.episodes import patient_episodes, write_episodes
 
     csv_input = _csv_input(args)
-    found = patient_episodes(LocalAthena(), csv_input.rows)
+    found = patient_episodes(LocalAthena(), csv_input.columns)
     write_episodes(found, args.output)
     patients = len({patient for patient, _ in found})
     print(

@@ -10,21 +10,68 @@ value is read in that offset. Other naive times are wall-clock times in ``tz``, 
 patient and device in file order by :func:`glucosestream.domain.local_time.resolve_wall_times`,
 so that the repeated hour of a daylight-saving change is not merged into the first and the
 skipped hour is not lost; what it had to decide is in :attr:`CsvInput.local_times`.
+
+How it reads: as columns. pyarrow's CSV reader splits the file into string columns
+(:mod:`.csv_table`, which says why pyarrow and not DuckDB), numpy reads the common shapes of
+time, glucose and offset (:mod:`.text_columns`), and the readings come back as an Arrow table
+(:attr:`CsvInput.columns`) that ``glucosestream metrics`` loads as it is; the per-reading
+objects (:attr:`CsvInput.rows`) are built only for callers that ask. Exactness comes first:
+every value outside those shapes is read by the same per-row code as always (:func:`_row`),
+which accepts it or names its line and reason, and a file the columnar reader cannot read
+exactly as Python's :mod:`csv` module does (a quoted line break, a lone ``\r``, a short or long
+row, bad UTF-8…) is read row by row from the start. Wall-clock times whose hours all have the
+same UTC offset in ``tz`` (any time in UTC; a zone outside its changes) are converted by
+arithmetic, which is what :func:`~glucosestream.domain.local_time.resolve_wall_times` does for
+them; others go through it.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from glucosestream.domain.conflicts import ConflictReport, find_conflicts
-from glucosestream.domain.local_time import LocalTimeReport, ResolvedTime, resolve_wall_times
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from glucosestream.domain.conflicts import ConflictReport, find_conflicts_in_arrays
+from glucosestream.domain.local_time import LocalTimeReport, resolve_wall_times, uniform_offset
+from glucosestream.ingest.files.csv_table import read_string_table
+from glucosestream.ingest.files.text_columns import (
+    PLAIN_DECIMAL,
+    WHOLE_NUMBER,
+    iso_times,
+    plain_numbers,
+)
 
 REQUIRED = ("id", "time", "gl")
+OPTIONAL = ("device_id", "utc_offset_minutes")
+
+READINGS_SCHEMA = pa.schema(
+    [
+        ("patient_id", pa.string()),
+        ("device_id", pa.string()),
+        ("measured_at", pa.int64()),
+        ("glucose_mg_dl", pa.float64()),
+        ("utc_offset_minutes", pa.int64()),
+        ("line", pa.int64()),
+    ]
+)
+"""The columns of :attr:`CsvInput.columns`: ``measured_at`` in UTC epoch milliseconds, ``line``
+the file line of the reading."""
+
+MS_PER_MINUTE = 60_000
+MS_PER_HOUR = 3_600_000
+US_PER_MINUTE = 60_000_000
+_EPOCH = datetime(1970, 1, 1)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class CsvInputError(ValueError):
@@ -54,13 +101,37 @@ class _ParsedRow:
 
 @dataclass
 class CsvInput:
-    """The readings of a CSV and what reading them decided."""
+    """The readings of a CSV, in file order, and what reading them decided."""
 
-    rows: list[CsvReading]
+    columns: pa.Table
+    """The readings as :data:`READINGS_SCHEMA`."""
     local_times: LocalTimeReport = field(default_factory=LocalTimeReport)
     conflicts: ConflictReport = field(default_factory=lambda: ConflictReport(0, None))
-    lines: list[int] = field(default_factory=list)
-    """The file line of each row."""
+
+    @property
+    def count(self) -> int:
+        return int(self.columns.num_rows)
+
+    @cached_property
+    def rows(self) -> list[CsvReading]:
+        """The readings as objects, for callers that take them one by one."""
+        c = self.columns
+        return [
+            CsvReading(*values)
+            for values in zip(
+                c["patient_id"].to_pylist(),
+                c["measured_at"].to_pylist(),
+                c["glucose_mg_dl"].to_pylist(),
+                c["utc_offset_minutes"].to_pylist(),
+                c["device_id"].to_pylist(),
+                strict=True,
+            )
+        ]
+
+    @property
+    def lines(self) -> list[int]:
+        """The file line of each reading."""
+        return self.columns["line"].to_pylist()  # type: ignore[no-any-return]
 
     def phrases(self) -> list[str]:
         """What was resolved or found, for a command's summary line."""
@@ -89,87 +160,227 @@ def read_csv_input(path: Path, tz: str = "UTC") -> CsvInput:
     """Read and convert a whole ``id,time,gl`` CSV; raises :class:`CsvInputError`."""
     zone_info = zone(tz)
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise CsvInputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise CsvInputError(f"{path}: is a directory") from None
-    with handle:
-        try:
-            reader = csv.DictReader(handle)
-            header = reader.fieldnames
-            if not header:
-                raise CsvInputError(f"{path}: empty file (expected a header id,time,gl)")
-            missing = [c for c in REQUIRED if c not in header]
-            if missing:
-                raise CsvInputError(
-                    f"{path}:1: missing column(s) {', '.join(missing)} (found {', '.join(header)})"
-                )
-            parsed = [_row(row, path, reader.line_num) for row in reader]
-        except UnicodeDecodeError as error:
-            raise CsvInputError(f"{path}: not UTF-8 text ({error.reason})") from None
-        except csv.Error as error:
-            raise CsvInputError(f"{path}:{reader.line_num}: {error}") from None
-    if not parsed:
+    return _converted(_parsed(data, path), zone_info, path)
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """Every row's values; each time either final (it had an offset, or ``utc_offset_minutes``)
+    or a wall-clock time still to resolve in ``tz`` (``wall``)."""
+
+    patient_id: pa.StringArray
+    device_id: pa.StringArray
+    glucose: np.ndarray
+    lines: np.ndarray
+    measured_at: np.ndarray
+    """int64 UTC epoch ms, where not ``wall``."""
+    offset: np.ndarray
+    """int64 minutes, where not ``wall``."""
+    wall_us: np.ndarray
+    """int64 microseconds since 1970-01-01 of the wall-clock time, where ``wall``."""
+    wall: np.ndarray
+    """bool"""
+
+
+def _parsed(data: bytes, path: Path) -> _Parsed:
+    reader = csv.DictReader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""))
+    try:
+        header = reader.fieldnames
+        if not header:
+            raise CsvInputError(f"{path}: empty file (expected a header id,time,gl)")
+        missing = [c for c in REQUIRED if c not in header]
+        if missing:
+            raise CsvInputError(
+                f"{path}:1: missing column(s) {', '.join(missing)} (found {', '.join(header)})"
+            )
+        # A header on one line: the records may be read as columns (None: not exactly).
+        columnar = _columnar(data, list(header), path) if reader.line_num == 1 else None
+        if columnar is not None:
+            return columnar
+        rows = [_row(row, path, reader.line_num) for row in reader]
+    except UnicodeDecodeError as error:
+        raise CsvInputError(f"{path}: not UTF-8 text ({error.reason})") from None
+    except csv.Error as error:
+        raise CsvInputError(f"{path}:{reader.line_num}: {error}") from None
+    if not rows:
         raise CsvInputError(f"{path}: no readings after the header")
-    return _converted(parsed, zone_info, path)
+    return _parsed_rows(rows)
 
 
-def _converted(parsed: list[_ParsedRow], tz: ZoneInfo, path: Path) -> CsvInput:
-    """UTC instants for every row: given offsets as they are, wall-clock times resolved."""
-    wall_rows = [
-        i for i, r in enumerate(parsed) if r.moment.tzinfo is None and r.offset_column is None
-    ]
-    resolved, report = resolve_wall_times(
-        [(parsed[i].patient_id, parsed[i].device_id) for i in wall_rows],
-        [parsed[i].moment for i in wall_rows],
-        tz,
+def _columnar(data: bytes, header: list[str], path: Path) -> _Parsed | None:
+    """The rows read as columns, or ``None`` when the file must be read row by row; raises the
+    row-by-row reader's error for the first bad row."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    table = read_string_table(data, header, REQUIRED + OPTIONAL)
+    if table is None:
+        return None
+    count = table.num_rows
+    columns = table.columns
+    patient_id, has_id = _stripped(columns["id"])
+    device_id = (
+        _stripped(columns["device_id"])[0]
+        if "device_id" in columns
+        else pc.take(pa.array([""], pa.string()), np.zeros(count, np.int64))
     )
-    by_row: list[ResolvedTime | None] = [None] * len(parsed)
-    for index, converted in zip(wall_rows, resolved, strict=True):
-        by_row[index] = converted
-    # Report positions are indices into wall_rows: name them by their file lines.
-    for positions in (
-        report.ambiguous_undecided,
-        report.nonexistent_shifted,
-        report.clock_not_switched,
-    ):
-        positions[:] = [parsed[wall_rows[p]].line for p in positions]
-    rows = []
-    for index, row in enumerate(parsed):
-        resolved_time = by_row[index]
-        if resolved_time is not None:
-            measured_at, offset = resolved_time
-        else:
-            moment = row.moment
-            if moment.tzinfo is None:  # naive, in the row's own utc_offset_minutes
-                moment = moment.replace(tzinfo=UTC) - _minutes(row.offset_column)
-            measured_at = round(moment.timestamp() * 1000)
-            given = moment.utcoffset() if row.moment.tzinfo is not None else None
-            offset = (
-                row.offset_column
-                if row.offset_column is not None
-                else int(given.total_seconds() // 60)
-                if given is not None
-                else 0
-            )
-        rows.append(
-            CsvReading(
-                patient_id=row.patient_id,
-                measured_at=measured_at,
-                glucose_mg_dl=row.glucose_mg_dl,
-                utc_offset_minutes=offset,
-                device_id=row.device_id,
-            )
+    times = iso_times(columns["time"])
+    glucose, plain_glucose = plain_numbers(columns["gl"], PLAIN_DECIMAL, pa.float64())
+    offset_column = np.zeros(count, np.int64)
+    has_offset_column = np.zeros(count, bool)
+    plain_offset = np.ones(count, bool)
+    if "utc_offset_minutes" in columns:
+        text = columns["utc_offset_minutes"]
+        # An empty value means no offset (the row-by-row reader tests the text's truth).
+        has_offset_column = pc.binary_length(text).to_numpy() > 0
+        offset_column, plain_offset = plain_numbers(text, WHOLE_NUMBER, pa.int64())
+        plain_offset |= ~has_offset_column
+    read_here = has_id & times.read & plain_glucose & (glucose > 0) & plain_offset
+    # A time with an offset, or naive with utc_offset_minutes: to UTC as the row-by-row reader
+    # computes it (float seconds, rounded to the millisecond).
+    instant_us = times.wall_us - np.where(
+        times.aware, times.offset_us, offset_column * US_PER_MINUTE
+    )
+    parsed = _Parsed(
+        patient_id=patient_id,
+        device_id=device_id,
+        glucose=glucose.astype(np.float64),
+        lines=table.lines,
+        measured_at=np.rint(instant_us / 1e6 * 1000).astype(np.int64),
+        offset=np.where(
+            has_offset_column,
+            offset_column,
+            np.where(times.aware, np.floor_divide(times.offset_us, US_PER_MINUTE), 0),
+        ),
+        wall_us=times.wall_us,
+        wall=~times.aware & ~has_offset_column,
+    )
+    # The rest, in file order, as the row-by-row reader reads them: the first bad one raises.
+    names = list(columns)
+    for index in np.flatnonzero(~read_here).tolist():
+        values = {name: columns[name][index].as_py() for name in names}
+        _set_row(parsed, index, _row(values, path, int(table.lines[index])))
+    return parsed
+
+
+def _stripped(column: pa.StringArray) -> tuple[pa.StringArray, np.ndarray]:
+    """The values stripped as Python strips them (each distinct value once), and where they
+    are not empty."""
+    encoded = pc.dictionary_encode(column)
+    stripped = [value.strip() for value in encoded.dictionary.to_pylist()]
+    indices = encoded.indices.to_numpy()
+    non_empty = np.array([bool(value) for value in stripped], bool)
+    return pc.take(pa.array(stripped, pa.string()), encoded.indices), non_empty[indices]
+
+
+def _parsed_rows(rows: list[_ParsedRow]) -> _Parsed:
+    count = len(rows)
+    parsed = _Parsed(
+        patient_id=pa.array([r.patient_id for r in rows], pa.string()),
+        device_id=pa.array([r.device_id for r in rows], pa.string()),
+        glucose=np.zeros(count, np.float64),
+        lines=np.array([r.line for r in rows], np.int64),
+        measured_at=np.zeros(count, np.int64),
+        offset=np.zeros(count, np.int64),
+        wall_us=np.zeros(count, np.int64),
+        wall=np.zeros(count, bool),
+    )
+    for index, row in enumerate(rows):
+        _set_row(parsed, index, row)
+    return parsed
+
+
+def _set_row(parsed: _Parsed, index: int, row: _ParsedRow) -> None:
+    """One row's glucose and time, converted as ever (``patient_id``/``device_id`` are set)."""
+    parsed.glucose[index] = row.glucose_mg_dl
+    moment = row.moment
+    if moment.tzinfo is None and row.offset_column is None:
+        parsed.wall[index] = True
+        parsed.wall_us[index] = (moment - _EPOCH) // _MICROSECOND
+        return
+    parsed.wall[index] = False
+    if moment.tzinfo is None:  # naive, in the row's own utc_offset_minutes
+        moment = moment.replace(tzinfo=UTC) - _minutes(row.offset_column)
+    parsed.measured_at[index] = round(moment.timestamp() * 1000)
+    given = moment.utcoffset() if row.moment.tzinfo is not None else None
+    parsed.offset[index] = (
+        row.offset_column
+        if row.offset_column is not None
+        else int(given.total_seconds() // 60)
+        if given is not None
+        else 0
+    )
+
+
+def _converted(parsed: _Parsed, tz: ZoneInfo, path: Path) -> CsvInput:
+    """UTC instants for every row: given offsets as they are, wall-clock times resolved."""
+    measured_at = parsed.measured_at.copy()
+    offset = parsed.offset.copy()
+    streams = _stream_codes(parsed.patient_id, parsed.device_id)
+    wall_rows = np.flatnonzero(parsed.wall)
+    report = LocalTimeReport()
+    if len(wall_rows):
+        measured_at[wall_rows], offset[wall_rows], report = _resolved_walls(
+            streams[wall_rows], parsed.wall_us[wall_rows], tz
         )
-    conflicts = find_conflicts(
-        [(r.patient_id, r.device_id, r.measured_at) for r in rows],
-        [r.glucose_mg_dl for r in rows],
+        # Report positions are indices into wall_rows: name them by their file lines.
+        for positions in (
+            report.ambiguous_undecided,
+            report.nonexistent_shifted,
+            report.clock_not_switched,
+        ):
+            positions[:] = parsed.lines[wall_rows[positions]].tolist()
+    columns = pa.table(
+        [
+            parsed.patient_id,
+            parsed.device_id,
+            pa.array(measured_at, pa.int64()),
+            pa.array(parsed.glucose, pa.float64()),
+            pa.array(offset, pa.int64()),
+            pa.array(parsed.lines, pa.int64()),
+        ],
+        schema=READINGS_SCHEMA,
+    )
+    conflicts = find_conflicts_in_arrays(
+        streams,
+        measured_at,
+        parsed.glucose,
         lambda i: (
-            f"{rows[i].patient_id} at {_iso_utc(rows[i].measured_at)}, {path}:{parsed[i].line}"
+            f"{parsed.patient_id[i].as_py()} at {_iso_utc(int(measured_at[i]))}, "
+            f"{path}:{parsed.lines[i]}"
         ),
     )
-    return CsvInput(rows, report, conflicts, [p.line for p in parsed])
+    return CsvInput(columns, report, conflicts)
+
+
+def _stream_codes(patient_id: pa.StringArray, device_id: pa.StringArray) -> np.ndarray:
+    """One int64 per (patient, device): equal exactly when both are."""
+    patients = pc.dictionary_encode(patient_id)
+    devices = pc.dictionary_encode(device_id)
+    patient_codes = patients.indices.to_numpy().astype(np.int64)
+    device_codes: np.ndarray = devices.indices.to_numpy().astype(np.int64)
+    codes: np.ndarray = patient_codes * len(devices.dictionary) + device_codes
+    return codes
+
+
+def _resolved_walls(
+    streams: np.ndarray, wall_us: np.ndarray, tz: ZoneInfo
+) -> tuple[np.ndarray, np.ndarray, LocalTimeReport]:
+    """UTC ms and offsets of wall-clock times, as :func:`resolve_wall_times` gives them."""
+    wall_ms = np.floor_divide(wall_us, 1000)
+    hours = np.unique(np.floor_divide(wall_ms, MS_PER_HOUR)).tolist()
+    single = uniform_offset((_EPOCH + timedelta(hours=hour) for hour in hours), tz)
+    if single is not None:
+        return wall_ms - single * MS_PER_MINUTE, np.full(len(wall_ms), single), LocalTimeReport()
+    walls = wall_us.astype("datetime64[us]").tolist()
+    resolved, report = resolve_wall_times(streams.tolist(), walls, tz)
+    utc_ms = np.array([r.utc_ms for r in resolved], np.int64)
+    offsets = np.array([r.offset_minutes for r in resolved], np.int64)
+    return utc_ms, offsets, report
 
 
 def _iso_utc(epoch_ms: int) -> str:

@@ -197,3 +197,35 @@ def test_utc_to_wall_clock_and_back_gives_the_same_instants(
     assert [r.utc_ms for r in resolved] == [utc_ms(i) for i in instants]
     assert report.nonexistent_shifted == []
     assert report.clock_not_switched == []
+
+
+def test_uniform_offset_is_the_one_offset_of_hours_without_a_change() -> None:
+    from glucosestream.domain.local_time import uniform_offset
+
+    winter = [datetime(2026, 1, 5, hour) for hour in range(24)]
+    assert uniform_offset(winter, BERLIN) == 60
+    assert uniform_offset(winter, ZoneInfo("UTC")) == 0
+    # Both sides of a change: two offsets; the changing hour itself: none.
+    assert uniform_offset([datetime(2026, 3, 28, 12), datetime(2026, 3, 30, 12)], BERLIN) is None
+    assert uniform_offset([datetime(2026, 3, 29, 2)], BERLIN) is None
+    assert uniform_offset([], BERLIN) is None
+
+
+@given(
+    st.lists(st.integers(0, 24 * 60 * 20), min_size=1, max_size=60),
+    st.sampled_from(["UTC", "Europe/Berlin", "America/New_York"]),
+)
+@settings(max_examples=200, deadline=None)
+def test_with_a_uniform_offset_resolving_is_that_offset(minutes: list[int], zone: str) -> None:
+    # Given wall times around the 2026 spring changes, in one stream
+    from glucosestream.domain.local_time import uniform_offset
+
+    tz = ZoneInfo(zone)
+    walls = [datetime(2026, 3, 1) + timedelta(minutes=m) for m in minutes]
+    offset = uniform_offset((w.replace(minute=0, second=0) for w in walls), tz)
+
+    # When their hours share one offset, resolving gives that offset and decides nothing
+    resolved, report = resolve_wall_times(["p"] * len(walls), walls, tz)
+    if offset is not None:
+        assert {r.offset_minutes for r in resolved} == {offset}
+        assert not report.changed_anything

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import random
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from glucosestream.ingest.files.readings_csv import CsvInputError, read_readings_csv
+from glucosestream.ingest.files import readings_csv
+from glucosestream.ingest.files.readings_csv import (
+    CsvInput,
+    CsvInputError,
+    CsvReading,
+    read_csv_input,
+    read_readings_csv,
+)
 
 
 def write(tmp_path: Path, text: str, name: str = "in.csv") -> Path:
@@ -76,3 +87,156 @@ def test_not_utf8_missing_file_and_bad_zone(tmp_path: Path) -> None:
         read_readings_csv(tmp_path / "missing.csv")
     with pytest.raises(CsvInputError, match="unknown time zone 'Mars/Base'"):
         read_readings_csv(write(tmp_path, "id,time,gl\na,2026-01-05T07:30:00Z,99\n"), "Mars/Base")
+
+
+# The columnar reader and the row-by-row one (what any file it cannot read exactly falls back to).
+
+GOOD = "a,2026-01-05T07:30:00Z,100\n"
+
+
+def row_by_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file read row by row, as when the columnar reader declines one."""
+    monkeypatch.setattr(readings_csv, "read_string_table", lambda *args: None)
+
+
+def read_both(path: Path, tz: str, monkeypatch: pytest.MonkeyPatch) -> tuple[CsvInput, CsvInput]:
+    declined: list[bool] = []
+    columnar = readings_csv.read_string_table
+
+    def spy(*args: Any) -> Any:
+        table = columnar(*args)
+        declined.append(table is None)
+        return table
+
+    with monkeypatch.context() as patch:
+        patch.setattr(readings_csv, "read_string_table", spy)
+        fast = read_csv_input(path, tz)
+    assert declined == [False], "the columnar reader read the file"
+    with monkeypatch.context() as patch:
+        row_by_row(patch)
+        exact = read_csv_input(path, tz)
+    return fast, exact
+
+
+def assert_same(fast: CsvInput, exact: CsvInput) -> None:
+    assert fast.rows == exact.rows
+    assert fast.lines == exact.lines
+    assert fast.local_times == exact.local_times
+    assert fast.conflicts == exact.conflicts
+    assert fast.columns.equals(exact.columns)
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "message"),
+    [
+        ("a,yesterday,100", "time 'yesterday' is not ISO 8601"),
+        ("a,2026-01-05T07:30:00Z,high", "gl 'high' is not a number"),
+        ("a,2026-01-05T07:30:00Z,0", "gl '0' is not a positive glucose value"),
+        ("a,2026-01-05T07:30:00Z,inf", "gl 'inf' is not a positive glucose value"),
+        (" ,2026-01-05T07:30:00Z,100", "empty id"),
+        ("a,2026-02-30T07:30:00Z,100", "time '2026-02-30T07:30:00Z' is not ISO 8601"),
+        ("a,2026-01-05T07:30:00Z,100,x", "wrong number of fields"),
+        ("a,2026-01-05T07:30:00Z", "wrong number of fields"),
+    ],
+)
+def test_a_bad_row_deep_in_a_file_is_named_by_its_file_line(
+    tmp_path: Path, bad_row: str, message: str
+) -> None:
+    # Given 1,000 good rows, an empty line (counted by the file, skipped by the reader), the bad
+    # row at line 1,003 and more good rows after it
+    text = "id,time,gl\n" + GOOD * 1000 + "\n" + bad_row + "\n" + GOOD * 10
+    path = write(tmp_path, text)
+
+    # Then the read stops there, naming the line and the reason
+    with pytest.raises(CsvInputError) as raised:
+        read_readings_csv(path)
+    assert str(raised.value) == f"{path}:1003: {message}"
+
+
+def test_the_first_bad_row_is_named_whichever_way_each_is_read(tmp_path: Path) -> None:
+    # A value left to the row-by-row reader (valid), then two bad rows: the first one wins
+    text = "id,time,gl\n" + GOOD + "a,2026-01-05T07:35,1e2\na,2026-01-05T07:40:00Z,-1\na,x,1\n"
+    with pytest.raises(CsvInputError, match=r"in.csv:4: gl '-1' is not a positive"):
+        read_readings_csv(write(tmp_path, text))
+
+
+def test_bad_offset_column_and_quoted_line_break_name_their_lines(tmp_path: Path) -> None:
+    header = "id,time,gl,utc_offset_minutes\n"
+    with pytest.raises(CsvInputError, match=r"in.csv:3: utc_offset_minutes is not a whole"):
+        read_readings_csv(write(tmp_path, header + GOOD[:-1] + ",60\na,2026-01-05,1,1.5\n"))
+    # A quoted value over two lines: read row by row; the next row's line counts both lines.
+    text = 'id,time,gl,note\na,2026-01-05T07:30:00Z,100,"two\nlines"\nb,never,1,\n'
+    with pytest.raises(CsvInputError, match=r"in.csv:4: time 'never' is not ISO 8601"):
+        read_readings_csv(write(tmp_path, text))
+    good = 'id,time,gl,note\na,2026-01-05T07:30:00Z,100,"two\nlines"\nb,2026-01-05,1,\n'
+    assert read_csv_input(write(tmp_path, good)).lines == [3, 4]
+
+
+def realistic_file(rng: random.Random) -> str:
+    """Two patients' naive wall times across Berlin's 2026 autumn change (one device newest
+    first), times with offsets and Z, naive times with utc_offset_minutes, quoted and padded
+    values, a duplicate, a conflict, values only Python reads (``1e2``, ``2026-10-25T01:07``)."""
+    lines = ["device_id,id,time,gl,utc_offset_minutes,note"]
+    start = datetime(2026, 10, 24, 22, 0, tzinfo=UTC)
+    berlin = ZoneInfo("Europe/Berlin")
+    for patient, newest_first in (("p1", False), ("p2", True)):
+        block = []
+        for n in range(60):
+            moment = start + timedelta(minutes=5 * n, seconds=rng.randint(-20, 20))
+            wall = moment.astimezone(berlin).replace(tzinfo=None)
+            block.append(f"g7,{patient},{wall:%Y-%m-%d %H:%M:%S},{rng.randint(40, 400)},,")
+        lines += block[::-1] if newest_first else block
+    for n in range(40):
+        moment = start + timedelta(minutes=5 * n)
+        choice = rng.randint(0, 5)
+        if choice == 0:
+            time = moment.astimezone(timezone(timedelta(hours=-5))).isoformat()
+        elif choice == 1:
+            time = f"{moment:%Y-%m-%dT%H:%M:%S}.{rng.randint(0, 999):03d}Z"
+        elif choice == 2:
+            time = f"{moment + timedelta(minutes=120):%Y-%m-%d %H:%M:%S}"
+        elif choice == 3:
+            time = f"{moment:%Y-%m-%dT%H:%M}"  # no seconds: Python reads it
+        else:
+            time = moment.isoformat(timespec="microseconds")
+        offset = "120" if choice == 2 else rng.choice(["", "-300"])
+        glucose = rng.choice(["100", "101.5", "1e2", " 99 ", '"120"'])
+        patient = rng.choice(["q1", '"q,2"', " q3 "])
+        lines.append(f'"",{patient},{time},{glucose},{offset},"note ""{n}"""')
+    lines.append(lines[-1])  # a duplicate delivery
+    lines.append(lines[-1].replace(",100,", ",180,").replace(",101.5,", ",180,"))  # a conflict?
+    return "\r\n".join(lines) + "\r\n"
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_columnar_and_row_by_row_readers_give_identical_readings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    # Given a realistic file (DST naive times, offsets, utc_offset_minutes, quoting, CRLF, BOM)
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + realistic_file(random.Random(seed)).encode())
+
+    # When it is read as columns and row by row, Then every reading, line and report is equal
+    fast, exact = read_both(path, "Europe/Berlin", monkeypatch)
+    assert_same(fast, exact)
+    assert fast.local_times.changed_anything  # the repeated hour was really in the file
+
+
+def test_simulator_style_and_naive_utc_files_are_identical_both_ways(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = ["id,time,gl,device_id,session_id,utc_offset_minutes"]
+    rows += [
+        f"p{n % 3},2026-01-05T{n // 60 % 24:02d}:{n % 60:02d}:01.{n % 1000:03d}Z,{90 + n % 50},"
+        f"d{n % 2},s,{-300 if n % 3 else 60}"
+        for n in range(3000)
+    ]
+    path = write(tmp_path, "\n".join(rows) + "\n")
+    assert_same(*read_both(path, "UTC", monkeypatch))
+    naive = write(tmp_path, "id,time,gl\n" + "".join(
+        f"s{n % 4},2026-01-{5 + n // 1440:02d} {n // 60 % 24:02d}:{n % 60:02d}:00,{70 + n % 90}\n"
+        for n in range(5000)), "naive.csv")  # fmt: skip
+    fast, exact = read_both(naive, "UTC", monkeypatch)
+    assert_same(fast, exact)
+    assert fast.rows[0] == CsvReading("s0", 1_767_571_200_000, 70.0, 0, "")
+    assert fast.conflicts.identities == 0
