@@ -63,6 +63,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "glucosestream.reports",
     ),
     "ingest": (
+        "numpy",
         "pydantic",
         "pydantic_settings",
         "pyarrow",
