@@ -167,7 +167,7 @@ def main() -> None:
     print(f"  SQL part (full - grid):                   {full_s - grid_s:6.2f} s")
     met = "met" if ratio <= FULL_OVER_FLOOR_TARGET else "MISSED"
     print(f"ratio full/floor: {ratio:.1f}")
-    print(f"full/floor ratio <= {FULL_OVER_FLOOR_TARGET}: {met}")
+    print(f"target full/floor <= {FULL_OVER_FLOOR_TARGET} (issue 20): {met}")
     if iglu_s is not None:
         print(
             f"iglu-python, {args.iglu_patients} patients extrapolated linearly to "

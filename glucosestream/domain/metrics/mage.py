@@ -43,8 +43,11 @@ def _moving_average(x: FloatArray, width: int) -> FloatArray:
     ``replace(MA, 1:width, MA[width])``; a window with no reading gives NaN.
     """
     present = ~np.isnan(x)
+    # The sums stay window by window (a running-sum difference would round differently); the
+    # counts are integers, exact as running-sum differences.
     sums = sliding_window_view(np.where(present, x, 0.0), width).sum(axis=1)
-    counts = sliding_window_view(present, width).sum(axis=1)
+    running = np.concatenate(([0], np.cumsum(present, dtype=np.int64)))
+    counts = running[width:] - running[:-width]
     out = np.empty(x.size)
     with np.errstate(invalid="ignore", divide="ignore"):
         out[width - 1 :] = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
