@@ -7,7 +7,7 @@ utc_offset_minutes * 60000``) and ``glucose`` in mg/dL. The reference is the R p
 """
 
 from glucosestream.domain.metrics.active_percent import active_percent
-from glucosestream.domain.metrics.conga import conga
+from glucosestream.domain.metrics.conga import conga, conga_of_grid
 from glucosestream.domain.metrics.episodes import (
     Episode,
     EpisodeKind,
@@ -15,13 +15,15 @@ from glucosestream.domain.metrics.episodes import (
     EpisodeReport,
     EpisodeSummary,
     episodes,
+    episodes_of_grid,
 )
 from glucosestream.domain.metrics.grid import DayByDayGrid, GridUndefined, clean_series, day_by_day
-from glucosestream.domain.metrics.mag import mag
-from glucosestream.domain.metrics.mage import MageDirection, mage
-from glucosestream.domain.metrics.modd import modd
+from glucosestream.domain.metrics.mag import mag, mag_of_grid
+from glucosestream.domain.metrics.mage import MAGE_DT0, MageDirection, mage, mage_of_grid
+from glucosestream.domain.metrics.modd import modd, modd_of_grid
 
 __all__ = [
+    "MAGE_DT0",
     "DayByDayGrid",
     "Episode",
     "EpisodeKind",
@@ -33,9 +35,14 @@ __all__ = [
     "active_percent",
     "clean_series",
     "conga",
+    "conga_of_grid",
     "day_by_day",
     "episodes",
+    "episodes_of_grid",
     "mag",
+    "mag_of_grid",
     "mage",
+    "mage_of_grid",
     "modd",
+    "modd_of_grid",
 ]

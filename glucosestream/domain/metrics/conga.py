@@ -7,9 +7,9 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics.grid import GridUndefined, day_by_day
+from glucosestream.domain.metrics.grid import DayByDayGrid, GridUndefined, day_by_day
 
-__all__ = ["conga"]
+__all__ = ["conga", "conga_of_grid"]
 
 
 def conga(
@@ -56,6 +56,16 @@ def conga(
         grid = day_by_day(times_ms, glucose, inter_gap=inter_gap)
     except GridUndefined:
         return math.nan
+    return conga_of_grid(grid, n)
+
+
+def conga_of_grid(grid: DayByDayGrid, n: int = 24) -> float:
+    """CONGA-n (mg/dL) of a patient's grid already built by
+    :func:`~glucosestream.domain.metrics.grid.day_by_day` (step estimated as :func:`conga`
+    does): one grid then serves every grid metric of the patient. Same formula, same value.
+    """
+    if n < 1:
+        raise ValueError(f"n must be a positive number of hours, got {n}")
     lag = round(60 / grid.dt0) * n
     flat = grid.flat
     if lag >= flat.size:

@@ -9,9 +9,22 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics.grid import MS_PER_MINUTE, GridUndefined, day_by_day
+from glucosestream.domain.metrics.grid import (
+    MS_PER_MINUTE,
+    DayByDayGrid,
+    GridUndefined,
+    day_by_day,
+)
 
-__all__ = ["Episode", "EpisodeKind", "EpisodeLevel", "EpisodeReport", "EpisodeSummary", "episodes"]
+__all__ = [
+    "Episode",
+    "EpisodeKind",
+    "EpisodeLevel",
+    "EpisodeReport",
+    "EpisodeSummary",
+    "episodes",
+    "episodes_of_grid",
+]
 
 EpisodeKind = Literal["hypo", "hyper"]
 EpisodeLevel = Literal["lv1", "lv2", "extended", "lv1_excl"]
@@ -158,6 +171,22 @@ def _classify(
     return starts[first_of_episode].astype(np.int64), last[first_of_episode].astype(np.int64)
 
 
+def _extremes(pick: np.ufunc, gl: FloatArray, first: IntArray, last: IntArray) -> FloatArray:
+    """``pick`` (np.minimum or np.maximum) over each episode's points ``first … last``.
+
+    One ``reduceat`` for all episodes: the episodes of one kind and level are disjoint and in
+    order, so ``[first_0, last_0 + 1, first_1, …]`` is ascending and every even slot reduces
+    exactly one episode (a NaN pad keeps ``last + 1`` a valid index at the grid's end).
+    """
+    if first.size == 0:
+        return np.empty(0)
+    bounds = np.empty(2 * first.size, dtype=np.int64)
+    bounds[0::2] = first
+    bounds[1::2] = last + 1
+    out: FloatArray = pick.reduceat(np.append(gl, np.nan), bounds)[0::2]
+    return out
+
+
 def _summary(
     kind: EpisodeKind,
     level: EpisodeLevel,
@@ -242,6 +271,22 @@ def episodes(
         grid = day_by_day(times_ms, glucose, dt0=dt0, inter_gap=inter_gap)
     except GridUndefined:
         return EpisodeReport(episodes=(), summary=_empty_summary(), dt0=None)
+    return episodes_of_grid(grid, lv1_hypo, lv2_hypo, lv1_hyper, lv2_hyper, dur_length, end_length)
+
+
+def episodes_of_grid(
+    grid: DayByDayGrid,
+    lv1_hypo: float = 70,
+    lv2_hypo: float = 54,
+    lv1_hyper: float = 180,
+    lv2_hyper: float = 250,
+    dur_length: float = 15,
+    end_length: float = 15,
+) -> EpisodeReport:
+    """The episodes of a patient's grid already built by
+    :func:`~glucosestream.domain.metrics.grid.day_by_day`: one grid then serves every grid
+    metric of the patient. Same rules and thresholds (see :func:`episodes`), same result.
+    """
     step = grid.dt0
     gl = grid.flat
     times = grid.flat_times_ms
@@ -286,19 +331,25 @@ def episodes(
                 kind, "lv1_excl", means[exclusive], durations[exclusive], present_days
             )
         pick = np.minimum if kind == "hypo" else np.maximum
-        for idx in range(first.size):
-            segment = gl[first[idx] : last[idx] + 1]
-            start_ms = int(times[first[idx]])
+        extremes = _extremes(pick, gl, first, last)
+        for start_ms, duration, extreme, mean, alone in zip(
+            times[first].tolist(),
+            durations.astype(np.int64).tolist(),
+            extremes.tolist(),
+            means.tolist(),
+            exclusive.tolist(),
+            strict=True,
+        ):
             all_episodes.append(
                 Episode(
                     kind=kind,
                     level=level,
                     start_ms=start_ms,
-                    end_ms=start_ms + int(durations[idx]) * MS_PER_MINUTE,
-                    duration_min=int(durations[idx]),
-                    extreme_mg_dl=float(pick.reduce(segment)),
-                    mean_mg_dl=float(means[idx]),
-                    exclusive=bool(exclusive[idx]),
+                    end_ms=start_ms + duration * MS_PER_MINUTE,
+                    duration_min=duration,
+                    extreme_mg_dl=extreme,
+                    mean_mg_dl=mean,
+                    exclusive=alone,
                 )
             )
     return EpisodeReport(

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics.grid import GridUndefined, day_by_day
+from glucosestream.domain.metrics.grid import DayByDayGrid, GridUndefined, day_by_day
 
-__all__ = ["mag"]
+__all__ = ["mag", "mag_of_grid"]
 
 
 def mag(
@@ -67,6 +67,16 @@ def mag(
         grid = day_by_day(times_ms, glucose, dt0=dt0, inter_gap=inter_gap)
     except GridUndefined:
         return math.nan
+    return mag_of_grid(grid, n)
+
+
+def mag_of_grid(grid: DayByDayGrid, n: int | None = None) -> float:
+    """MAG (mg/dL per hour) of a patient's grid already built by
+    :func:`~glucosestream.domain.metrics.grid.day_by_day`: one grid then serves every grid
+    metric of the patient. Same formula (see :func:`mag`), same value.
+    """
+    if n is not None and n < 1:
+        raise ValueError(f"n must be a positive number of minutes, got {n}")
     step = grid.dt0
     if n is None or n < step:
         n = step

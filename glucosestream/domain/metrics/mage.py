@@ -10,14 +10,15 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
-from glucosestream.domain.metrics.grid import GridUndefined, day_by_day
+from glucosestream.domain.metrics.grid import DayByDayGrid, GridUndefined, day_by_day
 
-__all__ = ["MageDirection", "mage"]
+__all__ = ["MAGE_DT0", "MageDirection", "mage", "mage_of_grid"]
 
 MageDirection = Literal["avg", "service", "max", "plus", "minus"]
 
-# iglu always interpolates MAGE onto a 5-minute grid, whatever the sensor's rate.
-_MAGE_DT0 = 5
+MAGE_DT0 = 5
+"""Grid step of MAGE in minutes: iglu always interpolates MAGE onto a 5-minute grid, whatever
+the sensor's rate."""
 # Crossing-point types, as iglu's REL_MIN / REL_MAX.
 _MIN, _MAX = 0, 1
 
@@ -42,8 +43,11 @@ def _moving_average(x: FloatArray, width: int) -> FloatArray:
     ``replace(MA, 1:width, MA[width])``; a window with no reading gives NaN.
     """
     present = ~np.isnan(x)
+    # The sums stay window by window (a running-sum difference would round differently); the
+    # counts are integers, exact as running-sum differences.
     sums = sliding_window_view(np.where(present, x, 0.0), width).sum(axis=1)
-    counts = sliding_window_view(present, width).sum(axis=1)
+    running = np.concatenate(([0], np.cumsum(present, dtype=np.int64)))
+    counts = running[width:] - running[:-width]
     out = np.empty(x.size)
     with np.errstate(invalid="ignore", divide="ignore"):
         out[width - 1 :] = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
@@ -103,7 +107,7 @@ def _extrema(gl: FloatArray, ids: IntArray, types: IntArray) -> FloatArray:
     for i in range(count):
         right = int(ids[i + 1]) + 1
         window = for_min[left:right] if types[i] == _MIN else for_max[left:right]
-        k = int(np.argmin(window) if types[i] == _MIN else np.argmax(window))
+        k = int(window.argmin() if types[i] == _MIN else window.argmax())
         if missing[left + k]:  # the whole window is missing: as nanargmin/nanargmax do
             raise ValueError("All-NaN slice encountered")
         values[i] = gl[left + k]
@@ -111,21 +115,37 @@ def _extrema(gl: FloatArray, ids: IntArray, types: IntArray) -> FloatArray:
     return values
 
 
+def _largest_change(turns: list[float], lo: int, j: int, rise: bool) -> tuple[int, float]:
+    """First ``i`` in ``lo … j`` with the largest rise ``turns[j] - turns[i]`` (or the largest
+    fall, its most negative value), and that change: ``np.argmax``/``np.argmin`` of the changes,
+    in plain floats (the lists are short; numpy's per-call overhead dominated).
+
+    The change itself is compared, not ``turns[i]``: two values can round to the same change.
+    """
+    top = turns[j]
+    best_i, best = lo, top - turns[lo]
+    for i in range(lo + 1, j + 1):
+        change = top - turns[i]
+        if (change > best) if rise else (change < best):
+            best_i, best = i, change
+    return best_i, best
+
+
 def _excursions_up(turns: FloatArray, sd: float) -> tuple[list[float], list[tuple[int, int]]]:
     """MAGE+ heights (nadir → peak rises ≥ 1 SD) and their (nadir, peak) turning points."""
     heights: list[float] = []
     pairs: list[tuple[int, int]] = []
-    n = turns.size
+    values: list[float] = turns.tolist()
+    n = len(values)
     j = prev_j = 0
     while j < n:
-        rise = turns[j] - turns[prev_j : j + 1]
-        i = prev_j + int(np.argmax(rise))
-        if rise[i - prev_j] >= sd:
+        i, rise = _largest_change(values, prev_j, j, rise=True)
+        if rise >= sd:
             for k in range(j, n):
-                if turns[k] > turns[j]:
+                if values[k] > values[j]:
                     j = k
-                if turns[k] - turns[j] < -sd or k == n - 1:
-                    heights.append(float(turns[j] - turns[i]))
+                if values[k] - values[j] < -sd or k == n - 1:
+                    heights.append(values[j] - values[i])
                     pairs.append((i, j))
                     prev_j = j = k
                     break
@@ -138,17 +158,17 @@ def _excursions_down(turns: FloatArray, sd: float) -> tuple[list[float], list[tu
     """MAGE- heights (peak → nadir falls ≥ 1 SD, negative) and their (peak, nadir) points."""
     heights: list[float] = []
     pairs: list[tuple[int, int]] = []
-    n = turns.size
+    values: list[float] = turns.tolist()
+    n = len(values)
     j = prev_j = 0
     while j < n:
-        fall = turns[j] - turns[prev_j : j + 1]
-        i = prev_j + int(np.argmin(fall))
-        if fall[i - prev_j] <= -sd:
+        i, fall = _largest_change(values, prev_j, j, rise=False)
+        if fall <= -sd:
             for k in range(j, n):
-                if turns[k] < turns[j]:
+                if values[k] < values[j]:
                     j = k
-                if turns[k] - turns[j] > sd or k == n - 1:
-                    heights.append(float(turns[j] - turns[i]))
+                if values[k] - values[j] > sd or k == n - 1:
+                    heights.append(values[j] - values[i])
                     pairs.append((i, j))
                     # iglu restarts the MAGE- search at the nadir (MAGE+ restarts at k).
                     prev_j, j = j, k
@@ -189,7 +209,7 @@ def _segments(gl: FloatArray, max_gap: float) -> list[slice]:
     edges = np.diff(np.concatenate(([0], missing, [0])))
     run_starts = np.flatnonzero(edges == 1)
     run_ends = np.flatnonzero(edges == -1)
-    long_run = (run_ends - run_starts) * _MAGE_DT0 > max_gap
+    long_run = (run_ends - run_starts) * MAGE_DT0 > max_gap
     cuts_start = run_starts[long_run]
     cuts_end = run_ends[long_run]
     starts = np.concatenate(([0], cuts_end))
@@ -268,9 +288,30 @@ def mage(
     if short_ma >= long_ma:
         short_ma, long_ma = long_ma, short_ma
     try:
-        grid = day_by_day(times_ms, glucose, dt0=_MAGE_DT0, inter_gap=inter_gap)
+        grid = day_by_day(times_ms, glucose, dt0=MAGE_DT0, inter_gap=inter_gap)
     except GridUndefined:
         return math.nan
+    return mage_of_grid(grid, short_ma, long_ma, direction, max_gap)
+
+
+def mage_of_grid(
+    grid: DayByDayGrid,
+    short_ma: int = 5,
+    long_ma: int = 32,
+    direction: MageDirection = "avg",
+    max_gap: float = 180,
+) -> float:
+    """MAGE (mg/dL) of a patient's grid already built by
+    :func:`~glucosestream.domain.metrics.grid.day_by_day` with step :data:`MAGE_DT0` (a grid
+    whose estimated step is 5 minutes is that grid): the patient's other grid metrics can then
+    share it. Same algorithm (see :func:`mage`), same value.
+    """
+    if grid.dt0 != MAGE_DT0:
+        raise ValueError(f"MAGE needs a {MAGE_DT0}-minute grid, not {grid.dt0} minutes")
+    if short_ma < 1 or long_ma < 1:
+        raise ValueError("moving-average windows must be positive")
+    if short_ma >= long_ma:
+        short_ma, long_ma = long_ma, short_ma
     gl = grid.flat
     times = grid.flat_times_ms
     present = np.flatnonzero(~np.isnan(gl))

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics.grid import GridUndefined, day_by_day
+from glucosestream.domain.metrics.grid import DayByDayGrid, GridUndefined, day_by_day
 
-__all__ = ["modd"]
+__all__ = ["modd", "modd_of_grid"]
 
 
 def modd(
@@ -55,6 +55,16 @@ def modd(
         grid = day_by_day(times_ms, glucose, inter_gap=inter_gap)
     except GridUndefined:
         return math.nan
+    return modd_of_grid(grid, lag)
+
+
+def modd_of_grid(grid: DayByDayGrid, lag: int = 1) -> float:
+    """MODD (mg/dL) of a patient's grid already built by
+    :func:`~glucosestream.domain.metrics.grid.day_by_day` (step estimated as :func:`modd`
+    does): one grid then serves every grid metric of the patient. Same formula, same value.
+    """
+    if lag < 1:
+        raise ValueError(f"lag must be a positive number of days, got {lag}")
     rows = grid.values
     if lag >= rows.shape[0]:
         return math.nan

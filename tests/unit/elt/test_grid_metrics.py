@@ -4,25 +4,30 @@ local engine (DuckDB)."""
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from glucosestream.domain.metrics import episodes
+from glucosestream.domain.metrics import active_percent, conga, episodes, mag, mage, modd
 from glucosestream.elt.grid_metrics import (
     EPISODES_SCHEMA,
     GRID_COLUMNS,
     GRID_METRICS_SCHEMA,
+    SERIES_ORDER,
     PatientSeries,
     ReadingsError,
     grid_metrics,
     grid_tables,
     local_epoch_ms,
     on_wall_clock,
+    patient_grid,
     patient_series,
+    reading_order,
 )
 from glucosestream.local.athena import LocalAthena
 from glucosestream.reports.metrics import METRIC_COLUMNS
@@ -190,3 +195,88 @@ def test_bad_readings_are_named() -> None:
     )
     with pytest.raises(ReadingsError, match="local_time must be a timestamp without time zone"):
         grid_tables(aware, START, END)
+
+
+def awkward_patients(cohort: pa.Table) -> dict[str, PatientSeries]:
+    """Real series cut into the shapes a shared grid could get wrong: too short to grid, a
+    long gap, thinned to 45/50/50-minute steps (no grid at the estimated step, 50 minutes, yet
+    a 5-minute MAGE grid across the 45-minute ones),
+    thinned to 15 minutes (a step that is not MAGE's), missing glucose, a single day."""
+    series = patient_series(cohort)
+    base = next(iter(series.values()))
+    t, g = base.times, base.glucose
+    day = 288
+    gappy = np.r_[0 : 3 * day, 3 * day + 72 : 6 * day]  # a 6-hour hole on day 4
+
+    def cut(index: npt.ArrayLike, glucose: np.ndarray | None = None) -> PatientSeries:
+        index = np.asarray(index)
+        chosen = g[index] if glucose is None else glucose
+        return PatientSeries(t[index], chosen, base.local_times[index])
+
+    with_nan = g[: 2 * day].copy()
+    with_nan[::7] = np.nan
+    return {
+        "one-reading": cut([0]),
+        "two-readings": cut([0, 1]),
+        "gappy": cut(gappy),
+        "sparse": cut(np.cumsum(np.resize([9, 10, 10], t.size // 10))),
+        "quarter-hourly": cut(np.arange(0, t.size, 3)),
+        "missing-glucose": cut(np.arange(2 * day), with_nan),
+        "one-day": cut(np.arange(day)),
+    }
+
+
+def test_the_shared_grid_equals_each_metric_on_its_own(cohort: pa.Table) -> None:
+    """patient_grid builds a patient's grid once for every grid metric; each value equals the
+    metric's own function (which builds its own grid), on the simulated cohort (5- and
+    15-minute sensors, artefacts) and on awkward cuts of it."""
+    everyone = {**patient_series(cohort), **awkward_patients(cohort)}
+    compared = 0
+    for patient, series in everyone.items():
+        t, g = series.times, series.glucose
+        alone = episodes(t, g)
+        expected = {
+            "active_percent": active_percent(t, g),
+            "mag": mag(t, g),
+            "modd": modd(t, g),
+            "conga_1": conga(t, g, n=1),
+            "conga_24": conga(t, g, n=24),
+            "mage": mage(t, g),
+            "hypo_lv1_episodes": alone.count("hypo", "lv1"),
+            "hypo_lv2_episodes": alone.count("hypo", "lv2"),
+            "hyper_lv1_episodes": alone.count("hyper", "lv1"),
+            "hyper_lv2_episodes": alone.count("hyper", "lv2"),
+        }
+        got = patient_grid(patient, series)
+        assert list(got.metrics) == list(GRID_COLUMNS)
+        also = grid_metrics(t, g)
+        for column, value in expected.items():
+            for actual in (got.metrics[column], also[column]):
+                assert value == actual or (value != value and actual != actual), (patient, column)
+            compared += 1
+        assert got.episodes == tuple(on_wall_clock(e, series) for e in alone.episodes), patient
+    assert compared == len(everyone) * len(GRID_COLUMNS)
+    # The cuts reach every branch: no grid at all, no grid at the estimated step but a MAGE,
+    # a step other than MAGE's.
+    awkward = {p: patient_grid(p, s).metrics for p, s in awkward_patients(cohort).items()}
+    assert math.isnan(awkward["one-reading"]["mage"])
+    assert math.isnan(awkward["sparse"]["conga_1"])
+    assert not math.isnan(awkward["sparse"]["mage"])
+    assert not math.isnan(awkward["quarter-hourly"]["mage"])
+    assert not math.isnan(awkward["gappy"]["modd"])
+
+
+def test_the_series_order_is_arrows_stable_sort(cohort: pa.Table) -> None:
+    """Rows ranked with numpy are in the order Arrow's stable multi-key sort gives, ties (here
+    duplicated rows) in input order; a null key keeps Arrow's sort itself."""
+    twice = shuffled(pa.concat_tables([cohort, cohort.slice(0, 4000)]), seed=5)
+    sort_keys = [(name, "ascending") for name in SERIES_ORDER]
+    expected = pc.sort_indices(twice, sort_keys=sort_keys).to_numpy()
+    assert np.array_equal(reading_order(twice).to_numpy(), expected)
+    devices = twice.column("device_id").to_pylist()
+    devices[7] = None
+    with_null = twice.set_column(
+        twice.schema.get_field_index("device_id"), "device_id", pa.array(devices, pa.string())
+    )
+    expected = pc.sort_indices(with_null, sort_keys=sort_keys).to_numpy()
+    assert np.array_equal(reading_order(with_null).to_numpy(), expected)
