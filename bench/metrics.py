@@ -19,13 +19,10 @@ same readings).
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import os
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -34,6 +31,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from _iglu import iglu_seconds
 
 from glucosestream.elt.grid_metrics import patient_series
 from glucosestream.local.athena import LocalAthena
@@ -118,45 +116,10 @@ def main() -> None:
     try:
         if args.iglu_patients < 1:
             raise ImportError("iglu-python skipped (--iglu-patients 0)")
-        import iglu_python as iglu
-
-        iglu.utils.set_local_tz("UTC")
         subset_ids = sorted(set(table.column("patient_id").to_pylist()))[: args.iglu_patients]
         frame = table.select(["patient_id", "local_time", "glucose_mg_dl"]).to_pandas()
         frame.columns = ["id", "time", "gl"]
-        frame = frame[frame["id"].isin(subset_ids)].sort_values(["id", "time"])
-        started = time.perf_counter()
-        # iglu-python prints warnings to stdout; they are not figures.
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore")
-            for function in (
-                iglu.mean_glu,
-                iglu.sd_glu,
-                iglu.gmi,
-                iglu.lbgi,
-                iglu.hbgi,
-                iglu.adrr,
-                iglu.grade,
-                iglu.gri,
-                iglu.j_index,
-                iglu.m_value,
-            ):
-                function(frame.copy())
-            iglu.below_percent(frame.copy(), targets_below=[54, 70])
-            iglu.in_range_percent(frame.copy(), target_ranges=[[70, 180], [70, 140]])
-            iglu.above_percent(frame.copy(), targets_above=[180, 250])
-            for patient in subset_ids:
-                alone = frame[frame["id"] == patient]
-                for function in (
-                    iglu.conga,
-                    iglu.modd,
-                    iglu.mag,
-                    iglu.mage,
-                    iglu.active_percent,
-                    iglu.episode_calculation,
-                ):
-                    function(alone.copy())
-        iglu_s = (time.perf_counter() - started) * args.patients / len(subset_ids)
+        iglu_s = iglu_seconds(frame, subset_ids) * args.patients / len(subset_ids)
     except ImportError:
         pass
 

@@ -18,20 +18,18 @@ Target (issue 20 item 1): process >= 100x faster than iglu-python's compute.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import os
 import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 import pandas as pd
+from _iglu import iglu_seconds
 
 from glucosestream.ingest.files.readings_csv import read_csv_input
 
@@ -85,45 +83,6 @@ def metrics_process(source: Path, target: Path) -> float:
         [sys.executable, "-c", CLI, "metrics", "--input", str(source), "--output", str(target)],
         check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
     )  # fmt: skip
-    return time.perf_counter() - started
-
-
-def iglu_seconds(frame: pd.DataFrame, subjects: list[str]) -> float:
-    import iglu_python as iglu
-
-    iglu.utils.set_local_tz("UTC")
-    frame = frame[frame["id"].isin(subjects)].sort_values(["id", "time"])
-    started = time.perf_counter()
-    # iglu-python prints warnings to stdout; they are not figures.
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        for function in (
-            iglu.mean_glu,
-            iglu.sd_glu,
-            iglu.gmi,
-            iglu.lbgi,
-            iglu.hbgi,
-            iglu.adrr,
-            iglu.grade,
-            iglu.gri,
-            iglu.j_index,
-            iglu.m_value,
-        ):
-            function(frame.copy())
-        iglu.below_percent(frame.copy(), targets_below=[54, 70])
-        iglu.in_range_percent(frame.copy(), target_ranges=[[70, 180], [70, 140]])
-        iglu.above_percent(frame.copy(), targets_above=[180, 250])
-        for subject in subjects:
-            alone = frame[frame["id"] == subject]
-            for function in (
-                iglu.conga,
-                iglu.modd,
-                iglu.mag,
-                iglu.mage,
-                iglu.active_percent,
-                iglu.episode_calculation,
-            ):
-                function(alone.copy())
     return time.perf_counter() - started
 
 
