@@ -368,9 +368,7 @@ ALTERNATIVES = ("Kinesis provisioned, no aggregation", "DynamoDB provisioned")
 
 
 def _n(x: float) -> str:
-    if x == 0:
-        return "0"
-    if abs(x) >= 100:
+    if float(x).is_integer() or abs(x) >= 100:
         return f"{x:,.0f}"
     if abs(x) >= 1:
         return f"{x:,.1f}"
