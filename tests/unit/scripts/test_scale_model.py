@@ -87,6 +87,10 @@ def test_capacity_at_one_million(model: ModuleType) -> None:
     assert cap["shards_plain"] == 4
     assert cap["shards_kpl"] == 1
     assert cap["shards_on_demand"] == 8
+    # 833 readings/s a shard: each shard's 1 s window ends before its 1,000-record batch fills.
+    assert cap["alerts_invocations_s"] == pytest.approx(4.0)
+    assert cap["readings_per_batch"] == pytest.approx(3_333.33 / 4, abs=0.01)
+    assert cap["alerts_concurrency_available"] == 4
     assert cap["ddb_wcu_s"] == pytest.approx(6_666.67, abs=0.01)
     assert cap["ddb_rcu_s"] == pytest.approx(3_333.33, abs=0.01)
     # 60 s of 3,333/s = 200,000 rows, but 64 MiB / 345 B = 194,519 rows fill the buffer first.
@@ -94,6 +98,19 @@ def test_capacity_at_one_million(model: ModuleType) -> None:
     # 1M x 288 x 14 readings in the window x 120 B.
     assert cap["athena_gb_run"] == pytest.approx(1e6 * 288 * 14 * 120 / 1e9)
     assert cap["athena_largest_statement_gb"] > 10 * 2**30 / 1e9
+
+
+def test_alerts_batches_fill_before_the_window_at_a_high_rate_per_shard(
+    model: ModuleType,
+) -> None:
+    # 1M at 1 min: 17 shards by records, 980 readings/s a shard -> 1 s windows of 980.
+    cap = model.capacity(parameters(), model.SCENARIOS[3], model.Estimates())
+    assert cap["shards_plain"] == 17
+    assert cap["alerts_invocations_s"] == pytest.approx(17.0)
+    fast = model.Estimates(batch_size=100)
+    # Batches of 100 fill ~9.8 times a second on each shard: the rate / 100 a second in all.
+    cap = model.capacity(parameters(), model.SCENARIOS[3], fast)
+    assert cap["alerts_invocations_s"] == pytest.approx(16_666.67 / 100, abs=0.01)
 
 
 def test_interpolation_is_log_linear_and_clamped(model: ModuleType) -> None:
