@@ -32,6 +32,7 @@ TIB = 2**40
 MIB = 2**20
 SHARD_BYTES_PER_S = 1_000_000  # 1 MB/s in per shard
 SHARD_RECORDS_PER_S = 1_000
+PUT_UNIT_BYTES = 25 * 1024  # a provisioned stream bills PUTs in 25 KB payload units
 LAMBDA_PAYLOAD_BYTES = 6 * MIB
 ATHENA_CUTOFF_BYTES = 10 * GIB  # terraform/modules/lake bytes_scanned_cutoff_per_query
 ATHENA_MIN_BYTES = 10 * MIB
@@ -309,6 +310,26 @@ def monthly_cost(p: Mapping[str, Any], s: Scenario, e: Estimates) -> dict[str, f
         c["shards_plain"] * HOURS_PER_MONTH * price["kinesis_shard_hour"]
         + records / 1e6 * price["kinesis_put_units_million"]
     )
+    # KPL aggregation: fewer, larger records; each billed on its own rounded size.
+    kpl = p["kpl_readings_per_record_producer"]
+    aggregates = records / float(kpl["value"])
+    aggregate_bytes = float(kpl["value"]) * float(kpl["bytes_per_reading"])
+    cost["Kinesis on demand, KPL aggregation"] = (
+        price["kinesis_stream_hour"] * HOURS_PER_MONTH
+        + aggregates * math.ceil(aggregate_bytes / 1024) * 1024 / GIB * price["kinesis_in_gb"]
+        + records
+        * float(kpl["bytes_per_reading"])
+        * e.kinesis_readers
+        / GIB
+        * price["kinesis_out_gb"]
+    )
+    cost["Kinesis provisioned, KPL aggregation"] = (
+        c["shards_kpl"] * HOURS_PER_MONTH * price["kinesis_shard_hour"]
+        + aggregates
+        * math.ceil(aggregate_bytes / PUT_UNIT_BYTES)
+        / 1e6
+        * price["kinesis_put_units_million"]
+    )
     cost["Firehose (5 KB a record)"] = (
         records
         * 5
@@ -364,7 +385,12 @@ def monthly_cost(p: Mapping[str, Any], s: Scenario, e: Estimates) -> dict[str, f
 
 
 CHOSEN = ("Kinesis on demand (1 KB a record)", "DynamoDB on demand")
-ALTERNATIVES = ("Kinesis provisioned, no aggregation", "DynamoDB provisioned")
+ALTERNATIVES = (
+    "Kinesis provisioned, no aggregation",
+    "Kinesis on demand, KPL aggregation",
+    "Kinesis provisioned, KPL aggregation",
+    "DynamoDB provisioned",
+)
 
 
 # ------------------------------------------------------------------------------ rendering
@@ -448,7 +474,9 @@ def render(document: Mapping[str, Any], e: Estimates | None = None) -> str:
     lines += _table(("", *(s.name for s in SCENARIOS)), body)
     lines += [
         "",
-        "The total counts the on-demand lines; the provisioned lines are the alternatives.",
+        "The total counts the on-demand lines without aggregation; the provisioned and KPL lines",
+        "are the alternatives. The KPL lines assume full 50 KiB aggregates (286 readings), which",
+        "only a producer that sees that many readings within its buffering time makes.",
         "",
     ]
     lines += ["### Prices", ""]

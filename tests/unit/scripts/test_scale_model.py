@@ -137,6 +137,20 @@ def test_monthly_cost_hand_computed_lines(model: ModuleType) -> None:
     )
 
 
+def test_kinesis_with_kpl_aggregation_hand_computed(model: ModuleType) -> None:
+    million = model.SCENARIOS[2]
+    cost = model.monthly_cost(parameters(), million, model.Estimates())
+    readings = 1e6 / 300 * 3600 * 730
+    aggregates = readings / 286
+    # 286 x 155 B = 44,330 B an aggregate: 2 PUT units of 25 KB, 44 KB billed on demand.
+    assert cost["Kinesis provisioned, KPL aggregation"] == pytest.approx(
+        1 * 730 * 0.015 + aggregates * 2 / 1e6 * 0.014
+    )
+    assert cost["Kinesis on demand, KPL aggregation"] == pytest.approx(
+        730 * 0.04 + aggregates * 44 * 1024 / 2**30 * 0.08 + readings * 155 * 2 / 2**30 * 0.04
+    )
+
+
 def test_check_detects_a_stale_doc(model: ModuleType, tmp_path: Path) -> None:
     source = tmp_path / "parameters.json"
     document = {"measured_on": "2026-12-06", "command": "x", "parameters": parameters()}
