@@ -15,7 +15,8 @@ Measured, each step in its own process (peak RSS from ``getrusage(RUSAGE_CHILDRE
   pipeline  — ``run_elt`` (the local pipeline: plan, curate, daily marts, AGP, episodes, grid
               metrics, period marts; DuckDB running the Athena SQL) over the whole lake.
 Targets (issue 20 item 3): pipeline <= 5 min and peak RSS <= 8 GiB at 10,000 x 90 days
-(~259M readings). Prints pipeline/scan as the in-run ratio.
+(the issue reckoned ~259M readings; the simulator, with its gaps and sensor changes, gives
+198M). Prints pipeline/scan as the in-run ratio.
 
     python bench/scale.py [--patients 10000] [--days 90] [--base-patients 100] [--keep DIR]
 """
