@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -64,11 +65,41 @@ def ensure_port_free(host: str, port: int, setting: str) -> None:
             raise
 
 
+# Ports handed out for servers come from below the kernel's ephemeral range (32768-60999 on
+# Linux): a port from bind(0) is released before the server takes it, and in that gap any
+# outgoing connection on the machine may get it as its source port (seen in CI: a demo's API
+# port taken between the probe and the bind). Below the range only another server can take it.
+_SERVER_PORTS = range(20_000, 32_000)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port the OS says is free on ``host`` now (for tests, benchmarks and scripts)."""
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
+    """A port free on ``host`` now, for a server about to start (tests, benchmarks, scripts).
+
+    Chosen at random below the ephemeral range, from a slice of it per pytest-xdist worker
+    (``PYTEST_XDIST_WORKER``/``PYTEST_XDIST_WORKER_COUNT``) so parallel test processes never
+    pick the same port; each candidate is checked by binding it.
+    """
+    ports = _worker_slice(_SERVER_PORTS)
+    for _ in range(200):
+        port = random.choice(ports)  # noqa: S311 - spreading ports, not a secret
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            return port
+    raise StackError(f"no free port on {host} in {ports.start}-{ports.stop - 1} after 200 tries")
+
+
+def _worker_slice(ports: range) -> range:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if not worker.startswith("gw") or count <= 1:
+        return ports
+    index = int(worker[2:]) % count
+    size = len(ports) // count
+    start = ports.start + index * size
+    return range(start, start + size)
 
 
 def port_open(host: str, port: int) -> bool:
