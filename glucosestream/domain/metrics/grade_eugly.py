@@ -1,0 +1,56 @@
+"""Share of the GRADE score due to euglycaemia."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from glucosestream.domain.metrics._rstats import glucose_values
+from glucosestream.domain.metrics.grade import grade_scores
+
+__all__ = ["grade_eugly"]
+
+
+def grade_eugly(glucose: npt.ArrayLike, lower: float = 70, upper: float = 140) -> dict[str, float]:
+    """Share of the GRADE score from euglycaemic readings, as iglu 4.3.0 ``grade_eugly``.
+
+    Euglycaemic: ``lower ≤ g ≤ upper``.
+
+    ``GRADE_eugly = 100 · Σ_{selected} GRADE(g_i) / Σ_all GRADE(g_i)`` with the per-reading
+    score of :func:`~glucosestream.domain.metrics.grade.grade`
+    (``min(425 · (log10(log10(g / 18)) + 0.16)², 50)``, g in mg/dL).
+
+    Parameters
+    ----------
+    glucose
+        Glucose, mg/dL (NaN = missing; such readings are dropped first).
+    lower, upper
+        Ends of the euglycaemic range, mg/dL, both included (default 70 and 140, iglu's
+        default).
+
+    Returns
+    -------
+    dict[str, float]
+        ``{"GRADE_eugly": …}`` in percent of the total score; NaN for no readings (0 / 0).
+
+    Notes
+    -----
+    R iglu 4.3.0, ``R/grade_eugly.R``: ``sum(grade[gl >= lower & gl <= upper], na.rm = TRUE) /
+    sum(grade, na.rm = TRUE) * 100``; readings below 18 mg/dL have no score and drop out of
+    both sums. The three shares (hypo < 80, eugly 70-140, hyper > 140 at the defaults) need
+    not add up to 100: iglu's default ranges overlap on 70-80 mg/dL.
+
+    References
+    ----------
+    Hill et al. (2007) "A method for assessing quality of control from glucose profiles",
+    Diabetic Med 24(7):753-758, doi:10.1111/j.1464-5491.2007.02119.x.
+    """
+    g = glucose_values(glucose)
+    scores = grade_scores(g)
+    total = np.nansum(scores)
+    if g.size == 0 or total == 0:
+        # R's 0 / 0; a positive part over a zero total cannot happen (scores are ≥ 0).
+        return {"GRADE_eugly": math.nan}
+    return {"GRADE_eugly": float(np.nansum(scores[(g >= lower) & (g <= upper)]) / total * 100)}
