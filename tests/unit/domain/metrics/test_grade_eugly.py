@@ -1,0 +1,41 @@
+"""grade_eugly: R iglu 4.3.0's values, a hand-computed share, no readings."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from glucosestream.domain.metrics import grade_eugly
+from tests.unit.domain.metrics.iglu_reference import cases, expected, subjects
+from tests.unit.domain.metrics.r_match import assert_matches_r
+
+
+@pytest.mark.parametrize(("file", "subject"), cases("grade_eugly"))
+def test_matches_r_iglu(file: str, subject: str) -> None:
+    _, glucose = subjects(file)[subject]
+    assert_matches_r(grade_eugly(glucose), expected("grade_eugly", file)[subject])
+
+
+S180 = 425 * 0.16**2  # 10 mmol/L: log10(log10(10)) = 0 -> 10.88
+S100 = 425 * (math.log10(math.log10(100 / 18)) + 0.16) ** 2  # 5.56 mmol/L: about 0.435
+S140 = 425 * (math.log10(math.log10(140 / 18)) + 0.16) ** 2  # 7.78 mmol/L: about 3.98
+S36 = 50.0  # 2 mmol/L: 425 * (log10(0.30103) + 0.16)^2 = 55.5, capped at 50
+
+
+def test_share_by_hand() -> None:
+    # Eugly 70-140: only 100 of 180, 36, 100 (the NaN reading is dropped).
+    out = grade_eugly([180, 36, np.nan, 100])
+    assert out == {"GRADE_eugly": pytest.approx(100 * S100 / (S180 + S36 + S100), rel=1e-13)}
+
+
+def test_both_ends_count() -> None:
+    # 140 is in 70-140 (<= upper); 36 is not.
+    out = grade_eugly([140, 36])
+    assert out == {"GRADE_eugly": pytest.approx(100 * S140 / (S140 + S36), rel=1e-13)}
+
+
+def test_no_readings_is_undefined() -> None:
+    assert math.isnan(grade_eugly([])["GRADE_eugly"])
+    assert math.isnan(grade_eugly([np.nan])["GRADE_eugly"])
