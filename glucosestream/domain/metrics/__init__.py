@@ -7,6 +7,7 @@ utc_offset_minutes * 60000``) and ``glucose`` in mg/dL. The reference is the R p
 """
 
 from glucosestream.domain.metrics.active_percent import active_percent
+from glucosestream.domain.metrics.auc import auc, auc_of_grid
 from glucosestream.domain.metrics.conga import conga, conga_of_grid
 from glucosestream.domain.metrics.episodes import (
     Episode,
@@ -33,6 +34,8 @@ __all__ = [
     "GridUndefined",
     "MageDirection",
     "active_percent",
+    "auc",
+    "auc_of_grid",
     "clean_series",
     "conga",
     "conga_of_grid",
