@@ -9,6 +9,7 @@ utc_offset_minutes * 60000``) and ``glucose`` in mg/dL. The reference is the R p
 from glucosestream.domain.metrics.active_percent import active_percent
 from glucosestream.domain.metrics.auc import auc, auc_of_grid
 from glucosestream.domain.metrics.conga import conga, conga_of_grid
+from glucosestream.domain.metrics.cv_measures import cv_measures, cv_measures_of_grid
 from glucosestream.domain.metrics.episodes import (
     Episode,
     EpisodeKind,
@@ -39,6 +40,8 @@ __all__ = [
     "clean_series",
     "conga",
     "conga_of_grid",
+    "cv_measures",
+    "cv_measures_of_grid",
     "day_by_day",
     "episodes",
     "episodes_of_grid",
