@@ -23,6 +23,7 @@ from glucosestream.domain.metrics.grid import DayByDayGrid, GridUndefined, clean
 from glucosestream.domain.metrics.mag import mag, mag_of_grid
 from glucosestream.domain.metrics.mage import MAGE_DT0, MageDirection, mage, mage_of_grid
 from glucosestream.domain.metrics.modd import modd, modd_of_grid
+from glucosestream.domain.metrics.sd_measures import sd_measures, sd_measures_of_grid
 
 __all__ = [
     "MAGE_DT0",
@@ -51,4 +52,6 @@ __all__ = [
     "mage_of_grid",
     "modd",
     "modd_of_grid",
+    "sd_measures",
+    "sd_measures_of_grid",
 ]
