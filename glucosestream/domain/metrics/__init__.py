@@ -24,6 +24,7 @@ from glucosestream.domain.metrics.mag import mag, mag_of_grid
 from glucosestream.domain.metrics.mage import MAGE_DT0, MageDirection, mage, mage_of_grid
 from glucosestream.domain.metrics.modd import modd, modd_of_grid
 from glucosestream.domain.metrics.sd_measures import sd_measures, sd_measures_of_grid
+from glucosestream.domain.metrics.sd_roc import sd_roc, sd_roc_of_grid
 
 __all__ = [
     "MAGE_DT0",
@@ -54,4 +55,6 @@ __all__ = [
     "modd_of_grid",
     "sd_measures",
     "sd_measures_of_grid",
+    "sd_roc",
+    "sd_roc_of_grid",
 ]
