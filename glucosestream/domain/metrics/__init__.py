@@ -23,6 +23,7 @@ from glucosestream.domain.metrics.grid import DayByDayGrid, GridUndefined, clean
 from glucosestream.domain.metrics.mag import mag, mag_of_grid
 from glucosestream.domain.metrics.mage import MAGE_DT0, MageDirection, mage, mage_of_grid
 from glucosestream.domain.metrics.modd import modd, modd_of_grid
+from glucosestream.domain.metrics.pgs import pgs, pgs_of_grid
 from glucosestream.domain.metrics.sd_measures import sd_measures, sd_measures_of_grid
 from glucosestream.domain.metrics.sd_roc import sd_roc, sd_roc_of_grid
 
@@ -53,6 +54,8 @@ __all__ = [
     "mage_of_grid",
     "modd",
     "modd_of_grid",
+    "pgs",
+    "pgs_of_grid",
     "sd_measures",
     "sd_measures_of_grid",
     "sd_roc",
