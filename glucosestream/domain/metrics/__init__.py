@@ -6,7 +6,7 @@ utc_offset_minutes * 60000``) and ``glucose`` in mg/dL. The reference is the R p
 4.3.0; :func:`~glucosestream.domain.metrics.grid.day_by_day` is its ``CGMS2DayByDay``.
 """
 
-from glucosestream.domain.metrics.active_percent import active_percent
+from glucosestream.domain.metrics.active_percent import active_percent, active_percent_outputs
 from glucosestream.domain.metrics.auc import auc, auc_of_grid
 from glucosestream.domain.metrics.conga import conga, conga_of_grid
 from glucosestream.domain.metrics.cv_measures import cv_measures, cv_measures_of_grid
@@ -38,6 +38,7 @@ __all__ = [
     "GridUndefined",
     "MageDirection",
     "active_percent",
+    "active_percent_outputs",
     "auc",
     "auc_of_grid",
     "clean_series",
