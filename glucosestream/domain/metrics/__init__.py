@@ -9,12 +9,14 @@ utc_offset_minutes * 60000``) and ``glucose`` in mg/dL. The reference is the R p
 """
 
 from glucosestream.domain.metrics.above_percent import above_percent
-from glucosestream.domain.metrics.active_percent import active_percent
+from glucosestream.domain.metrics.active_percent import active_percent, active_percent_outputs
 from glucosestream.domain.metrics.adrr import adrr
+from glucosestream.domain.metrics.auc import auc, auc_of_grid
 from glucosestream.domain.metrics.below_percent import below_percent
 from glucosestream.domain.metrics.cogi import cogi
 from glucosestream.domain.metrics.conga import conga, conga_of_grid
 from glucosestream.domain.metrics.cv_glu import cv_glu
+from glucosestream.domain.metrics.cv_measures import cv_measures, cv_measures_of_grid
 from glucosestream.domain.metrics.ea1c import ea1c
 from glucosestream.domain.metrics.episodes import (
     Episode,
@@ -48,9 +50,12 @@ from glucosestream.domain.metrics.mage import MAGE_DT0, MageDirection, mage, mag
 from glucosestream.domain.metrics.mean_glu import mean_glu
 from glucosestream.domain.metrics.median_glu import median_glu
 from glucosestream.domain.metrics.modd import modd, modd_of_grid
+from glucosestream.domain.metrics.pgs import pgs, pgs_of_grid
 from glucosestream.domain.metrics.quantile_glu import quantile_glu
 from glucosestream.domain.metrics.range_glu import range_glu
 from glucosestream.domain.metrics.sd_glu import sd_glu
+from glucosestream.domain.metrics.sd_measures import sd_measures, sd_measures_of_grid
+from glucosestream.domain.metrics.sd_roc import sd_roc, sd_roc_of_grid
 from glucosestream.domain.metrics.summary_glu import summary_glu
 
 __all__ = [
@@ -65,13 +70,18 @@ __all__ = [
     "MageDirection",
     "above_percent",
     "active_percent",
+    "active_percent_outputs",
     "adrr",
+    "auc",
+    "auc_of_grid",
     "below_percent",
     "clean_series",
     "cogi",
     "conga",
     "conga_of_grid",
     "cv_glu",
+    "cv_measures",
+    "cv_measures_of_grid",
     "day_by_day",
     "ea1c",
     "episodes",
@@ -102,8 +112,14 @@ __all__ = [
     "median_glu",
     "modd",
     "modd_of_grid",
+    "pgs",
+    "pgs_of_grid",
     "quantile_glu",
     "range_glu",
     "sd_glu",
+    "sd_measures",
+    "sd_measures_of_grid",
+    "sd_roc",
+    "sd_roc_of_grid",
     "summary_glu",
 ]

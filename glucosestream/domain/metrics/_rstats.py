@@ -2,7 +2,9 @@
 
 Private helpers: the readings' clean-up every non-grid metric starts with (R's ``na.rm`` /
 ``na.omit``), R's ``quantile(type = 7)``, ``median``, ``sd`` and the way R turns a number into
-a column name (``paste0``), so the metric modules state their formulas and nothing else.
+a column name (``paste0``), so the metric modules state their formulas and nothing else; and
+``mean``/``sd`` with ``na.rm = TRUE`` along an axis of the day-by-day grid, silent where numpy's
+``nanmean``/``nanstd`` warn (R gives NaN for the mean of nothing, NA for the sd of one value).
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ __all__ = [
     "glucose_values",
     "r_label",
     "r_mean",
+    "r_mean_along",
     "r_median",
     "r_quantile7",
     "r_sd",
+    "r_sd_along",
     "timed_series",
 ]
 
@@ -97,3 +101,29 @@ def r_label(value: float) -> str:
     if v.is_integer() and abs(v) < 1e5:
         return str(int(v))
     return format(v, ".15g")
+
+
+def r_mean_along(x: npt.ArrayLike, axis: int | None = None) -> FloatArray:
+    """``mean(x, na.rm = TRUE)`` of the finite values along ``axis``; NaN where there is none."""
+    a = np.asarray(x, dtype=np.float64)
+    present = np.isfinite(a)
+    count = present.sum(axis=axis)
+    total = np.where(present, a, 0.0).sum(axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: FloatArray = np.asarray(np.where(count > 0, total / count, np.nan))
+    return out
+
+
+def r_sd_along(x: npt.ArrayLike, axis: int | None = None) -> FloatArray:
+    """``sd(x, na.rm = TRUE)`` (n - 1) of the finite values along ``axis``; NaN where fewer
+    than two. Two passes (mean, then squared deviations), as R's ``var``."""
+    a = np.asarray(x, dtype=np.float64)
+    present = np.isfinite(a)
+    count = present.sum(axis=axis)
+    centre = r_mean_along(a, axis)
+    if axis is not None:
+        centre = np.expand_dims(centre, axis)
+    squares = np.where(present, (a - centre) ** 2, 0.0).sum(axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: FloatArray = np.asarray(np.where(count > 1, np.sqrt(squares / (count - 1)), np.nan))
+    return out

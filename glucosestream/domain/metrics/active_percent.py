@@ -7,9 +7,9 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics.grid import MS_PER_MINUTE
+from glucosestream.domain.metrics.grid import MS_PER_DAY, MS_PER_MINUTE
 
-__all__ = ["active_percent"]
+__all__ = ["active_percent", "active_percent_outputs"]
 
 
 def active_percent(
@@ -77,3 +77,55 @@ def active_percent(
     is_gap = np.round(gaps) > dt0
     missing = np.round((gaps[is_gap].sum() - is_gap.sum() * dt0) / dt0)
     return float(100 * (expected - missing) / expected)
+
+
+def active_percent_outputs(
+    times_ms: npt.ArrayLike, glucose: npt.ArrayLike, dt0: int | None = None
+) -> dict[str, float]:
+    """All four outputs of R iglu 4.3.0 ``active_percent`` (R/active_percent.R) for one patient.
+
+    * ``active_percent``: :func:`active_percent` (%).
+    * ``ndays``: ``(last - first) / 1 day`` rounded to one decimal (days, a float), first and
+      last being the first and last reading with glucose present; R's
+      ``round(difftime(maxtime, mintime, units = "days"), 1)``.
+    * ``start_date``, ``end_date``: those first and last reading instants, in the unit and
+      convention of ``times_ms`` (naive local wall-clock epoch milliseconds, as a float holding
+      a whole number). R returns them as POSIXct date-times in the session time zone; the same
+      wall-clock instant is ``datetime(1970, 1, 1) + timedelta(milliseconds=start_date)``.
+
+    Parameters
+    ----------
+    times_ms
+        Reading instants, naive local wall-clock epoch ms.
+    glucose
+        Glucose, mg/dL (NaN = missing; such readings are dropped first, as R does).
+    dt0
+        Expected sampling interval in minutes, as :func:`active_percent`.
+
+    Returns
+    -------
+    dict
+        ``{"active_percent", "ndays", "start_date", "end_date"}``; all NaN without a reading.
+        One reading: ``active_percent`` NaN (R: NA, no interval for dt0), ``ndays`` 0 and both
+        dates that reading.
+
+    Notes
+    -----
+    Python's ``round(x, 1)`` rounds the exact binary value (ties to even), which is what R ≥ 4.0
+    does for ``round(x, 1)``. R's loop over subjects keeps the first subject's estimated dt0
+    for the later ones; per patient here, each uses its own (R's value for one subject).
+    """
+    t = np.asarray(times_ms, dtype=np.int64).ravel()
+    g = np.asarray(glucose, dtype=np.float64).ravel()
+    if t.shape != g.shape:
+        raise ValueError(f"times_ms and glucose differ in length: {t.size} != {g.size}")
+    t = t[np.isfinite(g)]
+    if t.size == 0:
+        return dict.fromkeys(("active_percent", "ndays", "start_date", "end_date"), math.nan)
+    first, last = int(t.min()), int(t.max())
+    return {
+        "active_percent": active_percent(times_ms, glucose, dt0),
+        "ndays": round((last - first) / MS_PER_DAY, 1),
+        "start_date": float(first),
+        "end_date": float(last),
+    }

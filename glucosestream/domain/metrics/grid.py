@@ -44,11 +44,16 @@ class DayByDayGrid:
         Local midnight (naive epoch ms) of each row. Column ``j`` of row ``d`` is the instant
         ``day_starts_ms[d] + (j + 1) * dt0`` minutes: as in iglu, a row runs from 00:00 + dt0 to
         the next midnight inclusive.
+    first_reading_ms, last_reading_ms
+        The first and last reading instants gridded (naive epoch ms), or None when unknown.
+        They fix :attr:`iglu_n_days`, the row count of R's ``gd2d``.
     """
 
     values: FloatArray
     dt0: int
     day_starts_ms: IntArray
+    first_reading_ms: int | None = None
+    last_reading_ms: int | None = None
 
     @property
     def points_per_day(self) -> int:
@@ -59,6 +64,32 @@ class DayByDayGrid:
     def flat(self) -> FloatArray:
         """The grid in time order (rows concatenated), as iglu's ``as.vector(t(gd2d))``."""
         return self.values.ravel()
+
+    @property
+    def iglu_n_days(self) -> int:
+        """Rows of R iglu's ``gd2d``: ``ceiling(span_in_days + 1)``, the span being last minus
+        first reading.
+
+        That is :attr:`values`' row count, plus one when the last reading's time of day is later
+        than the first's (R then appends a row that is all NaN, being after the last reading).
+        Falls back to the row count when the reading span is unknown.
+        """
+        rows = int(self.values.shape[0])
+        if self.first_reading_ms is None or self.last_reading_ms is None:
+            return rows
+        span_ms = self.last_reading_ms - self.first_reading_ms
+        # Integer ceiling: exact where span / 1 day is a whole number.
+        return max(rows, -(-span_ms // MS_PER_DAY) + 1)
+
+    @property
+    def iglu_flat(self) -> FloatArray:
+        """:attr:`flat` padded with NaN to :attr:`iglu_n_days` rows: R's ``as.vector(t(gd2d))``
+        element for element, for the metrics whose value depends on its length (iglu's
+        ``auc`` pairs points ``iglu_n_days`` apart; ``sd_measures``' SDwsh runs windows into
+        the padding)."""
+        out: FloatArray = np.full(self.iglu_n_days * self.points_per_day, np.nan)
+        out[: self.values.size] = self.values.ravel()
+        return out
 
     @property
     def flat_times_ms(self) -> IntArray:
@@ -157,13 +188,15 @@ def day_by_day(
 
     Notes
     -----
-    R iglu sizes the grid as ``ceiling(span_in_days + 1)`` rows, which sometimes appends an
-    all-NaN last row; here the rows are exactly the calendar days from the first reading's day
-    to the last reading's day. Every row both have holds identical values and no metric reads
-    the extra NaN row. The iglu-python port differs in its default step (the truncated *mode*
-    of the intervals instead of the rounded median) and skips the divisibility fix-up; we follow
-    R. Reference: Broll et al. (2021) "Interpreting blood GLUcose data with R package iglu",
-    PLoS ONE 16(4): e0248560, doi:10.1371/journal.pone.0248560.
+    R iglu sizes the grid as ``ceiling(span_in_days + 1)`` rows, which appends an all-NaN last
+    row when the last reading's time of day is later than the first's; here the rows are exactly
+    the calendar days from the first reading's day to the last reading's day. Every row both
+    have holds identical values. Most metrics ignore the extra NaN row; the two that do not
+    (``auc``, ``sd_measures``' SDwsh) read :attr:`DayByDayGrid.iglu_flat`, R's length.
+    The iglu-python port differs in its default step (the truncated *mode* of the intervals
+    instead of the rounded median) and skips the divisibility fix-up; we follow R. Reference:
+    Broll et al. (2021) "Interpreting blood GLUcose data with R package iglu", PLoS ONE 16(4):
+    e0248560, doi:10.1371/journal.pone.0248560.
     """
     t, g = clean_series(times_ms, glucose)
     if t.size < 2:
@@ -205,5 +238,9 @@ def day_by_day(
 
     day_starts = (np.arange(n_days, dtype=np.int64) + first_day) * MS_PER_DAY
     return DayByDayGrid(
-        values=values.reshape(n_days, points_per_day), dt0=dt0, day_starts_ms=day_starts
+        values=values.reshape(n_days, points_per_day),
+        dt0=dt0,
+        day_starts_ms=day_starts,
+        first_reading_ms=int(t[0]),
+        last_reading_ms=int(t[-1]),
     )
