@@ -100,6 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
         "metrics", help="consensus and variability metrics per patient from a CSV (id,time,gl)"
     )
     _csv_report_arguments(metrics, output_help="one row per patient")
+    metrics.add_argument(
+        "--profile",
+        choices=("default", "iglu"),
+        default="default",
+        help="default: the 32 consensus columns of DESIGN.md §6; iglu: every output of every "
+        "R iglu 4.3.0 metric function at its default arguments, named <function>.<output>",
+    )
     metrics.set_defaults(handler=reports.cmd_metrics)
 
     episodes = commands.add_parser(

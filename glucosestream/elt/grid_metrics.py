@@ -43,6 +43,12 @@ from glucosestream.domain.metrics import (
     mage_of_grid,
     modd_of_grid,
 )
+from glucosestream.domain.metrics.iglu_profile import (
+    NUMERIC_COLUMNS,
+    PatientInput,
+    axis_wall_clock,
+    iglu_profile,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +75,7 @@ class PatientSeries:
     def wall_clock(self, axis_ms: int) -> int:
         """The wall-clock time (naive epoch ms) of an instant on the axis, e.g. an episode's
         start: the offset of the reading at or before it applies."""
-        index = max(int(np.searchsorted(self.times, axis_ms, side="right")) - 1, 0)
-        return int(self.local_times[index] + (axis_ms - self.times[index]))
+        return axis_wall_clock(self.times, self.local_times, axis_ms)
 
     def wall_clocks(self, axis_ms: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """:meth:`wall_clock` of many instants at once (one search for all)."""
@@ -116,6 +121,21 @@ EPISODES_SCHEMA = pa.schema(
     ]
 )
 """One row per episode: the columns (and types) of the ``glycemic_episodes`` mart."""
+IGLU_SCHEMA = pa.schema(
+    [
+        ("patient_id", pa.string()),
+        ("period_start", pa.date32()),
+        ("metric", pa.string()),
+        ("value", pa.float64()),
+        ("period_end", pa.date32()),
+    ]
+)
+"""One row per (patient, iglu profile column): the ``patient_period_metrics_iglu`` mart. Long,
+not wide: iglu's names (``summary_glu.1st Qu.``) are not catalog column names, and a metric
+added to the profile needs no schema change. ``value`` is null where R gives NA."""
+IGLU_MART_COLUMNS = NUMERIC_COLUMNS
+"""The mart's ``metric`` values: the profile's numbers. R's start and end dates of
+``active_percent`` are instants (the first and last reading), not values."""
 
 _TO_MS = {"s": (1000, 1), "ms": (1, 1), "us": (1, 1000), "ns": (1, 1_000_000)}
 """Timestamp unit → (multiplier, floor divisor) giving milliseconds."""
@@ -315,22 +335,32 @@ def wall_clock_episodes(
 
 @dataclass(frozen=True, slots=True)
 class PatientGrid:
-    """One patient's grid metrics (:data:`GRID_COLUMNS`) and episodes (on the wall clock)."""
+    """One patient's grid metrics (:data:`GRID_COLUMNS`) and episodes (on the wall clock), and
+    when asked for, the iglu profile (:data:`~glucosestream.domain.metrics.iglu_profile.
+    IGLU_COLUMNS`)."""
 
     patient_id: str
     metrics: dict[str, float]
     episodes: tuple[Episode, ...]
+    iglu: dict[str, float] | None = None
 
 
-def patient_grid(patient_id: str, series: PatientSeries) -> PatientGrid:
+def patient_grid(patient_id: str, series: PatientSeries, iglu: bool = False) -> PatientGrid:
     """What the grid gives of one patient: the period marts' grid columns and episode rows
-    (:func:`grid_tables`), and ``glucosestream metrics``' (the episodes found once for both)."""
+    (:func:`grid_tables`), and ``glucosestream metrics``' (the grid and episodes found once for
+    all, the iglu profile's included when ``iglu``)."""
     grid = _default_grid(series.times, series.glucose)
     report = _episodes(series.times, series.glucose, grid)
+    profile = (
+        iglu_profile(PatientInput(series.times, series.glucose, grid, report, series.local_times))
+        if iglu
+        else None
+    )
     return PatientGrid(
         patient_id,
         _grid_metrics(series.times, series.glucose, grid, report),
         wall_clock_episodes(series, report),
+        profile,
     )
 
 
@@ -340,6 +370,8 @@ class GridTables:
 
     metrics: pa.Table
     episodes: pa.Table
+    iglu: pa.Table
+    """:data:`IGLU_SCHEMA`: every patient's iglu profile, one row per metric."""
 
 
 def grid_tables(
@@ -368,10 +400,11 @@ def grid_tables(
         :data:`EPISODES_SCHEMA`: each patient's :func:`patient_grid`, as ``glucosestream
         metrics`` and ``glucosestream episodes`` compute it for the same readings.
     """
-    grids = [patient_grid(patient, one) for patient, one in series(readings).items()]
+    grids = [patient_grid(patient, one, iglu=True) for patient, one in series(readings).items()]
     return GridTables(
         metrics=grid_metrics_table(grids, period_start, period_end),
         episodes=episodes_table(grids, period_end),
+        iglu=iglu_table(grids, period_start, period_end),
     )
 
 
@@ -394,6 +427,36 @@ def grid_metrics_table(
         ],
         schema=GRID_METRICS_SCHEMA,
     )
+
+
+def iglu_table(
+    grids: Sequence[PatientGrid], period_start: date | None, period_end: date | None
+) -> pa.Table:
+    """The patients' iglu profiles (computed: ``patient_grid(..., iglu=True)``), one row per
+    patient and :data:`IGLU_MART_COLUMNS` metric in :data:`IGLU_SCHEMA`, NaN as null."""
+    metrics = len(IGLU_MART_COLUMNS)
+    values = np.array(
+        [[_profile(grid)[column] for column in IGLU_MART_COLUMNS] for grid in grids],
+        dtype=np.float64,
+    ).reshape(len(grids), metrics)
+    rows = len(grids) * metrics
+    patients = np.repeat(np.array([grid.patient_id for grid in grids], dtype=object), metrics)
+    return pa.Table.from_arrays(
+        [
+            pa.array(patients, pa.string()),
+            pa.array([period_start] * rows, pa.date32()),
+            pa.array(list(IGLU_MART_COLUMNS) * len(grids), pa.string()),
+            pa.array(values.ravel(), pa.float64(), mask=np.isnan(values.ravel())),
+            pa.array([period_end] * rows, pa.date32()),
+        ],
+        schema=IGLU_SCHEMA,
+    )
+
+
+def _profile(grid: PatientGrid) -> dict[str, float]:
+    if grid.iglu is None:
+        raise ValueError(f"patient {grid.patient_id}: the iglu profile was not computed")
+    return grid.iglu
 
 
 def episodes_table(grids: Sequence[PatientGrid], period_end: date) -> pa.Table:

@@ -16,6 +16,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from multiprocessing import get_context
 from operator import itemgetter
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from glucosestream.domain.metrics.iglu_profile import DATE_COLUMNS, IGLU_COLUMNS
 from glucosestream.elt.grid_metrics import (
     PatientGrid,
     PatientSeries,
@@ -45,6 +47,12 @@ METRIC_COLUMNS = (
     "hypo_lv1_episodes", "hypo_lv2_episodes", "hyper_lv1_episodes", "hyper_lv2_episodes",
 )  # fmt: skip
 """Contract (DESIGN.md §6): the columns of ``metrics.csv``, in this order."""
+PROFILES: dict[str, tuple[str, ...]] = {
+    "default": METRIC_COLUMNS,
+    "iglu": ("id", *IGLU_COLUMNS),
+}
+"""``--profile``: the columns each writes (``iglu``: every output of every R iglu 4.3.0
+metric function, :mod:`glucosestream.domain.metrics.iglu_profile`)."""
 
 CSV_READINGS_SQL = "staging/csv_readings.sql"
 CSV_RUN = "csv"
@@ -131,27 +139,66 @@ def metrics_of_table(
     ]
 
 
+def profile_metrics(
+    engine: ArrowEngine,
+    rows: Sequence[CsvReading] | pa.Table,
+    profile: str = "default",
+    workers: int | None = None,
+) -> list[dict[str, Any]]:
+    """The metrics of every patient in the columns of ``PROFILES[profile]``, patients in id
+    order (``rows``: as :func:`readings_table` takes them)."""
+    return profile_of_table(engine, readings_table(rows), profile, workers)
+
+
+def profile_of_table(
+    engine: ArrowEngine, table: pa.Table, profile: str, workers: int | None = None
+) -> list[dict[str, Any]]:
+    """:func:`profile_metrics` of an Arrow table of readings (see :func:`readings_table`)."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    if profile == "default":
+        return metrics_of_table(engine, table, workers)
+    readings = load_readings(engine, table)
+    grids = _patient_grids(
+        patient_series(readings), workers if workers is not None else os.cpu_count() or 1, True
+    )
+    return [
+        {"id": grid.patient_id, **(grid.iglu or {})}
+        for grid in sorted(grids, key=lambda grid: grid.patient_id)
+    ]
+
+
 PARALLEL_FROM_PATIENTS = 64
 """Below this, starting processes costs more than it saves."""
 
 
-def _patient_grids(series: Mapping[str, PatientSeries], workers: int) -> list[PatientGrid]:
+def _patient_grids(
+    series: Mapping[str, PatientSeries], workers: int, iglu: bool = False
+) -> list[PatientGrid]:
+    compute = partial(patient_grid, iglu=iglu)
     if workers <= 1 or len(series) < PARALLEL_FROM_PATIENTS:
-        return [patient_grid(patient, one) for patient, one in series.items()]
+        return [compute(patient, one) for patient, one in series.items()]
     chunk = max(1, len(series) // (workers * 4))
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-        return list(pool.map(patient_grid, series.keys(), series.values(), chunksize=chunk))
+        return list(pool.map(compute, series.keys(), series.values(), chunksize=chunk))
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, instant: bool = False) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    if instant:
+        # R prints POSIXct in the data's zone: here the local wall clock, to the second.
+        return str(np.datetime64(int(value), "ms").astype("datetime64[s]"))
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def write_metrics(metrics: list[dict[str, Any]], target: Path) -> None:
+def write_metrics(
+    metrics: list[dict[str, Any]], target: Path, columns: Sequence[str] = METRIC_COLUMNS
+) -> None:
+    """``metrics.csv``: a header of ``columns`` and one row per patient; empty where a value
+    is missing (R's NA); R's instants (``DATE_COLUMNS``) as local ISO times."""
     with atomic_text_file(target, newline="", durable=False) as out:
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(METRIC_COLUMNS)
+        writer.writerow(columns)
         for row in metrics:
-            writer.writerow([_cell(row[c]) for c in METRIC_COLUMNS])
+            writer.writerow([_cell(row[c], c in DATE_COLUMNS) for c in columns])

@@ -44,14 +44,15 @@ def _resolved(csv_input: CsvInput) -> str:
 
 def cmd_metrics(args: argparse.Namespace, settings: Settings) -> int:
     from glucosestream.local.athena import LocalAthena
-    from glucosestream.reports.metrics import patient_metrics, write_metrics
+    from glucosestream.reports.metrics import PROFILES, profile_metrics, write_metrics
 
     csv_input = _csv_input(args)
-    metrics = patient_metrics(LocalAthena(), csv_input.columns)
-    write_metrics(metrics, args.output)
+    profile = getattr(args, "profile", "default")
+    metrics = profile_metrics(LocalAthena(), csv_input.columns, profile)
+    write_metrics(metrics, args.output, PROFILES[profile])
     print(
-        f"metrics of {len(metrics)} patients from {csv_input.count} rows written to "
-        f"{args.output}" + _resolved(csv_input)
+        f"metrics ({profile} profile, {len(PROFILES[profile]) - 1} columns) of {len(metrics)} "
+        f"patients from {csv_input.count} rows written to {args.output}" + _resolved(csv_input)
     )
     return 0
 
