@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from glucosestream.adapters.athena import AthenaQueryEngine, Backoff
 from glucosestream.adapters.athena import athena_literal as athena_literal  # its old home
 from glucosestream.elt.marts import PERIOD_DAYS
-from glucosestream.elt.tables import AGP, CURATED, EPISODES, PERIOD
+from glucosestream.elt.tables import AGP, CURATED, EPISODES, PERIOD, PERIOD_IGLU
 from glucosestream.settings import Settings
 from glucosestream.warehouse.query_engine import Columns as Columns  # the views import it from here
 from glucosestream.warehouse.query_engine import Parameter, QueryFailed
@@ -113,6 +113,13 @@ PATIENT_EPISODES = Query(
     "FROM ${database}.glycemic_episodes WHERE patient_id = ? AND period_end = ? "
     "ORDER BY start_local",
     (EPISODES,),
+)
+
+PATIENT_IGLU = Query(
+    "patient_period_metrics_iglu",
+    "SELECT metric, value FROM ${database}.patient_period_metrics_iglu "
+    "WHERE patient_id = ? AND period_end = ? ORDER BY metric",
+    (PERIOD_IGLU,),
 )
 
 DAILY_READINGS = Query(
@@ -202,6 +209,11 @@ class LakeQueries:
     def episodes(self, patient_id: str, period_end: date) -> Columns:
         scan = Scan({EPISODES: [(period_end.isoformat(),)]})
         return self.engine.run(PATIENT_EPISODES, [patient_id, period_end], scan)
+
+    def iglu_metrics(self, patient_id: str, period_end: date) -> Columns:
+        """The patient's iglu profile for the period (``metric``, ``value``)."""
+        scan = Scan({PERIOD_IGLU: [(period_end.isoformat(),)]})
+        return self.engine.run(PATIENT_IGLU, [patient_id, period_end], scan)
 
     def daily_readings(self, patient_id: str, first_day: date, last_day: date) -> Columns:
         """Metric readings (local time, mg/dL) of the patient's LOCAL days first..last."""

@@ -29,6 +29,7 @@ from glucosestream.dashboard.units import (
     convert_all,
     format_glucose,
 )
+from glucosestream.domain.metrics.iglu_profile import IGLU_FUNCTIONS, NUMERIC_COLUMNS
 
 Columns = dict[str, list[Any]]
 
@@ -204,6 +205,26 @@ def episode_rows(episodes: Mapping[str, Sequence[Any]], unit: Unit) -> Columns:
         "extreme": [format_glucose(_number(v), unit) for v in episodes.get("extreme_mg_dl", [])],
         "mean": [format_glucose(_number(v), unit) for v in episodes.get("mean_mg_dl", [])],
     }
+
+
+def iglu_rows(iglu: Mapping[str, Sequence[Any]]) -> Columns:
+    """The report's "all metrics" table: iglu's name, the value (4 decimals; empty for R's
+    NA), and the function's reference, in the profile's column order."""
+    values = dict(zip(iglu.get("metric", []), iglu.get("value", []), strict=True))
+    metrics = [name for name in NUMERIC_COLUMNS if name in values]
+    references = {function.name: function.reference for function in IGLU_FUNCTIONS}
+    return {
+        "metric": metrics,
+        "value": [_iglu_value(values[name]) for name in metrics],
+        "reference": [references[name.split(".", 1)[0]] for name in metrics],
+    }
+
+
+def _iglu_value(value: Any) -> str:
+    number = _number(value)
+    if number is None:
+        return ""
+    return f"{number:.0f}" if number.is_integer() and abs(number) < 1e15 else f"{number:.4f}"
 
 
 # ---------------------------------------------------------------------------- cohort triage

@@ -11,10 +11,11 @@ into. Outputs::
 
     <metrics prefix>chunk-<n>.parquet    one row per patient (GRID_METRICS_SCHEMA)
     <episodes prefix>chunk-<n>.parquet   one row per episode (EPISODES_SCHEMA)
+    <iglu prefix>chunk-<n>.parquet       one row per patient and iglu metric (IGLU_SCHEMA)
 
 The pipeline chooses both prefixes: each is the run's partition of a staging table that Athena
-reads (``sql/ddl/grid_metrics_staging.sql``, ``sql/ddl/grid_episodes_staging.sql``), so the
-outputs need no copy before the period marts join them.
+reads (``sql/ddl/grid_metrics_staging.sql``, ``grid_episodes_staging.sql``,
+``grid_iglu_staging.sql``), so the outputs need no copy before the period marts read them.
 
 The names depend on the chunk only and the bytes on its readings only, so a retried (or
 redriven) batch overwrites its outputs with the same bytes: nothing doubled, nothing lost.
@@ -51,13 +52,15 @@ class GridBatch:
     keys: tuple[str, ...]
     metrics_prefix: str
     episodes_prefix: str
+    iglu_prefix: str
     period_start: date
     period_end: date
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> GridBatch:
         """``{"Items": [{"Key": ...}, ...], "BatchInput": {"metrics_prefix", "episodes_prefix",
-        "period_start", "period_end"}}``, as a Distributed Map's ItemBatcher sends it."""
+        "iglu_prefix", "period_start", "period_end"}}``, as a Distributed Map's ItemBatcher
+        sends it."""
         items = event.get("Items")
         if not isinstance(items, list) or not items:
             raise GridBatchError("the event has no Items (a Distributed Map batch)")
@@ -71,13 +74,14 @@ class GridBatch:
         batch_input = event.get("BatchInput")
         if not isinstance(batch_input, Mapping):
             raise GridBatchError("the event has no BatchInput")
-        metrics, episodes = (_prefix(batch_input, n) for n in ("metrics_prefix", "episodes_prefix"))
-        if metrics == episodes:
-            raise GridBatchError("BatchInput.metrics_prefix and episodes_prefix must differ")
+        names = ("metrics_prefix", "episodes_prefix", "iglu_prefix")
+        metrics, episodes, iglu = (_prefix(batch_input, name) for name in names)
+        if len({metrics, episodes, iglu}) < len(names):
+            raise GridBatchError(f"BatchInput.{', '.join(names)} must differ")
         start, end = (_date(batch_input, name) for name in ("period_start", "period_end"))
         if start > end:
             raise GridBatchError(f"period_start {start} is after period_end {end}")
-        return cls(tuple(keys), metrics, episodes, start, end)
+        return cls(tuple(keys), metrics, episodes, iglu, start, end)
 
 
 @dataclass
@@ -177,6 +181,7 @@ def run_batch(
         tables = grid_tables(readings, batch.period_start, batch.period_end, series)
         lake.write_bytes(f"{batch.metrics_prefix}{name}.parquet", parquet_bytes(tables.metrics))
         lake.write_bytes(f"{batch.episodes_prefix}{name}.parquet", parquet_bytes(tables.episodes))
+        lake.write_bytes(f"{batch.iglu_prefix}{name}.parquet", parquet_bytes(tables.iglu))
         report.chunks.append(name)
         report.input_objects += len(files)
         report.patients += tables.metrics.num_rows

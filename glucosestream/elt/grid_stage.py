@@ -27,7 +27,7 @@ from glucosestream.elt.marts import (
 from glucosestream.elt.plan import EltPlan
 from glucosestream.elt.ports import Lake
 from glucosestream.elt.publish import chunks, delete_under, run_token
-from glucosestream.elt.tables import GRID_EPISODES_STAGING, GRID_METRICS_STAGING
+from glucosestream.elt.tables import GRID_EPISODES_STAGING, GRID_IGLU_STAGING, GRID_METRICS_STAGING
 from glucosestream.warehouse.sql_text import (
     SqlError,
     Statement,
@@ -63,6 +63,7 @@ class GridInput:
     input_prefix: str
     metrics_prefix: str
     episodes_prefix: str
+    iglu_prefix: str
     period_start: date
     period_end: date
     chunks: int = 0
@@ -74,6 +75,7 @@ class GridInput:
         return {
             "metrics_prefix": self.metrics_prefix,
             "episodes_prefix": self.episodes_prefix,
+            "iglu_prefix": self.iglu_prefix,
             "period_start": self.period_start.isoformat(),
             "period_end": self.period_end.isoformat(),
         }
@@ -91,6 +93,7 @@ class GridInput:
             input_prefix=str(values["input_prefix"]),
             metrics_prefix=str(values["metrics_prefix"]),
             episodes_prefix=str(values["episodes_prefix"]),
+            iglu_prefix=str(values["iglu_prefix"]),
             period_start=date.fromisoformat(str(values["period_start"])),
             period_end=date.fromisoformat(str(values["period_end"])),
             chunks=int(values.get("chunks", 0)),
@@ -109,6 +112,7 @@ def grid_input(run_id: str, end: date) -> GridInput:
         input_prefix=f"{work}input/",
         metrics_prefix=f"{work}output/{GRID_METRICS_STAGING}/run_id={run}/",
         episodes_prefix=f"{work}output/{GRID_EPISODES_STAGING}/run_id={run}/",
+        iglu_prefix=f"{work}output/{GRID_IGLU_STAGING}/run_id={run}/",
         period_start=end - timedelta(days=PERIOD_DAYS - 1),
         period_end=end,
     )

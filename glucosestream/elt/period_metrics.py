@@ -7,7 +7,8 @@ on Athena over the grid-metrics Lambda's outputs of a run (:func:`build_period_m
 staged by :mod:`glucosestream.elt.grid_stage`) and ``glucosestream metrics`` in-process over a
 CSV's readings (:mod:`glucosestream.reports.metrics`). ``glycemic_episodes`` is the episodes of
 the same patients (:func:`glucosestream.elt.grid_metrics.wall_clock_episodes`, as
-``glucosestream episodes`` lists them).
+``glucosestream episodes`` lists them) and ``patient_period_metrics_iglu`` their iglu profile
+(:mod:`glucosestream.domain.metrics.iglu_profile`, as ``glucosestream metrics --profile iglu``).
 """
 
 from __future__ import annotations
@@ -26,21 +27,25 @@ from glucosestream.elt.publish import count_rows, delete_under, staging_location
 from glucosestream.elt.tables import (
     EPISODES,
     GRID_EPISODES_STAGING,
+    GRID_IGLU_STAGING,
     GRID_METRICS_STAGING,
     GRID_TABLES,
     PERIOD,
+    PERIOD_IGLU,
 )
 from glucosestream.warehouse.sql_text import Statement, bind, compose, table_columns
 
 SQL_METRICS_SQL = "marts/patient_period_metrics.sql"
 JOIN_GRID_METRICS_SQL = "grid/patient_period_metrics.sql"
 EPISODES_SQL = "grid/glycemic_episodes.sql"
+IGLU_SQL = "grid/patient_period_metrics_iglu.sql"
 PERIOD_SQL = (
     PERIOD_READINGS_SQL,
     GLUCOSE_RANGES_SQL,
     SQL_METRICS_SQL,
     JOIN_GRID_METRICS_SQL,
     EPISODES_SQL,
+    IGLU_SQL,
 )
 """The files :func:`build_period_marts` runs."""
 
@@ -79,7 +84,8 @@ def build_period_marts(lake: Lake, grid: GridInput, report: EltReport) -> None:
     end = grid.period_end.isoformat()
     partition = [(grid.run_id,)]
     for table, prefix in ((GRID_METRICS_STAGING, grid.metrics_prefix),
-                          (GRID_EPISODES_STAGING, grid.episodes_prefix)):  # fmt: skip
+                          (GRID_EPISODES_STAGING, grid.episodes_prefix),
+                          (GRID_IGLU_STAGING, grid.iglu_prefix)):  # fmt: skip
         if any(True for _ in lake.storage.list(prefix)):
             staged = prefix.removesuffix(f"run_id={grid.run_id}/")
             lake.catalog.publish(table, lake.storage.uri(staged), partition)
@@ -94,7 +100,8 @@ def build_period_marts(lake: Lake, grid: GridInput, report: EltReport) -> None:
     )
     joined = period_metrics_query(lake.database, grid.run_id, readings)
     episodes = bind(EPISODES_SQL, {"database": lake.database}, {"run_id": [grid.run_id]})
-    for table, statement in ((PERIOD, joined), (EPISODES, episodes)):
+    iglu = bind(IGLU_SQL, {"database": lake.database}, {"run_id": [grid.run_id]})
+    for table, statement in ((PERIOD, joined), (EPISODES, episodes), (PERIOD_IGLU, iglu)):
         location = staging_location(lake, table, grid.run_id, 0)
         unload_and_publish(lake, table, statement, location, [(end,)])
     dropped = lake.storage.uri(f"{GRID_WORK_PREFIX}{grid.run_id}/dropped/")  # holds nothing
@@ -104,3 +111,4 @@ def build_period_marts(lake: Lake, grid: GridInput, report: EltReport) -> None:
     report.period_end = end
     report.period_rows = count_rows(lake, PERIOD, "period_end", [end], "DATE")
     report.episode_rows = count_rows(lake, EPISODES, "period_end", [end], "DATE")
+    report.iglu_rows = count_rows(lake, PERIOD_IGLU, "period_end", [end], "DATE")

@@ -41,6 +41,8 @@ class EltReport:
     period_rows: int = 0
     agp_rows: int = 0
     episode_rows: int = 0
+    iglu_rows: int = 0
+    """Rows of ``patient_period_metrics_iglu`` (patients x profile metrics) replaced."""
     treatment_partitions: list[str] = field(default_factory=list)
     """The ``dt`` partitions of curated treatments rebuilt."""
     treatment_rows: int = 0

@@ -155,7 +155,7 @@ def step_period(lake: Lake, state: dict[str, Any]) -> dict[str, Any]:
     report = EltReport(run_date=_plan(state).run_date)
     build_period_marts(lake, GridInput.from_dict(state["grid"]), report)
     return {"period_end": report.period_end, "period_rows": report.period_rows,
-            "episode_rows": report.episode_rows}  # fmt: skip
+            "episode_rows": report.episode_rows, "iglu_rows": report.iglu_rows}  # fmt: skip
 
 
 def step_commit(lake: Lake, state: dict[str, Any]) -> dict[str, Any]:

@@ -10,10 +10,12 @@ DAILY = "patient_daily_metrics"
 PERIOD = "patient_period_metrics"
 AGP = "agp_profile"
 EPISODES = "glycemic_episodes"
-TABLES = (CURATED, CURATED_TREATMENTS, DAILY, PERIOD, AGP, EPISODES)
+PERIOD_IGLU = "patient_period_metrics_iglu"
+TABLES = (CURATED, CURATED_TREATMENTS, DAILY, PERIOD, AGP, EPISODES, PERIOD_IGLU)
 GRID_METRICS_STAGING = "grid_metrics_staging"
 GRID_EPISODES_STAGING = "grid_episodes_staging"
-GRID_TABLES = (GRID_METRICS_STAGING, GRID_EPISODES_STAGING)
+GRID_IGLU_STAGING = "grid_iglu_staging"
+GRID_TABLES = (GRID_METRICS_STAGING, GRID_EPISODES_STAGING, GRID_IGLU_STAGING)
 """Work tables: the grid-metrics Lambda's outputs of a run, as Athena reads them."""
 
 

@@ -71,7 +71,7 @@ AS_OF = START + timedelta(days=DAYS, hours=1)
 """'Now' for the pipeline's future-timestamp check: after the last simulated reading."""
 NAMES = ResourceNames(env="dev")
 MARTS = ("curated_readings", "patient_daily_metrics", "patient_period_metrics", "agp_profile",
-         "glycemic_episodes")  # fmt: skip
+         "glycemic_episodes", "patient_period_metrics_iglu")  # fmt: skip
 DRAIN_TIMEOUT_S = 240
 
 

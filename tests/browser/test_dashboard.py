@@ -94,6 +94,18 @@ def test_report_shows_fourteen_daily_panels_without_errors(
     panels = wait_for(lambda: browser.execute_script(RENDERED_DAILY_PANELS), what="daily panels")
     assert len(panels) == 14
     assert sum(panels) > 14 * 200  # days of 5-minute readings are drawn, not empty panels
+    # The "all metrics" table: the iglu profile's first rows, with a value and the reference.
+    cells = wait_for(
+        lambda: (
+            (texts := deep_texts(browser, ".slick-cell"))
+            and "above_percent.above_140" in texts
+            and texts
+        ),
+        what="the all-metrics table",
+    )
+    row = cells.index("above_percent.above_140")
+    assert float(cells[row + 1]) >= 0
+    assert cells[row + 2].startswith("R iglu 4.3.0 above_percent(); Battelino et al. 2019")
     screenshot(browser, "report")
     assert console_errors(browser) == []
     mmol = next(b for b in browser.execute_script(FIND_DEEP, "button") if b.text == "mmol/L")

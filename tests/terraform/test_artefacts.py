@@ -163,6 +163,7 @@ def test_grid_handler_runs_from_the_artefacts_with_the_venvs_values(
         "BatchInput": {
             "metrics_prefix": "work/grid/out/grid_metrics/",
             "episodes_prefix": "work/grid/out/episodes/",
+            "iglu_prefix": "work/grid/out/iglu/",
             "period_start": "2026-01-05",
             "period_end": "2026-01-18",
         },

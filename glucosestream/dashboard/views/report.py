@@ -38,6 +38,7 @@ class ReportData:
     agp: Columns
     episodes: Columns
     readings: Columns
+    iglu: Columns
 
 
 def load_report(queries: LakeQueries, patient_id: str, period_end: date | None) -> ReportData:
@@ -56,6 +57,7 @@ def load_report(queries: LakeQueries, patient_id: str, period_end: date | None) 
         agp=queries.agp(patient_id, period_end),
         episodes=queries.episodes(patient_id, period_end),
         readings=queries.daily_readings(patient_id, first_day, period_end),
+        iglu=queries.iglu_metrics(patient_id, period_end),
     )
 
 
@@ -87,6 +89,7 @@ class ReportView:
         self.episodes = ColumnDataSource(
             figures.empty_columns("episode", "start", "duration_min", "extreme", "mean")
         )
+        self.iglu = ColumnDataSource(figures.empty_columns("metric", "value", "reference"))
         today = date.today()
         self.panels = viewmodel.daily_panels({}, today - timedelta(days=REPORT_DAYS - 1), unit)
         self.panel_sources = [ColumnDataSource(p.columns) for p in self.panels]
@@ -129,6 +132,22 @@ class ReportView:
                 width=760,
                 height=220,
                 name="episodes-table",
+            ),
+            Div(
+                text="<b>All metrics</b>: every output of every R iglu 4.3.0 metric function "
+                "at its default arguments (<code>glucosestream metrics --profile iglu</code>), "
+                "in iglu's units (glucose in mg/dL); empty where R gives NA"
+            ),
+            data_table(
+                source=self.iglu,
+                columns=[
+                    TableColumn(field="metric", title="Metric (iglu name)", width=330),
+                    TableColumn(field="value", title="Value", width=120),
+                    TableColumn(field="reference", title="Reference", width=430),
+                ],
+                width=900,
+                height=320,
+                name="iglu-table",
             ),
         )
         self.patient_select.on_change("value", self._on_patient)
@@ -203,6 +222,7 @@ class ReportView:
             if isinstance(title, Title):
                 title.text = panel.title + (" (no data)" if panel.empty else "")
         self.episodes.data = viewmodel.episode_rows(data.episodes, unit)
+        self.iglu.data = viewmodel.iglu_rows(data.iglu)
 
     def _on_patient(self, attr: str, old: Any, new: Any) -> None:
         if self.data is None or new == self.data.patient_id:

@@ -6,8 +6,10 @@ from datetime import timedelta
 from typing import Any
 
 import duckdb
+import pytest
 
 from glucosestream.dashboard.queries import COHORT, DAILY_READINGS, LakeQueries
+from glucosestream.domain.metrics.iglu_profile import NUMERIC_COLUMNS
 from glucosestream.local.lake import table_location
 from tests.component.dashboard.lake import Lake
 
@@ -48,8 +50,16 @@ def test_patient_queries_return_only_that_patient_and_period(
     assert len(episodes["type"]) == len(
         mart(lake, "glycemic_episodes", f"patient_id = '{patient}' AND period_end = '{end}'")
     )
+    iglu = queries.iglu_metrics(patient, end)
+    iglu_rows = mart(
+        lake, "patient_period_metrics_iglu", f"patient_id = '{patient}' AND period_end = '{end}'"
+    )
+    assert len(iglu["metric"]) == len(iglu_rows) == len(NUMERIC_COLUMNS)
+    by_metric = {r["metric"]: r["value"] for r in iglu_rows}
+    assert dict(zip(iglu["metric"], iglu["value"], strict=True)) == by_metric
     period = queries.patient_period(patient, end)
     assert period is not None
+    assert by_metric["mean_glu.mean"] == pytest.approx(period["mean"], rel=1e-12)
     assert period["period_end"] == end
     assert queries.patient_period(patient, end + timedelta(days=1)) is None
     first = end - timedelta(days=13)

@@ -22,6 +22,7 @@ GRID = {
     "input_prefix": "work/grid/r1/input/",
     "metrics_prefix": "work/grid/r1/output/grid_metrics_staging/run_id=r1/",
     "episodes_prefix": "work/grid/r1/output/grid_episodes_staging/run_id=r1/",
+    "iglu_prefix": "work/grid/r1/output/grid_iglu_staging/run_id=r1/",
     "period_start": "2026-01-05",
     "period_end": "2026-01-18",
 }
@@ -46,8 +47,12 @@ def test_the_fragment_computes_every_chunk(tmp_path: Path) -> None:
     written = [o.key for o in lake.list(GRID["metrics_prefix"])]
     assert len(written) == 4
     metrics = pa.concat_tables(pq.read_table(io.BytesIO(lake.read_bytes(k))) for k in written)
-    expected = grid_tables(cohort, date(2026, 1, 5), date(2026, 1, 18)).metrics
-    assert metrics.sort_by("patient_id").equals(expected)
+    whole = grid_tables(cohort, date(2026, 1, 5), date(2026, 1, 18))
+    assert metrics.sort_by("patient_id").equals(whole.metrics)
+    written = [o.key for o in lake.list(GRID["iglu_prefix"])]
+    iglu = pa.concat_tables(pq.read_table(io.BytesIO(lake.read_bytes(k))) for k in written)
+    order = [("patient_id", "ascending"), ("metric", "ascending")]
+    assert iglu.sort_by(order).equals(whole.iglu.sort_by(order))
 
 
 def test_a_bad_chunk_fails_the_run_with_its_reason(tmp_path: Path) -> None:

@@ -15,16 +15,23 @@ import pyarrow as pa
 import pytest
 
 from consumers.grid_metrics import handler as grid_handler
+from glucosestream.domain.metrics.iglu_profile import NUMERIC_COLUMNS
 from glucosestream.elt.grid_stage import GRID_WORK_PREFIX
 from glucosestream.elt.plan import load_state
-from glucosestream.elt.tables import EPISODES, GRID_METRICS_STAGING, PERIOD
+from glucosestream.elt.tables import (
+    EPISODES,
+    GRID_IGLU_STAGING,
+    GRID_METRICS_STAGING,
+    PERIOD,
+    PERIOD_IGLU,
+)
 from glucosestream.ingest.files.readings_csv import CsvReading
 from glucosestream.lake.directory import LocalLakeStorage
 from glucosestream.local.athena import LocalAthena
 from glucosestream.local.lake import table_location
 from glucosestream.local.pipeline_runner import run_pipeline
 from glucosestream.reports.episodes import patient_episodes
-from glucosestream.reports.metrics import metrics_of_table
+from glucosestream.reports.metrics import metrics_of_table, profile_of_table
 from glucosestream.settings import Settings
 from tests.component.elt.rawdata import MINUTE_MS, Raw, write_raw
 from tests.factories import cohort_period_readings
@@ -153,9 +160,22 @@ def test_the_period_marts_of_a_run_equal_the_in_process_metrics_and_episodes(
     ]  # fmt: skip
     assert found
     assert sorted(found) == sorted(wanted)
+
+    # The iglu mart: every numeric column of `glucosestream metrics --profile iglu`, long.
+    assert output["period"]["iglu_rows"] == PATIENTS * len(NUMERIC_COLUMNS)
+    profiles = profile_of_table(LocalAthena(), _readings_table(raw), "iglu", workers=1)
+    wanted_iglu = sorted(
+        (row["id"], metric, cell(row[metric])) for row in profiles for metric in NUMERIC_COLUMNS
+    )
+    iglu_mart = rows(settings, PERIOD_IGLU)
+    assert {r["period_end"] for r in iglu_mart} == {end}
+    assert sorted((r["patient_id"], r["metric"], cell(r["value"])) for r in iglu_mart) == (
+        wanted_iglu
+    )
     # The run's work is gone: no staged chunk, no grid output, no staging-table partition.
     assert _listed(settings, GRID_WORK_PREFIX) == []
     assert rows(settings, GRID_METRICS_STAGING) == []
+    assert rows(settings, GRID_IGLU_STAGING) == []
 
 
 def test_a_failed_chunk_fails_the_run_into_notify_error_and_the_period_marts_stay(

@@ -145,3 +145,27 @@ def test_histogram_counts_and_clamps() -> None:
     assert data == {"left": [0, 10, 20], "right": [10, 20, 100], "top": [1.0, 2.0, 2.0]}
     with pytest.raises(ValueError, match="counts"):
         viewmodel.histogram_columns([1.0], (0, 10, 20))
+
+
+def test_iglu_rows_follow_the_profile_order_with_references() -> None:
+    # As the mart returns them: ordered by name, NA as None.
+    iglu = {
+        "metric": ["cogi.COGI", "mean_glu.mean", "episode_calculation.hypo_lv2.avg_ep_gl",
+                   "episode_calculation.hypo_lv1.total_episodes"],
+        "value": [43.21987, 154.5, None, 3.0],
+    }  # fmt: skip
+    rows = viewmodel.iglu_rows(iglu)
+    assert rows["metric"] == [
+        "cogi.COGI",
+        "episode_calculation.hypo_lv1.total_episodes",
+        "episode_calculation.hypo_lv2.avg_ep_gl",
+        "mean_glu.mean",
+    ]
+    assert rows["value"] == ["43.2199", "3", "", "154.5000"]
+    assert rows["reference"][0] == (
+        "R iglu 4.3.0 cogi(); Leelarathna et al. 2020, J Diabetes Sci Technol 14:277"
+    )
+    assert rows["reference"][1].startswith(
+        "R iglu 4.3.0 episode_calculation(); Battelino et al. 2023"
+    )
+    assert viewmodel.iglu_rows({}) == {"metric": [], "value": [], "reference": []}

@@ -116,6 +116,7 @@ def test_more_than_100_chunks_are_staged_by_several_unloads(tmp_path: Path) -> N
     assert grid.batch_input == {
         "metrics_prefix": "work/grid/r7/output/grid_metrics_staging/run_id=r7/",
         "episodes_prefix": "work/grid/r7/output/grid_episodes_staging/run_id=r7/",
+        "iglu_prefix": "work/grid/r7/output/grid_iglu_staging/run_id=r7/",
         "period_start": "2026-01-05",
         "period_end": "2026-01-18",
     }

@@ -14,7 +14,7 @@ import pytest
 
 from consumers.grid_metrics import handler
 from glucosestream.elt.grid_batch import GridBatchError
-from glucosestream.elt.grid_metrics import grid_tables
+from glucosestream.elt.grid_metrics import IGLU_MART_COLUMNS, grid_tables
 from glucosestream.lake.directory import LocalLakeStorage
 from glucosestream.settings import load_settings
 from tests.factories import cohort_period_readings
@@ -22,7 +22,11 @@ from tests.factories import cohort_period_readings
 START, END = date(2026, 1, 5), date(2026, 1, 18)
 INPUT = "work/grid/run-7/input/"
 OUTPUT = "work/grid/run-7/output/"
-FOLDERS = {"grid_metrics": f"{OUTPUT}m/run_id=run-7/", "episodes": f"{OUTPUT}e/run_id=run-7/"}
+FOLDERS = {
+    "grid_metrics": f"{OUTPUT}m/run_id=run-7/",
+    "episodes": f"{OUTPUT}e/run_id=run-7/",
+    "iglu": f"{OUTPUT}i/run_id=run-7/",
+}
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +63,7 @@ def event(keys: list[str]) -> dict[str, Any]:
         "BatchInput": {
             "metrics_prefix": FOLDERS["grid_metrics"],
             "episodes_prefix": FOLDERS["episodes"],
+            "iglu_prefix": FOLDERS["iglu"],
             "period_start": "2026-01-05",
             "period_end": "2026-01-18",
         },
@@ -83,8 +88,10 @@ def test_batches_write_each_chunk_once_and_equal_the_whole(
     assert reports[1]["covered"] == 1  # chunk 1's second file: computed with the first
     assert sum(r["patients"] for r in reports) == 9
     assert [o.key for o in lake.list(OUTPUT)] == [
-        f"{FOLDERS['episodes']}chunk-0000{n}.parquet" for n in range(3)
-    ] + [f"{FOLDERS['grid_metrics']}chunk-0000{n}.parquet" for n in range(3)]
+        f"{FOLDERS[folder]}chunk-0000{n}.parquet"
+        for folder in ("episodes", "iglu", "grid_metrics")
+        for n in range(3)
+    ]
 
     whole = grid_tables(cohort, START, END)
     assert read_outputs(lake, "grid_metrics").sort_by("patient_id").equals(whole.metrics)
@@ -92,6 +99,10 @@ def test_batches_write_each_chunk_once_and_equal_the_whole(
     assert episodes.num_rows == whole.episodes.num_rows == sum(r["episodes"] for r in reports)
     order = [("patient_id", "ascending"), ("start_local", "ascending"), ("level", "ascending")]
     assert episodes.sort_by(order).equals(whole.episodes.sort_by(order))
+    iglu = read_outputs(lake, "iglu")
+    by_metric = [("patient_id", "ascending"), ("metric", "ascending")]
+    assert iglu.num_rows == 9 * len(IGLU_MART_COLUMNS)
+    assert iglu.sort_by(by_metric).equals(whole.iglu.sort_by(by_metric))
 
 
 def test_a_retried_batch_overwrites_with_the_same_bytes(tmp_path: Path, cohort: pa.Table) -> None:
@@ -113,6 +124,11 @@ def test_a_retried_batch_overwrites_with_the_same_bytes(tmp_path: Path, cohort: 
         (lambda e: e["BatchInput"].pop("episodes_prefix"), "episodes_prefix must be a key"),
         (
             lambda e: e["BatchInput"].update(episodes_prefix=e["BatchInput"]["metrics_prefix"]),
+            "must differ",
+        ),
+        (lambda e: e["BatchInput"].pop("iglu_prefix"), "iglu_prefix must be a key"),
+        (
+            lambda e: e["BatchInput"].update(iglu_prefix=e["BatchInput"]["episodes_prefix"]),
             "must differ",
         ),
         (lambda e: e["BatchInput"].update(period_end="18/01/2026"), "period_end must be a date"),
