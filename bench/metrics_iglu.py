@@ -1,5 +1,4 @@
-"""The iglu profile's cost: ``glucosestream metrics --profile iglu`` against the default profile,
-same readings, same run.
+"""The iglu profile's cost: `metrics --profile iglu` against the default profile, same readings.
 
 Data: N patients x D days of 5-minute readings from the simulator (default 1,000 x 14, ~4M
 rows), as bench/metrics.py builds them. Measured, each from the same Arrow table through the same
