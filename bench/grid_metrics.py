@@ -5,8 +5,8 @@ simulator, as one Parquet file: a chunk of the pipeline's Distributed Map. Measu
 process (one core, as a Lambda of <= 1,769 MB has):
   floor — pyarrow reads the Parquet file (what any per-chunk step pays);
   grid  — the grid-metrics Lambda's work on it: read, per-patient series, CONGA, MODD, MAG,
-          MAGE, active %, episodes (glucosestream.elt.grid_batch.run_batch on a lake directory,
-          outputs written as Parquet).
+          MAGE, active %, episodes and the iglu profile (glucosestream.elt.grid_batch.run_batch
+          on a lake directory, outputs written as Parquet).
 Prints patients/s, ms per patient and bytes per patient: the figures of
 docs/adr/0003-grid-metrics-on-aws.md.
 
@@ -92,6 +92,7 @@ def main() -> None:
             "BatchInput": {
                 "metrics_prefix": "work/grid/b/output/grid_metrics/",
                 "episodes_prefix": "work/grid/b/output/episodes/",
+                "iglu_prefix": "work/grid/b/output/iglu/",
                 "period_start": "2026-01-05",
                 "period_end": "2026-01-18",
             },

@@ -1,10 +1,10 @@
 """The grid-metrics Lambda: one Distributed Map batch of patient chunks per invocation.
 
 The state machine's Distributed Map sends ``{"Items": [{"Key": ..., "Size": ...}, ...],
-"BatchInput": {"metrics_prefix", "episodes_prefix", "period_start", "period_end"}}``; each
-chunk's grid metrics and episodes are written under those prefixes
-(:mod:`glucosestream.elt.grid_batch`). The local Step Functions runner calls :func:`handle` with its
-own lake.
+"BatchInput": {"metrics_prefix", "episodes_prefix", "iglu_prefix", "period_start",
+"period_end"}}``; each chunk's grid metrics, episodes and iglu profiles are written under those
+prefixes (:mod:`glucosestream.elt.grid_batch`). The local Step Functions runner calls
+:func:`handle` with its own lake.
 
 Its artefact holds numpy and pyarrow (the analytics layer) and nothing of the local engine: it
 imports no DuckDB, no sqlglot and no ``glucosestream.local``. Logs carry counts and chunk
