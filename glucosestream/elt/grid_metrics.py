@@ -1,4 +1,4 @@
-"""The grid metrics of a chunk of patients: Arrow readings in, two Arrow tables out.
+"""The grid metrics of a chunk of patients: Arrow readings in, three Arrow tables out.
 
 The metrics computed on iglu's interpolated day-by-day grid (active %, MAG, MODD, CONGA, MAGE and
 the episode counts of :mod:`glucosestream.domain.metrics`) cannot be written as set-based SQL
@@ -8,7 +8,8 @@ pure function of a table of ``period_readings`` rows, so that the same code runs
 readings are: in the local ELT, in the grid-metrics Lambda over one chunk of patients
 (``consumers/grid_metrics``; a Step Functions Distributed Map fans the chunks out, see
 ``docs/adr/0003-grid-metrics-on-aws.md``), or over a CSV's readings (``glucosestream metrics``,
-``glucosestream episodes``).
+``glucosestream episodes``). The iglu profile (every R iglu output,
+:mod:`glucosestream.domain.metrics.iglu_profile`) is computed on the same grid, per patient.
 
 It imports numpy, pyarrow and the pure domain package only (no DuckDB, no sqlglot, no
 ``glucosestream.local``): the Lambda's layer carries nothing else.
@@ -366,7 +367,8 @@ def patient_grid(patient_id: str, series: PatientSeries, iglu: bool = False) -> 
 
 @dataclass(frozen=True, slots=True)
 class GridTables:
-    """The grid metrics of a chunk of patients: one row per patient, one per episode."""
+    """The grid metrics of a chunk of patients: one row per patient, one per episode, one per
+    patient and iglu metric."""
 
     metrics: pa.Table
     episodes: pa.Table
