@@ -212,6 +212,12 @@ class Settings(BaseSettings):
     kinesis_port: int = Field(default=4567, ge=1024, le=65535)
     moto_port: int = Field(default=4566, ge=1024, le=65535)
     stream_shards: int = Field(default=2, ge=1, le=64)
+    local_engine_memory: str = Field(
+        default="25%",
+        pattern=r"^\d+(\.\d+)?\s*(%|[KMGT]i?B)$",
+        description="Memory the local Athena engine (DuckDB) may hold, e.g. 25% of RAM or 4GiB; "
+        "beyond it sorts, joins and aggregates spill to a temporary directory.",
+    )
     alerts_topic_arn: str | None = Field(
         default=None, description="ARN of the alerts topic (set by Terraform in aws mode)."
     )

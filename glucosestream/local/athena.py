@@ -20,8 +20,10 @@ parameters (Athena's execution parameters), never as text.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -313,12 +315,31 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+DEFAULT_ENGINE_MEMORY = "25%"
+"""Settings.local_engine_memory's default: DuckDB's own (80% of RAM) let one pipeline run over
+a 198M-reading lake reach 19.8 GiB of RSS."""
+
+
+def engine_connection(memory_limit: str = DEFAULT_ENGINE_MEMORY) -> Any:
+    """A DuckDB database for the local engine, holding at most ``memory_limit`` (``25%``,
+    ``4GiB``); beyond it DuckDB spills to a directory of this process's own under the system
+    temporary directory (the default, ``.tmp`` in the working directory, would litter the
+    checkout and be shared by concurrent processes)."""
+    spill = Path(tempfile.gettempdir()) / f"glucosestream-duckdb-{os.getpid()}"
+    return duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": str(spill)})
+
+
 class LocalAthena:
     """DuckDB with one schema per Glue database."""
 
-    def __init__(self, database: str = "gs_local", connection: Any | None = None) -> None:
+    def __init__(
+        self,
+        database: str = "gs_local",
+        connection: Any | None = None,
+        memory_limit: str = DEFAULT_ENGINE_MEMORY,
+    ) -> None:
         self.database = identifier(database)
-        self.connection = connection or duckdb.connect()
+        self.connection = connection or engine_connection(memory_limit)
         self.connection.execute(f"CREATE SCHEMA IF NOT EXISTS {database}")
 
     def register(self, table: str, data: pa.Table) -> None:

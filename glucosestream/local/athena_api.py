@@ -99,12 +99,15 @@ from werkzeug.wrappers import Request, Response
 
 from glucosestream.adapters.clients import endpoint_client
 from glucosestream.local.athena import (
+    DEFAULT_ENGINE_MEMORY,
     LakeTable,
     LocalAthena,
     SqlError,
     _projected_values,
+    engine_connection,
     parse_unload,
 )
+from glucosestream.settings import load_settings
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -637,10 +640,17 @@ def _csv(header: Sequence[str], rows: Sequence[Sequence[str | None]]) -> bytes:
 class QueryRunner:
     """Runs one execution: Glue tables → cached Parquet → the local engine → S3 outputs."""
 
-    def __init__(self, glue: Any, objects: ObjectCache, scratch: Path) -> None:
+    def __init__(
+        self,
+        glue: Any,
+        objects: ObjectCache,
+        scratch: Path,
+        memory_limit: str = DEFAULT_ENGINE_MEMORY,
+    ) -> None:
         self.glue = glue
         self.objects = objects
         self.scratch = scratch
+        self.memory_limit = memory_limit
 
     def run(self, execution: Execution) -> None:
         sql = bind_parameters(execution.query, execution.parameters)
@@ -675,7 +685,7 @@ class QueryRunner:
     def _bind(
         self, execution: Execution, query: exp.Query, workdir: Path
     ) -> dict[str, LocalAthena]:
-        connection = duckdb.connect()
+        connection = engine_connection(self.memory_limit)
         execution.connection = connection
         engines = {execution.database: LocalAthena(execution.database, connection)}
         tables = _tables(query, execution.database)
@@ -906,6 +916,7 @@ class LocalAthenaApi:
         cache_dir: Path | None = None,
         workers: int = 2,
         max_active: int = 25,
+        memory_limit: str = DEFAULT_ENGINE_MEMORY,
     ) -> None:
         if host not in {"127.0.0.1", "localhost", "::1"}:
             raise ValueError(f"the local Athena API listens on loopback only, not {host}")
@@ -922,6 +933,7 @@ class LocalAthenaApi:
             self._glue,
             ObjectCache(self._s3, self.cache_dir / "objects"),
             self.cache_dir / "queries",
+            memory_limit,
         )
         self._executions: dict[str, Execution] = {}
         self._tokens: dict[str, tuple[str, str]] = {}
@@ -1276,6 +1288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=arguments.port,
         region=arguments.region,
         cache_dir=arguments.cache_dir,
+        memory_limit=load_settings().local_engine_memory,
     )
     with api:
         print(f"local Athena API on {api.endpoint} (moto at {arguments.moto_endpoint})", flush=True)

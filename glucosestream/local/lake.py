@@ -53,7 +53,7 @@ def lake_path(settings: Settings, uri: str) -> Path:
 
 def lake_engine(settings: Settings) -> LocalAthena:
     """A local Athena with every lake table of ``sql/ddl/`` bound to its local location."""
-    engine = LocalAthena(settings.names.glue_database)
+    engine = LocalAthena(settings.names.glue_database, memory_limit=settings.local_engine_memory)
     for raw_table in RAW_TABLES:
         prefix = delivery_of(settings.names, raw_table).raw_prefix
         engine.define_table(f"ddl/{raw_table.table}.sql", settings.lake_dir / prefix)

@@ -77,6 +77,8 @@ def test_the_key_is_never_shown() -> None:
         ({"pseudonym_key": "short"}, "at least 32 characters"),
         ({"mode": "cloud"}, "'local' or 'aws'"),
         ({"region": "mars"}, "should match pattern"),
+        ({"local_engine_memory": "lots"}, "should match pattern"),
+        ({"local_engine_memory": "-1GB"}, "should match pattern"),
     ],
 )
 def test_invalid_settings_are_refused_with_a_reason(overrides: dict, message: str) -> None:

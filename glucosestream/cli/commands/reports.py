@@ -48,7 +48,8 @@ def cmd_metrics(args: argparse.Namespace, settings: Settings) -> int:
 
     csv_input = _csv_input(args)
     profile = getattr(args, "profile", "default")
-    metrics = profile_metrics(LocalAthena(), csv_input.columns, profile)
+    engine = LocalAthena(memory_limit=settings.local_engine_memory)
+    metrics = profile_metrics(engine, csv_input.columns, profile)
     write_metrics(metrics, args.output, PROFILES[profile])
     print(
         f"metrics ({profile} profile, {len(PROFILES[profile]) - 1} columns) of {len(metrics)} "
@@ -62,7 +63,8 @@ def cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
     from glucosestream.reports.episodes import patient_episodes, write_episodes
 
     csv_input = _csv_input(args)
-    found = patient_episodes(LocalAthena(), csv_input.columns)
+    engine = LocalAthena(memory_limit=settings.local_engine_memory)
+    found = patient_episodes(engine, csv_input.columns)
     write_episodes(found, args.output)
     patients = len({patient for patient, _ in found})
     print(
