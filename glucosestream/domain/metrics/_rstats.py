@@ -2,7 +2,8 @@
 
 Private helpers: the readings' clean-up every non-grid metric starts with (R's ``na.rm`` /
 ``na.omit``), R's ``quantile(type = 7)``, ``median``, ``sd`` and the way R turns a number into
-a column name (``paste0``), so the metric modules state their formulas and nothing else; and
+a column name (``paste0``), the percentage of readings a condition holds for
+(``mean(cond) * 100``), so the metric modules state their formulas and nothing else; and
 ``mean``/``sd`` with ``na.rm = TRUE`` along an axis of the day-by-day grid, silent where numpy's
 ``nanmean``/``nanstd`` warn (R gives NaN for the mean of nothing, NA for the sd of one value).
 """
@@ -15,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "BoolArray",
     "FloatArray",
     "IntArray",
     "glucose_values",
@@ -22,12 +24,14 @@ __all__ = [
     "r_mean",
     "r_mean_along",
     "r_median",
+    "r_percent",
     "r_quantile7",
     "r_sd",
     "r_sd_along",
     "timed_series",
 ]
 
+BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
@@ -57,6 +61,12 @@ def timed_series(times_ms: npt.ArrayLike, glucose: npt.ArrayLike) -> tuple[IntAr
 def r_mean(x: FloatArray) -> float:
     """``mean(x)``; NaN for no values, as R's ``mean(numeric(0))``."""
     return float(np.mean(x)) if x.size else math.nan
+
+
+def r_percent(selected: BoolArray) -> float:
+    """``mean(selected) * 100``, the percentage of readings a condition holds for (``selected``
+    being its mask over the non-missing readings); NaN for no readings, as R's mean."""
+    return float(np.mean(selected) * 100) if selected.size else math.nan
 
 
 def r_sd(x: FloatArray) -> float:

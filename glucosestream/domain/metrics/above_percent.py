@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics._rstats import glucose_values, r_label
+from glucosestream.domain.metrics._rstats import glucose_values, r_label, r_percent
 
 __all__ = ["above_percent"]
 
@@ -46,8 +45,5 @@ def above_percent(
     Diabetes Technol Ther 11(S1):S55-S67, doi:10.1089/dia.2008.0132.
     """
     g = glucose_values(glucose)
-    out = {
-        f"above_{r_label(t)}": float(np.mean(g > float(t)) * 100) if g.size else float("nan")
-        for t in targets_above
-    }
+    out = {f"above_{r_label(t)}": r_percent(g > float(t)) for t in targets_above}
     return dict(sorted(out.items()))

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from glucosestream.domain.metrics._rstats import timed_series
 from glucosestream.domain.metrics.grid import MS_PER_DAY, MS_PER_MINUTE
 
 __all__ = ["active_percent", "active_percent_outputs"]
@@ -58,10 +59,7 @@ def active_percent(
     Diabetes Care 40:1631-1640, doi:10.2337/dc17-1600; data sufficiency per Battelino et al.
     (2019), Diabetes Care 42:1593-1603, doi:10.2337/dci19-0028.
     """
-    t = np.asarray(times_ms, dtype=np.int64).ravel()
-    g = np.asarray(glucose, dtype=np.float64).ravel()
-    if t.shape != g.shape:
-        raise ValueError(f"times_ms and glucose differ in length: {t.size} != {g.size}")
+    t, g = timed_series(times_ms, glucose)
     t = np.sort(t[np.isfinite(g)])
     if t.size == 0:
         return math.nan
@@ -115,10 +113,7 @@ def active_percent_outputs(
     does for ``round(x, 1)``. R's loop over subjects keeps the first subject's estimated dt0
     for the later ones; per patient here, each uses its own (R's value for one subject).
     """
-    t = np.asarray(times_ms, dtype=np.int64).ravel()
-    g = np.asarray(glucose, dtype=np.float64).ravel()
-    if t.shape != g.shape:
-        raise ValueError(f"times_ms and glucose differ in length: {t.size} != {g.size}")
+    t, g = timed_series(times_ms, glucose)
     t = t[np.isfinite(g)]
     if t.size == 0:
         return dict.fromkeys(("active_percent", "ndays", "start_date", "end_date"), math.nan)

@@ -9,6 +9,7 @@ import numpy.typing as npt
 
 from glucosestream.domain.metrics._rstats import timed_series
 from glucosestream.domain.metrics.grid import MS_PER_DAY
+from glucosestream.domain.metrics.lbgi import _kovatchev_scale
 
 __all__ = ["adrr"]
 
@@ -63,9 +64,7 @@ def adrr(times_ms: npt.ArrayLike, glucose: npt.ArrayLike) -> dict[str, float]:
     t, g = t[present], g[present]
     if g.size == 0:
         return {"ADRR": math.nan}
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # R's (-Inf)^1.084 is NaN where C's pow gives +Inf: glucose 0 is undefined too.
-        f = np.where(g > 0, np.log(g) ** 1.084 - 5.381, np.nan)
+    f = _kovatchev_scale(g)
     _, day = np.unique(t // MS_PER_DAY, return_inverse=True)
     n_days = int(day.max()) + 1
     # R's max()/min() without na.rm: an undefined reading makes its day (and ADRR) NaN.

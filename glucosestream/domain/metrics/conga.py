@@ -7,7 +7,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics.grid import DayByDayGrid, GridUndefined, day_by_day
+from glucosestream.domain.metrics.grid import DayByDayGrid, _grid_or_none
 
 __all__ = ["conga", "conga_of_grid"]
 
@@ -52,11 +52,8 @@ def conga(
     """
     if n < 1:
         raise ValueError(f"n must be a positive number of hours, got {n}")
-    try:
-        grid = day_by_day(times_ms, glucose, inter_gap=inter_gap)
-    except GridUndefined:
-        return math.nan
-    return conga_of_grid(grid, n)
+    grid = _grid_or_none(times_ms, glucose, inter_gap=inter_gap)
+    return math.nan if grid is None else conga_of_grid(grid, n)
 
 
 def conga_of_grid(grid: DayByDayGrid, n: int = 24) -> float:

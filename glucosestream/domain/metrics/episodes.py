@@ -12,8 +12,7 @@ import numpy.typing as npt
 from glucosestream.domain.metrics.grid import (
     MS_PER_MINUTE,
     DayByDayGrid,
-    GridUndefined,
-    day_by_day,
+    _grid_or_none,
 )
 
 __all__ = [
@@ -267,9 +266,8 @@ def episodes(
     an international consensus statement", Lancet Diabetes Endocrinol 11(1):42-57,
     doi:10.1016/S2213-8587(22)00319-9.
     """
-    try:
-        grid = day_by_day(times_ms, glucose, dt0=dt0, inter_gap=inter_gap)
-    except GridUndefined:
+    grid = _grid_or_none(times_ms, glucose, dt0, inter_gap)
+    if grid is None:
         return EpisodeReport(episodes=(), summary=_empty_summary(), dt0=None)
     return episodes_of_grid(grid, lv1_hypo, lv2_hypo, lv1_hyper, lv2_hyper, dur_length, end_length)
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics._rstats import FloatArray, glucose_values, r_mean
+from glucosestream.domain.metrics._rstats import BoolArray, FloatArray, glucose_values, r_mean
 
 __all__ = ["grade", "grade_scores"]
 
@@ -53,3 +56,19 @@ def grade(glucose: npt.ArrayLike) -> dict[str, float]:
     """
     scores = grade_scores(glucose_values(glucose))
     return {"GRADE": r_mean(scores[~np.isnan(scores)])}
+
+
+def _grade_share(glucose: npt.ArrayLike, selected: Callable[[FloatArray], BoolArray]) -> float:
+    """Percent of the total GRADE score due to the ``selected`` readings (mg/dL → mask), the
+    shared body of ``grade_hypo``, ``grade_eugly`` and ``grade_hyper``.
+
+    R's ``sum(grade[selected], na.rm = TRUE) / sum(grade, na.rm = TRUE) * 100``: readings
+    below 18 mg/dL have no score and drop out of both sums; NaN for no readings (0 / 0).
+    """
+    g = glucose_values(glucose)
+    scores = grade_scores(g)
+    total = np.nansum(scores)
+    if g.size == 0 or total == 0:
+        # R's 0 / 0; a positive part over a zero total cannot happen (scores are ≥ 0).
+        return math.nan
+    return float(np.nansum(scores[selected(g)]) / total * 100)

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics._rstats import glucose_values
-from glucosestream.domain.metrics.grade import grade_scores
+from glucosestream.domain.metrics.grade import _grade_share
 
 __all__ = ["grade_eugly"]
 
@@ -47,10 +43,4 @@ def grade_eugly(glucose: npt.ArrayLike, lower: float = 70, upper: float = 140) -
     Hill et al. (2007) "A method for assessing quality of control from glucose profiles",
     Diabetic Med 24(7):753-758, doi:10.1111/j.1464-5491.2007.02119.x.
     """
-    g = glucose_values(glucose)
-    scores = grade_scores(g)
-    total = np.nansum(scores)
-    if g.size == 0 or total == 0:
-        # R's 0 / 0; a positive part over a zero total cannot happen (scores are ≥ 0).
-        return {"GRADE_eugly": math.nan}
-    return {"GRADE_eugly": float(np.nansum(scores[(g >= lower) & (g <= upper)]) / total * 100)}
+    return {"GRADE_eugly": _grade_share(glucose, lambda g: (g >= lower) & (g <= upper))}

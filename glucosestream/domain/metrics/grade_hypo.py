@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics._rstats import glucose_values
-from glucosestream.domain.metrics.grade import grade_scores
+from glucosestream.domain.metrics.grade import _grade_share
 
 __all__ = ["grade_hypo"]
 
@@ -44,10 +40,4 @@ def grade_hypo(glucose: npt.ArrayLike, lower: float = 80) -> dict[str, float]:
     Hill et al. (2007) "A method for assessing quality of control from glucose profiles",
     Diabetic Med 24(7):753-758, doi:10.1111/j.1464-5491.2007.02119.x.
     """
-    g = glucose_values(glucose)
-    scores = grade_scores(g)
-    total = np.nansum(scores)
-    if g.size == 0 or total == 0:
-        # R's 0 / 0; a positive part over a zero total cannot happen (scores are ≥ 0).
-        return {"GRADE_hypo": math.nan}
-    return {"GRADE_hypo": float(np.nansum(scores[g < lower]) / total * 100)}
+    return {"GRADE_hypo": _grade_share(glucose, lambda g: g < lower)}

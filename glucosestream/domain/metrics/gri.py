@@ -7,7 +7,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics._rstats import FloatArray, IntArray, timed_series
+from glucosestream.domain.metrics._rstats import FloatArray, IntArray, r_percent, timed_series
 
 __all__ = ["gri"]
 
@@ -73,8 +73,8 @@ def gri(times_ms: npt.ArrayLike, glucose: npt.ArrayLike) -> dict[str, float]:
     g = g[~np.isnan(g)]
     if g.size == 0:
         return {"GRI": math.nan}
-    below_54, below_70 = float(np.mean(g < 54)) * 100, float(np.mean(g < 70)) * 100
-    above_180, above_250 = float(np.mean(g > 180)) * 100, float(np.mean(g > 250)) * 100
+    below_54, below_70 = r_percent(g < 54), r_percent(g < 70)
+    above_180, above_250 = r_percent(g > 180), r_percent(g > 250)
     score = (
         3 * below_54 + 2.4 * (below_70 - below_54) + 1.6 * above_250 + 0.8 * (above_180 - above_250)
     )

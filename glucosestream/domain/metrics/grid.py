@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from glucosestream.domain.metrics._rstats import FloatArray, IntArray, timed_series
+
 __all__ = [
     "MINUTES_PER_DAY",
     "MS_PER_DAY",
@@ -20,9 +22,6 @@ __all__ = [
 MS_PER_MINUTE = 60_000
 MINUTES_PER_DAY = 1440
 MS_PER_DAY = MINUTES_PER_DAY * MS_PER_MINUTE
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 class GridUndefined(ValueError):
@@ -118,10 +117,7 @@ def clean_series(times_ms: npt.ArrayLike, glucose: npt.ArrayLike) -> tuple[IntAr
     tuple of numpy.ndarray
         Strictly increasing ``int64`` times and their ``float64`` glucose.
     """
-    t = np.asarray(times_ms, dtype=np.int64).ravel()
-    g = np.asarray(glucose, dtype=np.float64).ravel()
-    if t.shape != g.shape:
-        raise ValueError(f"times_ms and glucose differ in length: {t.size} != {g.size}")
+    t, g = timed_series(times_ms, glucose)
     keep = np.isfinite(g)
     t, g = t[keep], g[keep]
     order = np.argsort(t, kind="stable")
@@ -244,3 +240,17 @@ def day_by_day(
         first_reading_ms=int(t[0]),
         last_reading_ms=int(t[-1]),
     )
+
+
+def _grid_or_none(
+    times_ms: npt.ArrayLike,
+    glucose: npt.ArrayLike,
+    dt0: int | None = None,
+    inter_gap: float = 45,
+) -> DayByDayGrid | None:
+    """:func:`day_by_day`, or None where the series cannot be gridded: there R stops with an
+    error or gives NA, and the grid metrics give NaN."""
+    try:
+        return day_by_day(times_ms, glucose, dt0=dt0, inter_gap=inter_gap)
+    except GridUndefined:
+        return None

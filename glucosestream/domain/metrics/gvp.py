@@ -7,8 +7,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics._rstats import timed_series
-from glucosestream.domain.metrics.grid import DayByDayGrid, GridUndefined, day_by_day
+from glucosestream.domain.metrics.grid import DayByDayGrid, _grid_or_none
 
 __all__ = ["gvp", "gvp_of_grid"]
 
@@ -59,12 +58,8 @@ def gvp(times_ms: npt.ArrayLike, glucose: npt.ArrayLike) -> dict[str, float]:
     glycemic variability from continuous glucose monitor data", Diabetes Technol Ther
     20(1):6-16, doi:10.1089/dia.2017.0187.
     """
-    t, g = timed_series(times_ms, glucose)
-    try:
-        grid = day_by_day(t, g)
-    except GridUndefined:
-        return {"GVP": math.nan}
-    return gvp_of_grid(grid)
+    grid = _grid_or_none(times_ms, glucose)
+    return {"GVP": math.nan} if grid is None else gvp_of_grid(grid)
 
 
 def gvp_of_grid(grid: DayByDayGrid) -> dict[str, float]:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics._rstats import glucose_values
+from glucosestream.domain.metrics.lbgi import _blood_glucose_index
 
 __all__ = ["hbgi"]
 
@@ -44,10 +41,4 @@ def hbgi(glucose: npt.ArrayLike) -> dict[str, float]:
     "Symmetrization of the blood glucose measurement scale and its applications", Diabetes
     Care 20(11):1655-1658, doi:10.2337/diacare.20.11.1655.
     """
-    g = glucose_values(glucose)
-    if g.size == 0:
-        return {"HBGI": math.nan}
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # R's (-Inf)^1.084 is NaN where C's pow gives +Inf: glucose 0 is undefined too.
-        f = np.maximum(np.where(g > 0, np.log(g) ** 1.084 - 5.381, np.nan), 0)
-    return {"HBGI": float(22.77 * np.nansum(f[g >= 112.5] ** 2) / g.size)}
+    return {"HBGI": _blood_glucose_index(glucose, "high")}

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics._rstats import glucose_values
+from glucosestream.domain.metrics.hypo_index import _rodbard_index
 
 __all__ = ["hyper_index"]
 
@@ -46,8 +43,4 @@ def hyper_index(
     and quality of glycemic control", Diabetes Technol Ther 11(S1):S55-S67,
     doi:10.1089/dia.2008.0132.
     """
-    g = glucose_values(glucose)
-    if g.size == 0:
-        return {"hyper_index": math.nan}
-    excess = g[g > ultr] - ultr
-    return {"hyper_index": float(np.sum(excess**a) / (g.size * c))}
+    return {"hyper_index": _rodbard_index(glucose, lambda g: g[g > ultr] - ultr, a, c)}

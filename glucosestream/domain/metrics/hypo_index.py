@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics._rstats import glucose_values
+from glucosestream.domain.metrics._rstats import FloatArray, glucose_values
 
 __all__ = ["hypo_index"]
 
@@ -46,8 +47,19 @@ def hypo_index(
     and quality of glycemic control", Diabetes Technol Ther 11(S1):S55-S67,
     doi:10.1089/dia.2008.0132.
     """
+    return {"hypo_index": _rodbard_index(glucose, lambda g: lltr - g[g < lltr], b, d)}
+
+
+def _rodbard_index(
+    glucose: npt.ArrayLike,
+    distance: Callable[[FloatArray], FloatArray],
+    power: float,
+    scale: float,
+) -> float:
+    """``Σ distance(g)^power / (n · scale)`` over the ``n`` non-missing readings (NaN for none):
+    the shared body of ``hypo_index`` and ``hyper_index``, ``distance`` giving each reading's
+    distance (mg/dL) beyond the target range, only for the readings beyond it."""
     g = glucose_values(glucose)
     if g.size == 0:
-        return {"hypo_index": math.nan}
-    deficit = lltr - g[g < lltr]
-    return {"hypo_index": float(np.sum(deficit**b) / (g.size * d))}
+        return math.nan
+    return float(np.sum(distance(g) ** power) / (g.size * scale))

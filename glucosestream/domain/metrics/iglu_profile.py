@@ -37,7 +37,7 @@ from glucosestream.domain.metrics.grade_eugly import grade_eugly
 from glucosestream.domain.metrics.grade_hyper import grade_hyper
 from glucosestream.domain.metrics.grade_hypo import grade_hypo
 from glucosestream.domain.metrics.gri import gri
-from glucosestream.domain.metrics.grid import DayByDayGrid, GridUndefined, day_by_day
+from glucosestream.domain.metrics.grid import DayByDayGrid, _grid_or_none
 from glucosestream.domain.metrics.gvp import gvp, gvp_of_grid
 from glucosestream.domain.metrics.hbgi import hbgi
 from glucosestream.domain.metrics.hyper_index import hyper_index
@@ -116,10 +116,7 @@ def patient_input(
     """The shared inputs of one patient (``episode_report`` when already found on its grid)."""
     t = np.asarray(times_ms, dtype=np.int64)
     g = np.asarray(glucose, dtype=np.float64)
-    try:
-        grid: DayByDayGrid | None = day_by_day(t, g)
-    except GridUndefined:
-        grid = None
+    grid = _grid_or_none(t, g)
     if episode_report is None:
         episode_report = episodes(t, g) if grid is None else episodes_of_grid(grid)
     return PatientInput(t, g, grid, episode_report)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics._rstats import glucose_values, r_label
+from glucosestream.domain.metrics._rstats import glucose_values, r_label, r_percent
 
 __all__ = ["in_range_percent"]
 
@@ -51,6 +50,5 @@ def in_range_percent(
     out: dict[str, float] = {}
     for ends in target_ranges:
         lo, hi = float(min(ends)), float(max(ends))
-        share = float(np.mean((g >= lo) & (g <= hi)) * 100) if g.size else float("nan")
-        out[f"in_range_{r_label(lo)}_{r_label(hi)}"] = share
+        out[f"in_range_{r_label(lo)}_{r_label(hi)}"] = r_percent((g >= lo) & (g <= hi))
     return dict(sorted(out.items()))

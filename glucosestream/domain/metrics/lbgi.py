@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics._rstats import glucose_values
+from glucosestream.domain.metrics._rstats import FloatArray, glucose_values
 
 __all__ = ["lbgi"]
 
@@ -46,11 +47,26 @@ def lbgi(glucose: npt.ArrayLike) -> dict[str, float]:
     "Symmetrization of the blood glucose measurement scale and its applications", Diabetes
     Care 20(11):1655-1658, doi:10.2337/diacare.20.11.1655.
     """
-    g = glucose_values(glucose)
-    if g.size == 0:
-        return {"LBGI": math.nan}
+    return {"LBGI": _blood_glucose_index(glucose, "low")}
+
+
+def _kovatchev_scale(g: FloatArray) -> FloatArray:
+    """Kovatchev's symmetrised scale ``f(g) = ln(g)^1.084 - 5.381`` (g in mg/dL), as R computes
+    it, for ``lbgi``, ``hbgi`` and ``adrr``."""
     with np.errstate(divide="ignore", invalid="ignore"):
         # R's (-Inf)^1.084 is NaN where C's pow gives +Inf: glucose 0 is undefined too.
-        f = np.minimum(np.where(g > 0, np.log(g) ** 1.084 - 5.381, np.nan), 0)
+        f: FloatArray = np.where(g > 0, np.log(g) ** 1.084 - 5.381, np.nan)
+    return f
+
+
+def _blood_glucose_index(glucose: npt.ArrayLike, side: Literal["low", "high"]) -> float:
+    """``22.77 · Σ risk_i / n``: LBGI (``side="low"``, readings below 112.5 mg/dL, ``min(f, 0)²``)
+    or HBGI (``"high"``, readings from 112.5, ``max(f, 0)²``) over the ``n`` non-missing
+    readings; NaN for none."""
+    g = glucose_values(glucose)
+    if g.size == 0:
+        return math.nan
+    f = _kovatchev_scale(g)
+    part = np.minimum(f, 0)[g < 112.5] if side == "low" else np.maximum(f, 0)[g >= 112.5]
     # R's na.rm: an undefined term (glucose below 1 mg/dL) is left out of the sum, not of n.
-    return {"LBGI": float(22.77 * np.nansum(f[g < 112.5] ** 2) / g.size)}
+    return float(22.77 * np.nansum(part**2) / g.size)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics.grid import DayByDayGrid, GridUndefined, day_by_day
+from glucosestream.domain.metrics.grid import DayByDayGrid, _grid_or_none
 
 __all__ = ["mag", "mag_of_grid"]
 
@@ -63,11 +63,8 @@ def mag(
     """
     if n is not None and n < 1:
         raise ValueError(f"n must be a positive number of minutes, got {n}")
-    try:
-        grid = day_by_day(times_ms, glucose, dt0=dt0, inter_gap=inter_gap)
-    except GridUndefined:
-        return math.nan
-    return mag_of_grid(grid, n)
+    grid = _grid_or_none(times_ms, glucose, dt0, inter_gap)
+    return math.nan if grid is None else mag_of_grid(grid, n)
 
 
 def mag_of_grid(grid: DayByDayGrid, n: int | None = None) -> float:

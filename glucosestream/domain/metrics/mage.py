@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
-from glucosestream.domain.metrics.grid import DayByDayGrid, GridUndefined, day_by_day
+from glucosestream.domain.metrics.grid import DayByDayGrid, _grid_or_none
 
 __all__ = ["MAGE_DT0", "MageDirection", "mage", "mage_of_grid"]
 
@@ -287,11 +287,8 @@ def mage(
         raise ValueError("moving-average windows must be positive")
     if short_ma >= long_ma:
         short_ma, long_ma = long_ma, short_ma
-    try:
-        grid = day_by_day(times_ms, glucose, dt0=MAGE_DT0, inter_gap=inter_gap)
-    except GridUndefined:
-        return math.nan
-    return mage_of_grid(grid, short_ma, long_ma, direction, max_gap)
+    grid = _grid_or_none(times_ms, glucose, dt0=MAGE_DT0, inter_gap=inter_gap)
+    return math.nan if grid is None else mage_of_grid(grid, short_ma, long_ma, direction, max_gap)
 
 
 def mage_of_grid(

@@ -7,8 +7,9 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from glucosestream.domain.metrics._rstats import glucose_values, r_mean, r_percent
 from glucosestream.domain.metrics.episodes import episodes_of_grid
-from glucosestream.domain.metrics.grid import DayByDayGrid, GridUndefined, day_by_day
+from glucosestream.domain.metrics.grid import DayByDayGrid, _grid_or_none
 from glucosestream.domain.metrics.gvp import gvp_of_grid
 
 __all__ = ["pgs", "pgs_of_grid"]
@@ -77,11 +78,8 @@ def pgs(
     pancreas", Diabetes Technol Ther 19(S3):S38-S48, doi:10.1089/dia.2017.0080; GVP: Peyser et
     al. (2018), Diabetes Technol Ther 20:6-16, doi:10.1089/dia.2017.0187; R iglu 4.3.0.
     """
-    try:
-        grid = day_by_day(times_ms, glucose)
-    except GridUndefined:
-        return {"PGS": math.nan}
-    return pgs_of_grid(grid, glucose, dur_length, end_length)
+    grid = _grid_or_none(times_ms, glucose)
+    return {"PGS": math.nan} if grid is None else pgs_of_grid(grid, glucose, dur_length, end_length)
 
 
 def pgs_of_grid(
@@ -94,12 +92,11 @@ def pgs_of_grid(
     estimated, inter_gap 45), so one grid serves every grid metric. ``glucose`` is the same
     patient's raw readings (mean and time in range are taken over readings, not the grid).
     """
-    readings = np.asarray(glucose, dtype=np.float64).ravel()
-    readings = readings[~np.isnan(readings)]
+    readings = glucose_values(glucose)
     if readings.size == 0:
         return {"PGS": math.nan}
-    mean_glucose = float(np.mean(readings))
-    in_range = 100 * float(np.mean((readings >= 70) & (readings <= 180)))
+    mean_glucose = r_mean(readings)
+    in_range = r_percent((readings >= 70) & (readings <= 180))
 
     report = episodes_of_grid(grid, dur_length=dur_length, end_length=end_length)
     per_week = {(row.kind, row.level): 7 * row.avg_ep_per_day for row in report.summary}

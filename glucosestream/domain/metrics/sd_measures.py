@@ -7,12 +7,10 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics._rstats import r_mean_along, r_sd_along
-from glucosestream.domain.metrics.grid import DayByDayGrid, GridUndefined, day_by_day
+from glucosestream.domain.metrics._rstats import FloatArray, r_mean_along, r_sd_along
+from glucosestream.domain.metrics.grid import DayByDayGrid, _grid_or_none
 
 __all__ = ["sd_measures", "sd_measures_of_grid"]
-
-FloatArray = npt.NDArray[np.float64]
 
 _KEYS = ("SDw", "SDhhmm", "SDwsh", "SDdm", "SDb", "SDbdm")
 
@@ -78,11 +76,8 @@ def sd_measures(
     continuous glucose monitoring", Diabetes Technol Ther 11:551-565,
     doi:10.1089/dia.2009.0015; R iglu 4.3.0, R/sd_measures.R.
     """
-    try:
-        grid = day_by_day(times_ms, glucose, dt0=dt0, inter_gap=inter_gap)
-    except GridUndefined:
-        return dict.fromkeys(_KEYS, math.nan)
-    return sd_measures_of_grid(grid)
+    grid = _grid_or_none(times_ms, glucose, dt0, inter_gap)
+    return dict.fromkeys(_KEYS, math.nan) if grid is None else sd_measures_of_grid(grid)
 
 
 def sd_measures_of_grid(grid: DayByDayGrid) -> dict[str, float]:
