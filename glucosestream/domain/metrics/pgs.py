@@ -68,8 +68,8 @@ def pgs(
     -----
     R's code differs from its own documentation in two places, matched here: the N54 rate is
     0.81093 (the help page says 0.91093), and N70 counts level-1 episodes without a level-2
-    point while N54 counts all level-2 episodes. GVP is computed by a private helper that
-    follows R/gvp.r, pending the shared ``glucosestream.domain.metrics.gvp``.
+    point while N54 counts all level-2 episodes. GVP is
+    :func:`~glucosestream.domain.metrics.gvp.gvp_of_grid` on the same grid, as R/gvp.r.
 
     References
     ----------
