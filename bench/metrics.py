@@ -76,6 +76,17 @@ def cohort_table(patients: int, days: float) -> pa.Table:
     return pa.concat_tables(parts)
 
 
+def announced_cohort(patients: int, days: float) -> pa.Table:
+    """:func:`cohort_table`, and a line saying what it holds and how long it took."""
+    started = time.perf_counter()
+    table = cohort_table(patients, days)
+    print(
+        f"data: {table.num_rows:,} readings of {patients} patients x {days:g} days "
+        f"(simulated in {time.perf_counter() - started:.1f} s)"
+    )
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--patients", type=int, default=1000)
@@ -83,12 +94,7 @@ def main() -> None:
     parser.add_argument("--iglu-patients", type=int, default=5)
     args = parser.parse_args()
 
-    started = time.perf_counter()
-    table = cohort_table(args.patients, args.days)
-    print(
-        f"data: {table.num_rows:,} readings of {args.patients} patients x {args.days:g} days "
-        f"(simulated in {time.perf_counter() - started:.1f} s)"
-    )
+    table = announced_cohort(args.patients, args.days)
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "readings.parquet"
         pq.write_table(table, path)

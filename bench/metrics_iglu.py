@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from metrics import cohort_table
+from metrics import announced_cohort
 
 from glucosestream.domain.metrics.iglu_profile import IGLU_COLUMNS
 from glucosestream.local.athena import LocalAthena
@@ -35,12 +35,7 @@ def main() -> None:
     parser.add_argument("--days", type=float, default=14)
     args = parser.parse_args()
 
-    started = time.perf_counter()
-    table = cohort_table(args.patients, args.days)
-    print(
-        f"data: {table.num_rows:,} readings of {args.patients} patients x {args.days:g} days "
-        f"(simulated in {time.perf_counter() - started:.1f} s)"
-    )
+    table = announced_cohort(args.patients, args.days)
     seconds = {}
     for profile in ("default", "iglu"):
         started = time.perf_counter()
