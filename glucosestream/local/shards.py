@@ -13,7 +13,14 @@ from collections.abc import Callable, Container
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from glucosestream.adapters.kinesis import ShardReader, ShardSource
 
@@ -21,6 +28,15 @@ logger = logging.getLogger(__name__)
 
 SHARD_REFRESH_S = 30.0
 """How often the shard list is refreshed (a reshard adds shards)."""
+UNREACHABLE_RETRY_S = 1.0
+"""How soon a first listing is tried again after Kinesis could not be reached."""
+UNREACHABLE = (
+    EndpointConnectionError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    ReadTimeoutError,
+)
+"""Kinesis not answering (down, restarting): waited for, never a reason to stop a consumer."""
 BACKOFF_INITIAL_S = 0.1
 BACKOFF_MAX_S = 5.0
 
@@ -68,24 +84,32 @@ class ShardDiscovery:
         self.clock = clock
         self.label = label
         self._listed_at: float | None = None
+        """When shards were last listed (or tried, while Kinesis could not be reached)."""
+        self._listed = False
+        """A listing has succeeded."""
 
     def new_shards(self, known: Container[str]) -> list[ShardReader]:
-        """Readers of the shards not in ``known``, positioned; [] between refreshes. The first
-        listing raises on failure (nothing can be read); later ones log and try again at the next
-        refresh."""
+        """Readers of the shards not in ``known``, positioned; [] between refreshes. Kinesis not
+        answering is waited for (the first listing is tried again every second: a consumer
+        started while the stream restarts catches up once it is back); any other failure of the
+        first listing raises (a missing stream, denied access: nothing could ever be read);
+        later listings log it and try again at the next refresh."""
         now = self.clock()
-        if self._listed_at is not None and now - self._listed_at < SHARD_REFRESH_S:
+        wait = SHARD_REFRESH_S if self._listed else UNREACHABLE_RETRY_S
+        if self._listed_at is not None and now - self._listed_at < wait:
             return []
-        first_listing = self._listed_at is None
+        first_listing = not self._listed
         try:
             shard_ids = self.stream.shard_ids()
         except (ClientError, BotoCoreError) as error:
-            if first_listing:
+            if first_listing and not isinstance(error, UNREACHABLE):
                 raise
+            self._listed_at = now
             logger.warning("%s: listing shards failed: %s", self.label, error)
             return []
         self._listed_at = now
         readers = []
+        unreachable = False
         for shard_id in shard_ids:
             if shard_id in known:
                 continue
@@ -94,7 +118,12 @@ class ShardDiscovery:
             try:
                 readers.append(ShardReader.at(self.stream, shard_id, checkpoint, latest=latest))
             except (ClientError, BotoCoreError) as error:
-                if first_listing:
+                if first_listing and not isinstance(error, UNREACHABLE):
                     raise
+                unreachable = True
                 logger.warning("%s: no iterator for %s yet: %s", self.label, shard_id, error)
+        # A first listing cut short by Kinesis going away stays the first: the shards it could
+        # not position get the starting position at the retry, not a reshard child's.
+        if not (first_listing and unreachable):
+            self._listed = True
         return readers

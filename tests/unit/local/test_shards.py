@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from glucosestream.adapters.kinesis import StreamRecord
-from glucosestream.local.shards import SHARD_REFRESH_S, Backoff, ShardDiscovery
+from glucosestream.local.shards import (
+    SHARD_REFRESH_S,
+    UNREACHABLE_RETRY_S,
+    Backoff,
+    ShardDiscovery,
+)
 
 
 class Clock:
@@ -25,8 +30,12 @@ class Stream:
     def __init__(self, *shard_ids: str) -> None:
         self.shards = list(shard_ids)
         self.fail_listing = False
+        self.down = False
+        self.down_for_iterators: set[str] = set()
 
     def shard_ids(self) -> list[str]:
+        if self.down:
+            raise EndpointConnectionError(endpoint_url="http://127.0.0.1:4567/")
         if self.fail_listing:
             raise ClientError({"Error": {"Code": "LimitExceededException"}}, "ListShards")
         return list(self.shards)
@@ -34,6 +43,8 @@ class Stream:
     def shard_iterator(
         self, shard_id: str, after_sequence: str | None = None, *, latest: bool = False
     ) -> str:
+        if shard_id in self.down_for_iterators:
+            raise EndpointConnectionError(endpoint_url="http://127.0.0.1:4567/")
         return f"{shard_id}:{'LATEST' if latest else after_sequence or 'TRIM_HORIZON'}"
 
     def get_records(
@@ -78,6 +89,25 @@ def test_only_the_first_listing_raises() -> None:
     stream.fail_listing = True
     clock.now += SHARD_REFRESH_S
     assert discovery.new_shards({"a"}) == []
+
+
+def test_kinesis_down_at_the_first_listing_is_waited_for() -> None:
+    # A consumer started while Kinesis restarts (CI: a fault test's worker died of this).
+    stream, clock = Stream("a", "b"), Clock()
+    stream.down = True
+    discovery = ShardDiscovery(stream, Checkpoints(a="0042"), "LATEST", clock, "test")
+    assert discovery.new_shards(set()) == []
+    stream.down = False
+    assert discovery.new_shards(set()) == []  # tried again a second later, not at once
+    clock.now += UNREACHABLE_RETRY_S
+    stream.down_for_iterators = {"b"}  # and it goes away again half-way
+    assert [r.iterator for r in discovery.new_shards(set())] == ["a:0042"]
+    stream.down_for_iterators = set()
+    clock.now += UNREACHABLE_RETRY_S
+    # Still the first listing for b: the starting position, not a reshard child's start.
+    assert [r.iterator for r in discovery.new_shards({"a"})] == ["b:LATEST"]
+    clock.now += UNREACHABLE_RETRY_S
+    assert discovery.new_shards({"a", "b"}) == []  # listed: now every 30 s
 
 
 def test_backoff_doubles_to_five_seconds_and_a_success_starts_again() -> None:
