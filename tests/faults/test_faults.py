@@ -158,6 +158,24 @@ def test_kinesis_down_for_a_while_the_producer_backs_off_and_everyone_catches_up
         assert scenario.report.producer_retries > 0  # it did hit the outage and retried
 
 
+def test_consumers_started_while_kinesis_is_down_wait_for_it_and_catch_up(
+    local_stack: Settings,
+) -> None:
+    batches = cohort_batches(patients=3, days=0.5, seed=5)
+    with Scenario(local_stack, "started_while_kinesis_down") as scenario:
+        scenario.publish_in_background(batches, pause_s=0.02)
+        scenario.wait_for_producer()
+        restart = restart_kinesis_after(local_stack, down_s=6.0)
+        for name in ("alerts", "firehose"):
+            scenario.kill(name, down_s=0.1)  # started again, with Kinesis gone
+        time.sleep(4.0)  # their first shard listings are refused meanwhile
+        for name in ("alerts", "firehose"):
+            assert scenario.workers[name].exited() is None, f"{name} died waiting for Kinesis"
+        restart()
+        scenario.drain()
+        assert_balanced(scenario)
+
+
 @pytest.mark.faults_long
 @pytest.mark.parametrize("seed", [11, 12, 13])
 def test_random_kills_of_random_workers_over_a_longer_stream(
