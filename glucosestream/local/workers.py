@@ -217,6 +217,7 @@ def pipeline_line(status: str, state: dict[str, Any]) -> str:
     curated = state.get("curate", {})
     quality = state.get("quality", {})
     marts = state.get("marts", {})
+    period = state.get("period") or {}
     verdict = (
         "passed"
         if quality.get("passed")
@@ -227,6 +228,12 @@ def pipeline_line(status: str, state: dict[str, Any]) -> str:
         f"{len(curated.get('curated_partitions', []))} partitions; data quality {verdict}; "
         f"marts: {marts.get('daily_rows', 0)} daily rows, period ending "
         f"{marts.get('period_end') or '-'}"
+        + (
+            f" ({period.get('period_rows', 0)} patients, {period.get('episode_rows', 0)} "
+            f"episodes, {period.get('iglu_rows', 0)} iglu metric values)"
+            if period
+            else ""
+        )
     )
 
 

@@ -39,3 +39,22 @@ def test_a_clean_stop_returns() -> None:
     timer.start()
     run_together([loop, loop], stop)
     assert ran == [1, 1]
+
+
+def test_the_pipeline_line_counts_the_period_marts_when_they_were_built() -> None:
+    from glucosestream.local.workers import pipeline_line
+
+    state = {
+        "curate": {"curated_rows": 10368, "curated_partitions": ["2026-12-06"]},
+        "quality": {"passed": True},
+        "marts": {"daily_rows": 126, "period_end": "2026-12-06"},
+    }
+    quiet = pipeline_line("SUCCEEDED", state)
+    assert quiet == (
+        "pipeline: SUCCEEDED; curated 10368 rows in 1 partitions; data quality passed; "
+        "marts: 126 daily rows, period ending 2026-12-06"
+    )
+    state["period"] = {"period_rows": 50, "episode_rows": 812, "iglu_rows": 4350}
+    assert pipeline_line("SUCCEEDED", state) == (
+        quiet + " (50 patients, 812 episodes, 4350 iglu metric values)"
+    )
