@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -29,27 +29,24 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from glucosestream.domain.metrics import (
-    MAGE_DT0,
     DayByDayGrid,
     Episode,
     EpisodeReport,
-    GridUndefined,
     active_percent,
     conga_of_grid,
-    day_by_day,
     episodes,
-    episodes_of_grid,
     mag_of_grid,
-    mage,
-    mage_of_grid,
     modd_of_grid,
 )
+from glucosestream.domain.metrics.episodes import episodes_on_shared_grid
+from glucosestream.domain.metrics.grid import grid_or_none
 from glucosestream.domain.metrics.iglu_profile import (
     NUMERIC_COLUMNS,
     PatientInput,
-    axis_wall_clock,
+    axis_wall_clocks,
     iglu_profile,
 )
+from glucosestream.domain.metrics.mage import mage_on_shared_grid
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +73,11 @@ class PatientSeries:
     def wall_clock(self, axis_ms: int) -> int:
         """The wall-clock time (naive epoch ms) of an instant on the axis, e.g. an episode's
         start: the offset of the reading at or before it applies."""
-        return axis_wall_clock(self.times, self.local_times, axis_ms)
+        return int(self.wall_clocks(np.array([axis_ms], dtype=np.int64))[0])
 
     def wall_clocks(self, axis_ms: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """:meth:`wall_clock` of many instants at once (one search for all)."""
-        index = np.maximum(np.searchsorted(self.times, axis_ms, side="right") - 1, 0)
-        out: npt.NDArray[np.int64] = self.local_times[index] + (axis_ms - self.times[index])
-        return out
+        return axis_wall_clocks(self.times, self.local_times, axis_ms)
 
 
 SeriesOf = Callable[[pa.Table], dict[str, PatientSeries]]
@@ -161,16 +156,20 @@ def grid_metrics(
         The patient's :func:`~glucosestream.domain.metrics.episodes` when already computed
         (the episode counts come from it).
     """
-    grid = _default_grid(times_ms, glucose)
+    grid = grid_or_none(times_ms, glucose)
     if report is None:
-        report = _episodes(times_ms, glucose, grid)
+        report = episodes_on_shared_grid(grid, times_ms, glucose)
     return _grid_metrics(times_ms, glucose, grid, report)
 
 
-def _episodes(
-    times_ms: npt.ArrayLike, glucose: npt.ArrayLike, grid: DayByDayGrid | None
-) -> EpisodeReport:
-    return episodes(times_ms, glucose) if grid is None else episodes_of_grid(grid)
+IN_IGLU_PROFILE = {
+    "active_percent": "active_percent.active_percent",
+    "mag": "mag.MAG",
+    "modd": "modd.MODD",
+    "conga_24": "conga.CONGA",
+    "mage": "mage.MAGE",
+}
+"""Grid columns the iglu profile holds too (same function, same arguments, same grid)."""
 
 
 def _grid_metrics(
@@ -178,40 +177,34 @@ def _grid_metrics(
     glucose: npt.ArrayLike,
     grid: DayByDayGrid | None,
     report: EpisodeReport,
+    profile: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
-    """:func:`grid_metrics` on the patient's :func:`_default_grid`, built once for all."""
-    if grid is None:
+    """:func:`grid_metrics` on the patient's default grid, built once for all; the columns the
+    patient's iglu ``profile`` already holds (:data:`IN_IGLU_PROFILE`) are taken from it."""
+    if profile is not None:
+        shared = {column: profile[name] for column, name in IN_IGLU_PROFILE.items()}
+    elif grid is None:
         # No grid at the estimated step: these are NaN, as their own functions say; MAGE
         # builds its 5-minute grid, which may still exist (e.g. hourly readings).
-        on_grid = dict.fromkeys(("mag", "modd", "conga_1", "conga_24"), math.nan)
-        on_grid["mage"] = mage(times_ms, glucose)
+        shared = dict.fromkeys(("mag", "modd", "conga_24"), math.nan)
     else:
-        on_grid = {
+        shared = {
             "mag": mag_of_grid(grid),
             "modd": modd_of_grid(grid),
-            "conga_1": conga_of_grid(grid, n=1),
             "conga_24": conga_of_grid(grid, n=24),
-            # The estimated step is MAGE's own (5 min) for most sensors: then it is the grid
-            # MAGE would build, so it is shared; otherwise MAGE builds its own.
-            "mage": mage_of_grid(grid) if grid.dt0 == MAGE_DT0 else mage(times_ms, glucose),
         }
-    return {
-        "active_percent": active_percent(times_ms, glucose),
-        **on_grid,
+    if profile is None:
+        shared["active_percent"] = active_percent(times_ms, glucose)
+        shared["mage"] = mage_on_shared_grid(grid, times_ms, glucose)
+    values = {
+        **shared,
+        "conga_1": math.nan if grid is None else conga_of_grid(grid, n=1),
         "hypo_lv1_episodes": report.count("hypo", "lv1"),
         "hypo_lv2_episodes": report.count("hypo", "lv2"),
         "hyper_lv1_episodes": report.count("hyper", "lv1"),
         "hyper_lv2_episodes": report.count("hyper", "lv2"),
     }
-
-
-def _default_grid(times_ms: npt.ArrayLike, glucose: npt.ArrayLike) -> DayByDayGrid | None:
-    """The patient's grid at the estimated step (every grid metric's default), built once for
-    all of them; None when the series cannot be gridded."""
-    try:
-        return day_by_day(times_ms, glucose)
-    except GridUndefined:
-        return None
+    return {column: values[column] for column in GRID_COLUMNS}
 
 
 def check_readings(readings: pa.Table) -> None:
@@ -350,8 +343,8 @@ def patient_grid(patient_id: str, series: PatientSeries, iglu: bool = False) -> 
     """What the grid gives of one patient: the period marts' grid columns and episode rows
     (:func:`grid_tables`), and ``glucosestream metrics``' (the grid and episodes found once for
     all, the iglu profile's included when ``iglu``)."""
-    grid = _default_grid(series.times, series.glucose)
-    report = _episodes(series.times, series.glucose, grid)
+    grid = grid_or_none(series.times, series.glucose)
+    report = episodes_on_shared_grid(grid, series.times, series.glucose)
     profile = (
         iglu_profile(PatientInput(series.times, series.glucose, grid, report, series.local_times))
         if iglu
@@ -359,7 +352,7 @@ def patient_grid(patient_id: str, series: PatientSeries, iglu: bool = False) -> 
     )
     return PatientGrid(
         patient_id,
-        _grid_metrics(series.times, series.glucose, grid, report),
+        _grid_metrics(series.times, series.glucose, grid, report, profile),
         wall_clock_episodes(series, report),
         profile,
     )

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics.grid import DayByDayGrid, _grid_or_none
+from glucosestream.domain.metrics.grid import DayByDayGrid, grid_or_none
 
 __all__ = ["auc", "auc_of_grid"]
 
@@ -58,7 +58,7 @@ def auc(times_ms: npt.ArrayLike, glucose: npt.ArrayLike) -> dict[str, float]:
     R iglu 4.3.0, R/AUC.R, which cites Danne et al. (2017) "International consensus on use of
     continuous glucose monitoring", Diabetes Care 40:1631-1640, doi:10.2337/dc17-1600.
     """
-    grid = _grid_or_none(times_ms, glucose)
+    grid = grid_or_none(times_ms, glucose)
     return {"hourly_auc": math.nan} if grid is None else auc_of_grid(grid)
 
 

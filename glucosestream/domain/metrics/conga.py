@@ -7,7 +7,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics.grid import DayByDayGrid, _grid_or_none
+from glucosestream.domain.metrics.grid import DayByDayGrid, grid_or_none
 
 __all__ = ["conga", "conga_of_grid"]
 
@@ -52,7 +52,7 @@ def conga(
     """
     if n < 1:
         raise ValueError(f"n must be a positive number of hours, got {n}")
-    grid = _grid_or_none(times_ms, glucose, inter_gap=inter_gap)
+    grid = grid_or_none(times_ms, glucose, inter_gap=inter_gap)
     return math.nan if grid is None else conga_of_grid(grid, n)
 
 

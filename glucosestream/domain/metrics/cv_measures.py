@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from glucosestream.domain.metrics._rstats import r_mean_along, r_sd_along
-from glucosestream.domain.metrics.grid import DayByDayGrid, _grid_or_none
+from glucosestream.domain.metrics.grid import DayByDayGrid, grid_or_none
 
 __all__ = ["cv_measures", "cv_measures_of_grid"]
 
@@ -64,7 +64,7 @@ def cv_measures(
     and improved methods to characterize glycemic variability using continuous glucose
     monitoring", Diabetes Technol Ther 11:551-565, doi:10.1089/dia.2009.0015.
     """
-    grid = _grid_or_none(times_ms, glucose, dt0, inter_gap)
+    grid = grid_or_none(times_ms, glucose, dt0, inter_gap)
     return dict.fromkeys(_KEYS, math.nan) if grid is None else cv_measures_of_grid(grid)
 
 

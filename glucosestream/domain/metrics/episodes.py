@@ -12,7 +12,7 @@ import numpy.typing as npt
 from glucosestream.domain.metrics.grid import (
     MS_PER_MINUTE,
     DayByDayGrid,
-    _grid_or_none,
+    grid_or_none,
 )
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "EpisodeSummary",
     "episodes",
     "episodes_of_grid",
+    "episodes_on_shared_grid",
 ]
 
 EpisodeKind = Literal["hypo", "hyper"]
@@ -266,7 +267,7 @@ def episodes(
     an international consensus statement", Lancet Diabetes Endocrinol 11(1):42-57,
     doi:10.1016/S2213-8587(22)00319-9.
     """
-    grid = _grid_or_none(times_ms, glucose, dt0, inter_gap)
+    grid = grid_or_none(times_ms, glucose, dt0, inter_gap)
     if grid is None:
         return EpisodeReport(episodes=(), summary=_empty_summary(), dt0=None)
     return episodes_of_grid(grid, lv1_hypo, lv2_hypo, lv1_hyper, lv2_hyper, dur_length, end_length)
@@ -357,3 +358,12 @@ def episodes_of_grid(
 
 def _empty_summary() -> tuple[EpisodeSummary, ...]:
     return tuple(EpisodeSummary(k, lv, 0.0, 0.0, math.nan, 0) for k, lv in _ROW_ORDER)
+
+
+def episodes_on_shared_grid(
+    grid: DayByDayGrid | None, times_ms: npt.ArrayLike, glucose: npt.ArrayLike
+) -> EpisodeReport:
+    """iglu's default episodes of a patient whose default grid (``day_by_day`` at the
+    estimated step; None when there is none) is already built: found on it, or by
+    :func:`episodes` (which reports none) when there is no grid."""
+    return episodes(times_ms, glucose) if grid is None else episodes_of_grid(grid)

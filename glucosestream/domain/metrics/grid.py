@@ -17,6 +17,7 @@ __all__ = [
     "GridUndefined",
     "clean_series",
     "day_by_day",
+    "grid_or_none",
 ]
 
 MS_PER_MINUTE = 60_000
@@ -242,7 +243,7 @@ def day_by_day(
     )
 
 
-def _grid_or_none(
+def grid_or_none(
     times_ms: npt.ArrayLike,
     glucose: npt.ArrayLike,
     dt0: int | None = None,

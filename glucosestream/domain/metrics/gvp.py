@@ -7,7 +7,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics.grid import DayByDayGrid, _grid_or_none
+from glucosestream.domain.metrics.grid import DayByDayGrid, grid_or_none
 
 __all__ = ["gvp", "gvp_of_grid"]
 
@@ -58,7 +58,7 @@ def gvp(times_ms: npt.ArrayLike, glucose: npt.ArrayLike) -> dict[str, float]:
     glycemic variability from continuous glucose monitor data", Diabetes Technol Ther
     20(1):6-16, doi:10.1089/dia.2017.0187.
     """
-    grid = _grid_or_none(times_ms, glucose)
+    grid = grid_or_none(times_ms, glucose)
     return {"GVP": math.nan} if grid is None else gvp_of_grid(grid)
 
 

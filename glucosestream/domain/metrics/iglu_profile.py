@@ -30,14 +30,14 @@ from glucosestream.domain.metrics.conga import conga, conga_of_grid
 from glucosestream.domain.metrics.cv_glu import cv_glu
 from glucosestream.domain.metrics.cv_measures import cv_measures, cv_measures_of_grid
 from glucosestream.domain.metrics.ea1c import ea1c
-from glucosestream.domain.metrics.episodes import EpisodeReport, episodes, episodes_of_grid
+from glucosestream.domain.metrics.episodes import EpisodeReport, episodes_on_shared_grid
 from glucosestream.domain.metrics.gmi import gmi
 from glucosestream.domain.metrics.grade import grade
 from glucosestream.domain.metrics.grade_eugly import grade_eugly
 from glucosestream.domain.metrics.grade_hyper import grade_hyper
 from glucosestream.domain.metrics.grade_hypo import grade_hypo
 from glucosestream.domain.metrics.gri import gri
-from glucosestream.domain.metrics.grid import DayByDayGrid, _grid_or_none
+from glucosestream.domain.metrics.grid import DayByDayGrid, grid_or_none
 from glucosestream.domain.metrics.gvp import gvp, gvp_of_grid
 from glucosestream.domain.metrics.hbgi import hbgi
 from glucosestream.domain.metrics.hyper_index import hyper_index
@@ -50,7 +50,7 @@ from glucosestream.domain.metrics.lbgi import lbgi
 from glucosestream.domain.metrics.m_value import m_value
 from glucosestream.domain.metrics.mad_glu import mad_glu
 from glucosestream.domain.metrics.mag import mag, mag_of_grid
-from glucosestream.domain.metrics.mage import MAGE_DT0, mage, mage_of_grid
+from glucosestream.domain.metrics.mage import mage_on_shared_grid
 from glucosestream.domain.metrics.mean_glu import mean_glu
 from glucosestream.domain.metrics.median_glu import median_glu
 from glucosestream.domain.metrics.modd import modd, modd_of_grid
@@ -70,7 +70,7 @@ __all__ = [
     "PUBLICATIONS",
     "IgluFunction",
     "PatientInput",
-    "axis_wall_clock",
+    "axis_wall_clocks",
     "iglu_profile",
     "patient_input",
 ]
@@ -97,17 +97,21 @@ class PatientInput:
         reading at or before it applies, as R prints a POSIXct in the local zone."""
         if self.local_times_ms is None or math.isnan(axis_ms):
             return axis_ms
-        return float(axis_wall_clock(self.times_ms, self.local_times_ms, int(axis_ms)))
+        instant = np.array([int(axis_ms)], dtype=np.int64)
+        return float(axis_wall_clocks(self.times_ms, self.local_times_ms, instant)[0])
 
 
-def axis_wall_clock(
-    times_ms: npt.NDArray[np.int64], local_times_ms: npt.NDArray[np.int64], axis_ms: int
-) -> int:
-    """The wall-clock time (naive epoch ms) of an instant on a patient's continuous local axis
+def axis_wall_clocks(
+    times_ms: npt.NDArray[np.int64],
+    local_times_ms: npt.NDArray[np.int64],
+    axis_ms: npt.NDArray[np.int64],
+) -> npt.NDArray[np.int64]:
+    """The wall-clock times (naive epoch ms) of instants on a patient's continuous local axis
     (``times_ms``, ascending; ``local_times_ms`` each reading's wall clock): the UTC offset of
-    the reading at or before the instant applies."""
-    index = max(int(np.searchsorted(times_ms, axis_ms, side="right")) - 1, 0)
-    return int(local_times_ms[index] + (axis_ms - times_ms[index]))
+    the reading at or before each instant applies (one search for all)."""
+    index = np.maximum(np.searchsorted(times_ms, axis_ms, side="right") - 1, 0)
+    out: npt.NDArray[np.int64] = local_times_ms[index] + (axis_ms - times_ms[index])
+    return out
 
 
 def patient_input(
@@ -116,9 +120,9 @@ def patient_input(
     """The shared inputs of one patient (``episode_report`` when already found on its grid)."""
     t = np.asarray(times_ms, dtype=np.int64)
     g = np.asarray(glucose, dtype=np.float64)
-    grid = _grid_or_none(t, g)
+    grid = grid_or_none(t, g)
     if episode_report is None:
-        episode_report = episodes(t, g) if grid is None else episodes_of_grid(grid)
+        episode_report = episodes_on_shared_grid(grid, t, g)
     return PatientInput(t, g, grid, episode_report)
 
 
@@ -132,8 +136,11 @@ class IgluFunction:
     name: str
     outputs: tuple[str, ...]
     compute: Compute
-    module: str
-    """The module with its formula, units and reference."""
+
+    @property
+    def module(self) -> str:
+        """The module with the function's formula, units and reference."""
+        return "episodes" if self.name == "episode_calculation" else self.name
 
     @property
     def reference(self) -> str:
@@ -153,22 +160,6 @@ def _timed(function: Callable[[npt.ArrayLike, npt.ArrayLike], Mapping[str, float
     return lambda patient: function(patient.times_ms, patient.glucose)
 
 
-def _on_grid(
-    of_grid: Callable[[DayByDayGrid], float],
-    alone: Callable[[npt.ArrayLike, npt.ArrayLike], float],
-    output: str,
-) -> Compute:
-    """A metric of the shared grid (its own function when the series has none: it gives
-    R's NA, or builds another grid where R does)."""
-
-    def compute(patient: PatientInput) -> Mapping[str, float]:
-        if patient.grid is None:
-            return {output: alone(patient.times_ms, patient.glucose)}
-        return {output: of_grid(patient.grid)}
-
-    return compute
-
-
 def _grid_outputs(
     of_grid: Callable[[DayByDayGrid], Mapping[str, float]],
     alone: Callable[[npt.ArrayLike, npt.ArrayLike], Mapping[str, float]],
@@ -181,6 +172,15 @@ def _grid_outputs(
         return of_grid(patient.grid)
 
     return compute
+
+
+def _on_grid(
+    of_grid: Callable[[DayByDayGrid], float],
+    alone: Callable[[npt.ArrayLike, npt.ArrayLike], float],
+    output: str,
+) -> Compute:
+    """:func:`_grid_outputs` of a metric with one output."""
+    return _grid_outputs(lambda grid: {output: of_grid(grid)}, lambda t, g: {output: alone(t, g)})
 
 
 def _active_percent(patient: PatientInput) -> Mapping[str, float]:
@@ -197,10 +197,7 @@ def _pgs(patient: PatientInput) -> Mapping[str, float]:
 
 
 def _mage(patient: PatientInput) -> Mapping[str, float]:
-    # MAGE's grid has a 5-minute step: shared when the estimated step is 5 minutes.
-    if patient.grid is not None and patient.grid.dt0 == MAGE_DT0:
-        return {"MAGE": mage_of_grid(patient.grid)}
-    return {"MAGE": mage(patient.times_ms, patient.glucose)}
+    return {"MAGE": mage_on_shared_grid(patient.grid, patient.times_ms, patient.glucose)}
 
 
 PUBLICATIONS: dict[str, str] = {
@@ -264,60 +261,56 @@ def _episode_calculation(patient: PatientInput) -> Mapping[str, float]:
 
 IGLU_FUNCTIONS: tuple[IgluFunction, ...] = (
     IgluFunction("above_percent", ("above_140", "above_180", "above_250"),
-                 _glucose(above_percent), "above_percent"),
+                 _glucose(above_percent)),
     IgluFunction("active_percent", ("active_percent", "ndays", "start_date", "end_date"),
-                 _active_percent, "active_percent"),
-    IgluFunction("adrr", ("ADRR",), _timed(adrr), "adrr"),
-    IgluFunction("auc", ("hourly_auc",), _grid_outputs(auc_of_grid, auc), "auc"),
+                 _active_percent),
+    IgluFunction("adrr", ("ADRR",), _timed(adrr)),
+    IgluFunction("auc", ("hourly_auc",), _grid_outputs(auc_of_grid, auc)),
     IgluFunction("below_percent", ("below_54", "below_70"),
-                 _glucose(below_percent), "below_percent"),
-    IgluFunction("cogi", ("COGI",), _glucose(cogi), "cogi"),
+                 _glucose(below_percent)),
+    IgluFunction("cogi", ("COGI",), _glucose(cogi)),
     IgluFunction("conga", ("CONGA",),
                  _on_grid(lambda g: conga_of_grid(g, n=24), lambda t, g: conga(t, g, n=24),
-                          "CONGA"), "conga"),
-    IgluFunction("cv_glu", ("CV",), _glucose(cv_glu), "cv_glu"),
-    IgluFunction("cv_measures", ("CVmean", "CVsd"), _grid_outputs(cv_measures_of_grid, cv_measures),
-                 "cv_measures"),
-    IgluFunction("ea1c", ("eA1C",), _glucose(ea1c), "ea1c"),
+                          "CONGA")),
+    IgluFunction("cv_glu", ("CV",), _glucose(cv_glu)),
+    IgluFunction("cv_measures", ("CVmean", "CVsd"), _grid_outputs(cv_measures_of_grid, cv_measures)),
+    IgluFunction("ea1c", ("eA1C",), _glucose(ea1c)),
     IgluFunction("episode_calculation",
                  tuple(f"{kind}.{stat}" for kind in EPISODE_TYPES for stat in EPISODE_STATS),
-                 _episode_calculation, "episodes"),
-    IgluFunction("gmi", ("GMI",), _glucose(gmi), "gmi"),
-    IgluFunction("grade", ("GRADE",), _glucose(grade), "grade"),
-    IgluFunction("grade_eugly", ("GRADE_eugly",), _glucose(grade_eugly),
-                 "grade_eugly"),
-    IgluFunction("grade_hyper", ("GRADE_hyper",), _glucose(grade_hyper),
-                 "grade_hyper"),
-    IgluFunction("grade_hypo", ("GRADE_hypo",), _glucose(grade_hypo), "grade_hypo"),
-    IgluFunction("gri", ("GRI",), _timed(gri), "gri"),
-    IgluFunction("gvp", ("GVP",), _grid_outputs(gvp_of_grid, gvp), "gvp"),
-    IgluFunction("hbgi", ("HBGI",), _glucose(hbgi), "hbgi"),
-    IgluFunction("hyper_index", ("hyper_index",), _glucose(hyper_index),
-                 "hyper_index"),
-    IgluFunction("hypo_index", ("hypo_index",), _glucose(hypo_index), "hypo_index"),
-    IgluFunction("igc", ("IGC",), _glucose(igc), "igc"),
+                 _episode_calculation),
+    IgluFunction("gmi", ("GMI",), _glucose(gmi)),
+    IgluFunction("grade", ("GRADE",), _glucose(grade)),
+    IgluFunction("grade_eugly", ("GRADE_eugly",), _glucose(grade_eugly)),
+    IgluFunction("grade_hyper", ("GRADE_hyper",), _glucose(grade_hyper)),
+    IgluFunction("grade_hypo", ("GRADE_hypo",), _glucose(grade_hypo)),
+    IgluFunction("gri", ("GRI",), _timed(gri)),
+    IgluFunction("gvp", ("GVP",), _grid_outputs(gvp_of_grid, gvp)),
+    IgluFunction("hbgi", ("HBGI",), _glucose(hbgi)),
+    IgluFunction("hyper_index", ("hyper_index",), _glucose(hyper_index)),
+    IgluFunction("hypo_index", ("hypo_index",), _glucose(hypo_index)),
+    IgluFunction("igc", ("IGC",), _glucose(igc)),
     IgluFunction("in_range_percent", ("in_range_63_140", "in_range_70_180"),
-                 _glucose(in_range_percent), "in_range_percent"),
-    IgluFunction("iqr_glu", ("IQR",), _glucose(iqr_glu), "iqr_glu"),
-    IgluFunction("j_index", ("J_index",), _glucose(j_index), "j_index"),
-    IgluFunction("lbgi", ("LBGI",), _glucose(lbgi), "lbgi"),
-    IgluFunction("m_value", ("M_value",), _glucose(m_value), "m_value"),
-    IgluFunction("mad_glu", ("MAD",), _glucose(mad_glu), "mad_glu"),
-    IgluFunction("mag", ("MAG",), _on_grid(mag_of_grid, mag, "MAG"), "mag"),
-    IgluFunction("mage", ("MAGE",), _mage, "mage"),
-    IgluFunction("mean_glu", ("mean",), _glucose(mean_glu), "mean_glu"),
-    IgluFunction("median_glu", ("median",), _glucose(median_glu), "median_glu"),
-    IgluFunction("modd", ("MODD",), _on_grid(modd_of_grid, modd, "MODD"), "modd"),
-    IgluFunction("pgs", ("PGS",), _pgs, "pgs"),
+                 _glucose(in_range_percent)),
+    IgluFunction("iqr_glu", ("IQR",), _glucose(iqr_glu)),
+    IgluFunction("j_index", ("J_index",), _glucose(j_index)),
+    IgluFunction("lbgi", ("LBGI",), _glucose(lbgi)),
+    IgluFunction("m_value", ("M_value",), _glucose(m_value)),
+    IgluFunction("mad_glu", ("MAD",), _glucose(mad_glu)),
+    IgluFunction("mag", ("MAG",), _on_grid(mag_of_grid, mag, "MAG")),
+    IgluFunction("mage", ("MAGE",), _mage),
+    IgluFunction("mean_glu", ("mean",), _glucose(mean_glu)),
+    IgluFunction("median_glu", ("median",), _glucose(median_glu)),
+    IgluFunction("modd", ("MODD",), _on_grid(modd_of_grid, modd, "MODD")),
+    IgluFunction("pgs", ("PGS",), _pgs),
     IgluFunction("quantile_glu", ("0", "25", "50", "75", "100"),
-                 _glucose(quantile_glu), "quantile_glu"),
-    IgluFunction("range_glu", ("range",), _glucose(range_glu), "range_glu"),
-    IgluFunction("sd_glu", ("SD",), _glucose(sd_glu), "sd_glu"),
+                 _glucose(quantile_glu)),
+    IgluFunction("range_glu", ("range",), _glucose(range_glu)),
+    IgluFunction("sd_glu", ("SD",), _glucose(sd_glu)),
     IgluFunction("sd_measures", ("SDw", "SDhhmm", "SDwsh", "SDdm", "SDb", "SDbdm"),
-                 _grid_outputs(sd_measures_of_grid, sd_measures), "sd_measures"),
-    IgluFunction("sd_roc", ("sd_roc",), _grid_outputs(sd_roc_of_grid, sd_roc), "sd_roc"),
+                 _grid_outputs(sd_measures_of_grid, sd_measures)),
+    IgluFunction("sd_roc", ("sd_roc",), _grid_outputs(sd_roc_of_grid, sd_roc)),
     IgluFunction("summary_glu", ("Min.", "1st Qu.", "Median", "Mean", "3rd Qu.", "Max."),
-                 _glucose(summary_glu), "summary_glu"),
+                 _glucose(summary_glu)),
 )  # fmt: skip
 """Every R iglu 4.3.0 function that gives one row per subject, in alphabetical order."""
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics.grid import DayByDayGrid, _grid_or_none
+from glucosestream.domain.metrics.grid import DayByDayGrid, grid_or_none
 
 __all__ = ["mag", "mag_of_grid"]
 
@@ -63,7 +63,7 @@ def mag(
     """
     if n is not None and n < 1:
         raise ValueError(f"n must be a positive number of minutes, got {n}")
-    grid = _grid_or_none(times_ms, glucose, dt0, inter_gap)
+    grid = grid_or_none(times_ms, glucose, dt0, inter_gap)
     return math.nan if grid is None else mag_of_grid(grid, n)
 
 

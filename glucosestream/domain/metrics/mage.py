@@ -10,9 +10,9 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
-from glucosestream.domain.metrics.grid import DayByDayGrid, _grid_or_none
+from glucosestream.domain.metrics.grid import DayByDayGrid, grid_or_none
 
-__all__ = ["MAGE_DT0", "MageDirection", "mage", "mage_of_grid"]
+__all__ = ["MAGE_DT0", "MageDirection", "mage", "mage_of_grid", "mage_on_shared_grid"]
 
 MageDirection = Literal["avg", "service", "max", "plus", "minus"]
 
@@ -287,7 +287,7 @@ def mage(
         raise ValueError("moving-average windows must be positive")
     if short_ma >= long_ma:
         short_ma, long_ma = long_ma, short_ma
-    grid = _grid_or_none(times_ms, glucose, dt0=MAGE_DT0, inter_gap=inter_gap)
+    grid = grid_or_none(times_ms, glucose, dt0=MAGE_DT0, inter_gap=inter_gap)
     return math.nan if grid is None else mage_of_grid(grid, short_ma, long_ma, direction, max_gap)
 
 
@@ -349,3 +349,15 @@ def mage_of_grid(
         return math.nan
     weights = np.asarray(hours) / np.sum(hours)
     return float(np.sum(np.asarray(values) * weights))
+
+
+def mage_on_shared_grid(
+    grid: DayByDayGrid | None, times_ms: npt.ArrayLike, glucose: npt.ArrayLike
+) -> float:
+    """MAGE (mg/dL, iglu's defaults) of a patient whose default grid (``day_by_day`` at the
+    estimated step; None when there is none) is already built: that grid is MAGE's own when its
+    step is :data:`MAGE_DT0`, so it is reused; otherwise :func:`mage` builds its 5-minute grid
+    (which may exist where the default one does not, e.g. hourly readings)."""
+    if grid is not None and grid.dt0 == MAGE_DT0:
+        return mage_of_grid(grid)
+    return mage(times_ms, glucose)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from glucosestream.domain.metrics.grid import DayByDayGrid, _grid_or_none
+from glucosestream.domain.metrics.grid import DayByDayGrid, grid_or_none
 
 __all__ = ["modd", "modd_of_grid"]
 
@@ -51,7 +51,7 @@ def modd(
     """
     if lag < 1:
         raise ValueError(f"lag must be a positive number of days, got {lag}")
-    grid = _grid_or_none(times_ms, glucose, inter_gap=inter_gap)
+    grid = grid_or_none(times_ms, glucose, inter_gap=inter_gap)
     return math.nan if grid is None else modd_of_grid(grid, lag)
 
 

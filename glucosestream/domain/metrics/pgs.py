@@ -9,7 +9,7 @@ import numpy.typing as npt
 
 from glucosestream.domain.metrics._rstats import glucose_values, r_mean, r_percent
 from glucosestream.domain.metrics.episodes import episodes_of_grid
-from glucosestream.domain.metrics.grid import DayByDayGrid, _grid_or_none
+from glucosestream.domain.metrics.grid import DayByDayGrid, grid_or_none
 from glucosestream.domain.metrics.gvp import gvp_of_grid
 
 __all__ = ["pgs", "pgs_of_grid"]
@@ -78,7 +78,7 @@ def pgs(
     pancreas", Diabetes Technol Ther 19(S3):S38-S48, doi:10.1089/dia.2017.0080; GVP: Peyser et
     al. (2018), Diabetes Technol Ther 20:6-16, doi:10.1089/dia.2017.0187; R iglu 4.3.0.
     """
-    grid = _grid_or_none(times_ms, glucose)
+    grid = grid_or_none(times_ms, glucose)
     return {"PGS": math.nan} if grid is None else pgs_of_grid(grid, glucose, dur_length, end_length)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from glucosestream.domain.metrics._rstats import FloatArray, r_mean_along, r_sd_along
-from glucosestream.domain.metrics.grid import DayByDayGrid, _grid_or_none
+from glucosestream.domain.metrics.grid import DayByDayGrid, grid_or_none
 
 __all__ = ["sd_measures", "sd_measures_of_grid"]
 
@@ -76,7 +76,7 @@ def sd_measures(
     continuous glucose monitoring", Diabetes Technol Ther 11:551-565,
     doi:10.1089/dia.2009.0015; R iglu 4.3.0, R/sd_measures.R.
     """
-    grid = _grid_or_none(times_ms, glucose, dt0, inter_gap)
+    grid = grid_or_none(times_ms, glucose, dt0, inter_gap)
     return dict.fromkeys(_KEYS, math.nan) if grid is None else sd_measures_of_grid(grid)
 
 

@@ -7,7 +7,7 @@ import math
 import numpy.typing as npt
 
 from glucosestream.domain.metrics._rstats import r_sd_along
-from glucosestream.domain.metrics.grid import DayByDayGrid, _grid_or_none
+from glucosestream.domain.metrics.grid import DayByDayGrid, grid_or_none
 
 __all__ = ["sd_roc", "sd_roc_of_grid"]
 
@@ -63,7 +63,7 @@ def sd_roc(
     Clarke & Kovatchev (2009) "Statistical tools to analyze continuous glucose monitor data",
     Diabetes Technol Ther 11(S1):S45-S54, doi:10.1089/dia.2008.0138; R iglu 4.3.0.
     """
-    grid = _grid_or_none(times_ms, glucose, dt0, inter_gap)
+    grid = grid_or_none(times_ms, glucose, dt0, inter_gap)
     return {"sd_roc": math.nan} if grid is None else sd_roc_of_grid(grid, timelag)
 
 
