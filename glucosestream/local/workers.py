@@ -162,15 +162,22 @@ def run_alerts_kcl(settings: Settings, stop: threading.Event) -> None:
     _with_stats(settings, "alerts-kcl", lambda: processor_totals(settings, since), stop, run)
 
 
-def run_firehose(settings: Settings, stop: threading.Event, buffer_seconds: float) -> None:
+def run_firehose(
+    settings: Settings, stop: threading.Event, buffer_seconds: float, transform_processes: int = 0
+) -> None:
     """Every delivery stream, each on its own thread: the readings one's counters at the top
-    level (the demo's run totals read them), the others' under their dataset's name."""
-    from glucosestream.lake.raw_zone.schema import RAW_TABLES
+    level (the demo's run totals read them), the others' under their dataset's name. The
+    readings delivery runs its transform invocations in ``transform_processes`` processes
+    (0: on its thread); the others carry too little to need them."""
+    from glucosestream.lake.raw_zone.schema import RAW_TABLES, READINGS
     from glucosestream.local.firehose import FirehoseWorker
 
     workers = {
         raw_table.dataset: FirehoseWorker(
-            settings, buffer_seconds=buffer_seconds, raw_table=raw_table
+            settings,
+            buffer_seconds=buffer_seconds,
+            raw_table=raw_table,
+            transform_processes=transform_processes if raw_table is READINGS else 0,
         )
         for raw_table in RAW_TABLES
     }
@@ -335,10 +342,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--buffer-seconds", type=float, default=60.0, help="firehose: buffering interval"
     )
+    parser.add_argument(
+        "--transform-processes",
+        type=int,
+        default=0,
+        help="firehose: run the readings transform invocations in this many processes (0-32; "
+        "0: on the delivery thread)",
+    )
     parser.add_argument("--every", type=float, default=60.0, help="pipeline: seconds between runs")
     args = parser.parse_args(argv)
     if args.buffer_seconds <= 0 or args.every <= 0:
         parser.error("--buffer-seconds and --every must be positive")
+    if not 0 <= args.transform_processes <= 32:
+        parser.error("--transform-processes must be 0-32")
     settings = load_settings()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -349,7 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.worker == "alerts-kcl":
         run_alerts_kcl(settings, stop)
     elif args.worker == "firehose":
-        run_firehose(settings, stop, args.buffer_seconds)
+        run_firehose(settings, stop, args.buffer_seconds, args.transform_processes)
     else:
         run_pipeline_schedule(settings, stop, args.every)
     print(f"worker {args.worker} stopped", flush=True)

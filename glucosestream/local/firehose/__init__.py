@@ -11,7 +11,10 @@ Lambda, record format conversion to Parquet, dynamic partitioning on dt/hour). I
    of at most ``invocation_bytes`` of data and calls the SAME transform as the Lambda
    (:func:`consumers.firehose_transform.handler.lambda_handler`); an invocation that raises or
    answers malformed is retried ``transform_retries`` times, then its records are failed with
-   ``Lambda.FunctionError``, as Firehose does;
+   ``Lambda.FunctionError``, as Firehose does. With ``transform_processes`` the invocations run in
+   that many worker processes (spawned once, each a warm execution environment), several in
+   flight while the next pages are read, as Firehose invokes its Lambda concurrently; a process
+   that dies fails its attempt (``Runtime.ExitError``) and the retry gets fresh processes;
 3. buffers ``Ok`` output per ``dt``/``hour`` partition key and flushes a buffer when it holds
    ``buffer_bytes`` of JSON or is ``buffer_seconds`` old (Firehose's buffering hints), writing one
    Parquet object (pyarrow, zstd or snappy) under ``raw/readings/dt=YYYY-MM-DD/hour=HH/`` whose

@@ -38,6 +38,7 @@ from glucosestream.local.firehose.buffering import (
 from glucosestream.local.firehose.invocation import (
     DEFAULT_INVOCATION_BYTES,
     DEFAULT_TRANSFORM_RETRIES,
+    PendingInvocation,
     Transform,
     TransformInvoker,
     default_transform,
@@ -109,6 +110,11 @@ class FirehoseWorker:
     writer_threads
         Files are converted, compressed and fsynced on these threads while reading and
         transforming go on (fsync waits on the disk, not on the CPU).
+    transform_processes
+        Run transform invocations in this many worker processes, several in flight while the
+        next pages are read (as Firehose invokes its Lambda concurrently); 0 (the default) runs
+        each invocation on the polling thread. The transform must then be a module-level
+        function (it is sent to the processes by reference).
     starting_position
         Where a shard without a checkpoint is read from.
     clock
@@ -138,6 +144,7 @@ class FirehoseWorker:
         transform_retries: int = DEFAULT_TRANSFORM_RETRIES,
         max_buffered_bytes: int = DEFAULT_MAX_BUFFERED_BYTES,
         writer_threads: int = DEFAULT_WRITER_THREADS,
+        transform_processes: int = 0,
         starting_position: StartingPosition = "TRIM_HORIZON",
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
@@ -207,6 +214,10 @@ class FirehoseWorker:
             clock=clock,
             sleep=sleep,
             label=name,
+            processes=transform_processes,
+        )
+        self._invocations: deque[tuple[list[tuple[Source, UserRecord]], PendingInvocation]] = (
+            deque()
         )
         self._router = Router(self._buffers, self.stats, clock, self.function_arn)
         writer = BufferWriter(
@@ -240,7 +251,7 @@ class FirehoseWorker:
         for shard in shards:
             if shard.fetch is None and not shard.reader.closed and now >= shard.backoff.retry_at:
                 shard.fetch = self._submit_fetch(shard)
-        read = 0
+        pages: list[tuple[_Shard, ShardPage]] = []
         for shard in shards:
             if shard.fetch is None:
                 continue
@@ -255,11 +266,17 @@ class FirehoseWorker:
             shard.backoff.succeeded()
             self.stats.millis_behind_latest[shard.shard_id] = page.millis_behind_latest
             if page.records:
-                # Reading on while this page is transformed hides the Kinesis round trip.
+                # Every shard's next page is being read while these are transformed: the
+                # Kinesis round trips hide behind the work, the stream's server never idles.
                 if not shard.reader.closed:
                     shard.fetch = self._submit_fetch(shard)
-                self._deliver(shard, page.records)
-                read += len(page.records)
+                pages.append((shard, page))
+        read = 0
+        for shard, page in pages:
+            self._deliver(shard, page.records)
+            read += len(page.records)
+        # With nothing new to read, the invocations in flight are all there is to wait for.
+        self._route_invocations(block=read == 0)
         self.flush()
         return read
 
@@ -282,6 +299,8 @@ class FirehoseWorker:
             An object could not be written (``OSError`` from a directory, ``LakeAccessDenied``,
             botocore's errors from S3); nothing is checkpointed past its records.
         """
+        if force:
+            self._route_invocations(block=True)
         due = self._buffers.due(
             force=force,
             buffer_bytes=self.buffer_bytes,
@@ -315,8 +334,11 @@ class FirehoseWorker:
             self.close()
 
     def close(self) -> None:
-        """Stop the threads; files being written are finished and applied. Buffers not yet
-        written are dropped from memory: their records are re-read after the checkpoint."""
+        """Stop the threads and transform processes; files being written are finished and
+        applied. Buffers not yet written and invocations in flight are dropped from memory:
+        their records are re-read after the checkpoint."""
+        self._invocations.clear()
+        self._invoker.close()
         if self._readers is not None:
             self._readers.shutdown(wait=True, cancel_futures=True)
             self._readers = None
@@ -326,6 +348,10 @@ class FirehoseWorker:
             self._collect(block=True)
         finally:
             self._writes.shutdown()
+
+    def wait_warm(self, timeout_s: float = 60.0) -> None:
+        """Wait for the transform processes' cold start (nothing to wait for without them)."""
+        self._invoker.wait_warm(timeout_s)
 
     def checkpoint(self, shard_id: str) -> str | None:
         """The durable checkpoint of a shard (``None`` before its first file)."""
@@ -389,8 +415,21 @@ class FirehoseWorker:
             self._invoke(batch)
 
     def _invoke(self, batch: list[tuple[Source, UserRecord]]) -> None:
+        """Start an invocation; route the outputs of those that are done, in the order they
+        were started (waiting for the oldest while too many are in flight)."""
         self.stats.user_records += len(batch)
-        invocation = self._invoker.invoke(batch)
+        self._invocations.append((batch, self._invoker.start(batch)))
+        self._route_invocations(block=False)
+        while len(self._invocations) > self._invoker.concurrency:
+            self._route_one()
+
+    def _route_invocations(self, *, block: bool) -> None:
+        while self._invocations and (block or self._invocations[0][1].done()):
+            self._route_one()
+
+    def _route_one(self) -> None:
+        batch, pending = self._invocations.popleft()
+        invocation = self._invoker.finish(pending)
         for index, (source, user) in enumerate(batch):
             if invocation.outputs is None:
                 self._router.fail(
@@ -451,6 +490,8 @@ class FirehoseWorker:
                 self.stats.checkpoints_saved += 1
 
     def _idle_wait(self) -> float:
+        if self._invocations:
+            return 0.001
         now = self._clock()
         wait = min(IDLE_POLL_S, self._buffers.until_due(now, self.buffer_seconds))
         for shard in self._shards.values():

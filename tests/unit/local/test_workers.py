@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from glucosestream.local import workers
 from glucosestream.local.workers import run_together
 
 
@@ -58,3 +59,21 @@ def test_the_pipeline_line_counts_the_period_marts_when_they_were_built() -> Non
     assert pipeline_line("SUCCEEDED", state) == (
         quiet + " (50 patients, 812 episodes, 4350 iglu metric values)"
     )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--transform-processes", "33"], "--transform-processes must be 0-32"),
+        (["--transform-processes", "-1"], "--transform-processes must be 0-32"),
+        (["--transform-processes", "two"], "invalid int value: 'two'"),
+        (["--buffer-seconds", "0"], "--buffer-seconds and --every must be positive"),
+    ],
+)
+def test_bad_worker_arguments_exit_2_naming_the_argument(
+    arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        workers.main(["firehose", *arguments])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
