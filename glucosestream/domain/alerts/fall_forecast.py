@@ -74,16 +74,22 @@ class FallForecast:
 def buckets(points: Sequence[tuple[int, int]], merge_within_ms: int) -> list[tuple[float, float]]:
     """Readings (time ms, mg/dL) in time order → buckets (mean time ms, mean mg/dL): a reading
     closer than ``merge_within_ms`` to its bucket's first reading joins that bucket."""
-    merged: list[list[tuple[int, int]]] = []
+    # Running integer sums per bucket: the same exact sums, and so the same means, as summing
+    # each bucket's members afterwards (this runs once per reading in the alerts consumer).
+    result: list[tuple[float, float]] = []
+    first_t = sum_t = sum_g = count = 0
     for t, g in sorted(points):
-        if merged and t - merged[-1][0][0] < merge_within_ms:
-            merged[-1].append((t, g))
-        else:
-            merged.append([(t, g)])
-    return [
-        (sum(t for t, _ in group) / len(group), sum(g for _, g in group) / len(group))
-        for group in merged
-    ]
+        if count and t - first_t < merge_within_ms:
+            sum_t += t
+            sum_g += g
+            count += 1
+            continue
+        if count:
+            result.append((sum_t / count, sum_g / count))
+        first_t, sum_t, sum_g, count = t, t, g, 1
+    if count:
+        result.append((sum_t / count, sum_g / count))
+    return result
 
 
 def _enough(window: list[tuple[float, float]], cadence_ms: int, config: AlertConfig) -> bool:

@@ -66,6 +66,21 @@ def test_readings_closer_than_four_minutes_are_one_bucket() -> None:
     assert merged == [(pytest.approx(T0 + 0.3333 * MIN, abs=100), 101.0), (T0 + 5 * MIN, 95.0)]
 
 
+def test_buckets_are_the_exact_means_of_their_members_whatever_the_input_order() -> None:
+    # Bursts, exact duplicates, a reading exactly 4 minutes after its bucket's first (a new
+    # bucket), and the input shuffled: each bucket is the mean of the readings closer than
+    # 4 minutes to its first one, computed here from the members.
+    window = points([(0, 100), (1, 103), (3.99, 99), (4, 97), (4, 97), (9, 90), (13.5, 81)])
+    shuffled = [window[i] for i in (3, 0, 6, 2, 5, 1, 4)]
+    members = [window[0:3], window[3:5], window[5:6], window[6:7]]
+    expected = [
+        (sum(t for t, _ in group) / len(group), sum(g for _, g in group) / len(group))
+        for group in members
+    ]
+    assert buckets(shuffled, CONFIG.merge_within_ms) == expected
+    assert buckets([], CONFIG.merge_within_ms) == []
+
+
 def test_duplicated_readings_do_not_steepen_the_slope() -> None:
     # 3 copies of each 5-minute reading with +-3 mg/dL jitter: the same slope as the clean trace.
     clean = [(0, 150), (5, 146), (10, 142), (15, 138)]
