@@ -6,7 +6,11 @@
 2. Consumer: readings/s through the local event-source mapping into the alerts handler (decode,
    engine, DynamoDB read and conditional write, SNS) on the local stack, against the same mapping
    with a handler that does nothing (target, issue 20: >= 5,000 readings/s). Also: DynamoDB
-   writes and reads (requests) per reading and per batch (writes <= 1 per patient per batch).
+   writes and reads (requests) per reading and per batch (writes <= 1 per patient per batch),
+   and the local DynamoDB's own rate of conditional PutItems (8 threads, the handler's
+   concurrency), which with the writes per reading bounds what any consumer can do here.
+   The mapping is the one Terraform deploys (``ALERTS_MAPPING``: batches of up to 1,000
+   records, 1 s batching window — here 0 s, so that the last partial batch does not wait).
 3. Latency: PutRecords → alert message in the SQS queue subscribed to the topic, p50 and p99 over
    ~1,000 alerts, with a 1 s batching window (target p99 < 2 s).
 
@@ -16,11 +20,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import threading
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from statistics import quantiles
 from typing import Any
 
@@ -34,6 +40,7 @@ from glucosestream.domain.alerts import AlertConfig, AlertReading, PatientAlertS
 from glucosestream.domain.identity import pseudonymise
 from glucosestream.domain.reading import GlucoseReading, ReadingSource, ReadingStatus, Trend
 from glucosestream.local.esm import EventSourceMapping, MappingConfig
+from glucosestream.local.workers import ALERTS_MAPPING
 from glucosestream.settings import Settings
 from stream.simulator import CohortConfig, simulate
 
@@ -95,15 +102,46 @@ def noop(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"batchItemFailures": []}
 
 
+def deployed_mapping(**overrides: Any) -> MappingConfig:
+    """The event-source mapping as Terraform deploys it for the alerts consumer (batch size,
+    batching window, failure handling), with ``overrides``."""
+    return dataclasses.replace(ALERTS_MAPPING, **overrides)
+
+
 def consume_all(settings: Settings, name: str, function: Any, records: int) -> tuple[float, Any]:
-    mapping = EventSourceMapping(
-        name, settings, function, MappingConfig(batch_size=100, starting_position="TRIM_HORIZON")
-    )
+    # No batching window: with a backlog every batch is full anyway, and the last, partial one
+    # would otherwise wait out the window inside the measured time.
+    config = deployed_mapping(starting_position="TRIM_HORIZON", maximum_batching_window_s=0)
+    mapping = EventSourceMapping(name, settings, function, config)
     started = time.perf_counter()
     while mapping.stats.records_succeeded < records:
         if not mapping.poll_once():
             time.sleep(0.001)
     return time.perf_counter() - started, mapping
+
+
+def conditional_put_rate(settings: Settings, puts: int = 400, threads: int = 8) -> float:
+    """Conditional PutItems a second the local DynamoDB answers (items of a state's size, on
+    ``threads`` threads as the handler writes), on the patient-state table with bench-only keys
+    that are deleted afterwards."""
+    dynamodb = aws_client("dynamodb", settings)
+    table = settings.names.patient_state_table
+    keys = [f"bench-put-rate-{i}" for i in range(puts)]
+
+    def put(key: str) -> None:
+        dynamodb.put_item(
+            TableName=table,
+            Item={"patient_id": {"S": key}, "version": {"N": "1"}, "state": {"S": "x" * 1500}},
+            ConditionExpression="attribute_not_exists(patient_id)",
+        )
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(put, keys))
+    elapsed = time.perf_counter() - started
+    for key in keys:
+        dynamodb.delete_item(TableName=table, Key={"patient_id": {"S": key}})
+    return puts / elapsed
 
 
 def consumer(settings: Settings, patients: int) -> None:
@@ -150,6 +188,12 @@ def consumer(settings: Settings, patients: int) -> None:
         f"   DynamoDB reads (BatchGetItem calls): {reads} = {reads / n:.3f} per reading, "
         f"{reads / max(1.0, patient_batches):.1f} per batch (1 per <= 100 patients, "
         "+1 per conflict)"
+    )
+    put_rate = conditional_put_rate(settings)
+    print(
+        f"   local DynamoDB (moto) alone: {put_rate:,.0f} conditional PutItems/s on 8 threads "
+        f"-> at {writes / n:.3f} writes a reading, at most {put_rate * n / max(1, writes):,.0f} "
+        "readings/s through any consumer here"
     )
 
 
@@ -238,9 +282,7 @@ def lambda_latencies(settings: Settings, patients: int, window_s: float) -> list
         f"bench-latency-{window_s:g}",
         settings,
         handler.lambda_handler,
-        MappingConfig(
-            batch_size=500, maximum_batching_window_s=window_s, starting_position="LATEST"
-        ),
+        deployed_mapping(maximum_batching_window_s=window_s, starting_position="LATEST"),
     )
     mapping.poll_once()
     stop = threading.Event()
