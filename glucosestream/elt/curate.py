@@ -78,12 +78,13 @@ def curate_unload(
 
 def curate_queries(lake: Lake, plan: EltPlan) -> list[dict[str, Any]]:
     """The curated rebuild of a plan as Athena query executions, one per chunk of at most
-    :data:`MAX_PARTITIONS_PER_WRITE` partitions (the state machine's Map items): the readings'
-    changed partitions, then the treatments' (``table`` says which); the ExecutionParameters are
-    Athena's literal text (quoted strings)."""
+    ``lake.curate_partitions_per_query`` partitions (the state machine's Map items): the
+    readings' changed partitions, then the treatments' (``table`` says which); the
+    ExecutionParameters are Athena's literal text (quoted strings)."""
     queries = []
-    work = [(CURATED, chunk) for chunk in chunks(plan.partitions)] + [
-        (CURATED_TREATMENTS, chunk) for chunk in chunks(plan.treatment_partitions)
+    per_query = lake.curate_partitions_per_query
+    work = [(CURATED, chunk) for chunk in chunks(plan.partitions, per_query)] + [
+        (CURATED_TREATMENTS, chunk) for chunk in chunks(plan.treatment_partitions, per_query)
     ]
     for index, (table, chunk) in enumerate(work):
         location = staging_location(lake, table, plan.run_id, index)

@@ -14,6 +14,9 @@ from glucosestream.warehouse.table_catalog import TableCatalog
 if TYPE_CHECKING:
     from glucosestream.elt.grid_stage import GridInput
 
+MAX_PARTITIONS_PER_QUERY = 100
+"""Athena writes at most 100 partitions in one UNLOAD (or CTAS/INSERT INTO)."""
+
 
 class GridMetrics(Protocol):
     """Runs the grid-metrics batches of staged chunks outside the state machine (which runs
@@ -35,6 +38,19 @@ class Lake:
     engine: QueryEngine
     catalog: TableCatalog
     grid: GridMetrics
+    curate_partitions_per_query: int = MAX_PARTITIONS_PER_QUERY
+    """``dt`` partitions rebuilt by one curate statement (1-100). Athena spreads one statement
+    over its workers, so one statement of up to 100 partitions (its UNLOAD limit) is best
+    there; one DuckDB process sorts a statement's rows in its own memory, so the local lake
+    takes a few days at a time (:data:`glucosestream.local.lake.LOCAL_CURATE_PARTITIONS`)."""
+
+    def __post_init__(self) -> None:
+        per_query = self.curate_partitions_per_query
+        if isinstance(per_query, bool) or not 1 <= per_query <= MAX_PARTITIONS_PER_QUERY:
+            raise ValueError(
+                f"curate_partitions_per_query must be 1-{MAX_PARTITIONS_PER_QUERY}, "
+                f"got {per_query!r}"
+            )
 
     @property
     def database(self) -> str:

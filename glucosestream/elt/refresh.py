@@ -20,9 +20,9 @@ A run (:func:`run_elt`) is the steps of these modules, in order:
    with a new (or changed, or vanished) file are the ones to rebuild; ``full_refresh`` rebuilds
    all. Listing is the only step that looks at all of history and it reads no data.
 2. **Curated** (:mod:`glucosestream.elt.curate`). Each changed ``dt`` of ``curated/readings/``
-   is rebuilt from ALL raw files of that ``dt``, at most
-   :data:`~glucosestream.elt.publish.MAX_PARTITIONS_PER_WRITE` partitions per statement
-   (Athena's limit per UNLOAD/CTAS). Partitions stay in UTC (DESIGN §5): a late reading lands
+   is rebuilt from ALL raw files of that ``dt``, at most ``lake.curate_partitions_per_query``
+   partitions per statement (Athena: 100, its limit per UNLOAD/CTAS; the local lake: a few
+   days, which DuckDB sorts in memory). Partitions stay in UTC (DESIGN §5): a late reading lands
    in its event-time ``dt`` and only that ``dt`` is rebuilt. Each statement unloads into a
    staging prefix beside the table; the new partitions are published through the catalog only
    after every statement succeeded (:mod:`glucosestream.elt.publish`), so a failing query
