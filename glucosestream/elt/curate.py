@@ -4,7 +4,7 @@ it; curated treatments: every partition rebuilt when any raw treatment file chan
 ``sql/staging/readings.sql`` → ``sql/curated/readings.sql`` (dedupe on (patient_id, device_id,
 measured_at) keeping the earliest produced copy; a duplicate always shares its original's
 ``dt``), composed into one Athena ``UNLOAD`` per chunk of at most
-:data:`~glucosestream.elt.publish.MAX_PARTITIONS_PER_WRITE` partitions (:func:`curate_statement`;
+:data:`~glucosestream.elt.ports.MAX_PARTITIONS_PER_WRITE` partitions (:func:`curate_statement`;
 the state machine runs these as Athena ``startQueryExecution.sync`` tasks) into a staging prefix
 beside the table; the new partitions are published through the catalog only after every
 statement succeeded (:func:`publish_curated`), so a failing query leaves the old partitions in
@@ -18,8 +18,8 @@ from datetime import date, datetime
 from typing import Any
 
 from glucosestream.elt.plan import EltPlan, EltReport
-from glucosestream.elt.ports import Lake
-from glucosestream.elt.publish import MAX_PARTITIONS_PER_WRITE, chunks, marks, staging_location
+from glucosestream.elt.ports import MAX_PARTITIONS_PER_WRITE, Lake
+from glucosestream.elt.publish import chunks, marks, staging_location
 from glucosestream.elt.tables import CURATED, CURATED_TREATMENTS
 from glucosestream.warehouse.sql_text import (
     SqlError,

@@ -146,7 +146,7 @@ def stage_grid_input(
 ) -> GridInput:
     """Unload the period's readings under the run's input prefix, ``chunk=<n>/`` per hash
     bucket of the patient, ~``per_chunk`` patients a chunk (one ``UNLOAD`` per
-    :data:`~glucosestream.elt.publish.MAX_PARTITIONS_PER_WRITE` chunks, each into a prefix of its
+    :data:`~glucosestream.elt.ports.MAX_PARTITIONS_PER_WRITE` chunks, each into a prefix of its
     own: Athena unloads only into an empty one). What an earlier attempt of the run left is
     removed first."""
     grid = grid_input(plan.run_id, end)

@@ -14,8 +14,8 @@ from glucosestream.warehouse.table_catalog import TableCatalog
 if TYPE_CHECKING:
     from glucosestream.elt.grid_stage import GridInput
 
-MAX_PARTITIONS_PER_QUERY = 100
-"""Athena writes at most 100 partitions in one UNLOAD (or CTAS/INSERT INTO)."""
+MAX_PARTITIONS_PER_WRITE = 100
+"""Athena writes at most 100 partitions per UNLOAD / INSERT INTO / CTAS."""
 
 
 class GridMetrics(Protocol):
@@ -38,7 +38,7 @@ class Lake:
     engine: QueryEngine
     catalog: TableCatalog
     grid: GridMetrics
-    curate_partitions_per_query: int = MAX_PARTITIONS_PER_QUERY
+    curate_partitions_per_query: int = MAX_PARTITIONS_PER_WRITE
     """``dt`` partitions rebuilt by one curate statement (1-100). Athena spreads one statement
     over its workers, so one statement of up to 100 partitions (its UNLOAD limit) is best
     there; one DuckDB process sorts a statement's rows in its own memory, so the local lake
@@ -46,9 +46,9 @@ class Lake:
 
     def __post_init__(self) -> None:
         per_query = self.curate_partitions_per_query
-        if isinstance(per_query, bool) or not 1 <= per_query <= MAX_PARTITIONS_PER_QUERY:
+        if isinstance(per_query, bool) or not 1 <= per_query <= MAX_PARTITIONS_PER_WRITE:
             raise ValueError(
-                f"curate_partitions_per_query must be 1-{MAX_PARTITIONS_PER_QUERY}, "
+                f"curate_partitions_per_query must be 1-{MAX_PARTITIONS_PER_WRITE}, "
                 f"got {per_query!r}"
             )
 

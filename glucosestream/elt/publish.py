@@ -7,11 +7,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from glucosestream.elt.ports import MAX_PARTITIONS_PER_QUERY, Lake
+from glucosestream.elt.ports import MAX_PARTITIONS_PER_WRITE, Lake
 from glucosestream.warehouse.sql_text import SqlError, Statement, table_columns, unload
-
-MAX_PARTITIONS_PER_WRITE = MAX_PARTITIONS_PER_QUERY
-"""Athena writes at most 100 partitions per UNLOAD / INSERT INTO / CTAS."""
 
 _RUN_TOKEN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 

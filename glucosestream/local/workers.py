@@ -346,15 +346,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--transform-processes",
         type=int,
         default=0,
-        help="firehose: run the readings transform invocations in this many processes (0-32; "
-        "0: on the delivery thread)",
+        help="firehose: run the readings transform invocations in this many processes "
+        "(0: on the delivery thread)",
     )
     parser.add_argument("--every", type=float, default=60.0, help="pipeline: seconds between runs")
     args = parser.parse_args(argv)
     if args.buffer_seconds <= 0 or args.every <= 0:
         parser.error("--buffer-seconds and --every must be positive")
-    if not 0 <= args.transform_processes <= 32:
-        parser.error("--transform-processes must be 0-32")
+    if args.worker == "firehose":
+        # Imported here: the other workers need none of the delivery stream's modules.
+        from glucosestream.local.firehose.invocation import MAX_TRANSFORM_PROCESSES
+
+        if not 0 <= args.transform_processes <= MAX_TRANSFORM_PROCESSES:
+            parser.error(f"--transform-processes must be 0-{MAX_TRANSFORM_PROCESSES}")
     settings = load_settings()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

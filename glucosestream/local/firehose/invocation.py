@@ -68,8 +68,7 @@ class Invocation:
 
 
 class FunctionError(Exception):
-    """The function failed in a worker process: its error's type name and message (the error
-    itself may not survive pickling back)."""
+    """The function failed: its error's type name and message."""
 
     def __init__(self, type_name: str, message: str) -> None:
         super().__init__(message)
@@ -160,10 +159,15 @@ def _outputs(response: Any, inputs: list[dict[str, Any]]) -> dict[str, dict[str,
     return outputs
 
 
-def _invoke_in_process(function: TransformFunction, records: list[InputRecord]) -> tuple[bool, Any]:
-    """One invocation in a pool process: ``(True, outputs)`` or ``(False, (type, message))``."""
+def _outcome(
+    function: TransformFunction,
+    records: list[InputRecord],
+    clock: Callable[[], float] = time.time,
+) -> tuple[bool, Any]:
+    """One invocation, here or in a pool process: ``(True, outputs)`` or
+    ``(False, (type, message))`` (an error itself may not survive pickling back)."""
     try:
-        return True, function.invoke(records)
+        return True, function.invoke(records, clock)
     except Exception as error:  # the function's error, whatever it is
         return False, (type(error).__name__, str(error))
 
@@ -264,15 +268,14 @@ class TransformInvoker:
                 attempt_result = self._attempt(pending.records)
             try:
                 outputs = self._response(attempt_result)
-            except Exception as error:  # the function's error, whatever it is
+            except FunctionError as error:
                 self.stats.invocation_failures += 1
-                type_name = getattr(error, "type_name", type(error).__name__)
-                problem = f"{type_name}: {redact(str(error))}"
+                problem = f"{error.type_name}: {redact(str(error))}"
                 logger.warning(
                     "firehose %s: transform invocation failed (attempt %d): %s",
                     self.label,
                     attempt + 1,
-                    type_name,
+                    error.type_name,
                 )
                 if attempt < self.retries:
                     self._sleep(min(2.0, 0.05 * 2**attempt))
@@ -295,21 +298,17 @@ class TransformInvoker:
     def _attempt(self, records: list[InputRecord]) -> Future[Any]:
         self.stats.invocations += 1
         if self._pool is None:
-            outcome: Future[Any] = Future()
-            try:
-                outcome.set_result(self.function.invoke(records, self._clock))
-            except Exception as error:  # the function's error, whatever it is
-                outcome.set_exception(error)
-            return outcome
+            done: Future[Any] = Future()
+            done.set_result(_outcome(self.function, records, self._clock))
+            return done
         try:
-            return self._pool.submit(_invoke_in_process, self.function, records)
+            return self._pool.submit(_outcome, self.function, records)
         except BrokenProcessPool:
-            return self._healthy_pool().submit(_invoke_in_process, self.function, records)
+            return self._healthy_pool().submit(_outcome, self.function, records)
 
     def _response(self, attempt: Future[Any]) -> Any:
-        """The function's response; raises its error (a worker process that died: its own)."""
-        if self._pool is None:
-            return attempt.result()
+        """The function's output records; raises :class:`FunctionError` (a worker process
+        that died: ``Runtime.ExitError``)."""
         try:
             succeeded, answer = attempt.result()
         except BrokenProcessPool:
@@ -337,12 +336,7 @@ class TransformInvoker:
         except BrokenProcessPool:
             pass
         self._pool.shutdown(wait=False, cancel_futures=True)
-        started = time.monotonic()
         self._start_pool()
-        logger.warning(
-            "firehose %s: transform processes restarted (%.2f s)",
-            self.label,
-            time.monotonic() - started,
-        )
+        logger.warning("firehose %s: transform processes restarted", self.label)
         assert self._pool is not None
         return self._pool

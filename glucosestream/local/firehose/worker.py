@@ -490,8 +490,6 @@ class FirehoseWorker:
                 self.stats.checkpoints_saved += 1
 
     def _idle_wait(self) -> float:
-        if self._invocations:
-            return 0.001
         now = self._clock()
         wait = min(IDLE_POLL_S, self._buffers.until_due(now, self.buffer_seconds))
         for shard in self._shards.values():
