@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 MAX_MESSAGES_PER_RECEIVE = 10
 """SQS ReceiveMessage returns at most 10 messages a call."""
+MAX_ENTRIES_PER_BATCH = 10
+"""SQS DeleteMessageBatch takes at most 10 entries a call."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,23 @@ class SqsQueue:
 
     def delete(self, message: QueueMessage) -> None:
         self.client.delete_message(QueueUrl=self.url, ReceiptHandle=message.receipt_handle)
+
+    def delete_many(self, messages: Sequence[QueueMessage]) -> list[QueueMessage]:
+        """Deletes handled messages, ten a request (``DeleteMessageBatch``), and returns those
+        SQS did not delete (an expired receipt handle, say): they come back after the
+        visibility timeout, as at-least-once delivery allows."""
+        failed: list[QueueMessage] = []
+        for start in range(0, len(messages), MAX_ENTRIES_PER_BATCH):
+            chunk = messages[start : start + MAX_ENTRIES_PER_BATCH]
+            response = self.client.delete_message_batch(
+                QueueUrl=self.url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": message.receipt_handle}
+                    for index, message in enumerate(chunk)
+                ],
+            )
+            failed.extend(chunk[int(entry["Id"])] for entry in response.get("Failed", []))
+        return failed
 
     def send(self, body: str) -> str:
         """Sends one message; returns its id."""

@@ -469,10 +469,9 @@ class LiveDemo:
         )
 
     def _receive(self) -> list[dict[str, Any]]:
-        alerts = []
-        for message in self.feed.receive(wait_s=1):
-            alerts.append(json.loads(message.body))
-            self.feed.delete(message)
+        messages = self.feed.receive(wait_s=1)
+        alerts = [json.loads(message.body) for message in messages]
+        self.feed.delete_many(messages)
         return alerts
 
 

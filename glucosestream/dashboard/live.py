@@ -21,11 +21,12 @@ from typing import Any
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import ShardReader, readings_stream
-from glucosestream.adapters.sqs_queue import SqsQueue
+from glucosestream.adapters.sqs_queue import MAX_MESSAGES_PER_RECEIVE, SqsQueue
 from glucosestream.contract.records import UndecodableRecord, decode_record
 from glucosestream.settings import Settings
 
 MINUTE_MS = 60_000
+ALERT_RECEIVES_PER_POLL = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +152,20 @@ class LiveFeed:
                 for record in reader.read(limit=1000).records:
                     with contextlib.suppress(UndecodableRecord):
                         self.add_readings(decode_record(record.data, record.partition_key))
-            for message in alerts.receive():
-                self.add_alert(message.body)
-                alerts.delete(message)
+            self.drain_alerts(alerts)
             self._stop.wait(self.poll_s)
+
+    def drain_alerts(self, alerts: SqsQueue) -> None:
+        """Shows what the queue holds, up to :data:`ALERT_RECEIVES_PER_POLL` receives of ten: a
+        wave of alerts reaches the page in one poll, not ten a poll."""
+        for _ in range(ALERT_RECEIVES_PER_POLL):
+            messages = alerts.receive()
+            for message in messages:
+                self.add_alert(message.body)
+            # Any message SQS did not delete comes back and is shown again: at least once.
+            alerts.delete_many(messages)
+            if len(messages) < MAX_MESSAGES_PER_RECEIVE:
+                return
 
     def add_readings(self, readings: list[Any]) -> None:
         with self._lock:
