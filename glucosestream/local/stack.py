@@ -32,6 +32,8 @@ from glucosestream.settings import Settings
 
 KINESALITE_SCRIPT = Path(__file__).with_name("kinesalite_server.js")
 NODE_MODULES = project_path("node_modules")
+MOTO_SERVER = "glucosestream.local.moto_server"
+"""moto's server with the routes and per-request savings of :mod:`~.local.moto_server`."""
 
 
 @dataclass(frozen=True)
@@ -113,9 +115,9 @@ def up(settings: Settings) -> StackStatus:
             ensure_port_free(host, settings.moto_port, "GS_MOTO_PORT")
             process, child = spawn(
                 "moto",
-                [sys.executable, "-m", "moto.server", "-H", host, "-p", str(settings.moto_port)],
+                [sys.executable, "-m", MOTO_SERVER, "-H", host, "-p", str(settings.moto_port)],
                 port=settings.moto_port,
-                marker="moto.server",
+                marker=MOTO_SERVER,
                 log_dir=log_dir,
             )
             started.append(process)
