@@ -8,6 +8,11 @@ recorded and does not raise it again), then published, then removed from the out
 that fails leaves it in the outbox and fails the batch from that patient's first record; the
 redelivery publishes it. Only a crash between a successful publish and the outbox clean-up can
 publish twice; every message carries its deterministic ``alert_id`` for subscribers to dedupe.
+
+Pages first: every patient of the batch is evaluated before any write (pure, no I/O), then the
+patients with something to page are written and published before the quiet ones are written,
+and the outbox clean-ups come last. A batch's alerts so leave after the writes of the patients
+that page, not after the whole batch's (the batch still returns only once every write is done).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from glucosestream.domain.alerts import (
     Alert,
     AlertConfig,
     AlertReading,
+    Evaluation,
     PatientAlertState,
     evaluate,
 )
@@ -76,6 +82,41 @@ class BatchOutcome:
         self.unusable_settings += part.unusable_settings
 
 
+@dataclass(frozen=True, slots=True)
+class _Evaluated:
+    """One patient's readings applied to a stored state, not yet written."""
+
+    candidate: StoredState | None
+    """What to write; None: a pure redelivery, which changes nothing."""
+    evaluation: Evaluation
+    now_s: int
+
+    @property
+    def pages(self) -> bool:
+        """The write carries alerts to publish (new ones, or an earlier batch's unpublished)."""
+        return self.candidate is not None and bool(self.candidate.outbox)
+
+
+@dataclass(slots=True)
+class _PatientWork:
+    """One patient's share of a batch through its phases, and its counts."""
+
+    stored: StoredState
+    items: list[tuple[int, AlertReading]]
+    part: BatchOutcome = field(default_factory=BatchOutcome)
+    first: _Evaluated | None = None
+    saved: StoredState | None = None
+    published: set[str] = field(default_factory=set)
+
+    @property
+    def readings(self) -> list[AlertReading]:
+        return [reading for _, reading in self.items]
+
+    def fail(self, error: Exception) -> None:
+        """Any failure redelivers this patient's records (and, per shard, all after them)."""
+        self.part.fail_from(self.items[0][0], type(error).__name__)
+
+
 class AlertConsumer:
     def __init__(
         self,
@@ -94,9 +135,7 @@ class AlertConsumer:
         self.codec = codec or default_codec()
         self.clock = clock
         self.max_conflicts = max_conflicts
-        # Patients are independent: their state round trips overlap (boto3 clients are
-        # thread-safe), which is most of a batch's time.
-        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="patient")
+        self.concurrency = concurrency
 
     def process(self, records: Sequence[InboundRecord]) -> BatchOutcome:
         outcome = BatchOutcome()
@@ -128,52 +167,78 @@ class AlertConsumer:
         if not by_patient:
             return outcome
         stored = self.store.load_many(list(by_patient))
-        parts = self._pool.map(
-            lambda item: self._process_patient(stored[item[0]], item[1]), by_patient.items()
-        )
-        for part in parts:
-            outcome.add(part)
+        work = [_PatientWork(stored[pid], items) for pid, items in by_patient.items()]
+        for patient in work:
+            try:
+                patient.first = self._evaluate(patient.stored, patient.readings, patient.part)
+            except Exception as error:
+                patient.fail(error)
+        to_write = [p for p in work if p.first is not None]
+        # Stable: patients keep their batch order within each group. The pool takes tasks in
+        # submission order, so the writes and publishes of those who page start first.
+        to_write.sort(key=lambda patient: not (patient.first is not None and patient.first.pages))
+        # Patients are independent: their state round trips overlap (boto3 clients are
+        # thread-safe), which is most of a batch's time. A pool per batch: batches processed
+        # at once (shards, locally in one process) must not queue one's pages behind the
+        # other's quiet writes.
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="patient") as pool:
+            for _ in pool.map(self._record_and_publish, to_write):
+                pass
+            for _ in pool.map(self._clear_published, [p for p in work if p.published]):
+                pass
+        for patient in work:
+            outcome.add(patient.part)
         return outcome
 
-    def _process_patient(
-        self, stored: StoredState, items: list[tuple[int, AlertReading]]
-    ) -> BatchOutcome:
-        part = BatchOutcome()
+    def _record_and_publish(self, patient: _PatientWork) -> None:
         try:
-            current = self._apply(stored, [r for _, r in items], part)
-            self._publish_outbox(current, part)
-        except Exception as error:  # any failure: redeliver this patient's records
-            part.fail_from(items[0][0], type(error).__name__)
-        return part
+            patient.saved = self._apply(patient)
+            self._publish_outbox(patient)
+        except Exception as error:
+            patient.fail(error)
 
-    def _apply(
+    def _clear_published(self, patient: _PatientWork) -> None:
+        try:
+            assert patient.saved is not None  # only what was saved can have been published
+            self._clear_outbox(patient.saved, patient.published, patient.part)
+        except Exception as error:
+            patient.fail(error)
+
+    def _evaluate(
         self, stored: StoredState, readings: list[AlertReading], outcome: BatchOutcome
-    ) -> StoredState:
-        """Evaluate and record, retrying on a concurrent write."""
+    ) -> _Evaluated:
+        state = PatientAlertState.from_dict(stored.state) if stored.state else PatientAlertState()
+        now_ms = int(self.clock() * 1000)
+        config = self._patient_config(stored, outcome)
+        evaluation = evaluate(state, stored.patient_id, readings, now_ms, config)
+        outcome.duplicates += evaluation.duplicates
+        if evaluation.merged == 0 and stored.version and not stored.outbox:
+            return _Evaluated(None, evaluation, now_ms // 1000)
+        candidate = dataclasses.replace(
+            stored,
+            state=state.to_dict(),
+            outbox=[*stored.outbox, *(a.to_record() for a in evaluation.alerts)],
+        )
+        return _Evaluated(candidate, evaluation, now_ms // 1000)
+
+    def _apply(self, patient: _PatientWork) -> StoredState:
+        """Record the patient's first evaluation, re-evaluating on the state a concurrent write
+        left, up to ``max_conflicts`` times."""
+        stored, evaluated, outcome = patient.stored, patient.first, patient.part
         for _ in range(self.max_conflicts):
-            state = (
-                PatientAlertState.from_dict(stored.state) if stored.state else PatientAlertState()
-            )
-            now_ms = int(self.clock() * 1000)
-            config = self._patient_config(stored, outcome)
-            evaluation = evaluate(state, stored.patient_id, readings, now_ms, config)
-            outcome.duplicates += evaluation.duplicates
-            if evaluation.merged == 0 and stored.version and not stored.outbox:
+            if evaluated is None:
+                evaluated = self._evaluate(stored, patient.readings, outcome)
+            if evaluated.candidate is None:
                 return stored  # a pure redelivery changes nothing: no write
-            candidate = dataclasses.replace(
-                stored,
-                state=state.to_dict(),
-                outbox=[*stored.outbox, *(a.to_record() for a in evaluation.alerts)],
-            )
             try:
-                saved = self.store.save(candidate, now_ms // 1000)
+                saved = self.store.save(evaluated.candidate, evaluated.now_s)
             except StateConflict:
                 outcome.conflicts += 1
-                stored = self.store.load(stored.patient_id)
+                stored, evaluated = self.store.load(stored.patient_id), None
                 continue
             outcome.state_writes += 1
-            outcome.alerts.extend(evaluation.alerts)
-            outcome.suppressed += len(evaluation.suppressed)
+            outcome.alerts.extend(evaluated.evaluation.alerts)
+            outcome.suppressed += len(evaluated.evaluation.suppressed)
             return saved
         raise StateConflict(f"gave up after {self.max_conflicts} concurrent writes")
 
@@ -189,18 +254,14 @@ class AlertConsumer:
             outcome.unusable_settings += 1
             return self.config
 
-    def _publish_outbox(self, stored: StoredState, outcome: BatchOutcome) -> None:
-        if not stored.outbox:
-            return
-        published: set[str] = set()
-        try:
-            for record in stored.outbox:
-                self.publisher.publish(Alert.from_record(record))
-                published.add(record["alert_id"])
-                outcome.published += 1
-        finally:
-            if published:
-                self._clear_outbox(stored, published, outcome)
+    def _publish_outbox(self, patient: _PatientWork) -> None:
+        """Publishes the saved outbox in order, stopping at the first failure (raised); what
+        was published is cleared from the outbox once every patient is saved."""
+        assert patient.saved is not None
+        for record in patient.saved.outbox:
+            self.publisher.publish(Alert.from_record(record))
+            patient.published.add(record["alert_id"])
+            patient.part.published += 1
 
     def _clear_outbox(
         self, stored: StoredState, published: set[str], outcome: BatchOutcome

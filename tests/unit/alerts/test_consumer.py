@@ -6,6 +6,7 @@ meets, and however often it is redelivered, each alert of an episode is publishe
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -209,3 +210,58 @@ def test_outcomes_fold_the_earliest_failure_whatever_the_order() -> None:
         for one in parts:
             folded.add(one)
         assert (folded.first_failed, folded.reason, folded.conflicts) == (2, "StateConflict", 3)
+
+
+def steady(number: int) -> list[GlucoseReading]:
+    return [
+        dataclasses.replace(r, glucose_mg_dl=120, status=sensor_status(120))
+        for r in falling(number)
+    ]
+
+
+def test_the_patients_who_page_are_written_and_published_before_the_quiet_ones() -> None:
+    """Two quiet patients, then one falling, in batch order, on one worker thread: the falling
+    patient's state is written and its pages published first; the quiet patients are written
+    next; the published alerts leave the outbox last."""
+    events: list[tuple[str, str, int]] = []
+    store = InMemoryStates()
+    store.before_save = lambda stored: events.append(
+        ("save", stored.patient_id, len(stored.outbox))
+    )
+
+    class RecordingTopic(Topic):
+        def publish(self, alert: Alert) -> str:
+            events.append(("publish", alert.patient_id, 0))
+            return super().publish(alert)
+
+    topic = RecordingTopic()
+    batch = records(steady(1) + steady(2) + falling(3))
+    outcome = consumer(store, topic, concurrency=1).process(batch)
+
+    assert outcome.first_failed is None
+    assert events == [
+        ("save", patient(3), 3),
+        ("publish", patient(3), 0),
+        ("publish", patient(3), 0),
+        ("publish", patient(3), 0),
+        ("save", patient(1), 0),
+        ("save", patient(2), 0),
+        ("save", patient(3), 0),  # the outbox cleared
+    ]
+    assert kinds(topic.sent) == PAGES
+    assert outcome.state_writes == 4
+
+
+def test_a_patient_whose_evaluation_fails_redelivers_from_its_first_record_only() -> None:
+    """A stored state the engine cannot read fails that patient alone, before any write; the
+    others are recorded and paged, and the batch is redelivered from the failed patient's first
+    record."""
+    store, topic = InMemoryStates(), Topic()
+    store.rows[patient(2)] = StoredState(patient(2), version=1, state={"not": "a state"})
+    batch = records(falling(1) + steady(2) + falling(3))
+    outcome = consumer(store, topic).process(batch)
+
+    assert outcome.first_failed == len(FALLING)  # patient 2's first record
+    assert {a.patient_id for a in topic.sent} == {patient(1), patient(3)}
+    assert store.load(patient(2)).version == 1  # untouched
+    assert outbox_kinds(store, patient(1)) == outbox_kinds(store, patient(3)) == []
