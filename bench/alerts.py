@@ -26,7 +26,9 @@ import os
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from statistics import quantiles
 from typing import Any
 
@@ -36,6 +38,7 @@ from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.producer import Producer
 from glucosestream.adapters.sqs_queue import SqsQueue
+from glucosestream.dashboard.live import LiveFeed
 from glucosestream.domain.alerts import AlertConfig, AlertReading, PatientAlertState, evaluate
 from glucosestream.domain.identity import pseudonymise
 from glucosestream.domain.reading import GlucoseReading, ReadingSource, ReadingStatus, Trend
@@ -209,9 +212,39 @@ def purge_feed(settings: Settings) -> SqsQueue:
     return feed
 
 
+@contextmanager
+def dashboard_draining(settings: Settings) -> Iterator[None]:
+    """The dashboard's share of the topic: its queue drained as the live dashboard drains it
+    (``LiveFeed.drain_alerts`` every 0.5 s). Left to fill, it would slow every publish here:
+    moto computes a queue's attributes, a pass over every queued message, on each SendMessage
+    — SQS does not."""
+    queue = SqsQueue(aws_client("sqs", settings), settings.names.dashboard_alerts_queue)
+    live = LiveFeed(settings)
+    stop = threading.Event()
+
+    def drain() -> None:
+        while not stop.wait(live.poll_s):
+            live.drain_alerts(queue)
+
+    live.drain_alerts(queue)  # what earlier parts of the run left
+    drainer = threading.Thread(target=drain, name="dashboard-drain", daemon=True)
+    drainer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        drainer.join()
+
+
 def alert_latencies(settings: Settings, patients: int, feed: SqsQueue, tag: str) -> list[float]:
     """Seconds from PutRecords to the alert in the SQS feed, for every alert of ``patients``
-    falling patients (readings every 3 s of wall time; a consumer must be running)."""
+    falling patients (readings every 3 s of wall time; a consumer must be running), with the
+    dashboard's queue drained as the dashboard does."""
+    with dashboard_draining(settings):
+        return _alert_latencies(settings, patients, feed, tag)
+
+
+def _alert_latencies(settings: Settings, patients: int, feed: SqsQueue, tag: str) -> list[float]:
     producer = Producer(readings_stream(settings))
     key = b"latency-bench-key-0123456789abcdef"
     ids = [pseudonymise(f"lat-{tag}-{i}", key) for i in range(patients)]
@@ -221,17 +254,18 @@ def alert_latencies(settings: Settings, patients: int, feed: SqsQueue, tag: str)
     received: list[float] = []
 
     def receive(until: float) -> None:
-        # Short polls: moto answers a long poll only when its wait is over, which would add up
-        # to the wait to every latency measured.
-        while time.monotonic() < until:
-            messages = feed.receive(wait_s=0)
+        # Long polls of a second (moto answers one as soon as a message arrives) while a
+        # second is left; polling without a wait would be a request every few milliseconds on
+        # the same server as the consumer's state and topic.
+        while (left := until - time.monotonic()) > 0:
+            messages = feed.receive(wait_s=1 if left >= 1 else 0)
             arrived = time.monotonic()
             for message in messages:
                 alert = json.loads(message.body)
                 sent = put_at.get((alert["patient_id"], alert["measured_at"]))
                 if sent is not None:
                     received.append(arrived - sent)
-                feed.delete(message)
+            feed.delete_many(messages)
             if not messages:
                 time.sleep(0.02)
 
