@@ -357,6 +357,15 @@ def test_every_feed_is_an_encrypted_subscribed_queue(plan: dict[str, Any]) -> No
         assert subscription["after"]["raw_message_delivery"] is True
 
 
+SQS_BATCH_PERMISSIONS = {
+    "SendMessageBatch": "SendMessage",
+    "DeleteMessageBatch": "DeleteMessage",
+    "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+}
+"""SQS's batch actions have no IAM actions of their own: the single action's permission grants
+them (SQS Developer Guide, "Amazon SQS batch actions", Permissions)."""
+
+
 class _RecordingClient:
     """A boto3 client stand-in that records each call (service, operation, resource name)."""
 
@@ -373,6 +382,8 @@ class _RecordingClient:
             if operation == "get_records":
                 resource = NAMES.readings_stream  # the iterator belongs to the stream
             action = "".join(part.title() for part in operation.split("_"))
+            if self.service == "sqs":
+                action = SQS_BATCH_PERMISSIONS.get(action, action)
             self.calls.append((self.service, action, resource))
             if operation == "receive_message":
                 self.stop()  # one pass of the live loop
