@@ -156,7 +156,7 @@ def consumer(settings: Settings, patients: int) -> None:
     now = int(time.time() * 1000)
     config = CohortConfig(
         patients=patients,
-        days=0.5,
+        days=1.5,  # ~30 batches of the deployed size: a sample steady enough to judge 5,000/s
         seed=4,
         start_ms=now - now % 60_000,
         pseudonym_key=settings.pseudonym_key_bytes,
