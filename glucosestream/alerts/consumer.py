@@ -112,6 +112,11 @@ class _PatientWork:
     def readings(self) -> list[AlertReading]:
         return [reading for _, reading in self.items]
 
+    @property
+    def pages(self) -> bool:
+        """Its first write carries alerts to publish."""
+        return self.first is not None and self.first.pages
+
     def fail(self, error: Exception) -> None:
         """Any failure redelivers this patient's records (and, per shard, all after them)."""
         self.part.fail_from(self.items[0][0], type(error).__name__)
@@ -170,13 +175,13 @@ class AlertConsumer:
         work = [_PatientWork(stored[pid], items) for pid, items in by_patient.items()]
         for patient in work:
             try:
-                patient.first = self._evaluate(patient.stored, patient.readings, patient.part)
+                patient.first = self._evaluate(patient, patient.stored)
             except Exception as error:
                 patient.fail(error)
         to_write = [p for p in work if p.first is not None]
         # Stable: patients keep their batch order within each group. The pool takes tasks in
         # submission order, so the writes and publishes of those who page start first.
-        to_write.sort(key=lambda patient: not (patient.first is not None and patient.first.pages))
+        to_write.sort(key=lambda patient: not patient.pages)
         # Patients are independent: their state round trips overlap (boto3 clients are
         # thread-safe), which is most of a batch's time. A pool per batch: batches processed
         # at once (shards, locally in one process) must not queue one's pages behind the
@@ -204,14 +209,14 @@ class AlertConsumer:
         except Exception as error:
             patient.fail(error)
 
-    def _evaluate(
-        self, stored: StoredState, readings: list[AlertReading], outcome: BatchOutcome
-    ) -> _Evaluated:
+    def _evaluate(self, patient: _PatientWork, stored: StoredState) -> _Evaluated:
+        """The patient's readings applied to ``stored`` (what was loaded, or what a concurrent
+        write left)."""
         state = PatientAlertState.from_dict(stored.state) if stored.state else PatientAlertState()
         now_ms = int(self.clock() * 1000)
-        config = self._patient_config(stored, outcome)
-        evaluation = evaluate(state, stored.patient_id, readings, now_ms, config)
-        outcome.duplicates += evaluation.duplicates
+        config = self._patient_config(stored, patient.part)
+        evaluation = evaluate(state, stored.patient_id, patient.readings, now_ms, config)
+        patient.part.duplicates += evaluation.duplicates
         if evaluation.merged == 0 and stored.version and not stored.outbox:
             return _Evaluated(None, evaluation, now_ms // 1000)
         candidate = dataclasses.replace(
@@ -227,7 +232,7 @@ class AlertConsumer:
         stored, evaluated, outcome = patient.stored, patient.first, patient.part
         for _ in range(self.max_conflicts):
             if evaluated is None:
-                evaluated = self._evaluate(stored, patient.readings, outcome)
+                evaluated = self._evaluate(patient, stored)
             if evaluated.candidate is None:
                 return stored  # a pure redelivery changes nothing: no write
             try:
