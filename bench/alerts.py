@@ -29,19 +29,16 @@ import os
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from statistics import quantiles
 from typing import Any
 
-from _stack import temporary_stack
+from _stack import dashboard_draining, temporary_stack
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.producer import Producer
 from glucosestream.adapters.sqs_queue import SqsQueue
-from glucosestream.dashboard.live import LiveFeed
 from glucosestream.domain.alerts import AlertConfig, AlertReading, PatientAlertState, evaluate
 from glucosestream.domain.identity import pseudonymise
 from glucosestream.domain.reading import GlucoseReading, ReadingSource, ReadingStatus, Trend
@@ -213,30 +210,6 @@ def purge_feed(settings: Settings) -> SqsQueue:
     while feed.receive():
         sqs.purge_queue(QueueUrl=feed.url)
     return feed
-
-
-@contextmanager
-def dashboard_draining(settings: Settings) -> Iterator[None]:
-    """The dashboard's share of the topic: its queue drained as the live dashboard drains it
-    (``LiveFeed.drain_alerts`` every 0.5 s). Left to fill, it would slow every publish here:
-    moto computes a queue's attributes, a pass over every queued message, on each SendMessage
-    — SQS does not."""
-    queue = SqsQueue(aws_client("sqs", settings), settings.names.dashboard_alerts_queue)
-    live = LiveFeed(settings)
-    stop = threading.Event()
-
-    def drain() -> None:
-        while not stop.wait(live.poll_s):
-            live.drain_alerts(queue)
-
-    live.drain_alerts(queue)  # what earlier parts of the run left
-    drainer = threading.Thread(target=drain, name="dashboard-drain", daemon=True)
-    drainer.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        drainer.join()
 
 
 def alert_latencies(settings: Settings, patients: int, feed: SqsQueue, tag: str) -> list[float]:

@@ -9,6 +9,7 @@ than ``--max-lag`` seconds behind the stream's tip and have taken everything put
 long ago. Reported: the highest sustained readings/s, against the producer's own publish rate
 measured first in the same run (the ceiling the consumers are compared with), and at that load
 the alert latency PutRecords -> alert in the SQS queue subscribed to the alerts topic (p50, p99).
+The dashboard's queue on the same topic is drained as the dashboard drains it.
 
     python bench/e2e.py [--patients 200] [--step-seconds 12] [--max-lag 5]
 """
@@ -22,7 +23,7 @@ import time
 from statistics import quantiles
 from typing import Any
 
-from _stack import temporary_stack
+from _stack import dashboard_draining, temporary_stack
 
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import readings_stream
@@ -127,12 +128,13 @@ def receive_alerts(
 ) -> None:
     feed = SqsQueue(aws_client("sqs", settings), settings.names.alerts_feed_queue)
     while not stop.is_set():
-        for message in feed.receive(wait_s=1):
+        messages = feed.receive(wait_s=1)
+        for message in messages:
             alert: dict[str, Any] = json.loads(message.body)
             sent = load.put_at.get((alert["patient_id"], alert["measured_at"]))
             if sent is not None:
                 latencies.append(time.monotonic() - sent)
-            feed.delete(message)
+        feed.delete_many(messages)
 
 
 def main() -> None:
@@ -142,7 +144,7 @@ def main() -> None:
     parser.add_argument("--max-lag", type=float, default=5.0)
     parser.add_argument("--rates", default="2,4,8,12,16,24,32", help="rounds per second, rising")
     args = parser.parse_args()
-    with temporary_stack() as settings:
+    with temporary_stack() as settings, dashboard_draining(settings):
         baseline = producer_rate(settings, args.patients, rounds=40)
         print(f"baseline: the producer alone publishes {baseline:,.0f} readings/s")
         workers = [
