@@ -14,6 +14,7 @@ in a float64, as the row-by-row arithmetic needs).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pyarrow as pa
@@ -84,74 +85,90 @@ def _characters(data: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray
     return np.stack([data[starts + j] for j in range(length)], axis=1)
 
 
-def _number(chars: np.ndarray, first: int, digits: int) -> tuple[np.ndarray, np.ndarray]:
-    """The decimal number in columns ``first`` … ``first + digits - 1``, and where all were
-    ASCII digits."""
-    values = chars[:, first : first + digits].astype(np.int64) - _DIGIT_0
-    ok = np.all((values >= 0) & (values <= 9), axis=1)
-    weights = 10 ** np.arange(digits - 1, -1, -1, dtype=np.int64)
-    return values @ weights, ok
+def _digits(chars: np.ndarray) -> np.ndarray:
+    """Each byte's value as a decimal digit: 0-9 for ``0``-``9``, above 9 for every other byte
+    (unsigned arithmetic wraps the bytes below ``0`` round)."""
+    digits: np.ndarray = chars - np.uint8(_DIGIT_0)
+    return digits
+
+
+def _number(digits: np.ndarray, first: int, count: int) -> np.ndarray:
+    """The decimal number in columns ``first`` … ``first + count - 1`` of :func:`_digits`
+    (meaningful where they all are digits)."""
+    value = digits[:, first].astype(np.int32)
+    for column in range(first + 1, first + count):
+        value = value * 10 + digits[:, column]
+    return value
+
+
+def _all_digits(digits: np.ndarray, columns: list[int]) -> np.ndarray:
+    ok: np.ndarray = digits[:, columns].max(axis=1) <= 9
+    return ok
+
+
+_DATE_TIME_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+"""The digit columns of ``YYYY-MM-DDTHH:MM:SS``."""
 
 
 def _read_layout(
     chars: np.ndarray, fraction: int, zone: int, rows: np.ndarray, out: IsoTimes
 ) -> None:
-    year, ok_year = _number(chars, 0, 4)
-    month, ok_month = _number(chars, 5, 2)
-    day, ok_day = _number(chars, 8, 2)
-    hour, ok_hour = _number(chars, 11, 2)
-    minute, ok_minute = _number(chars, 14, 2)
-    second, ok_second = _number(chars, 17, 2)
-    ok = ok_year & ok_month & ok_day & ok_hour & ok_minute & ok_second
+    digits = _digits(chars)
+    year = _number(digits, 0, 4)
+    month = _number(digits, 5, 2)
+    day = _number(digits, 8, 2)
+    hour = _number(digits, 11, 2)
+    minute = _number(digits, 14, 2)
+    second = _number(digits, 17, 2)
+    ok = _all_digits(digits, _DATE_TIME_DIGITS)
     ok &= (chars[:, 4] == ord("-")) & (chars[:, 7] == ord("-"))
     ok &= (chars[:, 10] == ord("T")) | (chars[:, 10] == ord(" "))
     ok &= (chars[:, 13] == ord(":")) & (chars[:, 16] == ord(":"))
     ok &= (year >= _FIRST_YEAR) & (year <= _LAST_YEAR) & (month >= 1) & (month <= 12)
-    ok &= (day >= 1) & (day <= _days_in_month(year, month))
+    year_month = np.clip((year - _FIRST_YEAR) * 12 + month - 1, 0, len(_MONTH_FIRST_DAY) - 1)
+    ok &= (day >= 1) & (day <= _MONTH_LENGTH[year_month])
     ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
     micro = np.zeros(len(chars), np.int64)
     if fraction:
-        digits = fraction - 1
-        micro, ok_fraction = _number(chars, _BASE + 1, digits)
-        micro *= 10 ** (6 - digits)
-        ok &= ok_fraction & (chars[:, _BASE] == ord("."))
+        count = fraction - 1
+        micro = _number(digits, _BASE + 1, count).astype(np.int64) * 10 ** (6 - count)
+        ok &= _all_digits(digits, list(range(_BASE + 1, _BASE + fraction)))
+        ok &= chars[:, _BASE] == ord(".")
     offset = np.zeros(len(chars), np.int64)
     at = _BASE + fraction
     if zone == 1:
         ok &= chars[:, at] == ord("Z")
     elif zone:
         sign = np.where(chars[:, at] == ord("-"), -1, 1)
-        offset_hours, ok_offset_hours = _number(chars, at + 1, 2)
-        offset_minutes, ok_offset_minutes = _number(chars, at + 4, 2)
+        offset_hours = _number(digits, at + 1, 2)
+        offset_minutes = _number(digits, at + 4, 2)
         ok &= ((chars[:, at] == ord("+")) | (chars[:, at] == ord("-"))) & (
             chars[:, at + 3] == ord(":")
         )
-        ok &= ok_offset_hours & ok_offset_minutes & (offset_hours <= 23) & (offset_minutes <= 59)
-        offset = sign * (offset_hours * 3600 + offset_minutes * 60) * US_PER_SECOND
-    seconds = _days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
+        ok &= _all_digits(digits, [at + 1, at + 2, at + 4, at + 5])
+        ok &= (offset_hours <= 23) & (offset_minutes <= 59)
+        offset = sign * (offset_hours * 3600 + offset_minutes * 60).astype(np.int64) * US_PER_SECOND
+    days = _MONTH_FIRST_DAY[year_month] + day - 1
+    seconds = days * 86_400 + (hour * 3600 + minute * 60 + second)
     out.read[rows] = ok
     out.wall_us[rows] = seconds * US_PER_SECOND + micro
     out.offset_us[rows] = offset
     out.aware[rows] = zone > 0
 
 
-def _days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int64)
-    in_month: np.ndarray = days[np.clip(month, 0, 12)] + (leap & (month == 2))
-    return in_month
+def _month_table() -> tuple[np.ndarray, np.ndarray]:
+    """For each month of the years read (index ``(year - 1900) * 12 + month - 1``): its first
+    day as days since 1970-01-01 (proleptic Gregorian), and its length in days."""
+    first_days = [
+        (date(year, month, 1) - date(1970, 1, 1)).days
+        for year in range(_FIRST_YEAR, _LAST_YEAR + 2)
+        for month in range(1, 13)
+    ]
+    first = np.array(first_days, np.int64)
+    return first[:-12], np.diff(first)[: len(first) - 12].astype(np.int32)
 
 
-def _days_from_civil(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Days since 1970-01-01 of proleptic Gregorian dates (H. Hinnant's ``days_from_civil``)."""
-    year = year - (month <= 2)
-    era = year // 400
-    year_of_era = year - era * 400
-    day_of_year = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
-    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
-    days: np.ndarray = era * 146_097 + day_of_era - 719_468
-    return days
-
+_MONTH_FIRST_DAY, _MONTH_LENGTH = _month_table()
 
 PLAIN_DECIMAL = r"^[0-9]{1,9}(\.[0-9]{1,9})?$"
 WHOLE_NUMBER = r"^-?[0-9]{1,9}$"
