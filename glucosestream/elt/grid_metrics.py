@@ -26,7 +26,6 @@ from datetime import date
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from glucosestream.domain.metrics import (
     DayByDayGrid,
@@ -47,6 +46,7 @@ from glucosestream.domain.metrics.iglu_profile import (
     iglu_profile,
 )
 from glucosestream.domain.metrics.mage import mage_on_shared_grid
+from glucosestream.elt.reading_order import in_series_order
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,9 +235,8 @@ def patient_series(readings: pa.Table) -> dict[str, PatientSeries]:
     of an instant).
     """
     check_readings(readings)
-    order = reading_order(readings)
-    table = readings.select(["patient_id", "measured_at", "local_time", "glucose_mg_dl"]).take(
-        order
+    table = in_series_order(
+        readings.select(["patient_id", "measured_at", "local_time", "glucose_mg_dl", "device_id"])
     )
     ids = table.column("patient_id").combine_chunks()
     utc = local_epoch_ms(table.column("measured_at"))
@@ -256,35 +255,6 @@ def patient_series(readings: pa.Table) -> dict[str, PatientSeries]:
         out[str(names[codes[start]])] = PatientSeries(
             utc[start:end] + base_offset, glucose[start:end], local[start:end]
         )
-    return out
-
-
-SERIES_ORDER = ("patient_id", "measured_at", "device_id")
-"""The order of a patient's readings in its series (all ascending)."""
-
-
-def reading_order(readings: pa.Table) -> pa.Array:
-    """Row indices in :data:`SERIES_ORDER`, ties in input order: Arrow's stable sort.
-
-    The strings are ranked once among their distinct values and the rows sorted by integer
-    keys with numpy's stable ``lexsort``: the same order as Arrow's multi-key sort (which
-    compares strings row by row and took most of the series' time), for a fraction of the cost.
-    Nulls keep Arrow's own sort (it puts them last).
-    """
-    if any(readings.column(name).null_count for name in SERIES_ORDER):
-        return pc.sort_indices(readings, sort_keys=[(name, "ascending") for name in SERIES_ORDER])
-    measured = np.asarray(readings.column("measured_at").cast(pa.int64()).to_numpy())
-    keys = (_ranks(readings.column("device_id")), measured, _ranks(readings.column("patient_id")))
-    return pa.array(np.lexsort(keys))
-
-
-def _ranks(column: pa.ChunkedArray) -> npt.NDArray[np.int64]:
-    """Each value's rank among the column's distinct values, in Arrow's sort order."""
-    encoded = column.combine_chunks().dictionary_encode()
-    by_value = pc.array_sort_indices(encoded.dictionary).to_numpy()
-    rank = np.empty(by_value.size, dtype=np.int64)
-    rank[by_value] = np.arange(by_value.size)
-    out: npt.NDArray[np.int64] = rank[encoded.indices.to_numpy(zero_copy_only=False)]
     return out
 
 

@@ -1,7 +1,7 @@
 """``glucosestream episodes``: one row per glycaemic episode, from an ``id,time,gl`` CSV.
 
 Episodes as the 2023 consensus defines them and iglu's ``episode_calculation`` computes them
-(:mod:`glucosestream.domain.metrics.episodes`), over the readings deduplicated by the same SQL as
+(:mod:`glucosestream.domain.metrics.episodes`), over the readings deduplicated as by
 ``glucosestream metrics``: each patient's
 :func:`glucosestream.elt.grid_metrics.wall_clock_episodes`, the rows of the ``glycemic_episodes``
 mart. Times are the patient's local wall-clock time (grid instants).

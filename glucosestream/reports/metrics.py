@@ -1,9 +1,10 @@
 """``glucosestream metrics``: the patient metrics of DESIGN.md §6 from an ``id,time,gl`` CSV.
 
 The pipeline's ``patient_period_metrics`` over the CSV's readings, computed as the pipeline
-computes the mart: the readings are loaded into an in-process engine (the CLI passes it in:
-DuckDB running the Athena SQL), deduplicated by ``sql/staging/csv_readings.sql``; each
-patient's grid metrics (CONGA, MODD, MAG, MAGE, active %, episodes) come from
+computes the mart: the readings are deduplicated (each identity's first copy in file order,
+:func:`glucosestream.elt.reading_order.first_copies`, which also puts them in the order the grid
+metrics read) and loaded into an in-process engine (the CLI passes it in: DuckDB running the
+Athena SQL); each patient's grid metrics (CONGA, MODD, MAG, MAGE, active %, episodes) come from
 :func:`glucosestream.elt.grid_metrics.patient_grid` and are joined with the SQL metrics of
 ``sql/marts/patient_period_metrics.sql`` by the mart's own query
 (:func:`glucosestream.elt.period_metrics.period_metrics_query`).
@@ -27,6 +28,7 @@ import pyarrow as pa
 
 from glucosestream.domain.metrics.iglu_profile import DATE_COLUMNS, IGLU_COLUMNS
 from glucosestream.elt.grid_metrics import (
+    READING_COLUMNS,
     PatientGrid,
     PatientSeries,
     grid_metrics_table,
@@ -34,11 +36,11 @@ from glucosestream.elt.grid_metrics import (
     patient_series,
 )
 from glucosestream.elt.period_metrics import period_metrics_query
+from glucosestream.elt.reading_order import first_copies
 from glucosestream.elt.tables import GRID_METRICS_STAGING
 from glucosestream.ingest.files.readings_csv import CsvReading
 from glucosestream.lake.durable_files import atomic_text_file
 from glucosestream.warehouse.arrow_engine import ArrowEngine
-from glucosestream.warehouse.sql_text import bind
 
 METRIC_COLUMNS = (
     "id", "n_readings", "days", "active_percent", "mean", "median", "sd", "cv", "gmi", "ea1c",
@@ -54,7 +56,6 @@ PROFILES: dict[str, tuple[str, ...]] = {
 """``--profile``: the columns each writes (``iglu``: every output of every R iglu 4.3.0
 metric function, :mod:`glucosestream.domain.metrics.iglu_profile`)."""
 
-CSV_READINGS_SQL = "staging/csv_readings.sql"
 CSV_RUN = "csv"
 """The CSV's grid metrics as one run's partition of ``grid_metrics_staging``."""
 
@@ -64,7 +65,8 @@ MINUTE_MS = 60_000
 def readings_table(rows: Sequence[CsvReading] | pa.Table) -> pa.Table:
     """CSV readings — objects, or the columns of
     :attr:`~glucosestream.ingest.files.readings_csv.CsvInput.columns` — in the columns
-    ``sql/staging/csv_readings.sql`` reads."""
+    of ``period_readings`` (:data:`~glucosestream.elt.grid_metrics.READING_COLUMNS`), in file
+    order."""
     if isinstance(rows, pa.Table):
         return _input_table(
             rows["patient_id"],
@@ -97,15 +99,15 @@ def _input_table(
             "measured_at": pa.array(measured, pa.timestamp("ms", tz="UTC")),
             "local_time": pa.array(local, pa.timestamp("ms")),
             "glucose_mg_dl": glucose,
-            "input_row": pa.array(np.arange(len(measured)), pa.int64()),
         }
     )
 
 
 def load_readings(engine: ArrowEngine, table: pa.Table) -> pa.Table:
-    """Readings as ``csv_input``, then deduplicated as ``period_readings``; returns those."""
-    engine.register("csv_input", table)
-    readings = engine.run(bind(CSV_READINGS_SQL, {"database": engine.database}))
+    """The readings deduplicated — the first row, in input order, of each identity (patient,
+    device, instant), as every sink keeps the earliest copy — in series order; registered as
+    ``period_readings`` for the SQL metrics, and returned."""
+    readings = first_copies(table.select(READING_COLUMNS))
     engine.register("period_readings", readings)
     return readings
 

@@ -237,7 +237,7 @@ def test_every_sql_file_the_pipeline_runs_is_declared_in_the_asl_and_vice_versa(
         str(p.relative_to(sql_root))
         for folder in ("staging", "curated", "intermediate", "marts", "grid", "dq")
         for p in (sql_root / folder).glob("*.sql")
-    } - {"staging/csv_readings.sql"}  # the CLI's CSV input, not a pipeline step
+    }
     assert read == pipeline_files
 
 

@@ -18,7 +18,6 @@ from glucosestream.elt.grid_metrics import (
     EPISODES_SCHEMA,
     GRID_COLUMNS,
     GRID_METRICS_SCHEMA,
-    SERIES_ORDER,
     PatientSeries,
     ReadingsError,
     grid_metrics,
@@ -27,7 +26,6 @@ from glucosestream.elt.grid_metrics import (
     on_wall_clock,
     patient_grid,
     patient_series,
-    reading_order,
 )
 from glucosestream.local.athena import LocalAthena
 from glucosestream.reports.metrics import METRIC_COLUMNS
@@ -264,19 +262,3 @@ def test_the_shared_grid_equals_each_metric_on_its_own(cohort: pa.Table) -> None
     assert not math.isnan(awkward["sparse"]["mage"])
     assert not math.isnan(awkward["quarter-hourly"]["mage"])
     assert not math.isnan(awkward["gappy"]["modd"])
-
-
-def test_the_series_order_is_arrows_stable_sort(cohort: pa.Table) -> None:
-    """Rows ranked with numpy are in the order Arrow's stable multi-key sort gives, ties (here
-    duplicated rows) in input order; a null key keeps Arrow's sort itself."""
-    twice = shuffled(pa.concat_tables([cohort, cohort.slice(0, 4000)]), seed=5)
-    sort_keys = [(name, "ascending") for name in SERIES_ORDER]
-    expected = pc.sort_indices(twice, sort_keys=sort_keys).to_numpy()
-    assert np.array_equal(reading_order(twice).to_numpy(), expected)
-    devices = twice.column("device_id").to_pylist()
-    devices[7] = None
-    with_null = twice.set_column(
-        twice.schema.get_field_index("device_id"), "device_id", pa.array(devices, pa.string())
-    )
-    expected = pc.sort_indices(with_null, sort_keys=sort_keys).to_numpy()
-    assert np.array_equal(reading_order(with_null).to_numpy(), expected)
