@@ -42,20 +42,37 @@ scored AS (
     FROM source
 ),
 
+value_counts AS (
+    -- Athena has only approx_percentile: an exact median from the ordered values, counted per
+    -- distinct value (a sensor reports whole mg/dL: a few hundred values a patient, not a
+    -- sort of every reading).
+    SELECT patient_id, gl, count(*) AS copies
+    FROM source
+    GROUP BY patient_id, gl
+),
+
 ranked AS (
-    -- Athena has only approx_percentile: an exact median from the ordered values.
+    -- The value gl holds the positions (through - copies, through] of the patient's readings
+    -- in ascending order.
     SELECT
         patient_id,
         gl,
-        row_number() OVER (PARTITION BY patient_id ORDER BY gl) AS position,
-        count(*) OVER (PARTITION BY patient_id) AS readings
-    FROM source
+        copies,
+        sum(copies) OVER (
+            PARTITION BY patient_id ORDER BY gl ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+        ) AS through,
+        sum(copies) OVER (PARTITION BY patient_id) AS readings
+    FROM value_counts
 ),
 
 medians AS (
+    -- The mean of the values at positions floor((n + 1) / 2) and floor((n + 2) / 2): the
+    -- middle one for odd n, the two middle ones for even n (one value when both hold it).
     SELECT patient_id, avg(gl) AS median
     FROM ranked
-    WHERE position = floor((readings + 1) / 2.0) OR position = floor((readings + 2) / 2.0)
+    WHERE
+        (through - copies < floor((readings + 1) / 2.0) AND through >= floor((readings + 1) / 2.0))
+        OR (through - copies < floor((readings + 2) / 2.0) AND through >= floor((readings + 2) / 2.0))
     GROUP BY patient_id
 ),
 
