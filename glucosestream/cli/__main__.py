@@ -1,5 +1,5 @@
 """``python -m glucosestream.cli``: the ``glucosestream`` command."""
 
-from glucosestream.cli.main import main
+from glucosestream.cli.main import console
 
-raise SystemExit(main())
+raise SystemExit(console())
