@@ -112,9 +112,9 @@ def main() -> None:
         full_s = time.perf_counter() - started
 
         # The grid part alone, as metrics_of_table runs it (same workers), on the same readings.
-        readings = load_readings(LocalAthena(), pq.read_table(path))
+        readings, order = load_readings(LocalAthena(), pq.read_table(path))
         started = time.perf_counter()
-        _patient_grids(patient_series(readings), os.cpu_count() or 1)
+        _patient_grids(patient_series(readings, order), os.cpu_count() or 1)
         grid_s = time.perf_counter() - started
     assert len(metrics) == len(floor_rows) == args.patients
 

@@ -46,7 +46,7 @@ from glucosestream.domain.metrics.iglu_profile import (
     iglu_profile,
 )
 from glucosestream.domain.metrics.mage import mage_on_shared_grid
-from glucosestream.elt.reading_order import in_series_order
+from glucosestream.elt.reading_order import SeriesOrder, series_order
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,32 +227,30 @@ def local_epoch_ms(moments: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.int64]
     return raw * multiplier // divisor
 
 
-def patient_series(readings: pa.Table) -> dict[str, PatientSeries]:
+def patient_series(
+    readings: pa.Table, order: SeriesOrder | None = None
+) -> dict[str, PatientSeries]:
     """Each patient's series (see :class:`PatientSeries`), patients in id order.
 
     Readings are ordered by ``measured_at`` then ``device_id`` (two devices at one instant), so
     the result does not depend on the order of the input rows (the grid keeps the last reading
-    of an instant).
+    of an instant). ``order``: the rows' :func:`~glucosestream.elt.reading_order.series_order`
+    when already found.
     """
     check_readings(readings)
-    table = in_series_order(
-        readings.select(["patient_id", "measured_at", "local_time", "glucose_mg_dl", "device_id"])
+    if order is None:
+        order = series_order(readings)
+    utc = order.ordered(local_epoch_ms(readings.column("measured_at")))
+    local = order.ordered(local_epoch_ms(readings.column("local_time")))
+    glucose = order.ordered(
+        np.asarray(readings.column("glucose_mg_dl").to_numpy(), dtype=np.float64)
     )
-    ids = table.column("patient_id").combine_chunks()
-    utc = local_epoch_ms(table.column("measured_at"))
-    local = local_epoch_ms(table.column("local_time"))
-    glucose = table.column("glucose_mg_dl").to_numpy().astype(np.float64)
-    encoded = ids.dictionary_encode()
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
-    names = encoded.dictionary.to_pylist()
-    starts = np.flatnonzero(np.diff(codes)) + 1
-    bounds = np.concatenate(([0], starts, [len(codes)])).tolist()
     out = {}
-    for start, end in itertools.pairwise(bounds):
-        if end <= start:
-            continue
+    for patient, (start, end) in zip(
+        order.patients, itertools.pairwise(order.bounds.tolist()), strict=True
+    ):
         base_offset = local[start] - utc[start]
-        out[str(names[codes[start]])] = PatientSeries(
+        out[str(patient)] = PatientSeries(
             utc[start:end] + base_offset, glucose[start:end], local[start:end]
         )
     return out

@@ -1,18 +1,22 @@
 """Readings in series order, and each reading identity's first copy.
 
 The grid metrics read each patient's readings in :data:`SERIES_ORDER` (patient, then instant,
-then device). A table usually comes in that order already — a CSV written patient by patient
-in time order, readings deduplicated from one — so :func:`reading_order` first checks for it in
-one pass over the columns (string comparisons of neighbours, no hashing) and sorts only when
-the check fails. The same order puts the copies of one reading identity (patient_id,
-device_id, measured_at) next to each other, in input order, so :func:`first_copies`
-deduplicates with one more pass: the first copy of each identity is kept, as every sink keeps
-the earliest copy (DESIGN.md §3).
+then device), ties in input order — the order of Arrow's stable multi-key sort. A table often
+comes in that order already (a CSV written patient by patient in time order), so
+:func:`series_order` first checks for it in one pass (string comparisons of neighbours, no
+hashing) and sorts only when the check fails; it then sorts integer keys, never strings, and
+gives each patient's run of positions, so that callers take the numeric columns they need and
+no string column is ever reordered. The same order puts the copies of one reading identity
+(patient_id, device_id, measured_at) next to each other, so :func:`first_copies` finds them
+with one more pass and keeps the first copy of each in input order, as every sink keeps the
+earliest copy (DESIGN.md §3).
 
 Pure numpy and pyarrow: it runs in the grid-metrics Lambda as well as in the CLI.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -22,23 +26,53 @@ import pyarrow.compute as pc
 SERIES_ORDER = ("patient_id", "measured_at", "device_id")
 """The order of a patient's readings in its series (all ascending)."""
 
+_PACKED_LIMIT = 2**62
+"""Patient rank and instant are packed into one int64 key below this."""
+
+Positions = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class SeriesOrder:
+    """Where each row goes in series order, and where each patient's rows are there."""
+
+    rows: Positions | None
+    """Row indices in series order; ``None`` when the rows are in it already."""
+    bounds: Positions
+    """Positions in series order where each patient's rows begin, then the row count."""
+    patients: list[str]
+    """Each patient's id, in order (one per run of :attr:`bounds`)."""
+
+    def ordered(self, values: np.ndarray) -> np.ndarray:
+        """A column's values (one per row, as numpy) in series order."""
+        return values if self.rows is None else values[self.rows]
+
+
+def series_order(readings: pa.Table) -> SeriesOrder:
+    """The series order of the rows: :data:`SERIES_ORDER`, ties in input order, equal to
+    Arrow's stable multi-key sort (nulls, rare, are left to that sort: it puts them last)."""
+    if any(readings.column(name).null_count for name in SERIES_ORDER):
+        return _arrow_sorted(readings)
+    count = readings.num_rows
+    measured = _instants(readings)
+    patient = readings.column("patient_id").combine_chunks()
+    if _in_series_order(readings, patient, measured):
+        new_patient = _differs_from_previous(patient)
+        heads = np.concatenate(([0], np.flatnonzero(new_patient) + 1)).astype(np.int64)
+        names = patient.take(heads).to_pylist() if count else []
+        return SeriesOrder(None, np.append(heads, count) if count else np.zeros(1, np.int64), names)
+    ranks, names = _ranks(patient)
+    rows = _sorted_rows(readings, ranks, measured)
+    sorted_ranks = ranks[rows]
+    heads = np.concatenate(([0], np.flatnonzero(np.diff(sorted_ranks)) + 1)).astype(np.int64)
+    return SeriesOrder(rows, np.append(heads, count), [names[r] for r in sorted_ranks[heads]])
+
 
 def reading_order(readings: pa.Table) -> pa.Array | None:
-    """Row indices in :data:`SERIES_ORDER`, ties in input order (Arrow's stable sort), or
-    ``None`` when the rows are in that order already.
-
-    The strings are ranked once among their distinct values and the rows sorted by integer
-    keys with numpy's stable ``lexsort``: the same order as Arrow's multi-key sort (which
-    compares strings row by row), for a fraction of the cost. Nulls keep Arrow's own sort (it
-    puts them last).
-    """
-    if any(readings.column(name).null_count for name in SERIES_ORDER):
-        return pc.sort_indices(readings, sort_keys=[(name, "ascending") for name in SERIES_ORDER])
-    measured = _instants(readings)
-    if _in_series_order(readings, measured):
-        return None
-    keys = (_ranks(readings.column("device_id")), measured, _ranks(readings.column("patient_id")))
-    return pa.array(np.lexsort(keys))
+    """Row indices in series order (see :func:`series_order`), or ``None`` when the rows are in
+    it already."""
+    rows = series_order(readings).rows
+    return None if rows is None else pa.array(rows, pa.int64())
 
 
 def in_series_order(readings: pa.Table) -> pa.Table:
@@ -48,51 +82,73 @@ def in_series_order(readings: pa.Table) -> pa.Table:
 
 
 def first_copies(readings: pa.Table) -> pa.Table:
-    """The readings in :data:`SERIES_ORDER` with only the first copy, in input order, of each
-    identity (patient_id, device_id, measured_at)."""
-    ordered = in_series_order(readings)
-    measured = _instants(ordered)
-    # Copies are neighbours in series order: same instant first (integers), then the strings.
+    """The readings without repeated identities (patient_id, device_id, measured_at): the
+    first copy of each, in input order, is kept, the rows otherwise as they are (the table
+    itself when nothing repeats)."""
+    return first_copies_in_order(readings)[0]
+
+
+def first_copies_in_order(readings: pa.Table) -> tuple[pa.Table, SeriesOrder]:
+    """:func:`first_copies`, and their series order (found once for both)."""
+    order = series_order(readings)
+    measured = order.ordered(_instants(readings))
+    # Copies are neighbours in series order, within one patient's run: same instant (integers),
+    # then the same device (strings, compared only there).
     later = np.flatnonzero(measured[1:] == measured[:-1]) + 1
+    later = later[~np.isin(later, order.bounds)]
     if not len(later):
-        return ordered
-    copy = np.ones(len(later), bool)
-    for name in ("patient_id", "device_id"):
-        column = ordered.column(name)
-        copy &= pc.equal(column.take(later), column.take(later - 1)).to_numpy(zero_copy_only=False)
-    if not copy.any():
-        return ordered
-    keep = np.ones(ordered.num_rows, bool)
-    keep[later[copy]] = False
-    return ordered.filter(pa.array(keep))
+        return readings, order
+    rows = np.arange(readings.num_rows) if order.rows is None else order.rows
+    device = readings.column("device_id")
+    copy = pc.equal(device.take(rows[later]), device.take(rows[later - 1]))
+    repeated = rows[later[copy.to_numpy(zero_copy_only=False)]]
+    if not len(repeated):
+        return readings, order
+    keep = np.ones(readings.num_rows, bool)
+    keep[repeated] = False
+    return readings.filter(pa.array(keep)), _without(order, keep)
 
 
-def _instants(readings: pa.Table) -> npt.NDArray[np.int64]:
+def _without(order: SeriesOrder, keep: npt.NDArray[np.bool_]) -> SeriesOrder:
+    """The series order of the rows ``keep`` holds (a patient's first copy is always kept)."""
+    kept_before = np.concatenate(([0], np.cumsum(keep)))
+    if order.rows is None:
+        return SeriesOrder(None, kept_before[order.bounds], order.patients)
+    kept_sorted = keep[order.rows]
+    rows = kept_before[order.rows[kept_sorted]]
+    bounds = np.concatenate(([0], np.cumsum(kept_sorted)))[order.bounds]
+    return SeriesOrder(rows, bounds, order.patients)
+
+
+def _instants(readings: pa.Table) -> Positions:
     return np.asarray(
         readings.column("measured_at").cast(pa.int64()).to_numpy(zero_copy_only=False),
         dtype=np.int64,
     )
 
 
-def _in_series_order(readings: pa.Table, measured: npt.NDArray[np.int64]) -> bool:
-    """Whether the rows are in :data:`SERIES_ORDER` (no nulls): each patient's rows form one
-    run, the runs in ascending id order, instants ascending in a run and devices ascending at
-    one instant."""
+def _differs_from_previous(column: pa.Array) -> npt.NDArray[np.bool_]:
+    """For each row but the first: whether its value differs from the row before."""
+    count = len(column)
+    if count < 2:
+        return np.zeros(0, bool)
+    differs = pc.not_equal(column.slice(1), column.slice(0, count - 1))
+    return np.asarray(differs.fill_null(True).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _in_series_order(readings: pa.Table, patient: pa.Array, measured: Positions) -> bool:
+    """Whether the rows are in :data:`SERIES_ORDER` (no nulls): ids never decrease from a row
+    to the next (so each patient's rows are one run, the runs in id order), instants never
+    decrease within a patient and devices never decrease at one instant. The first
+    disorder ends the check: rows in another order cost two comparisons of neighbours."""
     count = readings.num_rows
     if count < 2:
         return True
-    patient = readings.column("patient_id").combine_chunks()
-    new_patient = pc.not_equal(patient.slice(1), patient.slice(0, count - 1)).to_numpy(
-        zero_copy_only=False
-    )
-    heads = patient.take(np.concatenate(([0], np.flatnonzero(new_patient) + 1)))
-    if (
-        len(heads) > 1
-        and not pc.all(pc.less(heads.slice(0, len(heads) - 1), heads.slice(1))).as_py()
-    ):
+    before, after = patient.slice(0, count - 1), patient.slice(1)
+    if pc.any(pc.greater(before, after)).as_py():
         return False
+    same_patient = np.asarray(pc.equal(before, after).to_numpy(zero_copy_only=False), bool)
     step = np.diff(measured)
-    same_patient = ~new_patient
     if bool(np.any(step[same_patient] < 0)):
         return False
     ties = np.flatnonzero(same_patient & (step == 0))
@@ -102,11 +158,61 @@ def _in_series_order(readings: pa.Table, measured: npt.NDArray[np.int64]) -> boo
     return bool(pc.all(pc.less_equal(device.take(ties), device.take(ties + 1))).as_py())
 
 
-def _ranks(column: pa.ChunkedArray) -> npt.NDArray[np.int64]:
-    """Each value's rank among the column's distinct values, in Arrow's sort order."""
-    encoded = column.combine_chunks().dictionary_encode()
-    by_value = pc.array_sort_indices(encoded.dictionary).to_numpy()
+def _sorted_rows(readings: pa.Table, ranks: Positions, measured: Positions) -> Positions:
+    """Row indices sorted by (patient rank, instant), then devices at one instant, stable."""
+    low = int(measured.min())
+    span = int(measured.max()) - low + 1
+    if (int(ranks.max()) + 1) * span < _PACKED_LIMIT:
+        key = ranks * span + (measured - low)
+        rows: Positions = np.argsort(key, kind="stable")
+        sorted_key = key[rows]
+    else:
+        rows = np.lexsort((measured, ranks))
+        sorted_key = np.stack((ranks[rows], measured[rows]), axis=1)
+    # Rows of one patient at one instant (two devices, or copies) are ordered by device, then
+    # input order: only those rows' devices are ranked.
+    tied = np.flatnonzero(_equal_neighbours(sorted_key))
+    if not len(tied):
+        return rows
+    positions = np.unique(np.concatenate((tied, tied + 1)))
+    group = np.cumsum(~np.isin(positions - 1, tied))  # a group goes on while keys are equal
+    device_ranks, _ = _ranks(readings.column("device_id").take(rows[positions]))
+    within = np.lexsort((rows[positions], device_ranks, group))
+    rows[positions] = rows[positions][within]
+    return rows
+
+
+def _equal_neighbours(sorted_key: np.ndarray) -> npt.NDArray[np.bool_]:
+    equal: npt.NDArray[np.bool_] = sorted_key[1:] == sorted_key[:-1]
+    return equal if equal.ndim == 1 else np.all(equal, axis=1)
+
+
+def _ranks(column: pa.Array | pa.ChunkedArray) -> tuple[Positions, list[str]]:
+    """Each value's rank among the column's distinct values in Arrow's sort order, and the
+    distinct values in that order."""
+    encoded = pc.dictionary_encode(column)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.unify_dictionaries()
+        chunks = encoded.chunks
+        dictionary = chunks[0].dictionary if chunks else pa.array([], column.type)
+        indices = np.concatenate(
+            [chunk.indices.to_numpy(zero_copy_only=False) for chunk in chunks]
+            or [np.zeros(0, np.int64)]
+        )
+    else:
+        dictionary, indices = encoded.dictionary, encoded.indices.to_numpy(zero_copy_only=False)
+    by_value = pc.array_sort_indices(dictionary).to_numpy()
     rank = np.empty(by_value.size, dtype=np.int64)
     rank[by_value] = np.arange(by_value.size)
-    out: npt.NDArray[np.int64] = rank[encoded.indices.to_numpy(zero_copy_only=False)]
-    return out
+    return rank[indices], dictionary.take(by_value).to_pylist()
+
+
+def _arrow_sorted(readings: pa.Table) -> SeriesOrder:
+    rows = pc.sort_indices(readings, sort_keys=[(name, "ascending") for name in SERIES_ORDER])
+    patient = readings.column("patient_id").take(rows).combine_chunks()
+    heads = np.concatenate(([0], np.flatnonzero(_differs_from_previous(patient)) + 1))
+    return SeriesOrder(
+        rows.to_numpy().astype(np.int64),
+        np.append(heads, readings.num_rows).astype(np.int64),
+        patient.take(heads).to_pylist() if readings.num_rows else [],
+    )

@@ -39,10 +39,10 @@ def patient_episodes(
     engine: ArrowEngine, rows: Sequence[CsvReading] | pa.Table
 ) -> list[tuple[str, Episode]]:
     """Every patient's episodes, patients in id order."""
-    readings = load_readings(engine, readings_table(rows))
+    readings, order = load_readings(engine, readings_table(rows))
     return [
         (patient, episode)
-        for patient, series in patient_series(readings).items()
+        for patient, series in patient_series(readings, order).items()
         for episode in wall_clock_episodes(series)
     ]
 

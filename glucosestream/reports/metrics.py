@@ -36,7 +36,7 @@ from glucosestream.elt.grid_metrics import (
     patient_series,
 )
 from glucosestream.elt.period_metrics import period_metrics_query
-from glucosestream.elt.reading_order import first_copies
+from glucosestream.elt.reading_order import SeriesOrder, first_copies_in_order
 from glucosestream.elt.tables import GRID_METRICS_STAGING
 from glucosestream.ingest.files.readings_csv import CsvReading
 from glucosestream.lake.durable_files import atomic_text_file
@@ -103,13 +103,13 @@ def _input_table(
     )
 
 
-def load_readings(engine: ArrowEngine, table: pa.Table) -> pa.Table:
+def load_readings(engine: ArrowEngine, table: pa.Table) -> tuple[pa.Table, SeriesOrder]:
     """The readings deduplicated — the first row, in input order, of each identity (patient,
-    device, instant), as every sink keeps the earliest copy — in series order; registered as
-    ``period_readings`` for the SQL metrics, and returned."""
-    readings = first_copies(table.select(READING_COLUMNS))
+    device, instant), as every sink keeps the earliest copy — registered as ``period_readings``
+    for the SQL metrics; returned with their series order (for :func:`patient_series`)."""
+    readings, order = first_copies_in_order(table.select(READING_COLUMNS))
     engine.register("period_readings", readings)
-    return readings
+    return readings, order
 
 
 def patient_metrics(
@@ -127,9 +127,9 @@ def metrics_of_table(
     ``workers``: processes for the grid metrics (default: one per core; pass 1 where processes
     cannot be forked, e.g. in Lambda). The SQL runs in the engine, which uses every core itself.
     """
-    readings = load_readings(engine, table)
     grids = _patient_grids(
-        patient_series(readings), workers if workers is not None else os.cpu_count() or 1
+        patient_series(*load_readings(engine, table)),
+        workers if workers is not None else os.cpu_count() or 1,
     )
     grid = grid_metrics_table(grids, None, None)
     run = pa.array([CSV_RUN] * grid.num_rows, pa.string())
@@ -160,9 +160,10 @@ def profile_of_table(
         raise ValueError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
     if profile == "default":
         return metrics_of_table(engine, table, workers)
-    readings = load_readings(engine, table)
     grids = _patient_grids(
-        patient_series(readings), workers if workers is not None else os.cpu_count() or 1, True
+        patient_series(*load_readings(engine, table)),
+        workers if workers is not None else os.cpu_count() or 1,
+        True,
     )
     return [
         {"id": grid.patient_id, **(grid.iglu or {})}

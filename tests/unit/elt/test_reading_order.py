@@ -3,6 +3,8 @@ gives, whether the rows come sorted or not, and the copies SQL's ``row_number() 
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -13,8 +15,10 @@ from hypothesis import strategies as st
 from glucosestream.elt.reading_order import (
     SERIES_ORDER,
     first_copies,
+    first_copies_in_order,
     in_series_order,
     reading_order,
+    series_order,
 )
 from tests.factories import cohort_period_readings
 
@@ -79,21 +83,48 @@ rows = st.lists(
 )
 
 
-def table_of(values: list[tuple[str, str, int, float]]) -> pa.Table:
+def table_of(values: list[tuple[str, str, int, float]], step_ms: int = 300_000) -> pa.Table:
     return pa.table(
         {
             "patient_id": pa.array([v[0] for v in values], pa.string()),
             "device_id": pa.array([v[1] for v in values], pa.string()),
-            "measured_at": pa.array([v[2] * 300_000 for v in values], pa.timestamp("ms", "UTC")),
+            "measured_at": pa.array([v[2] * step_ms for v in values], pa.timestamp("ms", "UTC")),
             "glucose_mg_dl": pa.array([v[3] for v in values], pa.float64()),
             "input_row": pa.array(range(len(values)), pa.int64()),
         }
     )
 
 
+@given(rows, st.sampled_from([300_000, -1, 2**60]), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_the_series_order_and_runs_are_arrows_for_any_rows(
+    values: list[tuple[str, str, int, float]], step_ms: int, presorted: bool
+) -> None:
+    # Given rows with repeated patients, instants and devices, instants far apart (2**60 ms:
+    # the keys cannot be packed into one integer) or negative, sometimes sorted already
+    table = table_of(values, step_ms)
+    if presorted:
+        table = arrow_sorted(table)
+    # When their series order is found
+    order = series_order(table)
+    # Then it is Arrow's stable sort, and the runs are each patient's rows, in id order
+    expected = pc.sort_indices(table, sort_keys=SORT_KEYS).to_numpy()
+    rows = np.arange(table.num_rows) if order.rows is None else order.rows
+    assert rows.tolist() == expected.tolist()
+    patients = table.column("patient_id").take(pa.array(rows, pa.int64())).to_pylist()
+    runs = list(itertools.pairwise(order.bounds.tolist()))
+    assert [patients[start:end] for start, end in runs] == [
+        [patient] * (end - start)
+        for patient, (start, end) in zip(order.patients, runs, strict=True)
+    ]
+    assert order.patients == sorted(set(patients), key=str.encode)
+    if presorted:  # found in order: nothing to sort
+        assert order.rows is None
+
+
 @given(rows, st.booleans())
 @settings(max_examples=300, deadline=None)
-def test_first_copies_are_the_rows_sql_keeps_in_series_order(
+def test_first_copies_are_the_rows_sql_keeps(
     values: list[tuple[str, str, int, float]], presorted: bool
 ) -> None:
     # Given readings with repeated identities (same patient, device, instant), sometimes
@@ -103,8 +134,8 @@ def test_first_copies_are_the_rows_sql_keeps_in_series_order(
         table = arrow_sorted(table)
     # When the first copies are taken
     kept = first_copies(table)
-    # Then they are, in Arrow's series order, the first copy in input order of each identity
-    # (SQL: row_number() OVER (PARTITION BY identity ORDER BY input_row) = 1)
+    # Then they are the first copy in input order of each identity, in input order (SQL:
+    # row_number() OVER (PARTITION BY identity ORDER BY input_row) = 1)
     seen: set[tuple[object, ...]] = set()
     first = []
     for row in table.to_pylist():
@@ -112,6 +143,28 @@ def test_first_copies_are_the_rows_sql_keeps_in_series_order(
         if identity not in seen:
             seen.add(identity)
             first.append(row["input_row"])
-    kept_rows = pc.is_in(table.column("input_row"), value_set=pa.array(first, pa.int64()))
-    expected = arrow_sorted(table.filter(kept_rows))
-    assert kept.to_pylist() == expected.to_pylist()
+    assert kept.column("input_row").to_pylist() == first
+    assert (
+        kept.to_pylist()
+        == table.filter(
+            pc.is_in(table.column("input_row"), value_set=pa.array(first, pa.int64()))
+        ).to_pylist()
+    )
+
+
+@given(rows, st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_the_order_given_with_the_first_copies_is_theirs(
+    values: list[tuple[str, str, int, float]], presorted: bool
+) -> None:
+    table = table_of(values)
+    if presorted:
+        table = arrow_sorted(table)
+    kept, order = first_copies_in_order(table)
+    found = series_order(kept)
+    rows = np.arange(kept.num_rows)
+    assert (rows if order.rows is None else order.rows).tolist() == (
+        rows if found.rows is None else found.rows
+    ).tolist()
+    assert order.bounds.tolist() == found.bounds.tolist()
+    assert order.patients == found.patients
