@@ -271,9 +271,12 @@ def _stripped(column: pa.StringArray) -> tuple[pa.StringArray, np.ndarray]:
     """The values stripped as Python strips them (each distinct value once), and where they
     are not empty."""
     encoded = pc.dictionary_encode(column)
-    stripped = [value.strip() for value in encoded.dictionary.to_pylist()]
+    values = encoded.dictionary.to_pylist()
+    stripped = [value.strip() for value in values]
     indices = encoded.indices.to_numpy()
     non_empty = np.array([bool(value) for value in stripped], bool)
+    if stripped == values:  # the usual case: nothing to strip, the column is its own result
+        return column, non_empty[indices]
     return pc.take(pa.array(stripped, pa.string()), encoded.indices), non_empty[indices]
 
 
@@ -372,8 +375,7 @@ def _resolved_walls(
 ) -> tuple[np.ndarray, np.ndarray, LocalTimeReport]:
     """UTC ms and offsets of wall-clock times, as :func:`resolve_wall_times` gives them."""
     wall_ms = np.floor_divide(wall_us, 1000)
-    hours = np.unique(np.floor_divide(wall_ms, MS_PER_HOUR)).tolist()
-    single = uniform_offset((_EPOCH + timedelta(hours=hour) for hour in hours), tz)
+    single = uniform_offset((_EPOCH + timedelta(hours=hour) for hour in _hours(wall_ms)), tz)
     if single is not None:
         return wall_ms - single * MS_PER_MINUTE, np.full(len(wall_ms), single), LocalTimeReport()
     walls = wall_us.astype("datetime64[us]").tolist()
@@ -381,6 +383,17 @@ def _resolved_walls(
     utc_ms = np.array([r.utc_ms for r in resolved], np.int64)
     offsets = np.array([r.offset_minutes for r in resolved], np.int64)
     return utc_ms, offsets, report
+
+
+def _hours(wall_ms: np.ndarray) -> list[int]:
+    """The wall-clock hours to look up for one UTC offset: every hour from the first to the
+    last reading's when they are fewer than the readings (a zone's offset changes only with
+    time, so one offset over the whole span is one offset over the readings' hours: the check
+    is the same, without sorting the readings), else the readings' distinct hours."""
+    first, last = int(wall_ms.min()) // MS_PER_HOUR, int(wall_ms.max()) // MS_PER_HOUR
+    if last - first < len(wall_ms):
+        return list(range(first, last + 1))
+    return np.unique(np.floor_divide(wall_ms, MS_PER_HOUR)).tolist()  # type: ignore[no-any-return]
 
 
 def _iso_utc(epoch_ms: int) -> str:
