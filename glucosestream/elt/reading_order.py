@@ -55,7 +55,7 @@ def series_order(readings: pa.Table) -> SeriesOrder:
         return _arrow_sorted(readings)
     count = readings.num_rows
     measured = _instants(readings)
-    patient = readings.column("patient_id").combine_chunks()
+    patient = readings.column("patient_id")
     if _in_series_order(readings, patient, measured):
         new_patient = _differs_from_previous(patient)
         heads = np.concatenate(([0], np.flatnonzero(new_patient) + 1)).astype(np.int64)
@@ -68,28 +68,10 @@ def series_order(readings: pa.Table) -> SeriesOrder:
     return SeriesOrder(rows, np.append(heads, count), [names[r] for r in sorted_ranks[heads]])
 
 
-def reading_order(readings: pa.Table) -> pa.Array | None:
-    """Row indices in series order (see :func:`series_order`), or ``None`` when the rows are in
-    it already."""
-    rows = series_order(readings).rows
-    return None if rows is None else pa.array(rows, pa.int64())
-
-
-def in_series_order(readings: pa.Table) -> pa.Table:
-    """The readings sorted in :data:`SERIES_ORDER` (the table itself when they are)."""
-    order = reading_order(readings)
-    return readings if order is None else readings.take(order)
-
-
-def first_copies(readings: pa.Table) -> pa.Table:
-    """The readings without repeated identities (patient_id, device_id, measured_at): the
+def first_copies(readings: pa.Table) -> tuple[pa.Table, SeriesOrder]:
+    """The readings without repeated identities (patient_id, device_id, measured_at) — the
     first copy of each, in input order, is kept, the rows otherwise as they are (the table
-    itself when nothing repeats)."""
-    return first_copies_in_order(readings)[0]
-
-
-def first_copies_in_order(readings: pa.Table) -> tuple[pa.Table, SeriesOrder]:
-    """:func:`first_copies`, and their series order (found once for both)."""
+    itself when nothing repeats) — and their series order (found once for both)."""
     order = series_order(readings)
     measured = order.ordered(_instants(readings))
     # Copies are neighbours in series order, within one patient's run: same instant (integers),
@@ -127,7 +109,7 @@ def _instants(readings: pa.Table) -> Positions:
     )
 
 
-def _differs_from_previous(column: pa.Array) -> npt.NDArray[np.bool_]:
+def _differs_from_previous(column: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.bool_]:
     """For each row but the first: whether its value differs from the row before."""
     count = len(column)
     if count < 2:
@@ -136,7 +118,7 @@ def _differs_from_previous(column: pa.Array) -> npt.NDArray[np.bool_]:
     return np.asarray(differs.fill_null(True).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _in_series_order(readings: pa.Table, patient: pa.Array, measured: Positions) -> bool:
+def _in_series_order(readings: pa.Table, patient: pa.ChunkedArray, measured: Positions) -> bool:
     """Whether the rows are in :data:`SERIES_ORDER` (no nulls): ids never decrease from a row
     to the next (so each patient's rows are one run, the runs in id order), instants never
     decrease within a patient and devices never decrease at one instant. The first

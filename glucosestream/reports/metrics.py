@@ -36,7 +36,7 @@ from glucosestream.elt.grid_metrics import (
     patient_series,
 )
 from glucosestream.elt.period_metrics import period_metrics_query
-from glucosestream.elt.reading_order import SeriesOrder, first_copies_in_order
+from glucosestream.elt.reading_order import SeriesOrder, first_copies
 from glucosestream.elt.tables import GRID_METRICS_STAGING
 from glucosestream.ingest.files.readings_csv import CsvReading
 from glucosestream.lake.durable_files import atomic_text_file
@@ -107,7 +107,7 @@ def load_readings(engine: ArrowEngine, table: pa.Table) -> tuple[pa.Table, Serie
     """The readings deduplicated — the first row, in input order, of each identity (patient,
     device, instant), as every sink keeps the earliest copy — registered as ``period_readings``
     for the SQL metrics; returned with their series order (for :func:`patient_series`)."""
-    readings, order = first_copies_in_order(table.select(READING_COLUMNS))
+    readings, order = first_copies(table.select(READING_COLUMNS))
     engine.register("period_readings", readings)
     return readings, order
 

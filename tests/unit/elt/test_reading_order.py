@@ -15,9 +15,6 @@ from hypothesis import strategies as st
 from glucosestream.elt.reading_order import (
     SERIES_ORDER,
     first_copies,
-    first_copies_in_order,
-    in_series_order,
-    reading_order,
     series_order,
 )
 from tests.factories import cohort_period_readings
@@ -43,32 +40,31 @@ def test_the_series_order_is_arrows_stable_sort(cohort: pa.Table) -> None:
     duplicated rows) in input order; a null key keeps Arrow's sort itself."""
     twice = shuffled(pa.concat_tables([cohort, cohort.slice(0, 4000)]), seed=5)
     expected = pc.sort_indices(twice, sort_keys=SORT_KEYS).to_numpy()
-    order = reading_order(twice)
+    order = series_order(twice).rows
     assert order is not None
-    assert np.array_equal(order.to_numpy(), expected)
+    assert np.array_equal(order, expected)
     devices = twice.column("device_id").to_pylist()
     devices[7] = None
     with_null = twice.set_column(
         twice.schema.get_field_index("device_id"), "device_id", pa.array(devices, pa.string())
     )
     expected = pc.sort_indices(with_null, sort_keys=SORT_KEYS).to_numpy()
-    order = reading_order(with_null)
+    order = series_order(with_null).rows
     assert order is not None
-    assert np.array_equal(order.to_numpy(), expected)
+    assert np.array_equal(order, expected)
 
 
 def test_rows_in_series_order_are_not_sorted_again(cohort: pa.Table) -> None:
     ordered = arrow_sorted(cohort)
-    assert reading_order(ordered) is None
-    assert in_series_order(ordered) is ordered
+    assert series_order(ordered).rows is None
     # One row out of place anywhere is found: patients out of order, a patient in two runs,
     # instants going back, devices out of order at one instant.
     first, second = ordered.slice(0, 10), ordered.slice(10)
-    assert reading_order(pa.concat_tables([second, first])) is not None
+    assert series_order(pa.concat_tables([second, first])).rows is not None
     rows = np.arange(ordered.num_rows)
     swapped = rows.copy()
     swapped[[100, 101]] = swapped[[101, 100]]
-    assert reading_order(ordered.take(pa.array(swapped))) is not None
+    assert series_order(ordered.take(pa.array(swapped))).rows is not None
 
 
 rows = st.lists(
@@ -133,7 +129,7 @@ def test_first_copies_are_the_rows_sql_keeps(
     if presorted:
         table = arrow_sorted(table)
     # When the first copies are taken
-    kept = first_copies(table)
+    kept, _ = first_copies(table)
     # Then they are the first copy in input order of each identity, in input order (SQL:
     # row_number() OVER (PARTITION BY identity ORDER BY input_row) = 1)
     seen: set[tuple[object, ...]] = set()
@@ -160,7 +156,7 @@ def test_the_order_given_with_the_first_copies_is_theirs(
     table = table_of(values)
     if presorted:
         table = arrow_sorted(table)
-    kept, order = first_copies_in_order(table)
+    kept, order = first_copies(table)
     found = series_order(kept)
     rows = np.arange(kept.num_rows)
     assert (rows if order.rows is None else order.rows).tolist() == (
