@@ -110,13 +110,13 @@ def main() -> None:
         floor_s = time.perf_counter() - started
 
         started = time.perf_counter()
-        metrics = metrics_of_table(LocalAthena(), pq.read_table(path))
+        metrics = metrics_of_table(LocalAthena(threads=1), pq.read_table(path))  # as the CLI
         full_s = time.perf_counter() - started
 
         # The parts alone, as metrics_of_table runs them (same workers), on the same readings.
         same_table = pq.read_table(path)
         started = time.perf_counter()
-        readings, order = load_readings(LocalAthena(), same_table)
+        readings, order = load_readings(LocalAthena(threads=1), same_table)
         load_s = time.perf_counter() - started
         started = time.perf_counter()
         _patient_grids(patient_series(readings, order), os.cpu_count() or 1)

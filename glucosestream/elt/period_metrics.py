@@ -50,14 +50,25 @@ PERIOD_SQL = (
 """The files :func:`build_period_marts` runs."""
 
 
+def sql_metrics_query(database: str, readings: Statement | None = None) -> Statement:
+    """The SQL metrics of ``sql/marts/patient_period_metrics.sql`` over ``readings`` as
+    ``period_readings`` (None: over the table ``<database>.period_readings`` itself)."""
+    return mart_query(database, SQL_METRICS_SQL, readings)
+
+
 def period_metrics_query(
-    database: str, run_id: str, readings: Statement | None = None
+    database: str,
+    run_id: str,
+    readings: Statement | None = None,
+    sql_metrics: Statement | None = None,
 ) -> Statement:
     """The rows of ``patient_period_metrics`` (its columns, in order): the SQL metrics of
     ``readings`` as ``period_readings`` (None: of the table ``<database>.period_readings``
     itself) joined with the grid metrics of the same patients, run ``run_id``'s partition of
-    ``<database>.grid_metrics_staging``."""
-    sql_metrics = mart_query(database, SQL_METRICS_SQL, readings)
+    ``<database>.grid_metrics_staging``. ``sql_metrics``: those SQL metrics when already
+    computed (:func:`sql_metrics_query`'s rows, e.g. a query of a table holding them)."""
+    if sql_metrics is None:
+        sql_metrics = sql_metrics_query(database, readings)
     return compose(
         bind(JOIN_GRID_METRICS_SQL, {"database": database}, {"run_id": [run_id]}),
         [("period_sql_metrics", sql_metrics)],

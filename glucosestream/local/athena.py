@@ -320,13 +320,18 @@ DEFAULT_ENGINE_MEMORY = "25%"
 a 198M-reading lake reach 19.8 GiB of RSS."""
 
 
-def engine_connection(memory_limit: str = DEFAULT_ENGINE_MEMORY) -> Any:
+def engine_connection(memory_limit: str = DEFAULT_ENGINE_MEMORY, threads: int | None = None) -> Any:
     """A DuckDB database for the local engine, holding at most ``memory_limit`` (``25%``,
     ``4GiB``); beyond it DuckDB spills to a directory of this process's own under the system
     temporary directory (the default, ``.tmp`` in the working directory, would litter the
-    checkout and be shared by concurrent processes)."""
+    checkout and be shared by concurrent processes). ``threads``: DuckDB's worker threads
+    (None: one a core). With one, results are the same run after run: parallel sums of doubles
+    combine their parts in whatever order the threads finish."""
     spill = Path(tempfile.gettempdir()) / f"glucosestream-duckdb-{os.getpid()}"
-    return duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": str(spill)})
+    config: dict[str, Any] = {"memory_limit": memory_limit, "temp_directory": str(spill)}
+    if threads is not None:
+        config["threads"] = threads
+    return duckdb.connect(config=config)
 
 
 class LocalAthena:
@@ -337,9 +342,10 @@ class LocalAthena:
         database: str = "gs_local",
         connection: Any | None = None,
         memory_limit: str = DEFAULT_ENGINE_MEMORY,
+        threads: int | None = None,
     ) -> None:
         self.database = identifier(database)
-        self.connection = connection or engine_connection(memory_limit)
+        self.connection = connection or engine_connection(memory_limit, threads)
         self.connection.execute(f"CREATE SCHEMA IF NOT EXISTS {database}")
 
     def register(self, table: str, data: pa.Table) -> None:

@@ -15,8 +15,9 @@ from __future__ import annotations
 import csv
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from functools import partial
 from multiprocessing import get_context
 from operator import itemgetter
@@ -35,12 +36,13 @@ from glucosestream.elt.grid_metrics import (
     patient_grid,
     patient_series,
 )
-from glucosestream.elt.period_metrics import period_metrics_query
+from glucosestream.elt.period_metrics import period_metrics_query, sql_metrics_query
 from glucosestream.elt.reading_order import SeriesOrder, first_copies
 from glucosestream.elt.tables import GRID_METRICS_STAGING
 from glucosestream.ingest.files.readings_csv import CsvReading
 from glucosestream.lake.durable_files import atomic_text_file
 from glucosestream.warehouse.arrow_engine import ArrowEngine
+from glucosestream.warehouse.sql_text import Statement
 
 METRIC_COLUMNS = (
     "id", "n_readings", "days", "active_percent", "mean", "median", "sd", "cv", "gmi", "ea1c",
@@ -58,6 +60,8 @@ metric function, :mod:`glucosestream.domain.metrics.iglu_profile`)."""
 
 CSV_RUN = "csv"
 """The CSV's grid metrics as one run's partition of ``grid_metrics_staging``."""
+CSV_SQL_METRICS = "csv_sql_metrics"
+"""The CSV's SQL metrics, computed while the grid metrics are, then joined with them."""
 
 MINUTE_MS = 60_000
 
@@ -127,14 +131,21 @@ def metrics_of_table(
     ``workers``: processes for the grid metrics (default: one per core; pass 1 where processes
     cannot be forked, e.g. in Lambda). The SQL runs in the engine, which uses every core itself.
     """
-    grids = _patient_grids(
-        patient_series(*load_readings(engine, table)),
-        workers if workers is not None else os.cpu_count() or 1,
-    )
+    series = patient_series(*load_readings(engine, table))
+    # The SQL metrics need no grid: the engine computes them while the processes compute the
+    # grids (one core each way when the engine runs on one thread, as the CLI's does).
+    count = _worker_count(workers, len(series))
+    with _grid_processes(count) as pool:
+        pending = _grids_in(pool, count, series)
+        engine.register(CSV_SQL_METRICS, engine.run(sql_metrics_query(engine.database)))
+        grids = list(pending)
     grid = grid_metrics_table(grids, None, None)
     run = pa.array([CSV_RUN] * grid.num_rows, pa.string())
     engine.register(GRID_METRICS_STAGING, grid.append_column("run_id", run))
-    rows = engine.run(period_metrics_query(engine.database, CSV_RUN)).to_pylist()
+    computed = Statement(f"SELECT * FROM {engine.database}.{CSV_SQL_METRICS}")  # noqa: S608
+    rows = engine.run(
+        period_metrics_query(engine.database, CSV_RUN, sql_metrics=computed)
+    ).to_pylist()
     return [
         {"id": row["patient_id"], **{column: row[column] for column in METRIC_COLUMNS[1:]}}
         for row in sorted(rows, key=itemgetter("patient_id"))
@@ -160,11 +171,7 @@ def profile_of_table(
         raise ValueError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
     if profile == "default":
         return metrics_of_table(engine, table, workers)
-    grids = _patient_grids(
-        patient_series(*load_readings(engine, table)),
-        workers if workers is not None else os.cpu_count() or 1,
-        True,
-    )
+    grids = _patient_grids(patient_series(*load_readings(engine, table)), workers, True)
     return [
         {"id": grid.patient_id, **(grid.iglu or {})}
         for grid in sorted(grids, key=lambda grid: grid.patient_id)
@@ -175,15 +182,45 @@ PARALLEL_FROM_PATIENTS = 64
 """Below this, starting processes costs more than it saves."""
 
 
-def _patient_grids(
-    series: Mapping[str, PatientSeries], workers: int, iglu: bool = False
-) -> list[PatientGrid]:
+def _worker_count(workers: int | None, patients: int) -> int:
+    """Processes for the grid metrics: ``workers`` (None: one a core), but 1 for few patients."""
+    count = workers if workers is not None else os.cpu_count() or 1
+    return count if patients >= PARALLEL_FROM_PATIENTS else 1
+
+
+@contextmanager
+def _grid_processes(count: int) -> Iterator[ProcessPoolExecutor | None]:
+    """``count`` worker processes for the grid metrics (forked: the series are not copied), or
+    ``None`` for one (the caller's own)."""
+    if count <= 1:
+        yield None
+        return
+    with ProcessPoolExecutor(max_workers=count, mp_context=get_context("fork")) as pool:
+        yield pool
+
+
+def _grids_in(
+    pool: ProcessPoolExecutor | None,
+    count: int,
+    series: Mapping[str, PatientSeries],
+    iglu: bool = False,
+) -> Iterator[PatientGrid]:
+    """Every patient's :func:`patient_grid`, in ``series`` order: all submitted to ``pool`` (of
+    ``count`` processes) at once — its processes are forked then, before the caller goes on —
+    else computed here as the caller iterates."""
     compute = partial(patient_grid, iglu=iglu)
-    if workers <= 1 or len(series) < PARALLEL_FROM_PATIENTS:
-        return [compute(patient, one) for patient, one in series.items()]
-    chunk = max(1, len(series) // (workers * 4))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-        return list(pool.map(compute, series.keys(), series.values(), chunksize=chunk))
+    if pool is None:
+        return (compute(patient, one) for patient, one in series.items())
+    chunk = max(1, len(series) // (count * 4))
+    return pool.map(compute, series.keys(), series.values(), chunksize=chunk)
+
+
+def _patient_grids(
+    series: Mapping[str, PatientSeries], workers: int | None, iglu: bool = False
+) -> list[PatientGrid]:
+    count = _worker_count(workers, len(series))
+    with _grid_processes(count) as pool:
+        return list(_grids_in(pool, count, series, iglu))
 
 
 def _cell(value: Any, instant: bool = False) -> str:

@@ -48,7 +48,9 @@ def cmd_metrics(args: argparse.Namespace, settings: Settings) -> int:
 
     csv_input = _csv_input(args)
     profile = getattr(args, "profile", "default")
-    engine = LocalAthena(memory_limit=settings.local_engine_memory)
+    # One engine thread: the same CSV gives the same metrics.csv, byte for byte (parallel sums
+    # combine in varying order); the grid metrics' processes use the other cores meanwhile.
+    engine = LocalAthena(memory_limit=settings.local_engine_memory, threads=1)
     metrics = profile_metrics(engine, csv_input.columns, profile)
     write_metrics(metrics, args.output, PROFILES[profile])
     print(

@@ -199,3 +199,31 @@ def test_grid_metrics_in_parallel_equal_the_serial_ones() -> None:
     assert [grid.patient_id for grid in serial] == list(series)
     assert len({grid.metrics["mage"] for grid in serial}) > 1
     assert any(grid.episodes for grid in serial)
+
+
+def test_the_same_csv_gives_the_same_metrics_csv_byte_for_byte(tmp_path: Path) -> None:
+    """Reproducible output: a file large enough for the engine to split its scan (several
+    122,880-row groups) and for the grid metrics to run in worker processes."""
+    import numpy as np
+
+    from glucosestream.reports.metrics import PARALLEL_FROM_PATIENTS
+
+    rng = np.random.default_rng(5)
+    slots = np.arange(4_100) * 300
+    with (tmp_path / "in.csv").open("w") as out:
+        out.write("id,time,gl\n")
+        for patient in range(PARALLEL_FROM_PATIENTS + 1):
+            glucose = np.clip(140 + np.cumsum(rng.normal(0, 4, slots.size)), 40, 400)
+            times = np.datetime64("2026-01-05T00:00:00") + slots.astype("timedelta64[s]")
+            out.writelines(
+                f"p{patient:03d},{t}Z,{g:.1f}\n" for t, g in zip(times, glucose, strict=True)
+            )
+    outputs = []
+    for run in range(3):
+        target = tmp_path / f"metrics-{run}.csv"
+        args = ["metrics", "--input", str(tmp_path / "in.csv"), "--output", str(target)]
+        assert main(args) == 0
+        outputs.append(target.read_bytes())
+    assert outputs[0].count(b"\n") == PARALLEL_FROM_PATIENTS + 2
+    assert outputs[1] == outputs[0]
+    assert outputs[2] == outputs[0]
