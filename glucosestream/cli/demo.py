@@ -334,9 +334,8 @@ class LiveDemo:
         for worker in self.workers:
             worker.stop()
         self._observe()  # the workers' final reports of a clean stop
-        for alert in self._receive():  # alerts raised while draining
-            self.kinds[alert["kind"]] += 1
-            print(format_alert(alert), flush=True)
+        self._show_alerts()  # alerts raised while draining
+        self._show_errors()
         self.state.sim_now_ms = self.latest_arrival_ms
         self.state.live_published += self.published
         self.state.save(self.settings)
@@ -435,11 +434,8 @@ class LiveDemo:
                 next_clock = now + 1.0
                 set_simulated_now(self.settings, self.latest_arrival_ms)
                 self._supervise()
-            for alert in self._receive():
-                kinds[alert["kind"]] += 1
-                print(format_alert(alert), flush=True)
-            while self.errors:
-                print(f"ERROR: {self.errors.pop(0)}", flush=True)
+            self._show_alerts()
+            self._show_errors()
             pipeline = read_json(stats_file(self.settings, "pipeline"))
             if pipeline.get("last_line") and pipeline.get("last_run_id") != self.last_pipeline_run:
                 self.last_pipeline_run = pipeline["last_run_id"]
@@ -468,11 +464,30 @@ class LiveDemo:
             f"clock {_clock(self.latest_arrival_ms)}"
         )
 
-    def _receive(self) -> list[dict[str, Any]]:
+    def _show_alerts(self) -> None:
+        """Prints the alerts the feed holds and deletes them. A message that is not an alert
+        of the contract is reported as an error and deleted too: the feed only shows alerts
+        (the patients' state and the topic's other subscribers keep them), and a message that
+        cannot be shown now never can be — left undeleted, it would come back every
+        visibility timeout, and it stopped the console before."""
         messages = self.feed.receive(wait_s=1)
-        alerts = [json.loads(message.body) for message in messages]
+        for message in messages:
+            try:
+                alert = json.loads(message.body)
+                line = format_alert(alert)
+            except (ValueError, KeyError, TypeError) as error:
+                self.errors.append(
+                    f"alerts feed: a message that is not an alert ({type(error).__name__}: "
+                    f"{error}), deleted: {message.body[:120]!r}"
+                )
+                continue
+            self.kinds[alert["kind"]] += 1
+            print(line, flush=True)
         self.feed.delete_many(messages)
-        return alerts
+
+    def _show_errors(self) -> None:
+        while self.errors:
+            print(f"ERROR: {self.errors.pop(0)}", flush=True)
 
 
 def format_alert(alert: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -24,6 +25,8 @@ from glucosestream.adapters.kinesis import ShardReader, readings_stream
 from glucosestream.adapters.sqs_queue import MAX_MESSAGES_PER_RECEIVE, SqsQueue
 from glucosestream.contract.records import UndecodableRecord, decode_record
 from glucosestream.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 MINUTE_MS = 60_000
 ALERT_RECEIVES_PER_POLL = 10
@@ -205,8 +208,16 @@ class LiveFeed:
                 repeat=int(alert.get("repeat") or 0),
                 silenced=alert.get("silenced") is True,
             )
-        except (ValueError, KeyError, TypeError):
-            return  # not an alert of the contract: nothing to show
+        except (ValueError, KeyError, TypeError) as error:
+            # Not an alert of the contract: nothing to show, but said (the feed's message is
+            # deleted: it could never be shown).
+            logger.warning(
+                "alerts feed: a message that is not an alert (%s: %s) was not shown: %.120r",
+                type(error).__name__,
+                error,
+                body,
+            )
+            return
         with self._lock:
             self._sequence += 1
             self._alerts.append(dataclasses.replace(parsed, sequence=self._sequence))

@@ -3,9 +3,22 @@ nothing published twice, nothing skipped; its alert lines."""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from itertools import takewhile
+from types import SimpleNamespace
 
-from glucosestream.cli.demo import DAY_MS, DemoOptions, DemoState, format_alert, live_cohort
+import pytest
+
+from glucosestream.adapters.sqs_queue import QueueMessage
+from glucosestream.cli.demo import (
+    DAY_MS,
+    DemoOptions,
+    DemoState,
+    LiveDemo,
+    format_alert,
+    live_cohort,
+)
 from stream.simulator import CohortConfig, simulate
 
 KEY = b"k" * 32
@@ -90,3 +103,44 @@ def test_printed_alerts_say_repeat_and_quiet_hours() -> None:
     assert "silenced" not in line
     quiet_low = {**record, "kind": "LOW", "severity": "WARNING", "repeat": 0, "silenced": True}
     assert format_alert(quiet_low).endswith("[silenced: quiet hours]")
+
+
+class RecordingFeed:
+    """The alerts feed's two calls the console makes, over messages held in memory."""
+
+    def __init__(self, bodies: list[str]) -> None:
+        self.messages = [QueueMessage(body, f"receipt-{n}") for n, body in enumerate(bodies)]
+        self.deleted: list[QueueMessage] = []
+
+    def receive(self, wait_s: int = 0) -> list[QueueMessage]:
+        held, self.messages = self.messages[:10], self.messages[10:]
+        return held
+
+    def delete_many(self, messages: list[QueueMessage]) -> list[QueueMessage]:
+        self.deleted += messages
+        return []
+
+
+def test_a_message_that_is_not_an_alert_is_reported_and_deleted_with_the_rest(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    alert = {
+        "alert_id": "a" * 32, "patient_id": "p_8b57fd516f31aa00", "kind": "LOW",
+        "severity": "WARNING", "measured_at": 1_767_571_200_000, "utc_offset_minutes": 0,
+        "glucose_mg_dl": 62,
+    }  # fmt: skip
+    bodies = [json.dumps(alert), "not json", json.dumps({"kind": "LOW"}), json.dumps(alert)]
+    feed = RecordingFeed(bodies)
+    console = SimpleNamespace(feed=feed, errors=[], kinds=Counter())
+
+    LiveDemo._show_alerts(console)  # type: ignore[arg-type]
+
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 2
+    assert all(line.startswith("ALERT LOW") for line in printed)
+    assert console.kinds == Counter({"LOW": 2})
+    assert len(console.errors) == 2
+    assert "JSONDecodeError" in console.errors[0]
+    assert "'not json'" in console.errors[0]
+    assert "KeyError" in console.errors[1]
+    assert feed.deleted == [QueueMessage(body, f"receipt-{n}") for n, body in enumerate(bodies)]

@@ -7,6 +7,8 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from glucosestream.dashboard.live import LiveFeed
 from glucosestream.domain.alerts import Alert, AlertKind, Severity
 from glucosestream.domain.identity import alert_id
@@ -108,13 +110,20 @@ def test_alerts_from_before_repeat_and_silenced_get_the_schemas_defaults() -> No
     assert (second.alert_id, second.repeat, second.silenced) == ("", 0, False)
 
 
-def test_what_is_not_an_alert_is_dropped_without_taking_a_place_in_the_feed() -> None:
+def test_what_is_not_an_alert_is_dropped_without_taking_a_place_in_the_feed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     feed = LiveFeed(load_settings(env="test"))
     for body in ("not json", "[1, 2]", json.dumps({"kind": "LOW"}), json.dumps({"repeat": "x"})):
         feed.add_alert(body)
     broken = urgent_low_repeat(1).to_record() | {"repeat": "second"}
     feed.add_alert(json.dumps(broken))
     assert feed.alerts_since(0) == ([], 0)
+    # Each said, not dropped in silence.
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 5
+    assert all(w.startswith("alerts feed: a message that is not an alert") for w in warnings)
+    assert "'not json'" in warnings[0]
     feed.add_alert(json.dumps(urgent_low_repeat(1).to_record()))
     alerts, cursor = feed.alerts_since(0)
     assert [a.sequence for a in alerts] == [cursor] == [1]
