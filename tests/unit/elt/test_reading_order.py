@@ -120,7 +120,7 @@ def test_the_series_order_and_runs_are_arrows_for_any_rows(
 
 @given(rows, st.booleans())
 @settings(max_examples=300, deadline=None)
-def test_first_copies_are_the_rows_sql_keeps(
+def test_first_copies_are_the_rows_sql_keeps_and_their_order_is_theirs(
     values: list[tuple[str, str, int, float]], presorted: bool
 ) -> None:
     # Given readings with repeated identities (same patient, device, instant), sometimes
@@ -129,7 +129,7 @@ def test_first_copies_are_the_rows_sql_keeps(
     if presorted:
         table = arrow_sorted(table)
     # When the first copies are taken
-    kept, _ = first_copies(table)
+    kept, order = first_copies(table)
     # Then they are the first copy in input order of each identity, in input order (SQL:
     # row_number() OVER (PARTITION BY identity ORDER BY input_row) = 1)
     seen: set[tuple[object, ...]] = set()
@@ -140,23 +140,9 @@ def test_first_copies_are_the_rows_sql_keeps(
             seen.add(identity)
             first.append(row["input_row"])
     assert kept.column("input_row").to_pylist() == first
-    assert (
-        kept.to_pylist()
-        == table.filter(
-            pc.is_in(table.column("input_row"), value_set=pa.array(first, pa.int64()))
-        ).to_pylist()
-    )
-
-
-@given(rows, st.booleans())
-@settings(max_examples=300, deadline=None)
-def test_the_order_given_with_the_first_copies_is_theirs(
-    values: list[tuple[str, str, int, float]], presorted: bool
-) -> None:
-    table = table_of(values)
-    if presorted:
-        table = arrow_sorted(table)
-    kept, order = first_copies(table)
+    chosen = pc.is_in(table.column("input_row"), value_set=pa.array(first, pa.int64()))
+    assert kept.to_pylist() == table.filter(chosen).to_pylist()
+    # And the order handed on with them is the one found for them afresh
     found = series_order(kept)
     rows = np.arange(kept.num_rows)
     assert (rows if order.rows is None else order.rows).tolist() == (
