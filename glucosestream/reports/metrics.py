@@ -129,7 +129,8 @@ def metrics_of_table(
     patients in id order.
 
     ``workers``: processes for the grid metrics (default: one per core; pass 1 where processes
-    cannot be forked, e.g. in Lambda). The SQL runs in the engine, which uses every core itself.
+    cannot be forked, e.g. in Lambda). The SQL metrics run in the engine meanwhile, on as many
+    threads as it was given (the CLI gives one: the same input, the same output).
     """
     series = patient_series(*load_readings(engine, table))
     # The SQL metrics need no grid: the engine computes them while the processes compute the
