@@ -1,9 +1,10 @@
-"""The README's opening picture: the dashboard while ``glucosestream demo`` (``make run``) runs.
+"""The README's pictures of the dashboard while ``glucosestream demo`` (``make run``) runs.
 
 Starts the demo on free ports in a temporary state directory (its own stack, backfill, workers,
 live stream), waits until the scheduled pipeline has published marts, then photographs the
-cohort triage and a patient's live view in headless Chromium (Debian ``chromium`` and
-``chromium-driver``), and stops everything.
+cohort triage, a patient's live view and the first patient's whole AGP report (down to the
+all-metrics table) in headless Chromium (Debian ``chromium`` and ``chromium-driver``), and
+stops everything.
 
     python docs/scripts/screenshot_make_run.py [--patients 50] [--out docs/img]
 """
@@ -19,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from PIL import Image, ImageChops
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
@@ -30,6 +32,16 @@ FLAGS = (
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--window-size=1400,1500",
 )  # fmt: skip
+REPORT_MARGIN = 300
+"""Pixels below the report's content (the window's own frame takes part of its height)."""
+
+
+def trim_bottom(picture: Path, margin: int = 24) -> None:
+    """Crop the white below the page's content (the window was made taller than the page)."""
+    image = Image.open(picture).convert("RGB")
+    content = ImageChops.difference(image, Image.new("RGB", image.size, "white")).getbbox()
+    if content is not None:
+        image.crop((0, 0, image.width, min(image.height, content[3] + margin))).save(picture)
 
 
 def wait_for(output: Path, needle: str, timeout_s: float) -> None:
@@ -78,6 +90,20 @@ def main() -> int:
                 target = args.out / f"{name}.png"
                 driver.save_screenshot(str(target))
                 print(f"wrote {target}")
+            # The report is a long page: the window is made as tall as it, so the picture
+            # reaches the episode list and the all-metrics table.
+            driver.get(f"http://127.0.0.1:{port}/?view=report")
+            time.sleep(10)
+            for _ in range(4):  # the page lays itself out again at each new window height
+                height = int(driver.execute_script("return document.documentElement.scrollHeight"))
+                if driver.get_window_size()["height"] >= height + REPORT_MARGIN:
+                    break
+                driver.set_window_size(1400, height + REPORT_MARGIN)
+                time.sleep(3)
+            target = args.out / "dashboard_report.png"
+            driver.save_screenshot(str(target))
+            trim_bottom(target)
+            print(f"wrote {target}")
         finally:
             if driver is not None:
                 driver.quit()
