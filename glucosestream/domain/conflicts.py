@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from glucosestream.domain.stable_order import order_by_code_then_instant
+
 __all__ = ["ConflictReport", "find_conflicts", "find_conflicts_in_arrays"]
 
 
@@ -89,7 +91,7 @@ def find_conflicts_in_arrays(
     count = len(glucose)
     if count == 0:
         return ConflictReport(0, None)
-    order = _identity_order(streams, instants)
+    order = order_by_code_then_instant(streams, instants)  # copies of one identity in order
     sorted_streams, sorted_instants = streams[order], instants[order]
     starts_identity = np.ones(count, bool)
     starts_identity[1:] = (sorted_streams[1:] != sorted_streams[:-1]) | (
@@ -110,20 +112,3 @@ def find_conflicts_in_arrays(
         f"{float(glucose[index]):g} mg/dL ({describe(index)})"
     )
     return ConflictReport(len(np.unique(identity[differs])), example)
-
-
-def _identity_order(streams: np.ndarray, instants: np.ndarray) -> np.ndarray:
-    """Indices sorted by identity (stream, then instant), copies of one identity in source order.
-
-    The two keys are packed into one int64 where their ranges allow (always, for readings of a
-    few centuries in milliseconds), so that one stable sort does it, or none at all when the
-    source is in order already (a file written patient by patient, in time order, is)."""
-    low, high = int(instants.min()), int(instants.max())
-    span = high - low + 1
-    if int(streams.min()) < 0 or (int(streams.max()) + 1) * span >= 2**62:
-        return np.lexsort((np.arange(len(streams)), instants, streams))
-    key = streams * span + (instants - low)
-    if bool(np.all(key[1:] >= key[:-1])):
-        return np.arange(len(key))
-    order: np.ndarray = np.argsort(key, kind="stable")
-    return order

@@ -23,11 +23,10 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from glucosestream.domain.stable_order import order_by_code_then_instant
+
 SERIES_ORDER = ("patient_id", "measured_at", "device_id")
 """The order of a patient's readings in its series (all ascending)."""
-
-_PACKED_LIMIT = 2**62
-"""Patient rank and instant are packed into one int64 key below this."""
 
 Positions = npt.NDArray[np.int64]
 
@@ -56,8 +55,8 @@ def series_order(readings: pa.Table) -> SeriesOrder:
     count = readings.num_rows
     measured = _instants(readings)
     patient = readings.column("patient_id")
-    if _in_series_order(readings, patient, measured):
-        new_patient = _differs_from_previous(patient)
+    new_patient = _new_patient_if_in_series_order(readings, patient, measured)
+    if new_patient is not None:
         heads = np.concatenate(([0], np.flatnonzero(new_patient) + 1)).astype(np.int64)
         names = patient.take(heads).to_pylist() if count else []
         return SeriesOrder(None, np.append(heads, count) if count else np.zeros(1, np.int64), names)
@@ -118,42 +117,40 @@ def _differs_from_previous(column: pa.Array | pa.ChunkedArray) -> npt.NDArray[np
     return np.asarray(differs.fill_null(True).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _in_series_order(readings: pa.Table, patient: pa.ChunkedArray, measured: Positions) -> bool:
-    """Whether the rows are in :data:`SERIES_ORDER` (no nulls): ids never decrease from a row
-    to the next (so each patient's rows are one run, the runs in id order), instants never
-    decrease within a patient and devices never decrease at one instant. The first
-    disorder ends the check: rows in another order cost two comparisons of neighbours."""
+def _new_patient_if_in_series_order(
+    readings: pa.Table, patient: pa.ChunkedArray, measured: Positions
+) -> npt.NDArray[np.bool_] | None:
+    """For each row but the first, whether it starts another patient — when the rows are in
+    :data:`SERIES_ORDER` (no nulls): ids never decrease from a row to the next (so each
+    patient's rows are one run, the runs in id order), instants never decrease within a patient
+    and devices never decrease at one instant; else ``None``. The first disorder ends the
+    check: rows in another order cost two comparisons of neighbours."""
     count = readings.num_rows
     if count < 2:
-        return True
+        return np.zeros(max(count - 1, 0), bool)
     before, after = patient.slice(0, count - 1), patient.slice(1)
     if pc.any(pc.greater(before, after)).as_py():
-        return False
+        return None
     same_patient = np.asarray(pc.equal(before, after).to_numpy(zero_copy_only=False), bool)
     step = np.diff(measured)
     if bool(np.any(step[same_patient] < 0)):
-        return False
+        return None
     ties = np.flatnonzero(same_patient & (step == 0))
-    if not len(ties):
-        return True
     device = readings.column("device_id")
-    return bool(pc.all(pc.less_equal(device.take(ties), device.take(ties + 1))).as_py())
+    if len(ties) and not pc.all(pc.less_equal(device.take(ties), device.take(ties + 1))).as_py():
+        return None
+    return ~same_patient
 
 
 def _sorted_rows(readings: pa.Table, ranks: Positions, measured: Positions) -> Positions:
     """Row indices sorted by (patient rank, instant), then devices at one instant, stable."""
-    low = int(measured.min())
-    span = int(measured.max()) - low + 1
-    if (int(ranks.max()) + 1) * span < _PACKED_LIMIT:
-        key = ranks * span + (measured - low)
-        rows: Positions = np.argsort(key, kind="stable")
-        sorted_key = key[rows]
-    else:
-        rows = np.lexsort((measured, ranks))
-        sorted_key = np.stack((ranks[rows], measured[rows]), axis=1)
+    rows = order_by_code_then_instant(ranks, measured)
     # Rows of one patient at one instant (two devices, or copies) are ordered by device, then
     # input order: only those rows' devices are ranked.
-    tied = np.flatnonzero(_equal_neighbours(sorted_key))
+    sorted_ranks, sorted_instants = ranks[rows], measured[rows]
+    tied = np.flatnonzero(
+        (sorted_ranks[1:] == sorted_ranks[:-1]) & (sorted_instants[1:] == sorted_instants[:-1])
+    )
     if not len(tied):
         return rows
     positions = np.unique(np.concatenate((tied, tied + 1)))
@@ -162,11 +159,6 @@ def _sorted_rows(readings: pa.Table, ranks: Positions, measured: Positions) -> P
     within = np.lexsort((rows[positions], device_ranks, group))
     rows[positions] = rows[positions][within]
     return rows
-
-
-def _equal_neighbours(sorted_key: np.ndarray) -> npt.NDArray[np.bool_]:
-    equal: npt.NDArray[np.bool_] = sorted_key[1:] == sorted_key[:-1]
-    return equal if equal.ndim == 1 else np.all(equal, axis=1)
 
 
 def _ranks(column: pa.Array | pa.ChunkedArray) -> tuple[Positions, list[str]]:

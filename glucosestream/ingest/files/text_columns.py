@@ -14,7 +14,6 @@ in a float64, as the row-by-row arithmetic needs).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 import pyarrow as pa
@@ -159,13 +158,9 @@ def _read_layout(
 def _month_table() -> tuple[np.ndarray, np.ndarray]:
     """For each month of the years read (index ``(year - 1900) * 12 + month - 1``): its first
     day as days since 1970-01-01 (proleptic Gregorian), and its length in days."""
-    first_days = [
-        (date(year, month, 1) - date(1970, 1, 1)).days
-        for year in range(_FIRST_YEAR, _LAST_YEAR + 2)
-        for month in range(1, 13)
-    ]
-    first = np.array(first_days, np.int64)
-    return first[:-12], np.diff(first)[: len(first) - 12].astype(np.int32)
+    months = np.arange(f"{_FIRST_YEAR}-01", f"{_LAST_YEAR + 1}-02", dtype="datetime64[M]")
+    first = months.astype("datetime64[D]").astype(np.int64)
+    return first[:-1], np.diff(first).astype(np.int32)
 
 
 _MONTH_FIRST_DAY, _MONTH_LENGTH = _month_table()
