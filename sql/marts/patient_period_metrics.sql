@@ -35,20 +35,23 @@ WITH source AS (
     FROM ${database}.glucose_ranges
 ),
 
-scored AS (
-    SELECT
-        *,
-        power(ln(gl), 1.084) - 5.381 AS bgi
-    FROM source
-),
-
 value_counts AS (
-    -- Athena has only approx_percentile: an exact median from the ordered values, counted per
-    -- distinct value (a sensor reports whole mg/dL: a few hundred values a patient, not a
-    -- sort of every reading).
+    -- Per patient and distinct value: a sensor reports whole mg/dL, so a few hundred rows a
+    -- patient. The metrics that are a mean of a function of the value alone (LBGI, HBGI,
+    -- M-value, GRADE) and the median are computed from these counts: the logarithms and powers
+    -- run once a value, not once a reading.
     SELECT patient_id, gl, count(*) AS copies
     FROM source
     GROUP BY patient_id, gl
+),
+
+scored AS (
+    SELECT
+        patient_id,
+        gl,
+        copies,
+        power(ln(gl), 1.084) - 5.381 AS bgi
+    FROM value_counts
 ),
 
 ranked AS (
@@ -66,8 +69,9 @@ ranked AS (
 ),
 
 medians AS (
-    -- The mean of the values at positions floor((n + 1) / 2) and floor((n + 2) / 2): the
-    -- middle one for odd n, the two middle ones for even n (one value when both hold it).
+    -- Athena has only approx_percentile: the exact median is the mean of the values at
+    -- positions floor((n + 1) / 2) and floor((n + 2) / 2): the middle one for odd n, the two
+    -- middle ones for even n (one value when both hold it).
     SELECT patient_id, avg(gl) AS median
     FROM ranked
     WHERE
@@ -76,14 +80,37 @@ medians AS (
     GROUP BY patient_id
 ),
 
-daily AS (
+value_means AS (
+    -- mean over readings of f(gl) = sum over values of copies * f(gl) / readings
+    SELECT
+        patient_id,
+        22.77 * sum(copies * power(least(bgi, 0.0), 2)) / sum(copies) AS lbgi,
+        22.77 * sum(copies * power(greatest(bgi, 0.0), 2)) / sum(copies) AS hbgi,
+        1000 * sum(copies * power(abs(log10(gl / 90)), 3)) / sum(copies) AS m_value,
+        sum(copies * least(425 * power(log10(log10(gl / 18)) + 0.16, 2), 50.0)) / sum(copies)
+            AS grade
+    FROM scored
+    GROUP BY patient_id
+),
+
+day_extremes AS (
     SELECT
         patient_id,
         CAST(local_time AS DATE) AS local_day,
-        22.77 * power(greatest(max(bgi), 0.0), 2) + 22.77 * power(least(min(bgi), 0.0), 2)
-            AS risk_range
-    FROM scored
+        min(gl) AS lowest,
+        max(gl) AS highest
+    FROM source
     GROUP BY patient_id, CAST(local_time AS DATE)
+),
+
+daily AS (
+    -- bgi rises with gl (from 1 mg/dL up), so a day's lowest and highest bgi are the bgi of its
+    -- lowest and highest reading: the bgi of scored, two values a day.
+    SELECT
+        patient_id,
+        22.77 * power(greatest(power(ln(highest), 1.084) - 5.381, 0.0), 2)
+        + 22.77 * power(least(power(ln(lowest), 1.084) - 5.381, 0.0), 2) AS risk_range
+    FROM day_extremes
 ),
 
 adrr AS (
@@ -104,12 +131,8 @@ aggregated AS (
         CAST(count_if(in_70_180) AS DOUBLE) * 100 / count(*) AS tir_70_180,
         CAST(count_if(in_70_140) AS DOUBLE) * 100 / count(*) AS titr_70_140,
         CAST(count_if(above_180) AS DOUBLE) * 100 / count(*) AS tar_180,
-        CAST(count_if(above_250) AS DOUBLE) * 100 / count(*) AS tar_250,
-        22.77 * avg(power(least(bgi, 0.0), 2)) AS lbgi,
-        22.77 * avg(power(greatest(bgi, 0.0), 2)) AS hbgi,
-        1000 * avg(power(abs(log10(gl / 90)), 3)) AS m_value,
-        avg(least(425 * power(log10(log10(gl / 18)) + 0.16, 2), 50.0)) AS grade
-    FROM scored
+        CAST(count_if(above_250) AS DOUBLE) * 100 / count(*) AS tar_250
+    FROM source
     GROUP BY patient_id
 )
 
@@ -129,12 +152,12 @@ SELECT
     a.titr_70_140,
     a.tar_180,
     a.tar_250,
-    a.lbgi,
-    a.hbgi,
+    v.lbgi,
+    v.hbgi,
     r.adrr,
     0.001 * power(a.mean + a.sd, 2) AS j_index,
-    a.m_value,
-    a.grade,
+    v.m_value,
+    v.grade,
     least(
         3.0 * a.tbr_54 + 2.4 * (a.tbr_70 - a.tbr_54)
         + 1.6 * a.tar_250 + 0.8 * (a.tar_180 - a.tar_250),
@@ -143,4 +166,5 @@ SELECT
 FROM aggregated AS a
 INNER JOIN medians AS m ON a.patient_id = m.patient_id
 INNER JOIN adrr AS r ON a.patient_id = r.patient_id
+INNER JOIN value_means AS v ON a.patient_id = v.patient_id
 ORDER BY a.patient_id
