@@ -349,13 +349,15 @@ class LocalAthena:
         self.connection.execute(f"CREATE SCHEMA IF NOT EXISTS {database}")
 
     def register(self, table: str, data: pa.Table) -> None:
-        """Make an Arrow table a table of the database (the CLI's input)."""
+        """Make an Arrow table a table of the database (the CLI's input): a view of the Arrow
+        data itself, which DuckDB scans where it lies (a copy into the database cost as much
+        as the metrics' one scan of the readings)."""
         table = identifier(table)
-        self.connection.register(f"_{table}_arrow", data)
+        arrow_name = f"_{self.database}_{table}_arrow"
+        self.connection.register(arrow_name, data)
         self.connection.execute(  # identifiers checked above; no values in the text
-            f"CREATE OR REPLACE TABLE {self.database}.{table} AS SELECT * FROM _{table}_arrow"  # noqa: S608
+            f"CREATE OR REPLACE VIEW {self.database}.{table} AS SELECT * FROM {arrow_name}"  # noqa: S608
         )
-        self.connection.unregister(f"_{table}_arrow")
 
     def query(self, relative: str, **names: str) -> pa.Table:
         """Run one SQL file (its last statement's result as Arrow)."""
