@@ -1,14 +1,22 @@
 """marts/patient_period_metrics.sql on the local Athena (DuckDB): the exact median, counted per
-distinct value, against Python's ``statistics.median``."""
+distinct value, against Python's ``statistics.median``; the metrics computed from counts per
+value or from each day's extremes against their per-reading definitions."""
 
 from __future__ import annotations
 
 import statistics
 from datetime import timedelta
 
+import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from glucosestream.domain.metrics.adrr import adrr
+from glucosestream.domain.metrics.grade import grade
+from glucosestream.domain.metrics.hbgi import hbgi
+from glucosestream.domain.metrics.lbgi import lbgi
+from glucosestream.domain.metrics.m_value import m_value
 from tests.unit.sql.period_readings import Reading, run_mart, utc
 
 MART = "marts/patient_period_metrics.sql"
@@ -51,3 +59,39 @@ def test_hand_computed_medians() -> None:
     assert median_of([250.0, 50.0, 150.0, 100.0]) == 125.0  # even: (100 + 150) / 2
     assert median_of([100.0, 100.0, 90.0, 120.0]) == 100.0  # both middles one value
     assert median_of([70.0]) == 70.0
+
+
+days_of_readings = st.lists(
+    st.lists(st.one_of(glucose, st.sampled_from([40.0, 112.0, 113.0, 300.0])), min_size=1),
+    min_size=1,
+    max_size=3,
+)
+
+
+@given(days_of_readings)
+@settings(max_examples=60, deadline=None)
+def test_value_count_metrics_equal_the_per_reading_definitions(days: list[list[float]]) -> None:
+    # Given one patient's readings over one to three local days, values often repeated (the
+    # mart computes LBGI, HBGI, M-value and GRADE from counts per distinct value, ADRR from
+    # each day's lowest and highest reading)
+    readings: list[Reading] = [
+        ("p", START + timedelta(days=day, minutes=5 * i), 60, g)
+        for day, values in enumerate(days)
+        for i, g in enumerate(values)
+    ]
+    # When the mart runs
+    ((_, row),) = run_mart(MART, readings, "n_readings").items()
+    # Then each equals its per-reading definition in the domain package (iglu 4.3.0's)
+    glucose_values = np.array([r[3] for r in readings])
+    local_ms = np.array(
+        [int((r[1] + timedelta(minutes=r[2])).timestamp() * 1000) for r in readings], np.int64
+    )
+    expected = {
+        "lbgi": lbgi(glucose_values)["LBGI"],
+        "hbgi": hbgi(glucose_values)["HBGI"],
+        "m_value": m_value(glucose_values)["M_value"],
+        "grade": grade(glucose_values)["GRADE"],
+        "adrr": adrr(local_ms, glucose_values)["ADRR"],
+    }
+    for name, value in expected.items():
+        assert row[name] == pytest.approx(value, rel=1e-12, abs=1e-12), name
