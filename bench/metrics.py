@@ -21,7 +21,6 @@ same readings).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -35,9 +34,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from _iglu import iglu_seconds
 
-from glucosestream.elt.grid_metrics import patient_series
+from glucosestream.elt.grid_metrics import patient_series, series_grid_metrics
 from glucosestream.local.athena import LocalAthena
-from glucosestream.reports.metrics import _patient_grids, load_readings, metrics_of_table
+from glucosestream.reports.metrics import _patients_computed, load_readings, metrics_of_table
 from stream.simulator import (
     NO_TRANSPORT_FAULTS,
     CohortConfig,
@@ -119,7 +118,7 @@ def main() -> None:
         readings, order = load_readings(LocalAthena(threads=1), same_table)
         load_s = time.perf_counter() - started
         started = time.perf_counter()
-        _patient_grids(patient_series(readings, order), os.cpu_count() or 1)
+        _patients_computed(patient_series(readings, order), None, series_grid_metrics)
         grid_s = time.perf_counter() - started
     assert len(metrics) == len(floor_rows) == args.patients
 

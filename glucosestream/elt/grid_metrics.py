@@ -313,16 +313,31 @@ def patient_grid(patient_id: str, series: PatientSeries, iglu: bool = False) -> 
     all, the iglu profile's included when ``iglu``)."""
     grid = grid_or_none(series.times, series.glucose)
     report = episodes_on_shared_grid(grid, series.times, series.glucose)
-    profile = (
-        iglu_profile(PatientInput(series.times, series.glucose, grid, report, series.local_times))
-        if iglu
-        else None
-    )
+    profile = _iglu_profile(series, grid, report) if iglu else None
     return PatientGrid(
         patient_id,
         _grid_metrics(series.times, series.glucose, grid, report, profile),
         wall_clock_episodes(series, report),
         profile,
+    )
+
+
+def series_grid_metrics(series: PatientSeries) -> dict[str, float]:
+    """The grid metrics of :func:`patient_grid` alone (no episode list, no iglu profile)."""
+    return grid_metrics(series.times, series.glucose)
+
+
+def series_iglu_profile(series: PatientSeries) -> dict[str, float]:
+    """The iglu profile of :func:`patient_grid` with ``iglu`` alone (no episode list)."""
+    grid = grid_or_none(series.times, series.glucose)
+    return _iglu_profile(series, grid, episodes_on_shared_grid(grid, series.times, series.glucose))
+
+
+def _iglu_profile(
+    series: PatientSeries, grid: DayByDayGrid | None, report: EpisodeReport
+) -> dict[str, float]:
+    return iglu_profile(
+        PatientInput(series.times, series.glucose, grid, report, series.local_times)
     )
 
 
@@ -365,24 +380,32 @@ def grid_tables(
     """
     grids = [patient_grid(patient, one, iglu=True) for patient, one in series(readings).items()]
     return GridTables(
-        metrics=grid_metrics_table(grids, period_start, period_end),
+        metrics=grid_metrics_table(
+            [grid.patient_id for grid in grids],
+            [grid.metrics for grid in grids],
+            period_start,
+            period_end,
+        ),
         episodes=episodes_table(grids, period_end),
         iglu=iglu_table(grids, period_start, period_end),
     )
 
 
 def grid_metrics_table(
-    grids: Sequence[PatientGrid], period_start: date | None, period_end: date | None
+    patients: Sequence[str],
+    metrics: Sequence[Mapping[str, float]],
+    period_start: date | None,
+    period_end: date | None,
 ) -> pa.Table:
-    """The patients' grid metrics, one row each in :data:`GRID_METRICS_SCHEMA` (the period
-    null when the readings have none, as a CSV's)."""
-    rows = len(grids)
+    """The patients' grid metrics (``metrics[i]`` of ``patients[i]``), one row each in
+    :data:`GRID_METRICS_SCHEMA` (the period null when the readings have none, as a CSV's)."""
+    rows = len(patients)
     return pa.Table.from_arrays(
         [
-            pa.array([grid.patient_id for grid in grids], pa.string()),
+            pa.array(patients, pa.string()),
             pa.array([period_start] * rows, pa.date32()),
             *(
-                pa.array([grid.metrics[field.name] for grid in grids], field.type)
+                pa.array([values[field.name] for values in metrics], field.type)
                 for field in GRID_METRICS_SCHEMA
                 if field.name in GRID_COLUMNS
             ),

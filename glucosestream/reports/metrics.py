@@ -5,7 +5,7 @@ computes the mart: the readings are deduplicated (each identity's first copy in 
 :func:`glucosestream.elt.reading_order.first_copies`, which also puts them in the order the grid
 metrics read) and loaded into an in-process engine (the CLI passes it in: DuckDB running the
 Athena SQL); each patient's grid metrics (CONGA, MODD, MAG, MAGE, active %, episodes) come from
-:func:`glucosestream.elt.grid_metrics.patient_grid` and are joined with the SQL metrics of
+:func:`glucosestream.elt.grid_metrics.series_grid_metrics` and are joined with the SQL metrics of
 ``sql/marts/patient_period_metrics.sql`` by the mart's own query
 (:func:`glucosestream.elt.period_metrics.period_metrics_query`).
 """
@@ -15,14 +15,13 @@ from __future__ import annotations
 import csv
 import math
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from functools import partial
 from multiprocessing import get_context
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -30,11 +29,11 @@ import pyarrow as pa
 from glucosestream.domain.metrics.iglu_profile import DATE_COLUMNS, IGLU_COLUMNS
 from glucosestream.elt.grid_metrics import (
     READING_COLUMNS,
-    PatientGrid,
     PatientSeries,
     grid_metrics_table,
-    patient_grid,
     patient_series,
+    series_grid_metrics,
+    series_iglu_profile,
 )
 from glucosestream.elt.period_metrics import period_metrics_query, sql_metrics_query
 from glucosestream.elt.reading_order import SeriesOrder, first_copies
@@ -137,10 +136,9 @@ def metrics_of_table(
     # grids (one core each way when the engine runs on one thread, as the CLI's does).
     count = _worker_count(workers, len(series))
     with _grid_processes(count) as pool:
-        pending = _grids_in(pool, count, series)
+        pending = _per_patient(pool, count, series, series_grid_metrics)
         engine.register(CSV_SQL_METRICS, engine.run(sql_metrics_query(engine.database)))
-        grids = list(pending)
-    grid = grid_metrics_table(grids, None, None)
+        grid = grid_metrics_table(list(series), list(pending), None, None)
     run = pa.array([CSV_RUN] * grid.num_rows, pa.string())
     engine.register(GRID_METRICS_STAGING, grid.append_column("run_id", run))
     computed = Statement(f"SELECT * FROM {engine.database}.{CSV_SQL_METRICS}")  # noqa: S608
@@ -172,11 +170,9 @@ def profile_of_table(
         raise ValueError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
     if profile == "default":
         return metrics_of_table(engine, table, workers)
-    grids = _patient_grids(patient_series(*load_readings(engine, table)), workers, True)
-    return [
-        {"id": grid.patient_id, **(grid.iglu or {})}
-        for grid in sorted(grids, key=lambda grid: grid.patient_id)
-    ]
+    series = patient_series(*load_readings(engine, table))
+    profiles = _patients_computed(series, workers, series_iglu_profile)
+    return [{"id": patient, **profile} for patient, profile in zip(series, profiles, strict=True)]
 
 
 PARALLEL_FROM_PATIENTS = 64
@@ -200,28 +196,35 @@ def _grid_processes(count: int) -> Iterator[ProcessPoolExecutor | None]:
         yield pool
 
 
-def _grids_in(
+Computed = TypeVar("Computed")
+
+
+def _per_patient(
     pool: ProcessPoolExecutor | None,
     count: int,
     series: Mapping[str, PatientSeries],
-    iglu: bool = False,
-) -> Iterator[PatientGrid]:
-    """Every patient's :func:`patient_grid`, in ``series`` order: all submitted to ``pool`` (of
-    ``count`` processes) at once — its processes are forked then, before the caller goes on —
-    else computed here as the caller iterates."""
-    compute = partial(patient_grid, iglu=iglu)
+    compute: Callable[[PatientSeries], Computed],
+) -> Iterator[Computed]:
+    """``compute`` of every patient's series, in ``series`` order: all submitted to ``pool``
+    (of ``count`` processes) at once — its processes are forked then, before the caller goes
+    on — else computed here as the caller iterates. ``compute`` returns only what the caller
+    uses: results come back pickled (a cohort's episode lists cost more to unpickle than the
+    metrics took to send)."""
     if pool is None:
-        return (compute(patient, one) for patient, one in series.items())
+        return (compute(one) for one in series.values())
     chunk = max(1, len(series) // (count * 4))
-    return pool.map(compute, series.keys(), series.values(), chunksize=chunk)
+    return pool.map(compute, series.values(), chunksize=chunk)
 
 
-def _patient_grids(
-    series: Mapping[str, PatientSeries], workers: int | None, iglu: bool = False
-) -> list[PatientGrid]:
+def _patients_computed(
+    series: Mapping[str, PatientSeries],
+    workers: int | None,
+    compute: Callable[[PatientSeries], Computed],
+) -> list[Computed]:
+    """:func:`_per_patient` on ``workers`` processes (None: one a core), as a list."""
     count = _worker_count(workers, len(series))
     with _grid_processes(count) as pool:
-        return list(_grids_in(pool, count, series, iglu))
+        return list(_per_patient(pool, count, series, compute))
 
 
 def _cell(value: Any, instant: bool = False) -> str:

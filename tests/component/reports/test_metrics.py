@@ -184,8 +184,8 @@ def test_bad_csv_is_one_line_and_writes_nothing(
 def test_grid_metrics_in_parallel_equal_the_serial_ones() -> None:
     import numpy as np
 
-    from glucosestream.elt.grid_metrics import PatientSeries
-    from glucosestream.reports.metrics import PARALLEL_FROM_PATIENTS, _patient_grids
+    from glucosestream.elt.grid_metrics import PatientSeries, patient_grid, series_grid_metrics
+    from glucosestream.reports.metrics import PARALLEL_FROM_PATIENTS, _patients_computed
 
     rng = np.random.default_rng(3)
     series = {}
@@ -193,12 +193,13 @@ def test_grid_metrics_in_parallel_equal_the_serial_ones() -> None:
         times = np.arange(0, 3 * 86_400_000, 300_000, dtype=np.int64)
         glucose = 140 + 50 * np.sin(times / 8_000_000) + rng.normal(0, 8, times.size)
         series[f"p{n:03d}"] = PatientSeries(times, glucose, times)
-    serial = _patient_grids(series, workers=1)
-    parallel = _patient_grids(series, workers=2)
+    serial = _patients_computed(series, 1, series_grid_metrics)
+    parallel = _patients_computed(series, 2, series_grid_metrics)
     assert parallel == serial
-    assert [grid.patient_id for grid in serial] == list(series)
-    assert len({grid.metrics["mage"] for grid in serial}) > 1
-    assert any(grid.episodes for grid in serial)
+    # in series order, each the grid metrics patient_grid gives
+    assert serial == [patient_grid(patient, one).metrics for patient, one in series.items()]
+    assert len({metrics["mage"] for metrics in serial}) > 1
+    assert any(metrics["hyper_lv1_episodes"] for metrics in serial)
 
 
 def test_the_same_csv_gives_the_same_metrics_csv_byte_for_byte(tmp_path: Path) -> None:
