@@ -31,6 +31,8 @@ def _csv_input(args: argparse.Namespace) -> CsvInput:
 
     if not args.output.parent.is_dir():
         raise UserError(f"{args.output.parent} is not a directory")
+    if args.output.is_dir():
+        raise UserError(f"{args.output} is a directory: --output names the file to write")
     try:
         return read_csv_input(args.input, args.tz)
     except CsvInputError as error:

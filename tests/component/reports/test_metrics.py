@@ -169,6 +169,19 @@ def test_agrees_with_iglu(cohort_csv: Path, tmp_path: Path) -> None:
             )
 
 
+@pytest.mark.parametrize("command", ["metrics", "episodes", "alerts replay"])
+def test_an_output_that_is_a_directory_is_one_line_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("id,time,gl\np,2026-01-05T08:00:00Z,100\n")
+    assert main([*command.split(), "--input", str(source), "--output", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"{tmp_path} is a directory: --output names the file to write" in err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv"]
+
+
 def test_bad_csv_is_one_line_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
