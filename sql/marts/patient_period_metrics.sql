@@ -9,7 +9,9 @@
 --   GMI = 3.31 + 0.02392 * mean — Bergenstal et al. 2018, doi:10.2337/dc18-1581
 --   eA1c = (46.7 + mean) / 28.7 — Nathan et al. 2008, doi:10.2337/dc08-0545
 --   CV = 100 * SD / mean, SD the sample standard deviation
---   bgi = ln(g)^1.084 - 5.381; LBGI = 22.77 * mean(min(bgi, 0)^2); HBGI = 22.77 * mean(max(bgi, 0)^2)
+--   bgi = ln(g)^1.084 - 5.381; LBGI = 22.77 * sum over g < 112.5 of min(bgi, 0)^2 / n;
+--     HBGI = 22.77 * sum over g >= 112.5 of max(bgi, 0)^2 / n (bgi is still slightly negative
+--     up to ~112.52 mg/dL: iglu selects by g, not by the sign of bgi)
 --     — Kovatchev et al. 2006, doi:10.2337/dc06-1085 (22.77 = 10 * 1.509^2, as iglu rounds it)
 --   ADRR = mean over local days of 22.77 * (max(max bgi, 0)^2 + min(min bgi, 0)^2) — same source
 --   J-index = 0.001 * (mean + SD)^2 — Wojcicki 1995, doi:10.1055/s-2007-979906
@@ -84,8 +86,10 @@ value_means AS (
     -- mean over readings of f(gl) = sum over values of copies * f(gl) / readings
     SELECT
         patient_id,
-        22.77 * sum(copies * power(least(bgi, 0.0), 2)) / sum(copies) AS lbgi,
-        22.77 * sum(copies * power(greatest(bgi, 0.0), 2)) / sum(copies) AS hbgi,
+        22.77 * sum(CASE WHEN gl < 112.5 THEN copies * power(least(bgi, 0.0), 2) ELSE 0 END)
+            / sum(copies) AS lbgi,
+        22.77 * sum(CASE WHEN gl >= 112.5 THEN copies * power(greatest(bgi, 0.0), 2) ELSE 0 END)
+            / sum(copies) AS hbgi,
         1000 * sum(copies * power(abs(log10(gl / 90)), 3)) / sum(copies) AS m_value,
         sum(copies * least(425 * power(log10(log10(gl / 18)) + 0.16, 2), 50.0)) / sum(copies)
             AS grade

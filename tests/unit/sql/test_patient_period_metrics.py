@@ -62,7 +62,9 @@ def test_hand_computed_medians() -> None:
 
 
 days_of_readings = st.lists(
-    st.lists(st.one_of(glucose, st.sampled_from([40.0, 112.0, 113.0, 300.0])), min_size=1),
+    st.lists(
+        st.one_of(glucose, st.sampled_from([40.0, 112.0, 112.5, 112.51, 113.0, 300.0])), min_size=1
+    ),
     min_size=1,
     max_size=3,
 )
