@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -46,6 +47,34 @@ def test_every_server_binds_loopback_only(running_stack: Settings) -> None:
     }
     for port in (running_stack.kinesis_port, running_stack.moto_port):
         assert ports[port] == "0100007F", f"port {port} listens on {ports[port]}"
+
+
+def test_the_aws_apis_keep_a_connection_for_many_requests(running_stack: Settings) -> None:
+    # Given one TCP connection to the local AWS APIs (moto), as botocore keeps one
+    connection = http.client.HTTPConnection("127.0.0.1", running_stack.moto_port, timeout=10)
+    body = json.dumps({"QueueNamePrefix": ""})
+    headers = {
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": "AmazonSQS.ListQueues",
+        # moto routes by the credential scope's service (it checks no signature)
+        "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20261207/"
+        f"{running_stack.region}/sqs/aws4_request, SignedHeaders=host, Signature=0",
+    }
+    try:
+        # When three requests go over it, one after the other
+        answers = []
+        for _ in range(3):
+            connection.request("POST", "/", body=body, headers=headers)
+            response = connection.getresponse()
+            answers.append((response.status, response.getheader("Connection"), response.read()))
+            sockets = connection.sock
+        # Then each is answered and the server never closes the connection
+        assert [status for status, _, _ in answers] == [200, 200, 200]
+        assert all(header != "close" for _, header, _ in answers)
+        assert all(b"QueueUrls" in text for _, _, text in answers)
+        assert connection.sock is sockets is not None
+    finally:
+        connection.close()
 
 
 def test_resources_exist_and_the_alerts_topic_feeds_its_queue(running_stack: Settings) -> None:
