@@ -143,14 +143,21 @@ class KinesisStream:
             kwargs = {"NextToken": token}
 
     def shard_ids(self) -> list[str]:
-        shard_ids: list[str] = []
+        return list(self.shard_lineage())
+
+    def shard_lineage(self) -> dict[str, tuple[str, ...]]:
+        """Every shard's id (in listing order) and its parents: the shard a split or a merge
+        closed to open it (none for the stream's first shards)."""
+        lineage: dict[str, tuple[str, ...]] = {}
         kwargs: dict[str, Any] = {"StreamName": self.name}
         while True:
             response = self.client.list_shards(**kwargs)
-            shard_ids.extend(shard["ShardId"] for shard in response["Shards"])
+            for shard in response["Shards"]:
+                parents = (shard.get("ParentShardId"), shard.get("AdjacentParentShardId"))
+                lineage[shard["ShardId"]] = tuple(p for p in parents if p)
             token = response.get("NextToken")
             if not token:
-                return shard_ids
+                return lineage
             kwargs = {"NextToken": token}
 
     def shard_iterator(
@@ -202,6 +209,8 @@ class ShardSource(Protocol):
     name: str
 
     def shard_ids(self) -> list[str]: ...
+
+    def shard_lineage(self) -> dict[str, tuple[str, ...]]: ...
 
     def shard_iterator(
         self, shard_id: str, after_sequence: str | None = None, *, latest: bool = False

@@ -31,8 +31,11 @@ response", "Retain discarded batch records"):
 Deliberately simplified: the function timeout is reported through
 ``get_remaining_time_in_millis`` but not enforced (an in-process call cannot be cut short);
 tumbling windows, filtering, AT_TIMESTAMP, enhanced fan-out and ParallelizationFactor > 1 are not
-implemented; after a reshard, newly discovered shards are read from TRIM_HORIZON without waiting
-for their parents to be drained.
+implemented.
+
+After a reshard, as in AWS, a new shard is read from its start and only once each of its parents
+(the shard a split or a merge closed) is done — read to its end and every record delivered or
+discarded — so the records of one partition key reach the function in order across the reshard.
 """
 
 from __future__ import annotations
@@ -409,7 +412,7 @@ class EventSourceMapping:
             pass found nothing to do now (idle, waiting out a backoff or a batching window).
         """
         self._refresh_shards()
-        shards = list(self._shards.values())
+        shards = [shard for shard in self._shards.values() if self._parents_done(shard)]
         if len(shards) < 2:
             return sum(self._step(shard) for shard in shards)
         # AWS runs one invocation per shard at a time, shards concurrently: so do we.
@@ -437,6 +440,20 @@ class EventSourceMapping:
     def _refresh_shards(self) -> None:
         for reader in self._discovery.new_shards(self._shards):
             self._shards[reader.shard_id] = _Shard(reader)
+
+    def _parents_done(self, shard: _Shard) -> bool:
+        """Whether every parent of the shard is done (see the module's reshard note); a parent
+        no longer listed (its records expired) holds nothing to wait for."""
+        lineage = self._discovery.lineage
+        for parent_id in lineage.get(shard.shard_id, ()):
+            parent = self._shards.get(parent_id)
+            if parent is None:
+                if parent_id in lineage:
+                    return False  # listed, but not positioned yet
+                continue
+            if not parent.reader.closed or parent.buffer or parent.segments:
+                return False
+        return True
 
     def _fetch(self, shard: _Shard) -> None:
         """Top the shard's buffer up towards a full batch with a few GetRecords calls."""

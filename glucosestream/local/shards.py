@@ -87,6 +87,8 @@ class ShardDiscovery:
         """When shards were last listed (or tried, while Kinesis could not be reached)."""
         self._listed = False
         """A listing has succeeded."""
+        self.lineage: dict[str, tuple[str, ...]] = {}
+        """Every shard of the last successful listing and its parents (a reshard's)."""
 
     def new_shards(self, known: Container[str]) -> list[ShardReader]:
         """Readers of the shards not in ``known``, positioned; [] between refreshes. Kinesis not
@@ -100,7 +102,7 @@ class ShardDiscovery:
             return []
         first_listing = not self._listed
         try:
-            shard_ids = self.stream.shard_ids()
+            lineage = self.stream.shard_lineage()
         except (ClientError, BotoCoreError) as error:
             if first_listing and not isinstance(error, UNREACHABLE):
                 raise
@@ -108,9 +110,10 @@ class ShardDiscovery:
             logger.warning("%s: listing shards failed: %s", self.label, error)
             return []
         self._listed_at = now
+        self.lineage = lineage
         readers = []
         unreachable = False
-        for shard_id in shard_ids:
+        for shard_id in lineage:
             if shard_id in known:
                 continue
             checkpoint = self.checkpoints.load(shard_id)

@@ -130,6 +130,32 @@ def test_batch_size_is_respected_on_every_shard(running_stack: Settings) -> None
         assert esm.checkpoint(shard_id) == shard_sequences[-1]
 
 
+def test_after_a_split_every_record_of_the_parent_comes_before_its_childrens(
+    running_stack: Settings,
+) -> None:
+    # Given a shard with 40 records, split (kinesalite closes it and opens two children), and
+    # 30 newer records of the same keys on the children
+    stream = new_stream(running_stack)
+    put_raw(stream, 40, "old")
+    kinesis = aws_client("kinesis", running_stack)
+    (parent,) = stream.shard_ids()
+    kinesis.split_shard(StreamName=stream.name, ShardToSplit=parent, NewStartingHashKey=str(2**127))
+    deadline = time.monotonic() + 10
+    while len(stream.shard_lineage()) < 3:
+        assert time.monotonic() < deadline, "the split did not happen"
+        time.sleep(0.1)
+    assert sorted(stream.shard_lineage().values()) == [(), (parent,), (parent,)]
+    put_raw(stream, 30, "new")
+    handler = Recorder()
+    # When the mapping reads all three shards, ten records a batch
+    esm = mapping(running_stack, stream, handler, batch_size=10)
+    pump(esm, lambda: len(handler.seen) == 70)
+    # Then the parent's 40 records were delivered, in order, before any of the children's
+    delivered = [s for batch in handler.batches for s in batch]
+    assert delivered[:40] == sequences(stream)[parent]
+    assert len(delivered) == 70
+
+
 def test_batching_window_holds_a_partial_batch_until_it_closes(running_stack: Settings) -> None:
     stream = new_stream(running_stack)
     now = [time.time()]

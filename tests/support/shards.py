@@ -40,6 +40,9 @@ class FakeShards:
         self.clock = clock or FakeClock(START_MS / 1000)
         self.page = page
         self.records: dict[str, list[StreamRecord]] = {shard_id(i): [] for i in range(shards)}
+        self.parents: dict[str, tuple[str, ...]] = {}
+        """Each shard a reshard opened, and the shard it closed to do so."""
+        self.closed: set[str] = set()
         self.expire_next = False
         self.throttle_next = 0
         self.get_records_calls = 0
@@ -55,7 +58,10 @@ class FakeShards:
         """Appends one record to ``shard``, by default the one its partition key hashes to."""
         shard_ids = list(self.records)
         if shard is None:
-            shard = sum(partition_key.encode()) % len(shard_ids)
+            open_shards = [i for i, name in enumerate(shard_ids) if name not in self.closed]
+            shard = open_shards[sum(partition_key.encode()) % len(open_shards)]
+        if shard_ids[shard] in self.closed:
+            raise ValueError(f"{shard_ids[shard]} is closed")
         records = self.records[shard_ids[shard]]
         record = StreamRecord(
             shard_id=shard_ids[shard],
@@ -78,8 +84,23 @@ class FakeShards:
         for r in readings:
             self.put(default_codec().encode(r.to_record()), r.patient_id, arrival_ms=arrival_ms)
 
+    def split(self, shard: int) -> tuple[int, int]:
+        """Close ``shard`` and open two children of it (as SplitShard does); their numbers."""
+        parent = list(self.records)[shard]
+        self.closed.add(parent)
+        children = []
+        for _ in range(2):
+            number = len(self.records)
+            self.records[shard_id(number)] = []
+            self.parents[shard_id(number)] = (parent,)
+            children.append(number)
+        return children[0], children[1]
+
     def shard_ids(self) -> list[str]:
         return list(self.records)
+
+    def shard_lineage(self) -> dict[str, tuple[str, ...]]:
+        return {name: self.parents.get(name, ()) for name in self.records}
 
     def shard_iterator(
         self, shard_id: str, after_sequence: str | None = None, *, latest: bool = False
@@ -113,4 +134,6 @@ class FakeShards:
         records = self.records[shard][start : start + min(limit, self.page or limit)]
         end = start + len(records)
         behind = 0 if end == len(self.records[shard]) else 1000
+        if shard in self.closed and end == len(self.records[shard]):
+            return records, None, behind  # read to the end of a closed shard
         return records, f"{shard}|{end}", behind

@@ -74,6 +74,38 @@ def test_put_batch_reports_the_failed_entries_of_a_partial_failure() -> None:
     assert result.error_codes == ["ProvisionedThroughputExceededException", "InternalFailure"]
 
 
+def test_shard_lineage_names_each_shards_parents_over_every_page() -> None:
+    stream, stubber = _stubbed()
+
+    def shard(number: int, *parents: int) -> dict[str, object]:
+        named = dict(zip(("ParentShardId", "AdjacentParentShardId"), parents, strict=False))
+        return {
+            "ShardId": f"shardId-{number:012d}",
+            **{key: f"shardId-{value:012d}" for key, value in named.items()},
+            "HashKeyRange": {"StartingHashKey": "0", "EndingHashKey": "1"},
+            "SequenceNumberRange": {"StartingSequenceNumber": "1"},
+        }
+
+    # shards 0 and 1 merged into 2, then 2 split into 3 and 4; the listing takes two pages
+    stubber.add_response(
+        "list_shards",
+        {"Shards": [shard(0), shard(1), shard(2, 0, 1)], "NextToken": "page-2"},
+        {"StreamName": "gs-test-readings"},
+    )
+    stubber.add_response(
+        "list_shards", {"Shards": [shard(3, 2), shard(4, 2)]}, {"NextToken": "page-2"}
+    )
+    with stubber:
+        lineage = stream.shard_lineage()
+    assert lineage == {
+        "shardId-000000000000": (),
+        "shardId-000000000001": (),
+        "shardId-000000000002": ("shardId-000000000000", "shardId-000000000001"),
+        "shardId-000000000003": ("shardId-000000000002",),
+        "shardId-000000000004": ("shardId-000000000002",),
+    }
+
+
 def test_put_batch_refuses_empty_or_oversized_batches() -> None:
     stream, _ = _stubbed()
     with pytest.raises(KinesisError, match="1-500 records"):
@@ -98,6 +130,9 @@ class PagedStream:
 
     def shard_ids(self) -> list[str]:
         return ["shard-0"]
+
+    def shard_lineage(self) -> dict[str, tuple[str, ...]]:
+        return {"shard-0": ()}
 
     def shard_iterator(
         self, shard_id: str, after_sequence: str | None = None, *, latest: bool = False

@@ -220,6 +220,29 @@ def test_batches_respect_batch_size_and_shard_order(settings: Settings, clock: F
     assert esm.checkpoint("shardId-000000000001") == put[1][-1].sequence_number
 
 
+def test_after_a_reshard_the_children_wait_until_their_parent_is_done(
+    settings: Settings, clock: FakeClock
+) -> None:
+    # Given a shard with 25 records not yet read when a split closed it, and its two children
+    # already holding newer records (of the same keys, in AWS: a key's hash range moved)
+    stream = FakeShards(1, clock=clock)
+    older = [r.sequence_number for r in stream.put_many(25, 0)]
+    left, right = stream.split(0)
+    newer = [r.sequence_number for r in stream.put_many(5, left) + stream.put_many(5, right)]
+    handler = Recorder()
+    # When the mapping reads all three shards, ten records a batch
+    drain(mapping(settings, stream, clock, handler, batch_size=10), clock)
+    # Then every record of the parent reached the function before any record of a child
+    assert handler.seen[:25] == older
+    assert sorted(handler.seen[25:]) == sorted(newer)
+
+    # And after a restart (the parent done and checkpointed) the children go on at once
+    later = [r.sequence_number for r in stream.put_many(3, left)]
+    again = Recorder()
+    drain(mapping(settings, stream, clock, again, batch_size=10), clock)
+    assert again.seen == later
+
+
 def test_batching_window_waits_for_a_full_batch_or_the_window(
     settings: Settings, stream: FakeShards, clock: FakeClock
 ) -> None:

@@ -34,11 +34,14 @@ class Stream:
         self.down_for_iterators: set[str] = set()
 
     def shard_ids(self) -> list[str]:
+        return list(self.shard_lineage())
+
+    def shard_lineage(self) -> dict[str, tuple[str, ...]]:
         if self.down:
             raise EndpointConnectionError(endpoint_url="http://127.0.0.1:4567/")
         if self.fail_listing:
             raise ClientError({"Error": {"Code": "LimitExceededException"}}, "ListShards")
-        return list(self.shards)
+        return dict.fromkeys(self.shards, ())
 
     def shard_iterator(
         self, shard_id: str, after_sequence: str | None = None, *, latest: bool = False

@@ -45,6 +45,9 @@ class FakeStream:
     def shard_ids(self) -> list[str]:
         return list(self.records)
 
+    def shard_lineage(self) -> dict[str, tuple[str, ...]]:
+        return dict.fromkeys(self.records, ())
+
     def shard_iterator(
         self, shard_id: str, after_sequence: str | None = None, *, latest: bool = False
     ) -> str:
