@@ -18,7 +18,6 @@ started and saves where the simulated clock got to.
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import threading
@@ -37,7 +36,9 @@ from glucosestream.adapters.kinesis import readings_stream
 from glucosestream.adapters.producer import Producer
 from glucosestream.adapters.sqs_queue import SqsQueue
 from glucosestream.cli.run_totals import RunTotals
+from glucosestream.contract.alert_message import NotAnAlert, alert_of_message
 from glucosestream.contract.codec import default_codec
+from glucosestream.domain.alerts import Alert, AlertKind
 from glucosestream.local import stack
 from glucosestream.local.processes import last_lines
 from glucosestream.local.workers import (
@@ -473,16 +474,15 @@ class LiveDemo:
         messages = self.feed.receive(wait_s=1)
         for message in messages:
             try:
-                alert = json.loads(message.body)
-                line = format_alert(alert)
-            except (ValueError, KeyError, TypeError) as error:
+                alert = alert_of_message(message.body)
+            except NotAnAlert as error:
                 self.errors.append(
-                    f"alerts feed: a message that is not an alert ({type(error).__name__}: "
-                    f"{error}), deleted: {message.body[:120]!r}"
+                    f"alerts feed: a message that is not an alert ({error}), deleted: "
+                    f"{message.body[:120]!r}"
                 )
                 continue
-            self.kinds[alert["kind"]] += 1
-            print(line, flush=True)
+            self.kinds[alert.kind.value] += 1
+            print(format_alert(alert), flush=True)
         self.feed.delete_many(messages)
 
     def _show_errors(self) -> None:
@@ -490,25 +490,25 @@ class LiveDemo:
             print(f"ERROR: {self.errors.pop(0)}", flush=True)
 
 
-def format_alert(alert: dict[str, Any]) -> str:
+def format_alert(alert: Alert) -> str:
     at = datetime.fromtimestamp(
-        (alert["measured_at"] + alert["utc_offset_minutes"] * 60_000) / 1000, tz=UTC
+        (alert.measured_at + alert.utc_offset_minutes * 60_000) / 1000, tz=UTC
     ).strftime("%a %H:%M")
     extra = ""
-    if alert.get("projected_mg_dl") is not None:
+    if alert.projected_mg_dl is not None and alert.rate_mg_dl_per_min is not None:
         extra = (
-            f" (falling {alert['rate_mg_dl_per_min']:+.1f} mg/dL/min, "
-            f"{alert['projected_mg_dl']:.0f} in 20 min)"
+            f" (falling {alert.rate_mg_dl_per_min:+.1f} mg/dL/min, "
+            f"{alert.projected_mg_dl:.0f} in 20 min)"
         )
-    if alert.get("repeat"):
-        extra += f" repeat #{alert['repeat']}, unacknowledged"
-    if alert["kind"] == "URGENT_LOW":
-        extra += f" id {alert['alert_id']}"  # what `alerts ack` and the API take
-    if alert.get("silenced"):
+    if alert.repeat:
+        extra += f" repeat #{alert.repeat}, unacknowledged"
+    if alert.kind is AlertKind.URGENT_LOW:
+        extra += f" id {alert.alert_id}"  # what `alerts ack` and the API take
+    if alert.silenced:
         extra += " [silenced: quiet hours]"
     return (
-        f"ALERT {alert['kind']:<15} {alert['severity']:<8} {alert['patient_id'][:14]}… "
-        f"{alert['glucose_mg_dl']:>3} mg/dL at {at} local{extra}"
+        f"ALERT {alert.kind.value:<15} {alert.severity.value:<8} {alert.patient_id[:14]}… "
+        f"{alert.glucose_mg_dl:>3} mg/dL at {at} local{extra}"
     )
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import logging
 import threading
 from collections import deque
@@ -23,6 +22,7 @@ from typing import Any
 from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import ShardReader, readings_stream
 from glucosestream.adapters.sqs_queue import MAX_MESSAGES_PER_RECEIVE, SqsQueue
+from glucosestream.contract.alert_message import NotAnAlert, alert_of_message
 from glucosestream.contract.records import UndecodableRecord, decode_record
 from glucosestream.settings import Settings
 
@@ -53,7 +53,7 @@ class LiveAlert:
     glucose_mg_dl: int
     local_ms: int
     alert_id: str = ""
-    """The contract's id, what an acknowledgement names ("" in a record without one)."""
+    """The contract's id, what an acknowledgement names."""
     repeat: int = 0
     """0: the episode's first page; n: the n-th repeat of an unacknowledged URGENT_LOW."""
     silenced: bool = False
@@ -190,34 +190,27 @@ class LiveFeed:
 
     def add_alert(self, body: str) -> None:
         try:
-            alert = json.loads(body)
-            # An SNS envelope when raw message delivery is off; the alert itself otherwise.
-            if "Message" in alert and "kind" not in alert:
-                alert = json.loads(alert["Message"])
-            parsed = LiveAlert(
-                sequence=0,
-                patient_id=str(alert["patient_id"]),
-                kind=str(alert["kind"]),
-                severity=str(alert.get("severity", "")),
-                glucose_mg_dl=int(alert["glucose_mg_dl"]),
-                local_ms=int(alert["measured_at"])
-                + int(alert.get("utc_offset_minutes", 0)) * MINUTE_MS,
-                alert_id=str(alert.get("alert_id") or ""),
-                # Records from before repeat and silenced were added lack them: the schema's
-                # defaults.
-                repeat=int(alert.get("repeat") or 0),
-                silenced=alert.get("silenced") is True,
-            )
-        except (ValueError, KeyError, TypeError) as error:
+            alert = alert_of_message(body)
+        except NotAnAlert as error:
             # Not an alert of the contract: nothing to show, but said (the feed's message is
             # deleted: it could never be shown).
             logger.warning(
-                "alerts feed: a message that is not an alert (%s: %s) was not shown: %.120r",
-                type(error).__name__,
+                "alerts feed: a message that is not an alert (%s) was not shown: %.120r",
                 error,
                 body,
             )
             return
+        parsed = LiveAlert(
+            sequence=0,
+            patient_id=alert.patient_id,
+            kind=alert.kind.value,
+            severity=alert.severity.value,
+            glucose_mg_dl=alert.glucose_mg_dl,
+            local_ms=alert.measured_at + alert.utc_offset_minutes * MINUTE_MS,
+            alert_id=alert.alert_id,
+            repeat=alert.repeat,
+            silenced=alert.silenced,
+        )
         with self._lock:
             self._sequence += 1
             self._alerts.append(dataclasses.replace(parsed, sequence=self._sequence))

@@ -211,6 +211,11 @@ def test_live_view_receives_points_while_the_stack_streams(
                 "glucose_mg_dl": 52,
                 "measured_at": start,
                 "utc_offset_minutes": 60,
+                "alert_id": "0" * 32,
+                "episode_start": start,
+                "rate_mg_dl_per_min": None,
+                "projected_mg_dl": None,
+                "raised_at": start + 2_000,
             }
         ),
     )

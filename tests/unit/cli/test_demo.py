@@ -19,6 +19,7 @@ from glucosestream.cli.demo import (
     format_alert,
     live_cohort,
 )
+from glucosestream.domain.alerts import Alert
 from stream.simulator import CohortConfig, simulate
 
 KEY = b"k" * 32
@@ -96,13 +97,13 @@ def test_printed_alerts_say_repeat_and_quiet_hours() -> None:
         "repeat": 2,
         "silenced": False,
     }
-    line = format_alert(record)
+    line = format_alert(Alert.from_record(record))
     assert line.startswith("ALERT URGENT_LOW      CRITICAL p_8b57fd516f31… ")
     assert "48 mg/dL at Mon 01:00 local" in line
     assert line.endswith("repeat #2, unacknowledged id 0123456789abcdef0123456789abcdef")
     assert "silenced" not in line
     quiet_low = {**record, "kind": "LOW", "severity": "WARNING", "repeat": 0, "silenced": True}
-    assert format_alert(quiet_low).endswith("[silenced: quiet hours]")
+    assert format_alert(Alert.from_record(quiet_low)).endswith("[silenced: quiet hours]")
 
 
 class RecordingFeed:
@@ -127,7 +128,8 @@ def test_a_message_that_is_not_an_alert_is_reported_and_deleted_with_the_rest(
     alert = {
         "alert_id": "a" * 32, "patient_id": "p_8b57fd516f31aa00", "kind": "LOW",
         "severity": "WARNING", "measured_at": 1_767_571_200_000, "utc_offset_minutes": 0,
-        "glucose_mg_dl": 62,
+        "glucose_mg_dl": 62, "episode_start": 1_767_571_200_000, "rate_mg_dl_per_min": None,
+        "projected_mg_dl": None, "raised_at": 1_767_571_201_000,
     }  # fmt: skip
     bodies = [json.dumps(alert), "not json", json.dumps({"kind": "LOW"}), json.dumps(alert)]
     feed = RecordingFeed(bodies)
@@ -140,7 +142,7 @@ def test_a_message_that_is_not_an_alert_is_reported_and_deleted_with_the_rest(
     assert all(line.startswith("ALERT LOW") for line in printed)
     assert console.kinds == Counter({"LOW": 2})
     assert len(console.errors) == 2
-    assert "JSONDecodeError" in console.errors[0]
+    assert "not JSON (JSONDecodeError)" in console.errors[0]
     assert "'not json'" in console.errors[0]
-    assert "KeyError" in console.errors[1]
+    assert "no alert_id" in console.errors[1]
     assert feed.deleted == [QueueMessage(body, f"receipt-{n}") for n, body in enumerate(bodies)]

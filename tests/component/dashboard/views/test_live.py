@@ -67,6 +67,11 @@ def test_live_view_streams_new_points_with_rollover(queries: LakeQueries) -> Non
                 "glucose_mg_dl": 50,
                 "measured_at": START_MS,
                 "utc_offset_minutes": 60,
+                "alert_id": "0" * 32,
+                "episode_start": START_MS,
+                "rate_mg_dl_per_min": None,
+                "projected_mg_dl": None,
+                "raised_at": START_MS + 2_000,
             }
         )
     )
