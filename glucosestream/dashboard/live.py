@@ -20,7 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from glucosestream.adapters.clients import aws_client
-from glucosestream.adapters.kinesis import ShardReader, readings_stream
+from glucosestream.adapters.kinesis import (
+    ShardReader,
+    ShardSource,
+    StreamRecord,
+    readings_stream,
+)
 from glucosestream.adapters.sqs_queue import MAX_MESSAGES_PER_RECEIVE, SqsQueue
 from glucosestream.contract.alert_message import NotAnAlert, alert_of_message
 from glucosestream.contract.records import UndecodableRecord, decode_record
@@ -58,6 +63,38 @@ class LiveAlert:
     """0: the episode's first page; n: the n-th repeat of an unacknowledged URGENT_LOW."""
     silenced: bool = False
     """Raised in the patient's quiet hours: recorded and shown, not paged."""
+
+
+class StreamTail:
+    """A stream's records from now on: every shard from its tip, and after a reshard the shards
+    it opened from their start (all their records are new), read once the shard they replace
+    is read to its end — so one patient's readings stay in order across the reshard."""
+
+    def __init__(self, stream: ShardSource, limit: int = 1000) -> None:
+        self.stream = stream
+        self.limit = limit
+        self.readers = [ShardReader.at(stream, shard, latest=True) for shard in stream.shard_ids()]
+        self._children_due = False
+        """A shard was read to its end and the shards replacing it are not followed yet."""
+
+    @property
+    def open_shards(self) -> int:
+        return sum(not reader.closed for reader in self.readers)
+
+    def read(self) -> list[StreamRecord]:
+        """What arrived since the last call (a page a shard at most)."""
+        records: list[StreamRecord] = []
+        for reader in self.readers:
+            if reader.closed:
+                continue
+            records.extend(reader.read(limit=self.limit).records)
+            self._children_due = self._children_due or reader.closed
+        if self._children_due:  # listed until the reshard's new shards appear
+            known = {reader.shard_id for reader in self.readers}
+            children = [shard for shard in self.stream.shard_ids() if shard not in known]
+            self.readers += [ShardReader.at(self.stream, shard) for shard in children]
+            self._children_due = not children
+        return records
 
 
 class LiveFeed:
@@ -142,19 +179,16 @@ class LiveFeed:
         stream = readings_stream(self.settings, self._factory("kinesis"))
         alerts = SqsQueue(self._factory("sqs"), self.alerts_queue)
         queue_url = alerts.url  # a missing queue fails here, before the feed says "connected"
-        readers = [ShardReader.at(stream, shard, latest=True) for shard in stream.shard_ids()]
+        tail = StreamTail(stream)
         self.connected = True
-        self.status = (
-            f"live: following {len(readers)} shards of {stream.name}, "
-            f"alerts from {queue_url.rsplit('/', 1)[-1]}"
-        )
         while not self._stop.is_set():
-            for reader in readers:
-                if reader.closed:
-                    continue
-                for record in reader.read(limit=1000).records:
-                    with contextlib.suppress(UndecodableRecord):
-                        self.add_readings(decode_record(record.data, record.partition_key))
+            self.status = (
+                f"live: following {tail.open_shards} shards of {stream.name}, "
+                f"alerts from {queue_url.rsplit('/', 1)[-1]}"
+            )
+            for record in tail.read():
+                with contextlib.suppress(UndecodableRecord):
+                    self.add_readings(decode_record(record.data, record.partition_key))
             self.drain_alerts(alerts)
             self._stop.wait(self.poll_s)
 

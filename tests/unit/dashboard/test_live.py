@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from glucosestream.dashboard.live import LiveFeed
+from glucosestream.dashboard.live import LiveFeed, StreamTail
 from glucosestream.domain.alerts import Alert, AlertKind, Severity
 from glucosestream.domain.identity import alert_id
 from glucosestream.settings import load_settings
 from tests.factories import START_MS, patient
 from tests.integration.conftest import free_port
+from tests.support.shards import FakeShards
 
 
 def test_feed_without_a_stack_says_so_and_stops_cleanly(tmp_path: Path) -> None:
@@ -134,3 +135,21 @@ def test_what_is_not_an_alert_is_dropped_without_taking_a_place_in_the_feed(
     feed.add_alert(json.dumps(urgent_low_repeat(1).to_record()))
     alerts, cursor = feed.alerts_since(0)
     assert [a.sequence for a in alerts] == [cursor] == [1]
+
+
+def test_the_stream_tail_follows_a_reshard_in_order() -> None:
+    # Given a tail that started at the tip of a one-shard stream
+    stream = FakeShards(1)
+    stream.put_many(3, 0)  # before the tail: not shown
+    tail = StreamTail(stream)
+    first = [r.sequence_number for r in stream.put_many(2, 0)]
+    assert [r.sequence_number for r in tail.read()] == first
+    # When more arrive, the shard is split and its two children receive newer records
+    last = [r.sequence_number for r in stream.put_many(2, 0)]
+    left, right = stream.split(0)
+    newer = [r.sequence_number for r in stream.put_many(2, left) + stream.put_many(3, right)]
+    # Then the parent's last records come first, then every record of the children, once
+    assert [r.sequence_number for r in tail.read()] == last
+    assert tail.open_shards == 2
+    assert sorted(r.sequence_number for r in tail.read()) == sorted(newer)
+    assert tail.read() == []
