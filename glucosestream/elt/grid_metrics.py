@@ -311,8 +311,7 @@ def patient_grid(patient_id: str, series: PatientSeries, iglu: bool = False) -> 
     """What the grid gives of one patient: the period marts' grid columns and episode rows
     (:func:`grid_tables`), and ``glucosestream metrics``' (the grid and episodes found once for
     all, the iglu profile's included when ``iglu``)."""
-    grid = grid_or_none(series.times, series.glucose)
-    report = episodes_on_shared_grid(grid, series.times, series.glucose)
+    grid, report = _grid_and_episodes(series)
     profile = _iglu_profile(series, grid, report) if iglu else None
     return PatientGrid(
         patient_id,
@@ -329,8 +328,13 @@ def series_grid_metrics(series: PatientSeries) -> dict[str, float]:
 
 def series_iglu_profile(series: PatientSeries) -> dict[str, float]:
     """The iglu profile of :func:`patient_grid` with ``iglu`` alone (no episode list)."""
+    return _iglu_profile(series, *_grid_and_episodes(series))
+
+
+def _grid_and_episodes(series: PatientSeries) -> tuple[DayByDayGrid | None, EpisodeReport]:
+    """The patient's default grid (None when there is none) and the episodes found on it."""
     grid = grid_or_none(series.times, series.glucose)
-    return _iglu_profile(series, grid, episodes_on_shared_grid(grid, series.times, series.glucose))
+    return grid, episodes_on_shared_grid(grid, series.times, series.glucose)
 
 
 def _iglu_profile(

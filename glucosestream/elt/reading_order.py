@@ -41,6 +41,9 @@ class SeriesOrder:
     """Positions in series order where each patient's rows begin, then the row count."""
     patients: list[str]
     """Each patient's id, in order (one per run of :attr:`bounds`)."""
+    instants: Positions
+    """Each row's ``measured_at`` (the column's integers) in series order: the sort has them,
+    and the search for copies needs them."""
 
     def ordered(self, values: np.ndarray) -> np.ndarray:
         """A column's values (one per row, as numpy) in series order."""
@@ -59,12 +62,13 @@ def series_order(readings: pa.Table) -> SeriesOrder:
     if new_patient is not None:
         heads = np.concatenate(([0], np.flatnonzero(new_patient) + 1)).astype(np.int64)
         names = patient.take(heads).to_pylist() if count else []
-        return SeriesOrder(None, np.append(heads, count) if count else np.zeros(1, np.int64), names)
+        bounds = np.append(heads, count) if count else np.zeros(1, np.int64)
+        return SeriesOrder(None, bounds, names, measured)
     ranks, names = _ranks(patient)
-    rows = _sorted_rows(readings, ranks, measured)
-    sorted_ranks = ranks[rows]
+    rows, sorted_ranks, sorted_instants = _sorted_rows(readings, ranks, measured)
     heads = np.concatenate(([0], np.flatnonzero(np.diff(sorted_ranks)) + 1)).astype(np.int64)
-    return SeriesOrder(rows, np.append(heads, count), [names[r] for r in sorted_ranks[heads]])
+    patients = [names[r] for r in sorted_ranks[heads]]
+    return SeriesOrder(rows, np.append(heads, count), patients, sorted_instants)
 
 
 def first_copies(readings: pa.Table) -> tuple[pa.Table, SeriesOrder]:
@@ -72,7 +76,7 @@ def first_copies(readings: pa.Table) -> tuple[pa.Table, SeriesOrder]:
     first copy of each, in input order, is kept, the rows otherwise as they are (the table
     itself when nothing repeats) — and their series order (found once for both)."""
     order = series_order(readings)
-    measured = order.ordered(_instants(readings))
+    measured = order.instants
     # Copies are neighbours in series order, within one patient's run: same instant (integers),
     # then the same device (strings, compared only there).
     later = np.flatnonzero(measured[1:] == measured[:-1]) + 1
@@ -94,11 +98,11 @@ def _without(order: SeriesOrder, keep: npt.NDArray[np.bool_]) -> SeriesOrder:
     """The series order of the rows ``keep`` holds (a patient's first copy is always kept)."""
     kept_before = np.concatenate(([0], np.cumsum(keep)))
     if order.rows is None:
-        return SeriesOrder(None, kept_before[order.bounds], order.patients)
+        return SeriesOrder(None, kept_before[order.bounds], order.patients, order.instants[keep])
     kept_sorted = keep[order.rows]
     rows = kept_before[order.rows[kept_sorted]]
     bounds = np.concatenate(([0], np.cumsum(kept_sorted)))[order.bounds]
-    return SeriesOrder(rows, bounds, order.patients)
+    return SeriesOrder(rows, bounds, order.patients, order.instants[kept_sorted])
 
 
 def _instants(readings: pa.Table) -> Positions:
@@ -142,8 +146,12 @@ def _new_patient_if_in_series_order(
     return ~same_patient
 
 
-def _sorted_rows(readings: pa.Table, ranks: Positions, measured: Positions) -> Positions:
-    """Row indices sorted by (patient rank, instant), then devices at one instant, stable."""
+def _sorted_rows(
+    readings: pa.Table, ranks: Positions, measured: Positions
+) -> tuple[Positions, Positions, Positions]:
+    """Row indices sorted by (patient rank, instant), then devices at one instant, stable; and
+    the ranks and instants in that order (reordering rows tied on both leaves them as they
+    are)."""
     rows = order_by_code_then_instant(ranks, measured)
     # Rows of one patient at one instant (two devices, or copies) are ordered by device, then
     # input order: only those rows' devices are ranked.
@@ -152,13 +160,13 @@ def _sorted_rows(readings: pa.Table, ranks: Positions, measured: Positions) -> P
         (sorted_ranks[1:] == sorted_ranks[:-1]) & (sorted_instants[1:] == sorted_instants[:-1])
     )
     if not len(tied):
-        return rows
+        return rows, sorted_ranks, sorted_instants
     positions = np.unique(np.concatenate((tied, tied + 1)))
     group = np.cumsum(~np.isin(positions - 1, tied))  # a group goes on while keys are equal
     device_ranks, _ = _ranks(readings.column("device_id").take(rows[positions]))
     within = np.lexsort((rows[positions], device_ranks, group))
     rows[positions] = rows[positions][within]
-    return rows
+    return rows, sorted_ranks, sorted_instants
 
 
 def _ranks(column: pa.Array | pa.ChunkedArray) -> tuple[Positions, list[str]]:
@@ -185,8 +193,10 @@ def _arrow_sorted(readings: pa.Table) -> SeriesOrder:
     rows = pc.sort_indices(readings, sort_keys=[(name, "ascending") for name in SERIES_ORDER])
     patient = readings.column("patient_id").take(rows).combine_chunks()
     heads = np.concatenate(([0], np.flatnonzero(_differs_from_previous(patient)) + 1))
+    positions = rows.to_numpy().astype(np.int64)
     return SeriesOrder(
-        rows.to_numpy().astype(np.int64),
+        positions,
         np.append(heads, readings.num_rows).astype(np.int64),
         patient.take(heads).to_pylist() if readings.num_rows else [],
+        _instants(readings)[positions],
     )

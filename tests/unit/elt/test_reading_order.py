@@ -114,6 +114,8 @@ def test_the_series_order_and_runs_are_arrows_for_any_rows(
         for patient, (start, end) in zip(order.patients, runs, strict=True)
     ]
     assert order.patients == sorted(set(patients), key=str.encode)
+    instants = table.column("measured_at").cast(pa.int64()).take(pa.array(rows, pa.int64()))
+    assert order.instants.tolist() == instants.to_pylist()
     if presorted:  # found in order: nothing to sort
         assert order.rows is None
 
@@ -150,3 +152,4 @@ def test_first_copies_are_the_rows_sql_keeps_and_their_order_is_theirs(
     ).tolist()
     assert order.bounds.tolist() == found.bounds.tolist()
     assert order.patients == found.patients
+    assert order.instants.tolist() == found.instants.tolist()
