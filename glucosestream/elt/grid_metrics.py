@@ -37,7 +37,11 @@ from glucosestream.domain.metrics import (
     mag_of_grid,
     modd_of_grid,
 )
-from glucosestream.domain.metrics.episodes import episodes_on_shared_grid
+from glucosestream.domain.metrics.episodes import (
+    COUNTED_EPISODES,
+    episode_counts_of_grids,
+    episodes_on_shared_grid,
+)
 from glucosestream.domain.metrics.grid import grid_or_none
 from glucosestream.domain.metrics.iglu_profile import (
     NUMERIC_COLUMNS,
@@ -157,9 +161,34 @@ def grid_metrics(
         (the episode counts come from it).
     """
     grid = grid_or_none(times_ms, glucose)
-    if report is None:
-        report = episodes_on_shared_grid(grid, times_ms, glucose)
-    return _grid_metrics(times_ms, glucose, grid, report)
+    counts = (
+        _report_counts(report)
+        if report is not None
+        else dict(zip(COUNT_COLUMNS, episode_counts_of_grids([grid])[0].tolist(), strict=True))
+    )
+    return _grid_metrics(times_ms, glucose, grid, counts)
+
+
+def chunk_grid_metrics(chunk: Sequence[PatientSeries]) -> list[dict[str, float]]:
+    """:func:`grid_metrics` of each patient of ``chunk`` (same values, same order): each
+    patient's grid is built once, and the episode counts of all are found at once
+    (:func:`~glucosestream.domain.metrics.episodes.episode_counts_of_grids`)."""
+    grids = [grid_or_none(series.times, series.glucose) for series in chunk]
+    counts = episode_counts_of_grids(grids).tolist()
+    return [
+        _grid_metrics(
+            series.times, series.glucose, grid, dict(zip(COUNT_COLUMNS, row, strict=True))
+        )
+        for series, grid, row in zip(chunk, grids, counts, strict=True)
+    ]
+
+
+def _report_counts(report: EpisodeReport) -> dict[str, int]:
+    """The :data:`COUNT_COLUMNS` of a patient's episode report."""
+    return {
+        column: report.count(kind, level)
+        for column, (kind, level) in zip(COUNT_COLUMNS, COUNTED_EPISODES, strict=True)
+    }
 
 
 IN_IGLU_PROFILE = {
@@ -176,7 +205,7 @@ def _grid_metrics(
     times_ms: npt.ArrayLike,
     glucose: npt.ArrayLike,
     grid: DayByDayGrid | None,
-    report: EpisodeReport,
+    counts: Mapping[str, int],
     profile: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
     """:func:`grid_metrics` on the patient's default grid, built once for all; the columns the
@@ -199,10 +228,7 @@ def _grid_metrics(
     values = {
         **shared,
         "conga_1": math.nan if grid is None else conga_of_grid(grid, n=1),
-        "hypo_lv1_episodes": report.count("hypo", "lv1"),
-        "hypo_lv2_episodes": report.count("hypo", "lv2"),
-        "hyper_lv1_episodes": report.count("hyper", "lv1"),
-        "hyper_lv2_episodes": report.count("hyper", "lv2"),
+        **counts,
     }
     return {column: values[column] for column in GRID_COLUMNS}
 
@@ -315,20 +341,16 @@ def patient_grid(patient_id: str, series: PatientSeries, iglu: bool = False) -> 
     profile = _iglu_profile(series, grid, report) if iglu else None
     return PatientGrid(
         patient_id,
-        _grid_metrics(series.times, series.glucose, grid, report, profile),
+        _grid_metrics(series.times, series.glucose, grid, _report_counts(report), profile),
         wall_clock_episodes(series, report),
         profile,
     )
 
 
-def series_grid_metrics(series: PatientSeries) -> dict[str, float]:
-    """The grid metrics of :func:`patient_grid` alone (no episode list, no iglu profile)."""
-    return grid_metrics(series.times, series.glucose)
-
-
-def series_iglu_profile(series: PatientSeries) -> dict[str, float]:
-    """The iglu profile of :func:`patient_grid` with ``iglu`` alone (no episode list)."""
-    return _iglu_profile(series, *_grid_and_episodes(series))
+def chunk_iglu_profiles(chunk: Sequence[PatientSeries]) -> list[dict[str, float]]:
+    """The iglu profile of :func:`patient_grid` with ``iglu`` alone (no episode list), of
+    each patient of ``chunk``."""
+    return [_iglu_profile(series, *_grid_and_episodes(series)) for series in chunk]
 
 
 def _grid_and_episodes(series: PatientSeries) -> tuple[DayByDayGrid | None, EpisodeReport]:

@@ -5,7 +5,7 @@ computes the mart: the readings are deduplicated (each identity's first copy in 
 :func:`glucosestream.elt.reading_order.first_copies`, which also puts them in the order the grid
 metrics read) and loaded into an in-process engine (the CLI passes it in: DuckDB running the
 Athena SQL); each patient's grid metrics (CONGA, MODD, MAG, MAGE, active %, episodes) come from
-:func:`glucosestream.elt.grid_metrics.series_grid_metrics` and are joined with the SQL metrics of
+:func:`glucosestream.elt.grid_metrics.chunk_grid_metrics` and are joined with the SQL metrics of
 ``sql/marts/patient_period_metrics.sql`` by the mart's own query
 (:func:`glucosestream.elt.period_metrics.period_metrics_query`).
 """
@@ -13,6 +13,7 @@ Athena SQL); each patient's grid metrics (CONGA, MODD, MAG, MAGE, active %, epis
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -30,10 +31,10 @@ from glucosestream.domain.metrics.iglu_profile import DATE_COLUMNS, IGLU_COLUMNS
 from glucosestream.elt.grid_metrics import (
     READING_COLUMNS,
     PatientSeries,
+    chunk_grid_metrics,
+    chunk_iglu_profiles,
     grid_metrics_table,
     patient_series,
-    series_grid_metrics,
-    series_iglu_profile,
 )
 from glucosestream.elt.period_metrics import period_metrics_query, sql_metrics_query
 from glucosestream.elt.reading_order import SeriesOrder, first_copies
@@ -136,7 +137,7 @@ def metrics_of_table(
     # grids (one core each way when the engine runs on one thread, as the CLI's does).
     count = _worker_count(workers, len(series))
     with _grid_processes(count) as pool:
-        pending = _per_patient(pool, count, series, series_grid_metrics)
+        pending = _per_patient(pool, count, series, chunk_grid_metrics)
         engine.register(CSV_SQL_METRICS, engine.run(sql_metrics_query(engine.database)))
         grid = grid_metrics_table(list(series), list(pending), None, None)
     run = pa.array([CSV_RUN] * grid.num_rows, pa.string())
@@ -171,7 +172,7 @@ def profile_of_table(
     if profile == "default":
         return metrics_of_table(engine, table, workers)
     series = patient_series(*load_readings(engine, table))
-    profiles = _patients_computed(series, workers, series_iglu_profile)
+    profiles = _patients_computed(series, workers, chunk_iglu_profiles)
     return [{"id": patient, **profile} for patient, profile in zip(series, profiles, strict=True)]
 
 
@@ -203,23 +204,35 @@ def _per_patient(
     pool: ProcessPoolExecutor | None,
     count: int,
     series: Mapping[str, PatientSeries],
-    compute: Callable[[PatientSeries], Computed],
+    compute: Callable[[Sequence[PatientSeries]], list[Computed]],
 ) -> Iterator[Computed]:
-    """``compute`` of every patient's series, in ``series`` order: all submitted to ``pool``
-    (of ``count`` processes) at once — its processes are forked then, before the caller goes
-    on — else computed here as the caller iterates. ``compute`` returns only what the caller
-    uses: results come back pickled (a cohort's episode lists cost more to unpickle than the
-    metrics took to send)."""
+    """``compute`` of every patient's series, in ``series`` order. ``compute`` takes a chunk of
+    patients (a cohort's arrays are then processed a chunk at a time, not a patient at a
+    time). With a ``pool`` (of ``count`` processes), chunks are all submitted at once — its
+    processes are forked then, before the caller goes on — else the one chunk of all patients
+    is computed here as the caller iterates. ``compute`` returns only what the caller uses:
+    results come back pickled (a cohort's episode lists cost more to unpickle than the metrics
+    took to send)."""
+    patients = list(series.values())
     if pool is None:
-        return (compute(one) for one in series.values())
-    chunk = max(1, len(series) // (count * 4))
-    return pool.map(compute, series.values(), chunksize=chunk)
+        return _lazily(compute, patients)
+    # A few chunks a process, so that a process that finishes early takes another.
+    size = max(1, -(-len(patients) // (count * 4)))
+    chunks = [patients[start : start + size] for start in range(0, len(patients), size)]
+    return itertools.chain.from_iterable(pool.map(compute, chunks))
+
+
+def _lazily(
+    compute: Callable[[Sequence[PatientSeries]], list[Computed]], chunk: Sequence[PatientSeries]
+) -> Iterator[Computed]:
+    """``compute(chunk)``, computed when first iterated."""
+    yield from compute(chunk)
 
 
 def _patients_computed(
     series: Mapping[str, PatientSeries],
     workers: int | None,
-    compute: Callable[[PatientSeries], Computed],
+    compute: Callable[[Sequence[PatientSeries]], list[Computed]],
 ) -> list[Computed]:
     """:func:`_per_patient` on ``workers`` processes (None: one a core), as a list."""
     count = _worker_count(workers, len(series))

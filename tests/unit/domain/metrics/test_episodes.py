@@ -9,8 +9,11 @@ from typing import Any
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from glucosestream.domain.metrics import EpisodeReport, episodes
+from glucosestream.domain.metrics import DayByDayGrid, EpisodeReport, episodes, episodes_of_grid
+from glucosestream.domain.metrics.episodes import COUNTED_EPISODES, episode_counts_of_grids
+from glucosestream.domain.metrics.grid import grid_or_none
 from tests.unit.domain.metrics.series import (
     DAY0_MS,
     MINUTE_MS,
@@ -138,3 +141,47 @@ def test_episode_invariants_and_order_invariance(series: Series) -> None:
         assert e.extreme_mg_dl < 70 if e.kind == "hypo" else e.extreme_mg_dl > 180
     again = shuffled(series, 7)
     assert episodes(again.times_ms, again.glucose).episodes == report.episodes
+
+
+def _counts(report: EpisodeReport) -> list[int]:
+    return [report.count(kind, level) for kind, level in COUNTED_EPISODES]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    cohort=st.lists(st.tuples(cgm_series(max_points=900), st.sampled_from([1, 1, 3])), max_size=6)
+)
+def test_cohort_counts_equal_each_patients_own(cohort: list[tuple[Series, int]]) -> None:
+    """Every patient's counts, found for the cohort at once, are those of its own grid; steps
+    of 5 and 15 minutes mixed, patients without a grid among them."""
+    grids = []
+    for series, stretch in cohort:
+        first = series.times_ms[:1]
+        stretched = first + (series.times_ms - first) * stretch  # 15-minute readings
+        grids.append(grid_or_none(stretched, series.glucose))
+    counts = episode_counts_of_grids(grids)
+    assert counts.shape == (len(grids), 4)
+    expected = [[0] * 4 if grid is None else _counts(episodes_of_grid(grid)) for grid in grids]
+    assert counts.tolist() == expected
+
+
+def test_cohort_counts_keep_patients_apart() -> None:
+    """Two below-70 points at the end of one grid and two at the start of the next are no
+    episode (three are needed): the patients' points are not one run."""
+    day = np.array([0], dtype=np.int64)
+    ending = np.array([[100.0] * 286 + [60.0, 60.0]])
+    starting = np.array([[60.0, 60.0] + [100.0] * 286])
+    grids = [DayByDayGrid(ending, 5, day), DayByDayGrid(starting, 5, day)]
+    assert episode_counts_of_grids(grids).tolist() == [[0, 0, 0, 0], [0, 0, 0, 0]]
+    ends_with_one = DayByDayGrid(np.array([[100.0] * 285 + [60.0] * 3]), 5, day)
+    starts_with_one = DayByDayGrid(np.array([[60.0] * 3 + [100.0] * 285]), 5, day)
+    assert episode_counts_of_grids([ends_with_one, grids[1], starts_with_one]).tolist() == [
+        [1, 0, 0, 0],
+        [0, 0, 0, 0],
+        [1, 0, 0, 0],
+    ]
+
+
+def test_cohort_counts_of_nobody_and_of_no_grid() -> None:
+    assert episode_counts_of_grids([]).shape == (0, 4)
+    assert episode_counts_of_grids([None]).tolist() == [[0, 0, 0, 0]]
