@@ -49,7 +49,7 @@ from glucosestream.domain.metrics.iglu_profile import (
     axis_wall_clocks,
     iglu_profile,
 )
-from glucosestream.domain.metrics.mage import mage_on_shared_grid
+from glucosestream.domain.metrics.mage import mage_on_shared_grid, mages_on_shared_grids
 from glucosestream.elt.reading_order import SeriesOrder, series_order
 
 
@@ -161,25 +161,32 @@ def grid_metrics(
         (the episode counts come from it).
     """
     grid = grid_or_none(times_ms, glucose)
-    counts = (
-        _report_counts(report)
-        if report is not None
-        else dict(zip(COUNT_COLUMNS, episode_counts_of_grids([grid])[0].tolist(), strict=True))
-    )
-    return _grid_metrics(times_ms, glucose, grid, counts)
+    if report is None:
+        return _grids_metrics([(times_ms, glucose)], [grid])[0]
+    mage = mage_on_shared_grid(grid, times_ms, glucose)
+    return _grid_metrics(times_ms, glucose, grid, {**_report_counts(report), "mage": mage})
 
 
 def chunk_grid_metrics(chunk: Sequence[PatientSeries]) -> list[dict[str, float]]:
-    """:func:`grid_metrics` of each patient of ``chunk`` (same values, same order): each
-    patient's grid is built once, and the episode counts of all are found at once
-    (:func:`~glucosestream.domain.metrics.episodes.episode_counts_of_grids`)."""
-    grids = [grid_or_none(series.times, series.glucose) for series in chunk]
+    """:func:`grid_metrics` of each patient of ``chunk`` (same values, same order)."""
+    readings = [(series.times, series.glucose) for series in chunk]
+    return _grids_metrics(readings, [grid_or_none(times, glucose) for times, glucose in readings])
+
+
+def _grids_metrics(
+    readings: Sequence[tuple[npt.ArrayLike, npt.ArrayLike]], grids: Sequence[DayByDayGrid | None]
+) -> list[dict[str, float]]:
+    """The grid metrics of patients (``readings[i]``, ``(times_ms, glucose)``, and its default
+    grid ``grids[i]``): the episode counts and MAGE of all at once
+    (:func:`~glucosestream.domain.metrics.episodes.episode_counts_of_grids`,
+    :func:`~glucosestream.domain.metrics.mage.mages_on_shared_grids`), the rest per grid."""
     counts = episode_counts_of_grids(grids).tolist()
+    mages = mages_on_shared_grids(grids, readings)
     return [
         _grid_metrics(
-            series.times, series.glucose, grid, dict(zip(COUNT_COLUMNS, row, strict=True))
+            times, glucose, grid, {**dict(zip(COUNT_COLUMNS, row, strict=True)), "mage": mage}
         )
-        for series, grid, row in zip(chunk, grids, counts, strict=True)
+        for (times, glucose), grid, row, mage in zip(readings, grids, counts, mages, strict=True)
     ]
 
 
@@ -205,11 +212,12 @@ def _grid_metrics(
     times_ms: npt.ArrayLike,
     glucose: npt.ArrayLike,
     grid: DayByDayGrid | None,
-    counts: Mapping[str, int],
+    known: Mapping[str, float],
     profile: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
-    """:func:`grid_metrics` on the patient's default grid, built once for all; the columns the
-    patient's iglu ``profile`` already holds (:data:`IN_IGLU_PROFILE`) are taken from it."""
+    """:func:`grid_metrics` on the patient's default grid, built once for all. ``known``: the
+    columns already computed (the episode counts, and MAGE unless there is a ``profile``); the
+    columns the patient's iglu ``profile`` holds (:data:`IN_IGLU_PROFILE`) are taken from it."""
     if profile is not None:
         shared = {column: profile[name] for column, name in IN_IGLU_PROFILE.items()}
     elif grid is None:
@@ -224,11 +232,10 @@ def _grid_metrics(
         }
     if profile is None:
         shared["active_percent"] = active_percent(times_ms, glucose)
-        shared["mage"] = mage_on_shared_grid(grid, times_ms, glucose)
     values = {
         **shared,
         "conga_1": math.nan if grid is None else conga_of_grid(grid, n=1),
-        **counts,
+        **known,
     }
     return {column: values[column] for column in GRID_COLUMNS}
 
@@ -338,10 +345,15 @@ def patient_grid(patient_id: str, series: PatientSeries, iglu: bool = False) -> 
     (:func:`grid_tables`), and ``glucosestream metrics``' (the grid and episodes found once for
     all, the iglu profile's included when ``iglu``)."""
     grid, report = _grid_and_episodes(series)
-    profile = _iglu_profile(series, grid, report) if iglu else None
+    known: dict[str, float] = {**_report_counts(report)}
+    if iglu:
+        profile = _iglu_profile(series, grid, report)
+    else:
+        profile = None
+        known["mage"] = mage_on_shared_grid(grid, series.times, series.glucose)
     return PatientGrid(
         patient_id,
-        _grid_metrics(series.times, series.glucose, grid, _report_counts(report), profile),
+        _grid_metrics(series.times, series.glucose, grid, known, profile),
         wall_clock_episodes(series, report),
         profile,
     )

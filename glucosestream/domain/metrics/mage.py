@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -10,9 +11,17 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
-from glucosestream.domain.metrics.grid import DayByDayGrid, grid_or_none
+from glucosestream.domain.metrics.grid import MS_PER_MINUTE, DayByDayGrid, grid_or_none
 
-__all__ = ["MAGE_DT0", "MageDirection", "mage", "mage_of_grid", "mage_on_shared_grid"]
+__all__ = [
+    "MAGE_DT0",
+    "MageDirection",
+    "mage",
+    "mage_of_grid",
+    "mage_on_shared_grid",
+    "mages_of_grids",
+    "mages_on_shared_grids",
+]
 
 MageDirection = Literal["avg", "service", "max", "plus", "minus"]
 
@@ -36,58 +45,84 @@ class _SegmentMage:
     hours: float
 
 
-def _moving_average(x: FloatArray, width: int) -> FloatArray:
-    """Right-aligned NaN-skipping rolling mean, the first ``width`` values back-filled.
+def _moving_average(x: FloatArray, width: int, starts: IntArray) -> FloatArray:
+    """Right-aligned NaN-skipping rolling mean of each segment of ``x`` (segments laid end to
+    end, the ``starts`` their first indices, each at least ``width`` long), each segment's
+    first ``width - 1`` values back-filled.
 
     As iglu's ``zoo::rollapply(gl, width, mean, align = "right", na.rm = TRUE)`` followed by
-    ``replace(MA, 1:width, MA[width])``; a window with no reading gives NaN.
+    ``replace(MA, 1:width, MA[width])``, segment by segment; a window with no reading gives NaN.
     """
     present = ~np.isnan(x)
-    # The sums stay window by window (a running-sum difference would round differently); the
-    # counts are integers, exact as running-sum differences.
+    # The sums stay window by window (a running-sum difference would round differently, and
+    # the sign of short minus long decides the crossings); every window is summed alike
+    # whichever segment it is in, so one pass serves all. The counts are integers, exact as
+    # running-sum differences.
     sums = sliding_window_view(np.where(present, x, 0.0), width).sum(axis=1)
     running = np.concatenate(([0], np.cumsum(present, dtype=np.int64)))
     counts = running[width:] - running[:-width]
     out = np.empty(x.size)
     with np.errstate(invalid="ignore", divide="ignore"):
         out[width - 1 :] = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-    out[: width - 1] = out[width - 1]
+    # A segment's first points: their windows reach into the segment before.
+    head = starts[:, np.newaxis] + np.arange(width - 1)
+    out[head] = out[starts + width - 1][:, np.newaxis]
     return out
 
 
-def _crossings(gl: FloatArray, delta: FloatArray) -> tuple[IntArray, IntArray]:
-    """Indices and types of the short/long moving-average crossings, with both ends.
+def _crossings(
+    gl: FloatArray, delta: FloatArray, starts: IntArray, stops: IntArray
+) -> list[tuple[IntArray, IntArray]]:
+    """Each segment's short/long moving-average crossings, with both its ends: indices (in
+    the segment) and types.
 
-    iglu scans ``i = 2 … n`` and, where ``gl`` and ``delta`` are present at ``i`` and ``i-1``,
-    records a crossing when ``delta`` changes sign from ``i-1`` to ``i``, or else when its sign
-    at ``i`` is opposite to its sign at the last recorded crossing (which catches sign changes
-    hidden inside a gap). The running "sign at the last crossing" equals the sign of ``delta``
-    at the last such valid, non-zero point, which lets the scan be vectorised.
+    iglu scans ``i = 2 … n`` of a segment and, where ``gl`` and ``delta`` are present at ``i``
+    and ``i-1``, records a crossing when ``delta`` changes sign from ``i-1`` to ``i``, or else
+    when its sign at ``i`` is opposite to its sign at the last recorded crossing (which catches
+    sign changes hidden inside a gap). The running "sign at the last crossing" equals the sign
+    of ``delta`` at the last such valid, non-zero point of the segment (its first point's before
+    any), which lets the scan be vectorised over every segment at once.
     """
     n = gl.size
     sign = np.sign(np.where(np.isnan(delta), 0.0, delta))
     ok = ~np.isnan(gl) & ~np.isnan(delta)
     valid = np.zeros(n, dtype=bool)
     valid[1:] = ok[1:] & ok[:-1]
+    valid[starts] = False  # a segment's first point has no point before it
     flips = np.zeros(n, dtype=bool)
     flips[1:] = valid[1:] & (sign[1:] * sign[:-1] < 0)
-
     candidates = np.flatnonzero(valid & (sign != 0))
-    state_before = np.concatenate(([sign[0]], sign[candidates[:-1]]))
-    is_cross = flips[candidates] | ((sign[candidates] != state_before) & (state_before != 0))
-    if sign[0] == 0:
-        # A zero delta at the first point gives a zero reference sign: nothing but a true sign
-        # flip can register until the first flip does.
-        first_flip = np.flatnonzero(flips[candidates])
-        stop = first_flip[0] if first_flip.size else candidates.size
-        is_cross[:stop] = False
+    segment = np.searchsorted(starts, candidates, side="right") - 1
+    leads = np.ones(candidates.size, dtype=bool)  # the first candidate of its segment
+    leads[1:] = segment[1:] != segment[:-1]
+    state_before = np.empty(candidates.size)
+    state_before[1:] = sign[candidates[:-1]]
+    state_before[leads] = sign[starts[segment[leads]]]
+    flip = flips[candidates]
+    is_cross = flip | ((sign[candidates] != state_before) & (state_before != 0))
+    # A zero delta at a segment's first point gives a zero reference sign: nothing but a true
+    # sign flip can register until the segment's first flip does.
+    flips_to_here = np.cumsum(flip)
+    lead_of = np.cumsum(leads) - 1
+    flips_before_segment = (flips_to_here - flip)[leads][lead_of]
+    unflipped = flips_to_here - flips_before_segment == 0
+    is_cross &= ~(unflipped & (sign[starts[segment]] == 0))
     inner = candidates[is_cross]
-
-    ids = np.concatenate(([0], inner, [n - 1])).astype(np.int64)
-    types = np.where(delta[inner] < 0, _MIN, _MAX)
-    first_type = _MAX if delta[0] > 0 else _MIN
-    last_type = _MAX if delta[-1] > 0 else _MIN
-    return ids, np.concatenate(([first_type], types, [last_type])).astype(np.int64)
+    inner_types = np.where(delta[inner] < 0, _MIN, _MAX)
+    cut = np.cumsum(np.bincount(segment[is_cross], minlength=starts.size))[:-1]
+    out = []
+    for start, stop, found, types in zip(
+        starts.tolist(),
+        stops.tolist(),
+        np.split(inner, cut),
+        np.split(inner_types, cut),
+        strict=True,
+    ):
+        first_type = _MAX if delta[start] > 0 else _MIN
+        last_type = _MAX if delta[stop - 1] > 0 else _MIN
+        ids = np.concatenate(([0], found - start, [stop - 1 - start])).astype(np.int64)
+        out.append((ids, np.concatenate(([first_type], types, [last_type])).astype(np.int64)))
+    return out
 
 
 def _extrema(gl: FloatArray, ids: IntArray, types: IntArray) -> FloatArray:
@@ -178,29 +213,92 @@ def _excursions_down(turns: FloatArray, sd: float) -> tuple[list[float], list[tu
     return heights, pairs
 
 
-def _segment_mage(
-    gl: FloatArray, times_ms: IntArray, short_ma: int, long_ma: int
-) -> _SegmentMage | None:
-    """iglu's ``mage_atomic`` on one gap-free segment; ``None`` when it yields no excursion."""
-    n = gl.size
-    present = gl[~np.isnan(gl)]
-    if present.size < 2 or n < 7 or n < long_ma or np.std(present, ddof=1) < 1:
-        return None
-    delta = _moving_average(gl, short_ma) - _moving_average(gl, long_ma)
-    ids, types = _crossings(gl, delta)
-    turns = _extrema(gl, ids, types)
-    sd = float(np.std(present, ddof=1))
-    up, up_pairs = _excursions_up(turns, sd)
-    down, down_pairs = _excursions_down(turns, sd)
-    if not up and not down:
-        return None
-    plus_first = bool(up) and (not down or up_pairs[0][1] <= down_pairs[0][0])
-    return _SegmentMage(
-        plus=float(np.mean(up)) if up else math.nan,
-        minus=abs(float(np.mean(down))) if down else math.nan,
-        plus_first=plus_first,
-        hours=float(times_ms[-1] - times_ms[0]) / 3_600_000,
+@dataclass(frozen=True, slots=True)
+class _Stretches:
+    """The gap-free segments MAGE is computed on, of many patients, laid end to end."""
+
+    gl: FloatArray
+    starts: IntArray
+    """Each segment's first index in :attr:`gl`, ascending."""
+    stops: IntArray
+    """One past each segment's last index."""
+    owners: list[int]
+    """The patient (index into the grids) of each segment."""
+    sd: list[float]
+    """Each segment's sample SD of glucose (mg/dL), ≥ 1."""
+
+
+def _stretches(grids: Sequence[DayByDayGrid], long_ma: int, max_gap: float) -> _Stretches:
+    """The segments of every grid that qualify for ``mage_atomic``: the grid trimmed to its
+    first and last present point (at least 7 and ``long_ma`` points), split at missing runs
+    longer than ``max_gap`` minutes, then the parts with ≥ 2 readings, ≥ 7 and ≥ ``long_ma``
+    points and SD ≥ 1 mg/dL."""
+    parts: list[FloatArray] = []
+    owners: list[int] = []
+    sds: list[float] = []
+    for owner, grid in enumerate(grids):
+        gl = grid.flat
+        present = np.flatnonzero(~np.isnan(gl))
+        if present.size == 0:
+            continue
+        gl = gl[present[0] : present[-1] + 1]
+        if gl.size < 7 or gl.size < long_ma:
+            continue
+        for part in _segments(gl, max_gap):
+            points = gl[part]
+            values = points[~np.isnan(points)]
+            if values.size < 2 or points.size < 7 or points.size < long_ma:
+                continue
+            sd = float(np.std(values, ddof=1))
+            if sd < 1:
+                continue
+            parts.append(points)
+            owners.append(owner)
+            sds.append(sd)
+    sizes = np.fromiter((part.size for part in parts), np.int64, len(parts))
+    stops = np.cumsum(sizes)
+    return _Stretches(
+        gl=np.concatenate(parts) if parts else np.empty(0),
+        starts=stops - sizes,
+        stops=stops,
+        owners=owners,
+        sd=sds,
     )
+
+
+def _segment_mages(stretches: _Stretches, short_ma: int, long_ma: int) -> list[_SegmentMage | None]:
+    """iglu's ``mage_atomic`` on each segment; ``None`` where it yields no excursion. The
+    moving averages and crossings of all segments are found at once; the turning points and
+    excursions, sequential scans, segment by segment."""
+    if not stretches.owners:
+        return []
+    gl, starts = stretches.gl, stretches.starts
+    delta = _moving_average(gl, short_ma, starts) - _moving_average(gl, long_ma, starts)
+    out: list[_SegmentMage | None] = []
+    for start, stop, sd, (ids, types) in zip(
+        starts.tolist(),
+        stretches.stops.tolist(),
+        stretches.sd,
+        _crossings(gl, delta, starts, stretches.stops),
+        strict=True,
+    ):
+        turns = _extrema(gl[start:stop], ids, types)
+        up, up_pairs = _excursions_up(turns, sd)
+        down, down_pairs = _excursions_down(turns, sd)
+        if not up and not down:
+            out.append(None)
+            continue
+        plus_first = bool(up) and (not down or up_pairs[0][1] <= down_pairs[0][0])
+        out.append(
+            _SegmentMage(
+                plus=float(np.mean(up)) if up else math.nan,
+                minus=abs(float(np.mean(down))) if down else math.nan,
+                plus_first=plus_first,
+                # The span of the segment's grid instants.
+                hours=float((stop - 1 - start) * MAGE_DT0 * MS_PER_MINUTE) / 3_600_000,
+            )
+        )
+    return out
 
 
 def _segments(gl: FloatArray, max_gap: float) -> list[slice]:
@@ -303,27 +401,45 @@ def mage_of_grid(
     whose estimated step is 5 minutes is that grid): the patient's other grid metrics can then
     share it. Same algorithm (see :func:`mage`), same value.
     """
-    if grid.dt0 != MAGE_DT0:
-        raise ValueError(f"MAGE needs a {MAGE_DT0}-minute grid, not {grid.dt0} minutes")
+    return mages_of_grids([grid], short_ma, long_ma, direction, max_gap)[0]
+
+
+def mages_of_grids(
+    grids: Sequence[DayByDayGrid],
+    short_ma: int = 5,
+    long_ma: int = 32,
+    direction: MageDirection = "avg",
+    max_gap: float = 180,
+) -> list[float]:
+    """:func:`mage_of_grid` of many patients' grids at once (same values, same order): the
+    moving averages and their crossings of every patient's segments are computed in one pass
+    over the segments laid end to end; only the sequential turning-point and excursion scans
+    run segment by segment."""
+    for grid in grids:
+        if grid.dt0 != MAGE_DT0:
+            raise ValueError(f"MAGE needs a {MAGE_DT0}-minute grid, not {grid.dt0} minutes")
     if short_ma < 1 or long_ma < 1:
         raise ValueError("moving-average windows must be positive")
+    if direction not in _DIRECTIONS:
+        raise ValueError(f"unknown direction {direction!r}")
     if short_ma >= long_ma:
         short_ma, long_ma = long_ma, short_ma
-    gl = grid.flat
-    times = grid.flat_times_ms
-    present = np.flatnonzero(~np.isnan(gl))
-    if present.size == 0:
-        return math.nan
-    gl = gl[present[0] : present[-1] + 1]
-    times = times[present[0] : present[-1] + 1]
-    if gl.size < 7 or gl.size < long_ma:
-        return math.nan
+    stretches = _stretches(grids, long_ma, max_gap)
+    by_patient: list[list[_SegmentMage]] = [[] for _ in grids]
+    for owner, result in zip(
+        stretches.owners, _segment_mages(stretches, short_ma, long_ma), strict=True
+    ):
+        if result is not None:
+            by_patient[owner].append(result)
+    return [_weighted(results, direction) for results in by_patient]
 
-    results = [
-        r
-        for part in _segments(gl, max_gap)
-        if (r := _segment_mage(gl[part], times[part], short_ma, long_ma)) is not None
-    ]
+
+_DIRECTIONS = frozenset(("avg", "service", "max", "plus", "minus"))
+
+
+def _weighted(results: Sequence[_SegmentMage], direction: MageDirection) -> float:
+    """A patient's MAGE from its segments': the chosen side(s) of each, weighted by the
+    segments' durations (iglu's last step)."""
     values: list[float] = []
     hours: list[float] = []
     for r in results:
@@ -335,14 +451,13 @@ def mage_of_grid(
             chosen = [r.minus]
         elif direction == "service":
             chosen = [r.plus if r.plus_first else r.minus]
-        elif direction == "max":
-            # R keeps the rows equal to max(mage); a missing side makes max NA and drops both.
+        else:
+            # "max": R keeps the rows equal to max(mage); a missing side makes max NA and drops
+            # both.
             if math.isnan(r.plus) or math.isnan(r.minus):
                 continue
             top = max(r.plus, r.minus)
             chosen = [v for v in (r.plus, r.minus) if v == top]
-        else:
-            raise ValueError(f"unknown direction {direction!r}")
         values.extend(chosen)
         hours.extend([r.hours] * len(chosen))
     if not values:
@@ -358,6 +473,24 @@ def mage_on_shared_grid(
     estimated step; None when there is none) is already built: that grid is MAGE's own when its
     step is :data:`MAGE_DT0`, so it is reused; otherwise :func:`mage` builds its 5-minute grid
     (which may exist where the default one does not, e.g. hourly readings)."""
-    if grid is not None and grid.dt0 == MAGE_DT0:
-        return mage_of_grid(grid)
-    return mage(times_ms, glucose)
+    return mages_on_shared_grids([grid], [(times_ms, glucose)])[0]
+
+
+def mages_on_shared_grids(
+    grids: Sequence[DayByDayGrid | None],
+    readings: Sequence[tuple[npt.ArrayLike, npt.ArrayLike]],
+) -> list[float]:
+    """:func:`mage_on_shared_grid` of many patients (``grids[i]`` and ``readings[i]``, its
+    ``(times_ms, glucose)``, of patient ``i``), computed at once by :func:`mages_of_grids`."""
+    own: list[DayByDayGrid] = []
+    of_patient: list[int] = []
+    for patient, (grid, (times_ms, glucose)) in enumerate(zip(grids, readings, strict=True)):
+        if grid is None or grid.dt0 != MAGE_DT0:
+            grid = grid_or_none(times_ms, glucose, dt0=MAGE_DT0)
+        if grid is not None:
+            own.append(grid)
+            of_patient.append(patient)
+    out = [math.nan] * len(grids)
+    for patient, value in zip(of_patient, mages_of_grids(own), strict=True):
+        out[patient] = value
+    return out

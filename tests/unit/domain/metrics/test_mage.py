@@ -8,8 +8,11 @@ from typing import Any
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from glucosestream.domain.metrics import mage
+from glucosestream.domain.metrics.grid import DayByDayGrid, grid_or_none
+from glucosestream.domain.metrics.mage import MAGE_DT0, mages_of_grids, mages_on_shared_grids
 from tests.unit.domain.metrics.series import (
     Series,
     at_minutes,
@@ -68,3 +71,61 @@ def test_non_negative_and_order_invariant(series: Series) -> None:
     assert math.isnan(value) or value >= 0
     again = shuffled(series, 5)
     assert same_float(mage(again.times_ms, again.glucose), value)
+
+
+@st.composite
+def _split_series(draw: st.DrawFn) -> Series:
+    """A series, sometimes with a gap of 3.5-7 h (MAGE then works on two segments)."""
+    series = draw(cgm_series(max_points=900))
+    gap = draw(st.sampled_from([0, 0, 42, 84]))
+    if not gap or series.times_ms.size < 3:
+        return series
+    cut = draw(st.integers(min_value=1, max_value=series.times_ms.size - 1))
+    keep = np.ones(series.times_ms.size, dtype=bool)
+    keep[cut : cut + gap] = False
+    return Series(series.times_ms[keep], series.glucose[keep])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cohort=st.lists(_split_series(), max_size=6),
+    direction=st.sampled_from(["avg", "plus", "minus", "service", "max"]),
+)
+def test_a_cohort_at_once_equals_each_patient_alone(cohort: list[Series], direction: Any) -> None:
+    """The moving averages and crossings of every patient's segments are found in one pass
+    over all of them: no segment reads another's points."""
+    grids = [grid_or_none(s.times_ms, s.glucose, dt0=MAGE_DT0) for s in cohort]
+    present = [grid for grid in grids if grid is not None]
+    alone = [mages_of_grids([grid], direction=direction)[0] for grid in present]
+    together = mages_of_grids(present, direction=direction)
+    assert all(same_float(a, b) for a, b in zip(together, alone, strict=True))
+    assert mages_on_shared_grids(grids, [(s.times_ms, s.glucose) for s in cohort]) == [
+        pytest.approx(mage(s.times_ms, s.glucose), nan_ok=True) for s in cohort
+    ]
+
+
+def test_a_cohort_keeps_each_segments_first_points_apart() -> None:
+    """A falling patient then a rising one: the second's first moving averages are its own
+    (back-filled), not windows reaching into the first patient's points."""
+    t, g = _triangle()
+    falling = grid_or_none(t, g[::-1])
+    rising = grid_or_none(t, g)
+    assert falling is not None
+    assert rising is not None
+    assert mages_of_grids([falling, rising]) == [
+        mages_of_grids([falling])[0],
+        mages_of_grids([rising])[0],
+    ]
+    # Flat at first, then steps: both moving averages start equal (no reference sign), and a
+    # sign change across an exact zero before the first true flip is no crossing (iglu).
+    steps = [(150, 40), (100, 8), (130, 16), (220, 8), (100, 8), (220, 8), (190, 16), (130, 8)]
+    steps += [(160, 16), (130, 16), (190, 8), (130, 8), (220, 16), (100, 8), (160, 8), (190, 8)]
+    steps += [(160, 8), (130, 8), (190, 8), (220, 16), (130, 16), (160, 8), (100, 8), (160, 8)]
+    steps += [(130, 8)]
+    values = np.repeat([float(v) for v, _ in steps], [n for _, n in steps]).reshape(1, 288)
+    flat_first = DayByDayGrid(values, MAGE_DT0, np.array([0], dtype=np.int64))
+    alone = mages_of_grids([flat_first])[0]
+    assert mages_of_grids([rising, flat_first])[1] == alone
+    assert mages_of_grids([]) == []
+    with pytest.raises(ValueError, match="unknown direction"):
+        mages_of_grids([rising], direction="sideways")  # type: ignore[arg-type]
