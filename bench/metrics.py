@@ -36,7 +36,7 @@ from _iglu import iglu_seconds
 
 from glucosestream.elt.grid_metrics import chunk_grid_metrics, patient_series
 from glucosestream.local.athena import LocalAthena
-from glucosestream.reports.metrics import _patients_computed, load_readings, metrics_of_table
+from glucosestream.reports.metrics import _computed_per_chunk, load_readings, metrics_of_table
 from stream.simulator import (
     NO_TRANSPORT_FAULTS,
     CohortConfig,
@@ -118,7 +118,7 @@ def main() -> None:
         readings, order = load_readings(LocalAthena(threads=1), same_table)
         load_s = time.perf_counter() - started
         started = time.perf_counter()
-        _patients_computed(patient_series(readings, order), None, chunk_grid_metrics)
+        _computed_per_chunk(patient_series(readings, order), None, chunk_grid_metrics)
         grid_s = time.perf_counter() - started
     assert len(metrics) == len(floor_rows) == args.patients
 

@@ -13,12 +13,10 @@ Athena SQL); each patient's grid metrics (CONGA, MODD, MAG, MAGE, active %, epis
 from __future__ import annotations
 
 import csv
-import itertools
 import math
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from multiprocessing import get_context
 from operator import itemgetter
 from pathlib import Path
@@ -128,18 +126,21 @@ def metrics_of_table(
     """The metrics of every patient in an Arrow table of readings (see :func:`readings_table`),
     patients in id order.
 
-    ``workers``: processes for the grid metrics (default: one per core; pass 1 where processes
-    cannot be forked, e.g. in Lambda). The SQL metrics run in the engine meanwhile, on as many
-    threads as it was given (the CLI gives one: the same input, the same output).
+    ``workers``: processes for the grid metrics, this one included (default: one per core; pass
+    1 where processes cannot be forked, e.g. in Lambda). The SQL metrics run in the engine
+    meanwhile, on as many threads as it was given (the CLI gives one: the same input, the same
+    output).
     """
     series = patient_series(*load_readings(engine, table))
-    # The SQL metrics need no grid: the engine computes them while the processes compute the
-    # grids (one core each way when the engine runs on one thread, as the CLI's does).
-    count = _worker_count(workers, len(series))
-    with _grid_processes(count) as pool:
-        pending = _per_patient(pool, count, series, chunk_grid_metrics)
+
+    def sql_metrics() -> None:
         engine.register(CSV_SQL_METRICS, engine.run(sql_metrics_query(engine.database)))
-        grid = grid_metrics_table(list(series), list(pending), None, None)
+
+    # The SQL metrics need no grid: the engine computes them while the other processes compute
+    # grids (one core each way when the engine runs on one thread, as the CLI's does), then
+    # this process computes the grids no other has started.
+    grid_values = _computed_per_chunk(series, workers, chunk_grid_metrics, sql_metrics)
+    grid = grid_metrics_table(list(series), grid_values, None, None)
     run = pa.array([CSV_RUN] * grid.num_rows, pa.string())
     engine.register(GRID_METRICS_STAGING, grid.append_column("run_id", run))
     computed = Statement(f"SELECT * FROM {engine.database}.{CSV_SQL_METRICS}")  # noqa: S608
@@ -172,7 +173,7 @@ def profile_of_table(
     if profile == "default":
         return metrics_of_table(engine, table, workers)
     series = patient_series(*load_readings(engine, table))
-    profiles = _patients_computed(series, workers, chunk_iglu_profiles)
+    profiles = _computed_per_chunk(series, workers, chunk_iglu_profiles)
     return [{"id": patient, **profile} for patient, profile in zip(series, profiles, strict=True)]
 
 
@@ -186,58 +187,65 @@ def _worker_count(workers: int | None, patients: int) -> int:
     return count if patients >= PARALLEL_FROM_PATIENTS else 1
 
 
-@contextmanager
-def _grid_processes(count: int) -> Iterator[ProcessPoolExecutor | None]:
-    """``count`` worker processes for the grid metrics (forked: the series are not copied), or
-    ``None`` for one (the caller's own)."""
-    if count <= 1:
-        yield None
-        return
-    with ProcessPoolExecutor(max_workers=count, mp_context=get_context("fork")) as pool:
-        yield pool
-
-
 Computed = TypeVar("Computed")
+CHUNKS_PER_PROCESS = 16
+"""Chunks of patients per process: enough that the processes finish close together."""
 
 
-def _per_patient(
-    pool: ProcessPoolExecutor | None,
-    count: int,
-    series: Mapping[str, PatientSeries],
-    compute: Callable[[Sequence[PatientSeries]], list[Computed]],
-) -> Iterator[Computed]:
-    """``compute`` of every patient's series, in ``series`` order. ``compute`` takes a chunk of
-    patients (a cohort's arrays are then processed a chunk at a time, not a patient at a
-    time). With a ``pool`` (of ``count`` processes), chunks are all submitted at once — its
-    processes are forked then, before the caller goes on — else the one chunk of all patients
-    is computed here as the caller iterates. ``compute`` returns only what the caller uses:
-    results come back pickled (a cohort's episode lists cost more to unpickle than the metrics
-    took to send)."""
-    patients = list(series.values())
-    if pool is None:
-        return _lazily(compute, patients)
-    # A few chunks a process, so that a process that finishes early takes another.
-    size = max(1, -(-len(patients) // (count * 4)))
-    chunks = [patients[start : start + size] for start in range(0, len(patients), size)]
-    return itertools.chain.from_iterable(pool.map(compute, chunks))
-
-
-def _lazily(
-    compute: Callable[[Sequence[PatientSeries]], list[Computed]], chunk: Sequence[PatientSeries]
-) -> Iterator[Computed]:
-    """``compute(chunk)``, computed when first iterated."""
-    yield from compute(chunk)
-
-
-def _patients_computed(
+def _computed_per_chunk(
     series: Mapping[str, PatientSeries],
     workers: int | None,
     compute: Callable[[Sequence[PatientSeries]], list[Computed]],
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[Computed]:
-    """:func:`_per_patient` on ``workers`` processes (None: one a core), as a list."""
-    count = _worker_count(workers, len(series))
-    with _grid_processes(count) as pool:
-        return list(_per_patient(pool, count, series, compute))
+    """``compute`` of every patient's series, in ``series`` order, on ``workers`` processes
+    (None: one a core), this one included.
+
+    ``compute`` takes a chunk of patients (a cohort's arrays are processed a chunk at a time,
+    not a patient at a time) and returns only what the caller uses: results come back pickled.
+    The other processes are forked with the chunks (inherited, not sent) and take them from
+    the first; this process first runs ``meanwhile`` (work of its own, e.g. the SQL metrics),
+    then computes, from the last, every chunk no other process has started.
+    """
+    patients = list(series.values())
+    count = _worker_count(workers, len(patients))
+    if count <= 1:
+        if meanwhile is not None:
+            meanwhile()
+        return compute(patients)
+    size = -(-len(patients) // (count * CHUNKS_PER_PROCESS))
+    chunks = [patients[start : start + size] for start in range(0, len(patients), size)]
+    context = get_context("fork")
+    with ProcessPoolExecutor(count - 1, context, _inherit_chunks, (chunks,)) as pool:
+        pending = [pool.submit(_inherited_chunk, compute, index) for index in range(len(chunks))]
+        if meanwhile is not None:
+            meanwhile()
+        here: dict[int, list[Computed]] = {}
+        for index in reversed(range(len(chunks))):
+            if pending[index].cancel():
+                here[index] = compute(chunks[index])
+        return [
+            one
+            for index, future in enumerate(pending)
+            for one in (here[index] if index in here else future.result())
+        ]
+
+
+_inherited: list[list[PatientSeries]] = []
+"""In a forked process of :func:`_computed_per_chunk`: the chunks, as the parent had them."""
+
+
+def _inherit_chunks(chunks: list[list[PatientSeries]]) -> None:
+    """A forked process's initializer: its arguments are inherited with the fork, not
+    pickled, so the series are not copied through a pipe."""
+    global _inherited
+    _inherited = chunks
+
+
+def _inherited_chunk(
+    compute: Callable[[Sequence[PatientSeries]], list[Computed]], index: int
+) -> list[Computed]:
+    return compute(_inherited[index])
 
 
 def _cell(value: Any, instant: bool = False) -> str:

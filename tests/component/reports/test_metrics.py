@@ -198,7 +198,7 @@ def test_grid_metrics_in_parallel_equal_the_serial_ones() -> None:
     import numpy as np
 
     from glucosestream.elt.grid_metrics import PatientSeries, chunk_grid_metrics, patient_grid
-    from glucosestream.reports.metrics import PARALLEL_FROM_PATIENTS, _patients_computed
+    from glucosestream.reports.metrics import PARALLEL_FROM_PATIENTS, _computed_per_chunk
 
     rng = np.random.default_rng(3)
     series = {}
@@ -206,8 +206,8 @@ def test_grid_metrics_in_parallel_equal_the_serial_ones() -> None:
         times = np.arange(0, 3 * 86_400_000, 300_000, dtype=np.int64)
         glucose = 140 + 50 * np.sin(times / 8_000_000) + rng.normal(0, 8, times.size)
         series[f"p{n:03d}"] = PatientSeries(times, glucose, times)
-    serial = _patients_computed(series, 1, chunk_grid_metrics)
-    parallel = _patients_computed(series, 2, chunk_grid_metrics)
+    serial = _computed_per_chunk(series, 1, chunk_grid_metrics)
+    parallel = _computed_per_chunk(series, 2, chunk_grid_metrics)
     assert parallel == serial
     # in series order, each the grid metrics patient_grid gives
     assert serial == [patient_grid(patient, one).metrics for patient, one in series.items()]
