@@ -72,9 +72,10 @@ def _moving_average(x: FloatArray, width: int, starts: IntArray) -> FloatArray:
 
 def _crossings(
     gl: FloatArray, delta: FloatArray, starts: IntArray, stops: IntArray
-) -> list[tuple[IntArray, IntArray]]:
-    """Each segment's short/long moving-average crossings, with both its ends: indices (in
-    the segment) and types.
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Each segment's short/long moving-average crossings, with both its ends: their indices
+    in ``gl`` and types, segment after segment, and where each segment's begin (``bounds[s]``
+    … ``bounds[s + 1]``).
 
     iglu scans ``i = 2 … n`` of a segment and, where ``gl`` and ``delta`` are present at ``i``
     and ``i-1``, records a crossing when ``delta`` changes sign from ``i-1`` to ``i``, or else
@@ -108,52 +109,96 @@ def _crossings(
     unflipped = flips_to_here - flips_before_segment == 0
     is_cross &= ~(unflipped & (sign[starts[segment]] == 0))
     inner = candidates[is_cross]
-    inner_types = np.where(delta[inner] < 0, _MIN, _MAX)
-    cut = np.cumsum(np.bincount(segment[is_cross], minlength=starts.size))[:-1]
-    out = []
-    for start, stop, found, types in zip(
-        starts.tolist(),
-        stops.tolist(),
-        np.split(inner, cut),
-        np.split(inner_types, cut),
-        strict=True,
-    ):
-        first_type = _MAX if delta[start] > 0 else _MIN
-        last_type = _MAX if delta[stop - 1] > 0 else _MIN
-        ids = np.concatenate(([0], found - start, [stop - 1 - start])).astype(np.int64)
-        out.append((ids, np.concatenate(([first_type], types, [last_type])).astype(np.int64)))
+    # Each segment's ids: its first point, its crossings, its last point (a crossing at the
+    # last point is listed twice, as iglu lists it).
+    ends = stops - 1
+    positions = np.concatenate((starts, inner, ends))
+    tags = np.concatenate(
+        (
+            np.zeros(starts.size, np.int8),
+            np.ones(inner.size, np.int8),
+            np.full(ends.size, 2, np.int8),
+        )
+    )
+    first_types = np.where(delta[starts] > 0, _MAX, _MIN)
+    last_types = np.where(delta[ends] > 0, _MAX, _MIN)
+    kinds = np.concatenate((first_types, np.where(delta[inner] < 0, _MIN, _MAX), last_types))
+    order = np.lexsort((tags, positions))
+    per_segment = np.bincount(segment[is_cross], minlength=starts.size) + 2
+    bounds = np.concatenate(([0], np.cumsum(per_segment)))
+    return positions[order].astype(np.int64), kinds[order].astype(np.int64), bounds
+
+
+_ROW_WIDTHS = (64, 512)
+"""Windows up to these many points are searched all at once, as rows of one array each (most
+are short; a few span a long monotone stretch)."""
+
+
+def _extrema(gl: FloatArray, ids: IntArray, types: IntArray, bounds: IntArray) -> FloatArray:
+    """Glucose nadir or peak between consecutive crossings of each segment (iglu's
+    ``minmax``), segment after segment.
+
+    Each search runs from the previous turning point to the next crossing, so it is a chain:
+    window ``i`` is ``[turn(i - 1), ids[i + 1]]``, a segment's first window starts at its
+    first point, and the first nadir (peak) of a window is its turning point. The chain is
+    solved for every window at once by iterating to its fixed point: every window is searched
+    from a guessed start (the crossing before it), then each window whose predecessor's turning
+    point is not its start is searched again from there, until none changes. A segment's
+    first window is right from the first pass, and each pass makes at least the next window
+    of every chain right, so the result is the sequential one; in practice a few passes do.
+    """
+    last_of_segment = np.zeros(ids.size, dtype=bool)
+    last_of_segment[bounds[1:] - 1] = True
+    windows = np.flatnonzero(~last_of_segment)  # window w runs to ids[windows[w] + 1]
+    first_of_segment = np.zeros(ids.size, dtype=bool)
+    first_of_segment[bounds[:-1]] = True
+    chained = ~first_of_segment[windows]
+    missing = np.isnan(gl)
+    # Nadirs are the first minimum of the glucose, peaks the first minimum of its negation:
+    # one array holds both, NaN never chosen unless the whole window is missing.
+    searched = np.concatenate((np.where(missing, np.inf, gl), np.where(missing, np.inf, -gl)))
+    shift = np.where(types[windows] == _MIN, 0, gl.size)
+    left = ids[windows].copy()
+    right = ids[windows + 1]
+    turn = np.empty(windows.size, dtype=np.int64)
+    todo = np.arange(windows.size)
+    while todo.size:
+        turn[todo] = _first_minima(searched, left[todo] + shift[todo], right[todo] + shift[todo])
+        turn[todo] -= shift[todo]
+        following = todo + 1
+        following = following[following < windows.size]
+        following = following[chained[following]]
+        todo = following[left[following] != turn[following - 1]]
+        left[todo] = turn[todo - 1]
+    if missing[turn].any():  # a whole window missing: as nanargmin/nanargmax do
+        raise ValueError("All-NaN slice encountered")
+    out: FloatArray = gl[turn]
     return out
 
 
-def _extrema(gl: FloatArray, ids: IntArray, types: IntArray) -> FloatArray:
-    """Glucose nadir or peak between consecutive crossings (iglu's ``minmax``).
-
-    Each search runs from the previous turning point to the next crossing, so it is
-    sequential; there are only a few crossings per day.
-    """
-    count = ids.size - 1
-    values = np.empty(count)
-    # argmin/argmax over copies with NaN as +/-inf: nanargmin's own NaN handling costs a copy
-    # per window, and there are thousands of windows in a cohort.
-    missing = np.isnan(gl)
-    for_min = np.where(missing, np.inf, gl)
-    for_max = np.where(missing, -np.inf, gl)
-    left = int(ids[0])
-    for i in range(count):
-        right = int(ids[i + 1]) + 1
-        window = for_min[left:right] if types[i] == _MIN else for_max[left:right]
-        k = int(window.argmin() if types[i] == _MIN else window.argmax())
-        if missing[left + k]:  # the whole window is missing: as nanargmin/nanargmax do
-            raise ValueError("All-NaN slice encountered")
-        values[i] = gl[left + k]
-        left += k
-    return values
+def _first_minima(values: FloatArray, lo: IntArray, hi: IntArray) -> IntArray:
+    """The index of the first minimum of ``values[lo[w] : hi[w] + 1]`` for every window ``w``."""
+    out = np.empty(lo.size, dtype=np.int64)
+    left = np.ones(lo.size, dtype=bool)
+    for width in _ROW_WIDTHS:
+        fits = left & (hi - lo < width)
+        if fits.any():
+            rows = lo[fits, np.newaxis] + np.arange(width)
+            # Past its end a row repeats its last point: never an earlier minimum.
+            rows = np.minimum(rows, hi[fits, np.newaxis])
+            out[fits] = lo[fits] + values[rows].argmin(axis=1)
+            left &= ~fits
+    for w in np.flatnonzero(left).tolist():
+        out[w] = lo[w] + int(values[lo[w] : hi[w] + 1].argmin())
+    return out
 
 
 def _largest_change(turns: list[float], lo: int, j: int, rise: bool) -> tuple[int, float]:
     """First ``i`` in ``lo … j`` with the largest rise ``turns[j] - turns[i]`` (or the largest
     fall, its most negative value), and that change: ``np.argmax``/``np.argmin`` of the changes,
-    in plain floats (the lists are short; numpy's per-call overhead dominated).
+    in plain floats (the lists are short; numpy's per-call overhead dominated). The excursion
+    scans keep the extreme as they go and call this only where a rounding tie could make an
+    earlier point iglu's choice.
 
     The change itself is compared, not ``turns[i]``: two values can round to the same change.
     """
@@ -167,15 +212,30 @@ def _largest_change(turns: list[float], lo: int, j: int, rise: bool) -> tuple[in
 
 
 def _excursions_up(turns: FloatArray, sd: float) -> tuple[list[float], list[tuple[int, int]]]:
-    """MAGE+ heights (nadir → peak rises ≥ 1 SD) and their (nadir, peak) turning points."""
+    """MAGE+ heights (nadir → peak rises ≥ 1 SD) and their (nadir, peak) turning points.
+
+    iglu's loop: from the last restart, the first point whose largest rise (from the lowest
+    point since the restart, the first such nadir) reaches 1 SD starts an excursion; its peak
+    is the highest point before a fall of more than 1 SD (or the end), where the search
+    restarts. The lowest point since the restart is kept as the search goes, not searched for
+    again at every point; an earlier, higher point whose rise rounds to the same value would be
+    iglu's first nadir instead, so where one could (the lowest of the points before the kept
+    nadir rises as far), the nadir is searched for as iglu does.
+    """
     heights: list[float] = []
     pairs: list[tuple[int, int]] = []
     values: list[float] = turns.tolist()
     n = len(values)
+    if n == 0:
+        return heights, pairs
     j = prev_j = 0
+    # Over prev_j … j: the lowest value, its first index, and the lowest before that index.
+    low, low_at, before_low = values[0], 0, math.inf
     while j < n:
-        i, rise = _largest_change(values, prev_j, j, rise=True)
+        top = values[j]
+        rise = top - low
         if rise >= sd:
+            i = low_at if top - before_low < rise else _largest_change(values, prev_j, j, True)[0]
             for k in range(j, n):
                 if values[k] > values[j]:
                     j = k
@@ -184,33 +244,60 @@ def _excursions_up(turns: FloatArray, sd: float) -> tuple[list[float], list[tupl
                     pairs.append((i, j))
                     prev_j = j = k
                     break
+            low, low_at, before_low = values[j], j, math.inf
         else:
             j += 1
+            if j < n and values[j] < low:
+                before_low, low, low_at = low, values[j], j
     return heights, pairs
 
 
 def _excursions_down(turns: FloatArray, sd: float) -> tuple[list[float], list[tuple[int, int]]]:
-    """MAGE- heights (peak → nadir falls ≥ 1 SD, negative) and their (peak, nadir) points."""
+    """MAGE- heights (peak → nadir falls ≥ 1 SD, negative) and their (peak, nadir) points:
+    :func:`_excursions_up` mirrored, except that iglu restarts the MAGE- search at the nadir
+    (MAGE+ restarts where the rise that ends the excursion is found)."""
     heights: list[float] = []
     pairs: list[tuple[int, int]] = []
     values: list[float] = turns.tolist()
     n = len(values)
+    if n == 0:
+        return heights, pairs
     j = prev_j = 0
+    # Over prev_j … j: the highest value, its first index, and the highest before that index.
+    high, high_at, before_high = values[0], 0, -math.inf
     while j < n:
-        i, fall = _largest_change(values, prev_j, j, rise=False)
+        top = values[j]
+        fall = top - high
         if fall <= -sd:
+            i = (
+                high_at
+                if top - before_high > fall
+                else _largest_change(values, prev_j, j, False)[0]
+            )
             for k in range(j, n):
                 if values[k] < values[j]:
                     j = k
                 if values[k] - values[j] > sd or k == n - 1:
                     heights.append(values[j] - values[i])
                     pairs.append((i, j))
-                    # iglu restarts the MAGE- search at the nadir (MAGE+ restarts at k).
                     prev_j, j = j, k
                     break
+            high, high_at, before_high = _highest(values, prev_j, j)
         else:
             j += 1
+            if j < n and values[j] > high:
+                before_high, high, high_at = high, values[j], j
     return heights, pairs
+
+
+def _highest(values: list[float], lo: int, hi: int) -> tuple[float, int, float]:
+    """Over ``values[lo … hi]``: the highest value, its first index, and the highest value
+    before that index (-inf when there is none)."""
+    high, high_at, before_high = values[lo], lo, -math.inf
+    for at in range(lo + 1, hi + 1):
+        if values[at] > high:
+            before_high, high, high_at = high, values[at], at
+    return high, high_at, before_high
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,15 +361,15 @@ def _segment_mages(stretches: _Stretches, short_ma: int, long_ma: int) -> list[_
         return []
     gl, starts = stretches.gl, stretches.starts
     delta = _moving_average(gl, short_ma, starts) - _moving_average(gl, long_ma, starts)
+    ids, types, bounds = _crossings(gl, delta, starts, stretches.stops)
+    all_turns = _extrema(gl, ids, types, bounds)
+    # A segment of k ids has k - 1 windows, so k - 1 turning points.
+    turn_bounds = (bounds - np.arange(bounds.size)).tolist()
     out: list[_SegmentMage | None] = []
-    for start, stop, sd, (ids, types) in zip(
-        starts.tolist(),
-        stretches.stops.tolist(),
-        stretches.sd,
-        _crossings(gl, delta, starts, stretches.stops),
-        strict=True,
+    for segment, (start, stop, sd) in enumerate(
+        zip(starts.tolist(), stretches.stops.tolist(), stretches.sd, strict=True)
     ):
-        turns = _extrema(gl[start:stop], ids, types)
+        turns = all_turns[turn_bounds[segment] : turn_bounds[segment + 1]]
         up, up_pairs = _excursions_up(turns, sd)
         down, down_pairs = _excursions_down(turns, sd)
         if not up and not down:

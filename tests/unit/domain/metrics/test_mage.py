@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 
 from glucosestream.domain.metrics import mage
 from glucosestream.domain.metrics.grid import DayByDayGrid, grid_or_none
-from glucosestream.domain.metrics.mage import MAGE_DT0, mages_of_grids, mages_on_shared_grids
+from glucosestream.domain.metrics.mage import (
+    MAGE_DT0,
+    _excursions_down,
+    _excursions_up,
+    _extrema,
+    mages_of_grids,
+    mages_on_shared_grids,
+)
 from tests.unit.domain.metrics.series import (
     Series,
     at_minutes,
@@ -129,3 +136,110 @@ def test_a_cohort_keeps_each_segments_first_points_apart() -> None:
     assert mages_of_grids([]) == []
     with pytest.raises(ValueError, match="unknown direction"):
         mages_of_grids([rising], direction="sideways")  # type: ignore[arg-type]
+
+
+def _minmax_as_iglu(gl: np.ndarray, ids: list[int], types: list[int]) -> list[float]:
+    """iglu's minmax loop, plainly: each window from the last turning point to the next
+    crossing, its first nadir or peak."""
+    out, left = [], ids[0]
+    for i in range(len(ids) - 1):
+        window = gl[left : ids[i + 1] + 1]
+        k = int(np.nanargmin(window) if types[i] == 0 else np.nanargmax(window))
+        out.append(float(window[k]))
+        left += k
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+    segments=st.integers(min_value=1, max_value=4),
+)
+def test_turning_points_of_all_windows_at_once_are_iglus(seed: int, segments: int) -> None:
+    """The fixed point of the chained window searches is the sequential result, windows of
+    every width (rows of 64 and 512 points, and longer ones one by one), ties and gaps
+    included."""
+    rng = np.random.default_rng(seed)
+    parts, ids, types, bounds = [], [], [], [0]
+    offset = 0
+    for _ in range(segments):
+        n = int(rng.integers(2, 1500))
+        gl = np.round(rng.normal(150, 40, n) / 5) * 5  # whole steps: many equal values
+        gl[rng.random(n) < 0.1] = np.nan
+        inner = np.sort(rng.choice(np.arange(1, n), size=int(rng.integers(0, n // 3 + 1))))
+        seg_ids = [0, *inner.tolist(), n - 1]
+        gl[seg_ids] = np.where(np.isnan(gl[seg_ids]), 150.0, gl[seg_ids])  # crossings present
+        parts.append(gl)
+        ids += [offset + i for i in seg_ids]
+        types += rng.integers(0, 2, len(seg_ids)).tolist()
+        bounds.append(len(ids))
+        offset += n
+    everything = np.concatenate(parts)
+    found = _extrema(everything, np.array(ids), np.array(types), np.array(bounds))
+    expected = []
+    for s, part in enumerate(parts):
+        start = bounds[s]
+        local = [i - (ids[start]) for i in ids[start : bounds[s + 1]]]
+        expected += _minmax_as_iglu(part, local, types[start : bounds[s + 1]])
+    assert found.tolist() == expected
+
+
+def _excursions_as_iglu(values: list[float], sd: float, up: bool) -> tuple[list, list]:
+    """iglu's MAGE+ (MAGE-) loop, plainly: at every point the first largest rise (fall) since
+    the restart is searched for afresh."""
+    sign = 1 if up else -1
+    heights, pairs = [], []
+    n, j, prev_j = len(values), 0, 0
+    while j < n:
+        changes = [sign * (values[j] - values[i]) for i in range(prev_j, j + 1)]
+        i = prev_j + changes.index(max(changes))
+        if max(changes) >= sd:
+            for k in range(j, n):
+                if sign * (values[k] - values[j]) > 0:
+                    j = k
+                if sign * (values[k] - values[j]) < -sd or k == n - 1:
+                    heights.append(values[j] - values[i])
+                    pairs.append((i, j))
+                    prev_j, j = (k, k) if up else (j, k)
+                    break
+        else:
+            j += 1
+    return heights, pairs
+
+
+_TIE_PRONE = [60.0, 90.0, 100.0, 100.0 - 2**-46, 140.0, 150.0 + 7 * 2**-45, 200.0, 300.0]
+_TIE_PRONE += [500.0 - 2**-44, 500.0]
+"""Turning points whose changes can round alike: 300 - 100 and 300 - (100 - 2**-46) are both
+200.0; (150 + 7 * 2**-45) - 500 and (150 + 7 * 2**-45) - (500 - 2**-44) are the same double."""
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(st.sampled_from(_TIE_PRONE), max_size=40),
+    sd=st.sampled_from([1.0, 10.0, 20.0, 40.0, 45.0]),
+)
+def test_excursion_scans_are_iglus(values: list[float], sd: float) -> None:
+    """Same excursions and turning points as the plain loop, rounding ties included
+    (:data:`_TIE_PRONE`): the earlier of two points whose changes round alike is iglu's nadir
+    (peak) even when it is the higher (lower)."""
+    turns = np.array(values)
+    assert _excursions_up(turns, sd) == _excursions_as_iglu(values, sd, up=True)
+    assert _excursions_down(turns, sd) == _excursions_as_iglu(values, sd, up=False)
+
+
+def test_a_rounding_tie_keeps_the_earlier_turning_point() -> None:
+    below = 100.0 - 2**-46  # 300 - below rounds to 200, as 300 - 100 does
+    heights, pairs = _excursions_up(np.array([100.0, below, 300.0, 100.0]), 20.0)
+    assert pairs == [(0, 2)]
+    assert heights == [200.0]
+    above = 500.0 - 2**-44  # (150 + 7 * 2**-45) minus either rounds alike
+    heights, pairs = _excursions_down(np.array([above, 500.0, 150.0 + 7 * 2**-45, 500.0]), 20.0)
+    assert pairs == [(0, 2)]
+
+
+def test_mage_minus_restarts_at_the_nadir() -> None:
+    """After a fall, iglu searches again from the nadir: a rise of exactly 1 SD after it and
+    back down is a second fall (the peak is inside the restarted search, not at its end)."""
+    heights, pairs = _excursions_down(np.array([300.0, 100.0, 120.0, 100.0]), 20.0)
+    assert pairs == [(0, 1), (2, 3)]
+    assert heights == [-200.0, -20.0]
