@@ -16,16 +16,26 @@ from glucosestream.cli.parser import build_parser
 from glucosestream.local.processes import StackError
 from glucosestream.settings import MissingSetting, Settings, load_settings
 
+ARROW_MEMORY_POOL = "system"
+"""pyarrow's allocator in the console script's process and those it starts: the C library's.
+Measured on the 2-core machine (farm-bench, paired runs): ``glucosestream metrics`` of the
+1.19M-row CSV 0.86x the wall time under pyarrow's default (mimalloc); reading and metrics of 4M
+readings 0.90x, peak memory 794 vs 900 MiB. mimalloc's fresh pages made each first pass over
+new tables (the Parquet read, the dedupe) up to twice as slow; jemalloc matched the C library's
+speed with more memory. A user's own ``ARROW_DEFAULT_MEMORY_POOL`` is kept."""
+
 
 def console() -> int:
-    """The ``glucosestream`` console script: :func:`main`, then every object left frozen out of
-    the garbage collector before the interpreter exits.
+    """The ``glucosestream`` console script: :func:`main` under :data:`ARROW_MEMORY_POOL` (set
+    before pyarrow makes its first allocation), then every object left frozen out of the
+    garbage collector before the interpreter exits.
 
     Why: the interpreter's final collections walk every object the command's libraries made
     (pandas, sqlglot, pydantic, DuckDB's and pyarrow's Python layers), which took ~0.2 s of a
     1.5 s ``glucosestream metrics``; the objects are still freed as their last reference goes.
     Only here, at the process's end: tests call :func:`main` many times in one process.
     """
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", ARROW_MEMORY_POOL)
     status = main()
     gc.freeze()
     return status
