@@ -190,6 +190,9 @@ def _worker_count(workers: int | None, patients: int) -> int:
 Computed = TypeVar("Computed")
 CHUNKS_PER_PROCESS = 16
 """Chunks of patients per process: enough that the processes finish close together."""
+MAX_CHUNK_PATIENTS = 64
+"""Patients computed together at most: a chunk's arrays stay small (in cache; a cohort's at
+once ran slower, e.g. MAGE of 1,000 patients 0.39 s in chunks of 25, 0.45 s in chunks of 250)."""
 
 
 def _computed_per_chunk(
@@ -209,12 +212,12 @@ def _computed_per_chunk(
     """
     patients = list(series.values())
     count = _worker_count(workers, len(patients))
+    size = max(1, min(MAX_CHUNK_PATIENTS, -(-len(patients) // (count * CHUNKS_PER_PROCESS))))
+    chunks = [patients[start : start + size] for start in range(0, len(patients), size)]
     if count <= 1:
         if meanwhile is not None:
             meanwhile()
-        return compute(patients)
-    size = -(-len(patients) // (count * CHUNKS_PER_PROCESS))
-    chunks = [patients[start : start + size] for start in range(0, len(patients), size)]
+        return [one for chunk in chunks for one in compute(chunk)]
     context = get_context("fork")
     with ProcessPoolExecutor(count - 1, context, _inherit_chunks, (chunks,)) as pool:
         pending = [pool.submit(_inherited_chunk, compute, index) for index in range(len(chunks))]
