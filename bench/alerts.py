@@ -14,8 +14,9 @@
 3. Latency in an alert storm: PutRecords → alert message in the SQS queue subscribed to the
    topic, p50 and p99 over ~1,200 alerts (334 patients reading every 3 s, a third of them
    paging at each step), with the deployed 1 s batching window (target p99 < 2 s); the
-   dashboard's queue on the same topic is drained as the dashboard drains it. The issue's
-   steady load, 1,600 readings/s with alerts, is measured by ``bench/e2e.py``.
+   dashboard's queue on the same topic is drained as the dashboard drains it. 3b: the same
+   at the issue's 1,600 readings/s (4,800 patients every 3 s, a tenth of the storm's
+   patients falling among them).
 
     python bench/alerts.py [--patients 300]
 """
@@ -147,7 +148,8 @@ def conditional_put_rate(settings: Settings, puts: int = 400, threads: int = 8) 
     return puts / elapsed
 
 
-def consumer(settings: Settings, patients: int) -> None:
+def consumer(settings: Settings, patients: int) -> float:
+    """Prints the consumer's figures; returns the local DynamoDB's conditional PutItems/s."""
     from consumers.alerts import handler
 
     now = int(time.time() * 1000)
@@ -198,9 +200,11 @@ def consumer(settings: Settings, patients: int) -> None:
         f"-> at {writes / n:.3f} writes a reading, at most {put_rate * n / max(1, writes):,.0f} "
         "readings/s through any consumer here"
     )
+    return put_rate
 
 
 FALL = [92, 84, 76, 69, 63, 58, 52, 49]  # pages URGENT_LOW_SOON, LOW, URGENT_LOW
+ALERTS_PER_FALL = 3
 WAVES = 10  # patients start falling in ten waves, so alerts come steadily, not in one burst
 
 
@@ -212,18 +216,23 @@ def purge_feed(settings: Settings) -> SqsQueue:
     return feed
 
 
-def alert_latencies(settings: Settings, patients: int, feed: SqsQueue, tag: str) -> list[float]:
+def alert_latencies(
+    settings: Settings, patients: int, feed: SqsQueue, tag: str, steady: int = 0
+) -> list[float]:
     """Seconds from PutRecords to the alert in the SQS feed, for every alert of ``patients``
-    falling patients (readings every 3 s of wall time; a consumer must be running), with the
-    dashboard's queue drained as the dashboard does."""
+    falling patients, beside ``steady`` patients in range (everyone reading every 3 s of wall
+    time; a consumer must be running), with the dashboard's queue drained as the dashboard
+    does."""
     with dashboard_draining(settings):
-        return _alert_latencies(settings, patients, feed, tag)
+        return _alert_latencies(settings, patients, feed, tag, steady)
 
 
-def _alert_latencies(settings: Settings, patients: int, feed: SqsQueue, tag: str) -> list[float]:
+def _alert_latencies(
+    settings: Settings, patients: int, feed: SqsQueue, tag: str, steady: int
+) -> list[float]:
     producer = Producer(readings_stream(settings))
     key = b"latency-bench-key-0123456789abcdef"
-    ids = [pseudonymise(f"lat-{tag}-{i}", key) for i in range(patients)]
+    ids = [pseudonymise(f"lat-{tag}-{i}", key) for i in range(patients + steady)]
     rounds = len(FALL) + WAVES
     start = int(time.time() * 1000)
     put_at: dict[tuple[str, int], float] = {}
@@ -250,7 +259,8 @@ def _alert_latencies(settings: Settings, patients: int, feed: SqsQueue, tag: str
         batch = []
         for index, pid in enumerate(ids):
             position = step - index % WAVES
-            value = FALL[min(max(position, 0), len(FALL) - 1)] if position >= 0 else 110
+            falling = index < patients and position >= 0
+            value = FALL[min(position, len(FALL) - 1)] if falling else 110
             batch.append(
                 GlucoseReading(
                     pid,
@@ -282,7 +292,9 @@ def describe(received: list[float]) -> tuple[float, float] | None:
     return cuts[49], cuts[98]
 
 
-def lambda_latencies(settings: Settings, patients: int, window_s: float) -> list[float]:
+def lambda_latencies(
+    settings: Settings, patients: int, window_s: float, steady: int = 0
+) -> list[float]:
     """:func:`alert_latencies` through the local event-source mapping and the alerts Lambda
     handler, with this batching window."""
     from consumers.alerts import handler
@@ -299,26 +311,53 @@ def lambda_latencies(settings: Settings, patients: int, window_s: float) -> list
     runner = threading.Thread(target=mapping.run, args=(stop,), daemon=True)
     runner.start()
     try:
-        return alert_latencies(settings, patients, feed, f"lambda-{window_s:g}")
+        return alert_latencies(settings, patients, feed, f"lambda-{window_s:g}-{steady}", steady)
     finally:
         stop.set()
         runner.join()
 
 
-def latency(settings: Settings, patients: int) -> None:
+STEADY_RATE = 1_600
+"""Issue 20: alert latency p99 < 2 s at this many readings a second."""
+
+
+def latency(settings: Settings, patients: int, put_rate: float) -> None:
     received = lambda_latencies(settings, patients, 1)
     print(
         f"3. latency PutRecords -> SQS over {len(received)} alerts "
         f"({patients} patients each reading every 3 s, falls staggered in {WAVES} waves, "
         "1 s batching window)"
     )
-    cut = describe(received)
-    if cut is not None:
+    _print_cut(received)
+    falling = patients // 10
+    steady = STEADY_RATE * 3 - falling
+    received = lambda_latencies(settings, falling, 1, steady)
+    print(
+        f"3b. the same at {STEADY_RATE:,} readings/s: {falling} falling and {steady:,} patients "
+        f"in range, each reading every 3 s ({len(received)} of the {ALERTS_PER_FALL * falling} "
+        "alerts arrived before the run ended)"
+    )
+    if not _print_cut(received) and put_rate < STEADY_RATE:
         print(
-            f"   p50 {cut[0]:.2f} s, p99 {cut[1]:.2f} s "
-            f"(target p99 < 2 s: {'meets' if cut[1] < 2 else 'MISSES'}); "
-            f"baseline: the 1 s batching window"
+            f"   reason: every reading is another patient's, so a state write each: "
+            f"{STEADY_RATE:,} conditional PutItems/s, where the local DynamoDB answers "
+            f"{put_rate:,.0f}/s (moto, one process; ~0.9 ms of its CPU and ~0.7 ms of boto3's "
+            "a write); the consumer falls behind and the latency is the queue. DynamoDB on "
+            "demand takes such rates (docs/scale.md sizes the writes at ~1 a reading)"
         )
+
+
+def _print_cut(received: list[float]) -> bool:
+    """Prints p50 and p99 against the target; whether the target is met."""
+    cut = describe(received)
+    if cut is None:
+        return False
+    print(
+        f"   p50 {cut[0]:.2f} s, p99 {cut[1]:.2f} s "
+        f"(target p99 < 2 s: {'meets' if cut[1] < 2 else 'MISSES'}); "
+        f"baseline: the 1 s batching window"
+    )
+    return cut[1] < 2
 
 
 def main() -> None:
@@ -336,8 +375,8 @@ def main() -> None:
             "GS_ENV": settings.env,
         }.items():
             os.environ[name] = str(value)
-        consumer(settings, args.consumer_patients)
-        latency(settings, args.patients)
+        put_rate = consumer(settings, args.consumer_patients)
+        latency(settings, args.patients, put_rate)
 
 
 if __name__ == "__main__":
