@@ -74,8 +74,8 @@ def _crossings(
     gl: FloatArray, delta: FloatArray, starts: IntArray, stops: IntArray
 ) -> tuple[IntArray, IntArray, IntArray]:
     """Each segment's short/long moving-average crossings, with both its ends: their indices
-    in ``gl`` and types, segment after segment, and where each segment's begin (``bounds[s]``
-    … ``bounds[s + 1]``).
+    in ``gl`` and types, segment after segment, and where each segment's ids begin
+    (segment ``s`` holds ``bounds[s]`` … ``bounds[s + 1] - 1``).
 
     iglu scans ``i = 2 … n`` of a segment and, where ``gl`` and ``delta`` are present at ``i``
     and ``i-1``, records a crossing when ``delta`` changes sign from ``i-1`` to ``i``, or else
