@@ -75,6 +75,7 @@ class NightscoutDocuments:
             "doc_key": {"S": key},
             "body": {"S": json.dumps(document.body, separators=(",", ":"))},
             "date": {"N": str(document.date_ms)},
+            "identifier": {"S": document.identifier},
         }
         if collection in EXPIRING:
             item["expires_at"] = {"N": str(document.date_ms // 1000 + self.retention_s)}
@@ -93,6 +94,34 @@ class NightscoutDocuments:
         upper = MAX_DATE_MS if date_to is None else min(date_to, MAX_DATE_MS)
         high = f"{collection}#{upper:015d}#\uffff"
         return self._query(patient_id, low, high, limit, newest_first=True)
+
+    def with_identifier(self, patient_id: str, collection: str, identifier: str) -> list[Document]:
+        """One Query over the collection's whole key range, DynamoDB keeping the items whose
+        ``identifier`` attribute is the identifier, or, for items stored before that attribute
+        was written, whose body holds it as a JSON string (a key cannot be filtered on); the
+        match is then checked against the key. It reads, and bills, every item of the
+        collection."""
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "patient_id = :p AND doc_key BETWEEN :low AND :high",
+            "FilterExpression": "#identifier = :identifier OR contains(#body, :quoted)",
+            "ExpressionAttributeNames": {"#identifier": "identifier", "#body": "body"},
+            "ExpressionAttributeValues": {
+                ":p": {"S": patient_id},
+                ":low": {"S": f"{collection}#"},
+                ":high": {"S": f"{collection}#\uffff"},
+                ":identifier": {"S": identifier},
+                ":quoted": {"S": json.dumps(identifier)},
+            },
+            "ConsistentRead": True,
+        }
+        found: list[Document] = []
+        while True:
+            response = self.client.query(**request)
+            found += [_document(item) for item in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                return [d for d in found if d.identifier == identifier]
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def modified_since(
         self, patient_id: str, collection: str, since_ms: int, limit: int

@@ -54,6 +54,11 @@ class InMemoryDocuments:
             )
             return [stored[key] for key in keys[:limit]]
 
+    def with_identifier(self, patient_id: str, collection: str, identifier: str) -> list[Document]:
+        with self._lock:
+            stored = self.items.get((patient_id, collection), {})
+            return [stored[key] for key in sorted(stored) if key[1] == identifier]
+
     def modified_since(
         self, patient_id: str, collection: str, since_ms: int, limit: int
     ) -> list[Document]:

@@ -52,6 +52,12 @@ class DocumentStore(Protocol):
         """Up to ``limit`` documents with ``date_from <= date_ms <= date_to``, newest first."""
         ...
 
+    def with_identifier(self, patient_id: str, collection: str, identifier: str) -> list[Document]:
+        """Every current document of the collection with this identifier, whatever its date
+        (one, or one a date where a client sent it at two times). It may read the whole
+        collection: for rare requests (a delete by id), not listings."""
+        ...
+
     def modified_since(
         self, patient_id: str, collection: str, since_ms: int, limit: int
     ) -> list[Document]:

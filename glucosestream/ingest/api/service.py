@@ -418,8 +418,8 @@ class IngestService:
         if isinstance(principal, Answer):
             return principal
         patient = self.site_pseudonym(principal)
-        stored = self.documents.newest(patient, "treatments", limit=MAX_SCANNED_ENTRIES)
-        found = [d for d in stored if d.identifier == identifier]
+        # Whatever its age: a Loop user's newest 5,000 treatments are ~16 days.
+        found = self.documents.with_identifier(patient, "treatments", identifier)
         for document in found:
             deleted = self.delete_document(patient, "treatments", document)
             if isinstance(deleted, Answer):

@@ -109,3 +109,32 @@ def test_remove_deletes_the_current_version_and_keeps_its_history(store: Any) ->
     history = store.modified_since(P, "treatments", 0, 10)
     assert [d.body["insulin"] for d in history] == [1.0, 1.5]
     store.remove(P, "treatments", [])  # nothing to remove: no call fails
+
+
+def test_with_identifier_whatever_the_age(store: Any) -> None:
+    """A document is found by its identifier beyond any page and any count of newer ones;
+    an identifier that only begins another is not it; one sent at two times is found twice."""
+    store.put(P, "treatments", [doc(m, 0, f"t-{m}") for m in range(1200)])
+    store.put(P, "treatments", [doc(5000, 0, "t-1")])  # the same identifier at another time
+    store.put(P, "entries", [doc(7, 100, "t-7")])
+    assert [d.date_ms for d in store.with_identifier(P, "treatments", "t-1")] == [
+        T0 + 60_000,
+        T0 + 5000 * 60_000,
+    ]
+    assert [d.identifier for d in store.with_identifier(P, "treatments", "t-7")] == ["t-7"]
+    assert store.with_identifier(P, "treatments", "t-") == []
+    assert store.with_identifier("p_" + "2" * 32, "treatments", "t-7") == []
+
+
+def test_with_identifier_finds_documents_stored_before_the_attribute(aws_mode: Settings) -> None:
+    """DynamoDB items written before the ``identifier`` attribute existed are found by their
+    body."""
+    store = NightscoutDocuments(boto3.client("dynamodb"), aws_mode.names.nightscout_table, 14)
+    older = Document(T0, "bolus-old", {"_id": "bolus-old", "insulin": 1.5})
+    item = store._item(P, "treatments", older, f"treatments#{T0:015d}#bolus-old")
+    del item["identifier"]
+    store.client.put_item(TableName=store.table, Item=item)
+    store.put(P, "treatments", [doc(1, 0, "bolus-new")])
+    assert [d.identifier for d in store.with_identifier(P, "treatments", "bolus-old")] == [
+        "bolus-old"
+    ]

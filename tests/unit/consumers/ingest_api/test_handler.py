@@ -379,3 +379,33 @@ def test_deleting_a_treatment_needs_admin(
         Credentials(token=service.nightscout_auth.token_for("carer")), "a" * 24
     )
     assert answer.status == 403
+
+
+def test_a_treatment_older_than_5000_newer_ones_is_deleted(
+    make_service: Callable[..., IngestService],
+) -> None:
+    """Loop uploads ~300 treatments a day: the newest 5,000 are ~16 days. A delete finds the
+    treatment by its identifier whatever its age (it answered n: 0 and deleted nothing)."""
+    import hashlib
+
+    from glucosestream.ingest.api.documents import Document
+    from glucosestream.ingest.api.nightscout_auth import Credentials
+    from glucosestream.ingest.api.service import Answer
+    from tests.unit.ingest.support import NIGHTSCOUT_SECRET, NOW_MS
+
+    service = make_service()
+    secret = Credentials(api_secret=hashlib.sha1(NIGHTSCOUT_SECRET.encode()).hexdigest())
+    principal = service.nightscout_caller(secret)
+    assert not isinstance(principal, Answer)
+    patient = service.site_pseudonym(principal)
+
+    def stored(date_ms: int, identifier: str, **fields: float) -> Document:
+        return Document(date_ms, identifier, {"_id": identifier, "date": date_ms, **fields})
+
+    oldest = stored(NOW_MS - 30 * 86_400_000, "a" * 24, carbs=20)
+    newer = [stored(NOW_MS - k * 300_000, f"{k:024x}", insulin=0.1) for k in range(1, 5_002)]
+    service.documents.put(patient, "treatments", [oldest, *newer])
+    answer = service.delete_treatment(secret, "a" * 24)
+    assert answer.body == {"n": 1, "ok": 1}
+    assert service.documents.with_identifier(patient, "treatments", "a" * 24) == []
+    assert len(service.documents.newest(patient, "treatments", limit=6_000)) == 5_001
