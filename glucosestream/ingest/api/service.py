@@ -632,7 +632,15 @@ class IngestService:
         if isinstance(principal, Answer):
             return principal
         patient = self.site_pseudonym(principal)
-        stored = self.documents.newest(patient, "entries", limit=MAX_SCANNED_ENTRIES)
+        found = self.documents.with_identifier(patient, "entries", spec)
+        if not found:
+            return Answer(200, [])
+        # Whatever its age (1-minute sensors pass 5,000 entries in ~3.5 days); its delta is
+        # against the next older sgv, read from the entry down.
+        newest_date = max(d.date_ms for d in found)
+        stored = self.documents.newest(
+            patient, "entries", date_to=newest_date, limit=MAX_SCANNED_ENTRIES
+        )
         for index, document in enumerate(stored):
             if document.identifier == spec:
                 older = (d.body for d in stored[index + 1 :] if d.body.get("type") == "sgv")

@@ -409,3 +409,40 @@ def test_a_treatment_older_than_5000_newer_ones_is_deleted(
     assert answer.body == {"n": 1, "ok": 1}
     assert service.documents.with_identifier(patient, "treatments", "a" * 24) == []
     assert len(service.documents.newest(patient, "treatments", limit=6_000)) == 5_001
+
+
+def test_an_entry_older_than_5000_newer_ones_is_found_by_id_with_its_delta(
+    make_service: Callable[..., IngestService],
+) -> None:
+    """1-minute sensors pass 5,000 entries in ~3.5 days; an entry is found by its id whatever
+    its age, its delta against the next older sgv (a meter reading between is skipped)."""
+    import hashlib
+
+    from glucosestream.ingest.api.documents import Document
+    from glucosestream.ingest.api.nightscout_auth import Credentials
+    from glucosestream.ingest.api.service import Answer
+    from tests.unit.ingest.support import NIGHTSCOUT_SECRET, NOW_MS
+
+    service = make_service()
+    secret = Credentials(api_secret=hashlib.sha1(NIGHTSCOUT_SECRET.encode()).hexdigest())
+    principal = service.nightscout_caller(secret)
+    assert not isinstance(principal, Answer)
+    patient = service.site_pseudonym(principal)
+
+    def entry(date_ms: int, identifier: str, kind: str, value: int) -> Document:
+        body = {"_id": identifier, "date": date_ms, "type": kind, kind: value}
+        return Document(date_ms, identifier, body)
+
+    old = NOW_MS - 5 * 86_400_000
+    history = [
+        entry(old - 120_000, "b" * 24, "sgv", 100),
+        entry(old - 60_000, "c" * 24, "mbg", 90),
+        entry(old, "a" * 24, "sgv", 112),
+    ]
+    newer = [entry(NOW_MS - k * 60_000, f"{k:024x}", "sgv", 120) for k in range(1, 5_002)]
+    service.documents.put(patient, "entries", [*history, *newer])
+    answer = service.get_entry(secret, "a" * 24, 10)
+    assert answer.status == 200
+    (found,) = answer.body
+    assert (found["_id"], found["sgv"], found["delta"]) == ("a" * 24, 112, 12)
+    assert service.get_entry(secret, "d" * 24, 10).body == []
