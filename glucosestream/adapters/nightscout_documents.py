@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from glucosestream.ingest.api.documents import Document
@@ -101,27 +102,14 @@ class NightscoutDocuments:
         was written, whose body holds it as a JSON string (a key cannot be filtered on); the
         match is then checked against the key. It reads, and bills, every item of the
         collection."""
-        request: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "patient_id = :p AND doc_key BETWEEN :low AND :high",
-            "FilterExpression": "#identifier = :identifier OR contains(#body, :quoted)",
-            "ExpressionAttributeNames": {"#identifier": "identifier", "#body": "body"},
-            "ExpressionAttributeValues": {
-                ":p": {"S": patient_id},
-                ":low": {"S": f"{collection}#"},
-                ":high": {"S": f"{collection}#\uffff"},
-                ":identifier": {"S": identifier},
-                ":quoted": {"S": json.dumps(identifier)},
-            },
-            "ConsistentRead": True,
-        }
-        found: list[Document] = []
-        while True:
-            response = self.client.query(**request)
-            found += [_document(item) for item in response.get("Items", [])]
-            if "LastEvaluatedKey" not in response:
-                return [d for d in found if d.identifier == identifier]
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        matching = _Filter(
+            "#identifier = :identifier OR contains(#body, :quoted)",
+            {"#identifier": "identifier", "#body": "body"},
+            {":identifier": {"S": identifier}, ":quoted": {"S": json.dumps(identifier)}},
+        )
+        low, high = f"{collection}#", f"{collection}#\uffff"
+        found = self._query(patient_id, low, high, None, newest_first=False, where=matching)
+        return [d for d in found if d.identifier == identifier]
 
     def modified_since(
         self, patient_id: str, collection: str, since_ms: int, limit: int
@@ -137,8 +125,17 @@ class NightscoutDocuments:
         return newest[0].modified_ms if newest else None
 
     def _query(
-        self, patient_id: str, low: str, high: str, limit: int, *, newest_first: bool
+        self,
+        patient_id: str,
+        low: str,
+        high: str,
+        limit: int | None,
+        *,
+        newest_first: bool,
+        where: _Filter | None = None,
     ) -> list[Document]:
+        """The documents of a key range, up to ``limit`` (None: all), paged; ``where``: a
+        filter DynamoDB applies to each page (``limit`` then counts items read, not kept)."""
         found: list[Document] = []
         request: dict[str, Any] = {
             "TableName": self.table,
@@ -147,18 +144,31 @@ class NightscoutDocuments:
                 ":p": {"S": patient_id},
                 ":low": {"S": low},
                 ":high": {"S": high},
+                **(where.values if where else {}),
             },
             "ScanIndexForward": not newest_first,
             "ConsistentRead": True,
         }
-        while len(found) < limit:
-            response = self.client.query(**request, Limit=min(limit - len(found), 1000))
+        if where is not None:
+            request.update(FilterExpression=where.expression, ExpressionAttributeNames=where.names)
+        while limit is None or len(found) < limit:
+            page = 1000 if limit is None else min(limit - len(found), 1000)
+            response = self.client.query(**request, Limit=page)
             for item in response.get("Items", []):
                 found.append(_document(item))
             if "LastEvaluatedKey" not in response:
                 break
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return found
+
+
+@dataclass(frozen=True)
+class _Filter:
+    """A Query's FilterExpression with its attribute names and values."""
+
+    expression: str
+    names: dict[str, str]
+    values: dict[str, dict[str, str]]
 
 
 def _key(collection: str, date_ms: int, identifier: str) -> str:
