@@ -3,21 +3,30 @@
 One item per document: ``patient_id`` (partition key, the pseudonym), ``doc_key`` (sort key,
 ``<collection>#<date ms, 15 digits>#<identifier>``: a collection's documents in time order, so
 a date range is one key-range Query), ``body`` (JSON), ``date``, ``expires_at`` (TTL, from the
-document's date). A document stored with a modification time is also logged under
-``~modified#<collection>#<srvModified>#<identifier>`` (API v3's history: one key range, no
-index to add). Writes are BatchWriteItem (25 a call, unprocessed items retried with back-off);
-reads are one Query, paged.
+document's date). Beside each document, in the same partition and no index to add:
+
+- a reference, ``~identifier#<collection>#<identifier>#<date ms>`` (no body), so a document is
+  found by its identifier whatever its age with a Query of that prefix and a BatchGetItem, not
+  by reading the collection. Documents stored before references existed get theirs when an
+  instance first writes to or looks up their collection (one pass over its keys), then
+  ``~indexed#<collection>`` marks it done;
+- a document stored with a modification time is also logged under
+  ``~modified#<collection>#<srvModified>#<identifier>`` (API v3's history: one key range).
+
+``~`` sorts these after every collection's documents, so a collection's date range never reads
+them. Writes are BatchWriteItem (25 a call, unprocessed items retried with back-off); reads are
+one Query, paged.
 
 Entries and device status expire (their readings are in the lake; a device status is a passing
-state); **treatments never do**: they reach no other store yet, and a TTL would lose them.
+state), their references with them; **treatments never do**: they reach no other store yet, and
+a TTL would lose them.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from glucosestream.ingest.api.documents import Document
@@ -25,6 +34,9 @@ from glucosestream.ingest.api.documents import Document
 MAX_DATE_MS = 10**15 - 1
 EXPIRING = frozenset({"entries", "devicestatus"})
 BATCH = 25
+"""Items a BatchWriteItem takes."""
+BATCH_GET = 100
+"""Keys a BatchGetItem takes."""
 MAX_ATTEMPTS = 8
 
 
@@ -33,12 +45,19 @@ class NightscoutDocuments:
         self.client = client
         self.table = table
         self.retention_s = retention_days * 86_400
+        self._indexed: set[tuple[str, str]] = set()
+        """(patient, collection) whose every document has its reference (a marker is stored)."""
 
     def put(self, patient_id: str, collection: str, documents: Sequence[Document]) -> None:
+        # A collection's first write (per instance) makes sure the documents already there
+        # have references, so lookups later need no pass over it.
+        self._index_once(patient_id, collection)
         items: dict[str, dict[str, Any]] = {}
         for d in documents:  # one request per key: BatchWriteItem refuses duplicate keys
             item = self._item(patient_id, collection, d, _key(collection, d.date_ms, d.identifier))
             items[item["doc_key"]["S"]] = {"PutRequest": {"Item": item}}
+            reference = self._reference(patient_id, collection, d.date_ms, d.identifier)
+            items[reference["doc_key"]["S"]] = {"PutRequest": {"Item": reference}}
             if d.modified_ms is not None:
                 logged = _modified_key(collection, d.modified_ms, d.identifier)
                 items[logged] = {
@@ -47,7 +66,9 @@ class NightscoutDocuments:
         self._write(list(items.values()))
 
     def remove(self, patient_id: str, collection: str, documents: Sequence[Document]) -> None:
-        keys = {_key(collection, d.date_ms, d.identifier) for d in documents}
+        keys = {_key(collection, d.date_ms, d.identifier) for d in documents} | {
+            _identifier_key(collection, d.identifier, d.date_ms) for d in documents
+        }
         self._write(
             [
                 {"DeleteRequest": {"Key": {"patient_id": {"S": patient_id}, "doc_key": {"S": k}}}}
@@ -55,7 +76,7 @@ class NightscoutDocuments:
             ]
         )
 
-    def _write(self, requests: list[dict[str, Any]]) -> None:
+    def _write(self, requests: Sequence[dict[str, Any]]) -> None:
         """BatchWriteItem in batches, unprocessed items retried with back-off."""
         for start in range(0, len(requests), BATCH):
             pending = requests[start : start + BATCH]
@@ -76,10 +97,22 @@ class NightscoutDocuments:
             "doc_key": {"S": key},
             "body": {"S": json.dumps(document.body, separators=(",", ":"))},
             "date": {"N": str(document.date_ms)},
-            "identifier": {"S": document.identifier},
         }
         if collection in EXPIRING:
             item["expires_at"] = {"N": str(document.date_ms // 1000 + self.retention_s)}
+        return item
+
+    def _reference(
+        self, patient_id: str, collection: str, date_ms: int, identifier: str
+    ) -> dict[str, Any]:
+        """The item that finds a document by its identifier; it expires with the document."""
+        item: dict[str, Any] = {
+            "patient_id": {"S": patient_id},
+            "doc_key": {"S": _identifier_key(collection, identifier, date_ms)},
+            "date": {"N": str(date_ms)},
+        }
+        if collection in EXPIRING:
+            item["expires_at"] = {"N": str(date_ms // 1000 + self.retention_s)}
         return item
 
     def newest(
@@ -96,20 +129,93 @@ class NightscoutDocuments:
         high = f"{collection}#{upper:015d}#\uffff"
         return self._query(patient_id, low, high, limit, newest_first=True)
 
-    def with_identifier(self, patient_id: str, collection: str, identifier: str) -> list[Document]:
-        """One Query over the collection's whole key range, DynamoDB keeping the items whose
-        ``identifier`` attribute is the identifier, or, for items stored before that attribute
-        was written, whose body holds it as a JSON string (a key cannot be filtered on); the
-        match is then checked against the key. It reads, and bills, every item of the
-        collection."""
-        matching = _Filter(
-            "#identifier = :identifier OR contains(#body, :quoted)",
-            {"#identifier": "identifier", "#body": "body"},
-            {":identifier": {"S": identifier}, ":quoted": {"S": json.dumps(identifier)}},
-        )
-        low, high = f"{collection}#", f"{collection}#\uffff"
-        found = self._query(patient_id, low, high, None, newest_first=False, where=matching)
-        return [d for d in found if d.identifier == identifier]
+    def with_identifiers(
+        self, patient_id: str, collection: str, identifiers: Iterable[str]
+    ) -> list[Document]:
+        """A Query of each identifier's references (an item or two each), then one
+        BatchGetItem of the documents they name; a reference whose document is gone (removed
+        between the two, or expired) names nothing."""
+        self._index_once(patient_id, collection)
+        keys: list[str] = []
+        for identifier in dict.fromkeys(identifiers):
+            prefix = _identifier_key(collection, identifier, None)
+            for key in self._keys(patient_id, "begins_with(doc_key, :prefix)", {":prefix": prefix}):
+                date = key[len(prefix) :]
+                if len(date) == 15 and date.isdigit():  # not a longer identifier beginning so
+                    keys.append(_key(collection, int(date), identifier))
+        found = self._get(patient_id, keys)
+        return sorted(found, key=lambda d: (d.date_ms, d.identifier))
+
+    def _index_once(self, patient_id: str, collection: str) -> None:
+        """Give the collection's documents stored before references existed theirs, once: the
+        marker is written after them, so an interrupted pass is done again (idempotent)."""
+        if (patient_id, collection) in self._indexed:
+            return
+        marker = {"patient_id": {"S": patient_id}, "doc_key": {"S": f"~indexed#{collection}"}}
+        if "Item" not in self.client.get_item(
+            TableName=self.table, Key=marker, ConsistentRead=True
+        ):
+            references = []
+            for key in self._keys(
+                patient_id,
+                "doc_key BETWEEN :low AND :high",
+                {":low": f"{collection}#", ":high": f"{collection}#\uffff"},
+            ):
+                _, date, identifier = key.split("#", 2)
+                references.append(
+                    {
+                        "PutRequest": {
+                            "Item": self._reference(patient_id, collection, int(date), identifier)
+                        }
+                    }
+                )
+            self._write(references)
+            self.client.put_item(TableName=self.table, Item=marker)
+        self._indexed.add((patient_id, collection))
+
+    def _keys(self, patient_id: str, condition: str, values: dict[str, str]) -> list[str]:
+        """The sort keys of the patient's items meeting a key condition (keys only, paged)."""
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": f"patient_id = :p AND {condition}",
+            "ExpressionAttributeValues": {
+                ":p": {"S": patient_id},
+                **{name: {"S": value} for name, value in values.items()},
+            },
+            "ProjectionExpression": "doc_key",
+            "ConsistentRead": True,
+        }
+        keys: list[str] = []
+        while True:
+            response = self.client.query(**request)
+            keys.extend(item["doc_key"]["S"] for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return keys
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _get(self, patient_id: str, keys: Sequence[str]) -> list[Document]:
+        """The documents stored under these sort keys (absent ones skipped): BatchGetItem,
+        unprocessed keys retried with back-off."""
+        found: list[Document] = []
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), BATCH_GET):
+            pending: dict[str, Any] = {
+                "Keys": [
+                    {"patient_id": {"S": patient_id}, "doc_key": {"S": key}}
+                    for key in unique[start : start + BATCH_GET]
+                ],
+                "ConsistentRead": True,
+            }
+            for attempt in range(MAX_ATTEMPTS):
+                response = self.client.batch_get_item(RequestItems={self.table: pending})
+                found.extend(_document(item) for item in response["Responses"].get(self.table, []))
+                pending = response.get("UnprocessedKeys", {}).get(self.table)
+                if not pending:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+            else:
+                raise RuntimeError(f"{len(pending['Keys'])} documents unread by DynamoDB")
+        return found
 
     def modified_since(
         self, patient_id: str, collection: str, since_ms: int, limit: int
@@ -129,13 +235,11 @@ class NightscoutDocuments:
         patient_id: str,
         low: str,
         high: str,
-        limit: int | None,
+        limit: int,
         *,
         newest_first: bool,
-        where: _Filter | None = None,
     ) -> list[Document]:
-        """The documents of a key range, up to ``limit`` (None: all), paged; ``where``: a
-        filter DynamoDB applies to each page (``limit`` then counts items read, not kept)."""
+        """The documents of a key range, up to ``limit``, paged."""
         found: list[Document] = []
         request: dict[str, Any] = {
             "TableName": self.table,
@@ -144,15 +248,12 @@ class NightscoutDocuments:
                 ":p": {"S": patient_id},
                 ":low": {"S": low},
                 ":high": {"S": high},
-                **(where.values if where else {}),
             },
             "ScanIndexForward": not newest_first,
             "ConsistentRead": True,
         }
-        if where is not None:
-            request.update(FilterExpression=where.expression, ExpressionAttributeNames=where.names)
-        while limit is None or len(found) < limit:
-            page = 1000 if limit is None else min(limit - len(found), 1000)
+        while len(found) < limit:
+            page = min(limit - len(found), 1000)
             response = self.client.query(**request, Limit=page)
             for item in response.get("Items", []):
                 found.append(_document(item))
@@ -162,17 +263,15 @@ class NightscoutDocuments:
         return found
 
 
-@dataclass(frozen=True)
-class _Filter:
-    """A Query's FilterExpression with its attribute names and values."""
-
-    expression: str
-    names: dict[str, str]
-    values: dict[str, dict[str, str]]
-
-
 def _key(collection: str, date_ms: int, identifier: str) -> str:
     return f"{collection}#{date_ms:015d}#{identifier}"
+
+
+def _identifier_key(collection: str, identifier: str, date_ms: int | None) -> str:
+    """A document's reference; without a date, the prefix of every reference of the
+    identifier."""
+    prefix = f"~identifier#{collection}#{identifier}#"
+    return prefix if date_ms is None else f"{prefix}{date_ms:015d}"
 
 
 def _modified_key(collection: str, modified_ms: int, identifier: str) -> str:

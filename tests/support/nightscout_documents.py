@@ -4,7 +4,7 @@ moto; ``tests/component/adapters/test_nightscout_documents.py`` runs one contrac
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from glucosestream.ingest.api.documents import Document
 
@@ -54,10 +54,13 @@ class InMemoryDocuments:
             )
             return [stored[key] for key in keys[:limit]]
 
-    def with_identifier(self, patient_id: str, collection: str, identifier: str) -> list[Document]:
+    def with_identifiers(
+        self, patient_id: str, collection: str, identifiers: Iterable[str]
+    ) -> list[Document]:
+        wanted = set(identifiers)
         with self._lock:
             stored = self.items.get((patient_id, collection), {})
-            return [stored[key] for key in sorted(stored) if key[1] == identifier]
+            return [stored[key] for key in sorted(stored) if key[1] in wanted]
 
     def modified_since(
         self, patient_id: str, collection: str, since_ms: int, limit: int

@@ -156,3 +156,23 @@ def test_every_per_dataset_delivery_resource_keeps_the_readings_address(
         for move in parsed[ENV_DIR / "moved.tf"]["moved"]
     }
     assert {(a, f'${{{a}["readings"]}}') for a in per_dataset} <= moves
+
+
+def test_the_ingest_role_allows_every_call_of_the_nightscout_documents_adapter(
+    parsed: dict[Path, dict[str, Any]],
+) -> None:
+    """Moto does not enforce IAM: a DynamoDB call the adapter gains must be granted here, or the
+    deployed API fails with AccessDenied where every local test passed."""
+    source = (TERRAFORM_DIR.parent / "glucosestream/adapters/nightscout_documents.py").read_text()
+    called = {
+        "dynamodb:" + "".join(word.title() for word in operation.split("_"))
+        for operation in re.findall(r"self\.client\.(\w+)\(", source)
+    }
+    (statement,) = [
+        statement
+        for where, statement in policy_statements(parsed)
+        if where.startswith("modules/ingest/")
+        and unquote(statement.get("sid", "")) == "NightscoutDocuments"
+    ]
+    assert len(called) >= 5
+    assert called <= set(map(unquote, statement["actions"]))

@@ -12,7 +12,7 @@ so an uploader's retry stores nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -52,10 +52,12 @@ class DocumentStore(Protocol):
         """Up to ``limit`` documents with ``date_from <= date_ms <= date_to``, newest first."""
         ...
 
-    def with_identifier(self, patient_id: str, collection: str, identifier: str) -> list[Document]:
-        """Every current document of the collection with this identifier, whatever its date
-        (one, or one a date where a client sent it at two times). It may read the whole
-        collection: for rare requests (a delete by id), not listings."""
+    def with_identifiers(
+        self, patient_id: str, collection: str, identifiers: Iterable[str]
+    ) -> list[Document]:
+        """Every current document of the collection with one of these identifiers, whatever
+        its date (one an identifier, or one a date where a client sent it at two times),
+        oldest first; read by identifier, not by reading the collection."""
         ...
 
     def modified_since(

@@ -358,12 +358,14 @@ class NightscoutV3:
     def _by_identifier(
         self, patient: str, collection: str, identifier: str, date_ms: int | None = None
     ) -> Document | None:
-        candidates = self.service.documents.newest(
-            patient,
-            collection,
-            date_from=date_ms,
-            date_to=date_ms,
-            limit=MAX_LIMIT if date_ms is not None else 100_000,
+        """The stored document with this identifier (the newest, if a v1 client stored it at
+        two times); ``date_ms``: at that time only (a create's deduplication)."""
+        documents = self.service.documents
+        if date_ms is None:
+            found = documents.with_identifiers(patient, collection, [identifier])
+            return found[-1] if found else None
+        candidates = documents.newest(
+            patient, collection, date_from=date_ms, date_to=date_ms, limit=MAX_LIMIT
         )
         for candidate in candidates:
             if identifier in (candidate.identifier, candidate.body.get("identifier")):

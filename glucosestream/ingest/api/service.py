@@ -360,14 +360,11 @@ class IngestService:
         moved: list[Document] = []
         edits: set[str] = set()
         if upsert:
+            # Whatever their age: xDrip+ sends every treatment so, an edit of an old one too.
             identifiers = {d.identifier: d.date_ms for d in documents}
-            stored = self.documents.newest(patient, collection, limit=MAX_SCANNED_ENTRIES)
-            edits = {d.identifier for d in stored if d.identifier in identifiers}
-            moved = [
-                d
-                for d in stored
-                if d.identifier in identifiers and identifiers[d.identifier] != d.date_ms
-            ]
+            stored = self.documents.with_identifiers(patient, collection, identifiers)
+            edits = {d.identifier for d in stored}
+            moved = [d for d in stored if identifiers[d.identifier] != d.date_ms]
         failed = self.store_documents(patient, collection, documents, edits=edits)
         if failed is not None:
             return failed
@@ -419,7 +416,7 @@ class IngestService:
             return principal
         patient = self.site_pseudonym(principal)
         # Whatever its age: a Loop user's newest 5,000 treatments are ~16 days.
-        found = self.documents.with_identifier(patient, "treatments", identifier)
+        found = self.documents.with_identifiers(patient, "treatments", [identifier])
         for document in found:
             deleted = self.delete_document(patient, "treatments", document)
             if isinstance(deleted, Answer):
@@ -632,7 +629,7 @@ class IngestService:
         if isinstance(principal, Answer):
             return principal
         patient = self.site_pseudonym(principal)
-        found = self.documents.with_identifier(patient, "entries", spec)
+        found = self.documents.with_identifiers(patient, "entries", [spec])
         if not found:
             return Answer(200, [])
         # Whatever its age (1-minute sensors pass 5,000 entries in ~3.5 days); its delta is

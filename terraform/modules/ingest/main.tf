@@ -60,10 +60,11 @@ data "aws_iam_policy_document" "ingest" {
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.kms_key_arn]
   }
-  # The Nightscout read path (adapters/nightscout_documents.py): batch writes, one key-range Query.
+  # The Nightscout read path (adapters/nightscout_documents.py): batch writes, key-range Queries,
+  # documents got by their references, a collection's reference marker read and put.
   statement {
     sid       = "NightscoutDocuments"
-    actions   = ["dynamodb:BatchWriteItem", "dynamodb:Query"]
+    actions   = ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
     resources = [aws_dynamodb_table.nightscout.arn]
   }
   # /v1/alert-settings and /v1/alerts/{id}/ack: read the patient's item, conditional put.

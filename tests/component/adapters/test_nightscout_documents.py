@@ -111,30 +111,102 @@ def test_remove_deletes_the_current_version_and_keeps_its_history(store: Any) ->
     store.remove(P, "treatments", [])  # nothing to remove: no call fails
 
 
-def test_with_identifier_whatever_the_age(store: Any) -> None:
+def test_with_identifiers_whatever_the_age(store: Any) -> None:
     """A document is found by its identifier beyond any page and any count of newer ones;
-    an identifier that only begins another is not it; one sent at two times is found twice."""
+    an identifier that only begins another (or ends like a reference's date) is not it; one
+    sent at two times is found twice, oldest first; several identifiers in one call."""
     store.put(P, "treatments", [doc(m, 0, f"t-{m}") for m in range(1200)])
     store.put(P, "treatments", [doc(5000, 0, "t-1")])  # the same identifier at another time
+    store.put(P, "treatments", [doc(6000, 0, f"t-1#{T0 + 60_000:015d}")])
     store.put(P, "entries", [doc(7, 100, "t-7")])
-    assert [d.date_ms for d in store.with_identifier(P, "treatments", "t-1")] == [
+    assert [d.date_ms for d in store.with_identifiers(P, "treatments", ["t-1"])] == [
         T0 + 60_000,
         T0 + 5000 * 60_000,
     ]
-    assert [d.identifier for d in store.with_identifier(P, "treatments", "t-7")] == ["t-7"]
-    assert store.with_identifier(P, "treatments", "t-") == []
-    assert store.with_identifier("p_" + "2" * 32, "treatments", "t-7") == []
-
-
-def test_with_identifier_finds_documents_stored_before_the_attribute(aws_mode: Settings) -> None:
-    """DynamoDB items written before the ``identifier`` attribute existed are found by their
-    body."""
-    store = NightscoutDocuments(boto3.client("dynamodb"), aws_mode.names.nightscout_table, 14)
-    older = Document(T0, "bolus-old", {"_id": "bolus-old", "insulin": 1.5})
-    item = store._item(P, "treatments", older, f"treatments#{T0:015d}#bolus-old")
-    del item["identifier"]
-    store.client.put_item(TableName=store.table, Item=item)
-    store.put(P, "treatments", [doc(1, 0, "bolus-new")])
-    assert [d.identifier for d in store.with_identifier(P, "treatments", "bolus-old")] == [
-        "bolus-old"
+    assert [d.identifier for d in store.with_identifiers(P, "treatments", ["t-7"])] == ["t-7"]
+    assert [d.identifier for d in store.with_identifiers(P, "entries", ["t-7"])] == ["t-7"]
+    assert [d.identifier for d in store.with_identifiers(P, "treatments", ["t-9", "t-3"])] == [
+        "t-3",
+        "t-9",
     ]
+    assert store.with_identifiers(P, "treatments", ["t-"]) == []
+    assert store.with_identifiers(P, "treatments", []) == []
+    assert store.with_identifiers("p_" + "2" * 32, "treatments", ["t-7"]) == []
+
+
+def test_a_removed_or_moved_document_is_not_found_where_it_was(store: Any) -> None:
+    first = Document(T0, "bolus-1", {"insulin": 1.0}, T0 + 1)
+    moved = Document(T0 + 60_000, "bolus-1", {"insulin": 1.5}, T0 + 2)
+    store.put(P, "treatments", [first, doc(3, 0, "carbs-1")])
+    store.put(P, "treatments", [moved])
+    store.remove(P, "treatments", [first])
+    found = store.with_identifiers(P, "treatments", ["bolus-1", "carbs-1"])
+    assert [(d.identifier, d.date_ms, d.body) for d in found] == [
+        ("bolus-1", T0 + 60_000, {"insulin": 1.5}),
+        ("carbs-1", T0 + 3 * 60_000, {"sgv": 0, "minute": 3}),
+    ]
+    store.remove(P, "treatments", found)
+    assert store.with_identifiers(P, "treatments", ["bolus-1", "carbs-1"]) == []
+
+
+class _CountingClient:
+    """A DynamoDB client that counts the items its Queries and BatchGetItems return."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.items_read = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def query(self, **request: Any) -> Any:
+        response = self.client.query(**request)
+        self.items_read += len(response.get("Items", []))
+        return response
+
+    def batch_get_item(self, **request: Any) -> Any:
+        response = self.client.batch_get_item(**request)
+        self.items_read += sum(len(items) for items in response["Responses"].values())
+        return response
+
+
+def test_a_lookup_reads_the_identifiers_items_not_the_collection(aws_mode: Settings) -> None:
+    """Its references, then its documents: a few items, not the collection's 1,200."""
+    table = aws_mode.names.nightscout_table
+    NightscoutDocuments(boto3.client("dynamodb"), table, 14).put(
+        P, "treatments", [doc(m, 0, f"t-{m}") for m in range(1200)]
+    )
+    counting = _CountingClient(boto3.client("dynamodb"))
+    store = NightscoutDocuments(counting, table, 14)
+    assert [d.identifier for d in store.with_identifiers(P, "treatments", ["t-5", "t-7"])] == [
+        "t-5",
+        "t-7",
+    ]
+    assert counting.items_read == 4  # two references, two documents
+
+
+def test_documents_stored_before_references_are_found_and_indexed_once(
+    aws_mode: Settings,
+) -> None:
+    """Items written without a reference (before references existed) get theirs at the
+    collection's first lookup, one pass over its keys; later lookups, by any instance, read
+    only references and documents. A reference whose document is gone names nothing."""
+    table = aws_mode.names.nightscout_table
+    client = boto3.client("dynamodb")
+    legacy = NightscoutDocuments(client, table, 14)
+    for minute in range(30):
+        older = Document(T0 + minute, f"bolus-{minute}", {"_id": f"bolus-{minute}"})
+        key = f"treatments#{T0 + minute:015d}#bolus-{minute}"
+        client.put_item(TableName=table, Item=legacy._item(P, "treatments", older, key))
+    first = NightscoutDocuments(_CountingClient(client), table, 14)
+    assert [d.identifier for d in first.with_identifiers(P, "treatments", ["bolus-3"])] == [
+        "bolus-3"
+    ]
+    assert first.client.items_read == 30 + 2  # the keys once, then a reference and a document
+    gone = {"patient_id": {"S": P}, "doc_key": {"S": f"treatments#{T0 + 4:015d}#bolus-4"}}
+    client.delete_item(TableName=table, Key=gone)
+    later = NightscoutDocuments(_CountingClient(client), table, 14)
+    found = later.with_identifiers(P, "treatments", ["bolus-29", "bolus-4"])
+    assert [d.identifier for d in found] == ["bolus-29"]
+    assert later.client.items_read == 3  # two references, one document still there
+    assert later.with_identifiers(P, "entries", ["bolus-3"]) == []  # indexed apart

@@ -407,7 +407,7 @@ def test_a_treatment_older_than_5000_newer_ones_is_deleted(
     service.documents.put(patient, "treatments", [oldest, *newer])
     answer = service.delete_treatment(secret, "a" * 24)
     assert answer.body == {"n": 1, "ok": 1}
-    assert service.documents.with_identifier(patient, "treatments", "a" * 24) == []
+    assert service.documents.with_identifiers(patient, "treatments", ["a" * 24]) == []
     assert len(service.documents.newest(patient, "treatments", limit=6_000)) == 5_001
 
 

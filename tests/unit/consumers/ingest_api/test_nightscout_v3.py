@@ -283,3 +283,44 @@ def test_only_admins_change_treatments_and_readings_never_change(
     assert (
         client.call("PATCH", f"/api/v3/treatments/{BOLUS['identifier']}", {"notes": "x"})[0] == 403
     )
+
+
+def test_androidaps_reads_and_updates_a_treatment_behind_100000_newer_ones(
+    make_service: Callable[..., IngestService], documents: Any
+) -> None:
+    """A year of SMBs is ~100,000 treatments: a read or an update by identifier finds the
+    treatment whatever its age (it read the newest 100,000 and answered 404)."""
+    import hashlib
+
+    from glucosestream.ingest.api.documents import Document
+    from glucosestream.ingest.api.service import Answer
+
+    service = make_service()
+    service.nightscout_auth = NightscoutAuth.configure(
+        NightscoutSecret.configure(NIGHTSCOUT_SECRET, "alice", "alice"), {"aaps": ["admin"]}
+    )
+    client = Client(service)
+    client.jwt = client.call(
+        "GET", f"/api/v2/authorization/request/{service.nightscout_auth.token_for('aaps')}"
+    )[1]["token"]
+    principal = service.nightscout_caller(hashlib.sha1(NIGHTSCOUT_SECRET.encode()).hexdigest())
+    assert not isinstance(principal, Answer)
+    patient = service.site_pseudonym(principal)
+    old_ms = NOW_MS - 400 * 86_400_000
+
+    def stored(date_ms: int, body: dict[str, Any]) -> Document:
+        identity = {"_id": body["identifier"], "srvCreated": date_ms, "srvModified": date_ms}
+        return Document(date_ms, body["identifier"], {**body, **identity, "date": date_ms}, date_ms)
+
+    smbs = [
+        stored(NOW_MS - k * 300_000, {**BOLUS, "identifier": f"smb-{k}", "insulin": 0.1})
+        for k in range(1, 100_002)
+    ]
+    documents.put(patient, "treatments", [stored(old_ms, BOLUS), *smbs])
+    identifier = BOLUS["identifier"]
+    status, read = client.call("GET", f"/api/v3/treatments/{identifier}")
+    assert (status, read["result"]["date"]) == (200, old_ms)
+    status, _ = client.call("PATCH", f"/api/v3/treatments/{identifier}", {"notes": "late"})
+    assert status == 200
+    (patched,) = documents.with_identifiers(patient, "treatments", [identifier])
+    assert (patched.date_ms, patched.body["notes"]) == (old_ms, "late")

@@ -107,3 +107,34 @@ def test_lake_treatment_of_stored_documents() -> None:
     odd = lake_treatment("p_x", {**stored, "utcOffset": 5000, "isValid": False}, 1, changed=False)
     assert odd is not None
     assert (odd.utc_offset_minutes, odd.is_valid) == (0, False)
+
+
+def test_an_old_treatment_moved_by_a_put_is_replaced_not_doubled(
+    make_service: Make, treatments_stream: FakePublisher, documents: InMemoryDocuments
+) -> None:
+    """xDrip+ PUTs every treatment with its ``_id``; one edited a month on, behind 5,001 newer
+    treatments, with a new time and its carbs removed, replaces the stored one (it was stored a
+    second time beside it) and reaches the lake as an edit (it was taken for a new note, none
+    of the lake's business, so the lake kept the carbs)."""
+    from glucosestream.ingest.api.documents import Document
+    from glucosestream.ingest.api.service import Answer
+
+    service = make_service()
+    principal = service.nightscout_caller(SECRET)
+    assert not isinstance(principal, Answer)
+    patient = service.site_pseudonym(principal)
+    old_ms = NOW_MS - 30 * 86_400_000
+    identifier = "65a1f0c2e4b0a1b2c3d4e5bb"
+    stored = {"_id": identifier, "eventType": "Carb Correction", "carbs": 20, "date": old_ms}
+    newer = [
+        Document(NOW_MS - k * 300_000, f"{k:024x}", {"_id": f"{k:024x}", "insulin": 0.1})
+        for k in range(1, 5_002)
+    ]
+    documents.put(patient, "treatments", [Document(old_ms, identifier, stored), *newer])
+    edited = {"_id": identifier, "eventType": "Note", "date": old_ms + 600_000}
+    assert send(service, edited, upsert=True) == 200
+    found = documents.with_identifiers(patient, "treatments", [identifier])
+    assert [(d.date_ms, d.body.get("carbs")) for d in found] == [(old_ms + 600_000, None)]
+    assert len(documents.newest(patient, "treatments", limit=6_000)) == 5_002
+    (version,) = treatments_stream.taken
+    assert (version.treatment_id, version.carbs_g, version.is_valid) == (identifier, None, True)
