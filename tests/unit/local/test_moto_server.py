@@ -22,3 +22,35 @@ def test_moto_lists_its_service_modules_once(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(os, "listdir", no_listing)
     assert list(moto.backends.list_of_moto_modules()) == listed
     assert {"dynamodb", "sns", "sqs", "s3", "glue", "athena"} <= set(listed)
+
+
+def test_sqs_checks_retention_without_counting_the_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A message within the retention period is received, one past it is not, and no receive
+    computes the queue's attributes (their message counts pass over every message)."""
+    import boto3
+    from moto import mock_aws
+    from moto.sqs.models import Queue, SQSBackend
+
+    monkeypatch.setattr(
+        SQSBackend,
+        "is_message_valid_based_on_retention_period",
+        SQSBackend.is_message_valid_based_on_retention_period,
+    )
+    moto_server.check_retention_directly()
+
+    def counted(self: Queue) -> dict[str, object]:
+        raise AssertionError("the queue's attributes were computed")
+
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="eu-west-1")
+        url = sqs.create_queue(QueueName="q", Attributes={"MessageRetentionPeriod": "60"})[
+            "QueueUrl"
+        ]
+        sqs.send_message(QueueUrl=url, MessageBody="kept")
+        sqs.send_message(QueueUrl=url, MessageBody="expired")
+        backend = moto.backends.get_backend("sqs")["123456789012"]["eu-west-1"]
+        (_, expired) = backend.get_queue("q")._messages
+        expired.sent_timestamp -= 61_000
+        monkeypatch.setattr(Queue, "attributes", property(counted))
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        assert [m["Body"] for m in got] == ["kept"]
