@@ -95,7 +95,9 @@ def test_the_modification_log_answers_history_and_last_modified(store: Any) -> N
     assert store.modified_since(P, "treatments", 0, limit=1)[0].identifier == "id-0"
 
 
-def test_remove_deletes_the_current_version_and_keeps_its_history(store: Any) -> None:
+def test_remove_deletes_the_current_version_and_its_reference_and_keeps_its_history(
+    store: Any,
+) -> None:
     first = Document(T0, "bolus-1", {"insulin": 1.0}, T0 + 1)
     moved = Document(T0 + 60_000, "bolus-1", {"insulin": 1.5}, T0 + 2)
     store.put(P, "treatments", [first, doc(3, 0, "carbs-1")])
@@ -108,6 +110,14 @@ def test_remove_deletes_the_current_version_and_keeps_its_history(store: Any) ->
     ]
     history = store.modified_since(P, "treatments", 0, 10)
     assert [d.body["insulin"] for d in history] == [1.0, 1.5]
+    # Found by identifier where it moved to only, and not at all once removed.
+    found = store.with_identifiers(P, "treatments", ["bolus-1", "carbs-1"])
+    assert [(d.identifier, d.date_ms, d.body) for d in found] == [
+        ("bolus-1", T0 + 60_000, {"insulin": 1.5}),
+        ("carbs-1", T0 + 3 * 60_000, {"sgv": 0, "minute": 3}),
+    ]
+    store.remove(P, "treatments", found)
+    assert store.with_identifiers(P, "treatments", ["bolus-1", "carbs-1"]) == []
     store.remove(P, "treatments", [])  # nothing to remove: no call fails
 
 
@@ -132,21 +142,6 @@ def test_with_identifiers_whatever_the_age(store: Any) -> None:
     assert store.with_identifiers(P, "treatments", ["t-"]) == []
     assert store.with_identifiers(P, "treatments", []) == []
     assert store.with_identifiers("p_" + "2" * 32, "treatments", ["t-7"]) == []
-
-
-def test_a_removed_or_moved_document_is_not_found_where_it_was(store: Any) -> None:
-    first = Document(T0, "bolus-1", {"insulin": 1.0}, T0 + 1)
-    moved = Document(T0 + 60_000, "bolus-1", {"insulin": 1.5}, T0 + 2)
-    store.put(P, "treatments", [first, doc(3, 0, "carbs-1")])
-    store.put(P, "treatments", [moved])
-    store.remove(P, "treatments", [first])
-    found = store.with_identifiers(P, "treatments", ["bolus-1", "carbs-1"])
-    assert [(d.identifier, d.date_ms, d.body) for d in found] == [
-        ("bolus-1", T0 + 60_000, {"insulin": 1.5}),
-        ("carbs-1", T0 + 3 * 60_000, {"sgv": 0, "minute": 3}),
-    ]
-    store.remove(P, "treatments", found)
-    assert store.with_identifiers(P, "treatments", ["bolus-1", "carbs-1"]) == []
 
 
 class _CountingClient:
