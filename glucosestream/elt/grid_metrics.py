@@ -17,6 +17,7 @@ It imports numpy, pyarrow and the pure domain package only (no DuckDB, no sqlglo
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -208,35 +209,31 @@ IN_IGLU_PROFILE = {
 """Grid columns the iglu profile holds too (same function, same arguments, same grid)."""
 
 
+ON_GRID: dict[str, Callable[[DayByDayGrid], float]] = {
+    "mag": mag_of_grid,
+    "modd": modd_of_grid,
+    "conga_24": functools.partial(conga_of_grid, n=24),
+    "conga_1": functools.partial(conga_of_grid, n=1),
+}
+"""Grid columns computed from the default grid alone."""
+
+
 def _grid_metrics(
     times_ms: npt.ArrayLike,
     glucose: npt.ArrayLike,
     grid: DayByDayGrid | None,
     known: Mapping[str, float],
-    profile: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
-    """:func:`grid_metrics` on the patient's default grid, built once for all. ``known``: the
-    columns already computed (the episode counts, and MAGE unless there is a ``profile``); the
-    columns the patient's iglu ``profile`` holds (:data:`IN_IGLU_PROFILE`) are taken from it."""
-    if profile is not None:
-        shared = {column: profile[name] for column, name in IN_IGLU_PROFILE.items()}
-    elif grid is None:
-        # No grid at the estimated step: these are NaN, as their own functions say; MAGE
-        # builds its 5-minute grid, which may still exist (e.g. hourly readings).
-        shared = dict.fromkeys(("mag", "modd", "conga_24"), math.nan)
-    else:
-        shared = {
-            "mag": mag_of_grid(grid),
-            "modd": modd_of_grid(grid),
-            "conga_24": conga_of_grid(grid, n=24),
-        }
-    if profile is None:
-        shared["active_percent"] = active_percent(times_ms, glucose)
-    values = {
-        **shared,
-        "conga_1": math.nan if grid is None else conga_of_grid(grid, n=1),
-        **known,
-    }
+    """:func:`grid_metrics` on the patient's default grid, built once for all; ``known``: the
+    columns already computed (the episode counts, MAGE, or what an iglu profile holds:
+    :data:`IN_IGLU_PROFILE`), the others computed here."""
+    values = dict(known)
+    for column, metric in ON_GRID.items():
+        if column not in values:
+            # No grid at the estimated step: NaN, as their own functions say.
+            values[column] = math.nan if grid is None else metric(grid)
+    if "active_percent" not in values:
+        values["active_percent"] = active_percent(times_ms, glucose)
     return {column: values[column] for column in GRID_COLUMNS}
 
 
@@ -348,12 +345,13 @@ def patient_grid(patient_id: str, series: PatientSeries, iglu: bool = False) -> 
     known: dict[str, float] = {**_report_counts(report)}
     if iglu:
         profile = _iglu_profile(series, grid, report)
+        known.update({column: profile[name] for column, name in IN_IGLU_PROFILE.items()})
     else:
         profile = None
         known["mage"] = mage_on_shared_grid(grid, series.times, series.glucose)
     return PatientGrid(
         patient_id,
-        _grid_metrics(series.times, series.glucose, grid, known, profile),
+        _grid_metrics(series.times, series.glucose, grid, known),
         wall_clock_episodes(series, report),
         profile,
     )
