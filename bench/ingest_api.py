@@ -13,8 +13,17 @@ baseline), then beside ``--uploaders`` xDrip+-like uploaders posting one entry a
 pause. Printed: p50/p99 of follower reads and of uploads, the p99 ratio loaded/alone, and the
 5xx count (target: none). Every follower must see every uploaded entry exactly once.
 
+Edits by identifier: xDrip+ PUTs every treatment with its ``_id``; the API finds the stored one
+by that identifier wherever it is. Timed: ``PUT /api/v1/treatments`` editing (and moving by a
+second) each of 30 treatments while they are the whole collection (the baseline), then again
+once ``--treatments`` newer ones are stored (locally moto's Query reads the patient's whole
+partition, so both grow with it here); and the items DynamoDB reads to find one through its
+reference, against reading the collection as the upsert did before (what bills and scales in
+AWS).
+
     python bench/ingest_api.py [--patients 50] [--rounds 3] [--clients 4]
                                [--followers 50] [--uploaders 4] [--seconds 20]
+                               [--treatments 4000]
 
 Starts its own local stack and API server on free loopback ports and stops both.
 """
@@ -33,7 +42,9 @@ from typing import Any
 
 from _stack import free_port, temporary_stack
 
+from glucosestream.adapters.clients import aws_client
 from glucosestream.adapters.kinesis import readings_stream
+from glucosestream.adapters.nightscout_documents import NightscoutDocuments
 from glucosestream.adapters.producer import Producer
 from glucosestream.domain.identity import pseudonymise
 from glucosestream.domain.reading import GlucoseReading, ReadingSource, Trend, sensor_status
@@ -116,6 +127,7 @@ def main() -> None:
     parser.add_argument("--followers", type=int, default=50)
     parser.add_argument("--uploaders", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each phase")
+    parser.add_argument("--treatments", type=int, default=4000, help="edits: newer ones stored")
     args = parser.parse_args()
 
     with temporary_stack() as settings:
@@ -140,6 +152,7 @@ def main() -> None:
         try:
             run(settings, server.port, args)
             followers(server.port, args)
+            edits(settings, server.port, args)
         finally:
             server.stop()
 
@@ -298,6 +311,113 @@ def followers(port: int, args: argparse.Namespace) -> None:
         f"  followers that saw every uploaded entry exactly once: {loaded['complete']} of "
         f"{args.followers}"
     )
+
+
+EDITED = 30
+"""Treatments edited in each phase of :func:`edits`."""
+
+
+class _CountingClient:
+    """A DynamoDB client counting the items its Queries and BatchGetItems return."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.items_read = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def query(self, **request: Any) -> Any:
+        response = self.client.query(**request)
+        self.items_read += len(response.get("Items", []))
+        return response
+
+    def batch_get_item(self, **request: Any) -> Any:
+        response = self.client.batch_get_item(**request)
+        self.items_read += sum(len(items) for items in response["Responses"].values())
+        return response
+
+
+def edits(settings: Any, port: int, args: argparse.Namespace) -> None:
+    """PUT edits of the oldest treatments, alone in the collection then behind newer ones;
+    the items DynamoDB reads to find one, against reading the collection."""
+    start = (int(time.time()) - 30 * 86_400) * 1000
+
+    def treatment(index: int, moved_s: int = 0) -> dict[str, Any]:
+        return {
+            "_id": f"{index:024x}",
+            "eventType": "Carb Correction",
+            "carbs": 10 + index % 40,
+            "date": start + index * 300_000 + moved_s * 1000,
+            "enteredBy": "xdrip",
+        }
+
+    def put_edits(moved_s: int) -> list[float]:
+        latencies = []
+        for index in range(EDITED):
+            body = json.dumps(treatment(index, moved_s)).encode()
+            started = time.perf_counter()
+            status, _ = _request(port, "PUT", "/api/v1/treatments", body)
+            latencies.append(time.perf_counter() - started)
+            if status != 200:
+                raise RuntimeError(f"PUT /api/v1/treatments answered {status}")
+        return latencies
+
+    for index in range(EDITED):
+        _request(port, "PUT", "/api/v1/treatments", json.dumps(treatment(index)).encode())
+    alone = put_edits(moved_s=1)
+    newer = [treatment(index) for index in range(EDITED, EDITED + args.treatments)]
+    for first in range(0, len(newer), 500):
+        body = json.dumps(newer[first : first + 500]).encode()
+        status, _ = _request(port, "POST", "/api/v1/treatments", body)
+        if status != 200:
+            raise RuntimeError(f"POST /api/v1/treatments answered {status}")
+    behind = put_edits(moved_s=2)
+    # Every edited one stored once, at its last time (the listing reads the newest 5,000).
+    last_edited = start + (EDITED - 1) * 300_000 + 2000
+    iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(last_edited / 1000))
+    status, stored = _request(
+        port, "GET", f"/api/v1/treatments.json?count=2016&find[created_at][$lte]={iso}.000Z"
+    )
+    once = status == 200 and sorted(t["date"] for t in stored) == [
+        start + index * 300_000 + 2000 for index in range(EDITED)
+    ]
+
+    # What DynamoDB reads to find one (items returned), through the adapter the API uses.
+    table = settings.names.nightscout_table
+    counting = _CountingClient(aws_client("dynamodb", settings))
+    (patient,) = {
+        item["patient_id"]["S"]
+        for item in counting.client.scan(TableName=table, ProjectionExpression="patient_id")[
+            "Items"
+        ]
+    }
+    documents = NightscoutDocuments(counting, table, 14)
+    documents.with_identifiers(patient, "treatments", [f"{0:024x}"])  # the marker, once
+    counting.items_read = 0
+    found = documents.with_identifiers(patient, "treatments", [f"{0:024x}"])
+    by_reference = counting.items_read
+    counting.items_read = 0
+    documents.newest(patient, "treatments", limit=EDITED + args.treatments)
+    by_collection = counting.items_read
+
+    print(
+        f"edits by identifier: PUT /api/v1/treatments of {EDITED} treatments, each moved a second"
+    )
+    for label, values in (("alone", alone), (f"behind {args.treatments:,} newer", behind)):
+        cuts = quantiles(values, n=100)
+        print(f"  {label:<20} p50 {cuts[49] * 1000:7.1f} ms, p99 {cuts[98] * 1000:7.1f} ms")
+    ratio = quantiles(behind, n=100)[49] / quantiles(alone, n=100)[49]
+    print(
+        f"  ratio p50 behind / alone: {ratio:.2f} (locally: moto's Query reads the patient's "
+        "whole partition whatever its key condition, DynamoDB's reads the matching range)"
+    )
+    print(
+        f"  items DynamoDB reads to find one: {by_reference} (its reference and the document; "
+        f"found {len(found)}) against {by_collection:,} reading the collection as the upsert did; "
+        f"ratio {by_collection / max(by_reference, 1):,.0f}x"
+    )
+    print(f"  each edited treatment stored once, at its new time: {'yes' if once else 'NO'}")
 
 
 if __name__ == "__main__":
