@@ -5,11 +5,14 @@ One item per document: ``patient_id`` (partition key, the pseudonym), ``doc_key`
 a date range is one key-range Query), ``body`` (JSON), ``date``, ``expires_at`` (TTL, from the
 document's date). Beside each document, in the same partition and no index to add:
 
-- a reference, ``~identifier#<collection>#<identifier>#<date ms>`` (no body), so a document is
-  found by its identifier whatever its age with a Query of that prefix and a BatchGetItem, not
-  by reading the collection. Documents stored before references existed get theirs when an
-  instance first writes to or looks up their collection (one pass over its keys), then
-  ``~indexed#<collection>`` marks it done;
+- a treatment's reference, ``~identifier#<collection>#<identifier>#<date ms>`` (no body), so a
+  treatment is found by its identifier whatever its age with a Query of that prefix and a
+  BatchGetItem, not by reading the collection (which never expires). Treatments stored before
+  references existed get theirs when an instance first writes to or looks up the collection
+  (one pass over its keys), then ``~indexed#<collection>`` marks it done. Entries and device
+  status have none: they are written every few minutes and looked up by identifier rarely, and
+  their collections are bounded by the retention, so a lookup reads the collection (filtered
+  by DynamoDB on each item's ``identifier`` attribute);
 - a document stored with a modification time is also logged under
   ``~modified#<collection>#<srvModified>#<identifier>`` (API v3's history: one key range).
 
@@ -18,8 +21,7 @@ them. Writes are BatchWriteItem (25 a call, unprocessed items retried with back-
 one Query, paged.
 
 Entries and device status expire (their readings are in the lake; a device status is a passing
-state), their references with them; **treatments never do**: they reach no other store yet, and
-a TTL would lose them.
+state); **treatments never do**: they reach no other store yet, and a TTL would lose them.
 """
 
 from __future__ import annotations
@@ -27,12 +29,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from glucosestream.ingest.api.documents import Document
 
 MAX_DATE_MS = 10**15 - 1
 EXPIRING = frozenset({"entries", "devicestatus"})
+"""Collections with a TTL; the others keep a reference beside each document."""
 BATCH = 25
 """Items a BatchWriteItem takes."""
 BATCH_GET = 100
@@ -49,15 +53,18 @@ class NightscoutDocuments:
         """(patient, collection) whose every document has its reference (a marker is stored)."""
 
     def put(self, patient_id: str, collection: str, documents: Sequence[Document]) -> None:
-        # A collection's first write (per instance) makes sure the documents already there
-        # have references, so lookups later need no pass over it.
-        self._index_once(patient_id, collection)
+        referenced = collection not in EXPIRING
+        if referenced:
+            # A collection's first write (per instance) makes sure the documents already there
+            # have references, so lookups later need no pass over it.
+            self._index_once(patient_id, collection)
         items: dict[str, dict[str, Any]] = {}
         for d in documents:  # one request per key: BatchWriteItem refuses duplicate keys
             item = self._item(patient_id, collection, d, _key(collection, d.date_ms, d.identifier))
             items[item["doc_key"]["S"]] = {"PutRequest": {"Item": item}}
-            reference = self._reference(patient_id, collection, d.date_ms, d.identifier)
-            items[reference["doc_key"]["S"]] = {"PutRequest": {"Item": reference}}
+            if referenced:
+                reference = self._reference(patient_id, d.date_ms, d.identifier, collection)
+                items[reference["doc_key"]["S"]] = {"PutRequest": {"Item": reference}}
             if d.modified_ms is not None:
                 logged = _modified_key(collection, d.modified_ms, d.identifier)
                 items[logged] = {
@@ -66,9 +73,9 @@ class NightscoutDocuments:
         self._write(list(items.values()))
 
     def remove(self, patient_id: str, collection: str, documents: Sequence[Document]) -> None:
-        keys = {_key(collection, d.date_ms, d.identifier) for d in documents} | {
-            _identifier_key(collection, d.identifier, d.date_ms) for d in documents
-        }
+        keys = {_key(collection, d.date_ms, d.identifier) for d in documents}
+        if collection not in EXPIRING:
+            keys |= {_identifier_key(collection, d.identifier, d.date_ms) for d in documents}
         self._write(
             [
                 {"DeleteRequest": {"Key": {"patient_id": {"S": patient_id}, "doc_key": {"S": k}}}}
@@ -97,23 +104,22 @@ class NightscoutDocuments:
             "doc_key": {"S": key},
             "body": {"S": json.dumps(document.body, separators=(",", ":"))},
             "date": {"N": str(document.date_ms)},
+            "identifier": {"S": document.identifier},
         }
         if collection in EXPIRING:
             item["expires_at"] = {"N": str(document.date_ms // 1000 + self.retention_s)}
         return item
 
+    @staticmethod
     def _reference(
-        self, patient_id: str, collection: str, date_ms: int, identifier: str
+        patient_id: str, date_ms: int, identifier: str, collection: str
     ) -> dict[str, Any]:
-        """The item that finds a document by its identifier; it expires with the document."""
-        item: dict[str, Any] = {
+        """The item that finds a document of a collection without a TTL by its identifier."""
+        return {
             "patient_id": {"S": patient_id},
             "doc_key": {"S": _identifier_key(collection, identifier, date_ms)},
             "date": {"N": str(date_ms)},
         }
-        if collection in EXPIRING:
-            item["expires_at"] = {"N": str(date_ms // 1000 + self.retention_s)}
-        return item
 
     def newest(
         self,
@@ -134,7 +140,19 @@ class NightscoutDocuments:
     ) -> list[Document]:
         """A Query of each identifier's references (an item or two each), then one
         BatchGetItem of the documents they name; a reference whose document is gone (removed
-        between the two, or expired) names nothing."""
+        between the two) names nothing. A collection with a TTL: one Query of the collection
+        an identifier, DynamoDB keeping the items whose ``identifier`` attribute is it (or
+        whose body holds it, stored before the attribute), the match then checked against the
+        key; it reads, and bills, the whole collection."""
+        if collection in EXPIRING:
+            return sorted(
+                (
+                    document
+                    for identifier in dict.fromkeys(identifiers)
+                    for document in self._scanned(patient_id, collection, identifier)
+                ),
+                key=lambda d: (d.date_ms, d.identifier),
+            )
         self._index_once(patient_id, collection)
         keys: list[str] = []
         for identifier in dict.fromkeys(identifiers):
@@ -145,6 +163,17 @@ class NightscoutDocuments:
                     keys.append(_key(collection, int(date), identifier))
         found = self._get(patient_id, keys)
         return sorted(found, key=lambda d: (d.date_ms, d.identifier))
+
+    def _scanned(self, patient_id: str, collection: str, identifier: str) -> list[Document]:
+        # Items stored before the identifier attribute was written hold it in their body.
+        holding = _Filter(
+            "#identifier = :identifier OR contains(#body, :quoted)",
+            {"#identifier": "identifier", "#body": "body"},
+            {":identifier": {"S": identifier}, ":quoted": {"S": json.dumps(identifier)}},
+        )
+        low, high = f"{collection}#", f"{collection}#\uffff"
+        found = self._query(patient_id, low, high, None, newest_first=False, where=holding)
+        return [d for d in found if d.identifier == identifier]
 
     def _index_once(self, patient_id: str, collection: str) -> None:
         """Give the collection's documents stored before references existed theirs, once: the
@@ -162,13 +191,8 @@ class NightscoutDocuments:
                 {":low": f"{collection}#", ":high": f"{collection}#\uffff"},
             ):
                 _, date, identifier = key.split("#", 2)
-                references.append(
-                    {
-                        "PutRequest": {
-                            "Item": self._reference(patient_id, collection, int(date), identifier)
-                        }
-                    }
-                )
+                reference = self._reference(patient_id, int(date), identifier, collection)
+                references.append({"PutRequest": {"Item": reference}})
             self._write(references)
             self.client.put_item(TableName=self.table, Item=marker)
         self._indexed.add((patient_id, collection))
@@ -235,11 +259,13 @@ class NightscoutDocuments:
         patient_id: str,
         low: str,
         high: str,
-        limit: int,
+        limit: int | None,
         *,
         newest_first: bool,
+        where: _Filter | None = None,
     ) -> list[Document]:
-        """The documents of a key range, up to ``limit``, paged."""
+        """The documents of a key range, up to ``limit`` (None: all), paged; ``where``: a
+        filter DynamoDB applies to each page (``limit`` then counts items read, not kept)."""
         found: list[Document] = []
         request: dict[str, Any] = {
             "TableName": self.table,
@@ -248,12 +274,15 @@ class NightscoutDocuments:
                 ":p": {"S": patient_id},
                 ":low": {"S": low},
                 ":high": {"S": high},
+                **(where.values if where else {}),
             },
             "ScanIndexForward": not newest_first,
             "ConsistentRead": True,
         }
-        while len(found) < limit:
-            page = min(limit - len(found), 1000)
+        if where is not None:
+            request.update(FilterExpression=where.expression, ExpressionAttributeNames=where.names)
+        while limit is None or len(found) < limit:
+            page = 1000 if limit is None else min(limit - len(found), 1000)
             response = self.client.query(**request, Limit=page)
             for item in response.get("Items", []):
                 found.append(_document(item))
@@ -261,6 +290,15 @@ class NightscoutDocuments:
                 break
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return found
+
+
+@dataclass(frozen=True)
+class _Filter:
+    """A Query's FilterExpression with its attribute names and values."""
+
+    expression: str
+    names: dict[str, str]
+    values: dict[str, dict[str, str]]
 
 
 def _key(collection: str, date_ms: int, identifier: str) -> str:

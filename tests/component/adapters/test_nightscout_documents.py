@@ -205,3 +205,31 @@ def test_documents_stored_before_references_are_found_and_indexed_once(
     assert [d.identifier for d in found] == ["bolus-29"]
     assert later.client.items_read == 3  # two references, one document still there
     assert later.with_identifiers(P, "entries", ["bolus-3"]) == []  # indexed apart
+
+
+def test_entries_and_device_status_keep_no_reference_and_are_found_by_their_body(
+    aws_mode: Settings,
+) -> None:
+    """Written every few minutes, looked up by identifier rarely, bounded by the retention:
+    a lookup reads the collection (past a 1,000-item page), DynamoDB filtering on the
+    identifier attribute, or on the body of an item stored before that attribute."""
+    table = aws_mode.names.nightscout_table
+    store = NightscoutDocuments(boto3.client("dynamodb"), table, 14)
+    store.put(P, "entries", [doc(m, 100, f"e-{m}") for m in range(1200)])
+    store.put(P, "devicestatus", [doc(3, 0, "status-3")])
+    older = Document(T0 - 60_000, "e-old", {"_id": "e-old", "sgv": 90})  # before the attribute
+    legacy = store._item(P, "entries", older, f"entries#{T0 - 60_000:015d}#e-old")
+    del legacy["identifier"]
+    store.client.put_item(TableName=table, Item=legacy)
+    keys = [
+        item["doc_key"]["S"]
+        for item in store.client.scan(TableName=table, ProjectionExpression="doc_key")["Items"]
+    ]
+    assert not [key for key in keys if key.startswith("~")]
+    found = store.with_identifiers(P, "entries", ["e-1150", "e-3", "e-1", "e-old"])
+    assert [d.identifier for d in found] == ["e-old", "e-1", "e-3", "e-1150"]
+    assert [d.identifier for d in store.with_identifiers(P, "devicestatus", ["status-3"])] == [
+        "status-3"
+    ]
+    store.remove(P, "entries", found)
+    assert store.with_identifiers(P, "entries", ["e-3"]) == []
