@@ -63,7 +63,7 @@ class NightscoutDocuments:
             item = self._item(patient_id, collection, d, _key(collection, d.date_ms, d.identifier))
             items[item["doc_key"]["S"]] = {"PutRequest": {"Item": item}}
             if referenced:
-                reference = self._reference(patient_id, d.date_ms, d.identifier, collection)
+                reference = self._reference(patient_id, collection, d.date_ms, d.identifier)
                 items[reference["doc_key"]["S"]] = {"PutRequest": {"Item": reference}}
             if d.modified_ms is not None:
                 logged = _modified_key(collection, d.modified_ms, d.identifier)
@@ -112,7 +112,7 @@ class NightscoutDocuments:
 
     @staticmethod
     def _reference(
-        patient_id: str, date_ms: int, identifier: str, collection: str
+        patient_id: str, collection: str, date_ms: int, identifier: str
     ) -> dict[str, Any]:
         """The item that finds a document of a collection without a TTL by its identifier."""
         return {
@@ -191,7 +191,7 @@ class NightscoutDocuments:
                 {":low": f"{collection}#", ":high": f"{collection}#\uffff"},
             ):
                 _, date, identifier = key.split("#", 2)
-                reference = self._reference(patient_id, int(date), identifier, collection)
+                reference = self._reference(patient_id, collection, int(date), identifier)
                 references.append({"PutRequest": {"Item": reference}})
             self._write(references)
             self.client.put_item(TableName=self.table, Item=marker)

@@ -57,7 +57,8 @@ class DocumentStore(Protocol):
     ) -> list[Document]:
         """Every current document of the collection with one of these identifiers, whatever
         its date (one an identifier, or one a date where a client sent it at two times),
-        oldest first; read by identifier, not by reading the collection."""
+        oldest first. Treatments (never expiring) are read by identifier; entries and device
+        status (bounded by the retention) may be read by reading their collection."""
         ...
 
     def modified_since(
