@@ -51,6 +51,7 @@ from glucosestream.domain.reading import GlucoseReading, ReadingSource, Trend, s
 from glucosestream.ingest.api.auth import sha256_hex
 from glucosestream.ingest.api.config import load_ingest_settings
 from glucosestream.local.apigateway import serve
+from tests.support.dynamodb_reads import CountingClient
 
 API_KEY = "bench-key-0123456789abcdef"
 NIGHTSCOUT_SECRET = "bench-nightscout-secret"
@@ -317,27 +318,6 @@ EDITED = 30
 """Treatments edited in each phase of :func:`edits`."""
 
 
-class _CountingClient:
-    """A DynamoDB client counting the items its Queries and BatchGetItems return."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-        self.items_read = 0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.client, name)
-
-    def query(self, **request: Any) -> Any:
-        response = self.client.query(**request)
-        self.items_read += len(response.get("Items", []))
-        return response
-
-    def batch_get_item(self, **request: Any) -> Any:
-        response = self.client.batch_get_item(**request)
-        self.items_read += sum(len(items) for items in response["Responses"].values())
-        return response
-
-
 def edits(settings: Any, port: int, args: argparse.Namespace) -> None:
     """PUT edits of the oldest treatments, alone in the collection then behind newer ones;
     the items DynamoDB reads to find one, against reading the collection."""
@@ -385,7 +365,7 @@ def edits(settings: Any, port: int, args: argparse.Namespace) -> None:
 
     # What DynamoDB reads to find one (items returned), through the adapter the API uses.
     table = settings.names.nightscout_table
-    counting = _CountingClient(aws_client("dynamodb", settings))
+    counting = CountingClient(aws_client("dynamodb", settings))
     (patient,) = {
         item["patient_id"]["S"]
         for item in counting.client.scan(TableName=table, ProjectionExpression="patient_id")[

@@ -11,6 +11,7 @@ import pytest
 from glucosestream.adapters.nightscout_documents import NightscoutDocuments
 from glucosestream.ingest.api.documents import Document
 from glucosestream.settings import Settings
+from tests.support.dynamodb_reads import CountingClient
 from tests.support.nightscout_documents import InMemoryDocuments
 
 T0 = 1_767_600_000_000
@@ -144,34 +145,13 @@ def test_with_identifiers_whatever_the_age(store: Any) -> None:
     assert store.with_identifiers("p_" + "2" * 32, "treatments", ["t-7"]) == []
 
 
-class _CountingClient:
-    """A DynamoDB client that counts the items its Queries and BatchGetItems return."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-        self.items_read = 0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.client, name)
-
-    def query(self, **request: Any) -> Any:
-        response = self.client.query(**request)
-        self.items_read += len(response.get("Items", []))
-        return response
-
-    def batch_get_item(self, **request: Any) -> Any:
-        response = self.client.batch_get_item(**request)
-        self.items_read += sum(len(items) for items in response["Responses"].values())
-        return response
-
-
 def test_a_lookup_reads_the_identifiers_items_not_the_collection(aws_mode: Settings) -> None:
     """Its references, then its documents: a few items, not the collection's 1,200."""
     table = aws_mode.names.nightscout_table
     NightscoutDocuments(boto3.client("dynamodb"), table, 14).put(
         P, "treatments", [doc(m, 0, f"t-{m}") for m in range(1200)]
     )
-    counting = _CountingClient(boto3.client("dynamodb"))
+    counting = CountingClient(boto3.client("dynamodb"))
     store = NightscoutDocuments(counting, table, 14)
     assert [d.identifier for d in store.with_identifiers(P, "treatments", ["t-5", "t-7"])] == [
         "t-5",
@@ -193,14 +173,14 @@ def test_documents_stored_before_references_are_found_and_indexed_once(
         older = Document(T0 + minute, f"bolus-{minute}", {"_id": f"bolus-{minute}"})
         key = f"treatments#{T0 + minute:015d}#bolus-{minute}"
         client.put_item(TableName=table, Item=legacy._item(P, "treatments", older, key))
-    first = NightscoutDocuments(_CountingClient(client), table, 14)
+    first = NightscoutDocuments(CountingClient(client), table, 14)
     assert [d.identifier for d in first.with_identifiers(P, "treatments", ["bolus-3"])] == [
         "bolus-3"
     ]
     assert first.client.items_read == 30 + 2  # the keys once, then a reference and a document
     gone = {"patient_id": {"S": P}, "doc_key": {"S": f"treatments#{T0 + 4:015d}#bolus-4"}}
     client.delete_item(TableName=table, Key=gone)
-    later = NightscoutDocuments(_CountingClient(client), table, 14)
+    later = NightscoutDocuments(CountingClient(client), table, 14)
     found = later.with_identifiers(P, "treatments", ["bolus-29", "bolus-4"])
     assert [d.identifier for d in found] == ["bolus-29"]
     assert later.client.items_read == 3  # two references, one document still there
