@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,15 +86,32 @@ class NightscoutDocuments:
     def _write(self, requests: Sequence[dict[str, Any]]) -> None:
         """BatchWriteItem in batches, unprocessed items retried with back-off."""
         for start in range(0, len(requests), BATCH):
-            pending = requests[start : start + BATCH]
-            for attempt in range(MAX_ATTEMPTS):
-                response = self.client.batch_write_item(RequestItems={self.table: pending})
-                pending = response.get("UnprocessedItems", {}).get(self.table, [])
-                if not pending:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 1.0))
-            else:
-                raise RuntimeError(f"{len(pending)} documents unprocessed by DynamoDB")
+            self._batch(
+                lambda items: self.client.batch_write_item(RequestItems=items),
+                requests[start : start + BATCH],
+                "UnprocessedItems",
+                lambda left: f"{len(left)} documents unprocessed by DynamoDB",
+            )
+
+    def _batch(
+        self,
+        send: Callable[[dict[str, Any]], dict[str, Any]],
+        pending: Any,
+        unprocessed: str,
+        failure: Callable[[Any], str],
+    ) -> list[dict[str, Any]]:
+        """One batch request (``send`` takes its RequestItems) for the table, sent again with
+        what DynamoDB left ``unprocessed`` (backing off) until nothing is left; every response.
+        RuntimeError(``failure(left)``) after :data:`MAX_ATTEMPTS`."""
+        responses = []
+        for attempt in range(MAX_ATTEMPTS):
+            response = send({self.table: pending})
+            responses.append(response)
+            pending = response.get(unprocessed, {}).get(self.table)
+            if not pending:
+                return responses
+            time.sleep(min(0.05 * 2**attempt, 1.0))
+        raise RuntimeError(failure(pending))
 
     def _item(
         self, patient_id: str, collection: str, document: Document, key: str
@@ -157,7 +174,7 @@ class NightscoutDocuments:
         keys: list[str] = []
         for identifier in dict.fromkeys(identifiers):
             prefix = _identifier_key(collection, identifier, None)
-            for key in self._keys(patient_id, "begins_with(doc_key, :prefix)", {":prefix": prefix}):
+            for key in self._keys(patient_id, prefix, prefix + "\uffff"):
                 date = key[len(prefix) :]
                 if len(date) == 15 and date.isdigit():  # not a longer identifier beginning so
                     keys.append(_key(collection, int(date), identifier))
@@ -185,11 +202,7 @@ class NightscoutDocuments:
             TableName=self.table, Key=marker, ConsistentRead=True
         ):
             references = []
-            for key in self._keys(
-                patient_id,
-                "doc_key BETWEEN :low AND :high",
-                {":low": f"{collection}#", ":high": f"{collection}#\uffff"},
-            ):
+            for key in self._keys(patient_id, f"{collection}#", f"{collection}#\uffff"):
                 _, date, identifier = key.split("#", 2)
                 reference = self._reference(patient_id, collection, int(date), identifier)
                 references.append({"PutRequest": {"Item": reference}})
@@ -197,25 +210,10 @@ class NightscoutDocuments:
             self.client.put_item(TableName=self.table, Item=marker)
         self._indexed.add((patient_id, collection))
 
-    def _keys(self, patient_id: str, condition: str, values: dict[str, str]) -> list[str]:
-        """The sort keys of the patient's items meeting a key condition (keys only, paged)."""
-        request: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": f"patient_id = :p AND {condition}",
-            "ExpressionAttributeValues": {
-                ":p": {"S": patient_id},
-                **{name: {"S": value} for name, value in values.items()},
-            },
-            "ProjectionExpression": "doc_key",
-            "ConsistentRead": True,
-        }
-        keys: list[str] = []
-        while True:
-            response = self.client.query(**request)
-            keys.extend(item["doc_key"]["S"] for item in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return keys
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    def _keys(self, patient_id: str, low: str, high: str) -> list[str]:
+        """The sort keys of the patient's items in a key range (keys only, paged)."""
+        items = self._items(patient_id, low, high, None, newest_first=False, keys_only=True)
+        return [item["doc_key"]["S"] for item in items]
 
     def _get(self, patient_id: str, keys: Sequence[str]) -> list[Document]:
         """The documents stored under these sort keys (absent ones skipped): BatchGetItem,
@@ -223,22 +221,20 @@ class NightscoutDocuments:
         found: list[Document] = []
         unique = list(dict.fromkeys(keys))
         for start in range(0, len(unique), BATCH_GET):
-            pending: dict[str, Any] = {
+            request = {
                 "Keys": [
                     {"patient_id": {"S": patient_id}, "doc_key": {"S": key}}
                     for key in unique[start : start + BATCH_GET]
                 ],
                 "ConsistentRead": True,
             }
-            for attempt in range(MAX_ATTEMPTS):
-                response = self.client.batch_get_item(RequestItems={self.table: pending})
+            for response in self._batch(
+                lambda items: self.client.batch_get_item(RequestItems=items),
+                request,
+                "UnprocessedKeys",
+                lambda left: f"{len(left['Keys'])} documents unread by DynamoDB",
+            ):
                 found.extend(_document(item) for item in response["Responses"].get(self.table, []))
-                pending = response.get("UnprocessedKeys", {}).get(self.table)
-                if not pending:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 1.0))
-            else:
-                raise RuntimeError(f"{len(pending['Keys'])} documents unread by DynamoDB")
         return found
 
     def modified_since(
@@ -266,7 +262,23 @@ class NightscoutDocuments:
     ) -> list[Document]:
         """The documents of a key range, up to ``limit`` (None: all), paged; ``where``: a
         filter DynamoDB applies to each page (``limit`` then counts items read, not kept)."""
-        found: list[Document] = []
+        items = self._items(patient_id, low, high, limit, newest_first=newest_first, where=where)
+        return [_document(item) for item in items]
+
+    def _items(
+        self,
+        patient_id: str,
+        low: str,
+        high: str,
+        limit: int | None,
+        *,
+        newest_first: bool,
+        where: _Filter | None = None,
+        keys_only: bool = False,
+    ) -> list[dict[str, Any]]:
+        """The items of a key range as DynamoDB returns them (one Query, paged), up to
+        ``limit``; ``keys_only``: their sort keys alone."""
+        found: list[dict[str, Any]] = []
         request: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "patient_id = :p AND doc_key BETWEEN :low AND :high",
@@ -281,11 +293,12 @@ class NightscoutDocuments:
         }
         if where is not None:
             request.update(FilterExpression=where.expression, ExpressionAttributeNames=where.names)
+        if keys_only:
+            request["ProjectionExpression"] = "doc_key"
         while limit is None or len(found) < limit:
             page = 1000 if limit is None else min(limit - len(found), 1000)
             response = self.client.query(**request, Limit=page)
-            for item in response.get("Items", []):
-                found.append(_document(item))
+            found.extend(response.get("Items", []))
             if "LastEvaluatedKey" not in response:
                 break
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
