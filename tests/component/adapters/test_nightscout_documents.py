@@ -213,3 +213,44 @@ def test_entries_and_device_status_keep_no_reference_and_are_found_by_their_body
     ]
     store.remove(P, "entries", found)
     assert store.with_identifiers(P, "entries", ["e-3"]) == []
+
+
+class _Throttled(CountingClient):
+    """Leaves the first item (key) of a batch request of two or more unprocessed, as DynamoDB
+    does under throttling; the retry, of that one, goes through."""
+
+    def __init__(self, client: Any) -> None:
+        super().__init__(client)
+        self.throttled = 0
+
+    def _split(self, request: dict[str, Any], field: str | None) -> tuple[Any, Any]:
+        ((table, pending),) = request["RequestItems"].items()
+        listed = pending if field is None else pending[field]
+        if len(listed) < 2:
+            return request, None
+        self.throttled += 1
+        kept = {table: listed[1:] if field is None else {**pending, field: listed[1:]}}
+        left = {table: listed[:1] if field is None else {**pending, field: listed[:1]}}
+        return {"RequestItems": kept}, left
+
+    def batch_write_item(self, **request: Any) -> Any:
+        sent, left = self._split(request, None)
+        response = self.client.batch_write_item(**sent)
+        return {**response, "UnprocessedItems": left} if left else response
+
+    def batch_get_item(self, **request: Any) -> Any:
+        sent, left = self._split(request, "Keys")
+        response = super().batch_get_item(**sent)
+        return {**response, "UnprocessedKeys": left} if left else response
+
+
+def test_unprocessed_writes_and_reads_are_sent_again(aws_mode: Settings) -> None:
+    client = _Throttled(boto3.client("dynamodb"))
+    store = NightscoutDocuments(client, aws_mode.names.nightscout_table, 14)
+    store.put(P, "treatments", [doc(m, 0, f"t-{m}") for m in range(3)])
+    assert client.throttled == 1  # the put's six items (documents, references): one retried
+    assert [d.identifier for d in store.newest(P, "treatments", limit=10)] == ["t-2", "t-1", "t-0"]
+    client.throttled = 0
+    found = store.with_identifiers(P, "treatments", ["t-0", "t-1", "t-2"])
+    assert [d.identifier for d in found] == ["t-0", "t-1", "t-2"]
+    assert client.throttled == 1  # the BatchGetItem of three: one key read again
