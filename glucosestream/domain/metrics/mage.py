@@ -193,38 +193,54 @@ def _first_minima(values: FloatArray, lo: IntArray, hi: IntArray) -> IntArray:
     return out
 
 
-def _largest_change(turns: list[float], lo: int, j: int, rise: bool) -> tuple[int, float]:
-    """First ``i`` in ``lo … j`` with the largest rise ``turns[j] - turns[i]`` (or the largest
-    fall, its most negative value), and that change: ``np.argmax``/``np.argmin`` of the changes,
-    in plain floats (the lists are short; numpy's per-call overhead dominated). The excursion
-    scans keep the extreme as they go and call this only where a rounding tie could make an
-    earlier point iglu's choice.
+def _first_largest_rise(values: list[float], lo: int, j: int) -> int:
+    """First ``i`` in ``lo … j`` with the largest rise ``values[j] - values[i]``: ``np.argmax``
+    of the rises, in plain floats (the lists are short; numpy's per-call overhead dominated).
+    The excursion scan keeps the lowest point as it goes and calls this only where a rounding
+    tie could make an earlier point iglu's choice.
 
-    The change itself is compared, not ``turns[i]``: two values can round to the same change.
+    The rise itself is compared, not ``values[i]``: two values can round to the same rise.
     """
-    top = turns[j]
-    best_i, best = lo, top - turns[lo]
+    top = values[j]
+    best_i, best = lo, top - values[lo]
     for i in range(lo + 1, j + 1):
-        change = top - turns[i]
-        if (change > best) if rise else (change < best):
-            best_i, best = i, change
-    return best_i, best
+        rise = top - values[i]
+        if rise > best:
+            best_i, best = i, rise
+    return best_i
 
 
 def _excursions_up(turns: FloatArray, sd: float) -> tuple[list[float], list[tuple[int, int]]]:
-    """MAGE+ heights (nadir → peak rises ≥ 1 SD) and their (nadir, peak) turning points.
+    """MAGE+ heights (nadir → peak rises ≥ 1 SD) and their (nadir, peak) turning points."""
+    return _excursions(turns.tolist(), sd, restart_at_extreme=False)
+
+
+def _excursions_down(turns: FloatArray, sd: float) -> tuple[list[float], list[tuple[int, int]]]:
+    """MAGE- heights (peak → nadir falls ≥ 1 SD, negative) and their (peak, nadir) points:
+    the rises of the negated values (negation and subtraction round alike, so every
+    comparison and tie is the one iglu makes on the values), except that iglu restarts the
+    MAGE- search at the nadir."""
+    heights, pairs = _excursions((-turns).tolist(), sd, restart_at_extreme=True)
+    return [-height for height in heights], pairs
+
+
+def _excursions(
+    values: list[float], sd: float, *, restart_at_extreme: bool
+) -> tuple[list[float], list[tuple[int, int]]]:
+    """Heights of the rises ≥ 1 SD from a low turning point to a high one, and their (low,
+    high) turning points.
 
     iglu's loop: from the last restart, the first point whose largest rise (from the lowest
-    point since the restart, the first such nadir) reaches 1 SD starts an excursion; its peak
-    is the highest point before a fall of more than 1 SD (or the end), where the search
-    restarts. The lowest point since the restart is kept as the search goes, not searched for
-    again at every point; an earlier, higher point whose rise rounds to the same value would be
-    iglu's first nadir instead, so where one could (the lowest of the points before the kept
-    nadir rises as far), the nadir is searched for as iglu does.
+    point since the restart, the first such low) reaches 1 SD starts an excursion; its high is
+    the highest point before a fall of more than 1 SD (or the end). The search restarts where
+    that fall is found, or with ``restart_at_extreme`` at the high. The lowest point since the
+    restart is kept as the search goes, not searched for again at every point; an earlier,
+    higher point whose rise rounds to the same value would be iglu's first low instead, so
+    where one could (the lowest of the points before the kept low rises as far), the low is
+    searched for as iglu does.
     """
     heights: list[float] = []
     pairs: list[tuple[int, int]] = []
-    values: list[float] = turns.tolist()
     n = len(values)
     if n == 0:
         return heights, pairs
@@ -235,16 +251,16 @@ def _excursions_up(turns: FloatArray, sd: float) -> tuple[list[float], list[tupl
         top = values[j]
         rise = top - low
         if rise >= sd:
-            i = low_at if top - before_low < rise else _largest_change(values, prev_j, j, True)[0]
+            i = low_at if top - before_low < rise else _first_largest_rise(values, prev_j, j)
             for k in range(j, n):
                 if values[k] > values[j]:
                     j = k
                 if values[k] - values[j] < -sd or k == n - 1:
                     heights.append(values[j] - values[i])
                     pairs.append((i, j))
-                    prev_j = j = k
+                    prev_j, j = (j if restart_at_extreme else k), k
                     break
-            low, low_at, before_low = values[j], j, math.inf
+            low, low_at, before_low = _lowest(values, prev_j, j)
         else:
             j += 1
             if j < n and values[j] < low:
@@ -252,52 +268,14 @@ def _excursions_up(turns: FloatArray, sd: float) -> tuple[list[float], list[tupl
     return heights, pairs
 
 
-def _excursions_down(turns: FloatArray, sd: float) -> tuple[list[float], list[tuple[int, int]]]:
-    """MAGE- heights (peak → nadir falls ≥ 1 SD, negative) and their (peak, nadir) points:
-    :func:`_excursions_up` mirrored, except that iglu restarts the MAGE- search at the nadir
-    (MAGE+ restarts where the rise that ends the excursion is found)."""
-    heights: list[float] = []
-    pairs: list[tuple[int, int]] = []
-    values: list[float] = turns.tolist()
-    n = len(values)
-    if n == 0:
-        return heights, pairs
-    j = prev_j = 0
-    # Over prev_j … j: the highest value, its first index, and the highest before that index.
-    high, high_at, before_high = values[0], 0, -math.inf
-    while j < n:
-        top = values[j]
-        fall = top - high
-        if fall <= -sd:
-            i = (
-                high_at
-                if top - before_high > fall
-                else _largest_change(values, prev_j, j, False)[0]
-            )
-            for k in range(j, n):
-                if values[k] < values[j]:
-                    j = k
-                if values[k] - values[j] > sd or k == n - 1:
-                    heights.append(values[j] - values[i])
-                    pairs.append((i, j))
-                    prev_j, j = j, k
-                    break
-            high, high_at, before_high = _highest(values, prev_j, j)
-        else:
-            j += 1
-            if j < n and values[j] > high:
-                before_high, high, high_at = high, values[j], j
-    return heights, pairs
-
-
-def _highest(values: list[float], lo: int, hi: int) -> tuple[float, int, float]:
-    """Over ``values[lo … hi]``: the highest value, its first index, and the highest value
-    before that index (-inf when there is none)."""
-    high, high_at, before_high = values[lo], lo, -math.inf
+def _lowest(values: list[float], lo: int, hi: int) -> tuple[float, int, float]:
+    """Over ``values[lo … hi]``: the lowest value, its first index, and the lowest value
+    before that index (inf when there is none)."""
+    low, low_at, before_low = values[lo], lo, math.inf
     for at in range(lo + 1, hi + 1):
-        if values[at] > high:
-            before_high, high, high_at = high, values[at], at
-    return high, high_at, before_high
+        if values[at] < low:
+            before_low, low, low_at = low, values[at], at
+    return low, low_at, before_low
 
 
 @dataclass(frozen=True, slots=True)
