@@ -59,6 +59,8 @@ MAX_CONTROL_BODY_BYTES = 4096
 """Alert settings and acknowledgements are a few fields."""
 _ALERT_ID_DIGITS = frozenset("0123456789abcdef")
 MAX_SCANNED_ENTRIES = 5000
+ENTRY_PAGE = 8
+"""Entries read first, from an entry found by identifier down, for the sgv before it."""
 """Entries a GET reads from the store at most (4 days of 1-minute readings fit)."""
 DAY_MS = 86_400_000
 ENTRY_TYPES = frozenset({"sgv", "mbg", "cal"})
@@ -634,15 +636,24 @@ class IngestService:
             return Answer(200, [])
         # Whatever its age (1-minute sensors pass 5,000 entries in ~3.5 days); its delta is
         # against the next older sgv, read from the entry down.
+        # Pages growing from a few entries: the sgv before is nearly always the next entry,
+        # and each read costs what it returns (up to MAX_SCANNED_ENTRIES, as before).
         newest_date = max(d.date_ms for d in found)
-        stored = self.documents.newest(
-            patient, "entries", date_to=newest_date, limit=MAX_SCANNED_ENTRIES
-        )
-        for index, document in enumerate(stored):
-            if document.identifier == spec:
-                older = (d.body for d in stored[index + 1 :] if d.body.get("type") == "sgv")
-                return Answer(200, nightscout.with_deltas([document.body], next(older, None)))
-        return Answer(200, [])
+        limit = ENTRY_PAGE
+        while True:
+            stored = self.documents.newest(patient, "entries", date_to=newest_date, limit=limit)
+            complete = len(stored) < limit or limit == MAX_SCANNED_ENTRIES
+            for index, document in enumerate(stored):
+                if document.identifier == spec:
+                    older = (d.body for d in stored[index + 1 :] if d.body.get("type") == "sgv")
+                    before = next(older, None)
+                    if before is not None or complete:
+                        return Answer(200, nightscout.with_deltas([document.body], before))
+                    break
+            else:
+                if complete:
+                    return Answer(200, [])
+            limit = min(limit * 8, MAX_SCANNED_ENTRIES)
 
     def verify_auth(self, credentials: Credentials | str | None) -> Answer:
         """What the credentials may do, in Nightscout's shape (uploaders check ``canWrite``)."""

@@ -446,3 +446,38 @@ def test_an_entry_older_than_5000_newer_ones_is_found_by_id_with_its_delta(
     (found,) = answer.body
     assert (found["_id"], found["sgv"], found["delta"]) == ("a" * 24, 112, 12)
     assert service.get_entry(secret, "d" * 24, 10).body == []
+
+
+def test_an_entry_found_by_id_takes_its_delta_past_many_meter_readings(
+    make_service: Callable[..., IngestService],
+) -> None:
+    """The sgv before the entry is looked for in pages growing from a few entries: past 100
+    meter readings it is still found (and an entry with no sgv before it has delta 0)."""
+    import hashlib
+
+    from glucosestream.ingest.api.documents import Document
+    from glucosestream.ingest.api.nightscout_auth import Credentials
+    from glucosestream.ingest.api.service import Answer
+    from tests.unit.ingest.support import NIGHTSCOUT_SECRET, NOW_MS
+
+    service = make_service()
+    secret = Credentials(api_secret=hashlib.sha1(NIGHTSCOUT_SECRET.encode()).hexdigest())
+    principal = service.nightscout_caller(secret)
+    assert not isinstance(principal, Answer)
+    patient = service.site_pseudonym(principal)
+
+    def entry(date_ms: int, identifier: str, kind: str, value: int) -> Document:
+        body = {"_id": identifier, "date": date_ms, "type": kind, kind: value}
+        return Document(date_ms, identifier, body)
+
+    meters = [entry(NOW_MS - k * 60_000, f"{k:024x}", "mbg", 90) for k in range(1, 101)]
+    history = [
+        entry(NOW_MS - 200 * 60_000, "b" * 24, "sgv", 100),
+        *meters,
+        entry(NOW_MS, "a" * 24, "sgv", 112),
+    ]
+    service.documents.put(patient, "entries", history)
+    (found,) = service.get_entry(secret, "a" * 24, 10).body
+    assert (found["_id"], found["delta"]) == ("a" * 24, 12)
+    (first,) = service.get_entry(secret, "b" * 24, 10).body
+    assert (first["_id"], first["delta"]) == ("b" * 24, 0)
