@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from glucosestream.alerts.patient_controls import PatientAlertControls
 from glucosestream.ingest.api.auth import ApiKeys, NightscoutSecret, sha256_hex
 from glucosestream.ingest.api.ratelimit import RateLimiter
-from glucosestream.ingest.api.service import IngestService, Limits, StreamUnavailable
+from glucosestream.ingest.api.service import Answer, IngestService, Limits, StreamUnavailable
 from glucosestream.ingest.lake_entries import EntryArchive
 from tests.support.alert_ports import InMemoryStates
 from tests.support.nightscout_documents import InMemoryDocuments
@@ -128,3 +129,14 @@ def make_service(
         )
 
     return build
+
+
+NIGHTSCOUT_API_SECRET = hashlib.sha1(NIGHTSCOUT_SECRET.encode()).hexdigest()
+"""The ``api-secret`` header Nightscout uploaders send: the SHA-1 of the secret."""
+
+
+def site_patient(service: IngestService) -> str:
+    """The pseudonym the Nightscout site's patient is stored under (documents are keyed by it)."""
+    principal = service.nightscout_caller(NIGHTSCOUT_API_SECRET)
+    assert not isinstance(principal, Answer)
+    return service.site_pseudonym(principal)

@@ -17,6 +17,7 @@ from glucosestream.adapters.kinesis import PutResult
 from glucosestream.adapters.producer import Producer
 from glucosestream.ingest.api.auth import AuthConfigError
 from glucosestream.ingest.api.config import load_ingest_settings
+from glucosestream.ingest.api.documents import Document
 from glucosestream.ingest.api.service import IngestService, StreamUnavailable
 from glucosestream.settings import load_settings
 from tests.factories import trace
@@ -386,18 +387,13 @@ def test_a_treatment_older_than_5000_newer_ones_is_deleted(
 ) -> None:
     """Loop uploads ~300 treatments a day: the newest 5,000 are ~16 days. A delete finds the
     treatment by its identifier whatever its age (it answered n: 0 and deleted nothing)."""
-    import hashlib
-
     from glucosestream.ingest.api.documents import Document
     from glucosestream.ingest.api.nightscout_auth import Credentials
-    from glucosestream.ingest.api.service import Answer
-    from tests.unit.ingest.support import NIGHTSCOUT_SECRET, NOW_MS
+    from tests.unit.ingest.support import NIGHTSCOUT_API_SECRET, NOW_MS, site_patient
 
     service = make_service()
-    secret = Credentials(api_secret=hashlib.sha1(NIGHTSCOUT_SECRET.encode()).hexdigest())
-    principal = service.nightscout_caller(secret)
-    assert not isinstance(principal, Answer)
-    patient = service.site_pseudonym(principal)
+    secret = Credentials(api_secret=NIGHTSCOUT_API_SECRET)
+    patient = site_patient(service)
 
     def stored(date_ms: int, identifier: str, **fields: float) -> Document:
         return Document(date_ms, identifier, {"_id": identifier, "date": date_ms, **fields})
@@ -411,35 +407,31 @@ def test_a_treatment_older_than_5000_newer_ones_is_deleted(
     assert len(service.documents.newest(patient, "treatments", limit=6_000)) == 5_001
 
 
+def _entry(date_ms: int, identifier: str, kind: str, value: int) -> Document:
+    """A stored Nightscout entry (a sensor ``sgv`` or a meter ``mbg``)."""
+    body = {"_id": identifier, "date": date_ms, "type": kind, kind: value}
+    return Document(date_ms, identifier, body)
+
+
 def test_an_entry_older_than_5000_newer_ones_is_found_by_id_with_its_delta(
     make_service: Callable[..., IngestService],
 ) -> None:
     """1-minute sensors pass 5,000 entries in ~3.5 days; an entry is found by its id whatever
     its age, its delta against the next older sgv (a meter reading between is skipped)."""
-    import hashlib
-
-    from glucosestream.ingest.api.documents import Document
     from glucosestream.ingest.api.nightscout_auth import Credentials
-    from glucosestream.ingest.api.service import Answer
-    from tests.unit.ingest.support import NIGHTSCOUT_SECRET, NOW_MS
+    from tests.unit.ingest.support import NIGHTSCOUT_API_SECRET, NOW_MS, site_patient
 
     service = make_service()
-    secret = Credentials(api_secret=hashlib.sha1(NIGHTSCOUT_SECRET.encode()).hexdigest())
-    principal = service.nightscout_caller(secret)
-    assert not isinstance(principal, Answer)
-    patient = service.site_pseudonym(principal)
-
-    def entry(date_ms: int, identifier: str, kind: str, value: int) -> Document:
-        body = {"_id": identifier, "date": date_ms, "type": kind, kind: value}
-        return Document(date_ms, identifier, body)
+    secret = Credentials(api_secret=NIGHTSCOUT_API_SECRET)
+    patient = site_patient(service)
 
     old = NOW_MS - 5 * 86_400_000
     history = [
-        entry(old - 120_000, "b" * 24, "sgv", 100),
-        entry(old - 60_000, "c" * 24, "mbg", 90),
-        entry(old, "a" * 24, "sgv", 112),
+        _entry(old - 120_000, "b" * 24, "sgv", 100),
+        _entry(old - 60_000, "c" * 24, "mbg", 90),
+        _entry(old, "a" * 24, "sgv", 112),
     ]
-    newer = [entry(NOW_MS - k * 60_000, f"{k:024x}", "sgv", 120) for k in range(1, 5_002)]
+    newer = [_entry(NOW_MS - k * 60_000, f"{k:024x}", "sgv", 120) for k in range(1, 5_002)]
     service.documents.put(patient, "entries", [*history, *newer])
     answer = service.get_entry(secret, "a" * 24, 10)
     assert answer.status == 200
@@ -453,28 +445,18 @@ def test_an_entry_found_by_id_takes_its_delta_past_many_meter_readings(
 ) -> None:
     """The sgv before the entry is looked for in pages growing from a few entries: past 100
     meter readings it is still found (and an entry with no sgv before it has delta 0)."""
-    import hashlib
-
-    from glucosestream.ingest.api.documents import Document
     from glucosestream.ingest.api.nightscout_auth import Credentials
-    from glucosestream.ingest.api.service import Answer
-    from tests.unit.ingest.support import NIGHTSCOUT_SECRET, NOW_MS
+    from tests.unit.ingest.support import NIGHTSCOUT_API_SECRET, NOW_MS, site_patient
 
     service = make_service()
-    secret = Credentials(api_secret=hashlib.sha1(NIGHTSCOUT_SECRET.encode()).hexdigest())
-    principal = service.nightscout_caller(secret)
-    assert not isinstance(principal, Answer)
-    patient = service.site_pseudonym(principal)
+    secret = Credentials(api_secret=NIGHTSCOUT_API_SECRET)
+    patient = site_patient(service)
 
-    def entry(date_ms: int, identifier: str, kind: str, value: int) -> Document:
-        body = {"_id": identifier, "date": date_ms, "type": kind, kind: value}
-        return Document(date_ms, identifier, body)
-
-    meters = [entry(NOW_MS - k * 60_000, f"{k:024x}", "mbg", 90) for k in range(1, 101)]
+    meters = [_entry(NOW_MS - k * 60_000, f"{k:024x}", "mbg", 90) for k in range(1, 101)]
     history = [
-        entry(NOW_MS - 200 * 60_000, "b" * 24, "sgv", 100),
+        _entry(NOW_MS - 200 * 60_000, "b" * 24, "sgv", 100),
         *meters,
-        entry(NOW_MS, "a" * 24, "sgv", 112),
+        _entry(NOW_MS, "a" * 24, "sgv", 112),
     ]
     service.documents.put(patient, "entries", history)
     (found,) = service.get_entry(secret, "a" * 24, 10).body

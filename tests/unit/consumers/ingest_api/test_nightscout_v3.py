@@ -290,10 +290,8 @@ def test_androidaps_reads_and_updates_a_treatment_behind_100000_newer_ones(
 ) -> None:
     """A year of SMBs is ~100,000 treatments: a read or an update by identifier finds the
     treatment whatever its age (it read the newest 100,000 and answered 404)."""
-    import hashlib
-
     from glucosestream.ingest.api.documents import Document
-    from glucosestream.ingest.api.service import Answer
+    from tests.unit.ingest.support import site_patient
 
     service = make_service()
     service.nightscout_auth = NightscoutAuth.configure(
@@ -303,9 +301,7 @@ def test_androidaps_reads_and_updates_a_treatment_behind_100000_newer_ones(
     client.jwt = client.call(
         "GET", f"/api/v2/authorization/request/{service.nightscout_auth.token_for('aaps')}"
     )[1]["token"]
-    principal = service.nightscout_caller(hashlib.sha1(NIGHTSCOUT_SECRET.encode()).hexdigest())
-    assert not isinstance(principal, Answer)
-    patient = service.site_pseudonym(principal)
+    patient = site_patient(service)
     old_ms = NOW_MS - 400 * 86_400_000
 
     def stored(date_ms: int, body: dict[str, Any]) -> Document:

@@ -12,7 +12,7 @@ from glucosestream.domain.treatment import GlucoseTreatment
 from glucosestream.ingest.api.service import IngestService
 from glucosestream.ingest.nightscout_documents import lake_treatment
 from tests.support.nightscout_documents import InMemoryDocuments
-from tests.unit.ingest.support import NIGHTSCOUT_SECRET, NOW_MS, FakePublisher
+from tests.unit.ingest.support import NIGHTSCOUT_SECRET, NOW_MS, FakePublisher, site_patient
 
 Make = Callable[..., IngestService]
 SECRET = hashlib.sha1(NIGHTSCOUT_SECRET.encode()).hexdigest()
@@ -117,12 +117,9 @@ def test_an_old_treatment_moved_by_a_put_is_replaced_not_doubled(
     second time beside it) and reaches the lake as an edit (it was taken for a new note, none
     of the lake's business, so the lake kept the carbs)."""
     from glucosestream.ingest.api.documents import Document
-    from glucosestream.ingest.api.service import Answer
 
     service = make_service()
-    principal = service.nightscout_caller(SECRET)
-    assert not isinstance(principal, Answer)
-    patient = service.site_pseudonym(principal)
+    patient = site_patient(service)
     old_ms = NOW_MS - 30 * 86_400_000
     identifier = "65a1f0c2e4b0a1b2c3d4e5bb"
     stored = {"_id": identifier, "eventType": "Carb Correction", "carbs": 20, "date": old_ms}
