@@ -49,7 +49,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -421,15 +421,43 @@ class EventSourceMapping:
         return sum(self._pool.map(self._step, shards))
 
     def run(self, stop: threading.Event) -> None:
-        """Poll until ``stop`` is set; between idle passes, wait ~0.2 s (or less, if a retry or a
-        batching window is due sooner)."""
-        while not stop.is_set():
-            if self.poll_once() == 0:
-                wait = self._idle_wait()
-                if self._sleep is None:
-                    stop.wait(wait)
+        """Poll until ``stop`` is set, each shard on its own schedule, as AWS polls each shard:
+        a shard's batch is invoked when its window is due, whatever another shard's invocation
+        is doing (passes of :meth:`poll_once` would hold it until the slowest shard's returns).
+        A shard that had nothing to do is stepped again after ~0.2 s, or sooner if its retry or
+        batching window is due. Returns once no invocation is running."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(thread_name_prefix=f"{threading.current_thread().name}")
+        in_flight: dict[str, Future[int]] = {}
+        due: dict[str, float] = {}
+        try:
+            while not stop.is_set():
+                now = self._clock()
+                for shard_id, step in list(in_flight.items()):
+                    if step.done():
+                        del in_flight[shard_id]
+                        worked = step.result() > 0  # a failing step stops the runner, as before
+                        shard = self._shards[shard_id]
+                        due[shard_id] = now if worked else now + self._idle_wait(shard, now)
+                self._refresh_shards()
+                for shard in self._shards.values():
+                    shard_id = shard.shard_id
+                    if shard_id in in_flight or due.get(shard_id, now) > now:
+                        continue
+                    if self._parents_done(shard):
+                        in_flight[shard_id] = self._pool.submit(self._step, shard)
+                    else:
+                        due[shard_id] = now + IDLE_POLL_S
+                idle = [due.get(s, now) for s in self._shards if s not in in_flight]
+                wait_s = max(min(idle, default=now + IDLE_POLL_S) - now, 0.001)
+                if in_flight:
+                    wait(in_flight.values(), timeout=wait_s, return_when=FIRST_COMPLETED)
+                elif self._sleep is None:
+                    stop.wait(wait_s)
                 else:
-                    self._sleep(wait)
+                    self._sleep(wait_s)
+        finally:
+            wait(in_flight.values())
 
     def checkpoint(self, shard_id: str) -> str | None:
         """The durable checkpoint of a shard (``None`` before its first batch)."""
@@ -729,13 +757,13 @@ class EventSourceMapping:
             },
         }
 
-    def _idle_wait(self) -> float:
-        now = self._clock()
+    def _idle_wait(self, shard: _Shard, now: float) -> float:
+        """How long an idle shard waits before its next step: ~0.2 s, or until its retry or its
+        batching window is due."""
         wait = IDLE_POLL_S
-        for shard in self._shards.values():
-            if shard.backoff.retry_at > now:
-                wait = min(wait, shard.backoff.retry_at - now)
-            if shard.window_started is not None:
-                due = shard.window_started + self.config.maximum_batching_window_s
-                wait = min(wait, max(0.0, due - now))
+        if shard.backoff.retry_at > now:
+            wait = min(wait, shard.backoff.retry_at - now)
+        if shard.window_started is not None:
+            due = shard.window_started + self.config.maximum_batching_window_s
+            wait = min(wait, max(0.0, due - now))
         return max(wait, 0.001)

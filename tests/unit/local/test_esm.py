@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from glucosestream.adapters.kinesis import StreamRecord
 from glucosestream.local.esm import (
     MAX_PAYLOAD_BYTES,
     CheckpointStore,
@@ -93,6 +95,11 @@ def mapping(
     )
 
 
+def idle_wait(esm: EventSourceMapping, clock: FakeClock) -> float:
+    """How long a pass of every shard would wait idle: the soonest shard's wait."""
+    return min(esm._idle_wait(shard, clock()) for shard in esm._shards.values())
+
+
 def drain(esm: EventSourceMapping, clock: FakeClock, passes: int = 500) -> None:
     """Poll (sleeping on the fake clock when idle) until a pass finds nothing at all to do."""
     idle = 0
@@ -103,7 +110,7 @@ def drain(esm: EventSourceMapping, clock: FakeClock, passes: int = 500) -> None:
         idle += 1
         if idle > 3 and all(s.backoff.retry_at <= clock() for s in esm._shards.values()):
             return
-        clock.sleep(esm._idle_wait())
+        clock.sleep(idle_wait(esm, clock))
     raise AssertionError("the mapping did not settle")
 
 
@@ -563,6 +570,60 @@ def test_unsent_on_failure_message_keeps_the_records_until_it_is_sent(
     assert esm.checkpoint("shardId-000000000000") == records[-1]
 
 
+class ShardsTellingEmptyReads(FakeShards):
+    """Sets ``read_empty[shard]`` once a GetRecords on that shard has found nothing."""
+
+    def __init__(self, shards: int) -> None:
+        super().__init__(shards, clock=time.time)
+        self.read_empty = {shard: threading.Event() for shard in self.records}
+
+    def get_records(
+        self, shard_id: str, iterator: str, limit: int = 10_000
+    ) -> tuple[list[StreamRecord], str | None, int]:
+        page = super().get_records(shard_id, iterator, limit)
+        if not page[0]:
+            self.read_empty[shard_id].set()
+        return page
+
+
+def test_a_shard_is_invoked_while_another_shards_invocation_runs(settings: Settings) -> None:
+    # On AWS each shard is polled on its own: a batch that arrives on one shard while another
+    # shard's function runs is not held until that function returns (real clock: run() waits).
+    stream = ShardsTellingEmptyReads(2)
+    first = [r.sequence_number for r in stream.put_many(2, 0)]
+    second_invoked = threading.Event()
+    later: list[str] = []
+    seen_while_running: list[bool] = []
+
+    def respond(sequences: list[str]) -> object:
+        if sequences == first:
+            # The other shard was polled and found nothing; its records arrive now.
+            assert stream.read_empty["shardId-000000000001"].wait(5)
+            later.extend(r.sequence_number for r in stream.put_many(2, 1))
+            # Held until the other shard's batch is invoked (bounded: fails rather than hangs).
+            seen_while_running.append(second_invoked.wait(5))
+        else:
+            second_invoked.set()
+        return None
+
+    handler = Recorder(respond)
+    esm = EventSourceMapping("alerts", settings, handler, MappingConfig(), stream=stream)
+    stop = threading.Event()
+    runner = threading.Thread(target=esm.run, args=(stop,))
+    runner.start()
+    try:
+        assert second_invoked.wait(15)
+    finally:
+        stop.set()
+        runner.join(10)
+    assert not runner.is_alive()
+    assert seen_while_running == [True]
+    assert handler.batches == [first, later]
+    # run() returned with every invocation done and checkpointed.
+    assert esm.checkpoint("shardId-000000000000") == first[-1]
+    assert esm.checkpoint("shardId-000000000001") == later[-1]
+
+
 # -- record age -----------------------------------------------------------------------------
 
 
@@ -602,7 +663,7 @@ def test_records_that_age_out_while_being_retried_are_discarded(
     drain_until = T0 + 120
     while clock.now < drain_until:
         if not esm.poll_once():
-            clock.sleep(esm._idle_wait())
+            clock.sleep(idle_wait(esm, clock))
     assert esm.checkpoint("shardId-000000000000") == records[-1]
     (message,) = sqs.messages
     assert message["requestContext"]["condition"] == "RecordAgeExceeded"
