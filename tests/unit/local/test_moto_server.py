@@ -54,3 +54,65 @@ def test_sqs_checks_retention_without_counting_the_queue(monkeypatch: pytest.Mon
         monkeypatch.setattr(Queue, "attributes", property(counted))
         got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
         assert [m["Body"] for m in got] == ["kept"]
+
+
+def test_sqs_sends_without_counting_the_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sends to a standard queue, through SNS, and to FIFO queues with and without content-based
+    deduplication behave as moto's own (deduplicated, refused), with no send computing the
+    queue's attributes; GetQueueAttributes still answers all of them."""
+    import boto3
+    from botocore.exceptions import ClientError
+    from moto import mock_aws
+    from moto.sqs.models import Queue, SQSBackend
+
+    monkeypatch.setattr(Queue, "attributes", vars(Queue)["attributes"])
+    monkeypatch.setattr(SQSBackend, "send_message", SQSBackend.send_message)
+    computed: list[str] = []
+    every_attribute = vars(Queue)["attributes"].fget
+
+    def counted(self: Queue) -> dict[str, object]:
+        computed.append(self.name)
+        return every_attribute(self)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Queue, "attributes", property(counted))
+    moto_server.read_deduplication_directly()
+
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="eu-west-1")
+        sns = boto3.client("sns", region_name="eu-west-1")
+        plain = sqs.create_queue(QueueName="plain")["QueueUrl"]
+        deduplicated = sqs.create_queue(
+            QueueName="dedup.fifo",
+            Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+        )["QueueUrl"]
+        explicit = sqs.create_queue(QueueName="explicit.fifo", Attributes={"FifoQueue": "true"})[
+            "QueueUrl"
+        ]
+        topic = sns.create_topic(Name="alerts")["TopicArn"]
+        plain_arn = sqs.get_queue_attributes(QueueUrl=plain, AttributeNames=["QueueArn"])
+        sns.subscribe(
+            TopicArn=topic,
+            Protocol="sqs",
+            Endpoint=plain_arn["Attributes"]["QueueArn"],
+            Attributes={"RawMessageDelivery": "true"},
+        )
+        computed.clear()
+
+        sqs.send_message(QueueUrl=plain, MessageBody="direct")
+        sns.publish(TopicArn=topic, Message="published")
+        for _ in range(2):
+            sqs.send_message(QueueUrl=deduplicated, MessageBody="same", MessageGroupId="g")
+        with pytest.raises(ClientError, match="ContentBasedDeduplication"):
+            sqs.send_message(QueueUrl=explicit, MessageBody="no id", MessageGroupId="g")
+        assert computed == []
+
+        def bodies(url: str) -> list[str]:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+            return sorted(m["Body"] for m in got.get("Messages", []))
+
+        assert bodies(plain) == ["direct", "published"]
+        assert bodies(deduplicated) == ["same"]
+        assert bodies(explicit) == []
+        every = sqs.get_queue_attributes(QueueUrl=deduplicated, AttributeNames=["All"])
+        assert every["Attributes"]["ContentBasedDeduplication"] == "true"
+        assert every["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "1"
