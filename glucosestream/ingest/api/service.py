@@ -362,6 +362,8 @@ class IngestService:
         moved: list[Document] = []
         edits: set[str] = set()
         if upsert:
+            # Nightscout applies a PUT's documents one after another: of one _id, the last stays.
+            documents = list({d.identifier: d for d in documents}.values())
             # Whatever their age: xDrip+ sends every treatment so, an edit of an old one too.
             identifiers = {d.identifier: d.date_ms for d in documents}
             stored = self.documents.with_identifiers(patient, collection, identifiers)

@@ -135,3 +135,24 @@ def test_an_old_treatment_moved_by_a_put_is_replaced_not_doubled(
     assert len(documents.newest(patient, "treatments", limit=6_000)) == 5_002
     (version,) = treatments_stream.taken
     assert (version.treatment_id, version.carbs_g, version.is_valid) == (identifier, None, True)
+
+
+def test_a_put_holding_one_id_twice_keeps_the_last(
+    make_service: Make, treatments_stream: FakePublisher, documents: InMemoryDocuments
+) -> None:
+    """Nightscout applies a PUT's documents one after another, so of two with the same ``_id``
+    the last stays: one stored treatment, at the last one's time, and one lake version (both
+    were stored, at their two times)."""
+    service = make_service()
+    first = {**BOLUS, "created_at": "2026-01-05T08:40:00.000+01:00"}
+    last = {**BOLUS, "carbs": 30, "created_at": "2026-01-05T08:50:00.000+01:00"}
+    answer = service.post_documents(
+        SECRET, "treatments", json.dumps([first, last]).encode(), upsert=True
+    )
+    assert answer.status == 200
+    assert [(d["_id"], d["carbs"]) for d in answer.body] == [(BOLUS["_id"], 30)]
+    found = documents.with_identifiers(site_patient(service), "treatments", [BOLUS["_id"]])
+    assert [(d.date_ms, d.body["carbs"]) for d in found] == [(1_767_599_400_000, 30)]
+    assert [(v.carbs_g, v.treated_at) for v in treatments_stream.taken] == [
+        (30.0, 1_767_599_400_000)
+    ]
