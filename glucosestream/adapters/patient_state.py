@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -19,6 +21,8 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from glucosestream.alerts.ports import StateConflict, StoredState
 
 TTL_SECONDS = 30 * 24 * 3600
+MAX_CONCURRENT_READS = 8
+"""BatchGetItems of one batch's patients in flight at once."""
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -31,21 +35,38 @@ class PatientStateStore:
         self.table = table
         self.writes = 0
         self.reads = 0
+        self._lock = threading.Lock()
 
     def load_many(self, patient_ids: Iterable[str]) -> dict[str, StoredState]:
+        """The stored states of these patients (an empty state for one never written); the
+        BatchGetItems of 100 keys each run at once, so a batch of many patients waits for
+        one round trip, not one a hundred of them."""
         wanted = list(dict.fromkeys(patient_ids))
         found: dict[str, StoredState] = {pid: StoredState(pid) for pid in wanted}
-        for start in range(0, len(wanted), 100):
-            keys = [{"patient_id": {"S": pid}} for pid in wanted[start : start + 100]]
-            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
-            while request:
-                self.reads += 1
-                response = self.client.batch_get_item(RequestItems=request)
-                for item in response["Responses"].get(self.table, []):
-                    stored = self._from_item(item)
-                    found[stored.patient_id] = stored
-                request = response.get("UnprocessedKeys") or {}
+        chunks = [wanted[start : start + 100] for start in range(0, len(wanted), 100)]
+        if len(chunks) > 1:
+            with ThreadPoolExecutor(min(len(chunks), MAX_CONCURRENT_READS)) as pool:
+                loaded = list(pool.map(self._load_chunk, chunks))
+        else:
+            loaded = [self._load_chunk(chunk) for chunk in chunks]
+        for states in loaded:
+            for stored in states:
+                found[stored.patient_id] = stored
         return found
+
+    def _load_chunk(self, patient_ids: list[str]) -> list[StoredState]:
+        keys = [{"patient_id": {"S": pid}} for pid in patient_ids]
+        request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+        states: list[StoredState] = []
+        while request:
+            with self._lock:
+                self.reads += 1
+            response = self.client.batch_get_item(RequestItems=request)
+            states.extend(
+                self._from_item(item) for item in response["Responses"].get(self.table, [])
+            )
+            request = response.get("UnprocessedKeys") or {}
+        return states
 
     def load(self, patient_id: str) -> StoredState:
         return self.load_many([patient_id])[patient_id]
