@@ -416,9 +416,7 @@ class EventSourceMapping:
         if len(shards) < 2:
             return sum(self._step(shard) for shard in shards)
         # AWS runs one invocation per shard at a time, shards concurrently: so do we.
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(thread_name_prefix=f"{threading.current_thread().name}")
-        return sum(self._pool.map(self._step, shards))
+        return sum(self._shard_pool().map(self._step, shards))
 
     def run(self, stop: threading.Event) -> None:
         """Poll until ``stop`` is set, each shard on its own schedule, as AWS polls each shard:
@@ -426,8 +424,7 @@ class EventSourceMapping:
         is doing (passes of :meth:`poll_once` would hold it until the slowest shard's returns).
         A shard that had nothing to do is stepped again after ~0.2 s, or sooner if its retry or
         batching window is due. Returns once no invocation is running."""
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(thread_name_prefix=f"{threading.current_thread().name}")
+        pool = self._shard_pool()
         in_flight: dict[str, Future[int]] = {}
         due: dict[str, float] = {}
         try:
@@ -445,7 +442,7 @@ class EventSourceMapping:
                     if shard_id in in_flight or due.get(shard_id, now) > now:
                         continue
                     if self._parents_done(shard):
-                        in_flight[shard_id] = self._pool.submit(self._step, shard)
+                        in_flight[shard_id] = pool.submit(self._step, shard)
                     else:
                         due[shard_id] = now + IDLE_POLL_S
                 idle = [due.get(s, now) for s in self._shards if s not in in_flight]
@@ -458,6 +455,12 @@ class EventSourceMapping:
                     self._sleep(wait_s)
         finally:
             wait(in_flight.values())
+
+    def _shard_pool(self) -> ThreadPoolExecutor:
+        """The threads that step shards, one step of each shard at a time."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(thread_name_prefix=f"{threading.current_thread().name}")
+        return self._pool
 
     def checkpoint(self, shard_id: str) -> str | None:
         """The durable checkpoint of a shard (``None`` before its first batch)."""
