@@ -95,6 +95,20 @@ def mapping(
     )
 
 
+def run_until(esm: EventSourceMapping, happened: threading.Event) -> None:
+    """Runs the mapping on a thread (its real clock) until ``happened`` (within 15 s), then
+    stops it: run() must return within 10 s."""
+    stop = threading.Event()
+    runner = threading.Thread(target=esm.run, args=(stop,), daemon=True)
+    runner.start()
+    try:
+        assert happened.wait(15)
+    finally:
+        stop.set()
+        runner.join(10)
+    assert not runner.is_alive()
+
+
 def idle_wait(esm: EventSourceMapping, clock: FakeClock) -> float:
     """How long a pass of every shard would wait idle: the soonest shard's wait."""
     return min(esm._idle_wait(shard, clock()) for shard in esm._shards.values())
@@ -608,15 +622,7 @@ def test_a_shard_is_invoked_while_another_shards_invocation_runs(settings: Setti
 
     handler = Recorder(respond)
     esm = EventSourceMapping("alerts", settings, handler, MappingConfig(), stream=stream)
-    stop = threading.Event()
-    runner = threading.Thread(target=esm.run, args=(stop,))
-    runner.start()
-    try:
-        assert second_invoked.wait(15)
-    finally:
-        stop.set()
-        runner.join(10)
-    assert not runner.is_alive()
+    run_until(esm, second_invoked)
     assert seen_while_running == [True]
     assert handler.batches == [first, later]
     # run() returned with every invocation done and checkpointed.
@@ -717,15 +723,7 @@ def test_run_stops_when_the_event_is_set(settings: Settings, stream: FakeShards)
     done = threading.Event()
     handler = Recorder(lambda _: done.set())
     esm = EventSourceMapping("alerts", settings, handler, stream=stream)
-    stop = threading.Event()
-    worker = threading.Thread(target=esm.run, args=(stop,), daemon=True)
-    worker.start()
-    try:
-        assert done.wait(10)
-    finally:
-        stop.set()
-        worker.join(10)
-    assert not worker.is_alive()
+    run_until(esm, done)
 
 
 def test_a_reported_failure_of_the_first_record_retries_the_batch_without_bisecting(
