@@ -24,6 +24,38 @@ def test_moto_lists_its_service_modules_once(monkeypatch: pytest.MonkeyPatch) ->
     assert {"dynamodb", "sns", "sqs", "s3", "glue", "athena"} <= set(listed)
 
 
+def test_moto_lists_a_response_class_methods_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Requests still reach their handlers, and a response class's methods are listed once."""
+    import inspect
+
+    import boto3
+    import moto.core.responses
+    from moto import mock_aws
+
+    monkeypatch.setattr(
+        moto.core.responses,
+        "method_names_from_class",
+        moto.core.responses.method_names_from_class,
+    )
+    moto_server.list_action_methods_once()
+    listed: list[object] = []
+    getmembers = inspect.getmembers
+
+    def counted(target: object, predicate: object = None) -> list[tuple[str, object]]:
+        listed.append(target)
+        return getmembers(target, predicate)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(inspect, "getmembers", counted)
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="eu-west-1")
+        url = sqs.create_queue(QueueName="q")["QueueUrl"]
+        for body in ("one", "two", "three"):
+            sqs.send_message(QueueUrl=url, MessageBody=body)
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert sorted(m["Body"] for m in got) == ["one", "three", "two"]
+    assert len(listed) == len(set(map(id, listed))) == 1  # SQSResponse, once for 5 requests
+
+
 def test_sqs_checks_retention_without_counting_the_queue(monkeypatch: pytest.MonkeyPatch) -> None:
     """A message within the retention period is received, one past it is not, and no receive
     computes the queue's attributes (their message counts pass over every message)."""
