@@ -150,7 +150,7 @@ class NightscoutDocuments:
         low = f"{collection}#{max(date_from or 0, 0):015d}#"
         upper = MAX_DATE_MS if date_to is None else min(date_to, MAX_DATE_MS)
         high = f"{collection}#{upper:015d}#\uffff"
-        return self._query(patient_id, low, high, limit, newest_first=True)
+        return _documents(self._items(patient_id, low, high, limit, newest_first=True))
 
     def with_identifiers(
         self, patient_id: str, collection: str, identifiers: Iterable[str]
@@ -189,7 +189,9 @@ class NightscoutDocuments:
             {":identifier": {"S": identifier}, ":quoted": {"S": json.dumps(identifier)}},
         )
         low, high = f"{collection}#", f"{collection}#\uffff"
-        found = self._query(patient_id, low, high, None, newest_first=False, where=holding)
+        found = _documents(
+            self._items(patient_id, low, high, None, newest_first=False, where=holding)
+        )
         return [d for d in found if d.identifier == identifier]
 
     def _index_once(self, patient_id: str, collection: str) -> None:
@@ -242,28 +244,13 @@ class NightscoutDocuments:
     ) -> list[Document]:
         low = _modified_key(collection, since_ms + 1, "")
         high = _modified_key(collection, MAX_DATE_MS, "\uffff")
-        return self._query(patient_id, low, high, limit, newest_first=False)
+        return _documents(self._items(patient_id, low, high, limit, newest_first=False))
 
     def last_modified(self, patient_id: str, collection: str) -> int | None:
         low = _modified_key(collection, 0, "")
         high = _modified_key(collection, MAX_DATE_MS, "\uffff")
-        newest = self._query(patient_id, low, high, 1, newest_first=True)
+        newest = _documents(self._items(patient_id, low, high, 1, newest_first=True))
         return newest[0].modified_ms if newest else None
-
-    def _query(
-        self,
-        patient_id: str,
-        low: str,
-        high: str,
-        limit: int | None,
-        *,
-        newest_first: bool,
-        where: _Filter | None = None,
-    ) -> list[Document]:
-        """The documents of a key range, up to ``limit`` (None: all), paged; ``where``: a
-        filter DynamoDB applies to each page (``limit`` then counts items read, not kept)."""
-        items = self._items(patient_id, low, high, limit, newest_first=newest_first, where=where)
-        return [_document(item) for item in items]
 
     def _items(
         self,
@@ -277,7 +264,8 @@ class NightscoutDocuments:
         keys_only: bool = False,
     ) -> list[dict[str, Any]]:
         """The items of a key range as DynamoDB returns them (one Query, paged), up to
-        ``limit``; ``keys_only``: their sort keys alone."""
+        ``limit`` (None: all); ``where``: a filter DynamoDB applies to each page (``limit`` then
+        counts items read, not kept); ``keys_only``: their sort keys alone."""
         found: list[dict[str, Any]] = []
         request: dict[str, Any] = {
             "TableName": self.table,
@@ -329,6 +317,10 @@ def _modified_key(collection: str, modified_ms: int, identifier: str) -> str:
     """The modification log's key: ``~`` sorts it after every collection's documents, so a
     collection's date range never reads it."""
     return f"~modified#{collection}#{modified_ms:015d}#{identifier}"
+
+
+def _documents(items: list[dict[str, Any]]) -> list[Document]:
+    return [_document(item) for item in items]
 
 
 def _document(item: dict[str, Any]) -> Document:
