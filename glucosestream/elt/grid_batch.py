@@ -23,7 +23,6 @@ redriven) batch overwrites its outputs with the same bytes: nothing doubled, not
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -137,15 +136,16 @@ def chunk_of(key: str) -> tuple[str, str]:
 def read_chunk(lake: LakeStorage, keys: list[str]) -> pa.Table:
     """The readings of a chunk's Parquet files, as one table."""
     # ParquetFile, not read_table: no pyarrow.dataset needed in the Lambda layer.
-    tables = [pq.ParquetFile(io.BytesIO(lake.read_bytes(key))).read() for key in keys]
+    tables = [pq.ParquetFile(pa.BufferReader(lake.read_bytes(key))).read() for key in keys]
     return pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
 
 
 def parquet_bytes(table: pa.Table) -> bytes:
     """The table as Parquet, the same bytes for the same table (no timestamps are written)."""
-    sink = io.BytesIO()
+    sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression=PARQUET_COMPRESSION)
-    return sink.getvalue()
+    data: bytes = sink.getvalue().to_pybytes()
+    return data
 
 
 def run_batch(

@@ -29,7 +29,6 @@ Use (after :func:`glucosestream.elt.refresh.run_elt`)::
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -145,9 +144,10 @@ def result_of(spec: CheckSpec, failing_keys: Sequence[str], failing_count: int) 
 
 def parquet_column_names(data: bytes) -> list[str]:
     """The top-level column names of a Parquet file's schema."""
-    import pyarrow.parquet as pq  # only this check reads Parquet footers
+    import pyarrow as pa  # only this check reads Parquet footers
+    import pyarrow.parquet as pq
 
-    names: list[str] = pq.read_schema(io.BytesIO(data)).names
+    names: list[str] = pq.read_schema(pa.BufferReader(data)).names
     return names
 
 
@@ -348,7 +348,7 @@ def write_dq_results(
         schema=schema,
     )
     key = f"{table_prefix(lake.names, DQ_RESULTS)}run_date={day.isoformat()}/{run_id}.parquet"
-    buffer = io.BytesIO()
+    buffer = pa.BufferOutputStream()
     pq.write_table(table, buffer, compression="zstd")
-    lake.storage.write_bytes(key, buffer.getvalue())
+    lake.storage.write_bytes(key, buffer.getvalue().to_pybytes())
     return key

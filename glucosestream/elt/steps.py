@@ -22,7 +22,6 @@ imports the local runtime, DuckDB or sqlglot.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -187,9 +186,9 @@ def step_record(lake: Lake, state: dict[str, Any]) -> dict[str, Any]:
     key = (
         f"{table_prefix(lake.names, PIPELINE_RUNS)}run_date={row['run_date']}/{plan.run_id}.parquet"
     )
-    buffer = io.BytesIO()
+    buffer = pa.BufferOutputStream()
     pq.write_table(pa.Table.from_pylist([row]), buffer)
-    lake.storage.write_bytes(key, buffer.getvalue())
+    lake.storage.write_bytes(key, buffer.getvalue().to_pybytes())
     return {"status": status, "run_id": plan.run_id}
 
 

@@ -20,7 +20,6 @@ malformed file raises before anything is sent. Then:
 
 from __future__ import annotations
 
-import io
 import time
 import uuid
 from collections import defaultdict
@@ -28,6 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from glucosestream.domain.reading import GlucoseReading
@@ -87,7 +87,7 @@ def _existing_event_ids(lake: LakeStorage, partition: str) -> set[str]:
         # Hidden names are temporaries or staging, which Athena skips too.
         if "/" in name or name.startswith((".", "_")) or not name.endswith(PARQUET_SUFFIX):
             continue
-        data = io.BytesIO(lake.read_bytes(item.key))
+        data = pa.BufferReader(lake.read_bytes(item.key))
         column = pq.read_table(data, columns=["event_id"]).column("event_id")
         ids.update(str(value) for value in column.to_pylist())
     return ids

@@ -11,7 +11,6 @@ that go through the lake storage port (the Firehose stand-in, ``import --to-lake
 
 from __future__ import annotations
 
-import io
 import json
 import uuid
 from collections.abc import Iterable, Mapping
@@ -72,7 +71,7 @@ def table_from_json_lines(data: bytes, columns: Iterable[Column] | None = None) 
     """
     columns = tuple(columns) if columns is not None else reading_columns()
     table = pa_json.read_json(
-        io.BytesIO(data),
+        pa.BufferReader(data),
         read_options=pa_json.ReadOptions(block_size=max(_JSON_BLOCK_BYTES, len(data) + 1)),
         parse_options=pa_json.ParseOptions(
             explicit_schema=json_schema(columns), unexpected_field_behavior="error"
