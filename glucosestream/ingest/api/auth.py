@@ -124,10 +124,14 @@ class ApiKeys:
 
 @dataclass(frozen=True)
 class NightscoutSecret:
-    """The SHA-1 of the Nightscout API secret and the source patient it writes."""
+    """The SHA-1 (and SHA-512) of the Nightscout API secret and the source patient it writes.
+
+    Clients send the secret's SHA-1 (xDrip+, AndroidAPS, Loop); Nightscout accepts its SHA-512
+    too (``enclave.isApiKey``), so some tools send that."""
 
     sha1_hex: str
     principal: Principal
+    sha512_hex: str = ""
 
     @classmethod
     def configure(cls, secret: str, patient_id: str, tenant: str) -> NightscoutSecret:
@@ -138,12 +142,14 @@ class NightscoutSecret:
             )
         digest = hashlib.sha1(secret.encode()).hexdigest()  # noqa: S324 - Nightscout's protocol
         principal = Principal("nightscout", tenant, frozenset({patient_id}))
-        return cls(digest, principal)
+        return cls(digest, principal, hashlib.sha512(secret.encode()).hexdigest())
 
     def authenticate(self, header: str | None) -> Principal | None:
         if not header:
             return None
-        # Constant time: the header is compared with the secret's hash itself.
-        if hmac.compare_digest(header.strip().lower().encode(), self.sha1_hex.encode()):
-            return self.principal
+        presented = header.strip().lower().encode()
+        # Constant time: the header is compared with the secret's hashes themselves.
+        for digest in (self.sha1_hex, self.sha512_hex):
+            if digest and hmac.compare_digest(presented, digest.encode()):
+                return self.principal
         return None

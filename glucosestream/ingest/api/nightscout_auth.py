@@ -1,7 +1,9 @@
 """Nightscout authentication as its clients use it: the API secret, access tokens and JWTs.
 
-- **API secret** (admin): ``api-secret: <SHA-1 of the secret>`` header, or ``?secret=<SHA-1>``.
-- **Access token**: ``?token=<name>-<16 hex>``, a subject with roles, as Nightscout's admin
+- **API secret** (admin): ``api-secret: <SHA-1 of the secret>`` header (or its SHA-512), or
+  ``?secret=<SHA-1>``.
+- **Access token**: ``?token=<name>-<16 hex>`` (or the token, or its SHA-1, as ``api-secret``:
+  xDrip+ hashes a token written in its base URL), a subject with roles, as Nightscout's admin
   page issues them. Tokens here are derived, not stored: ``<name>-`` + the first 16 hex digits of
   HMAC-SHA256(secret's SHA-1, name) — as Nightscout derives its tokens from API_SECRET, so
   changing the secret revokes every token. ``glucosestream api nightscout-token NAME`` prints one;
@@ -128,7 +130,10 @@ class NightscoutAuth:
                 return self._token_caller(presented.removeprefix("token="))
             if self.secret.authenticate(presented) is not None:
                 return Caller(self.secret.principal, "api-secret", ROLES["admin"])
-            raise Refused("api-secret does not match")
+            token = self._token_presented_as_secret(presented or "")
+            if token is not None:
+                return self._token_caller(token)
+            raise Refused("api-secret does not match the API secret or an access token")
         if credentials.token:
             return self._token_caller(credentials.token)
         if credentials.authorization:
@@ -151,6 +156,22 @@ class NightscoutAuth:
             "iat": now_s,
             "exp": claims["exp"],
         }
+
+    def _token_presented_as_secret(self, presented: str) -> str | None:
+        """The access token an ``api-secret`` stands for: the token itself, or its SHA-1 — as
+        Nightscout accepts (``doesAccessTokenExist``), and as xDrip+ sends a token written in
+        its base URL (``https://<token>@host/api/v1/``, hashed like a secret). None: no
+        configured token."""
+        presented = presented.strip()
+        if _TOKEN.match(presented):
+            return presented
+        digest = presented.lower().encode()
+        for name in self.tokens:
+            token = self.token_for(name)
+            token_sha1 = hashlib.sha1(token.encode()).hexdigest()  # noqa: S324 - the protocol's
+            if hmac.compare_digest(digest, token_sha1.encode()):
+                return token
+        return None
 
     def _token_caller(self, token: str) -> Caller:
         match = _TOKEN.match(token.strip())

@@ -54,6 +54,9 @@ def test_tokens_are_derived_from_the_secret_and_name(auth: NightscoutAuth) -> No
         ("secret parameter", "api-secret"),
         ("token parameter", "follower"),
         ("token= in the api-secret header", "follower"),
+        ("the token as api-secret", "follower"),
+        ("the token's SHA-1 as api-secret (xDrip+, token in the base URL)", "follower"),
+        ("the secret's SHA-512 as api-secret", "api-secret"),
     ],
 )
 def test_every_way_clients_send_credentials(auth: NightscoutAuth, way: str, subject: str) -> None:
@@ -63,6 +66,13 @@ def test_every_way_clients_send_credentials(auth: NightscoutAuth, way: str, subj
         "secret parameter": Credentials(secret_parameter=SHA1.upper()),
         "token parameter": Credentials(token=token),
         "token= in the api-secret header": Credentials(api_secret=f"token={token}"),
+        "the token as api-secret": Credentials(api_secret=token),
+        "the token's SHA-1 as api-secret (xDrip+, token in the base URL)": Credentials(
+            api_secret=hashlib.sha1(token.encode()).hexdigest()
+        ),
+        "the secret's SHA-512 as api-secret": Credentials(
+            api_secret=hashlib.sha512(NIGHTSCOUT_SECRET.encode()).hexdigest().upper()
+        ),
     }[way]
     assert auth.authenticate(credentials, NOW_S).subject == subject
 
@@ -86,6 +96,11 @@ def test_a_jwt_is_issued_for_a_token_and_accepted_until_it_expires(
     [
         (Credentials(), "missing api-secret header, secret, token or Authorization"),
         (Credentials(api_secret="0" * 40), "api-secret does not match"),
+        (Credentials(api_secret="0" * 128), "api-secret does not match"),
+        (
+            Credentials(api_secret=hashlib.sha1(b"stranger-0123456789abcdef").hexdigest()),
+            "api-secret does not match",
+        ),
         (Credentials(token="follower-0123456789abcdef"), "token does not match"),
         (Credentials(token="follower"), "token is not <name>-<16 hex digits>"),
         (Credentials(authorization="Basic abc"), "Authorization must be 'Bearer <JWT>'"),
