@@ -34,6 +34,10 @@ from glucosestream.ingest.api.readings import MAX_FUTURE_MS, Accepted, Rejection
 from glucosestream.ingest.units import UnitError, check_epoch_ms, quoted
 
 DIRECTIONS: dict[str, Trend] = {
+    # The contract's trend has no triple arrow (more than 3 mg/dL/min, AndroidAPS and
+    # Nightscout's direction plugin send it): the double arrow is the nearest, and still says
+    # "fastest" to a reader of the contract. Answered as DoubleUp/DoubleDown afterwards.
+    "TripleUp": Trend.DOUBLE_UP,
     "DoubleUp": Trend.DOUBLE_UP,
     "SingleUp": Trend.SINGLE_UP,
     "FortyFiveUp": Trend.FORTY_FIVE_UP,
@@ -41,6 +45,7 @@ DIRECTIONS: dict[str, Trend] = {
     "FortyFiveDown": Trend.FORTY_FIVE_DOWN,
     "SingleDown": Trend.SINGLE_DOWN,
     "DoubleDown": Trend.DOUBLE_DOWN,
+    "TripleDown": Trend.DOUBLE_DOWN,
     "NOT COMPUTABLE": Trend.NOT_COMPUTABLE,
     "NOT_COMPUTABLE": Trend.NOT_COMPUTABLE,
     "RATE OUT OF RANGE": Trend.NOT_COMPUTABLE,
@@ -49,6 +54,7 @@ DIRECTIONS: dict[str, Trend] = {
 }
 """Nightscout's direction names (and the aliases uploaders send) → the contract's trend."""
 TREND_NUMBERS: dict[int, Trend] = {
+    0: Trend.NOT_COMPUTABLE,  # NONE in Dexcom Share and Nightscout: no arrow
     1: Trend.DOUBLE_UP,
     2: Trend.SINGLE_UP,
     3: Trend.FORTY_FIVE_UP,
@@ -59,7 +65,7 @@ TREND_NUMBERS: dict[int, Trend] = {
     8: Trend.NOT_COMPUTABLE,
     9: Trend.NOT_COMPUTABLE,
 }
-"""Dexcom's numeric ``trend`` (1-9), used when an entry has no ``direction``."""
+"""Dexcom's numeric ``trend`` (0-9), used when an entry has no ``direction``."""
 DIRECTION_OF: dict[Trend, str] = {
     Trend.DOUBLE_UP: "DoubleUp",
     Trend.SINGLE_UP: "SingleUp",
@@ -210,7 +216,7 @@ def _trend(entry: dict[str, Any]) -> Trend:
     if number is None:
         return Trend.NOT_COMPUTABLE
     if number not in TREND_NUMBERS:
-        raise EntryError(f"trend {number} is not a Dexcom trend number 1-9")
+        raise EntryError(f"trend {number} is not a Dexcom trend number 0-9")
     return TREND_NUMBERS[number]
 
 

@@ -31,6 +31,7 @@ def uploader_payload(name: str) -> list[dict[str, object]]:
 @pytest.mark.parametrize(
     ("direction", "trend"),
     [
+        ("TripleUp", Trend.DOUBLE_UP),
         ("DoubleUp", Trend.DOUBLE_UP),
         ("SingleUp", Trend.SINGLE_UP),
         ("FortyFiveUp", Trend.FORTY_FIVE_UP),
@@ -38,6 +39,7 @@ def uploader_payload(name: str) -> list[dict[str, object]]:
         ("FortyFiveDown", Trend.FORTY_FIVE_DOWN),
         ("SingleDown", Trend.SINGLE_DOWN),
         ("DoubleDown", Trend.DOUBLE_DOWN),
+        ("TripleDown", Trend.DOUBLE_DOWN),
         ("NOT COMPUTABLE", Trend.NOT_COMPUTABLE),
         ("RATE OUT OF RANGE", Trend.NOT_COMPUTABLE),
         ("NONE", Trend.NOT_COMPUTABLE),
@@ -59,6 +61,15 @@ def test_numeric_dexcom_trend_is_used_without_a_direction() -> None:
     reading = reading_from_entry({"sgv": 90, "date": NOW_MS, "trend": 6}, "alice", KEY, NOW_MS)
     assert reading is not None
     assert reading.trend is Trend.SINGLE_DOWN
+
+
+def test_dexcom_trend_0_is_no_arrow_and_numbers_past_9_are_refused() -> None:
+    """Dexcom Share's and Nightscout's trend 0 is NONE: the reading is kept, without an arrow."""
+    reading = reading_from_entry({"sgv": 90, "date": NOW_MS, "trend": 0}, "alice", KEY, NOW_MS)
+    assert reading is not None
+    assert reading.trend is Trend.NOT_COMPUTABLE
+    with pytest.raises(EntryError, match="trend 10 is not a Dexcom trend number 0-9"):
+        reading_from_entry({"sgv": 90, "date": NOW_MS, "trend": 10}, "alice", KEY, NOW_MS)
 
 
 def test_xdrip_batch_as_uploaded() -> None:

@@ -222,6 +222,23 @@ def test_androidaps_request_lines_and_the_fields_its_models_require(
     assert [t["identifier"] for t in treatments["result"]] == [BOLUS["identifier"]]
 
 
+def test_androidaps_v3_creates_an_entry_with_a_triple_arrow(
+    nightscout: tuple[Client, NightscoutAuth], stream: FakePublisher
+) -> None:
+    """NSClient v3 uploads AndroidAPS's TripleUp as sent: the reading is kept (201), its trend
+    the contract's DOUBLE_UP, and search answers it as DoubleUp."""
+    client, auth = nightscout
+    client.jwt = client.call("GET", f"/api/v2/authorization/request/{auth.token_for('aaps')}")[1][
+        "token"
+    ]
+    rising = {**SGV, "sgv": 250, "direction": "TripleUp", "device": "AndroidAPS-Medtrum"}
+    status, created = client.call("POST", "/api/v3/entries", rising)
+    assert status == 201, created
+    assert [r.trend.value for r in stream.taken] == ["DOUBLE_UP"]
+    (entry,) = client.call("GET", "/api/v3/entries?type=sgv")[1]["result"]
+    assert (entry["identifier"], entry["direction"]) == (created["identifier"], "DoubleUp")
+
+
 def test_androidaps_updates_and_deletes_a_treatment(
     nightscout: tuple[Client, NightscoutAuth],
 ) -> None:

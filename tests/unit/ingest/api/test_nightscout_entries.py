@@ -6,8 +6,9 @@ import hashlib
 import json
 from collections.abc import Callable
 
+from glucosestream.domain.reading import Trend
 from glucosestream.ingest.api.service import IngestService
-from tests.unit.ingest.support import NIGHTSCOUT_SECRET, NOW_MS
+from tests.unit.ingest.support import NIGHTSCOUT_SECRET, NOW_MS, FakePublisher
 
 Make = Callable[..., IngestService]
 SECRET = hashlib.sha1(NIGHTSCOUT_SECRET.encode()).hexdigest()
@@ -160,3 +161,29 @@ def test_a_glucose_that_is_not_a_finite_number_is_refused_with_its_reason(
     assert answer.status == 400
     reasons = [r["reason"] for r in answer.body["rejected"]]
     assert reasons == ["sgv must be a finite number", "mbg must be a number, got str"]
+
+
+def test_androidaps_triple_arrows_are_kept_as_the_contracts_double_arrows(
+    make_service: Make, stream: FakePublisher
+) -> None:
+    """AndroidAPS (and Nightscout's direction plugin) send TripleUp/TripleDown for the fastest
+    changes; the reading is kept, its trend the contract's nearest (DOUBLE_UP/DOUBLE_DOWN), and
+    it is answered as DoubleUp/DoubleDown, as the lake answers it once it is older."""
+    service = make_service()
+    rising = {
+        "type": "sgv",
+        "sgv": 250,
+        "date": NOW_MS - 300_000,
+        "direction": "TripleUp",
+        "device": "AndroidAPS-Medtrum",
+    }
+    falling = {**rising, "sgv": 62, "date": NOW_MS - 60_000, "direction": "TripleDown"}
+    answer = service.post_entries(SECRET, json.dumps(rising).encode())
+    assert answer.status == 200
+    assert service.post_entries(SECRET, json.dumps([falling]).encode()).status == 200
+    assert [r.trend for r in stream.taken] == [Trend.DOUBLE_UP, Trend.DOUBLE_DOWN]
+    got = service.get_entries(SECRET, 10).body
+    assert [(e["sgv"], e["direction"]) for e in got] == [(62, "DoubleDown"), (250, "DoubleUp")]
+    garbage = service.post_entries(SECRET, json.dumps({**rising, "direction": "QuadUp"}).encode())
+    assert garbage.status == 400
+    assert garbage.body["rejected"][0]["reason"].startswith("direction 'QuadUp' is not one of")
