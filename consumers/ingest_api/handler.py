@@ -288,7 +288,9 @@ def create_app(service: Callable[[], IngestService]) -> APIGatewayRestResolver:
         return render(answer, "GET entries")
 
     def get_current() -> Response[Any]:
-        return render(service().get_entries(credentials(), 1, query()), "GET current")
+        # As Nightscout's /entries/current: the newest sensor entry, never a meter value.
+        answer = service().get_entries(credentials(), 1, query(), entry_type="sgv")
+        return render(answer, "GET current")
 
     entries_answers: dict[int, OpenAPIResponse] = {
         200: {
@@ -317,7 +319,7 @@ def create_app(service: Callable[[], IngestService]) -> APIGatewayRestResolver:
     for path in ("/api/v1/entries/current", "/api/v1/entries/current.json"):
         app.get(
             path,
-            summary="Nightscout: the newest entry",
+            summary="Nightscout: the newest sensor (sgv) entry",
             security=[{"nightscoutSecret": []}],
             responses=entries_answers,
         )(get_current)

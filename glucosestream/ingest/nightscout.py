@@ -109,12 +109,13 @@ class EntryOut(BaseModel):
     model_config = ConfigDict(title="NightscoutEntryOut")
 
     id: str = Field(alias="_id", description="the reading's event_id")
-    type: str
-    sgv: int
+    type: str = Field(description="sgv (sensor) or mbg (meter)")
+    sgv: int | None = Field(default=None, description="sensor glucose, mg/dL (sgv entries)")
+    mbg: int | None = Field(default=None, description="meter glucose, mg/dL (mbg entries)")
     date: int
     dateString: str  # noqa: N815
     sysTime: str  # noqa: N815
-    direction: str
+    direction: str | None = Field(default=None, description="the trend arrow (sgv entries)")
     device: str
     utcOffset: int  # noqa: N815
     delta: int
@@ -322,18 +323,32 @@ def reading_entry(
     utc_offset_minutes: int,
 ) -> dict[str, Any]:
     """A reading's fields as the Nightscout entry the read path stores (no ``delta``: it
-    depends on the neighbours, :func:`with_deltas`); meter readings are ``mbg`` entries."""
+    depends on the neighbours, :func:`with_deltas`). A meter reading is an ``mbg`` entry, its
+    value in ``mbg`` and without a direction, as Nightscout keeps what meters upload: clients
+    (Nightscout's reports, followers) tell a meter value from a sensor one by the field."""
+    time = {"date": measured_at_ms, "dateString": _iso(measured_at_ms)}
+    kind: dict[str, Any]
+    if source is ReadingSource.BGM:
+        kind = {"type": "mbg", "mbg": glucose_mg_dl, **time}
+    else:
+        kind = {"type": "sgv", "sgv": glucose_mg_dl, **time, "direction": DIRECTION_OF[trend]}
     return {
         "_id": event_id,
-        "type": "sgv" if source is not ReadingSource.BGM else "mbg",
-        "sgv": glucose_mg_dl,
-        "date": measured_at_ms,
-        "dateString": _iso(measured_at_ms),
+        **kind,
         "sysTime": _iso(measured_at_ms),
-        "direction": DIRECTION_OF[trend],
         "device": device_id,
         "utcOffset": utc_offset_minutes,
     }
+
+
+def answered_entry(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored entry as it is answered. Meter entries stored before they kept their value in
+    ``mbg`` (``{"type": "mbg", "sgv": 105, "direction": "NOT COMPUTABLE"}``) read as the
+    ``mbg`` entries stored now; every other entry is answered as stored."""
+    if stored.get("type") != "mbg" or "mbg" in stored or "sgv" not in stored:
+        return stored
+    answered = {k: v for k, v in stored.items() if k not in ("sgv", "direction")}
+    return {**answered, "mbg": stored["sgv"]}
 
 
 def entries_of(newest_first: list[GlucoseReading], count: int) -> list[dict[str, Any]]:
@@ -357,14 +372,15 @@ def with_deltas(
 ) -> list[dict[str, Any]]:
     """Stored entries with ``delta`` against the entry after each (the next older one; ``older``
     after the last), 0 where there is none. A meter (``mbg``) entry's delta is 0 and it is
-    skipped as a neighbour: deltas are between sensor values."""
+    skipped as a neighbour: deltas are between sensor values. Entries are answered as
+    :func:`answered_entry` makes them."""
     sensor = [e for e in [*newest_first, *([older] if older else [])] if e["type"] == "sgv"]
     previous_of = {id(a): b for a, b in pairwise(sensor)}
     answered = []
     for entry in newest_first:
         before = previous_of.get(id(entry))
         delta = entry["sgv"] - before["sgv"] if before is not None else 0
-        answered.append({**entry, "delta": delta})
+        answered.append({**answered_entry(entry), "delta": delta})
     return answered
 
 

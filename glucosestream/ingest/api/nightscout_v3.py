@@ -75,6 +75,11 @@ def _v3(searchable: Searchable) -> Searchable:
     )
 
 
+def _answered(collection: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A stored document as v3 answers it (entries as v1 answers them)."""
+    return nightscout.answered_entry(body) if collection == "entries" else body
+
+
 class NightscoutV3:
     def __init__(self, service: IngestService) -> None:
         self.service = service
@@ -157,7 +162,7 @@ class NightscoutV3:
             return refuse(400, f"limit must be within 1-{MAX_LIMIT}")
         patient, _ = caller
         versions = self.service.documents.modified_since(patient, collection, int(since_ms), size)
-        return self._answer(200, [d.body for d in versions])
+        return self._answer(200, [_answered(collection, d.body) for d in versions])
 
     def read(self, credentials: Credentials, collection: str, identifier: str) -> Answer:
         caller = self._caller(credentials, collection, READ)
@@ -167,7 +172,7 @@ class NightscoutV3:
         found = self._by_identifier(patient, collection, identifier)
         if found is None:
             return self._answer(404, message=f"no {collection} document {identifier}")
-        return self._answer(200, found.body)
+        return self._answer(200, _answered(collection, found.body))
 
     def search(
         self, credentials: Credentials, collection: str, query: dict[str, list[str]]
@@ -207,7 +212,8 @@ class NightscoutV3:
         except FindError as error:
             return refuse(400, str(error))
         stored = self.service.documents.newest(patient, collection, limit=MAX_SCANNED_ENTRIES)
-        found = [d.body for d in stored if matches(d.body, conditions)]
+        answered = (_answered(collection, d.body) for d in stored)
+        found = [body for body in answered if matches(body, conditions)]
         if oldest_first:
             found.reverse()
         return self._answer(200, found[:limit])

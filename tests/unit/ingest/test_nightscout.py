@@ -153,6 +153,17 @@ def test_entries_out_are_newest_first_with_deltas() -> None:
     assert out[0]["type"] == "sgv"
 
 
+def test_a_meter_reading_is_an_mbg_entry_with_its_value_in_mbg() -> None:
+    """The lake's meter readings read back as the store's do: mbg, no sgv, no direction."""
+    meter = reading_from_entry(
+        {"type": "mbg", "mbg": 131, "date": NOW_MS, "device": "Contour"}, "alice", KEY, NOW_MS
+    )
+    assert meter is not None
+    (entry,) = entries_of([meter], 1)
+    assert (entry["type"], entry["mbg"], entry["device"]) == ("mbg", 131, "Contour")
+    assert {"sgv", "direction"}.isdisjoint(entry)
+
+
 def test_status_document_passes_uploader_checks() -> None:
     status = status_document(NOW_MS)
     assert status["status"] == "ok"

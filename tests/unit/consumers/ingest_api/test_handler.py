@@ -239,6 +239,29 @@ def test_entries_routes_pass_find_and_answer_current(
     assert bad["statusCode"] == 400
 
 
+def test_current_is_the_newest_sensor_entry_not_a_newer_meter_value(
+    resolve: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    """As Nightscout's /entries/current (type sgv): a fingerstick after the last sensor
+    reading is not what a watchface or follower shows as the current glucose."""
+    import hashlib
+
+    from tests.unit.ingest.support import NIGHTSCOUT_SECRET, NOW_MS
+
+    secret = {"api-secret": hashlib.sha1(NIGHTSCOUT_SECRET.encode()).hexdigest()}
+    upload = get_event("/api/v1/entries", None, **secret)
+    entries = [
+        {"type": "sgv", "sgv": 112, "date": NOW_MS - 10 * 60_000, "device": "xDrip-DexcomG6"},
+        {"type": "sgv", "sgv": 104, "date": NOW_MS - 5 * 60_000, "device": "xDrip-DexcomG6"},
+        {"type": "mbg", "mbg": 98, "date": NOW_MS - 60_000, "device": "xDrip-Meter"},
+    ]
+    upload.update(httpMethod="POST", body=json.dumps(entries))
+    assert resolve(upload)["statusCode"] == 200
+    for path in ("/api/v1/entries/current.json", "/api/v1/entries/current"):
+        current = body_of(resolve(get_event(path, None, **secret)))
+        assert [(e["type"], e["sgv"], e["delta"]) for e in current] == [("sgv", 104, -8)], path
+
+
 def test_treatments_and_devicestatus_routes_store_and_answer(
     resolve: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> None:
@@ -311,7 +334,7 @@ def test_entries_spec_is_a_type_or_an_id_as_nightscout_reads_it(
     assert (one["_id"], one["sgv"], one["delta"]) == (newest_id, 104, -8)  # against the sgv
     assert body_of(resolve(get_event("/api/v1/entries/" + "f" * 32, None, **secret))) == []
     meters = body_of(resolve(get_event("/api/v1/entries/mbg.json", None, **secret)))
-    assert [(e["type"], e["sgv"]) for e in meters] == [("mbg", 108)]
+    assert [(e["type"], e["mbg"]) for e in meters] == [("mbg", 108)]
     current = body_of(resolve(get_event("/api/v1/entries/current", None, **secret)))
     assert [e["_id"] for e in current] == [newest_id]
     unauthenticated = resolve(get_event(f"/api/v1/entries/{newest_id}"))

@@ -7,8 +7,12 @@ import json
 from collections.abc import Callable
 
 from glucosestream.domain.reading import Trend
+from glucosestream.ingest.api.documents import Document
+from glucosestream.ingest.api.nightscout_auth import Credentials
+from glucosestream.ingest.api.nightscout_v3 import NightscoutV3
 from glucosestream.ingest.api.service import IngestService
-from tests.unit.ingest.support import NIGHTSCOUT_SECRET, NOW_MS, FakePublisher
+from tests.support.nightscout_documents import InMemoryDocuments
+from tests.unit.ingest.support import NIGHTSCOUT_SECRET, NOW_MS, FakePublisher, site_patient
 
 Make = Callable[..., IngestService]
 SECRET = hashlib.sha1(NIGHTSCOUT_SECRET.encode()).hexdigest()
@@ -146,9 +150,9 @@ def test_an_xdrip_batch_of_sgv_meter_and_calibration_entries(make_service: Make)
     answer = service.post_entries(SECRET, json.dumps(batch).encode())
     assert answer.status == 200
     assert "X-Rejected" not in answer.headers
-    assert [(e["type"], e["sgv"], e["utcOffset"]) for e in answer.body] == [
-        ("sgv", 112, 60),
-        ("mbg", 105, 60),  # 104.5 mg/dL (5.8 mmol/L) rounded half up
+    assert [(e["type"], e.get("sgv"), e.get("mbg"), e["utcOffset"]) for e in answer.body] == [
+        ("sgv", 112, None, 60),
+        ("mbg", None, 105, 60),  # 104.5 mg/dL (5.8 mmol/L) rounded half up
     ]
 
 
@@ -187,3 +191,63 @@ def test_androidaps_triple_arrows_are_kept_as_the_contracts_double_arrows(
     garbage = service.post_entries(SECRET, json.dumps({**rising, "direction": "QuadUp"}).encode())
     assert garbage.status == 400
     assert garbage.body["rejected"][0]["reason"].startswith("direction 'QuadUp' is not one of")
+
+
+def test_a_meter_reading_is_answered_with_mbg_not_sgv_and_sensor_deltas_skip_it(
+    make_service: Make,
+) -> None:
+    """xDrip+ uploads a fingerstick as an mbg entry; Nightscout's reports and followers tell it
+    from a sensor value by its mbg field, so it is answered with mbg (no sgv, no direction)."""
+    service = make_service()
+    upload(service, [112, 104], first_minutes_ago=10)
+    meter = {"type": "mbg", "mbg": 104.5, "date": NOW_MS - 2 * 60_000, "device": "xDrip-Meter"}
+    posted = service.post_entries(SECRET, json.dumps([meter]).encode())
+    assert posted.status == 200
+    upload(service, [95], first_minutes_ago=0)
+    (answered_meter,) = posted.body
+    got = service.get_entries(SECRET, 10).body
+    assert got[1] == answered_meter | {"delta": 0}
+    assert [(e["type"], e.get("sgv"), e.get("mbg"), e["delta"]) for e in got] == [
+        ("sgv", 95, None, -9),  # against the sensor value before the meter's
+        ("mbg", None, 105, 0),
+        ("sgv", 104, None, -8),
+        ("sgv", 112, None, 0),
+    ]
+    assert {"sgv", "direction"}.isdisjoint(answered_meter)
+    found = service.get_entries(SECRET, 10, {"find[sgv][$gte]": ["100"]}).body
+    assert [e["type"] for e in found] == ["sgv", "sgv"]
+
+
+def test_a_meter_entry_stored_with_sgv_reads_as_an_mbg_entry(
+    make_service: Make, documents: InMemoryDocuments
+) -> None:
+    """Meter entries stored before mbg was kept have their value under sgv; v1 and v3 answer
+    them as the mbg entries stored now."""
+    service = make_service()
+    date = NOW_MS - 60_000
+    stored = {
+        "_id": "0f" * 16,
+        "type": "mbg",
+        "sgv": 105,
+        "date": date,
+        "dateString": "2026-01-05T07:59:00.000Z",
+        "sysTime": "2026-01-05T07:59:00.000Z",
+        "direction": "NOT COMPUTABLE",
+        "device": "xDrip-Meter",
+        "utcOffset": 60,
+        "identifier": "0f" * 16,
+        "srvModified": date,
+    }
+    documents.put(site_patient(service), "entries", [Document(date, "0f" * 16, stored, date)])
+    (got,) = service.get_entries(SECRET, 10).body
+    assert (got["type"], got["mbg"], got["delta"]) == ("mbg", 105, 0)
+    assert {"sgv", "direction"}.isdisjoint(got)
+    (by_id,) = service.get_entry(SECRET, "0f" * 16, 10).body
+    assert by_id == got
+    v3 = NightscoutV3(service)
+    credentials = Credentials(api_secret=SECRET)
+    (searched,) = v3.search(credentials, "entries", {"type": ["mbg"]}).body["result"]
+    assert (searched["mbg"], "sgv" in searched) == (105, False)
+    assert v3.read(credentials, "entries", "0f" * 16).body["result"] == searched
+    (logged,) = v3.history(credentials, "entries", "0", None).body["result"]
+    assert logged == searched
