@@ -8,7 +8,9 @@ An sgv entry as uploaders (xDrip+, Loop, AndroidAPS, bridges) post it::
 
 ``date`` is epoch milliseconds (seconds are a known uploader mistake and are refused with a
 reason); ``sgv`` is mg/dL; 39 means LOW and values under 39 are Dexcom error codes, not glucose.
-``mbg`` entries (meter) become BGM readings; ``cal`` entries carry no glucose and are skipped.
+``mbg`` entries (meter) become BGM readings of the device's meter (``<device> meter``: a sensor
+and a meter value at one ``date`` are two readings); ``cal`` entries carry no glucose and are
+skipped.
 ``noise`` has no field in the contract and is not kept.
 """
 
@@ -22,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from glucosestream.domain.identity import pseudonymise
+from glucosestream.domain.identity import pseudonymise, reading_event_id
 from glucosestream.domain.reading import (
     GlucoseReading,
     InvalidReading,
@@ -76,6 +78,12 @@ DIRECTION_OF: dict[Trend, str] = {
     Trend.DOUBLE_DOWN: "DoubleDown",
     Trend.NOT_COMPUTABLE: "NOT COMPUTABLE",
 }
+MAX_DEVICE_ID = 128
+METER_SUFFIX = " meter"
+"""Appended to a meter (``mbg``) reading's device in the contract: a fingerstick comes from a
+meter, not from the CGM the uploader names, and without it a sensor and a meter value of one
+upload at the same ``date`` would share one identity (patient, device, measured_at) and
+overwrite each other. Nightscout keeps both (it deduplicates on date and type)."""
 LOWEST_SGV = 39
 """Nightscout/xDrip+ send 39 for the sensor's LOW; smaller values are Dexcom error codes."""
 NIGHTSCOUT_VERSION = "15.0.2"
@@ -255,11 +263,12 @@ def reading_from_entry(
     if offset is None:
         offset = text_offset if text_offset is not None else 0
     device = entry.get("device")
-    device_id = device if isinstance(device, str) and device.strip() else default_device
+    named = device if isinstance(device, str) and device.strip() else default_device
+    device_id = reading_device_id(named, kind)
     return GlucoseReading(
         patient_id=pseudonymise(source_patient_id, pseudonym_key),
-        device_id=device_id.strip()[:128],
-        session_id=device_id.strip()[:128],
+        device_id=device_id,
+        session_id=device_id,
         measured_at=measured_at,
         utc_offset_minutes=offset,
         glucose_mg_dl=value,
@@ -268,6 +277,34 @@ def reading_from_entry(
         source=ReadingSource.CGM if kind == "sgv" else ReadingSource.BGM,
         produced_at=now_ms,
     )
+
+
+def reading_device_id(device: str, kind: str) -> str:
+    """The contract's device_id of an entry the uploader says came from ``device``: the device
+    itself for a sensor value, its meter (:data:`METER_SUFFIX`) for an ``mbg`` entry."""
+    if kind != "mbg":
+        return device.strip()[:MAX_DEVICE_ID]
+    return device.strip()[: MAX_DEVICE_ID - len(METER_SUFFIX)] + METER_SUFFIX
+
+
+def sent_device(device_id: str, source: ReadingSource) -> str:
+    """The ``device`` an entry answers: what the uploader sent, so a meter reading's device
+    without the contract's :data:`METER_SUFFIX`."""
+    if source is ReadingSource.BGM and device_id.endswith(METER_SUFFIX):
+        return device_id.removesuffix(METER_SUFFIX)
+    return device_id
+
+
+def erased_device_id(patient_id: str, entry: dict[str, Any]) -> str:
+    """The contract's device_id of an answered entry, for its erasure. A meter entry is the
+    reading of its meter (:func:`reading_device_id`), unless it was stored before meter
+    readings had their own device: then its ``_id`` is the event id of the device as sent."""
+    device = str(entry["device"])
+    if entry.get("type") != "mbg":
+        return device
+    if entry.get("_id") == reading_event_id(patient_id, device, int(entry["date"])):
+        return device
+    return reading_device_id(device, "mbg")
 
 
 def validate_entries(
@@ -336,7 +373,7 @@ def reading_entry(
         "_id": event_id,
         **kind,
         "sysTime": _iso(measured_at_ms),
-        "device": device_id,
+        "device": sent_device(device_id, source),
         "utcOffset": utc_offset_minutes,
     }
 

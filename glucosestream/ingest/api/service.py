@@ -603,7 +603,12 @@ class IngestService:
             now = self.clock_ms()
             erasures = [
                 ReadingErasure(
-                    patient, str(e["device"]), int(e["date"]), now, principal.key_id, now
+                    patient,
+                    nightscout.erased_device_id(patient, e),
+                    int(e["date"]),
+                    now,
+                    principal.key_id,
+                    now,
                 )
                 for e in found
             ]

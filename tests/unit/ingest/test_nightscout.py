@@ -159,6 +159,7 @@ def test_a_meter_reading_is_an_mbg_entry_with_its_value_in_mbg() -> None:
         {"type": "mbg", "mbg": 131, "date": NOW_MS, "device": "Contour"}, "alice", KEY, NOW_MS
     )
     assert meter is not None
+    assert meter.device_id == "Contour meter"  # the meter's reading, not the CGM's
     (entry,) = entries_of([meter], 1)
     assert (entry["type"], entry["mbg"], entry["device"]) == ("mbg", 131, "Contour")
     assert {"sgv", "direction"}.isdisjoint(entry)

@@ -9,9 +9,12 @@ import json
 from collections.abc import Callable
 
 from glucosestream.domain.erasure import ReadingErasure
+from glucosestream.domain.identity import reading_event_id
 from glucosestream.ingest.api.auth import NightscoutSecret
+from glucosestream.ingest.api.documents import Document
 from glucosestream.ingest.api.nightscout_auth import Credentials, NightscoutAuth
 from glucosestream.ingest.api.service import DAY_MS, IngestService
+from tests.support.nightscout_documents import InMemoryDocuments
 from tests.unit.ingest.api.test_nightscout_older_entries import FakeArchive
 from tests.unit.ingest.support import NIGHTSCOUT_SECRET, NOW_MS, FakePublisher
 
@@ -95,3 +98,32 @@ def test_entries_older_than_the_window_are_erased_in_the_lake(
         ("dexcom-g6", old),
         ("dexcom-g6", old - 5 * MINUTE_MS),
     ]
+
+
+def test_deleting_the_meter_value_at_a_sensor_values_date_erases_only_the_meter_reading(
+    make_service: Make, erasures_stream: FakePublisher, documents: InMemoryDocuments
+) -> None:
+    """A sensor and a meter value at one date are two readings: a DELETE of the meter entry
+    erases the meter's reading (its device in the contract) and leaves the sensor's. A meter
+    entry stored before meters had their own device is erased as the device it was sent by."""
+    service = make_service()
+    date = DATES[0]
+    batch = [
+        {"type": "sgv", "sgv": 112, "date": date, "device": "xDrip-DexcomG6"},
+        {"type": "mbg", "mbg": 104.5, "date": date, "device": "xDrip-DexcomG6"},
+    ]
+    sensor, meter = service.post_entries(SECRET, json.dumps(batch).encode()).body
+    assert service.delete_entries(SECRET, {}, spec=str(meter["_id"])).body == {"n": 1, "ok": 1}
+    assert [e["_id"] for e in service.get_entries(SECRET, 10).body] == [sensor["_id"]]
+    patient = erasures_stream.taken[0].patient_id
+    assert [(e.device_id, e.measured_at) for e in erasures_stream.taken] == [
+        ("xDrip-DexcomG6 meter", date)
+    ]
+    assert service.delete_entries(SECRET, {}, spec=str(sensor["_id"])).body["n"] == 1
+    assert erasures_stream.taken[-1].device_id == "xDrip-DexcomG6"
+
+    earlier = reading_event_id(patient, "Contour", DATES[1])
+    stored = {"_id": earlier, "type": "mbg", "sgv": 98, "date": DATES[1], "device": "Contour"}
+    documents.put(patient, "entries", [Document(DATES[1], earlier, stored)])
+    assert service.delete_entries(SECRET, {}, spec=earlier).body["n"] == 1
+    assert erasures_stream.taken[-1].device_id == "Contour"

@@ -251,3 +251,34 @@ def test_a_meter_entry_stored_with_sgv_reads_as_an_mbg_entry(
     assert v3.read(credentials, "entries", "0f" * 16).body["result"] == searched
     (logged,) = v3.history(credentials, "entries", "0", None).body["result"]
     assert logged == searched
+
+
+def test_a_sensor_and_a_meter_value_at_one_date_from_one_device_are_both_kept(
+    make_service: Make, stream: FakePublisher
+) -> None:
+    """AndroidAPS uploads a fingerstick with the CGM's device and the sensor value's date;
+    Nightscout keeps both (it deduplicates on date and type). The meter reading is the device's
+    meter in the contract, so the two have different identities in the lake as in the API,
+    and a resend of the batch is still stored once."""
+    service = make_service()
+    date = NOW_MS - 300_000
+    batch = [
+        {"type": "sgv", "sgv": 250, "date": date, "direction": "SingleUp", "device": "AAPS-G6"},
+        {"type": "mbg", "mbg": 241.2, "date": date, "device": "AAPS-G6"},
+    ]
+    posted = service.post_entries(SECRET, json.dumps(batch).encode())
+    assert posted.status == 200
+    assert [(e["type"], e.get("sgv") or e["mbg"], e["device"]) for e in posted.body] == [
+        ("sgv", 250, "AAPS-G6"),
+        ("mbg", 241, "AAPS-G6"),  # answered with the device the uploader sent
+    ]
+    sensor, meter = stream.taken
+    assert (sensor.device_id, meter.device_id) == ("AAPS-G6", "AAPS-G6 meter")
+    assert sensor.identity != meter.identity
+    assert [e["_id"] for e in posted.body] == [sensor.event_id, meter.event_id]
+    resent = service.post_entries(SECRET, json.dumps(batch).encode())
+    assert resent.body == posted.body
+    got = service.get_entries(SECRET, 10).body
+    assert sorted((e["type"], e["_id"]) for e in got) == sorted(
+        [("sgv", sensor.event_id), ("mbg", meter.event_id)]
+    )
