@@ -22,8 +22,9 @@ from glucosestream.ingest.nightscout import reading_entry
 from glucosestream.warehouse.query_engine import Parameter, QueryEngine, QueryFailed
 from glucosestream.warehouse.sql_text import render
 
-MAX_ARCHIVED_ENTRIES = 5000
-"""Most entries one lake read returns (newest first), as many as the store path scans."""
+MAX_ARCHIVED_ENTRIES = 10_000
+"""Most entries one lake read returns (newest first): the largest ``count`` of a GET
+(:class:`glucosestream.ingest.api.service.Limits`), Athena's results read in pages of 1,000."""
 NEIGHBOUR_MARGIN_MS = 30 * 60_000
 """How far below a range the lake is read for the entry before it (the oldest entry's delta)."""
 
@@ -34,7 +35,7 @@ WHERE patient_id = ?
   AND dt BETWEEN ? AND ?
   AND measured_at BETWEEN ? AND ?
 ORDER BY measured_at DESC, event_id
-LIMIT 5001
+LIMIT 10001
 """
 """One patient's curated readings in a time range, newest first; the ``dt`` bounds prune the
 partitions (Athena takes parameters in WHERE only, hence the constant LIMIT: one more than

@@ -59,7 +59,11 @@ class IngestSettings(BaseSettings):
         default=5.0, gt=0, le=60, description="Give up on Kinesis after this long: answer 503."
     )
     recent_per_patient: int = Field(
-        default=2016, ge=1, le=100_000, description="Most entries one GET answers (`count`)."
+        default=10_000,
+        ge=1,
+        le=10_000,
+        description="Most entries one GET answers (`count`); 10,000 (what Nightscout's report "
+        "page asks) is the most a Lambda's 6 MB answer holds with room to spare.",
     )
     recent_days: int = Field(
         default=14,

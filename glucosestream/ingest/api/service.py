@@ -59,6 +59,9 @@ MAX_CONTROL_BODY_BYTES = 4096
 """Alert settings and acknowledgements are a few fields."""
 _ALERT_ID_DIGITS = frozenset("0123456789abcdef")
 MAX_SCANNED_ENTRIES = 5000
+MAX_DELETED_ENTRIES = 2016
+"""Entries one DELETE removes at most (a client repeats it for more): each is an erasure on the
+stream and a store write, so a call stays seconds long whatever GET's ``count`` allows."""
 ENTRY_PAGE = 8
 """Entries read first, from an entry found by identifier down, for the sgv before it."""
 """Entries a GET reads from the store at most (4 days of 1-minute readings fit)."""
@@ -89,8 +92,11 @@ ErasurePublisher = Callable[[list[ReadingErasure]], None]
 class Limits:
     max_body_bytes: int = 1024 * 1024
     max_items: int = 2016
-    max_count: int = 2016
-    """Largest ``count`` of one GET (entries, treatments, device status)."""
+    max_count: int = 10_000
+    """Largest ``count`` of one GET (entries, treatments, device status): Nightscout's own
+    report page asks ``count=10000`` of a day's entries and device status. Not more: a Lambda
+    answers at most 6 MB, and 10,000 entries are ~3-4 MB of JSON (~400 bytes each with a long
+    device name); the store and the lake read at most this many (plus one) to answer it."""
     recent_days: int = 14
     """Days of entries the read path's store answers for; older ones come from the lake."""
 
@@ -530,10 +536,10 @@ class IngestService:
         lake does not answer)."""
         date_from, date_to = date_bounds(conditions)
         cutoff = self.clock_ms() - self.limits.recent_days * DAY_MS
+        # A larger count reads that many (DynamoDB pages of at most 1,000 items, up to the limit).
+        scanned = max(count, MAX_SCANNED_ENTRIES) + 1
         if self.entry_archive is None or (date_from is not None and date_from >= cutoff):
-            entries = self._entries_with_deltas(
-                patient, date_from, date_to, MAX_SCANNED_ENTRIES + 1
-            )
+            entries = self._entries_with_deltas(patient, date_from, date_to, scanned)
             return [e for e in entries if matches(e, conditions)][:count]
         # The range reaches before the store's window: the store answers from the cutoff on
         # (never older entries TTL has not removed yet, so every instance answers the same),
@@ -541,9 +547,7 @@ class IngestService:
         found = []
         if date_to is None or date_to >= cutoff:
             recent_from = cutoff if date_from is None else max(date_from, cutoff)
-            recent = self._entries_with_deltas(
-                patient, recent_from, date_to, MAX_SCANNED_ENTRIES + 1
-            )
+            recent = self._entries_with_deltas(patient, recent_from, date_to, scanned)
             found = [entry for entry in recent if matches(entry, conditions)]
         if len(found) >= count:
             return found[:count]
@@ -571,7 +575,7 @@ class IngestService:
         and, through an erasure on the erasures stream, the lake's curated readings and metrics
         at the pipeline's next run. Answered as Nightscout does: ``{"n": deleted, "ok": 1}``.
 
-        At most ``max_count`` entries per call, newest first (``n`` says how many; a client
+        At most :data:`MAX_DELETED_ENTRIES` per call, newest first (``n`` says how many; a client
         repeats the call for more). A DELETE without any condition is refused: Nightscout would
         delete every entry of the site. The erasures go on the stream first; a stream that does
         not take them is a 503 and nothing is deleted."""
@@ -596,7 +600,7 @@ class IngestService:
                 "entry id: without them it would delete every entry; nothing was deleted",
             )
         patient = self.site_pseudonym(principal)
-        found = self._matching_entries(patient, conditions, self.limits.max_count)
+        found = self._matching_entries(patient, conditions, MAX_DELETED_ENTRIES)
         if isinstance(found, Answer):
             return found
         if found and self.publish_erasures is not None:

@@ -6,11 +6,16 @@ import hashlib
 import json
 from collections.abc import Callable
 
-from glucosestream.domain.reading import Trend
+import pytest
+from pydantic import ValidationError
+
+from glucosestream.domain.reading import ReadingSource, Trend
+from glucosestream.ingest.api.config import load_ingest_settings
 from glucosestream.ingest.api.documents import Document
 from glucosestream.ingest.api.nightscout_auth import Credentials
 from glucosestream.ingest.api.nightscout_v3 import NightscoutV3
-from glucosestream.ingest.api.service import IngestService
+from glucosestream.ingest.api.service import DAY_MS, IngestService, Limits
+from glucosestream.ingest.nightscout import reading_entry
 from tests.support.nightscout_documents import InMemoryDocuments
 from tests.unit.ingest.support import NIGHTSCOUT_SECRET, NOW_MS, FakePublisher, site_patient
 
@@ -282,3 +287,45 @@ def test_a_sensor_and_a_meter_value_at_one_date_from_one_device_are_both_kept(
     assert sorted((e["type"], e["_id"]) for e in got) == sorted(
         [("sgv", sensor.event_id), ("mbg", meter.event_id)]
     )
+
+
+def test_nightscouts_report_page_reads_entries_with_count_10000(
+    make_service: Make, documents: InMemoryDocuments
+) -> None:
+    """Nightscout's report page (lib/report/reportclient.js) reads each day with
+    find[date][$gte]/[$lt] and count=10000, entries and device status alike; a count past
+    the limit is refused with it. A range with more than 5,000 entries (4+ days of a 1-minute
+    sensor) is read in full up to the count."""
+    service = make_service(limits=Limits(max_body_bytes=64 * 1024, max_items=300))
+    newest = NOW_MS - 60_000
+    dates = [newest - k * 60_000 for k in range(6_000)]
+    stored = [
+        reading_entry(f"{d:032x}", ReadingSource.CGM, 120, d, Trend.FLAT, "xDrip-Libre2", 60)
+        for d in dates
+    ]
+    documents.put(
+        site_patient(service), "entries", [Document(e["date"], e["_id"], e) for e in stored]
+    )
+
+    def report(start: int, end: int) -> dict[str, list[str]]:
+        return {"find[date][$gte]": [str(start)], "find[date][$lt]": [str(end)]}
+
+    day = service.get_entries(SECRET, 10_000, report(NOW_MS - DAY_MS, NOW_MS))
+    assert day.status == 200
+    assert len(day.body) == 1_440
+    wide = service.get_entries(SECRET, 10_000, report(dates[-1], NOW_MS)).body
+    assert [e["date"] for e in wide] == dates
+    a_day = {
+        "find[created_at][$gte]": ["2026-01-04T08:00:00.000Z"],
+        "find[created_at][$lt]": ["2026-01-05T08:00:00.000Z"],
+    }
+    assert service.get_documents(SECRET, "devicestatus", 10_000, a_day).status == 200
+    refused = service.get_entries(SECRET, 10_001, report(NOW_MS - DAY_MS, NOW_MS))
+    assert (refused.status, refused.body["message"]) == (400, "count must be within 1-10000")
+
+
+def test_the_configured_count_limit_defaults_to_and_stops_at_10000() -> None:
+    """A larger count would not fit a Lambda's 6 MB answer: the setting cannot exceed it."""
+    assert load_ingest_settings().recent_per_patient == 10_000
+    with pytest.raises(ValidationError, match="less than or equal to 10000"):
+        load_ingest_settings(recent_per_patient=10_001)
