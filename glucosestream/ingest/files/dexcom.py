@@ -7,7 +7,8 @@ Insulin Value (u), Carb Value (grams), Duration (hh:mm:ss), Glucose Rate of Chan
 (mg/dL/min), Transmitter Time (Long Integer), Transmitter ID`` (``mmol/L`` in the two glucose
 headers for mmol exports). The first rows are ``FirstName``/``LastName``/``Device``/``Alert``
 settings rows without a timestamp; readings are ``EGV`` rows; ``Low``/``High`` stand for values
-beyond the sensor range (< 40, > 400 mg/dL). Timestamps are the receiver's local time.
+beyond the sensor range (< 40, > 400 mg/dL). Timestamps are the receiver's local time, read in
+the import's zone; one with a UTC offset or ``Z`` is that instant, as given.
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def parse_dexcom(text: str, path: Path, patient_id: str, tz: ZoneInfo, now_ms: i
             WallClockRow(
                 where,
                 f"dexcom-{transmitter}",
-                moment.replace(tzinfo=None),
+                moment,
                 glucose,
                 dexcom_trend(rate),
                 ReadingSource.IMPORT,

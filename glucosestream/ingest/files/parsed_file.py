@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,9 @@ from glucosestream.domain.reading import (
     Trend,
 )
 from glucosestream.ingest.files.readings_csv import input_phrases
+
+_UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
 
 Format = Literal["dexcom", "libre", "nightscout", "csv"]
 """The formats ``glucosestream import --format`` names (``auto`` detects one of them)."""
@@ -56,6 +59,8 @@ class WallClockRow:
     where: str
     device_id: str
     wall: datetime
+    """Naive: the device's wall clock, resolved in the import's zone. Aware (the export gave an
+    offset or ``Z``): that instant, its offset kept, never re-read in the zone."""
     glucose: tuple[int, ReadingStatus]
     trend: Trend
     source: ReadingSource
@@ -64,16 +69,27 @@ class WallClockRow:
 def add_wall_clock_readings(
     parsed: ParsedFile, rows: list[WallClockRow], patient_id: str, tz: ZoneInfo, now_ms: int
 ) -> None:
-    """Convert the rows' wall-clock times per device in file order and add the readings."""
+    """Convert the rows' wall-clock times per device in file order and add the readings; a
+    time with an offset is used as given (see :attr:`WallClockRow.wall`)."""
+    naive = [index for index, row in enumerate(rows) if row.wall.tzinfo is None]
     resolved, parsed.local_times = resolve_wall_times(
-        [row.device_id for row in rows], [row.wall for row in rows], tz
+        [rows[index].device_id for index in naive], [rows[index].wall for index in naive], tz
     )
-    for row, instant in zip(rows, resolved, strict=True):
+    # The report's positions are indices into the naive rows: make them indices into `rows`.
+    for positions in (
+        parsed.local_times.ambiguous_undecided,
+        parsed.local_times.nonexistent_shifted,
+        parsed.local_times.clock_not_switched,
+    ):
+        positions[:] = [naive[position] for position in positions]
+    resolved_in_order = iter(resolved)
+    for row in rows:
+        measured = next(resolved_in_order) if row.wall.tzinfo is None else _given_instant(row.wall)
         parsed.readings.append(
             checked_reading(
                 patient_id,
                 row.device_id,
-                (instant.utc_ms, instant.offset_minutes),
+                measured,
                 row.glucose,
                 row.trend,
                 row.source,
@@ -82,6 +98,12 @@ def add_wall_clock_readings(
             )
         )
     parsed.conflicts = readings_conflicts(parsed.readings, [row.where for row in rows])
+
+
+def _given_instant(moment: datetime) -> tuple[int, int]:
+    """(UTC epoch ms, offset minutes) of an aware time, as the source gave it."""
+    offset = moment.utcoffset() or timedelta(0)
+    return (moment - _UTC_EPOCH) // _MILLISECOND, int(offset.total_seconds() // 60)
 
 
 def readings_conflicts(readings: list[GlucoseReading], where: list[str]) -> ConflictReport:

@@ -67,3 +67,35 @@ def test_concatenated_exports_are_refused(tmp_path: Path) -> None:
 )
 def test_dexcom_rate_of_change_gives_the_arrow(rate: float | None, trend: Trend) -> None:
     assert dexcom_trend(rate) is trend
+
+
+CLARITY_HEADER = (
+    "Index,Timestamp (YYYY-MM-DDThh:mm:ss),Event Type,Event Subtype,Patient Info,Device Info,"
+    "Source Device ID,Glucose Value (mg/dL),Insulin Value (u),Carb Value (grams),"
+    "Duration (hh:mm:ss),Glucose Rate of Change (mg/dL/min),Transmitter Time (Long Integer),"
+    "Transmitter ID"
+)
+
+
+def clarity_export(tmp_path: Path, *stamps: str) -> Path:
+    """A small Clarity CSV: one 120 mg/dL EGV row per timestamp."""
+    rows = [f"{n},{stamp},EGV,,,,G6,120,,,,,{n},TX1" for n, stamp in enumerate(stamps, 1)]
+    path = tmp_path / "clarity.csv"
+    path.write_text("\n".join([CLARITY_HEADER, *rows]) + "\n")
+    return path
+
+
+def test_a_timestamp_with_an_offset_or_z_is_that_instant(tmp_path: Path) -> None:
+    # Given a Berlin import whose rows carry +05:00, Z, and no offset (the receiver's clock)
+    path = clarity_export(
+        tmp_path, "2026-02-03T08:00:00+05:00", "2026-02-03T08:00:00Z", "2026-02-03T10:00:00"
+    )
+    # When it is parsed with --tz Europe/Berlin
+    readings = parse(path, tz="Europe/Berlin").readings
+    # Then the offset times are those instants, their offsets kept; the naive one is Berlin's
+    measured = [(r.measured_at, r.utc_offset_minutes) for r in readings]
+    assert measured == [
+        (1_770_087_600_000, 300),  # 2026-02-03T03:00:00Z
+        (1_770_087_600_000 + 5 * 3_600_000, 0),  # 08:00Z
+        (1_770_087_600_000 + 6 * 3_600_000, 60),  # 10:00+01:00 = 09:00Z
+    ]
