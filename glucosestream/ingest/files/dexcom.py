@@ -13,6 +13,7 @@ the import's zone; one with a UTC offset or ``Z`` is that instant, as given.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -72,6 +73,26 @@ def dexcom_trend(rate_mg_dl_min: float | None) -> Trend:
     return Trend.DOUBLE_DOWN
 
 
+_DATE_AND_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+"""How a Clarity timestamp starts: a date and a time of day (then seconds, maybe an offset)."""
+
+
+def _timestamp(stamp: str, where: str) -> datetime:
+    """A row's time; a date alone is refused: a reading has a time of day, and taking it as
+    midnight would invent one."""
+    expected = "expected YYYY-MM-DDThh:mm:ss"
+    if _DATE_AND_TIME.match(stamp) is None:
+        if re.fullmatch(r"\d{4}-?\d{2}-?\d{2}", stamp):
+            raise MalformedFile(f"{where}: timestamp {stamp!r} has no time of day; {expected}")
+        raise MalformedFile(f"{where}: timestamp {stamp!r} is not a date and time; {expected}")
+    try:
+        return datetime.fromisoformat(stamp)
+    except ValueError:
+        raise MalformedFile(
+            f"{where}: timestamp {stamp!r} is not a date and time; {expected}"
+        ) from None
+
+
 def parse_dexcom(text: str, path: Path, patient_id: str, tz: ZoneInfo, now_ms: int) -> ParsedFile:
     rows = csv_rows(text, path, delimiter_of(text.split("\n", 1)[0]))
     if not rows:
@@ -104,13 +125,7 @@ def parse_dexcom(text: str, path: Path, patient_id: str, tz: ZoneInfo, now_ms: i
         if glucose is None:
             parsed.skipped.append((line, "EGV row without a glucose value"))
             continue
-        stamp = fields[time_col].strip()
-        try:
-            moment = datetime.fromisoformat(stamp)
-        except ValueError:
-            raise MalformedFile(
-                f"{where}: timestamp {stamp!r} is not YYYY-MM-DDThh:mm:ss"
-            ) from None
+        moment = _timestamp(fields[time_col].strip(), where)
         rate_text = fields[rate_col].strip()
         try:
             # A decimal comma in a European-locale save (no thousands separators in a rate).

@@ -99,3 +99,25 @@ def test_a_timestamp_with_an_offset_or_z_is_that_instant(tmp_path: Path) -> None
         (1_770_087_600_000 + 5 * 3_600_000, 0),  # 08:00Z
         (1_770_087_600_000 + 6 * 3_600_000, 60),  # 10:00+01:00 = 09:00Z
     ]
+
+
+def test_a_date_without_a_time_of_day_is_refused(tmp_path: Path) -> None:
+    # Given an EGV row stamped with a date alone (it was read as midnight)
+    path = clarity_export(tmp_path, "2026-02-03T07:55:00", "2026-02-03")
+    # When it is parsed, then the file is refused at that line, with the expected format
+    with pytest.raises(
+        MalformedFile,
+        match=r"clarity\.csv:3: timestamp '2026-02-03' has no time of day; expected "
+        r"YYYY-MM-DDThh:mm:ss$",
+    ):
+        parse(path)
+
+
+def test_an_unreadable_timestamp_names_its_line_and_the_format(tmp_path: Path) -> None:
+    path = clarity_export(tmp_path, "03/02/2026 08:00")
+    with pytest.raises(
+        MalformedFile,
+        match=r"clarity\.csv:2: timestamp '03/02/2026 08:00' is not a date and time; expected "
+        r"YYYY-MM-DDThh:mm:ss$",
+    ):
+        parse(path)
