@@ -5,10 +5,11 @@ Columns (the "Export" CSV): ``Index, Timestamp (YYYY-MM-DDThh:mm:ss), Event Type
 Event Subtype, Patient Info, Device Info, Source Device ID, Glucose Value (mg/dL),
 Insulin Value (u), Carb Value (grams), Duration (hh:mm:ss), Glucose Rate of Change
 (mg/dL/min), Transmitter Time (Long Integer), Transmitter ID`` (``mmol/L`` in the two glucose
-headers for mmol exports). The first rows are ``FirstName``/``LastName``/``Device``/``Alert``
-settings rows without a timestamp; readings are ``EGV`` rows; ``Low``/``High`` stand for values
-beyond the sensor range (< 40, > 400 mg/dL). Timestamps are the receiver's local time, read in
-the import's zone; one with a UTC offset or ``Z`` is that instant, as given.
+headers for mmol exports; older exports have no ``Transmitter ID``). The first rows are
+``FirstName``/``LastName``/``Device``/``Alert`` settings rows without a timestamp; readings are
+``EGV`` rows; ``Low``/``High`` stand for values beyond the sensor range (< 40, > 400 mg/dL).
+Timestamps are the receiver's local time, read in the import's zone; one with a UTC offset or
+``Z`` is that instant, as given.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from glucosestream.ingest.files.vendor_csv import (
     csv_rows,
     delimiter_of,
     glucose_cell,
+    optional_column,
     unit_of_header,
 )
 
@@ -105,7 +107,8 @@ def parse_dexcom(text: str, path: Path, patient_id: str, tz: ZoneInfo, now_ms: i
     glucose_col = column(names, DEXCOM_GLUCOSE_PREFIX, path)
     rate_col = column(names, DEXCOM_RATE_PREFIX, path)
     source_col = column(names, "Source Device ID", path)
-    transmitter_col = column(names, "Transmitter ID", path)
+    # Older Clarity exports end at Transmitter Time: the device is then the Source Device ID.
+    transmitter_col = optional_column(names, "Transmitter ID")
     unit = unit_of_header(names[glucose_col], DEXCOM_GLUCOSE_PREFIX, path)
     parsed = ParsedFile("dexcom")
     glucose_rows: list[WallClockRow] = []
@@ -134,11 +137,12 @@ def parse_dexcom(text: str, path: Path, patient_id: str, tz: ZoneInfo, now_ms: i
             raise MalformedFile(f"{where}: rate of change {rate_text!r} is not a number") from None
         if rate is not None and unit == "mmol/L":
             rate *= MG_DL_PER_MMOL_L
-        transmitter = fields[transmitter_col].strip() or fields[source_col].strip() or "unknown"
+        transmitter = fields[transmitter_col].strip() if transmitter_col is not None else ""
+        device = transmitter or fields[source_col].strip() or "unknown"
         glucose_rows.append(
             WallClockRow(
                 where,
-                f"dexcom-{transmitter}",
+                f"dexcom-{device}",
                 moment,
                 glucose,
                 dexcom_trend(rate),

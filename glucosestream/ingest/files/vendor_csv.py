@@ -85,7 +85,15 @@ def glucose_cell(
 
 
 def column(header: list[str], prefix: str, path: Path) -> int:
+    index = optional_column(header, prefix)
+    if index is None:
+        raise MalformedFile(f"{path}:1: no column {prefix!r} (found {', '.join(header)})")
+    return index
+
+
+def optional_column(header: list[str], prefix: str) -> int | None:
+    """The first column whose name starts with ``prefix``, or None when there is none."""
     for index, name in enumerate(header):
         if name.strip().startswith(prefix):
             return index
-    raise MalformedFile(f"{path}:1: no column {prefix!r} (found {', '.join(header)})")
+    return None

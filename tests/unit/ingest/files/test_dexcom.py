@@ -121,3 +121,17 @@ def test_an_unreadable_timestamp_names_its_line_and_the_format(tmp_path: Path) -
         r"YYYY-MM-DDThh:mm:ss$",
     ):
         parse(path)
+
+
+def test_an_export_without_a_transmitter_id_column_names_the_source_device(
+    tmp_path: Path,
+) -> None:
+    # Given an older Clarity export: 13 columns, ending at Transmitter Time
+    path = tmp_path / "clarity_old.csv"
+    path.write_text(
+        CLARITY_HEADER.removesuffix(",Transmitter ID")
+        + "\n1,2026-04-01T08:00:00,EGV,,,,G6,120,,,,,1\n"
+    )
+    # When it is parsed, then the reading is imported with the Source Device ID as its device
+    [reading] = parse(path).readings
+    assert (reading.device_id, reading.glucose_mg_dl) == ("dexcom-G6", 120)
