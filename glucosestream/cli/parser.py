@@ -20,6 +20,7 @@ from glucosestream.cli.commands import (
 from glucosestream.cli.commands import settings as settings_command
 from glucosestream.cli.errors import EXIT_BAD_INPUT
 from glucosestream.cli.types import (
+    glucose_unit,
     iso_date,
     iso_datetime,
     iso_instant,
@@ -201,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument(
         "--tz", type=time_zone, default="UTC", help="time zone of local times (default UTC)"
     )
+    # No default: a vendor export names its unit, and --units given for one is refused.
+    _units_argument(importer, None, "unit of an id,time,gl CSV's gl column")
     importer.add_argument(
         "--to-lake",
         action="store_true",
@@ -306,3 +309,16 @@ def _csv_report_arguments(parser: argparse.ArgumentParser, output_help: str) -> 
     parser.add_argument("--input", type=Path, required=True)
     parser.add_argument("--output", type=Path, required=True, help=output_help)
     parser.add_argument("--tz", default="UTC", help="time zone of naive times (default UTC)")
+    _units_argument(parser, "mg/dL", "unit of the gl column")
+
+
+def _units_argument(parser: argparse.ArgumentParser, default: str | None, what: str) -> None:
+    """``--units``: what an ``id,time,gl`` CSV's ``gl`` is in (mg/dL unless told)."""
+    parser.add_argument(
+        "--units",
+        type=glucose_unit,
+        default=default,
+        metavar="mg/dL|mmol/L",
+        help=f"{what} (default mg/dL); mmol/L is converted to whole mg/dL (x 18.016). A mg/dL "
+        "file whose values are all <= 35 is refused: it is mmol/L",
+    )

@@ -6,6 +6,10 @@ from __future__ import annotations
 import argparse
 import math
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from glucosestream.ingest.units import Unit
 
 
 def iso_date(text: str) -> date:
@@ -86,3 +90,13 @@ def non_negative_float(text: str) -> float:
     if math.isnan(value) or value < 0:
         raise argparse.ArgumentTypeError(f"{text} is not a number >= 0")
     return value
+
+
+def glucose_unit(text: str) -> Unit:
+    """``mg/dL`` or ``mmol/L`` (any case)."""
+    from glucosestream.ingest.units import UnitError, parse_unit
+
+    try:
+        return parse_unit(text)
+    except UnitError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

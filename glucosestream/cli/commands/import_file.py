@@ -31,6 +31,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             patient=args.patient,
             pseudonym_key=settings.pseudonym_key_bytes,
             tz=args.tz,
+            unit=args.units,
             now_ms=now_ms,
         )
     except (MalformedFile, CsvInputError) as error:

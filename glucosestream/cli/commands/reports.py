@@ -26,7 +26,8 @@ def cmd_alerts_replay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _csv_input(args: argparse.Namespace) -> CsvInput:
-    """The readings of ``--input`` (in ``--tz``), once ``--output`` is known to be writable."""
+    """The readings of ``--input`` (in ``--tz``, ``gl`` in ``--units``), once ``--output`` is
+    known to be writable."""
     from glucosestream.ingest.files.readings_csv import CsvInputError, read_csv_input
 
     if not args.output.parent.is_dir():
@@ -34,7 +35,7 @@ def _csv_input(args: argparse.Namespace) -> CsvInput:
     if args.output.is_dir():
         raise UserError(f"{args.output} is a directory: --output names the file to write")
     try:
-        return read_csv_input(args.input, args.tz)
+        return read_csv_input(args.input, args.tz, args.units)
     except CsvInputError as error:
         raise UserError(str(error)) from None
 

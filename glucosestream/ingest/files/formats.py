@@ -32,6 +32,7 @@ from glucosestream.ingest.files.libre import parse_libre
 from glucosestream.ingest.files.nightscout_export import parse_nightscout
 from glucosestream.ingest.files.parsed_file import Format, MalformedFile, ParsedFile
 from glucosestream.ingest.files.readings_csv import zone
+from glucosestream.ingest.units import Unit
 
 FORMATS: tuple[Format, ...] = ("dexcom", "libre", "nightscout", "csv")
 
@@ -145,15 +146,23 @@ def parse_file(
     patient: str | None,
     pseudonym_key: bytes,
     tz: str = "UTC",
+    unit: Unit | None = None,
     now_ms: int,
 ) -> ParsedFile:
-    """Read and convert a whole file; raises MalformedFile (nothing is returned partially)."""
+    """Read and convert a whole file; raises MalformedFile (nothing is returned partially).
+
+    ``unit`` is the ``gl`` unit of an ``id,time,gl`` CSV (default mg/dL); the other formats
+    name their unit themselves, so giving one for them is refused."""
     text = read_text(path)
     chosen = detect(text, path) if fmt == "auto" else fmt
     if chosen == "csv":
         if patient is not None:
             raise MalformedFile("--patient does not apply to an id,time,gl CSV: ids are in it")
-        return parse_id_time_gl(path, tz, pseudonym_key, now_ms)
+        return parse_id_time_gl(path, tz, pseudonym_key, now_ms, unit or "mg/dL")
+    if unit is not None:
+        raise MalformedFile(
+            f"--units applies to an id,time,gl CSV; a {chosen} export names its own unit"
+        )
     if not patient:
         raise MalformedFile(f"a {chosen} export holds one person's data: name them with --patient")
     patient_id = pseudonymise(patient, pseudonym_key)

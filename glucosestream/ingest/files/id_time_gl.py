@@ -10,13 +10,16 @@ from glucosestream.domain.identity import PSEUDONYM_PREFIX, pseudonymise
 from glucosestream.domain.reading import ReadingSource, Trend, sensor_status
 from glucosestream.ingest.files.parsed_file import MalformedFile, ParsedFile, checked_reading
 from glucosestream.ingest.files.readings_csv import CsvInputError, read_csv_input
+from glucosestream.ingest.units import Unit
 
 _PSEUDONYM = re.compile(rf"^{PSEUDONYM_PREFIX}[0-9a-f]{{32}}$")
 
 
-def parse_id_time_gl(path: Path, tz: str, pseudonym_key: bytes, now_ms: int) -> ParsedFile:
+def parse_id_time_gl(
+    path: Path, tz: str, pseudonym_key: bytes, now_ms: int, unit: Unit = "mg/dL"
+) -> ParsedFile:
     try:
-        csv_input = read_csv_input(path, tz)
+        csv_input = read_csv_input(path, tz, unit)
     except CsvInputError as error:
         raise MalformedFile(str(error)) from None
     rows = csv_input.rows

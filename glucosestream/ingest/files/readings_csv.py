@@ -1,7 +1,10 @@
 """Read CGM readings from CSV in the iglu convention: ``id,time,gl``.
 
 ``time`` is ISO 8601 (``2026-01-05T07:30:00Z``, ``2026-01-05 08:30:00+01:00``, or naive, taken
-in ``tz``); ``gl`` is glucose in mg/dL. Optional columns: ``device_id`` and
+in ``tz``); ``gl`` is glucose in mg/dL, or in mmol/L when the caller says so (converted to whole
+mg/dL, × 18.016, as every importer converts). A mg/dL file whose values are all at most
+:data:`MAX_MMOL_LOOKING_FILE` is refused: it is mmol/L, and read as mg/dL every metric, episode
+and alert of it would be absurd. Optional columns: ``device_id`` and
 ``utc_offset_minutes`` (as ``glucosestream simulate --out`` writes them). Any bad row stops the
 read with ``file:line: reason`` — nothing is skipped silently.
 
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import io
 import math
 from dataclasses import dataclass, field
@@ -43,6 +47,7 @@ import pyarrow.compute as pc
 
 from glucosestream.domain.conflicts import ConflictReport, find_conflicts_in_arrays
 from glucosestream.domain.local_time import LocalTimeReport, resolve_wall_times, uniform_offset
+from glucosestream.domain.reading import MG_DL_PER_MMOL_L
 from glucosestream.ingest.files.csv_table import read_string_table
 from glucosestream.ingest.files.text_columns import (
     PLAIN_DECIMAL,
@@ -50,6 +55,7 @@ from glucosestream.ingest.files.text_columns import (
     iso_times,
     plain_numbers,
 )
+from glucosestream.ingest.units import MAX_PLAUSIBLE_MMOL_L, Unit, UnitError, to_mg_dl
 
 REQUIRED = ("id", "time", "gl")
 OPTIONAL = ("device_id", "utc_offset_minutes")
@@ -66,6 +72,10 @@ READINGS_SCHEMA = pa.schema(
 )
 """The columns of :attr:`CsvInput.columns`: ``measured_at`` in UTC epoch milliseconds, ``line``
 the file line of the reading."""
+
+MAX_MMOL_LOOKING_FILE = 35.0
+"""A file of mg/dL whose every value is at most this is mmol/L: no CGM reports a whole file under
+35 mg/dL (sensors stop at 40), while the mmol/L sensor range tops out at ~22-28."""
 
 MS_PER_MINUTE = 60_000
 MS_PER_HOUR = 3_600_000
@@ -151,13 +161,14 @@ def zone(name: str) -> ZoneInfo:
         raise CsvInputError(f"unknown time zone {name!r}") from None
 
 
-def read_readings_csv(path: Path, tz: str = "UTC") -> list[CsvReading]:
+def read_readings_csv(path: Path, tz: str = "UTC", unit: Unit = "mg/dL") -> list[CsvReading]:
     """The readings of an ``id,time,gl`` CSV (see :func:`read_csv_input`)."""
-    return read_csv_input(path, tz).rows
+    return read_csv_input(path, tz, unit).rows
 
 
-def read_csv_input(path: Path, tz: str = "UTC") -> CsvInput:
-    """Read and convert a whole ``id,time,gl`` CSV; raises :class:`CsvInputError`."""
+def read_csv_input(path: Path, tz: str = "UTC", unit: Unit = "mg/dL") -> CsvInput:
+    """Read and convert a whole ``id,time,gl`` CSV whose ``gl`` is in ``unit``; the readings are
+    in mg/dL. Raises :class:`CsvInputError`."""
     zone_info = zone(tz)
     try:
         data = path.read_bytes()
@@ -165,7 +176,31 @@ def read_csv_input(path: Path, tz: str = "UTC") -> CsvInput:
         raise CsvInputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise CsvInputError(f"{path}: is a directory") from None
-    return _converted(_parsed(data, path), zone_info, path)
+    return _converted(_in_mg_dl(_parsed(data, path), unit, path), zone_info, path)
+
+
+def _in_mg_dl(parsed: _Parsed, unit: Unit, path: Path) -> _Parsed:
+    """The rows with ``gl`` in mg/dL: mg/dL as given (refused when the whole file looks like
+    mmol/L), mmol/L converted to whole mg/dL as every importer converts it."""
+    glucose = parsed.glucose
+    if unit == "mg/dL":
+        highest = float(glucose.max()) if len(glucose) else math.inf
+        if highest <= MAX_MMOL_LOOKING_FILE:
+            raise CsvInputError(
+                f"{path}: every gl value is at most {highest:g}: the file looks like mmol/L, "
+                "not mg/dL; pass --units mmol/L to convert it"
+            )
+        return parsed
+    # np.rint rounds half to even as round() in mmol_l_to_mg_dl does, on the same product.
+    mg_dl = np.rint(glucose * MG_DL_PER_MMOL_L)
+    unconvertible = np.flatnonzero((glucose > MAX_PLAUSIBLE_MMOL_L) | (mg_dl < 1))
+    if len(unconvertible):
+        first = int(unconvertible[0])
+        try:
+            to_mg_dl(float(glucose[first]), "mmol/L")
+        except UnitError as error:  # the importers' own reason, e.g. "… is it mg/dL?"
+            raise CsvInputError(f"{path}:{parsed.lines[first]}: {error}") from None
+    return dataclasses.replace(parsed, glucose=mg_dl)
 
 
 @dataclass(frozen=True)

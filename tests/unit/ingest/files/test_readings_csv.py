@@ -240,3 +240,49 @@ def test_simulator_style_and_naive_utc_files_are_identical_both_ways(
     assert_same(fast, exact)
     assert fast.rows[0] == CsvReading("s0", 1_767_571_200_000, 70.0, 0, "")
     assert fast.conflicts.identities == 0
+
+
+MMOL_ROWS = "id,time,gl\npt1,2026-01-05T00:00:00,5.5\npt1,2026-01-05T00:05:00,3.9\n"
+"""Readings of a meter in mmol/L (the tester's file: 5.5-6.7 every 5 minutes)."""
+
+
+def test_a_file_of_mmol_values_read_as_mg_dl_is_refused(tmp_path: Path) -> None:
+    # Given a file whose every gl is at most 35 (mmol/L: no CGM reports a whole file that low)
+    path = write(tmp_path, MMOL_ROWS + "pt1,2026-01-05T00:10:00,6.7\n")
+    # When it is read as mg/dL (the default), then it is refused in one line saying what to do
+    with pytest.raises(
+        CsvInputError,
+        match=r"in\.csv: every gl value is at most 6\.7: the file looks like mmol/L, not mg/dL; "
+        r"pass --units mmol/L to convert it$",
+    ):
+        read_csv_input(path)
+
+
+def test_a_mg_dl_file_with_a_value_over_35_is_read_as_given(tmp_path: Path) -> None:
+    path = write(tmp_path, MMOL_ROWS + "pt1,2026-01-05T00:10:00,35.5\n")
+    assert [r.glucose_mg_dl for r in read_readings_csv(path)] == [5.5, 3.9, 35.5]
+
+
+def test_mmol_values_are_converted_as_the_importers_convert(tmp_path: Path) -> None:
+    from glucosestream.domain.reading import mmol_l_to_mg_dl
+
+    path = write(tmp_path, MMOL_ROWS + "pt1,2026-01-05T00:10:00,22.2\n")
+    rows = read_readings_csv(path, unit="mmol/L")
+    assert [r.glucose_mg_dl for r in rows] == [99, 70, 400]
+    assert [r.glucose_mg_dl for r in rows] == [mmol_l_to_mg_dl(v) for v in (5.5, 3.9, 22.2)]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("120", "glucose 120 mmol/L is implausible (> 40): is it mg/dL?"),
+        ("0.01", "glucose 0.01 mmol/L is not within 1-10000 mg/dL"),
+    ],
+)
+def test_a_value_that_is_no_mmol_reading_is_refused_at_its_line(
+    tmp_path: Path, value: str, reason: str
+) -> None:
+    path = write(tmp_path, MMOL_ROWS + f"pt1,2026-01-05T00:10:00,{value}\n")
+    with pytest.raises(CsvInputError) as refused:
+        read_csv_input(path, unit="mmol/L")
+    assert str(refused.value) == f"{path}:4: {reason}"
