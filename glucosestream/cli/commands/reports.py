@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from glucosestream.cli.errors import UserError
@@ -30,6 +32,11 @@ def _csv_input(args: argparse.Namespace) -> CsvInput:
     known to be writable."""
     from glucosestream.ingest.files.readings_csv import CsvInputError, read_csv_input
 
+    if _same_file(args.input, args.output):
+        raise UserError(
+            f"--output {args.output} is the --input file: writing it would destroy the readings; "
+            "name another file"
+        )
     if not args.output.parent.is_dir():
         raise UserError(f"{args.output.parent} is not a directory")
     if args.output.is_dir():
@@ -38,6 +45,17 @@ def _csv_input(args: argparse.Namespace) -> CsvInput:
         return read_csv_input(args.input, args.tz, args.units)
     except CsvInputError as error:
         raise UserError(str(error)) from None
+
+
+def _same_file(input_path: Path, output_path: Path) -> bool:
+    """Whether the output would overwrite the input: the same path (links resolved), or the same
+    file under another name (a hard link) when both exist."""
+    if input_path.resolve() == output_path.resolve():
+        return True
+    try:
+        return os.path.samefile(input_path, output_path)
+    except OSError:  # one of them does not exist (yet): not the same file
+        return False
 
 
 def _resolved(csv_input: CsvInput) -> str:

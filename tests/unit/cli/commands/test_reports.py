@@ -66,3 +66,36 @@ def test_units_mmol_gives_the_report_of_the_file_converted_to_mg_dl(
     converted, given = (tmp_path / "a").read_bytes(), (tmp_path / "b").read_bytes()
     assert converted == given
     assert LOW_FOUND[command] in converted
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("output_name", ["same path", "relative path", "symlink", "hard link"])
+def test_an_output_that_is_the_input_is_refused_before_reading(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    output_name: str,
+) -> None:
+    # Given a readings file, and --output naming that same file one way or another
+    source = tmp_path / "readings.csv"
+    readings = id_time_gl([100, 104, 110])
+    source.write_text(readings)
+    monkeypatch.chdir(tmp_path)
+    output = {
+        "same path": source,
+        "relative path": Path("readings.csv"),
+        "symlink": tmp_path / "link.csv",
+        "hard link": tmp_path / "hard.csv",
+    }[output_name]
+    if output_name == "symlink":
+        output.symlink_to(source)
+    if output_name == "hard link":
+        output.hardlink_to(source)
+    # When the report is asked for, then it is one line, exit 2, and the readings are intact
+    assert main([*command.split(), "--input", str(source), "--output", str(output)]) == 2
+    assert capsys.readouterr().err == (
+        f"glucosestream: error: --output {output} is the --input file: writing it would "
+        "destroy the readings; name another file\n"
+    )
+    assert source.read_text() == readings
