@@ -76,8 +76,12 @@ def iso_datetime(text: str) -> datetime:
 
 
 def positive_float(text: str) -> float:
-    value = non_negative_float(text)
-    if value == 0 or not math.isfinite(value):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    # One reason for every refused number: 0, negatives, inf and nan alike.
+    if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"{text} is not a positive finite number")
     return value
 

@@ -4,8 +4,10 @@ Kinesis."""
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from glucosestream.cli.commands.stack_check import require_running_stack
@@ -13,6 +15,13 @@ from glucosestream.cli.errors import EXIT_FAILED, UserError
 from glucosestream.settings import Settings
 
 T = TypeVar("T")
+
+EARLIEST_START = datetime(1970, 1, 1, tzinfo=UTC)
+"""Simulated readings are timed in milliseconds since the Unix epoch, from this instant on."""
+LATEST_END = datetime(9999, 12, 1, tzinfo=UTC)
+"""The simulated period must end by this instant: the simulator looks up each zone's clock up to
+3 days beyond the period, in local times up to 14 hours ahead of UTC, and dates end with 9999."""
+_DAY = timedelta(days=1)
 
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
@@ -31,6 +40,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
         raise UserError("--speed paces publishing; it does not apply to --out")
     if args.out is not None and args.aggregate:
         raise UserError("--aggregate applies to --publish only")
+    _check_period(args.start, args.days)
     try:
         config = CohortConfig(
             patients=args.patients,
@@ -75,6 +85,37 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
         truths = write_truth(ground_truth(config), args.truth)
         print(f"wrote the ground truth of {truths} readings to {args.truth}")
     return outcome
+
+
+def _check_period(start_ms: int | None, days: float) -> None:
+    """Refuse a period the simulator cannot time, in the words of the command line."""
+    from stream.simulator.config import DEFAULT_START_MS
+
+    start_ms = DEFAULT_START_MS if start_ms is None else start_ms
+    if start_ms < 0:
+        raise UserError(
+            f"--start {_utc(start_ms)} is before {EARLIEST_START:%Y-%m-%dT%H:%M:%SZ}: simulated "
+            "readings are timed from the Unix epoch"
+        )
+    most_days = (LATEST_END - EARLIEST_START - timedelta(milliseconds=start_ms)) / _DAY
+    if days > most_days:
+        room = (
+            # Rounded down: the bound itself is a period that is accepted.
+            f"from that start --days is at most {math.floor(most_days * 1000) / 1000:.10g}"
+            if most_days > 0
+            else "--start must be earlier"
+        )
+        raise UserError(
+            f"--days {days:g} from --start {_utc(start_ms)} ends after "
+            f"{LATEST_END:%Y-%m-%dT%H:%M:%SZ}: the simulated period must end by then; {room}"
+        )
+
+
+def _utc(epoch_ms: int) -> str:
+    try:
+        return f"{EARLIEST_START + timedelta(milliseconds=epoch_ms):%Y-%m-%dT%H:%M:%SZ}"
+    except OverflowError:  # an offset put it past 9999-12-31 in UTC
+        return "10000-01-01T00:00:00Z or later"
 
 
 def _counted(items: Iterator[T], progress: Any) -> Iterator[T]:

@@ -22,6 +22,27 @@ from glucosestream.cli.main import main
         (["--publish"], "the local stack is not running"),
         (["--out", "{tmp}/x.csv", "--truth", "{tmp}/x.txt"], "must end in .csv or .parquet"),
         (["--out", "{tmp}/x.csv", "--truth", "{tmp}/x.csv"], "must be different files"),
+        # Out-of-range periods (they ended in tracebacks or an internal message):
+        (
+            ["--out", "{tmp}/x.csv", "--start", "9999-12-30"],
+            "error: --days 1 from --start 9999-12-30T00:00:00Z ends after 9999-12-01T00:00:00Z: "
+            "the simulated period must end by then; --start must be earlier\n",
+        ),
+        (
+            ["--out", "{tmp}/x.csv", "--days", "1e308"],
+            "error: --days 1e+308 from --start 2026-01-05T00:00:00Z ends after "
+            "9999-12-01T00:00:00Z: the simulated period must end by then; from that start "
+            "--days is at most 2912408\n",
+        ),
+        (
+            ["--out", "{tmp}/x.csv", "--start", "9999-11-30", "--days", "1.5"],
+            "from that start --days is at most 1\n",
+        ),
+        (
+            ["--out", "{tmp}/x.csv", "--start", "1960-01-01"],
+            "error: --start 1960-01-01T00:00:00Z is before 1970-01-01T00:00:00Z: simulated "
+            "readings are timed from the Unix epoch\n",
+        ),
     ],
 )
 def test_simulate_refuses_impossible_requests_in_one_line(
