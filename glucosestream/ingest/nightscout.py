@@ -7,7 +7,8 @@ An sgv entry as uploaders (xDrip+, Loop, AndroidAPS, bridges) post it::
      "device": "xDrip-DexcomG6", "noise": 1, "utcOffset": 60}
 
 ``date`` is epoch milliseconds (seconds are a known uploader mistake and are refused with a
-reason); ``sgv`` is mg/dL; 39 means LOW and values under 39 are Dexcom error codes, not glucose.
+reason); ``sgv`` is mg/dL; 39 means LOW and whole values 0-38 are Dexcom error codes, not glucose
+(:class:`NotGlucose`); a negative value is neither.
 ``mbg`` entries (meter) become BGM readings of the device's meter (``<device> meter``: a sensor
 and a meter value at one ``date`` are two readings); ``cal`` entries carry no glucose and are
 skipped.
@@ -139,6 +140,19 @@ class EntryError(ValueError):
     """An entry that cannot become a reading; the message says why."""
 
 
+class NotGlucose(EntryError):
+    """An entry that by design holds no glucose: a Dexcom error code in ``sgv``. The API refuses
+    it like any other EntryError; a file import skips and counts it, since real Nightscout data
+    holds such entries (Nightscout's errorcodes plugin shows them as ?SN, ?NA, ???, ...), while
+    any other refused entry means the file is damaged."""
+
+
+DEXCOM_ERROR_CODE = (
+    "sgv under 39: a Dexcom error code (sensor not ready, no antenna, ...), not a glucose value"
+)
+"""The reason a file import gives for skipping :class:`NotGlucose` entries, one for all codes."""
+
+
 def _number(entry: dict[str, Any], name: str) -> int | float | None:
     value = entry.get(name)
     if value is None:
@@ -248,11 +262,17 @@ def reading_from_entry(
     value = _glucose(entry, kind)
     if value is None:
         raise EntryError(f"{kind} entry has no {kind} value")
+    sent = entry[kind]
+    if sent < 0:
+        raise EntryError(f"{kind} {sent} is negative: not a glucose value")
     if value < LOWEST_SGV:
-        raise EntryError(
-            f"{kind} {value} is below 39: a Dexcom error code (sensor not ready, no antenna, "
-            "...), not a glucose value"
-        )
+        # Error codes are whole numbers a sensor sends in sgv; 5.5 or a meter's 30 is no code.
+        if kind == "sgv" and float(sent).is_integer():
+            raise NotGlucose(
+                f"sgv {sent} is below 39: a Dexcom error code (sensor not ready, no antenna, "
+                "...), not a glucose value"
+            )
+        raise EntryError(f"{kind} {sent} is below 39 and not a Dexcom error code (a whole sgv)")
     measured_at, text_offset = _time(entry)
     if measured_at > now_ms + MAX_FUTURE_MS:
         raise EntryError(

@@ -1,5 +1,12 @@
 """Nightscout JSON exports: an array of entries as ``/api/v1/entries.json`` returns them, each
-converted as the Nightscout-compatible API converts it (:mod:`glucosestream.ingest.nightscout`)."""
+converted as the Nightscout-compatible API converts it (:mod:`glucosestream.ingest.nightscout`).
+
+Entries that hold no glucose by design (``cal``, Dexcom error codes in ``sgv``) are skipped and
+counted. Any other entry the conversion refuses (a value that is not a number, a date in seconds,
+a negative or out-of-range value, an unknown direction) means the file is damaged or edited: the
+import stops at that entry and nothing is imported, as for every other format. The API, which
+receives live uploads, refuses such entries one by one instead.
+"""
 
 from __future__ import annotations
 
@@ -29,19 +36,22 @@ def parse_nightscout(
     parsed = ParsedFile("nightscout", rows_read=len(document))
     entry_numbers: list[str] = []
     for number, entry in enumerate(document, 1):
+        where = f"{path}: entry {number}"
         if not isinstance(entry, dict):
-            raise MalformedFile(f"{path}: entry {number} is not an object")
+            raise MalformedFile(f"{where}: a {type(entry).__name__}, not an object")
         try:
             reading = nightscout.reading_from_entry(entry, patient, pseudonym_key, now_ms)
-        except (nightscout.EntryError, InvalidReading) as error:
-            parsed.skipped.append((number, str(error)))
+        except nightscout.NotGlucose:
+            parsed.skipped.append((number, nightscout.DEXCOM_ERROR_CODE))
             continue
+        except (nightscout.EntryError, InvalidReading) as error:
+            raise MalformedFile(f"{where}: {error}") from None
         if reading is None:
             parsed.skipped.append((number, "cal entries carry no glucose"))
             continue
         if reading.source is ReadingSource.CGM:
             reading = replace(reading, source=ReadingSource.IMPORT)
         parsed.readings.append(reading)
-        entry_numbers.append(f"{path}: entry {number}")
+        entry_numbers.append(where)
     parsed.conflicts = readings_conflicts(parsed.readings, entry_numbers)
     return parsed

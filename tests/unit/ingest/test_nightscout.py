@@ -104,6 +104,7 @@ def test_date_in_seconds_is_rejected_with_a_clear_reason() -> None:
     ("entry", "reason"),
     [
         ({"sgv": 5, "date": NOW_MS}, "Dexcom error code"),
+        ({"sgv": -50, "date": NOW_MS}, "sgv -50 is negative: not a glucose value"),
         ({"sgv": "120", "date": NOW_MS}, "sgv must be a number"),
         ({"date": NOW_MS}, "has no sgv value"),
         ({"sgv": 120}, "no date"),
