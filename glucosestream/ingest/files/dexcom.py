@@ -7,7 +7,9 @@ Insulin Value (u), Carb Value (grams), Duration (hh:mm:ss), Glucose Rate of Chan
 (mg/dL/min), Transmitter Time (Long Integer), Transmitter ID`` (``mmol/L`` in the two glucose
 headers for mmol exports; older exports have no ``Transmitter ID``). The first rows are
 ``FirstName``/``LastName``/``Device``/``Alert`` settings rows without a timestamp; readings are
-``EGV`` rows; ``Low``/``High`` stand for values beyond the sensor range (< 40, > 400 mg/dL).
+``EGV`` rows; ``Low``/``High`` stand for values beyond the sensor range (< 40, > 400 mg/dL;
+2.2-22.2 mmol/L), so Clarity never writes a number beyond it: one there (5000, 25) means a
+damaged or edited file, which is refused.
 Timestamps are the receiver's local time, read in the import's zone; one with a UTC offset or
 ``Z`` is that instant, as given.
 """
@@ -19,7 +21,13 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from glucosestream.domain.reading import MG_DL_PER_MMOL_L, ReadingSource, Trend
+from glucosestream.domain.reading import (
+    MG_DL_PER_MMOL_L,
+    SENSOR_MAX_MG_DL,
+    SENSOR_MIN_MG_DL,
+    ReadingSource,
+    Trend,
+)
 from glucosestream.ingest.files.parsed_file import (
     MalformedFile,
     ParsedFile,
@@ -123,7 +131,12 @@ def parse_dexcom(text: str, path: Path, patient_id: str, tz: ZoneInfo, now_ms: i
             parsed.skipped.append((line, DEXCOM_SKIPPED.get(event, f"event type {event!r}")))
             continue
         glucose = glucose_cell(
-            fields[glucose_col], unit, DEXCOM_LOW_MG_DL, DEXCOM_HIGH_MG_DL, where
+            fields[glucose_col],
+            unit,
+            DEXCOM_LOW_MG_DL,
+            DEXCOM_HIGH_MG_DL,
+            where,
+            numbers_within=(SENSOR_MIN_MG_DL, SENSOR_MAX_MG_DL),
         )
         if glucose is None:
             parsed.skipped.append((line, "EGV row without a glucose value"))

@@ -7,7 +7,7 @@ import csv
 import io
 from pathlib import Path
 
-from glucosestream.domain.reading import ReadingStatus, sensor_status
+from glucosestream.domain.reading import MG_DL_PER_MMOL_L, ReadingStatus, sensor_status
 from glucosestream.ingest.files.parsed_file import MalformedFile
 from glucosestream.ingest.units import Unit, UnitError, parse_unit, to_mg_dl
 
@@ -57,9 +57,19 @@ def unit_of_header(name: str, prefix: str, path: Path) -> Unit:
 
 
 def glucose_cell(
-    text: str, unit: Unit, low: int, high: int, where: str
+    text: str,
+    unit: Unit,
+    low: int,
+    high: int,
+    where: str,
+    *,
+    numbers_within: tuple[int, int] | None = None,
 ) -> tuple[int, ReadingStatus] | None:
-    """(mg/dL, status) of a glucose cell; None when empty; MalformedFile when unreadable."""
+    """(mg/dL, status) of a glucose cell; None when empty; MalformedFile when unreadable.
+
+    ``numbers_within`` is the range (mg/dL, inclusive) of the numbers an export writes when it
+    writes its Low/High words beyond it: a number outside it is refused, not flagged.
+    """
     value = text.strip()
     if not value:
         return None
@@ -72,6 +82,10 @@ def glucose_cell(
         number = float(value.replace(",", "."))
     except ValueError:
         raise MalformedFile(f"{where}: glucose {value!r} is not a number, Low or High") from None
+    if number <= 0:
+        # Checked first: "-120" is no mmol/L value, and calling it one sends the reader astray.
+        sign = "negative" if number < 0 else "zero"
+        raise MalformedFile(f"{where}: glucose {value} is {sign}: the file is damaged or edited")
     decimal = "." in value or "," in value
     if unit == "mg/dL" and (number < MIN_MG_DL_VALUE or decimal) and number < MAX_MMOL_LOOKING:
         raise MalformedFile(
@@ -81,6 +95,13 @@ def glucose_cell(
         mg_dl = to_mg_dl(number, unit)
     except UnitError as error:
         raise MalformedFile(f"{where}: {error}; the file mixes units or is damaged") from None
+    if numbers_within is not None and not numbers_within[0] <= mg_dl <= numbers_within[1]:
+        lowest, highest = numbers_within
+        raise MalformedFile(
+            f"{where}: glucose {value} {unit} is beyond {lowest}-{highest} mg/dL "
+            f"({lowest / MG_DL_PER_MMOL_L:.1f}-{highest / MG_DL_PER_MMOL_L:.1f} mmol/L), where "
+            "the export writes Low or High: the file is damaged or edited"
+        )
     return mg_dl, sensor_status(mg_dl)
 
 

@@ -135,3 +135,51 @@ def test_an_export_without_a_transmitter_id_column_names_the_source_device(
     # When it is parsed, then the reading is imported with the Source Device ID as its device
     [reading] = parse(path).readings
     assert (reading.device_id, reading.glucose_mg_dl) == ("dexcom-G6", 120)
+
+
+def clarity_values(tmp_path: Path, *values: str, unit: str = "mg/dL") -> Path:
+    """A small Clarity CSV in ``unit``: one EGV row per glucose cell, five minutes apart."""
+    rows = [
+        f"{n},2026-04-01T08:{5 * n:02d}:00,EGV,,,,G6,{value},,,,,{300 * n},TX9"
+        for n, value in enumerate(values, 1)
+    ]
+    path = tmp_path / "clarity.csv"
+    path.write_text("\n".join([CLARITY_HEADER.replace("mg/dL", unit), *rows]) + "\n")
+    return path
+
+
+def test_low_high_and_the_sensor_range_edges_are_imported(tmp_path: Path) -> None:
+    readings = parse(clarity_values(tmp_path, "Low", "40", "400", "High")).readings
+    assert [(r.glucose_mg_dl, r.status) for r in readings] == [
+        (39, ReadingStatus.BELOW_SENSOR_RANGE),
+        (40, ReadingStatus.OK),
+        (400, ReadingStatus.OK),
+        (401, ReadingStatus.ABOVE_SENSOR_RANGE),
+    ]
+
+
+BEYOND_RANGE = (
+    "is beyond 40-400 mg/dL (2.2-22.2 mmol/L), where the export writes Low or High: the file is "
+    "damaged or edited"
+)
+
+
+@pytest.mark.parametrize(
+    ("cell", "unit"),
+    [("5000", "mg/dL"), ("401", "mg/dL"), ("25", "mg/dL"), ("22.3", "mmol/L"), ("2.1", "mmol/L")],
+)
+def test_a_number_beyond_the_sensor_range_is_refused(cell: str, unit: str, tmp_path: Path) -> None:
+    # Given an EGV number where Clarity writes High or Low (it was imported, flagged)
+    path = clarity_values(tmp_path, "6.1" if unit == "mmol/L" else "110", cell, unit=unit)
+    # When it is parsed, then the file is refused at that line: it was damaged or edited
+    with pytest.raises(MalformedFile) as refused:
+        parse(path)
+    assert str(refused.value) == f"{path}:3: glucose {cell} {unit} {BEYOND_RANGE}"
+
+
+def test_a_negative_glucose_is_called_negative_not_mixed_units(tmp_path: Path) -> None:
+    path = clarity_values(tmp_path, "110", "-120")
+    with pytest.raises(
+        MalformedFile, match=r"clarity\.csv:3: glucose -120 is negative: the file is damaged"
+    ):
+        parse(path)

@@ -78,3 +78,11 @@ def test_libre_date_order_follows_the_whole_file(
 def test_libre_dates_that_contradict_each_other_are_refused(tmp_path: Path) -> None:
     with pytest.raises(MalformedFile, match="mix day-first and month-first"):
         parse(libre_file(tmp_path / "libre.csv", ["13-01-2026 00:07", "01-13-2026 00:07"]))
+
+
+def test_a_negative_glucose_is_called_negative_not_mixed_units(tmp_path: Path) -> None:
+    # Given a LibreView row whose historic glucose is -120 (it was called mmol/L, mixed units)
+    path = libre_file(tmp_path / "libre.csv", ["01-12-2026 00:07"])
+    path.write_text(path.read_text().replace(",0,100,", ",0,-120,"))
+    with pytest.raises(MalformedFile, match=r"libre\.csv:3: glucose -120 is negative: the file"):
+        parse(path)
