@@ -30,6 +30,16 @@ stream's instants increasing:
 A stream whose wall times mostly decrease (a newest-first export) is walked newest first with
 the comparisons reversed. Offsets or UTC times in the source are used as given, never guessed:
 this module is for naive times only.
+
+Where the source also gives a **recording sequence** — a counter that only grows while the
+device records, such as Dexcom Clarity's ``Transmitter Time (Long Integer)`` (the transmitter's
+seconds) — it, not the file's order, says which reading came first, so a file sorted by wall
+time (which interleaves the two occurrences of the repeated hour) loses nothing:
+
+4. A stream whose readings all carry a sequence number is walked in sequence order.
+5. Readings at one ambiguous wall time with two different sequence numbers are two readings, so
+   the two occurrences: the lower number the first, the higher the second. (One number twice is
+   one reading repeated; three or more are left to rule 2 and show up as conflicts.)
 """
 
 from __future__ import annotations
@@ -65,6 +75,11 @@ class LocalTimeReport:
     """Ambiguous wall times whose occurrence (first or second) the source order decided."""
     second_occurrence: int = 0
     """Of those, the readings placed in the repeated hour's second occurrence."""
+    ambiguous_by_sequence: int = 0
+    """Ambiguous wall times whose occurrence the recording sequence decided (rules 4 and 5),
+    counted apart from the file order's."""
+    second_by_sequence: int = 0
+    """Of those, the readings placed in the repeated hour's second occurrence."""
     ambiguous_undecided: list[int] = field(default_factory=list)
     """Ambiguous wall times the order could not decide: kept with the earlier offset."""
     nonexistent_shifted: list[int] = field(default_factory=list)
@@ -76,6 +91,7 @@ class LocalTimeReport:
     def changed_anything(self) -> bool:
         return bool(
             self.ambiguous_by_order
+            or self.ambiguous_by_sequence
             or self.ambiguous_undecided
             or self.nonexistent_shifted
             or self.clock_not_switched
@@ -88,6 +104,12 @@ class LocalTimeReport:
             out.append(
                 f"{self.ambiguous_by_order} ambiguous local times (repeated hour) resolved by "
                 f"file order, {self.second_occurrence} of them in the second occurrence"
+            )
+        if self.ambiguous_by_sequence:
+            out.append(
+                f"{self.ambiguous_by_sequence} ambiguous local times (repeated hour) resolved by "
+                f"recording order (transmitter time), {self.second_by_sequence} of them in the "
+                "second occurrence"
             )
         if self.ambiguous_undecided:
             out.append(
@@ -207,7 +229,10 @@ def _newest_first(walls: Sequence[int]) -> bool:
 
 
 def resolve_wall_times(
-    streams: Sequence[Hashable], walls: Sequence[datetime], tz: ZoneInfo
+    streams: Sequence[Hashable],
+    walls: Sequence[datetime],
+    tz: ZoneInfo,
+    sequence: Sequence[int | None] | None = None,
 ) -> tuple[list[ResolvedTime], LocalTimeReport]:
     """UTC instants of naive wall-clock times in ``tz``, resolved per stream in source order.
 
@@ -219,6 +244,11 @@ def resolve_wall_times(
         Naive local wall-clock times, in source order (``tzinfo`` is ignored if set).
     tz
         The zone the wall times are in.
+    sequence
+        Optional: each reading's recording sequence number (a counter that only grows while the
+        stream's device records, e.g. Dexcom's transmitter time), ``None`` where unknown. A
+        stream whose readings all have one is resolved by it (rules 4 and 5 of the module
+        docstring); any other stream by source order.
 
     Returns
     -------
@@ -227,6 +257,8 @@ def resolve_wall_times(
     """
     if len(streams) != len(walls):
         raise ValueError(f"streams and walls differ in length: {len(streams)} != {len(walls)}")
+    if sequence is not None and len(sequence) != len(walls):
+        raise ValueError(f"sequence and walls differ in length: {len(sequence)} != {len(walls)}")
     hours = _ZoneHours(tz)
     candidates = [hours.candidates(wall) for wall in walls]
     by_stream: dict[Hashable, list[int]] = {}
@@ -235,6 +267,12 @@ def resolve_wall_times(
     chosen = [0] * len(walls)
     report = LocalTimeReport()
     for indices in by_stream.values():
+        numbers = _stream_sequence(indices, sequence)
+        if numbers is not None:
+            recorded = sorted(indices, key=lambda i: (numbers[i], i))
+            forced = _occurrences_by_sequence(recorded, candidates, numbers)
+            _walk(recorded, candidates, chosen, report, forced)
+            continue
         # A newest-first export is walked from its end: oldest first, as it was recorded.
         newest_first = _newest_first([candidates[i].wall_ms for i in indices])
         _walk(indices[::-1] if newest_first else indices, candidates, chosen, report)
@@ -248,13 +286,56 @@ def resolve_wall_times(
     return resolved, report
 
 
+def _stream_sequence(
+    indices: list[int], sequence: Sequence[int | None] | None
+) -> dict[int, int] | None:
+    """The sequence number of each of a stream's readings, or None unless every one has one."""
+    if sequence is None:
+        return None
+    numbers = {index: number for index in indices if (number := sequence[index]) is not None}
+    return numbers if len(numbers) == len(indices) else None
+
+
+def _occurrences_by_sequence(
+    recorded: list[int], candidates: list[_Candidates], numbers: dict[int, int]
+) -> dict[int, int]:
+    """Rule 5: the offset of each reading at an ambiguous wall time that the stream holds with
+    exactly two sequence numbers, the lower one's the earlier offset (first occurrence)."""
+    numbers_at: dict[int, set[int]] = {}
+    for index in recorded:
+        if candidates[index].kind == "ambiguous":
+            numbers_at.setdefault(candidates[index].wall_ms, set()).add(numbers[index])
+    forced: dict[int, int] = {}
+    for index in recorded:
+        c = candidates[index]
+        at_wall = numbers_at.get(c.wall_ms, set()) if c.kind == "ambiguous" else set()
+        if len(at_wall) == 2:
+            forced[index] = c.first if numbers[index] == min(at_wall) else c.second
+    return forced
+
+
 def _walk(
     order: list[int],
     candidates: list[_Candidates],
     chosen: list[int],
     report: LocalTimeReport,
+    forced: dict[int, int] | None = None,
 ) -> None:
-    """Choose each reading's offset along one stream, oldest first (see the module docstring)."""
+    """Choose each reading's offset along one stream, oldest first (see the module docstring).
+
+    ``forced`` is given for a stream walked in recording sequence: offsets rule 5 decided, and
+    the report then counts every decision as the sequence's, not the file order's.
+    """
+    by_sequence = forced is not None
+    forced = forced or {}
+
+    def decided(count: int, second: int) -> None:
+        if by_sequence:
+            report.ambiguous_by_sequence += count
+            report.second_by_sequence += second
+        else:
+            report.ambiguous_by_order += count
+            report.second_occurrence += second
 
     def follows(instant: int, previous: int | None) -> bool:
         # Equal instants follow: a duplicated row is the same reading, not a step back in time.
@@ -266,14 +347,20 @@ def _walk(
     """Ambiguous readings given the preferred occurrence, waiting for a step that decides them."""
     for index in order:
         c = candidates[index]
-        if c.kind == "ambiguous":
+        if index in forced:
+            offset = forced[index]
+            second = offset == c.second
+            # A second occurrence ends the first: readings waiting for a step are decided too.
+            decided(1 + (len(pending_first) if second else 0), int(second))
+            if second:
+                pending_first.clear()
+        elif c.kind == "ambiguous":
             if follows(c.instant(c.first), previous_instant):
                 offset = c.first
                 pending_first.append(index)
             else:
                 offset = c.second
-                report.ambiguous_by_order += 1 + len(pending_first)
-                report.second_occurrence += 1
+                decided(1 + len(pending_first), 1)
                 pending_first.clear()
         else:
             report.ambiguous_undecided.extend(pending_first)

@@ -11,7 +11,8 @@ headers for mmol exports; older exports have no ``Transmitter ID``). The first r
 2.2-22.2 mmol/L), so Clarity never writes a number beyond it: one there (5000, 25) means a
 damaged or edited file, which is refused.
 Timestamps are the receiver's local time, read in the import's zone; one with a UTC offset or
-``Z`` is that instant, as given.
+``Z`` is that instant, as given. ``Transmitter Time`` (the transmitter's seconds) orders each
+transmitter's rows where the wall time repeats (:mod:`glucosestream.domain.local_time`).
 """
 
 from __future__ import annotations
@@ -103,6 +104,15 @@ def _timestamp(stamp: str, where: str) -> datetime:
         ) from None
 
 
+def _transmitter_seconds(cell: str) -> int | None:
+    """``Transmitter Time (Long Integer)``: the transmitter's seconds since it started, which only
+    grow while it records, so they order its readings where the local wall time repeats (an
+    autumn daylight-saving change). None when empty or not a whole number: the rows of that
+    transmitter are then taken in file order."""
+    text = cell.strip()
+    return int(text) if re.fullmatch(r"-?\d+", text) else None
+
+
 def parse_dexcom(text: str, path: Path, patient_id: str, tz: ZoneInfo, now_ms: int) -> ParsedFile:
     rows = csv_rows(text, path, delimiter_of(text.split("\n", 1)[0]))
     if not rows:
@@ -117,6 +127,7 @@ def parse_dexcom(text: str, path: Path, patient_id: str, tz: ZoneInfo, now_ms: i
     source_col = column(names, "Source Device ID", path)
     # Older Clarity exports end at Transmitter Time: the device is then the Source Device ID.
     transmitter_col = optional_column(names, "Transmitter ID")
+    transmitter_time_col = optional_column(names, "Transmitter Time")
     unit = unit_of_header(names[glucose_col], DEXCOM_GLUCOSE_PREFIX, path)
     parsed = ParsedFile("dexcom")
     glucose_rows: list[WallClockRow] = []
@@ -152,6 +163,12 @@ def parse_dexcom(text: str, path: Path, patient_id: str, tz: ZoneInfo, now_ms: i
             rate *= MG_DL_PER_MMOL_L
         transmitter = fields[transmitter_col].strip() if transmitter_col is not None else ""
         device = transmitter or fields[source_col].strip() or "unknown"
+        # The counter restarts with each transmitter: only rows naming theirs share one.
+        sequence = (
+            _transmitter_seconds(fields[transmitter_time_col])
+            if transmitter and transmitter_time_col is not None
+            else None
+        )
         glucose_rows.append(
             WallClockRow(
                 where,
@@ -160,6 +177,7 @@ def parse_dexcom(text: str, path: Path, patient_id: str, tz: ZoneInfo, now_ms: i
                 glucose,
                 dexcom_trend(rate),
                 ReadingSource.IMPORT,
+                sequence,
             )
         )
     add_wall_clock_readings(parsed, glucose_rows, patient_id, tz, now_ms)

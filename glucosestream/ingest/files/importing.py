@@ -58,7 +58,8 @@ class ImportReport:
     destination: str
     already_present: int = 0
     repeated: int = 0
-    """Copies of a reading the file holds more than once (same identity), written once."""
+    """Copies of a reading the file holds more than once (same identity and glucose), written
+    once. Readings of one identity with different glucose are conflicts, reported as such."""
     skipped: dict[str, int] = field(default_factory=dict)
     resolved: list[str] = field(default_factory=list)
     """What converting the file's times decided (daylight saving) and conflicts it holds."""
@@ -125,6 +126,13 @@ def write_to_lake(
     return written, present
 
 
+def _repeated_copies(readings: list[GlucoseReading]) -> int:
+    """Readings that repeat an earlier one exactly (identity and glucose): an overlapping export.
+    A different value at the same identity is another reading, lost to the conflict: calling it
+    a copy would hide that."""
+    return len(readings) - len({(r.event_id, r.glucose_mg_dl) for r in readings})
+
+
 def import_parsed(
     parsed: ParsedFile,
     path: Path,
@@ -148,7 +156,7 @@ def import_parsed(
     if not parsed.readings:
         return report
     if lake is not None:
-        report.repeated = len(parsed.readings) - len({r.event_id for r in parsed.readings})
+        report.repeated = _repeated_copies(parsed.readings)
         report.imported, report.already_present = write_to_lake(
             parsed.readings, lake, raw_prefix, now_ms=now_ms
         )

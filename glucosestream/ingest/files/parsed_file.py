@@ -64,16 +64,23 @@ class WallClockRow:
     glucose: tuple[int, ReadingStatus]
     trend: Trend
     source: ReadingSource
+    sequence: int | None = None
+    """The device's recording counter, when the export gives one (Dexcom's transmitter time):
+    it orders the device's rows across a repeated hour (see domain.local_time)."""
 
 
 def add_wall_clock_readings(
     parsed: ParsedFile, rows: list[WallClockRow], patient_id: str, tz: ZoneInfo, now_ms: int
 ) -> None:
-    """Convert the rows' wall-clock times per device in file order and add the readings; a
-    time with an offset is used as given (see :attr:`WallClockRow.wall`)."""
+    """Convert the rows' wall-clock times per device in file order (in recording order where
+    every row of a device has a :attr:`WallClockRow.sequence`) and add the readings; a time with
+    an offset is used as given (see :attr:`WallClockRow.wall`)."""
     naive = [index for index, row in enumerate(rows) if row.wall.tzinfo is None]
     resolved, parsed.local_times = resolve_wall_times(
-        [rows[index].device_id for index in naive], [rows[index].wall for index in naive], tz
+        [rows[index].device_id for index in naive],
+        [rows[index].wall for index in naive],
+        tz,
+        [rows[index].sequence for index in naive],
     )
     # The report's positions are indices into the naive rows: make them indices into `rows`.
     for positions in (

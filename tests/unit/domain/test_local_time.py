@@ -229,3 +229,76 @@ def test_with_a_uniform_offset_resolving_is_that_offset(minutes: list[int], zone
     if offset is not None:
         assert {r.offset_minutes for r in resolved} == {offset}
         assert not report.changed_anything
+
+
+# ------------------------------------------ a recording sequence (Dexcom's transmitter time)
+
+# Berlin, 2026-10-25: 03:00 CEST becomes 02:00 CET, so 02:00-02:59 happens twice.
+AUTUMN_START = datetime(2026, 10, 24, 23, 50)  # 01:50 CEST
+
+
+def test_a_file_sorted_by_wall_time_is_resolved_by_the_recording_sequence() -> None:
+    # Given readings recorded at these minutes after 01:50 CEST, each with the transmitter's
+    # seconds, and a file that lists them by wall time: the repeated hour's two occurrences
+    # interleave (02:10 CEST, 02:10 CET, 02:40 CEST, 02:40 CET, ...)
+    minutes = [0, 20, 50, 65, 80, 110, 135]
+    instants = [AUTUMN_START + timedelta(minutes=m) for m in minutes]
+    walls = [
+        i.replace(tzinfo=UTC).astimezone(BERLIN).replace(tzinfo=None, fold=0) for i in instants
+    ]
+    seconds = [1000 + 60 * m for m in minutes]
+    rows = sorted(zip(walls, seconds, instants, strict=True))
+    assert [f"{w:%H:%M}" for w, _, _ in rows] == [
+        "01:50", "02:10", "02:10", "02:40", "02:40", "02:55", "03:05",
+    ]  # fmt: skip
+
+    # When they are resolved with the transmitter's seconds as the recording sequence
+    resolved, report = resolve_wall_times(
+        ["dexcom-8XYZ13"] * 7, [w for w, _, _ in rows], BERLIN, [s for _, s, _ in rows]
+    )
+
+    # Then every reading has its true instant, and the summary says what decided
+    assert [r.utc_ms for r in resolved] == [utc_ms(i) for _, _, i in rows]
+    assert (report.ambiguous_by_sequence, report.second_by_sequence) == (5, 2)
+    assert (report.ambiguous_by_order, report.ambiguous_undecided) == (0, [])
+    assert report.phrases() == [
+        "5 ambiguous local times (repeated hour) resolved by recording order (transmitter "
+        "time), 2 of them in the second occurrence"
+    ]
+
+
+def test_two_sequence_numbers_at_one_ambiguous_time_are_the_two_occurrences() -> None:
+    # Given one reading in each occurrence of 02:10 (nothing else in the hour to order them),
+    # listed together, their transmitter times an hour apart
+    walls = [datetime(2026, 10, 25, 1, 50), datetime(2026, 10, 25, 2, 10)]
+    walls += [datetime(2026, 10, 25, 2, 10), datetime(2026, 10, 25, 3, 5)]
+
+    resolved, report = resolve_wall_times(["tx"] * 4, walls, BERLIN, [0, 1200, 4800, 8100])
+
+    # Then the lower one is the first occurrence (CEST), the higher the second (CET)
+    assert [(r.utc_ms - utc_ms(AUTUMN_START)) // 60_000 for r in resolved] == [0, 20, 80, 135]
+    assert [r.offset_minutes for r in resolved] == [120, 120, 60, 60]
+    assert report.ambiguous_undecided == []
+
+
+def test_one_sequence_number_twice_is_one_reading_repeated() -> None:
+    walls = [datetime(2026, 10, 25, 2, 10), datetime(2026, 10, 25, 2, 10)]
+
+    resolved, _ = resolve_wall_times(["tx"] * 2, walls, BERLIN, [1200, 1200])
+
+    assert resolved[0] == resolved[1]
+
+
+def test_a_stream_without_every_sequence_number_keeps_the_file_order_rule() -> None:
+    # Given the file-ordered fall-back of the first test, one transmitter time missing
+    start = datetime(2015, 11, 1, 4, 0)
+    walls = recorded(start, 48, timedelta(minutes=5), NEW_YORK)
+    sequence: list[int | None] = [300 * n for n in range(48)]
+    sequence[30] = None
+
+    resolved, report = resolve_wall_times(["p"] * 48, walls, NEW_YORK, sequence)
+
+    assert [r.utc_ms for r in resolved] == [
+        utc_ms(start + timedelta(minutes=5 * n)) for n in range(48)
+    ]
+    assert (report.ambiguous_by_order, report.ambiguous_by_sequence) == (24, 0)

@@ -283,3 +283,58 @@ def test_iglu_subject_5_skipped_hour_loses_no_reading(
     (row,) = csv.DictReader(output.open(encoding="utf-8"))
     assert row["n_readings"] == "60"
     assert float(row["mean"]) == pytest.approx(150 + 59 / 2)
+
+
+def test_dexcom_export_sorted_by_wall_time_keeps_both_readings_of_each_repeated_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a Clarity export listed by wall time through Berlin's repeated hour of 2026-10-25:
+    # 02:10 and 02:40 each hold two readings (CEST, then CET), told apart by the transmitter's
+    # seconds; file order put both of each pair at one instant, and the second was lost
+    monkeypatch.setenv("GS_STATE_DIR", str(tmp_path / "state"))
+    # (wall time, glucose, transmitter seconds, true UTC offset): recorded at 01:50 CEST
+    # (23:50Z) + (seconds - 1000)
+    rows = [
+        ("01:50", 201, 1000, 120),
+        ("02:10", 202, 2200, 120),
+        ("02:10", 203, 5800, 60),
+        ("02:40", 204, 4000, 120),
+        ("02:40", 205, 7600, 60),
+        ("02:55", 206, 4900, 120),
+        ("03:05", 207, 9100, 60),
+    ]
+    path = tmp_path / "clarity.csv"
+    path.write_text(
+        "\n".join(
+            [DEXCOM_HEADER]
+            + [
+                f"{n},2026-10-25T{wall}:00,EGV,,,,Android G6,{value},,,,,{seconds},8XYZ13"
+                for n, (wall, value, seconds, _) in enumerate(rows, 1)
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+
+    # When it is imported
+    code, out, _ = run(
+        capsys, "import", str(path), "--patient", "alex", "--tz", "Europe/Berlin", "--to-lake"
+    )
+
+    # Then all seven readings are written, each at its true instant
+    assert code == 0
+    assert out == (
+        f"{path}: dexcom export, 7 rows read, 7 readings, 7 imported to the raw zone, 0 skipped; "
+        "5 ambiguous local times (repeated hour) resolved by recording order (transmitter time), "
+        "2 of them in the second occurrence\n"
+    )
+    parsed = parse(path, "dexcom_csv", ZoneInfo("Europe/Berlin"))
+    first_ms = utc_ms(datetime(2026, 10, 24, 23, 50))
+    assert [(r.glucose_mg_dl, r.measured_at, r.utc_offset_minutes) for r in parsed.readings] == [
+        (value, first_ms + (seconds - 1000) * 1000, offset) for _, value, seconds, offset in rows
+    ]
+    assert parsed.conflicts.identities == 0
+
+
+def utc_ms(naive_utc: datetime) -> int:
+    return round(naive_utc.replace(tzinfo=UTC).timestamp() * 1000)

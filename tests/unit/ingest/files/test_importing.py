@@ -62,6 +62,30 @@ def test_to_lake_skips_identities_already_landed_by_firehose(tmp_path: Path) -> 
     assert len(lake_rows(tmp_path)) == 30
 
 
+def test_to_lake_counts_only_identical_readings_as_repeated_copies(tmp_path: Path) -> None:
+    # Given a file with 08:05 twice at one value (a copy) and 08:00 twice at two values (a
+    # conflict: two readings, of which the first is kept)
+    path = tmp_path / "f.csv"
+    path.write_text(
+        "id,time,gl\nsubject-1,2026-05-01 08:00:00,110\nsubject-1,2026-05-01 08:05:00,115\n"
+        "subject-1,2026-05-01 08:00:00,180\nsubject-1,2026-05-01 08:05:00,115\n",
+        encoding="utf-8",
+    )
+    parsed = parse_file(
+        path, "csv", patient=None, pseudonym_key=KEY, tz="Europe/Berlin", now_ms=1_800_000_000_000
+    )
+
+    report = import_parsed(
+        parsed, path, lake=local_lake(tmp_path / "lake"), now_ms=1_800_000_000_000
+    )
+
+    # Then the copy is called a copy, and the other value a conflict, never a copy
+    assert (report.imported, report.repeated) == (2, 1)
+    (line,) = report.lines()
+    assert "2 imported to the raw zone, 0 skipped, 1 repeated copies written once; " in line
+    assert "; 1 conflicting readings" in line
+
+
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = cli.main(list(argv))
     out, err = capsys.readouterr()
