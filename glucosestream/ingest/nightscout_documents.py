@@ -2,8 +2,12 @@
 
 A treatment (bolus, carbs, temp basal, note, site change...) or a device-status document
 (pump, loop, uploader battery) is kept as sent, with three fields set as Nightscout sets them:
-``_id`` (the sender's ``_id`` or ``identifier``, else a content hash — so a resend is one
-document), ``created_at`` (UTC ISO with milliseconds) and ``mills`` (epoch ms). Its time is
+``_id``, ``created_at`` (UTC ISO with milliseconds) and ``mills`` (epoch ms). ``_id`` is the
+sender's ``_id`` or ``identifier``; without one, a treatment's is its time and event type
+(:func:`treatment_identifier`), as Nightscout's upsert on ``{created_at, eventType}``: a resend
+that differs in any other field replaces the treatment instead of adding a second one (carbs or
+insulin counted twice); a device status's is a hash of its content (Nightscout v1 inserts every
+device status; an identical resend is still one document). Its time is
 ``created_at`` (ISO 8601 with an offset), or ``date``/``mills`` (epoch ms), or the server's
 clock when it has none, as Nightscout does.
 
@@ -18,6 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +36,8 @@ from glucosestream.ingest.nightscout_find import iso_utc
 MAX_DOCUMENT_BYTES = 16 * 1024
 BOUNDS = {"insulin": (0.0, 100.0, "U"), "carbs": (0.0, 1000.0, "g")}
 """Treatment amounts a pump or a person can give; anything outside is a typo or a unit mix-up."""
+NIGHTSCOUT_UUID_NAMESPACE = uuid.UUID(bytes=b"NightscoutRocks!")
+"""The namespace of Nightscout API v3's calculated identifiers (its ``operationTools.js``)."""
 
 
 class DocumentError(ValueError):
@@ -67,14 +75,66 @@ def _document(item: Any, collection: str, now_ms: int) -> Document:
                 raise DocumentError(f"{field} must be a number of {unit}")
             if not low <= value <= high:
                 raise DocumentError(f"{field} {value} is out of range ({low:g}-{high:g} {unit})")
-    identifier = item.get("_id") or item.get("identifier")
-    if not isinstance(identifier, str) or not identifier:
-        identifier = hashlib.sha256(text.encode()).hexdigest()[:24]
+    identifier = sent_identifier(item)
+    if identifier is None:
+        identifier = (
+            treatment_identifier(date_ms, item.get("eventType"))
+            if collection == "treatments"
+            else hashlib.sha256(text.encode()).hexdigest()[:24]
+        )
     body = {**item, "_id": identifier, "created_at": iso_utc(date_ms), "mills": date_ms}
     if "utcOffset" not in item and offset is not None:
         # created_at is stored in UTC; as Nightscout does, the sender's offset is kept beside.
         body["utcOffset"] = offset
     return Document(date_ms, identifier, body)
+
+
+def sent_identifier(item: dict[str, Any]) -> str | None:
+    """The identity the sender gave a document (``_id``, else ``identifier``), if any."""
+    identifier = item.get("_id") or item.get("identifier")
+    return identifier if isinstance(identifier, str) and identifier else None
+
+
+def treatment_identifier(date_ms: int, event_type: Any) -> str:
+    """The ``_id`` of a treatment sent without one: Nightscout v1 identifies such a treatment by
+    ``created_at`` and ``eventType`` (its upsert query), so both, not the whole content, make it;
+    24 hex digits like a Nightscout ``_id``."""
+    key = json.dumps([date_ms, event_type if isinstance(event_type, str) else None])
+    return hashlib.sha256(b"treatment " + key.encode()).hexdigest()[:24]
+
+
+def identified_by_time(document: Document) -> bool:
+    """Whether a treatment's identity is its time and event type (it was sent without one)."""
+    return document.identifier == treatment_identifier(
+        document.date_ms, document.body.get("eventType")
+    )
+
+
+def same_treatment(stored: Iterable[Document], date_ms: int, event_type: Any) -> Document | None:
+    """The stored treatment a treatment sent without an identity replaces: the first one at
+    the same time with the same event type, as Nightscout's ``{created_at, eventType}`` upsert
+    finds it. Whatever its own identity: one stored before identities were time and event type
+    (a content hash) is replaced too."""
+    for document in stored:
+        if document.date_ms == date_ms and document.body.get("eventType") == event_type:
+            return document
+    return None
+
+
+def v3_identifier(device: Any, date_ms: int, event_type: Any) -> str:
+    """The identifier Nightscout API v3 calculates for a document created without one
+    (``calculateIdentifier``): UUID v5 of ``<device>_<date>[_<eventType>]`` in Nightscout's
+    namespace, so a resend from the same device of the same moment and event type is the same
+    document (a missing device is ``undefined``, as JavaScript writes it)."""
+    key = f"{'undefined' if device is None else _text(device)}_{date_ms}"
+    if event_type:
+        key += f"_{_text(event_type)}"
+    return str(uuid.uuid5(NIGHTSCOUT_UUID_NAMESPACE, key))
+
+
+def _text(value: Any) -> str:
+    """A string as itself, any other JSON value as JSON (clients send strings)."""
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
 
 
 def lake_treatment(

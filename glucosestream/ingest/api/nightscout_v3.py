@@ -5,7 +5,8 @@ Operations: ``version`` (public), ``status`` (with the caller's permissions), ``
 stored after ``since``, oldest first: how NSClient v3 syncs), ``{collection}`` search
 (``field$op=value`` filters, ``limit``, ``sort``/``sort$desc``), ``{collection}/{identifier}``
 read, and create (``POST {collection}``, one document: 201, or 200 with ``isDeduplication``
-when the document is already stored). Answers carry Nightscout's envelope
+when the document is already stored, which it replaces as Nightscout does; without an
+``identifier``, Nightscout's calculated one). Answers carry Nightscout's envelope
 ``{"status": ..., "result": ...}``. Entries, treatments and device status only; no update or
 delete (the lake is the record of readings, and treatments are kept as sent).
 
@@ -78,6 +79,18 @@ def _v3(searchable: Searchable) -> Searchable:
 def _answered(collection: str, body: dict[str, Any]) -> dict[str, Any]:
     """A stored document as v3 answers it (entries as v1 answers them)."""
     return nightscout.answered_entry(body) if collection == "entries" else body
+
+
+SERVER_FIELDS = frozenset({"srvCreated", "srvModified"})
+
+
+def _unchanged(stored: dict[str, Any], resent: dict[str, Any]) -> bool:
+    """Whether a resent document says what the stored one says (the server's times aside)."""
+
+    def content(body: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in body.items() if k not in SERVER_FIELDS}
+
+    return content(stored) == content(resent)
 
 
 class NightscoutV3:
@@ -235,33 +248,63 @@ class NightscoutV3:
         if rejected:
             return refuse(400, rejected[0].reason)
         (new,) = documents
-        identifier = str(document.get("identifier") or new.identifier)
-        existing = self._by_identifier(patient, collection, identifier, new.date_ms)
-        if existing is not None:
-            return self._answer(
-                200,
-                identifier=identifier,
-                lastModified=existing.modified_ms,
-                isDeduplication=True,
-                deduplicatedIdentifier=identifier,
+        sent = document.get("identifier") or nightscout_documents.sent_identifier(document)
+        # Without one, Nightscout's calculated identifier: a resend of the same device, time
+        # and event type is the same document.
+        identifier = str(
+            sent
+            or nightscout_documents.v3_identifier(
+                document.get("device"), new.date_ms, document.get("eventType")
             )
+        )
+        existing = self._by_identifier(patient, collection, identifier, new.date_ms)
+        if existing is None and not sent and collection == "treatments":
+            # Nightscout's fallback deduplication: a treatment stored without a v3 identifier
+            # (through v1) at the same created_at with the same eventType is this one.
+            existing = nightscout_documents.same_treatment(
+                self._stored_at(patient, collection, new.date_ms),
+                new.date_ms,
+                document.get("eventType"),
+            )
+        # A resend replaces the stored document, as Nightscout's create does: it may differ
+        # (carbs 20 → 25), and the lake gets the new version of the one treatment. It keeps the
+        # stored identity, so the lake's treatment is the same one.
+        if existing is not None:
+            identifier = existing.identifier
+        modified = now if existing is None else self.service.next_version_ms(existing)
+        created = now if existing is None else existing.body.get("srvCreated", modified)
         stored = Document(
             new.date_ms,
             identifier,
             {
                 **new.body,
+                # A v1 client's _id stays its _id; otherwise v1 finds it by the identifier.
+                "_id": new.body["_id"] if existing is None and document.get("_id") else identifier,
                 "identifier": identifier,
                 "date": new.date_ms,
-                "srvCreated": now,
-                "srvModified": now,
+                "srvCreated": created,
+                "srvModified": modified,
                 "isValid": new.body.get("isValid", True),
             },
-            now,
+            modified,
         )
-        failed = self.service.store_documents(patient, collection, [stored])
-        if failed is not None:
-            return failed
-        return self._answer(201, identifier=identifier, lastModified=now)
+        if existing is not None and _unchanged(existing.body, stored.body):
+            # A retry of what is stored: no new version for history or the lake.
+            modified = existing.modified_ms or modified
+        else:
+            edits = () if existing is None else {identifier}
+            failed = self.service.store_documents(patient, collection, [stored], edits=edits)
+            if failed is not None:
+                return failed
+        if existing is None:
+            return self._answer(201, identifier=identifier, lastModified=modified)
+        return self._answer(
+            200,
+            identifier=identifier,
+            lastModified=modified,
+            isDeduplication=True,
+            deduplicatedIdentifier=identifier,
+        )
 
     def patch(
         self, credentials: Credentials, collection: str, identifier: str, body: bytes
@@ -370,10 +413,13 @@ class NightscoutV3:
         if date_ms is None:
             found = documents.with_identifiers(patient, collection, [identifier])
             return found[-1] if found else None
-        candidates = documents.newest(
-            patient, collection, date_from=date_ms, date_to=date_ms, limit=MAX_LIMIT
-        )
-        for candidate in candidates:
+        for candidate in self._stored_at(patient, collection, date_ms):
             if identifier in (candidate.identifier, candidate.body.get("identifier")):
                 return candidate
         return None
+
+    def _stored_at(self, patient: str, collection: str, date_ms: int) -> list[Document]:
+        """The collection's documents stored at this millisecond (a create's deduplication)."""
+        return self.service.documents.newest(
+            patient, collection, date_from=date_ms, date_to=date_ms, limit=MAX_LIMIT
+        )

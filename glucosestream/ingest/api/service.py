@@ -66,6 +66,9 @@ ENTRY_PAGE = 8
 """Entries read first, from an entry found by identifier down, for the sgv before it."""
 """Entries a GET reads from the store at most (4 days of 1-minute readings fit)."""
 DAY_MS = 86_400_000
+MAX_LIMIT_AT_ONE_TIME = 100
+"""Stored treatments read at one millisecond to find the one a resend replaces: a handful at
+most in practice (a bolus and its carbs, a temp basal)."""
 ENTRY_TYPES = frozenset({"sgv", "mbg", "cal"})
 """Nightscout's entry types: ``/entries/<type>`` filters by one; any other spec is an id."""
 OPEN_ARCHIVE_RANGE_MS = 30 * DAY_MS
@@ -356,30 +359,74 @@ class IngestService:
             return refuse(400, f"no {collection} document was accepted", rejected=rejected)
         patient = self.site_pseudonym(principal)
         now = self.clock_ms()
+        replaced: dict[str, Document] = {}
+        if collection == "treatments":
+            documents, replaced = self._identified_by_time(patient, documents)
         documents = [
             Document(
                 d.date_ms,
                 d.identifier,
-                {**d.body, "identifier": d.identifier, "date": d.date_ms, "srvModified": now},
-                now,
+                {**d.body, "identifier": d.identifier, "date": d.date_ms, "srvModified": modified},
+                modified,
             )
             for d in documents
+            for modified in [
+                self.next_version_ms(replaced[d.identifier]) if d.identifier in replaced else now
+            ]
         ]
+        # Of one identity in one batch the last stays, as Nightscout's ordered upserts leave it;
+        # each item is answered as its identity is stored.
+        last = {(d.date_ms, d.identifier): d for d in documents}
+        answered = [last[(d.date_ms, d.identifier)].body for d in documents]
+        documents = list(last.values())
         moved: list[Document] = []
-        edits: set[str] = set()
+        edits: set[str] = set(replaced)
         if upsert:
             # Nightscout applies a PUT's documents one after another: of one _id, the last stays.
             documents = list({d.identifier: d for d in documents}.values())
+            answered = [d.body for d in documents]
             # Whatever their age: xDrip+ sends every treatment so, an edit of an old one too.
             identifiers = {d.identifier: d.date_ms for d in documents}
             stored = self.documents.with_identifiers(patient, collection, identifiers)
-            edits = {d.identifier for d in stored}
+            edits |= {d.identifier for d in stored}
             moved = [d for d in stored if identifiers[d.identifier] != d.date_ms]
         failed = self.store_documents(patient, collection, documents, edits=edits)
         if failed is not None:
             return failed
         self.documents.remove(patient, collection, moved)
-        return _with_rejections(Answer(200, [d.body for d in documents]), rejected)
+        return _with_rejections(Answer(200, answered), rejected)
+
+    def _identified_by_time(
+        self, patient: str, documents: list[Document]
+    ) -> tuple[list[Document], dict[str, Document]]:
+        """Treatments sent without an identity, each given that of the stored treatment it
+        replaces (the same ``created_at`` and ``eventType``, as Nightscout's upsert finds it),
+        and those stored treatments by identifier. Their identity is already their time and
+        event type; the lookup also finds one stored before it was (a content hash), so a
+        resend replaces it too. One Query a distinct time (a few items: the treatments of
+        that millisecond); treatments sent with an identity cost none."""
+        by_time = {d.date_ms for d in documents if nightscout_documents.identified_by_time(d)}
+        stored_at = {
+            date: self.documents.newest(
+                patient, "treatments", date_from=date, date_to=date, limit=MAX_LIMIT_AT_ONE_TIME
+            )
+            for date in sorted(by_time)
+        }
+        identified: list[Document] = []
+        replaced: dict[str, Document] = {}
+        for document in documents:
+            stored = None
+            if document.date_ms in stored_at:
+                stored = nightscout_documents.same_treatment(
+                    stored_at[document.date_ms], document.date_ms, document.body.get("eventType")
+                )
+            if stored is None:
+                identified.append(document)
+                continue
+            replaced[stored.identifier] = stored
+            body = {**document.body, "_id": stored.identifier}
+            identified.append(Document(document.date_ms, stored.identifier, body))
+        return identified, replaced
 
     def store_documents(
         self,

@@ -337,3 +337,79 @@ def test_androidaps_reads_and_updates_a_treatment_behind_100000_newer_ones(
     assert status == 200
     (patched,) = documents.with_identifiers(patient, "treatments", [identifier])
     assert (patched.date_ms, patched.body["notes"]) == (old_ms, "late")
+
+
+def test_a_v3_treatment_resent_with_other_carbs_replaces_the_stored_one(
+    nightscout: tuple[Client, NightscoutAuth], treatments_stream: FakePublisher
+) -> None:
+    """A client creating a treatment without an identifier gets Nightscout's calculated one
+    (UUID v5 of device, date and eventType); its resend with carbs 20 → 25 is the same
+    treatment: 200 isDeduplication, the stored one replaced (a read answers 25), and the lake
+    gets a new version of that treatment, not a second one. An identical resend changes
+    nothing."""
+    client, auth = nightscout
+    client.jwt = client.call("GET", f"/api/v2/authorization/request/{auth.token_for('aaps')}")[1][
+        "token"
+    ]
+    carbs = {
+        "eventType": "Carb Correction",
+        "carbs": 20,
+        "date": 1_767_599_700_000,
+        "device": "Samsung SM-G970F",
+        "app": "AAPS",
+    }
+    status, created = client.call("POST", "/api/v3/treatments", carbs)
+    # Nightscout's own calculateIdentifier gives this for the device, date and event type.
+    assert (status, created["identifier"]) == (201, "ef6ba9fe-a902-54b1-b6ad-646765a1be94")
+    status, again = client.call("POST", "/api/v3/treatments", {**carbs, "carbs": 25})
+    assert (status, again["isDeduplication"], again["identifier"]) == (
+        200,
+        True,
+        created["identifier"],
+    )
+    assert again["lastModified"] > created["lastModified"]
+    read = client.call("GET", f"/api/v3/treatments/{created['identifier']}")[1]["result"]
+    assert (read["carbs"], read["srvCreated"]) == (25, created["lastModified"])
+    assert [t["carbs"] for t in client.call("GET", "/api/v3/treatments")[1]["result"]] == [25]
+    assert [(v.treatment_id, v.carbs_g) for v in treatments_stream.taken] == [
+        (created["identifier"], 20.0),
+        (created["identifier"], 25.0),
+    ]
+    assert treatments_stream.taken[1].modified_at > treatments_stream.taken[0].modified_at
+    status, retried = client.call("POST", "/api/v3/treatments", {**carbs, "carbs": 25})
+    assert (status, retried["lastModified"]) == (200, again["lastModified"])
+    assert len(treatments_stream.taken) == 2
+
+
+def test_a_v3_create_replaces_the_same_treatment_uploaded_through_v1(
+    nightscout: tuple[Client, NightscoutAuth], treatments_stream: FakePublisher
+) -> None:
+    """Nightscout's fallback deduplication: a treatment stored through v1 (no identifier) at the
+    same created_at with the same eventType is the one a v3 create without identifier resends."""
+    client, auth = nightscout
+    client.jwt = client.call("GET", f"/api/v2/authorization/request/{auth.token_for('aaps')}")[1][
+        "token"
+    ]
+    carbs = {"eventType": "Carb Correction", "carbs": 15, "date": NOW_MS - 60_000}
+    (stored,) = client.call("POST", "/api/v1/treatments", carbs)[1]
+    status, again = client.call("POST", "/api/v3/treatments", {**carbs, "carbs": 18})
+    assert (status, again["identifier"]) == (200, stored["_id"])
+    (only,) = client.call("GET", "/api/v1/treatments")[1]
+    assert (only["_id"], only["carbs"]) == (stored["_id"], 18)
+    assert {v.treatment_id for v in treatments_stream.taken} == {stored["_id"]}
+
+
+def test_a_v3_device_status_resent_for_the_same_moment_replaces_the_stored_one(
+    nightscout: tuple[Client, NightscoutAuth],
+) -> None:
+    """Nightscout v3 identifies a device status sent without identifier by device and date."""
+    client, auth = nightscout
+    client.jwt = client.call("GET", f"/api/v2/authorization/request/{auth.token_for('aaps')}")[1][
+        "token"
+    ]
+    status = {"device": "openaps://Samsung SM-G970F", "date": NOW_MS, "uploaderBattery": 55}
+    assert client.call("POST", "/api/v3/devicestatus", status)[0] == 201
+    resent = client.call("POST", "/api/v3/devicestatus", {**status, "uploaderBattery": 54})
+    assert (resent[0], resent[1]["isDeduplication"]) == (200, True)
+    found = client.call("GET", "/api/v3/devicestatus")[1]["result"]
+    assert [s["uploaderBattery"] for s in found] == [54]

@@ -156,3 +156,84 @@ def test_a_put_holding_one_id_twice_keeps_the_last(
     assert [(v.carbs_g, v.treated_at) for v in treatments_stream.taken] == [
         (30.0, 1_767_599_400_000)
     ]
+
+
+CAREPORTAL_CARBS = {
+    "eventType": "Carb Correction",
+    "carbs": 15,
+    "created_at": "2026-01-05T07:20:00.000Z",
+    "enteredBy": "careportal",
+}
+
+
+def test_a_careportal_resend_that_differs_replaces_the_treatment_not_doubles_it(
+    make_service: Make, treatments_stream: FakePublisher
+) -> None:
+    """The careportal sends no ``_id``; its resend carries an empty ``notes`` the first did not.
+    Nightscout v1 upserts on ``{created_at, eventType}``: one treatment, the second replacing
+    the first. So here: one ``_id``, one stored treatment, and the lake gets a later version of
+    the same treatment (curated keeps one 15 g row), not a second 15 g treatment."""
+    service = make_service()
+    first = service.post_documents(SECRET, "treatments", json.dumps(CAREPORTAL_CARBS).encode())
+    resent = {**CAREPORTAL_CARBS, "notes": ""}
+    second = service.post_documents(SECRET, "treatments", json.dumps(resent).encode())
+    assert first.body[0]["_id"] == second.body[0]["_id"]
+    (stored,) = service.get_documents(SECRET, "treatments", 10).body
+    assert (stored["_id"], stored["notes"]) == (first.body[0]["_id"], "")
+    created, edited = treatments_stream.taken
+    assert created.treatment_id == edited.treatment_id == first.body[0]["_id"]
+    assert (created.carbs_g, edited.carbs_g) == (15.0, 15.0)
+    assert edited.modified_at > created.modified_at  # the edit is the version curated keeps
+    # Another event type at the same moment is another treatment, as in Nightscout.
+    bolus = {**CAREPORTAL_CARBS, "eventType": "Correction Bolus", "insulin": 1}
+    del bolus["carbs"]
+    assert send(service, bolus) == 200
+    assert len(service.get_documents(SECRET, "treatments", 10).body) == 2
+
+
+def test_one_batch_holding_a_treatment_twice_stores_it_once(
+    make_service: Make, treatments_stream: FakePublisher
+) -> None:
+    """Nightscout applies a batch's upserts in order: of two without ``_id`` at one
+    ``created_at`` and ``eventType``, the last stays. Both items are answered as stored."""
+    service = make_service()
+    batch = [CAREPORTAL_CARBS, {**CAREPORTAL_CARBS, "carbs": 20}]
+    answer = service.post_documents(SECRET, "treatments", json.dumps(batch).encode())
+    assert [(d["_id"], d["carbs"]) for d in answer.body] == [(answer.body[0]["_id"], 20)] * 2
+    assert [t["carbs"] for t in service.get_documents(SECRET, "treatments", 10).body] == [20]
+    assert [v.carbs_g for v in treatments_stream.taken] == [20.0]
+
+
+def test_a_resend_of_a_treatment_stored_under_a_content_hash_replaces_it(
+    make_service: Make, treatments_stream: FakePublisher, documents: InMemoryDocuments
+) -> None:
+    """Treatments stored before identities were time and event type have a hash of their
+    content as ``_id``: a resend that differs (the careportal's empty ``notes``) is found by
+    its ``created_at`` and ``eventType`` and replaces it, keeping its ``_id``, so the lake's
+    treatment is the same one."""
+    from glucosestream.ingest.api.documents import Document
+
+    service = make_service()
+    treated_ms = 1_767_597_600_000  # 07:20 UTC
+    legacy_id = hashlib.sha256(b"whatever the content was").hexdigest()[:24]
+    legacy = {
+        **CAREPORTAL_CARBS,
+        "_id": legacy_id,
+        "identifier": legacy_id,
+        "mills": treated_ms,
+        "date": treated_ms,
+        "srvModified": NOW_MS - 3_600_000,
+    }
+    documents.put(
+        site_patient(service),
+        "treatments",
+        [Document(treated_ms, legacy_id, legacy, NOW_MS - 3_600_000)],
+    )
+    answer = service.post_documents(
+        SECRET, "treatments", json.dumps({**CAREPORTAL_CARBS, "notes": ""}).encode()
+    )
+    assert answer.body[0]["_id"] == legacy_id
+    (stored,) = service.get_documents(SECRET, "treatments", 10).body
+    assert (stored["_id"], stored["notes"]) == (legacy_id, "")
+    (version,) = treatments_stream.taken
+    assert (version.treatment_id, version.carbs_g) == (legacy_id, 15.0)
