@@ -93,6 +93,11 @@ def _unchanged(stored: dict[str, Any], resent: dict[str, Any]) -> bool:
     return content(stored) == content(resent)
 
 
+def _entry_content(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored entry without what the server adds to a reading's entry (``identifier``)."""
+    return {k: v for k, v in stored.items() if k != "identifier"}
+
+
 class NightscoutV3:
     def __init__(self, service: IngestService) -> None:
         self.service = service
@@ -391,7 +396,9 @@ class NightscoutV3:
         (accepted,) = validated.accepted
         reading = accepted.reading
         existing = self._by_identifier(patient, "entries", reading.event_id, reading.measured_at)
-        if existing is not None:
+        if existing is not None and _unchanged(
+            _entry_content(existing.body), nightscout.stored_entry(reading)
+        ):
             return self._answer(
                 200,
                 identifier=reading.event_id,
@@ -399,10 +406,23 @@ class NightscoutV3:
                 isDeduplication=True,
                 deduplicatedIdentifier=reading.event_id,
             )
-        failed = self.service.publish_validated(validated)
+        # A resend that differs (sgv 150 → 152 from the same device at the same date) replaces
+        # the stored entry, as Nightscout's create does, and goes on the stream as v1's resend
+        # does: the lake then holds both copies of the reading's identity, which its documented
+        # rule resolves (curated keeps the earliest produced; conflicting_identities reports it).
+        modified = now if existing is None else self.service.next_version_ms(existing)
+        failed = self.service.publish_validated(validated, modified_ms=modified)
         if failed is not None:
             return failed
-        return self._answer(201, identifier=reading.event_id, lastModified=now)
+        if existing is None:
+            return self._answer(201, identifier=reading.event_id, lastModified=modified)
+        return self._answer(
+            200,
+            identifier=reading.event_id,
+            lastModified=modified,
+            isDeduplication=True,
+            deduplicatedIdentifier=reading.event_id,
+        )
 
     def _by_identifier(
         self, patient: str, collection: str, identifier: str, date_ms: int | None = None

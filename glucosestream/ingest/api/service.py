@@ -206,7 +206,12 @@ class IngestService:
             )
         return document
 
-    def publish_validated(self, validated: Validated) -> Answer | None:
+    def publish_validated(
+        self, validated: Validated, *, modified_ms: int | None = None
+    ) -> Answer | None:
+        """Put the accepted readings on the stream, then the site patient's in the read path
+        (``modified_ms``: their ``srvModified``, by default now); the 503 if the stream did not
+        take them."""
         readings = [item.reading for item in validated.accepted]
         try:
             self.publish(readings)
@@ -225,7 +230,8 @@ class IngestService:
         patient = self._served_patient
         served = [r for r in readings if patient is not None and r.patient_id == patient]
         if patient is not None and served:
-            modified = self.clock_ms()  # API v3's srvModified: when the server stored it
+            # API v3's srvModified: when the server stored it
+            modified = self.clock_ms() if modified_ms is None else modified_ms
             documents = [
                 Document(
                     r.measured_at,

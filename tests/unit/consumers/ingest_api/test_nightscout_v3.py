@@ -413,3 +413,36 @@ def test_a_v3_device_status_resent_for_the_same_moment_replaces_the_stored_one(
     assert (resent[0], resent[1]["isDeduplication"]) == (200, True)
     found = client.call("GET", "/api/v3/devicestatus")[1]["result"]
     assert [s["uploaderBattery"] for s in found] == [54]
+
+
+def test_a_v3_entry_resent_with_another_value_replaces_the_stored_one(
+    nightscout: tuple[Client, NightscoutAuth], stream: FakePublisher
+) -> None:
+    """AndroidAPS resends a reading of its CGM, now 152 where it said 150 (a backfill
+    recalibrated it): same identity (device, date), so 200 isDeduplication, but the new value
+    is kept, as Nightscout replaces the stored document, and reaches the stream as v1's resend
+    does (the lake's rule for two copies of one identity then applies). An identical resend
+    changes nothing."""
+    client, auth = nightscout
+    client.jwt = client.call("GET", f"/api/v2/authorization/request/{auth.token_for('aaps')}")[1][
+        "token"
+    ]
+    sgv = {"type": "sgv", "sgv": 150, "date": NOW_MS - 60_000, "device": "AndroidAPS-DexcomG6"}
+    status, created = client.call("POST", "/api/v3/entries", sgv)
+    assert status == 201
+    status, again = client.call("POST", "/api/v3/entries", {**sgv, "sgv": 152})
+    assert (status, again["isDeduplication"], again["identifier"]) == (
+        200,
+        True,
+        created["identifier"],
+    )
+    assert again["lastModified"] > created["lastModified"]
+    (entry,) = client.call("GET", "/api/v3/entries")[1]["result"]
+    assert entry["sgv"] == 152
+    assert client.call("GET", f"/api/v3/entries/{created['identifier']}")[1]["result"]["sgv"] == 152
+    assert [e["sgv"] for e in client.call("GET", "/api/v1/entries.json")[1]] == [152]
+    history = client.call("GET", f"/api/v3/entries/history/{created['lastModified']}")[1]
+    assert [e["sgv"] for e in history["result"]] == [152]  # a syncing client gets the new value
+    assert [r.glucose_mg_dl for r in stream.taken] == [150, 152]
+    assert client.call("POST", "/api/v3/entries", {**sgv, "sgv": 152})[1]["isDeduplication"]
+    assert len(stream.taken) == 2
