@@ -18,6 +18,7 @@ skipped.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from itertools import pairwise
@@ -348,6 +349,55 @@ def validate_entries(
         else:
             accepted.append(Accepted(index, reading))
     return Validated(accepted, rejected), skipped
+
+
+def date_runs(dates: Iterable[int], max_gap_ms: int) -> list[tuple[int, int]]:
+    """Sorted ``dates`` as (first, last) runs whose neighbours are at most ``max_gap_ms``
+    apart: one store Query a run reads what lies between a batch's readings and no more (a
+    day's backfill is one run; ten readings spread over two weeks are ten)."""
+    runs: list[tuple[int, int]] = []
+    for date in sorted(set(dates)):
+        if runs and date - runs[-1][1] <= max_gap_ms:
+            runs[-1] = (runs[-1][0], date)
+        else:
+            runs.append((date, date))
+    return runs
+
+
+def copies_of_stored_readings(
+    readings: Sequence[GlucoseReading], stored: Iterable[dict[str, Any]]
+) -> list[str | None]:
+    """For each sensor reading of a batch, the ``_id`` of the entry that already holds it when
+    another uploader's is stored (or an earlier item of the batch holds it), else None.
+
+    Nightscout keeps one entry of a ``date`` and ``type`` (its upsert on ``sysTime`` and
+    ``type``): xDrip+ and AndroidAPS uploading the same Dexcom reading are one entry, not one
+    per uploader's ``device``. A reading whose own identity is stored is its uploader's resend
+    (None: handled as before). ``stored``: the stored entries at the readings' dates. Meter
+    values are left alone (None)."""
+    stored_ids = set()
+    holder: dict[int, tuple[int, str]] = {}
+    """A date's sgv entry: the first stored (lowest srvModified), then the batch's first."""
+    for entry in stored:
+        if entry.get("type") != "sgv":
+            continue
+        stored_ids.add(entry["_id"])
+        rank = (int(entry.get("srvModified") or 0), str(entry["_id"]))
+        date = int(entry["date"])
+        if date not in holder or rank < holder[date]:
+            holder[date] = rank
+    found: list[str | None] = []
+    for reading in readings:
+        if reading.source is not ReadingSource.CGM or reading.event_id in stored_ids:
+            found.append(None)
+            continue
+        held = holder.get(reading.measured_at)
+        if held is None:
+            holder[reading.measured_at] = (-1, reading.event_id)  # the batch's first keeps it
+            found.append(None)
+        else:
+            found.append(held[1])
+    return found
 
 
 def _iso(epoch_ms: int) -> str:

@@ -406,6 +406,23 @@ class NightscoutV3:
                 isDeduplication=True,
                 deduplicatedIdentifier=reading.event_id,
             )
+        if existing is None:
+            (copy,) = self.service.copies_of_stored(patient, [reading])
+            holder = (
+                None
+                if copy is None
+                else self._by_identifier(patient, "entries", copy, reading.measured_at)
+            )
+            if holder is not None:
+                # Another uploader's entry already holds this reading (Nightscout keeps one of
+                # a date and type): it is the one answered, nothing is published again.
+                return self._answer(
+                    200,
+                    identifier=copy,
+                    lastModified=holder.modified_ms,
+                    isDeduplication=True,
+                    deduplicatedIdentifier=copy,
+                )
         # A resend that differs (sgv 150 → 152 from the same device at the same date) replaces
         # the stored entry, as Nightscout's create does, and goes on the stream as v1's resend
         # does: the lake then holds both copies of the reading's identity, which its documented

@@ -22,7 +22,7 @@ from glucosestream.domain.alerts.acknowledgement import UnknownAlert
 from glucosestream.domain.alerts.patient_settings import InvalidAlertSettings
 from glucosestream.domain.erasure import ReadingErasure
 from glucosestream.domain.identity import pseudonymise
-from glucosestream.domain.reading import GlucoseReading
+from glucosestream.domain.reading import GlucoseReading, ReadingSource
 from glucosestream.domain.treatment import GlucoseTreatment
 from glucosestream.ingest import nightscout, nightscout_documents
 from glucosestream.ingest.api.auth import ApiKeys, NightscoutSecret, Principal
@@ -66,6 +66,10 @@ ENTRY_PAGE = 8
 """Entries read first, from an entry found by identifier down, for the sgv before it."""
 """Entries a GET reads from the store at most (4 days of 1-minute readings fit)."""
 DAY_MS = 86_400_000
+COPY_LOOKUP_GAP_MS = 15 * 60_000
+"""Batch readings closer than this are looked up for other uploaders' copies with one Query
+(sensors read every 1-5 minutes: a backfill is one run; a gap costs a Query, not the gap's
+entries)."""
 MAX_LIMIT_AT_ONE_TIME = 100
 """Stored treatments read at one millisecond to find the one a resend replaces: a handful at
 most in practice (a bolus and its carbs, a temp basal)."""
@@ -330,15 +334,37 @@ class IngestService:
         rejected = [r.as_dict() for r in validated.rejected]
         if not validated.accepted and validated.rejected:
             return refuse(400, "no entry was accepted", rejected=rejected)
-        if validated.accepted:
-            failed = self.publish_validated(validated)
+        readings = [a.reading for a in validated.accepted]
+        copies = self.copies_of_stored(self.site_pseudonym(principal), readings)
+        new = [a for a, copy in zip(validated.accepted, copies, strict=True) if copy is None]
+        if new:
+            failed = self.publish_validated(Validated(new, validated.rejected))
             if failed is not None:
                 return failed
-        # Nightscout answers the stored entries; uploaders only look at the 200. Rejections of a
-        # partly good batch go in a header: a 4xx would make the uploader resend the good ones
-        # forever, and the body must stay Nightscout's array.
-        answer = Answer(200, self._stored_entries([a.reading for a in validated.accepted]))
+        # Nightscout answers the stored entries (a copy as the entry that holds it); uploaders
+        # only look at the 200. Rejections of a partly good batch go in a header: a 4xx would
+        # make the uploader resend the good ones forever, and the body must stay Nightscout's
+        # array.
+        answered = [copy or r.event_id for r, copy in zip(readings, copies, strict=True)]
+        answer = Answer(200, self._stored_entries(readings, answered))
         return _with_rejections(answer, rejected)
+
+    def copies_of_stored(self, patient: str, readings: list[GlucoseReading]) -> list[str | None]:
+        """For each reading, the ``_id`` of the stored entry (another uploader's, or an
+        earlier one of the batch) that already holds it, else None
+        (:func:`~glucosestream.ingest.nightscout.copies_of_stored_readings`): Nightscout keeps
+        one entry of a date and type whoever uploads it. The stored entries are read with one
+        Query a run of the batch's dates (:data:`COPY_LOOKUP_GAP_MS`): a day's backfill of 288
+        readings is one Query of what lies between them."""
+        dates = [r.measured_at for r in readings if r.source is ReadingSource.CGM]
+        stored = [
+            document.body
+            for first, last in nightscout.date_runs(dates, COPY_LOOKUP_GAP_MS)
+            for document in self.documents.newest(
+                patient, "entries", date_from=first, date_to=last, limit=self.limits.max_count
+            )
+        ]
+        return nightscout.copies_of_stored_readings(readings, stored)
 
     def post_documents(
         self,
@@ -527,16 +553,23 @@ class IngestService:
         found = [d.body for d in stored if matches(d.body, conditions)]
         return Answer(200, found[:count])
 
-    def _stored_entries(self, readings: list[GlucoseReading]) -> list[dict[str, Any]]:
-        """The entries of ``readings`` in the order sent, each ``delta`` against the reading
-        before it in the patient's stored history (as a GET would answer them)."""
+    def _stored_entries(
+        self, readings: list[GlucoseReading], identifiers: list[str]
+    ) -> list[dict[str, Any]]:
+        """The entries of ``readings`` in the order sent, as stored under ``identifiers`` (one
+        each: its own, or the entry holding it), each ``delta`` against the reading before it
+        in the patient's stored history (as a GET would answer them)."""
         if not readings:
             return []
         patient = readings[0].patient_id
         dates = [r.measured_at for r in readings]
-        answered = self._entries_with_deltas(patient, min(dates), max(dates), len(readings) * 4)
+        # Other uploaders' copies of the batch's readings are in the range too.
+        answered = self._entries_with_deltas(patient, min(dates), max(dates), len(readings) * 8)
         by_id = {entry["_id"]: entry for entry in answered}
-        return [by_id.get(r.event_id) or nightscout.entry_of(r, None) for r in readings]
+        return [
+            by_id.get(identifier) or nightscout.entry_of(r, None)
+            for r, identifier in zip(readings, identifiers, strict=True)
+        ]
 
     def _entries_with_deltas(
         self, patient: str, date_from: int | None, date_to: int | None, limit: int

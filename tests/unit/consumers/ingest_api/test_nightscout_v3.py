@@ -446,3 +446,27 @@ def test_a_v3_entry_resent_with_another_value_replaces_the_stored_one(
     assert [r.glucose_mg_dl for r in stream.taken] == [150, 152]
     assert client.call("POST", "/api/v3/entries", {**sgv, "sgv": 152})[1]["isDeduplication"]
     assert len(stream.taken) == 2
+
+
+def test_a_v3_entry_xdrip_already_uploaded_is_not_a_second_reading(
+    nightscout: tuple[Client, NightscoutAuth], stream: FakePublisher
+) -> None:
+    """xDrip+ uploaded the reading through v1; AndroidAPS creates it through v3 under its own
+    device: the entry xDrip+ stored is the one (200 isDeduplication with its identifier), and
+    nothing reaches the stream again."""
+    client, auth = nightscout
+    client.jwt = client.call("GET", f"/api/v2/authorization/request/{auth.token_for('aaps')}")[1][
+        "token"
+    ]
+    sgv = {"type": "sgv", "sgv": 150, "date": NOW_MS - 60_000, "direction": "Flat"}
+    (stored,) = client.call("POST", "/api/v1/entries", {**sgv, "device": "xDrip-DexcomG6"})[1]
+    status, created = client.call("POST", "/api/v3/entries", {**sgv, "device": "AndroidAPS-G6"})
+    assert (status, created["isDeduplication"], created["identifier"]) == (
+        200,
+        True,
+        stored["_id"],
+    )
+    assert len(stream.taken) == 1
+    assert [e["device"] for e in client.call("GET", "/api/v3/entries")[1]["result"]] == [
+        "xDrip-DexcomG6"
+    ]

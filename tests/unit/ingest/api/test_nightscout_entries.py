@@ -329,3 +329,69 @@ def test_the_configured_count_limit_defaults_to_and_stops_at_10000() -> None:
     assert load_ingest_settings().recent_per_patient == 10_000
     with pytest.raises(ValidationError, match="less than or equal to 10000"):
         load_ingest_settings(recent_per_patient=10_001)
+
+
+def test_one_reading_sent_by_xdrip_androidaps_and_a_bridge_is_one_entry_and_one_reading(
+    make_service: Make, stream: FakePublisher
+) -> None:
+    """xDrip+ and AndroidAPS both upload the Dexcom reading they received, each naming itself
+    as ``device``, and a bridge names none: Nightscout keeps one entry of a ``date`` and
+    ``type``. The first upload is the reading (stored, on the stream once); the others are
+    answered as that entry and neither stored nor put on the stream again, so the lake,
+    curated readings and metrics count it once."""
+    service = make_service()
+    date = NOW_MS - 5 * 60_000
+    xdrip = {"type": "sgv", "sgv": 131, "date": date, "direction": "Flat"}
+    (first,) = service.post_entries(
+        SECRET, json.dumps([{**xdrip, "device": "xDrip-DexcomG6"}]).encode()
+    ).body
+    for device in ({"device": "AndroidAPS-DexcomG6"}, {}):
+        answer = service.post_entries(SECRET, json.dumps({**xdrip, **device}).encode())
+        assert answer.status == 200
+        assert [(e["_id"], e["device"]) for e in answer.body] == [(first["_id"], "xDrip-DexcomG6")]
+    assert [(r.device_id, r.glucose_mg_dl) for r in stream.taken] == [("xDrip-DexcomG6", 131)]
+    assert [e["_id"] for e in service.get_entries(SECRET, 10).body] == [first["_id"]]
+    # The same uploader's resend is still its own reading's resend, as before.
+    resent = service.post_entries(
+        SECRET, json.dumps({**xdrip, "device": "xDrip-DexcomG6"}).encode()
+    )
+    assert resent.body[0]["_id"] == first["_id"]
+
+
+def test_a_backfill_overlapping_another_uploaders_keeps_the_first_of_each_date(
+    make_service: Make, stream: FakePublisher
+) -> None:
+    """AndroidAPS backfills a day (288 readings) of which xDrip+ uploaded the last 12; one
+    batch also holds one date twice, from two devices. Only the 276 new readings reach the
+    stream, the batch's first of its doubled date kept; every item is answered."""
+    service = make_service(limits=Limits(max_body_bytes=256 * 1024, max_items=300))
+    dates = [NOW_MS - (288 - i) * 300_000 for i in range(288)]
+    xdrip = [
+        {"type": "sgv", "sgv": 120, "date": d, "direction": "Flat", "device": "xDrip-DexcomG6"}
+        for d in dates[-12:]
+    ]
+    assert service.post_entries(SECRET, json.dumps(xdrip).encode()).status == 200
+    backfill = [
+        {"type": "sgv", "sgv": 118, "date": d, "direction": "Flat", "device": "AndroidAPS-G6"}
+        for d in dates
+    ]
+    doubled = {**backfill[0], "device": "Dexcom-Share", "sgv": 117}
+    answer = service.post_entries(SECRET, json.dumps([*backfill, doubled]).encode())
+    assert answer.status == 200
+    assert len(answer.body) == 289
+    assert answer.body[-1]["_id"] == answer.body[0]["_id"]  # the doubled date: the first's entry
+    assert [e["device"] for e in answer.body[-13:-1]] == ["xDrip-DexcomG6"] * 12
+    published = stream.taken[12:]
+    assert len(published) == 276
+    assert {r.device_id for r in published} == {"AndroidAPS-G6"}
+    assert len(service.get_entries(SECRET, 100, {"find[date][$gte]": [str(dates[0])]}).body) == 100
+    assert len({e["date"] for e in service.get_entries(SECRET, 100).body}) == 100
+
+
+def test_date_runs_read_a_backfill_with_one_query_and_scattered_dates_apart() -> None:
+    from glucosestream.ingest.nightscout import date_runs
+
+    backfill = [NOW_MS - k * 300_000 for k in range(288)]
+    assert date_runs(backfill, 15 * 60_000) == [(min(backfill), NOW_MS)]
+    scattered = [NOW_MS - k * DAY_MS for k in (3, 0, 7)]
+    assert date_runs(scattered, 15 * 60_000) == [(d, d) for d in sorted(scattered)]
