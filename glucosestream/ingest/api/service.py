@@ -186,7 +186,12 @@ class IngestService:
         answer.headers["Retry-After"] = retry_after_header(wait)
         return answer
 
-    def _items(self, body: bytes, *, single_object_ok: bool) -> list[Any] | Answer:
+    def _items(
+        self, body: bytes, *, single_object_ok: bool, empty_ok: bool = False
+    ) -> list[Any] | Answer:
+        """The body's items, or the refusal. ``single_object_ok``: one object is one item (as
+        Nightscout reads it); ``empty_ok``: an empty array is no items (Nightscout answers it
+        200 ``[]``: an uploader with nothing new may send one, and a 4xx would alarm it)."""
         if len(body) > self.limits.max_body_bytes:
             return refuse(
                 413,
@@ -202,7 +207,7 @@ class IngestService:
             document = [document]
         if not isinstance(document, list):
             return refuse(400, f"body is a JSON {type(document).__name__}, expected an array")
-        if not document:
+        if not document and not empty_ok:
             return refuse(400, "empty array: nothing to ingest")
         if len(document) > self.limits.max_items:
             return refuse(
@@ -325,7 +330,7 @@ class IngestService:
         principal = self.nightscout_caller(api_secret, CREATE_ENTRIES)
         if isinstance(principal, Answer):
             return principal
-        items = self._items(body, single_object_ok=True)
+        items = self._items(body, single_object_ok=True, empty_ok=True)
         if isinstance(items, Answer):
             return items
         validated, _skipped = nightscout.validate_entries(
@@ -382,9 +387,11 @@ class IngestService:
         principal = self.nightscout_caller(api_secret, permission)
         if isinstance(principal, Answer):
             return principal
-        items = self._items(body, single_object_ok=True)
+        items = self._items(body, single_object_ok=True, empty_ok=True)
         if isinstance(items, Answer):
             return items
+        if not items:
+            return Answer(200, [])
         documents, refusals = nightscout_documents.documents_of(items, collection, self.clock_ms())
         rejected = [r.as_dict() for r in refusals]
         if not documents:
@@ -753,10 +760,28 @@ class IngestService:
             limit = min(limit * 8, MAX_SCANNED_ENTRIES)
 
     def verify_auth(self, credentials: Credentials | str | None) -> Answer:
-        """What the credentials may do, in Nightscout's shape (uploaders check ``canWrite``)."""
+        """What the credentials may do, in Nightscout's shape (uploaders check ``canWrite``).
+        Credentials that prove nothing (none, or wrong) are answered as Nightscout answers
+        them: 200 with ``message: "UNAUTHORIZED"`` and no permission, not a 401; clients read
+        the answer's fields to tell the user their secret is wrong."""
         caller = self.nightscout_authenticated(credentials)
         if isinstance(caller, Answer):
-            return caller
+            if caller.status != 401:
+                return caller
+            return Answer(
+                200,
+                {
+                    "status": 200,
+                    "message": {
+                        "canRead": False,
+                        "canWrite": False,
+                        "isAdmin": False,
+                        "message": "UNAUTHORIZED",
+                        "rolefound": "NOTFOUND",
+                        "permissions": "DEFAULT",
+                    },
+                },
+            )
         writes = {CREATE_ENTRIES, CREATE_TREATMENTS, CREATE_DEVICESTATUS}
         return Answer(
             200,

@@ -201,3 +201,36 @@ def test_the_service_counts_the_readings_it_put_on_the_stream(make_service: Make
     service.post_readings(CLINIC_KEY, body(batch(5)))
     service.post_readings(CLINIC_KEY, body([reading_item(glucose=-1)]))  # refused: not counted
     assert service.published_readings == 5
+
+
+def test_nightscout_answers_an_empty_upload_and_an_unproven_verifyauth_as_nightscout_does(
+    make_service: Make, stream: FakePublisher
+) -> None:
+    """An uploader with nothing new may POST ``[]``: Nightscout answers 200 ``[]`` (a 400 made
+    clients report an error and retry). ``/api/v1/verifyauth`` without credentials, or with a
+    wrong secret, is Nightscout's 200 with ``message: "UNAUTHORIZED"`` and no permission (a
+    401 read as a broken server), still nothing readable or writable."""
+    service = make_service()
+    for answer in (
+        service.post_entries(SECRET_HEADER, b"[]"),
+        service.post_documents(SECRET_HEADER, "treatments", b"[]"),
+        service.post_documents(SECRET_HEADER, "devicestatus", b" [ ] "),
+    ):
+        assert (answer.status, answer.body) == (200, [])
+    assert stream.calls == 0
+    assert service.post_entries(None, b"[]").status == 401  # credentials still come first
+    assert service.post_readings(CLINIC_KEY, b"[]").status == 400  # GlucoseStream's own API
+    for credentials in (None, hashlib.sha1(b"wrong-secret-123").hexdigest()):
+        answer = service.verify_auth(credentials)
+        assert (answer.status, answer.body["message"]) == (
+            200,
+            {
+                "canRead": False,
+                "canWrite": False,
+                "isAdmin": False,
+                "message": "UNAUTHORIZED",
+                "rolefound": "NOTFOUND",
+                "permissions": "DEFAULT",
+            },
+        )
+    assert service.verify_auth(SECRET_HEADER).body["message"]["message"] == "OK"
