@@ -42,6 +42,7 @@ from glucosestream.alerts.patient_controls import PatientAlertControls
 from glucosestream.contract.codec import ERASURE_SCHEMA, READING_SCHEMA, TREATMENT_SCHEMA
 from glucosestream.ingest.api.config import IngestSettings, load_ingest_settings
 from glucosestream.ingest.api.nightscout_auth import Credentials
+from glucosestream.ingest.api.nightscout_profile import NightscoutProfiles
 from glucosestream.ingest.api.nightscout_v3 import NightscoutV3
 from glucosestream.ingest.api.ratelimit import RateLimiter
 from glucosestream.ingest.api.readings import ReadingIn
@@ -437,6 +438,132 @@ def create_app(service: Callable[[], IngestService]) -> APIGatewayRestResolver:
                 security=[{"nightscoutSecret": []}],
                 responses=entries_answers,
             )(get_collection)
+
+    # -- Nightscout profiles and foods (glucosestream/ingest/api/nightscout_profile.py) ---------
+
+    def kept() -> NightscoutProfiles:
+        return NightscoutProfiles(service())
+
+    kept_written: dict[int, OpenAPIResponse] = {
+        200: {"description": "The stored documents; refused ones, if any, in X-Rejected."},
+        **common,
+        403: problem("Not an admin (api-secret or a token with the admin role)."),
+    }
+    kept_read: dict[int, OpenAPIResponse] = {
+        200: {"description": "The stored documents."},
+        400: problem("count out of range, or a find Nightscout does not know."),
+        401: problem("Missing or wrong credentials."),
+        403: problem("A token without the readable role."),
+        429: problem("Rate limit exceeded."),
+    }
+    kept_deleted: dict[int, OpenAPIResponse] = {
+        200: {"description": '{"n": 1, "ok": 1} when deleted, {"n": 0, ...} when not there.'},
+        401: problem("Missing or wrong credentials."),
+        403: problem("Not an admin (api-secret or a token with the admin role)."),
+    }
+
+    def get_profiles(
+        count: Annotated[int, Query(ge=1, description="Newest profiles to return.")] = 10,
+    ) -> Response[Any]:
+        return render(kept().list(credentials(), "profile", count, query()), "GET profile")
+
+    def get_current_profile() -> Response[Any]:
+        return render(kept().current(credentials()), "GET profile current")
+
+    def get_foods() -> Response[Any]:
+        return render(kept().list(credentials(), "food", None, query()), "GET food")
+
+    def get_quickpicks() -> Response[Any]:
+        return render(kept().quickpicks(credentials(), regular=False), "GET food quickpicks")
+
+    def get_regular_foods() -> Response[Any]:
+        return render(kept().quickpicks(credentials(), regular=True), "GET food regular")
+
+    def kept_writes(collection: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
+        def post_kept() -> Response[Any]:
+            return render(kept().store(credentials(), collection, body()), f"POST {collection}")
+
+        def put_kept() -> Response[Any]:
+            answer = kept().store(credentials(), collection, body(), replace=True)
+            return render(answer, f"PUT {collection}")
+
+        return post_kept, put_kept
+
+    for collection, what in (("profile", "profiles"), ("food", "foods")):
+        post_kept, put_kept = kept_writes(collection)
+        for path in (f"/api/v1/{collection}", f"/api/v1/{collection}.json"):
+            app.post(
+                path,
+                summary=f"Nightscout: store {what} (admin)",
+                description="One document or an array; each replaces the stored one with its "
+                "_id. A profile needs a store object of named profiles.",
+                security=[{"nightscoutSecret": []}],
+                openapi_extensions={"requestBody": documents_body},
+                responses=kept_written,
+            )(post_kept)
+            app.put(
+                path,
+                summary=f"Nightscout: replace {what} by _id (admin)",
+                security=[{"nightscoutSecret": []}],
+                openapi_extensions={"requestBody": documents_body},
+                responses=kept_written,
+            )(put_kept)
+    for path in ("/api/v1/profile", "/api/v1/profile.json"):
+        app.get(
+            path,
+            summary="Nightscout: newest profiles (10 by default)",
+            description="Newest first; find[created_at|startDate|defaultProfile|...] filters, "
+            "with no default date window.",
+            security=[{"nightscoutSecret": []}],
+            responses=kept_read,
+        )(get_profiles)
+    for path in ("/api/v1/profile/current", "/api/v1/profile/current.json"):
+        app.get(
+            path,
+            summary="Nightscout: the newest profile document (null when none)",
+            security=[{"nightscoutSecret": []}],
+            responses=kept_read,
+        )(get_current_profile)
+    for path in ("/api/v1/food", "/api/v1/food.json"):
+        app.get(
+            path,
+            summary="Nightscout: every food and quick pick",
+            security=[{"nightscoutSecret": []}],
+            responses=kept_read,
+        )(get_foods)
+    for path in ("/api/v1/food/quickpicks", "/api/v1/food/quickpicks.json"):
+        app.get(
+            path,
+            summary="Nightscout: visible quick picks, by position",
+            security=[{"nightscoutSecret": []}],
+            responses=kept_read,
+        )(get_quickpicks)
+    for path in ("/api/v1/food/regular", "/api/v1/food/regular.json"):
+        app.get(
+            path,
+            summary="Nightscout: foods (type food)",
+            security=[{"nightscoutSecret": []}],
+            responses=kept_read,
+        )(get_regular_foods)
+
+    @app.delete(
+        "/api/v1/profile/<identifier>",
+        summary="Nightscout: delete a profile by _id (admin)",
+        security=[{"nightscoutSecret": []}],
+        responses=kept_deleted,
+    )
+    def delete_profile(identifier: str) -> Response[Any]:
+        answer = kept().delete(credentials(), "profile", identifier)
+        return render(answer, "DELETE profile")
+
+    @app.delete(
+        "/api/v1/food/<identifier>",
+        summary="Nightscout: delete a food by _id (admin)",
+        security=[{"nightscoutSecret": []}],
+        responses=kept_deleted,
+    )
+    def delete_food(identifier: str) -> Response[Any]:
+        return render(kept().delete(credentials(), "food", identifier), "DELETE food")
 
     def status() -> Response[Any]:
         return render(service().status(), "status")

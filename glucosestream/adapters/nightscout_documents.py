@@ -21,7 +21,9 @@ them. Writes are BatchWriteItem (25 a call, unprocessed items retried with back-
 one Query, paged.
 
 Entries and device status expire (their readings are in the lake; a device status is a passing
-state); **treatments never do**: they reach no other store yet, and a TTL would lose them.
+state); **treatments never do**: they reach no other store yet, and a TTL would lose them; nor
+do profiles and foods (settings: a profile set a year ago may still be the current one), which
+are referenced as treatments are.
 """
 
 from __future__ import annotations

@@ -34,6 +34,11 @@ from glucosestream.ingest.api.readings import MAX_FUTURE_MS, Rejection
 from glucosestream.ingest.nightscout_find import iso_utc
 
 MAX_DOCUMENT_BYTES = 16 * 1024
+KEPT = frozenset({"profile", "food"})
+"""Collections of settings rather than events (:mod:`glucosestream.ingest.api.nightscout_profile`):
+kept, never expiring, never sent to the lake. Checked as treatments are (an object, its size,
+its time), a profile also for its ``store`` (:func:`_check_profile`); their ``mills`` may be a
+string of digits, as Loop sends it (:func:`_kept_time`)."""
 BOUNDS = {"insulin": (0.0, 100.0, "U"), "carbs": (0.0, 1000.0, "g")}
 """Treatment amounts a pump or a person can give; anything outside is a typo or a unit mix-up."""
 NIGHTSCOUT_UUID_NAMESPACE = uuid.UUID(bytes=b"NightscoutRocks!")
@@ -63,7 +68,9 @@ def _document(item: Any, collection: str, now_ms: int) -> Document:
     text = json.dumps(item, sort_keys=True, separators=(",", ":"))
     if len(text.encode()) > MAX_DOCUMENT_BYTES:
         raise DocumentError(f"document over {MAX_DOCUMENT_BYTES} bytes")
-    date_ms, offset = _time(item, now_ms)
+    if collection == "profile":
+        _check_profile(item)
+    date_ms, offset = (_kept_time if collection in KEPT else _time)(item, now_ms)
     if date_ms > now_ms + MAX_FUTURE_MS:
         raise DocumentError(f"created_at {iso_utc(date_ms)} is in the future")
     if collection == "treatments":
@@ -195,3 +202,36 @@ def _time(item: dict[str, Any], now_ms: int) -> tuple[int, int | None]:
             raise DocumentError(f"{field} must be epoch milliseconds")
         return value, None
     return now_ms, None
+
+
+def _check_profile(item: dict[str, Any]) -> None:
+    """A profile a client can use: ``store`` an object of named profiles (each an object: dia,
+    carbratio, sens, basal, targets...), ``defaultProfile`` (when sent) one of them. Nightscout
+    draws basal and targets from ``store[defaultProfile]``; AndroidAPS refuses a store without
+    it."""
+    store = item.get("store")
+    if not isinstance(store, dict) or not store:
+        raise DocumentError(
+            "a profile needs a store: an object of named profiles "
+            '({"store": {"Default": {"dia": ..., "basal": [...], ...}}})'
+        )
+    for name, profile in store.items():
+        if not isinstance(profile, dict):
+            raise DocumentError(f"store.{name} must be an object (dia, carbratio, sens, basal...)")
+    default = item.get("defaultProfile")
+    if default is not None and (not isinstance(default, str) or default not in store):
+        raise DocumentError(
+            f"defaultProfile {default!r} is not a profile of the store ({', '.join(store)})"
+        )
+
+
+def _kept_time(item: dict[str, Any], now_ms: int) -> tuple[int, int | None]:
+    """A profile's or a food's time, as :func:`_time` reads it, except that ``mills`` may be a
+    string of digits: Loop (NightscoutKit's ProfileSet) sends it so, with ``startDate`` and no
+    ``created_at``."""
+    mills = item.get("mills")
+    if isinstance(mills, str) and item.get("created_at") is None and item.get("date") is None:
+        if not mills.isdigit() or int(mills) < 10**11:
+            raise DocumentError("mills must be epoch milliseconds")
+        return int(mills), None
+    return _time(item, now_ms)

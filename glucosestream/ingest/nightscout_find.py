@@ -69,6 +69,19 @@ DEVICESTATUS = Searchable(
     date_field="created_at",
     date_fields=("created_at", "mills"),
 )
+PROFILE = Searchable(
+    # lib/server/profile.js's list_query: any field; these are the ones a profile has.
+    fields=("created_at", "startDate", "defaultProfile", "enteredBy", "_id", "mills"),
+    integer_fields=frozenset({"mills"}),
+    date_field="created_at",
+    date_fields=("created_at", "startDate", "mills"),
+)
+FOOD = Searchable(
+    fields=("type", "category", "subcategory", "name", "hidden", "_id", "created_at", "mills"),
+    integer_fields=frozenset({"mills"}),
+    date_field="created_at",
+    date_fields=("created_at", "mills"),
+)
 FIELDS = ENTRIES.fields
 INTEGER_FIELDS = ENTRIES.integer_fields
 _KEY = re.compile(r"^find\[([^\[\]]+)\](?:\[(\$[a-z]+)\])?(?:\[\d*\])?$")

@@ -1,10 +1,12 @@
-"""The Nightscout read path's store: recent entries, treatments and device status per patient.
+"""The Nightscout read path's store: recent entries, treatments, device status, profiles and
+foods per patient.
 
 Every API instance reads and writes the same store (DynamoDB in both modes: moto's locally, the
 real one in AWS; :class:`glucosestream.adapters.nightscout_documents.NightscoutDocuments`), so
 two followers, or one follower across two requests, see the same data whichever instance
 answers. Entries and device status expire after ``GS_INGEST_RECENT_DAYS`` (a DynamoDB TTL):
-older readings are the lake's. Treatments are kept: they do not reach the lake yet.
+older readings are the lake's. Treatments, profiles and foods are kept (profiles and foods
+are settings, never sent to the lake).
 
 A document's identity is (patient, collection, date, identifier): writing it again replaces it,
 so an uploader's retry stores nothing twice.
@@ -16,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-COLLECTIONS = ("entries", "treatments", "devicestatus")
+COLLECTIONS = ("entries", "treatments", "devicestatus", "profile", "food")
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,9 @@
 
 Roles and what they allow (Nightscout's defaults): ``readable`` reads everything;
 ``careportal`` creates treatments; ``devicestatus-upload`` creates device status; ``admin``
-(and the API secret) does everything, deleting treatments included. Every credential belongs
+(and the API secret) does everything, deleting treatments and writing profiles and foods
+included (in Nightscout no other default role may: a profile sets the basal, targets and
+ratios a loop doses by). Every credential belongs
 to the one Nightscout site, i.e. one tenant's one patient: no credential of a site reaches
 another site's data.
 """
@@ -39,6 +41,10 @@ CREATE_TREATMENTS = "treatments:create"
 CREATE_DEVICESTATUS = "devicestatus:create"
 DELETE_TREATMENTS = "treatments:delete"
 DELETE_ENTRIES = "entries:delete"
+WRITE_PROFILE = "profile:write"
+"""Create, replace and delete profiles (Nightscout's ``api:profile:create|update|delete``)."""
+WRITE_FOOD = "food:write"
+"""Create, replace and delete foods (Nightscout's ``api:food:create|update|delete``)."""
 ROLES: dict[str, frozenset[str]] = {
     "readable": frozenset({READ}),
     "careportal": frozenset({CREATE_TREATMENTS}),
@@ -51,6 +57,8 @@ ROLES: dict[str, frozenset[str]] = {
             CREATE_DEVICESTATUS,
             DELETE_TREATMENTS,
             DELETE_ENTRIES,
+            WRITE_PROFILE,
+            WRITE_FOOD,
         }
     ),
 }

@@ -7,8 +7,9 @@ stored after ``since``, oldest first: how NSClient v3 syncs), ``{collection}`` s
 read, and create (``POST {collection}``, one document: 201, or 200 with ``isDeduplication``
 when the document is already stored, which it replaces as Nightscout does; without an
 ``identifier``, Nightscout's calculated one). Answers carry Nightscout's envelope
-``{"status": ..., "result": ...}``. Entries, treatments and device status only; no update or
-delete (the lake is the record of readings, and treatments are kept as sent).
+``{"status": ..., "result": ...}``. Entries, treatments, device status, profiles and foods
+(``settings`` is not kept); PATCH and DELETE change treatments, profiles and foods only (the
+lake is the record of readings).
 
 Authentication is the v1 service's (JWT bearer from ``/api/v2/authorization/request``, access
 tokens, the API secret) with the same roles. Documents written through v1 appear in v3's
@@ -27,11 +28,15 @@ from glucosestream.ingest.api.nightscout_auth import (
     CREATE_TREATMENTS,
     DELETE_TREATMENTS,
     READ,
+    WRITE_FOOD,
+    WRITE_PROFILE,
     Credentials,
 )
 from glucosestream.ingest.nightscout_find import (
     DEVICESTATUS,
     ENTRIES,
+    FOOD,
+    PROFILE,
     TREATMENTS,
     FindError,
     Searchable,
@@ -43,12 +48,17 @@ if TYPE_CHECKING:
     from glucosestream.ingest.api.service import Answer, IngestService
 
 API_VERSION = "3.0.3"
-COLLECTIONS = ("entries", "treatments", "devicestatus")
+COLLECTIONS = ("entries", "treatments", "devicestatus", "profile", "food")
 CREATE = {
     "entries": CREATE_ENTRIES,
     "treatments": CREATE_TREATMENTS,
     "devicestatus": CREATE_DEVICESTATUS,
+    "profile": WRITE_PROFILE,
+    "food": WRITE_FOOD,
 }
+CHANGE = {"treatments": DELETE_TREATMENTS, "profile": WRITE_PROFILE, "food": WRITE_FOOD}
+"""The collections whose documents PATCH and DELETE change, and who may (readings are the
+lake's record; device status is a log)."""
 MAX_LIMIT = 1000
 V3_FIELDS = ("identifier", "date", "srvModified")
 V3_OPERATORS = {"eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"}
@@ -59,10 +69,11 @@ RESERVED_PARAMETERS = frozenset({"limit", "sort", "sort$desc", "token", "secret"
 """Query parameters that are not filters; any other ``field`` or ``field$op`` filters."""
 IMMUTABLE_FIELDS = ("identifier", "date", "created_at", "mills", "utcOffset", "srvCreated")
 """A document's identity and time: a PATCH that changes one is refused (as Nightscout does)."""
-UNSERVED_COLLECTIONS = ("food", "profile", "settings")
+UNSERVED_COLLECTIONS = ("settings",)
 """Nightscout collections this API does not keep: reported with no permissions in status, as
 clients (AndroidAPS) require every collection's entry there."""
 SEARCHABLE = {"entries": ENTRIES, "treatments": TREATMENTS, "devicestatus": DEVICESTATUS}
+SEARCHABLE.update(profile=PROFILE, food=FOOD)
 
 
 def _v3(searchable: Searchable) -> Searchable:
@@ -147,7 +158,7 @@ class NightscoutV3:
         permissions = {
             collection: ("c" if caller.may(CREATE[collection]) else "")
             + ("r" if caller.may(READ) else "")
-            + ("ud" if collection == "treatments" and caller.may(DELETE_TREATMENTS) else "")
+            + ("ud" if collection in CHANGE and caller.may(CHANGE[collection]) else "")
             for collection in COLLECTIONS
         }
         permissions.update(dict.fromkeys(UNSERVED_COLLECTIONS, ""))
@@ -366,14 +377,15 @@ class NightscoutV3:
         (readings are the lake's record; device status is a log), admins only."""
         from glucosestream.ingest.api.service import refuse
 
-        caller = self._caller(credentials, collection, DELETE_TREATMENTS)
+        caller = self._caller(credentials, collection, CHANGE.get(collection, DELETE_TREATMENTS))
         if not isinstance(caller, tuple):
             return caller
-        if collection != "treatments":
+        if collection not in CHANGE:
             return refuse(
                 422,
-                f"{collection} documents cannot be changed or deleted: only treatments can "
-                "(readings are the lake's record; upload a corrected reading instead)",
+                f"{collection} documents cannot be changed or deleted: only treatments, profiles "
+                "and foods can (readings are the lake's record; upload a corrected reading "
+                "instead)",
             )
         patient, _ = caller
         stored = self._by_identifier(patient, collection, identifier)

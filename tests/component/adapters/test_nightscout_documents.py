@@ -76,6 +76,30 @@ def test_entries_and_device_status_expire_treatments_are_kept(aws_mode: Settings
     assert expiry["treatments"] is None  # reaches no other store yet: never expires
 
 
+def test_profiles_and_foods_never_expire_and_are_found_by_identifier(aws_mode: Settings) -> None:
+    """Settings, like treatments: no TTL (a profile set a year ago is still the current one),
+    and a reference beside each, so a PUT or DELETE by _id reads two items, not the collection."""
+    table = aws_mode.names.nightscout_table
+    NightscoutDocuments(boto3.client("dynamodb"), table, 14).put(
+        P, "profile", [doc(-400 * 24 * 60, 0, "profile-old"), doc(0, 0, "profile-1")]
+    )
+    NightscoutDocuments(boto3.client("dynamodb"), table, 14).put(P, "food", [doc(1, 0, "oat")])
+    items = boto3.client("dynamodb").scan(TableName=table)["Items"]
+    assert all("expires_at" not in item for item in items)
+    references = sorted(i["doc_key"]["S"] for i in items if i["doc_key"]["S"].startswith("~id"))
+    assert [r.rsplit("#", 1)[0] for r in references] == [
+        "~identifier#food#oat",
+        "~identifier#profile#profile-1",
+        "~identifier#profile#profile-old",
+    ]
+    counting = CountingClient(boto3.client("dynamodb"))
+    store = NightscoutDocuments(counting, table, 14)
+    (old,) = store.with_identifiers(P, "profile", ["profile-old"])
+    assert old.date_ms == T0 - 400 * 86_400_000
+    assert counting.items_read == 2  # its reference, its document
+    assert [d.identifier for d in store.newest(P, "profile", limit=1)] == ["profile-1"]
+
+
 def test_the_modification_log_answers_history_and_last_modified(store: Any) -> None:
     def version(minute: int, sgv: int, modified: int) -> Document:
         body = {"sgv": sgv, "minute": minute, "srvModified": T0 + modified}

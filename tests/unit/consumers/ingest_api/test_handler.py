@@ -135,6 +135,10 @@ def test_openapi_document_is_generated_from_the_code(
     }
     assert {"202", "401", "413", "429", "503"} <= set(paths["/v1/readings"]["post"]["responses"])
     assert document["components"]["securitySchemes"]["nightscoutSecret"]["name"] == "api-secret"
+    assert set(paths["/api/v1/profile"]) == {"get", "post", "put"}
+    assert set(paths["/api/v1/food.json"]) == {"get", "post", "put"}
+    assert set(paths["/api/v1/profile/{identifier}"]) == {"delete"}
+    assert "403" in paths["/api/v1/profile"]["post"]["responses"]  # admin only
 
 
 class FailingStream:

@@ -118,7 +118,7 @@ def test_v1_uploads_show_in_v3_history(nightscout: tuple[Client, NightscoutAuth]
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "message"),
     [
-        ("GET", "/api/v3/food", None, 404, "no collection food"),
+        ("GET", "/api/v3/settings", None, 404, "no collection settings"),
         ("GET", "/api/v3/treatments/history/yesterday", None, 400, "epoch milliseconds"),
         ("GET", "/api/v3/treatments/history/0?limit=5000", None, 400, "limit must be within"),
         ("GET", "/api/v3/entries?sgv$like=1", None, 400, "unknown operator like"),
@@ -187,7 +187,12 @@ def test_androidaps_request_lines_and_the_fields_its_models_require(
         "settings",
         "treatments",
     }
-    assert (permissions["entries"], permissions["profile"]) == ("cr", "")  # no profile kept
+    assert (permissions["entries"], permissions["profile"], permissions["food"]) == (
+        "cr",
+        "crud",
+        "crud",
+    )
+    assert permissions["settings"] == ""  # not kept
 
     status, created = client.call("POST", "/api/v3/entries", SGV)
     assert status == 201

@@ -136,3 +136,11 @@ def test_the_route_list_is_not_empty_and_covers_every_family() -> None:
     assert {"/api/v1/entries", "/api/v1/treatments", "/api/v1/devicestatus"} <= paths
     assert "/api/v2/authorization/request/{token}" in paths
     assert {"/api/v3/{collection}", "/api/v3/{collection}/history/{since}"} <= paths
+    assert {
+        "/api/v1/profile",
+        "/api/v1/profile/current",
+        "/api/v1/profile/{identifier}",
+        "/api/v1/food",
+        "/api/v1/food/quickpicks",
+        "/api/v1/food/{identifier}",
+    } <= paths
