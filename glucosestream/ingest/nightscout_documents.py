@@ -12,7 +12,8 @@ device status; an identical resend is still one document). Its time is
 clock when it has none, as Nightscout does.
 
 Refused, with the item's index and the reason: anything but a JSON object, a document over
-16 KiB, a time without an offset or in the future, ``insulin`` outside 0-100 U, ``carbs``
+16 KiB, a time without an offset or in the future (a treatment: more than
+:data:`MAX_FUTURE_TREATMENT_MS` ahead, for planned carbs), ``insulin`` outside 0-100 U, ``carbs``
 outside 0-1000 g. As for entries, the good documents of a batch are kept and the refused ones
 listed in the ``X-Rejected`` header (a 4xx would make the uploader resend the good ones forever);
 a batch with nothing good is 400.
@@ -34,6 +35,10 @@ from glucosestream.ingest.api.readings import MAX_FUTURE_MS, Rejection
 from glucosestream.ingest.nightscout_find import iso_utc
 
 MAX_DOCUMENT_BYTES = 16 * 1024
+MAX_FUTURE_TREATMENT_MS = 24 * 3_600_000
+"""How far ahead a treatment may be: AndroidAPS's extended carbs and Loop's future carb entries
+are planned carbs at later times (AndroidAPS spreads them over up to 10 hours), which Nightscout
+stores; a day ahead is a wrong clock."""
 KEPT = frozenset({"profile", "food"})
 """Collections of settings rather than events (:mod:`glucosestream.ingest.api.nightscout_profile`):
 kept, never expiring, never sent to the lake. Checked as treatments are (an object, its size,
@@ -71,8 +76,11 @@ def _document(item: Any, collection: str, now_ms: int) -> Document:
     if collection == "profile":
         _check_profile(item)
     date_ms, offset = (_kept_time if collection in KEPT else _time)(item, now_ms)
-    if date_ms > now_ms + MAX_FUTURE_MS:
-        raise DocumentError(f"created_at {iso_utc(date_ms)} is in the future")
+    ahead = MAX_FUTURE_TREATMENT_MS if collection == "treatments" else MAX_FUTURE_MS
+    if date_ms > now_ms + ahead:
+        raise DocumentError(
+            f"created_at {iso_utc(date_ms)} is more than {ahead // 60_000} minutes in the future"
+        )
     if collection == "treatments":
         for field, (low, high, unit) in BOUNDS.items():
             value = item.get(field)

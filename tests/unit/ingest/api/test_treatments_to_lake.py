@@ -237,3 +237,30 @@ def test_a_resend_of_a_treatment_stored_under_a_content_hash_replaces_it(
     assert (stored["_id"], stored["notes"]) == (legacy_id, "")
     (version,) = treatments_stream.taken
     assert (version.treatment_id, version.carbs_g) == (legacy_id, 15.0)
+
+
+def test_androidaps_extended_carbs_planned_hours_ahead_are_stored_and_reach_the_lake(
+    make_service: Make, treatments_stream: FakePublisher
+) -> None:
+    # AndroidAPS's eCarbs: 60 g spread as 20 g now, in 2 hours and in 4 hours (times it plans).
+    planned = [
+        {
+            "eventType": "Carb Correction",
+            "carbs": 20,
+            "date": NOW_MS + hours * 3_600_000,
+            "enteredBy": "AndroidAPS",
+            "identifier": f"ecarbs-{hours}",
+        }
+        for hours in (0, 2, 4)
+    ]
+    service = make_service()
+    assert send(service, planned) == 200
+    assert sorted(v.treated_at for v in treatments_stream.taken) == [
+        NOW_MS,
+        NOW_MS + 2 * 3_600_000,
+        NOW_MS + 4 * 3_600_000,
+    ]
+    stored = service.get_documents(
+        SECRET, "treatments", 10, {"find[created_at][$gte]": ["2026-01-05T07:00:00Z"]}
+    ).body
+    assert {t["_id"] for t in stored} == {"ecarbs-0", "ecarbs-2", "ecarbs-4"}
