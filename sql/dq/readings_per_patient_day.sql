@@ -1,4 +1,5 @@
--- dq.readings_per_patient_day — grain: one row per (patient_id, dt) with more CGM readings than
+-- dq.readings_per_patient_day — grain: one row per (patient_id, dt) with more sensor readings
+-- (source CGM or IMPORT: the readings the marts count) than
 -- the sensor cadence allows (FAIL). A 5-minute sensor gives 1440 / 5 = 288 readings a day;
 -- max_readings_per_patient_day (${database}.dq_thresholds) = 288 * 1.1 leaves room for a sensor
 -- change's overlap. More means duplicates or a clock fault that would bias time-in-range.
@@ -7,7 +8,7 @@
 WITH source AS (
     SELECT patient_id, dt
     FROM ${database}.curated_readings
-    WHERE dt IN (${partitions}) AND source = 'CGM'
+    WHERE dt IN (${partitions}) AND source IN ('CGM', 'IMPORT')
 ),
 
 daily AS (

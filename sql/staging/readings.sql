@@ -5,8 +5,10 @@
 -- (the patient's wall clock; storage and partitions stay in UTC). Flags:
 --   in_sensor_range   status is neither BELOW_SENSOR_RANGE nor ABOVE_SENSOR_RANGE (40-400 mg/dL)
 --   is_warmup         status = WARMUP (the sensor's first hour(s))
---   counts_in_metrics a CGM reading with a value, not in warm-up or calibration: the readings
---                     the marts measure (out-of-range readings count, as the low/high they are)
+--   counts_in_metrics a sensor reading with a value, not in warm-up or calibration: the readings
+--                     the marts measure (out-of-range readings count, as the low/high they are).
+--                     Sensor readings are source CGM (a live uploader) or IMPORT (a device's
+--                     export read from a file: the same sensor values); BGM (meter) is not.
 -- Erased readings (raw_erasures: a Nightscout DELETE of entries) are left out: every copy of a
 -- reading produced at or before its latest erasure; a copy uploaded after it counts again. An
 -- erasure lands in the dt of the reading it erases, so the same partitions are read.
@@ -73,7 +75,7 @@ SELECT
     coalesce(status = 'WARMUP', FALSE) AS is_warmup,
     coalesce(
         glucose_mg_dl IS NOT NULL
-        AND source = 'CGM'
+        AND source IN ('CGM', 'IMPORT')
         AND status NOT IN ('WARMUP', 'CALIBRATION'),
         FALSE
     ) AS counts_in_metrics,

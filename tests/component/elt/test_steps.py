@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -108,6 +109,26 @@ def test_a_good_run_builds_the_marts_and_records_itself(settings: Settings) -> N
         "Plan", "UnloadCurated", "UnloadChunk", "PublishCurated", "Quality", "Gate", "Marts",
         "PeriodDue", "StageGridInput", "GridMetrics", "PeriodMarts", "Commit", "RecordRun", "Done",
     ]  # fmt: skip
+
+
+def test_imported_sensor_readings_count_in_the_marts_and_meter_readings_do_not(
+    settings: Settings,
+) -> None:
+    # A clinic's Dexcom Clarity import (source IMPORT), a live uploader (CGM), and a patient with
+    # fingersticks only (BGM): the first two are the same sensor data, the last is no CGM.
+    day = "2024-03-01"
+    imported = [dataclasses.replace(r, source="IMPORT") for r in day_of_readings("p1", day)]
+    meter = [dataclasses.replace(r, source="BGM") for r in day_of_readings("p3", day)]
+    write_raw(settings, "a", imported + day_of_readings("p2", day) + meter)
+    run = run_pipeline(settings)
+    assert run.execution.status == "SUCCEEDED", run.execution.cause
+    lake = settings.lake_dir
+    counted = duckdb.sql(
+        "SELECT patient_id, n_readings, round(mean, 3) FROM read_parquet("
+        f"'{lake}/marts/patient_period_metrics/**/*.parquet') ORDER BY patient_id"
+    ).fetchall()
+    mean = round(sum(r.glucose_mg_dl for r in imported) / len(imported), 3)
+    assert counted == [("p1", 24, mean), ("p2", 24, mean)]
 
 
 def test_a_failing_gate_stops_before_the_marts_and_notifies(
