@@ -11,7 +11,7 @@ from typing import Any
 
 from glucosestream.elt.ports import Lake
 from glucosestream.elt.publish import run_token
-from glucosestream.lake.storage import LakeStorage
+from glucosestream.lake.storage import LakeStorage, hidden_from_queries
 
 STATE_KEY = "pipeline_state/elt.json"
 """The raw files the last successful run processed (a key of the lake)."""
@@ -69,11 +69,6 @@ class EltReport:
 # ------------------------------------------------------------------------ the raw manifest
 
 
-def _hidden(part: str) -> bool:
-    """Athena skips keys with a component starting with ``.`` or ``_`` (temporaries, staging)."""
-    return part.startswith((".", "_"))
-
-
 def list_raw(storage: LakeStorage, prefix: str) -> RawListing:
     """Every visible raw Parquet file per ``dt`` (hidden temporaries are not data yet)."""
     listing: RawListing = {}
@@ -84,7 +79,7 @@ def list_raw(storage: LakeStorage, prefix: str) -> RawListing:
             or not parts[0].startswith("dt=")
             or not parts[1].startswith("hour=")
             or not parts[2].endswith(".parquet")
-            or any(_hidden(part) for part in parts)
+            or any(hidden_from_queries(part) for part in parts)
         ):
             continue
         listing.setdefault(parts[0][len("dt=") :], {})["/".join(parts)] = item.size

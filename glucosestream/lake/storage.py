@@ -20,6 +20,13 @@ class LakeObject:
     size: int
 
 
+def hidden_from_queries(name: str) -> bool:
+    """Whether Athena skips an object because this component of its key (a file or directory
+    name) starts with ``.`` or ``_``: temporaries, staging, a crash's leftovers (Hive's rule).
+    Every reader of the lake applies it, so a query sees the same rows in both modes."""
+    return name.startswith((".", "_"))
+
+
 class LakeAccessDenied(PermissionError):
     """The lake refused access; the message names the bucket (or directory) and the prefix."""
 

@@ -38,6 +38,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.tokenizer_core import Token, TokenType
 
+from glucosestream.lake.storage import hidden_from_queries
 from glucosestream.warehouse.sql_text import (
     SQL_DIR,
     SqlError,
@@ -466,6 +467,12 @@ class LocalAthena:
         self._bind_files(lake, [f for d in directories for f in sorted(d.glob(rest))])
 
     def _bind_files(self, lake: LakeTable, files: Sequence[Path]) -> None:
+        # As Athena: a file (or a directory below the table) named .x or _x is not data.
+        files = [
+            f
+            for f in files
+            if not any(hidden_from_queries(part) for part in f.relative_to(lake.location).parts)
+        ]
         target = f"{self.database}.{lake.name}"
         self._drop(lake.name)
         columns = (*lake.columns, *lake.partitioned_by)

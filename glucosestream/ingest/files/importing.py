@@ -39,7 +39,7 @@ from glucosestream.lake.raw_zone.files import (
     table_from_json_lines,
 )
 from glucosestream.lake.raw_zone.transform import partition_of, reading_json
-from glucosestream.lake.storage import LakeStorage
+from glucosestream.lake.storage import LakeStorage, hidden_from_queries
 
 IMPORT_FILE_PREFIX = "import-"
 
@@ -86,7 +86,7 @@ def _existing_event_ids(lake: LakeStorage, partition: str) -> set[str]:
     for item in lake.list(partition):
         name = item.key[len(partition) :]
         # Hidden names are temporaries or staging, which Athena skips too.
-        if "/" in name or name.startswith((".", "_")) or not name.endswith(PARQUET_SUFFIX):
+        if "/" in name or hidden_from_queries(name) or not name.endswith(PARQUET_SUFFIX):
             continue
         data = pa.BufferReader(lake.read_bytes(item.key))
         column = pq.read_table(data, columns=["event_id"]).column("event_id")

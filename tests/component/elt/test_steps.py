@@ -131,6 +131,23 @@ def test_imported_sensor_readings_count_in_the_marts_and_meter_readings_do_not(
     assert counted == [("p1", 24, mean), ("p2", 24, mean)]
 
 
+def test_files_athena_skips_are_not_read_locally_either(settings: Settings) -> None:
+    # A crashed writer's temporaries and staging files (names starting with _ or .): Athena
+    # skips them, so the local engine must too, or the two modes curate different rows.
+    write_raw(settings, "a", day_of_readings("p1", "2024-03-01"))
+    write_raw(settings, "_temporary", day_of_readings("p2", "2024-03-01"))
+    write_raw(settings, ".tmp-part", day_of_readings("p3", "2024-03-01"))
+    run = run_pipeline(settings)
+    assert run.execution.status == "SUCCEEDED", run.execution.cause
+    assert run.execution.output["curate"]["curated_rows"] == 24
+    lake = settings.lake_dir
+    patients = duckdb.sql(
+        "SELECT DISTINCT patient_id FROM read_parquet("
+        f"'{lake}/marts/patient_period_metrics/**/*.parquet')"
+    ).fetchall()
+    assert patients == [("p1",)]
+
+
 def test_a_failing_gate_stops_before_the_marts_and_notifies(
     settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
