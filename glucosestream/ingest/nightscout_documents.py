@@ -31,10 +31,13 @@ from typing import Any
 from glucosestream.domain.reading import MAX_UTC_OFFSET_MINUTES
 from glucosestream.domain.treatment import GlucoseTreatment
 from glucosestream.ingest.api.documents import Document
-from glucosestream.ingest.api.readings import MAX_FUTURE_MS, Rejection
+from glucosestream.ingest.api.readings import Rejection
 from glucosestream.ingest.nightscout_find import iso_utc
 
 MAX_DOCUMENT_BYTES = 16 * 1024
+MAX_FUTURE_DOCUMENT_MS = 15 * 60_000
+"""How far ahead a device status, profile or food may be: an uploader phone's clock drifts (no
+data-quality gate judges these documents, so the bound only catches a wrong clock or zone)."""
 MAX_FUTURE_TREATMENT_MS = 24 * 3_600_000
 """How far ahead a treatment may be: AndroidAPS's extended carbs and Loop's future carb entries
 are planned carbs at later times (AndroidAPS spreads them over up to 10 hours), which Nightscout
@@ -76,7 +79,7 @@ def _document(item: Any, collection: str, now_ms: int) -> Document:
     if collection == "profile":
         _check_profile(item)
     date_ms, offset = (_kept_time if collection in KEPT else _time)(item, now_ms)
-    ahead = MAX_FUTURE_TREATMENT_MS if collection == "treatments" else MAX_FUTURE_MS
+    ahead = MAX_FUTURE_TREATMENT_MS if collection == "treatments" else MAX_FUTURE_DOCUMENT_MS
     if date_ms > now_ms + ahead:
         raise DocumentError(
             f"created_at {iso_utc(date_ms)} is more than {ahead // 60_000} minutes in the future"

@@ -26,8 +26,11 @@ from glucosestream.domain.reading import (
 from glucosestream.ingest.api.auth import Principal
 from glucosestream.ingest.units import UnitError, check_epoch_ms, quoted, to_mg_dl
 
-MAX_FUTURE_MS = 15 * 60_000
-"""Device clocks drift a little; a reading further ahead than this has a wrong clock or zone."""
+MAX_FUTURE_MS = 5 * 60_000
+"""Device clocks drift a little; a reading further ahead than this has a wrong clock or zone.
+The data-quality gate's ``future_tolerance_minutes`` (``sql/dq/checks.json``, a test keeps them
+equal): a reading accepted further ahead would fail ``timestamps_out_of_bounds`` — and with it
+every patient's marts, on every run — so it is refused here, where its sender hears why."""
 
 StatusName = Literal["OK", "BELOW_SENSOR_RANGE", "ABOVE_SENSOR_RANGE", "WARMUP", "CALIBRATION"]
 TrendName = Literal[

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 from glucosestream.domain.identity import pseudonymise
+from glucosestream.ingest.api.readings import MAX_FUTURE_MS
 from glucosestream.ingest.files.dexcom import parse_dexcom
 from glucosestream.ingest.files.id_time_gl import parse_id_time_gl
 from glucosestream.ingest.files.libre import parse_libre
@@ -153,6 +154,40 @@ def parse_file(
 
     ``unit`` is the ``gl`` unit of an ``id,time,gl`` CSV (default mg/dL); the other formats
     name their unit themselves, so giving one for them is refused."""
+    parsed = _parse(
+        path, fmt, patient=patient, pseudonym_key=pseudonym_key, tz=tz, unit=unit, now_ms=now_ms
+    )
+    refuse_future_readings(parsed, path, now_ms)
+    return parsed
+
+
+def refuse_future_readings(parsed: ParsedFile, path: Path, now_ms: int) -> None:
+    """MalformedFile when a reading lies later than ``now_ms`` plus the clock skew the API and
+    the data-quality gate allow (:data:`~glucosestream.ingest.api.readings.MAX_FUTURE_MS`): a
+    device export cannot hold the future, so its clock or ``--tz`` is wrong, and imported such a
+    reading would fail the gate's ``timestamps_out_of_bounds`` for every patient, run after
+    run."""
+    latest = now_ms + MAX_FUTURE_MS
+    ahead = [reading.measured_at for reading in parsed.readings if reading.measured_at > latest]
+    if ahead:
+        first = min(ahead)
+        raise MalformedFile(
+            f"{path}: {len(ahead)} reading(s) later than now, the first at "
+            f"{datetime.fromtimestamp(first / 1000, UTC).isoformat(timespec='seconds')} "
+            f"({(first - now_ms) // 60_000} minutes ahead): the device's clock or --tz is wrong"
+        )
+
+
+def _parse(
+    path: Path,
+    fmt: Format | Literal["auto"],
+    *,
+    patient: str | None,
+    pseudonym_key: bytes,
+    tz: str,
+    unit: Unit | None,
+    now_ms: int,
+) -> ParsedFile:
     text = read_text(path)
     chosen = detect(text, path) if fmt == "auto" else fmt
     if chosen == "csv":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import get_args
 
 import pytest
@@ -11,9 +13,17 @@ from hypothesis import strategies as st
 from glucosestream.domain.identity import pseudonymise, reading_event_id
 from glucosestream.domain.reading import ReadingSource, ReadingStatus, Trend
 from glucosestream.ingest.api.auth import ApiKeys
-from glucosestream.ingest.api.readings import SourceName, StatusName, TrendName, validate_items
+from glucosestream.ingest.api.readings import (
+    MAX_FUTURE_MS,
+    SourceName,
+    StatusName,
+    TrendName,
+    validate_items,
+)
 from glucosestream.ingest.units import UnitError, parse_unit, to_mg_dl
 from tests.unit.ingest.support import CLINIC_KEY, KEY, KEY_DOCUMENT, NOW_MS, reading_item
+
+ROOT = Path(__file__).resolve().parents[4]
 
 CLINIC = ApiKeys.from_document(KEY_DOCUMENT).authenticate(CLINIC_KEY)
 assert CLINIC is not None
@@ -78,6 +88,7 @@ def test_sensor_range_sets_the_status_unless_given() -> None:
         ({"measured_at": "2026-01-05 08:30", "utc_offset_minutes": None}, "has no UTC offset"),
         ({"measured_at": "yesterday"}, "is not ISO 8601"),
         ({"measured_at": NOW_MS + 3_600_000}, "60 minutes in the future"),
+        ({"measured_at": NOW_MS + 6 * 60_000}, "6 minutes in the future"),
         ({"trend": "UP"}, "trend: Input should be"),
         ({"status": "OK", "glucose": 30}, "outside the sensor range"),
         ({"event_id": "x"}, "event_id: Extra inputs are not permitted"),
@@ -156,3 +167,11 @@ def test_local_time_without_offset_needs_utc_offset_minutes() -> None:
     est = ReadingIn.model_validate({**item, "utc_offset_minutes": -300})
     reading = reading_from_item(est, principal, KEY, NOW_MS)
     assert (reading.measured_at, reading.utc_offset_minutes) == (1_446_359_400_000, -300)
+
+
+def test_the_api_allows_the_clock_skew_the_data_quality_gate_allows() -> None:
+    # A reading the API accepts further ahead would fail timestamps_out_of_bounds, and with it
+    # every patient's marts on every run.
+    checks = json.loads((ROOT / "sql" / "dq" / "checks.json").read_text())
+    tolerance_minutes = checks["thresholds"]["future_tolerance_minutes"]["value"]
+    assert tolerance_minutes * 60_000 == MAX_FUTURE_MS

@@ -37,6 +37,21 @@ def test_an_id_time_gl_csv_in_mmol_imported_as_mg_dl_is_refused(tmp_path: Path) 
         parse(path, patient=None)
 
 
+def test_a_reading_later_than_now_stops_the_import(tmp_path: Path) -> None:
+    # 2027-01-15T08:06Z is 6 minutes after NOW_MS: past the 5 minutes of clock skew the gate
+    # allows; 08:04 is within them.
+    path = tmp_path / "ahead.csv"
+    path.write_text("id,time,gl\npt1,2027-01-15T08:04:00Z,120\npt1,2027-01-15T08:06:00Z,125\n")
+    with pytest.raises(
+        MalformedFile,
+        match=r"1 reading\(s\) later than now, the first at "
+        r"2027-01-15T08:06:00\+00:00 \(6 minutes ahead\)",
+    ):
+        parse(path, patient=None)
+    path.write_text("id,time,gl\npt1,2027-01-15T08:04:00Z,120\n")
+    assert len(parse(path, patient=None).readings) == 1
+
+
 def test_units_for_a_vendor_export_are_refused() -> None:
     with pytest.raises(MalformedFile, match="--units applies to an id,time,gl CSV"):
         parse_file(
