@@ -30,6 +30,7 @@ from glucosestream.cli.types import (
     port_or_off,
     positive_float,
     positive_int,
+    source_patient_id,
     time_zone,
 )
 
@@ -195,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     importer.add_argument(
         "--patient",
+        type=source_patient_id,
         default=None,
         help="source patient id of a one-person export (Dexcom, Libre, Nightscout); "
         "stored only as its pseudonym",

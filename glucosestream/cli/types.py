@@ -75,6 +75,13 @@ def iso_datetime(text: str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def source_patient_id(text: str) -> str:
+    """A source patient id as uploaded: any non-blank text (it is only ever pseudonymised)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the source patient id is empty")
+    return text
+
+
 def positive_float(text: str) -> float:
     try:
         value = float(text)

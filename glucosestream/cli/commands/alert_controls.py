@@ -11,6 +11,7 @@ from typing import Any
 
 from glucosestream.cli.commands.stack_check import require_running_stack
 from glucosestream.cli.errors import UserError
+from glucosestream.cli.types import source_patient_id
 from glucosestream.settings import Settings
 
 FLAGS = {
@@ -94,7 +95,7 @@ def _controls(args: argparse.Namespace, settings: Settings) -> tuple[Any, str]:
 
 def add_patient_arguments(parser: argparse.ArgumentParser) -> None:
     who = parser.add_mutually_exclusive_group(required=True)
-    who.add_argument("--patient", help="the source patient id, as uploaded")
+    who.add_argument("--patient", type=source_patient_id, help="the source patient id, as uploaded")
     who.add_argument("--pseudonym", help="the pseudonymous id (p_…), as the dashboard shows it")
 
 

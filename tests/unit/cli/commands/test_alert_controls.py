@@ -21,6 +21,8 @@ from glucosestream.cli.main import main
         (["settings", "--pseudonym", "alice"], "--pseudonym must look like p_"),
         (["ack", "123", "--patient", "demo-1"], "32 lowercase hex digits"),
         (["settings", "--patient", "demo-1", "--low", "80"], "the local stack is not running"),
+        (["settings", "--patient", ""], "argument --patient: the source patient id is empty"),
+        (["ack", "a" * 32, "--patient", " "], "argument --patient: the source patient id is empty"),
     ],
 )
 def test_refused_in_one_line_with_exit_2(

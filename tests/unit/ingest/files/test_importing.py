@@ -145,6 +145,10 @@ def test_cli_import_through_the_stream_needs_the_stack(
         (["import"], "the following arguments are required: file"),
         (["import", "f.csv", "--format", "xls"], "invalid choice: 'xls'"),
         (["import", "f.csv", "--tz", "Mars/Olympus"], "unknown time zone 'Mars/Olympus'"),
+        (
+            ["import", "f.json", "--patient", ""],
+            "argument --patient: the source patient id is empty",
+        ),
         (["api", "serve", "--port", "80"], "not a port within 1024-65535"),
         (["api"], "required: api_command"),
     ],
