@@ -27,6 +27,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import APIKey
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -138,6 +139,14 @@ def lake_query_engine(settings: Settings) -> Callable[[], QueryEngine]:
     return lambda: athena
 
 
+def allowed_methods(app: APIGatewayRestResolver, path: str) -> list[str]:
+    """The methods of the routes whose rule matches ``path`` (sorted; none: no such path).
+
+    The resolver keeps its routes as compiled rules, which it matches the same way."""
+    routes = [*getattr(app, "_static_routes", []), *getattr(app, "_dynamic_routes", [])]
+    return sorted({route.method for route in routes if route.rule.match(path)})
+
+
 def problem(description: str) -> OpenAPIResponse:
     """An OpenAPI response entry with the Problem body."""
     return {"description": description, "content": {"application/json": {"model": Problem}}}
@@ -194,6 +203,26 @@ def create_app(service: Callable[[], IngestService]) -> APIGatewayRestResolver:
         return render(Answer(422, {"status": 422, "message": reasons}), "validation")
 
     app.exception_handler(RequestValidationError)(invalid_request)
+
+    def no_route(_: NotFoundError) -> Response[Any]:
+        """404 for an unknown path; 405 with ``Allow`` for a known path under another method.
+        Either in the API's error shape (``status``, ``message``), not the resolver's."""
+        path = app.current_event.path
+        allowed = allowed_methods(app, path)
+        if not allowed:
+            return render(Answer(404, {"status": 404, "message": f"no route {path}"}), "no route")
+        method = app.current_event.http_method.upper()
+        answer = Answer(
+            405,
+            {
+                "status": 405,
+                "message": f"{method} is not allowed on {path}: use {', '.join(allowed)}",
+            },
+            {"Allow": ", ".join(allowed)},
+        )
+        return render(answer, "wrong method")
+
+    app.not_found(no_route)
 
     readings_body = {
         "required": True,

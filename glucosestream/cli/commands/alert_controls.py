@@ -39,7 +39,7 @@ def cmd_alert_settings(args: argparse.Namespace, settings: Settings) -> int:
         )
     except InvalidAlertSettings as error:
         raise UserError(f"{error}; nothing was changed") from None
-    print(json.dumps({"patient_id": patient, "settings": current.to_dict()}, indent=2))
+    print(json.dumps({"patient_id": patient, "settings": current.to_public_dict()}, indent=2))
     return 0
 
 

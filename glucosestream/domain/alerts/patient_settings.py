@@ -25,6 +25,7 @@ LOW_RANGE = (60, 100)
 HIGH_RANGE = (120, 400)
 """Allowed high alert thresholds (mg/dL, inclusive)."""
 FIELDS = ("low_mg_dl", "high_mg_dl", "high_alerts", "quiet_hours")
+QUIET_HOURS_OFF = "off"
 
 
 class InvalidAlertSettings(ValueError):
@@ -90,6 +91,15 @@ class AlertSettings:
             "quiet_hours": None if self.quiet_hours is None else self.quiet_hours.to_text(),
         }
 
+    def to_public_dict(self) -> dict[str, Any]:
+        """The settings as the API answers and the CLI prints them: quiet hours that are off
+        read ``"off"``, the value a client sends to turn them off (stored as null, which
+        :meth:`to_dict` keeps writing)."""
+        return {**self.to_dict(), "quiet_hours": self._quiet_hours_text()}
+
+    def _quiet_hours_text(self) -> str:
+        return QUIET_HOURS_OFF if self.quiet_hours is None else self.quiet_hours.to_text()
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> AlertSettings:
         """Stored settings (``None``: none stored, the defaults)."""
@@ -107,7 +117,7 @@ def _check_whole_in(field: str, value: Any, bounds: tuple[int, int]) -> None:
 
 
 def _quiet_hours_of(value: Any) -> QuietHours | None:
-    if value is None or value == "off":
+    if value is None or value == QUIET_HOURS_OFF:
         return None
     if not isinstance(value, str):
         raise InvalidAlertSettings("quiet_hours", 'must be "HH:MM-HH:MM", "off" or null')

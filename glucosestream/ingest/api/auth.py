@@ -48,7 +48,15 @@ class Principal:
     def may_write(self, source_patient_id: str) -> bool:
         if source_patient_id in self.patients:
             return True
-        return self.patient_prefix is not None and source_patient_id.startswith(self.patient_prefix)
+        return (
+            self.patient_prefix is not None
+            and source_patient_id.startswith(self.patient_prefix)
+            and not self.is_bare_prefix(source_patient_id)
+        )
+
+    def is_bare_prefix(self, source_patient_id: str) -> bool:
+        """The tenant's prefix alone (``clinic-7/``): no patient's id, so never written."""
+        return source_patient_id == self.patient_prefix and source_patient_id not in self.patients
 
 
 def sha256_hex(key: str) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from glucosestream.domain.identity import pseudonymise
 from glucosestream.domain.reading import (
@@ -24,7 +24,7 @@ from glucosestream.domain.reading import (
     sensor_status,
 )
 from glucosestream.ingest.api.auth import Principal
-from glucosestream.ingest.units import UnitError, check_epoch_ms, quoted, to_mg_dl
+from glucosestream.ingest.units import UnitError, check_epoch_ms, parse_unit, quoted, to_mg_dl
 
 MAX_FUTURE_MS = 5 * 60_000
 """Device clocks drift a little; a reading further ahead than this has a wrong clock or zone.
@@ -75,13 +75,29 @@ class ReadingIn(BaseModel):
         description="The device's local UTC offset; defaults to the offset of an ISO "
         "measured_at, else 0.",
     )
-    glucose: float = Field(gt=0, le=10_000, description="Glucose in the given unit.")
-    unit: Literal["mg/dL", "mmol/L"]
+    glucose: float = Field(
+        gt=0, le=10_000, allow_inf_nan=False, description="Glucose in the given unit."
+    )
+    unit: Literal["mg/dL", "mmol/L"] = Field(
+        description="mg/dL or mmol/L, in any case (mg/dl and mmol/l are read as these)."
+    )
     status: StatusName | None = Field(
         default=None, description="Defaults from the sensor range 40-400 mg/dL."
     )
     trend: TrendName = "NOT_COMPUTABLE"
     source: SourceName = "CGM"
+
+    @field_validator("unit", mode="before")
+    @classmethod
+    def _unit_in_any_case(cls, value: Any) -> Any:
+        """``mg/dl``, ``MMOL/L``: the unit as the CLI reads it; anything else is left for the
+        literal's own refusal, which names the two units."""
+        if isinstance(value, str):
+            try:
+                return parse_unit(value)
+            except UnitError:
+                return value
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +119,10 @@ class Accepted:
 class Validated:
     accepted: list[Accepted]
     rejected: list[Rejection]
+
+
+class InvalidItem(ValueError):
+    """An item whose fields are each valid but do not fit together; the message says why."""
 
 
 def describe(error: ValidationError) -> str:
@@ -137,7 +157,23 @@ def _instant(value: int | str, offset_minutes: int | None) -> tuple[int, int | N
             )
         moment = moment.replace(tzinfo=timezone(timedelta(minutes=offset_minutes)))
         return round(moment.timestamp() * 1000), offset_minutes
-    return round(moment.timestamp() * 1000), int(offset.total_seconds() // 60)
+    text_offset = int(offset.total_seconds() // 60)
+    # A zero offset (Z, +00:00) writes the instant in UTC and says nothing of the device's zone
+    # (JavaScript's toISOString, Python's UTC isoformat); any other offset is the device's local
+    # offset, and a different utc_offset_minutes would silently move the reading's local time.
+    if offset_minutes is not None and text_offset not in (0, offset_minutes):
+        raise InvalidItem(
+            f"utc_offset_minutes {offset_minutes} contradicts the {_offset_text(text_offset)} "
+            "offset of measured_at: send one of them, or the same offset in both"
+        )
+    return round(moment.timestamp() * 1000), text_offset
+
+
+def _offset_text(minutes: int) -> str:
+    """``+01:00``, ``-05:30``: an offset as ISO 8601 writes it."""
+    sign = "-" if minutes < 0 else "+"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}:{rest:02d}"
 
 
 def reading_from_item(
@@ -152,6 +188,10 @@ def reading_from_item(
     ``pseudonyms`` caches source id → pseudonym across the items of a request (a batch is
     usually one patient's, and the HMAC is a quarter of the validation time).
     """
+    if principal.is_bare_prefix(item.patient_id):
+        raise InvalidItem(
+            f"patient_id {quoted(item.patient_id)} is the tenant prefix with no id after it"
+        )
     if not principal.may_write(item.patient_id):
         raise PermissionError(f"tenant {principal.tenant} may not write this patient_id")
     measured_at, text_offset = _instant(item.measured_at, item.utc_offset_minutes)
@@ -184,10 +224,17 @@ def reading_from_item(
 def validate_items(
     items: list[Any], principal: Principal, pseudonym_key: bytes, now_ms: int
 ) -> Validated:
-    """Accept or reject each item of a ``POST /v1/readings`` body."""
+    """Accept or reject each item of a ``POST /v1/readings`` body.
+
+    Two items with one identity (patient, device, measured_at) are one reading: a later item
+    that repeats an earlier accepted one exactly is accepted too (a resend within the request;
+    sinks keep one copy), one that differs (another glucose, trend…) is refused, naming the
+    earlier item — the stream would keep either, so neither value could be trusted.
+    """
     accepted: list[Accepted] = []
     rejected: list[Rejection] = []
     pseudonyms: dict[str, str] = {}
+    first_of_identity: dict[str, Accepted] = {}
     for index, raw in enumerate(items):
         if not isinstance(raw, dict):
             rejected.append(Rejection(index, f"item is a {type(raw).__name__}, not an object"))
@@ -197,8 +244,40 @@ def validate_items(
             reading = reading_from_item(item, principal, pseudonym_key, now_ms, pseudonyms)
         except ValidationError as error:
             rejected.append(Rejection(index, describe(error)))
-        except (UnitError, InvalidReading, PermissionError) as error:
+            continue
+        except (UnitError, InvalidItem, InvalidReading, PermissionError) as error:
             rejected.append(Rejection(index, str(error)))
+            continue
+        earlier = first_of_identity.setdefault(reading.event_id, Accepted(index, reading))
+        differing = _differing_fields(earlier.reading, reading)
+        if differing:
+            rejected.append(
+                Rejection(
+                    index,
+                    f"conflicts with item {earlier.index}: same patient, device and measured_at, "
+                    f"other {', '.join(differing)}",
+                )
+            )
         else:
             accepted.append(Accepted(index, reading))
     return Validated(accepted, rejected)
+
+
+_COMPARED_FIELDS = {
+    "glucose_mg_dl": "glucose",
+    "status": "status",
+    "trend": "trend",
+    "source": "source",
+    "session_id": "session_id",
+    "utc_offset_minutes": "utc_offset_minutes",
+}
+"""The fields beside the identity that two items of one reading must agree on, with the name
+the client sent each under."""
+
+
+def _differing_fields(first: GlucoseReading, other: GlucoseReading) -> list[str]:
+    return [
+        sent_as
+        for field, sent_as in _COMPARED_FIELDS.items()
+        if getattr(first, field) != getattr(other, field)
+    ]

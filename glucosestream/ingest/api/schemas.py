@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class RejectedItem(BaseModel):
@@ -58,7 +58,7 @@ class AlertSettingsValues(BaseModel):
     low_mg_dl: int
     high_mg_dl: int
     high_alerts: bool
-    quiet_hours: str | None
+    quiet_hours: str = Field(description='"HH:MM-HH:MM", or "off" (as sent to turn them off).')
 
 
 class AlertSettingsOut(BaseModel):
@@ -67,6 +67,10 @@ class AlertSettingsOut(BaseModel):
 
 
 class AckIn(BaseModel):
+    """Only the patient: the acknowledger is the API key's id; other fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
     patient_id: str = Field(description="The source patient id the alert is about.")
 
 

@@ -52,12 +52,15 @@ from glucosestream.ingest.nightscout_find import (
     matches,
     parse_find,
 )
+from glucosestream.ingest.units import quoted
 
 UNAVAILABLE_RETRY_AFTER_S = 5
 MAX_REJECTIONS_IN_HEADER = 10
 MAX_CONTROL_BODY_BYTES = 4096
 """Alert settings and acknowledgements are a few fields."""
 _ALERT_ID_DIGITS = frozenset("0123456789abcdef")
+ACK_FIELDS = frozenset({"patient_id"})
+"""The fields of an acknowledgement's body."""
 MAX_SCANNED_ENTRIES = 5000
 MAX_DELETED_ENTRIES = 2016
 """Entries one DELETE removes at most (a client repeats it for more): each is an erasure on the
@@ -830,6 +833,10 @@ class IngestService:
             patient_id = document.get("patient_id")
         if not isinstance(patient_id, str) or not patient_id:
             return refuse(400, "patient_id is required: the source patient id, as uploaded")
+        if principal.is_bare_prefix(patient_id):
+            return refuse(
+                400, f"patient_id {quoted(patient_id)} is the tenant prefix with no id after it"
+            )
         if not principal.may_write(patient_id):
             return refuse(403, f"key {principal.key_id} may not manage this patient's alerts")
         pseudonym = pseudonymise(patient_id, self.pseudonym_key)
@@ -852,7 +859,7 @@ class IngestService:
             return caller
         _, controls, pseudonym, _ = caller
         settings = controls.settings(pseudonym)
-        return Answer(200, {"patient_id": patient_id, "settings": settings.to_dict()})
+        return Answer(200, {"patient_id": patient_id, "settings": settings.to_public_dict()})
 
     def patch_alert_settings(
         self, api_key: str | None, patient_id: str | None, body: bytes
@@ -870,7 +877,7 @@ class IngestService:
             return refuse(400, str(error), field=error.field)
         except StateConflict:
             return self._state_busy()
-        return Answer(200, {"patient_id": patient_id, "settings": settings.to_dict()})
+        return Answer(200, {"patient_id": patient_id, "settings": settings.to_public_dict()})
 
     def acknowledge_alert(self, api_key: str | None, alert_id: str, body: bytes) -> Answer:
         """``{"patient_id": "<source id>"}``: the patient is named because an alert carries
@@ -878,7 +885,15 @@ class IngestService:
         caller = self._controlled_patient(api_key, None, body)
         if isinstance(caller, Answer):
             return caller
-        principal, controls, pseudonym, _ = caller
+        principal, controls, pseudonym, document = caller
+        unknown = sorted(set(document) - ACK_FIELDS)
+        if unknown:
+            return refuse(
+                400,
+                f"{unknown[0]}: unknown field; an acknowledgement takes only patient_id "
+                "(the acknowledger is the API key)",
+                field=unknown[0],
+            )
         if len(alert_id) != 32 or not set(alert_id) <= _ALERT_ID_DIGITS:
             return refuse(400, "alert_id must be the alert's 32 lowercase hex digits")
         try:

@@ -490,3 +490,36 @@ def test_an_entry_found_by_id_takes_its_delta_past_many_meter_readings(
     assert (found["_id"], found["delta"]) == ("a" * 24, 12)
     (first,) = service.get_entry(secret, "b" * 24, 10).body
     assert (first["_id"], first["delta"]) == ("b" * 24, 0)
+
+
+def test_a_known_route_under_another_method_is_405_with_allow_in_the_api_error_shape(
+    resolve: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    response = resolve(control_event("GET", f"/v1/alerts/{'a' * 32}/ack", None))
+    assert response["statusCode"] == 405
+    assert body_of(response) == {
+        "status": 405,
+        "message": f"GET is not allowed on /v1/alerts/{'a' * 32}/ack: use POST",
+    }
+    assert response["multiValueHeaders"]["Allow"] == ["POST"]
+
+
+def test_an_unknown_path_is_404_in_the_api_error_shape(
+    resolve: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    response = resolve(control_event("GET", "/v1/alert", None))
+    assert response["statusCode"] == 404
+    assert body_of(response) == {"status": 404, "message": "no route /v1/alert"}
+
+
+def test_post_readings_accepts_the_unit_in_lower_case(
+    resolve: Callable[[dict[str, Any]], dict[str, Any]], stream: FakePublisher
+) -> None:
+    event = load_event()
+    items = json.loads(event["body"])
+    items[0]["unit"] = "mmol/l"  # as the CLI's --units takes it
+    event["body"] = json.dumps(items)
+    document = body_of(resolve(event))
+    assert document["accepted"] == 1
+    assert [r["index"] for r in document["rejected"]] == [1]  # the seconds one, as before
+    assert stream.taken[0].glucose_mg_dl == round(6.2 * 18.016)

@@ -27,8 +27,34 @@ def test_get_answers_the_defaults_for_a_patient_never_configured(make_service: M
     assert answer.status == 200
     assert answer.body == {
         "patient_id": PATIENT,
-        "settings": {"low_mg_dl": 70, "high_mg_dl": 250, "high_alerts": False, "quiet_hours": None},
+        "settings": {
+            "low_mg_dl": 70,
+            "high_mg_dl": 250,
+            "high_alerts": False,
+            "quiet_hours": "off",
+        },
     }
+
+
+def test_quiet_hours_turned_off_are_answered_off_as_sent(
+    make_service: Make, alert_states: InMemoryStates
+) -> None:
+    service = make_service()
+    service.patch_alert_settings(CLINIC_KEY, PATIENT, body({"quiet_hours": "22:00-07:00"}))
+    answer = service.patch_alert_settings(CLINIC_KEY, PATIENT, body({"quiet_hours": "off"}))
+    assert answer.status == 200
+    assert answer.body["settings"]["quiet_hours"] == "off"
+    assert service.get_alert_settings(CLINIC_KEY, PATIENT).body["settings"]["quiet_hours"] == "off"
+    stored = alert_states.load(pseudonymise(PATIENT, KEY))
+    assert stored.settings["quiet_hours"] is None  # the stored meaning is unchanged
+
+
+def test_the_tenant_prefix_alone_is_refused_as_no_patient_id(make_service: Make) -> None:
+    answer = make_service().patch_alert_settings(CLINIC_KEY, "clinic-7/", body({"low_mg_dl": 80}))
+    assert answer.status == 400
+    assert answer.body["message"] == (
+        "patient_id 'clinic-7/' is the tenant prefix with no id after it"
+    )
 
 
 def test_patch_changes_only_the_fields_sent_and_get_reads_them_back(make_service: Make) -> None:
@@ -147,6 +173,13 @@ def test_acknowledge_records_once_and_a_retry_answers_the_first(
         (CLINIC_KEY, None, {"patient_id": 7}, 400, "patient_id is required"),
         (HOME_KEY, None, {"patient_id": PATIENT}, 403, "may not manage"),
         (None, None, {"patient_id": PATIENT}, 401, "missing x-api-key"),
+        (
+            CLINIC_KEY,
+            None,
+            {"patient_id": PATIENT, "by": "nurse-jo"},
+            400,
+            "by: unknown field; an acknowledgement takes only patient_id",
+        ),
     ],
 )
 def test_acknowledge_refusals_change_nothing(

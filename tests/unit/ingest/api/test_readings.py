@@ -71,7 +71,9 @@ def test_mmol_is_converted_and_iso_times_give_their_offset() -> None:
 
 
 def test_sensor_range_sets_the_status_unless_given() -> None:
-    (low, high), rejected = validate(reading_item(glucose=39), reading_item(glucose=401))
+    (low, high), rejected = validate(
+        reading_item(glucose=39), reading_item(glucose=401, measured_at=NOW_MS - 600_000)
+    )
     assert rejected == []
     assert low.status is ReadingStatus.BELOW_SENSOR_RANGE
     assert high.status is ReadingStatus.ABOVE_SENSOR_RANGE
@@ -94,6 +96,17 @@ def test_sensor_range_sets_the_status_unless_given() -> None:
         ({"event_id": "x"}, "event_id: Extra inputs are not permitted"),
         ({"patient_id": "clinic-8/patient-0001"}, "tenant clinic-7 may not write"),
         ({"device_id": ""}, "device_id: String should have at least 1 character"),
+        ({"glucose": float("nan")}, "glucose: Input should be a finite number"),
+        ({"glucose": float("inf")}, "glucose: Input should be a finite number"),
+        (
+            {"measured_at": "2026-01-05T08:55:00+01:00", "utc_offset_minutes": -300},
+            "utc_offset_minutes -300 contradicts the +01:00 offset of measured_at",
+        ),
+        (
+            {"measured_at": "2026-01-05T02:25:00-05:30", "utc_offset_minutes": 330},
+            "utc_offset_minutes 330 contradicts the -05:30 offset of measured_at",
+        ),
+        ({"patient_id": "clinic-7/"}, "patient_id 'clinic-7/' is the tenant prefix with no id"),
     ],
 )
 def test_each_bad_item_is_rejected_with_its_index_and_reason(
@@ -175,3 +188,65 @@ def test_the_api_allows_the_clock_skew_the_data_quality_gate_allows() -> None:
     checks = json.loads((ROOT / "sql" / "dq" / "checks.json").read_text())
     tolerance_minutes = checks["thresholds"]["future_tolerance_minutes"]["value"]
     assert tolerance_minutes * 60_000 == MAX_FUTURE_MS
+
+
+@pytest.mark.parametrize(
+    ("measured_at", "utc_offset_minutes", "local_offset"),
+    [
+        ("2026-01-05T08:55:00+01:00", 60, 60),  # the same offset twice
+        ("2026-01-05T08:55:00+01:00", None, 60),  # the text's offset
+        ("2026-01-05T07:55:00Z", 60, 60),  # a UTC instant (toISOString) and the device's offset
+        ("2026-01-05T07:55:00+00:00", -300, -300),  # a UTC instant (Python's isoformat)
+    ],
+)
+def test_an_offset_in_measured_at_and_utc_offset_minutes_that_agree_are_accepted(
+    measured_at: str, utc_offset_minutes: int | None, local_offset: int
+) -> None:
+    (reading,), rejected = validate(
+        reading_item(measured_at=measured_at, utc_offset_minutes=utc_offset_minutes)
+    )
+    assert rejected == []
+    assert reading.measured_at == NOW_MS - 300_000
+    assert reading.utc_offset_minutes == local_offset
+
+
+def test_a_later_item_with_an_earlier_ones_identity_and_another_glucose_is_refused() -> None:
+    first = reading_item(glucose=100)
+    accepted, rejected = validate(first, reading_item(glucose=200), reading_item(glucose=100))
+    # The exact repeat (index 2) is a resend of item 0 and accepted with the same event id.
+    assert [r.glucose_mg_dl for r in accepted] == [100, 100]
+    assert accepted[0] == accepted[1]
+    assert rejected == [
+        (1, "conflicts with item 0: same patient, device and measured_at, other glucose")
+    ]
+
+
+def test_a_conflict_names_every_field_that_differs_and_units_are_compared_in_mg_dl() -> None:
+    accepted, rejected = validate(
+        reading_item(glucose=99, unit="mg/dL"),
+        reading_item(glucose=5.5, unit="mmol/L"),  # 99 mg/dL: the same reading
+        reading_item(glucose=99, trend="SINGLE_UP", session_id="9QX7LM-2026-01-04"),
+    )
+    assert len(accepted) == 2
+    assert rejected == [
+        (2, "conflicts with item 0: same patient, device and measured_at, other trend, session_id")
+    ]
+
+
+def test_a_conflict_is_with_the_first_accepted_item_not_a_refused_one() -> None:
+    accepted, rejected = validate(
+        reading_item(glucose=100, unit="g/L"), reading_item(glucose=100), reading_item(glucose=140)
+    )
+    assert [r.glucose_mg_dl for r in accepted] == [100]
+    assert rejected[1] == (
+        2,
+        "conflicts with item 1: same patient, device and measured_at, other glucose",
+    )
+
+
+@pytest.mark.parametrize(("sent", "glucose"), [("mg/dl", 112), ("MG/DL", 112), ("mmol/l", 112)])
+def test_the_unit_is_read_in_any_case_as_the_cli_reads_it(sent: str, glucose: int) -> None:
+    value = 6.2 if sent == "mmol/l" else 112
+    (reading,), rejected = validate(reading_item(unit=sent, glucose=value))
+    assert rejected == []
+    assert reading.glucose_mg_dl == glucose

@@ -234,3 +234,45 @@ def test_nightscout_answers_an_empty_upload_and_an_unproven_verifyauth_as_nights
             },
         )
     assert service.verify_auth(SECRET_HEADER).body["message"]["message"] == "OK"
+
+
+def test_nan_and_infinity_in_the_json_body_are_refused_as_not_finite(
+    make_service: Make, stream: FakePublisher
+) -> None:
+    # Python's JSON parser reads the bare NaN and Infinity some uploaders write.
+    items = [reading_item(glucose=101), reading_item(glucose=float("nan"), measured_at=NOW_MS - 1)]
+    items.append(reading_item(glucose=float("-inf"), measured_at=NOW_MS - 2))
+    payload = json.dumps(items).encode()
+    assert b"NaN" in payload
+    assert b"-Infinity" in payload
+    answer = make_service().post_readings(CLINIC_KEY, payload)
+    assert answer.status == 202
+    assert answer.body["rejected"] == [
+        {"index": 1, "reason": "glucose: Input should be a finite number"},
+        {"index": 2, "reason": "glucose: Input should be a finite number"},
+    ]
+    assert len(stream.taken) == 1
+
+
+def test_one_request_with_two_glucose_values_for_one_reading_keeps_the_first(
+    make_service: Make, stream: FakePublisher
+) -> None:
+    items = [reading_item(glucose=100), reading_item(glucose=200)]
+    answer = make_service().post_readings(CLINIC_KEY, body(items))
+    assert answer.status == 202
+    assert answer.body["accepted"] == 1
+    assert answer.body["rejected"] == [
+        {
+            "index": 1,
+            "reason": "conflicts with item 0: same patient, device and measured_at, other glucose",
+        }
+    ]
+    assert [r.glucose_mg_dl for r in stream.taken] == [100]
+
+
+def test_the_tenant_prefix_alone_is_no_patient_id(make_service: Make) -> None:
+    answer = make_service().post_readings(CLINIC_KEY, body([reading_item(patient_id="clinic-7/")]))
+    assert answer.status == 422
+    assert answer.body["rejected"] == [
+        {"index": 0, "reason": "patient_id 'clinic-7/' is the tenant prefix with no id after it"}
+    ]
