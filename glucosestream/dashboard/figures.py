@@ -104,7 +104,8 @@ def tir_bar_figure(bar: ColumnDataSource, labels: ColumnDataSource) -> figure:
         width=0.7,
         color=[band.color for band in RANGE_BANDS],
         source=bar,
-        legend_label=[band.label for band in RANGE_BANDS],
+        # The legend is hidden (the labels beside the bar say it all, in the chosen unit).
+        legend_label=[band.name for band in RANGE_BANDS],
     )
     plot.text(
         x=0.95,

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from glucosestream.dashboard.units import (
+    ABOVE_VERY_HIGH,
+    BELOW_VERY_LOW,
     GOAL_ACTIVE_PERCENT,
     GOAL_CV,
     GOAL_TAR_180,
@@ -24,10 +26,16 @@ from glucosestream.dashboard.units import (
     GOAL_TBR_70,
     GOAL_TIR,
     RANGE_BANDS,
+    TARGET_HIGH_MG_DL,
+    TARGET_LOW_MG_DL,
+    TARGET_RANGE,
+    VERY_HIGH_MG_DL,
+    VERY_LOW_MG_DL,
     Unit,
     convert,
     convert_all,
     format_glucose,
+    glucose_level,
 )
 from glucosestream.domain.metrics.iglu_profile import IGLU_FUNCTIONS, NUMERIC_COLUMNS
 
@@ -79,12 +87,24 @@ def statistics_rows(period: Mapping[str, Any], unit: Unit) -> Columns:
             _verdict(cv is not None and cv <= GOAL_CV),
         ),
     ]
+    below_target = glucose_level(TARGET_LOW_MG_DL, unit)
+    above_target = glucose_level(TARGET_HIGH_MG_DL, unit)
     for label, column, goal, below in (
-        ("Time in range 70–180", "tir_70_180", GOAL_TIR, False),
-        ("Time below 70 (incl. <54)", "tbr_70", GOAL_TBR_70, True),
-        ("Time below 54", "tbr_54", GOAL_TBR_54, True),
-        ("Time above 180 (incl. >250)", "tar_180", GOAL_TAR_180, True),
-        ("Time above 250", "tar_250", GOAL_TAR_250, True),
+        (f"Time in range {TARGET_RANGE.label(unit)}", "tir_70_180", GOAL_TIR, False),
+        (
+            f"Time below {below_target} (incl. {BELOW_VERY_LOW.label(unit)})",
+            "tbr_70",
+            GOAL_TBR_70,
+            True,
+        ),
+        (f"Time below {glucose_level(VERY_LOW_MG_DL, unit)}", "tbr_54", GOAL_TBR_54, True),
+        (
+            f"Time above {above_target} (incl. {ABOVE_VERY_HIGH.label(unit)})",
+            "tar_180",
+            GOAL_TAR_180,
+            True,
+        ),
+        (f"Time above {glucose_level(VERY_HIGH_MG_DL, unit)}", "tar_250", GOAL_TAR_250, True),
     ):
         value = _number(period.get(column))
         met = value is not None and (value < goal if below else value > goal)
@@ -121,8 +141,9 @@ BAR_X = 0.45
 """Where the stacked bar stands on the TIR figure's numeric x axis."""
 
 
-def tir_bar(period: Mapping[str, Any]) -> tuple[Columns, Columns]:
-    """Stacked time-in-ranges bar: (bar data for ``vbar_stack``, label data for ``text``)."""
+def tir_bar(period: Mapping[str, Any], unit: Unit) -> tuple[Columns, Columns]:
+    """Stacked time-in-ranges bar: (bar data for ``vbar_stack``, label data for ``text``), the
+    bands' ranges written in ``unit``."""
     shares = range_percentages(period)
     bar: Columns = {"x": [BAR_X], **{band.key: [shares[band.key]] for band in RANGE_BANDS}}
     # Labels sit evenly spaced (as on the IDC report) so small bands stay readable; a leader
@@ -133,7 +154,7 @@ def tir_bar(period: Mapping[str, Any]) -> tuple[Columns, Columns]:
         share = shares[band.key]
         labels["y"].append(10.0 + 20.0 * index)
         labels["bar_y"].append(bottom + share / 2)
-        labels["text"].append(f"{band.label}: {share:.1f}% (goal {band.goal})")
+        labels["text"].append(f"{band.label(unit)}: {share:.1f}% (goal {band.goal_text(unit)})")
         labels["color"].append(band.color)
         bottom += share
     return bar, labels

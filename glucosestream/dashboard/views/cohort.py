@@ -28,7 +28,13 @@ from glucosestream.dashboard.privacy import (
 from glucosestream.dashboard.privacy_ledger import Balance, BudgetExhausted, PrivacyLedger
 from glucosestream.dashboard.queries import Columns, LakeQueries
 from glucosestream.dashboard.runner import Runner
-from glucosestream.dashboard.units import Unit
+from glucosestream.dashboard.units import (
+    ABOVE_TARGET,
+    BELOW_TARGET,
+    BELOW_VERY_LOW,
+    GlucoseRange,
+    Unit,
+)
 from glucosestream.dashboard.viewmodel import CV_EDGES, TIR_EDGES
 from glucosestream.dashboard.views.widgets import (
     data_table,
@@ -53,6 +59,34 @@ COHORT_FIELDS = (
     ("mean", "Mean", "0.0"),
     ("active_percent", "Active %", "0.0"),
 )
+
+RANGE_TITLES: dict[str, tuple[str, GlucoseRange]] = {
+    "tbr_70": ("TBR", BELOW_TARGET),
+    "tbr_54": ("TBR", BELOW_VERY_LOW),
+    "tar_180": ("TAR", ABOVE_TARGET),
+}
+"""Column headers that name a glucose range: written in the unit the table shows."""
+
+
+def column_title(name: str, title: str, unit: Unit) -> str:
+    if name not in RANGE_TITLES:
+        return title
+    prefix, glucose = RANGE_TITLES[name]
+    return f"{prefix}{glucose.label(unit)} %"
+
+
+def cohort_columns(unit: Unit) -> list[TableColumn]:
+    return [
+        TableColumn(
+            field=name,
+            title=column_title(name, title, unit),
+            formatter=NumberFormatter(format=fmt, nan_format="–")
+            if fmt
+            else TableColumn().formatter,
+            width=330 if name == "patient_id" else (230 if name == "flags" else 70),
+        )
+        for name, title, fmt in COHORT_FIELDS
+    ]
 
 
 class CohortView:
@@ -91,17 +125,7 @@ class CohortView:
         )
         self.table = data_table(
             source=self.table_source,
-            columns=[
-                TableColumn(
-                    field=name,
-                    title=title,
-                    formatter=NumberFormatter(format=fmt, nan_format="–")
-                    if fmt
-                    else TableColumn().formatter,
-                    width=330 if name == "patient_id" else (230 if name == "flags" else 70),
-                )
-                for name, title, fmt in COHORT_FIELDS
-            ],
+            columns=cohort_columns(unit),
             sortable=True,
             width=1250,
             height=420,
@@ -228,6 +252,8 @@ class CohortView:
 
     def _on_unit(self, attr: str, old: Any, new: Any) -> None:
         self.unit = list(Unit)[int(new)]
+        # New columns, not new titles: BokehJS re-renders a table when its columns change.
+        self.table.columns = cohort_columns(self.unit)
         self.redraw()
 
     def _on_privacy(self, attr: str, old: Any, new: Any) -> None:

@@ -82,7 +82,7 @@ class ReportView:
         self.period_select = Select(title="Period (14 days)", options=[], width=260)
         self.unit_group = unit_group(unit)
         self.stats = ColumnDataSource(figures.empty_columns("metric", "value", "goal", "met"))
-        bar, labels = viewmodel.tir_bar({})
+        bar, labels = viewmodel.tir_bar({}, unit)
         self.bar = ColumnDataSource(bar)
         self.labels = ColumnDataSource(labels)
         self.agp = ColumnDataSource(viewmodel.agp_columns({}, unit))
@@ -208,7 +208,7 @@ class ReportView:
             f"<p>{period_label(data.period_end)} (patient's local days)</p>"
         )
         self.stats.data = viewmodel.statistics_rows(period, unit)
-        bar, labels = viewmodel.tir_bar(period)
+        bar, labels = viewmodel.tir_bar(period, unit)
         self.bar.data = bar
         self.labels.data = labels
         self.agp.data = viewmodel.agp_columns(data.agp, unit)

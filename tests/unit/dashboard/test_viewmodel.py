@@ -29,7 +29,7 @@ PERIOD = {
 
 
 def test_tir_bar_bands_are_disjoint_and_sum_to_100() -> None:
-    bar, labels = viewmodel.tir_bar(PERIOD)
+    bar, labels = viewmodel.tir_bar(PERIOD, Unit.MG_DL)
     shares = [bar[band.key][0] for band in RANGE_BANDS]
     assert shares == pytest.approx([0.6, 2.6, 68.1, 22.6, 6.1])
     assert sum(shares) == pytest.approx(100.0)
@@ -54,6 +54,50 @@ def test_statistics_table_checks_the_consensus_goals() -> None:
     assert values["Glucose management indicator (GMI)"] == "7.6%"
     mmol = viewmodel.statistics_rows(PERIOD, Unit.MMOL_L)
     assert mmol["value"][3] == f"{178.0 / MG_DL_PER_MMOL_L:.1f} mmol/L"
+
+
+def test_range_labels_follow_the_unit_as_the_consensus_writes_them() -> None:
+    """Battelino 2019: <54, 54–69, 70–180, 181–250, >250 mg/dL are <3.0, 3.0–3.8, 3.9–10.0,
+    10.1–13.9, >13.9 mmol/L; the mg/dL report keeps its labels."""
+    _, mg = viewmodel.tir_bar(PERIOD, Unit.MG_DL)
+    assert mg["text"] == [
+        "Very low (<54): 0.6% (goal <1%)",
+        "Low (54–69): 2.6% (goal <4%, <70 total)",
+        "Target (70–180): 68.1% (goal >70%)",
+        "High (181–250): 22.6% (goal <25%, >180 total)",
+        "Very high (>250): 6.1% (goal <5%)",
+    ]
+    _, mmol = viewmodel.tir_bar(PERIOD, Unit.MMOL_L)
+    assert mmol["text"] == [
+        "Very low (<3.0): 0.6% (goal <1%)",
+        "Low (3.0–3.8): 2.6% (goal <4%, <3.9 total)",
+        "Target (3.9–10.0): 68.1% (goal >70%)",
+        "High (10.1–13.9): 22.6% (goal <25%, >10.0 total)",
+        "Very high (>13.9): 6.1% (goal <5%)",
+    ]
+    ranges = [
+        "Time in range {}",
+        "Time below {} (incl. <{})",
+        "Time below {}",
+        "Time above {} (incl. >{})",
+        "Time above {}",
+    ]
+    mg_rows = viewmodel.statistics_rows(PERIOD, Unit.MG_DL)["metric"][-5:]
+    mmol_rows = viewmodel.statistics_rows(PERIOD, Unit.MMOL_L)["metric"][-5:]
+    assert mg_rows == [
+        ranges[0].format("70–180"),
+        ranges[1].format(70, 54),
+        ranges[2].format(54),
+        ranges[3].format(180, 250),
+        ranges[4].format(250),
+    ]
+    assert mmol_rows == [
+        ranges[0].format("3.9–10.0"),
+        ranges[1].format("3.9", "3.0"),
+        ranges[2].format("3.0"),
+        ranges[3].format("10.0", "13.9"),
+        ranges[4].format("13.9"),
+    ]
 
 
 def test_agp_columns_cover_the_day_and_convert_units() -> None:

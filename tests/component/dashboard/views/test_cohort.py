@@ -109,3 +109,13 @@ def test_privacy_view_never_loads_patients_and_refuses_past_the_budget(
     assert "Privacy budget spent" in view.privacy_status.text
     assert view.tir_hist.data == released  # nothing new was shown
     assert not [pid for pid in ids if pid in document_text(doc)]
+
+
+def test_cohort_range_headers_follow_the_unit(queries: LakeQueries) -> None:
+    _, view = build(queries, view="cohort", unit="mmol")
+    assert isinstance(view, CohortView)
+    titles = [c.title for c in view.table.columns]
+    assert {"TBR<3.9 %", "TBR<3.0 %", "TAR>10.0 %"} <= set(titles)
+    view.unit_group.active = 0
+    titles = [c.title for c in view.table.columns]
+    assert {"TBR<70 %", "TBR<54 %", "TAR>180 %"} <= set(titles)

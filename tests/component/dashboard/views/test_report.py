@@ -56,3 +56,19 @@ def test_changing_the_period_loads_that_period(lake: Lake, queries: LakeQueries)
     view.period_select.value = lake.periods[0].isoformat()
     assert view.data is not None
     assert view.data.period_end == lake.periods[0]
+
+
+def test_a_report_opened_in_mmol_writes_every_range_in_mmol(queries: LakeQueries) -> None:
+    _, view = build(queries, view="report", unit="mmol")
+    assert isinstance(view, ReportView)
+    assert view.data is not None
+    metrics = view.stats.data["metric"]
+    assert "Time in range 3.9–10.0" in metrics
+    assert "Time below 3.9 (incl. <3.0)" in metrics
+    assert view.labels.data["text"][2].startswith("Target (3.9–10.0): ")
+    shown = " ".join([*metrics, *view.labels.data["text"]])
+    for mg_dl_label in ("70–180", "<54", "54–69", "181–250", ">250", "<70", ">180"):
+        assert mg_dl_label not in shown
+    view.unit_group.active = 0  # back to mg/dL: the labels follow
+    assert "Time in range 70–180" in view.stats.data["metric"]
+    assert view.labels.data["text"][2].startswith("Target (70–180): ")
