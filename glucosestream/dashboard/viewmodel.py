@@ -63,11 +63,39 @@ def _percent(value: Any) -> str:
 # ------------------------------------------------------------------------- patient AGP report
 
 
+NOT_JUDGED = "— (too little data)"
+"""A goal's verdict when the period has too little CGM data to judge it."""
+
+
+def enough_data(period: Mapping[str, Any]) -> bool:
+    """Battelino 2019: the AGP and its goals are reliable from 70 % CGM data over 14 days.
+    Uses the report's own "% time CGM active", whatever range the marts computed it over."""
+    active = _number(period.get("active_percent"))
+    return active is not None and active >= GOAL_ACTIVE_PERCENT
+
+
+def data_sufficiency_warning(period: Mapping[str, Any]) -> str | None:
+    """The warning a report with too little CGM data carries (None: enough data)."""
+    if enough_data(period):
+        return None
+    return (
+        f"Too little CGM data for a reliable report: {_percent(period.get('active_percent'))} "
+        f"of the period (≥ {GOAL_ACTIVE_PERCENT:.0f}% recommended, Battelino 2019)"
+    )
+
+
 def statistics_rows(period: Mapping[str, Any], unit: Unit) -> Columns:
-    """The AGP report's "glucose statistics and targets" table."""
+    """The AGP report's "glucose statistics and targets" table. With too little CGM data the
+    goals are not judged (a TIR from a few hours says nothing about the fortnight); the values
+    stay visible, and the data-sufficiency row keeps its own verdict."""
     mean = _number(period.get("mean"))
     cv = _number(period.get("cv"))
     active = _number(period.get("active_percent"))
+    judged = enough_data(period)
+
+    def verdict(met: bool) -> str:
+        return _verdict(met) if judged else NOT_JUDGED
+
     start, end = period.get("period_start"), period.get("period_end")
     rows: list[tuple[str, str, str, str]] = [
         ("Period", f"{start} – {end}", "14 days", ""),
@@ -84,7 +112,7 @@ def statistics_rows(period: Mapping[str, Any], unit: Unit) -> Columns:
             "Glucose variability (CV)",
             _percent(cv),
             f"≤{GOAL_CV:.0f}%",
-            _verdict(cv is not None and cv <= GOAL_CV),
+            verdict(cv is not None and cv <= GOAL_CV),
         ),
     ]
     below_target = glucose_level(TARGET_LOW_MG_DL, unit)
@@ -108,7 +136,7 @@ def statistics_rows(period: Mapping[str, Any], unit: Unit) -> Columns:
     ):
         value = _number(period.get(column))
         met = value is not None and (value < goal if below else value > goal)
-        rows.append((label, _percent(value), f"{'<' if below else '>'}{goal:g}%", _verdict(met)))
+        rows.append((label, _percent(value), f"{'<' if below else '>'}{goal:g}%", verdict(met)))
     return {
         "metric": [r[0] for r in rows],
         "value": [r[1] for r in rows],

@@ -78,6 +78,7 @@ class ReportView:
         self.data: ReportData | None = None
         self.status = Div(text="Loading…", name="report-status")
         self.header = Div(text="", name="report-header")
+        self.warning = Div(text="", name="report-warning", visible=False)
         self.patient_select = Select(title="Patient", options=[], width=320)
         self.period_select = Select(title="Period (14 days)", options=[], width=260)
         self.unit_group = unit_group(unit)
@@ -99,6 +100,7 @@ class ReportView:
             self.header,
             row(self.patient_select, self.period_select, self.unit_group),
             self.status,
+            self.warning,
             row(
                 data_table(
                     source=self.stats,
@@ -207,6 +209,11 @@ class ReportView:
             f"<h2>AGP report — {html.escape(data.patient_id)}</h2>"
             f"<p>{period_label(data.period_end)} (patient's local days)</p>"
         )
+        warning = viewmodel.data_sufficiency_warning(period)
+        self.warning.text = (
+            "" if warning is None else f'<b style="color:#b00">⚠ {html.escape(warning)}</b>'
+        )
+        self.warning.visible = warning is not None
         self.stats.data = viewmodel.statistics_rows(period, unit)
         bar, labels = viewmodel.tir_bar(period, unit)
         self.bar.data = bar

@@ -100,6 +100,26 @@ def test_range_labels_follow_the_unit_as_the_consensus_writes_them() -> None:
     ]
 
 
+def test_goals_are_not_judged_on_too_little_cgm_data() -> None:
+    """Battelino 2019: < 70 % CGM data over 14 days gives no reliable AGP; values stay shown."""
+    sparse = {**PERIOD, "active_percent": 1.7, "tir_70_180": 90.0, "cv": 20.0}
+    rows = viewmodel.statistics_rows(sparse, Unit.MG_DL)
+    verdicts = dict(zip(rows["metric"], rows["met"], strict=True))
+    assert verdicts["% time CGM active"] == "✗ not met"
+    goals = {m: v for m, v in verdicts.items() if v and m != "% time CGM active"}
+    assert goals
+    assert set(goals.values()) == {"— (too little data)"}
+    values = dict(zip(rows["metric"], rows["value"], strict=True))
+    assert values["Time in range 70–180"] == "90.0%"
+    assert values["Glucose management indicator (GMI)"] == "7.6%"
+    assert viewmodel.data_sufficiency_warning(sparse) == (
+        "Too little CGM data for a reliable report: 1.7% of the period "
+        "(≥ 70% recommended, Battelino 2019)"
+    )
+    assert viewmodel.data_sufficiency_warning(PERIOD) is None  # 98.2 %
+    assert viewmodel.data_sufficiency_warning({**PERIOD, "active_percent": 70.0}) is None
+
+
 def test_agp_columns_cover_the_day_and_convert_units() -> None:
     profile = {
         "slot": [0, 1, 95],

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from bokeh.models import GridPlot
 
+from bench.elt import raw_tables, write
 from glucosestream.dashboard.queries import LakeQueries
 from glucosestream.dashboard.views.report import ReportView
 from glucosestream.domain.reading import MG_DL_PER_MMOL_L
+from glucosestream.elt.refresh import run_elt
+from glucosestream.local.dashboard_engine import DuckDbEngine
+from glucosestream.local.lake import local_lake
+from glucosestream.settings import load_settings
 from tests.component.dashboard.documents import build
 from tests.component.dashboard.lake import Lake
 
@@ -72,3 +77,39 @@ def test_a_report_opened_in_mmol_writes_every_range_in_mmol(queries: LakeQueries
     view.unit_group.active = 0  # back to mg/dL: the labels follow
     assert "Time in range 70–180" in view.stats.data["metric"]
     assert view.labels.data["text"][2].startswith("Target (70–180): ")
+
+
+def test_a_report_on_too_little_cgm_data_warns_and_judges_no_goal(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """48 readings: two hours of five-minute readings on each of two days of the fortnight."""
+    settings = load_settings(state_dir=tmp_path_factory.mktemp("sparse-lake"), env="test")
+    tables = raw_tables(1, 14)
+    days = sorted({dt for dt, _ in tables})
+    kept = {(dt, hour): tables[dt, hour] for dt in (days[1], days[-2]) for hour in ("08", "09")}
+    assert sum(len(table) for table in kept.values()) == 48
+    write(settings, kept, "sim")
+    run_elt(local_lake(settings), date.fromisoformat(days[-1]))
+    queries = LakeQueries(DuckDbEngine(settings))
+    _, view = build(queries, view="report")
+    assert isinstance(view, ReportView)
+    assert view.data is not None
+    assert view.data.period is not None
+    active = float(view.data.period["active_percent"])
+    assert active < 70
+    assert view.warning.visible
+    assert f"Too little CGM data for a reliable report: {active:.1f}% of the period" in (
+        view.warning.text
+    )
+    verdicts = dict(zip(view.stats.data["metric"], view.stats.data["met"], strict=True))
+    assert verdicts["% time CGM active"] == "✗ not met"
+    assert verdicts["Time in range 70–180"] == "— (too little data)"
+    assert verdicts["Glucose variability (CV)"] == "— (too little data)"
+    assert not any("✓" in v for v in verdicts.values())
+
+
+def test_a_report_on_enough_cgm_data_carries_no_warning(queries: LakeQueries) -> None:
+    _, view = build(queries, view="report")
+    assert isinstance(view, ReportView)
+    assert not view.warning.visible
+    assert "— (too little data)" not in view.stats.data["met"]
