@@ -29,6 +29,10 @@ from glucosestream.dashboard.views.widgets import (
 )
 
 
+class UnknownPatient(LookupError):
+    """No period of the marts has this patient: a mistyped or unknown id."""
+
+
 @dataclass(frozen=True, slots=True)
 class ReportData:
     patient_id: str
@@ -46,7 +50,7 @@ def load_report(queries: LakeQueries, patient_id: str, period_end: date | None) 
     periods = queries.patient_periods(patient_id)
     if period_end is None or period_end not in periods:
         if not periods:
-            raise LookupError(f"no period metrics for patient {patient_id}")
+            raise UnknownPatient(patient_id)
         period_end = periods[0]
     first_day = period_end - timedelta(days=REPORT_DAYS - 1)
     return ReportData(
@@ -96,11 +100,9 @@ class ReportView:
         self.panel_sources = [ColumnDataSource(p.columns) for p in self.panels]
         self.agp_plot = figures.agp_figure(self.agp, unit)
         self.daily = figures.daily_grid(self.panels, self.panel_sources, unit)
-        self.layout = column(
-            self.header,
-            row(self.patient_select, self.period_select, self.unit_group),
-            self.status,
-            self.warning,
+        # Hidden until a report is drawn: empty charts (0 % in every band, daily panels
+        # dated from today) would read as a patient's data.
+        self.body = column(
             row(
                 data_table(
                     source=self.stats,
@@ -151,6 +153,15 @@ class ReportView:
                 height=320,
                 name="iglu-table",
             ),
+            visible=False,
+            name="report-body",
+        )
+        self.layout = column(
+            self.header,
+            row(self.patient_select, self.period_select, self.unit_group),
+            self.status,
+            self.warning,
+            self.body,
         )
         self.patient_select.on_change("value", self._on_patient)
         self.period_select.on_change("value", self._on_period)
@@ -186,6 +197,13 @@ class ReportView:
         )
 
     def _failed(self, error: Exception) -> None:
+        self.body.visible = False
+        self.warning.visible = False
+        if isinstance(error, UnknownPatient):
+            self.status.text = (
+                f"<b>Unknown patient</b>: {html.escape(str(error))} has no report in the lake."
+            )
+            return
         self.status.text = error_text("Could not load the report", error)
 
     def show(self, data: ReportData) -> None:
@@ -195,6 +213,12 @@ class ReportView:
         if self.patient_select.value != data.patient_id:
             self.patient_select.value = data.patient_id
         self.redraw()
+        if data.period is None:
+            self.status.text = (
+                f"<b>No readings for this patient in this period</b> "
+                f"({html.escape(data.patient_id)}, {period_label(data.period_end)})."
+            )
+            return
         self.status.text = (
             f"Showing {html.escape(data.patient_id)}, {period_label(data.period_end)}"
         )
@@ -204,12 +228,13 @@ class ReportView:
         if data is None:
             return
         unit = self.unit
+        self.body.visible = data.period is not None
         period = data.period or {}
         self.header.text = (
             f"<h2>AGP report — {html.escape(data.patient_id)}</h2>"
             f"<p>{period_label(data.period_end)} (patient's local days)</p>"
         )
-        warning = viewmodel.data_sufficiency_warning(period)
+        warning = None if data.period is None else viewmodel.data_sufficiency_warning(period)
         self.warning.text = (
             "" if warning is None else f'<b style="color:#b00">⚠ {html.escape(warning)}</b>'
         )

@@ -29,6 +29,7 @@ def test_views_say_so_when_the_lake_has_no_marts(tmp_path: object) -> None:
     assert isinstance(report, ReportView)
     assert isinstance(cohort, CohortView)
     assert "No period metrics" in report.status.text
+    assert not report.body.visible  # no 0 % bands, no daily panels dated from today
     assert "No period metrics" in cohort.status.text
 
 
@@ -91,3 +92,12 @@ def test_views_read_the_lake_only_through_the_query_adapter() -> None:
         }
         bad = {m for m in imported if m.startswith(forbidden)}
         assert not bad, f"glucosestream/dashboard/{name}.py imports {bad}"
+
+
+def test_an_unknown_patient_gets_an_explicit_empty_state(queries: LakeQueries) -> None:
+    _, report = build(queries, view="report", patient="p_nosuchpatient")
+    assert isinstance(report, ReportView)
+    assert "Unknown patient" in report.status.text
+    assert "p_nosuchpatient" in report.status.text
+    assert not report.body.visible
+    assert not report.warning.visible
