@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 from moto import mock_aws
 
 from glucosestream.adapters.s3_lake import S3LakeStorage
-from glucosestream.ingest.files.importing import write_to_lake
+from glucosestream.ingest.files.importing import LakeWrite, write_to_lake
 from tests.factories import trace
 
 
@@ -22,8 +22,8 @@ def test_to_lake_into_the_lake_bucket_on_s3_is_idempotent_too() -> None:
             Bucket="gs-test-lake", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
         )
         lake = S3LakeStorage(client, "gs-test-lake")
-        assert write_to_lake(readings[:20], lake, now_ms=1_800_000_000_000) == (20, 0)
-        assert write_to_lake(readings, lake, now_ms=1_800_000_100_000) == (10, 20)
+        assert write_to_lake(readings[:20], lake, now_ms=1_800_000_000_000) == LakeWrite(20, 0)
+        assert write_to_lake(readings, lake, now_ms=1_800_000_100_000) == LakeWrite(10, 20)
         keys = [item.key for item in lake.list("raw/")]
         rows = [
             row

@@ -12,7 +12,8 @@ import pytest
 
 from glucosestream.cli import main as cli
 from glucosestream.ingest.files.formats import parse_file
-from glucosestream.ingest.files.importing import import_parsed, write_to_lake
+from glucosestream.ingest.files.importing import LakeWrite, import_parsed, write_to_lake
+from glucosestream.ingest.files.parsed_file import ParsedFile
 from glucosestream.lake.directory import LocalLakeStorage
 from tests.factories import trace
 from tests.unit.ingest.support import KEY
@@ -53,12 +54,10 @@ def test_to_lake_twice_adds_nothing_the_second_time(tmp_path: Path) -> None:
 
 def test_to_lake_skips_identities_already_landed_by_firehose(tmp_path: Path) -> None:
     readings = trace(1, 30)
-    assert write_to_lake(readings[:20], local_lake(tmp_path)) == (20, 0)
-    assert write_to_lake(readings, local_lake(tmp_path)) == (
-        10,
-        20,
-    )  # overlapping export: only the new 10
-    assert write_to_lake(readings + readings, local_lake(tmp_path)) == (0, 30)
+    assert write_to_lake(readings[:20], local_lake(tmp_path)) == LakeWrite(20, 0)
+    # overlapping export: only the new 10
+    assert write_to_lake(readings, local_lake(tmp_path)) == LakeWrite(10, 20)
+    assert write_to_lake(readings + readings, local_lake(tmp_path)) == LakeWrite(0, 30)
     assert len(lake_rows(tmp_path)) == 30
 
 
@@ -82,8 +81,95 @@ def test_to_lake_counts_only_identical_readings_as_repeated_copies(tmp_path: Pat
     # Then the copy is called a copy, and the other value a conflict, never a copy
     assert (report.imported, report.repeated) == (2, 1)
     (line,) = report.lines()
-    assert "2 imported to the raw zone, 0 skipped, 1 repeated copies written once; " in line
+    assert (
+        "2 imported to the raw zone, 0 skipped, 1 repeated copies in the file, stored once; "
+        in line
+    )
     assert "; 1 conflicting readings" in line
+
+
+def test_to_lake_writes_a_reading_that_conflicts_with_the_lake_and_counts_it(
+    tmp_path: Path,
+) -> None:
+    # Given the id,time,gl fixture already in the lake, and a corrected export of it in which the
+    # 06:10 reading (05:10 UTC) says 180 mg/dL instead of 111
+    original = (FIXTURES / "readings_id_time_gl.csv").read_text(encoding="utf-8")
+    corrected = tmp_path / "corrected.csv"
+    corrected.write_text(
+        original.replace(
+            "clinic-7/patient-0001,2026-01-05T06:10:00+01:00,111\n",
+            "clinic-7/patient-0001,2026-01-05T06:10:00+01:00,180\n",
+        ),
+        encoding="utf-8",
+    )
+    assert corrected.read_text(encoding="utf-8") != original
+    lake = tmp_path / "lake"
+
+    def parse(path: Path) -> ParsedFile:
+        return parse_file(
+            path, "csv", patient=None, pseudonym_key=KEY, tz="UTC", now_ms=1_800_000_000_000
+        )
+
+    first = import_parsed(
+        parse(FIXTURES / "readings_id_time_gl.csv"),
+        Path("original.csv"),
+        lake=local_lake(lake),
+        now_ms=1_800_000_000_000,
+    )
+    assert (first.imported, first.already_present, first.conflicting_with_lake) == (48, 0, 0)
+
+    # When the corrected export is imported
+    second = import_parsed(
+        parse(corrected), corrected, lake=local_lake(lake), now_ms=1_800_000_100_000
+    )
+
+    # Then the other value is written to raw beside the lake's (as the stream would deliver it,
+    # for the conflicting_identities check), counted as a conflict with its example, and never
+    # counted as already in the lake
+    assert (second.imported, second.already_present, second.conflicting_with_lake) == (1, 47, 1)
+    (line,) = second.lines()
+    assert (
+        "1 imported to the raw zone, 0 skipped, 47 already in the lake, "
+        "1 conflicting with the lake (first: 2026-01-05T05:10:00Z 111 vs 180 mg/dL)"
+    ) in line
+    rows = lake_rows(lake)
+    assert len(rows) == 49
+    values_by_event: dict[object, list[object]] = {}
+    for row in rows:
+        values_by_event.setdefault(row["event_id"], []).append(row["glucose_mg_dl"])
+    assert [sorted(v) for v in values_by_event.values() if len(v) > 1] == [[111, 180]]
+
+    # And importing the corrected export again finds both values there: nothing is written
+    third = import_parsed(
+        parse(corrected), corrected, lake=local_lake(lake), now_ms=1_800_000_200_000
+    )
+    assert (third.imported, third.already_present, third.conflicting_with_lake) == (0, 48, 0)
+    assert len(lake_rows(lake)) == 49
+
+
+def test_to_lake_second_import_does_not_claim_it_wrote_the_repeated_copies(
+    tmp_path: Path,
+) -> None:
+    # Given an export that overlaps itself (two readings listed twice), imported once
+    path = tmp_path / "overlap.csv"
+    rows = (FIXTURES / "readings_id_time_gl.csv").read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([*rows, *rows[1:3]]) + "\n", encoding="utf-8")
+    parsed = parse_file(
+        path, "csv", patient=None, pseudonym_key=KEY, tz="UTC", now_ms=1_800_000_000_000
+    )
+    import_parsed(parsed, path, lake=local_lake(tmp_path / "lake"), now_ms=1_800_000_000_000)
+
+    # When it is imported again
+    again = import_parsed(
+        parsed, path, lake=local_lake(tmp_path / "lake"), now_ms=1_800_000_100_000
+    )
+
+    # Then the summary says nothing was written and does not call the copies written
+    (line,) = again.lines()
+    assert "0 imported to the raw zone" in line
+    assert "48 already in the lake" in line
+    assert "2 repeated copies in the file, stored once" in line
+    assert "written" not in line
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
