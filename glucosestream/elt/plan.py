@@ -82,8 +82,22 @@ def list_raw(storage: LakeStorage, prefix: str) -> RawListing:
             or any(hidden_from_queries(part) for part in parts)
         ):
             continue
-        listing.setdefault(parts[0][len("dt=") :], {})["/".join(parts)] = item.size
+        dt = parts[0][len("dt=") :]
+        if dt not in listing:
+            _check_partition_date(prefix, dt)
+        listing.setdefault(dt, {})["/".join(parts)] = item.size
     return listing
+
+
+def _check_partition_date(prefix: str, dt: str) -> None:
+    """Refuse a ``dt`` that is no date, naming the partition: the bare ``ValueError`` of
+    ``date.fromisoformat`` ("month must be in 1..12") does not say which directory to fix."""
+    try:
+        date.fromisoformat(dt)
+    except ValueError as error:
+        raise ValueError(
+            f"raw partition {prefix}dt={dt}/ is not a date (YYYY-MM-DD): {error}"
+        ) from None
 
 
 @dataclass

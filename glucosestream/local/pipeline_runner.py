@@ -36,10 +36,54 @@ ATHENA_QUERY_SYNC = "arn:aws:states:::athena:startQueryExecution.sync"
 
 
 @dataclass(frozen=True)
+class StepFailure:
+    """The state whose failure (after its retries) the pipeline's Catch sent to NotifyError."""
+
+    state: str
+    error: str
+    cause: str
+
+
+def last_state_failure(history: list[dict[str, Any]]) -> StepFailure | None:
+    """The last failure of a state in an execution history, with its original error and cause.
+
+    The execution's own error is the Fail state's (``PipelineStepFailed``, "see the execution
+    history"), which says nothing of what broke; the cause is on the failing state's events. A
+    Map's failure is reported as the Map state's (the state the ASL names, with the Catch), with
+    the cause of the iteration that failed.
+    """
+    failure: StepFailure | None = None
+    entered = ""
+    for event in history:
+        kind, details = event["type"], event.get("details") or {}
+        if kind.endswith("StateEntered"):
+            entered = str(details.get("name", ""))
+        elif (
+            kind.endswith("Failed")
+            and kind not in ("ExecutionFailed", "MapIterationFailed")
+            and "error" in details
+        ):
+            failure = StepFailure(
+                state=str(details.get("name") or entered),
+                error=str(details["error"]),
+                cause=str(details.get("cause") or ""),
+            )
+    return failure
+
+
+@dataclass(frozen=True)
 class PipelineRun:
     execution: Execution
     history_file: Path
     notifications: list[dict[str, Any]]
+
+    @property
+    def failed_step(self) -> StepFailure | None:
+        """Why a FAILED execution failed, when a state failed; None when none did (the
+        data-quality gate ends in its Fail state without a failing task)."""
+        if self.execution.status != "FAILED":
+            return None
+        return last_state_failure(self.execution.history)
 
     @property
     def last_state(self) -> dict[str, Any]:
