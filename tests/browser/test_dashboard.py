@@ -41,7 +41,10 @@ for (const root of Bokeh.index.roots) walk(root);
 return [...Bokeh.documents[0].all_models]
   .filter((m) => (m.tags || []).includes('daily-panel'))
   .map((m) => found.get(m.id))
-  .filter((v) => v && v.el.isConnected && v.bbox.width > 0)
+  // A panel is drawn when its plot frame has a size, not only its element (a daily grid laid
+  // out in a nested column got frames of no size: blank panels with their element in place).
+  .filter((v) => v && v.el.isConnected && v.bbox.width > 0 && v.frame.bbox.width > 0
+                 && v.frame.bbox.height > 0)
   .map((v) => v.model.renderers[0].data_source.get_length());
 """
 

@@ -100,9 +100,11 @@ class ReportView:
         self.panel_sources = [ColumnDataSource(p.columns) for p in self.panels]
         self.agp_plot = figures.agp_figure(self.agp, unit)
         self.daily = figures.daily_grid(self.panels, self.panel_sources, unit)
-        # Hidden until a report is drawn: empty charts (0 % in every band, daily panels
-        # dated from today) would read as a patient's data.
-        self.body = column(
+        # Hidden when there is no report to draw: empty charts (0 % in every band, daily panels
+        # dated from today) would read as a patient's data. The parts sit directly in the page's
+        # column and are visible from the start: the daily grid laid out inside a nested
+        # column, or first laid out hidden, got plot frames of no size (blank panels).
+        self.body_parts = (
             row(
                 data_table(
                     source=self.stats,
@@ -153,15 +155,13 @@ class ReportView:
                 height=320,
                 name="iglu-table",
             ),
-            visible=False,
-            name="report-body",
         )
         self.layout = column(
             self.header,
             row(self.patient_select, self.period_select, self.unit_group),
             self.status,
             self.warning,
-            self.body,
+            *self.body_parts,
         )
         self.patient_select.on_change("value", self._on_patient)
         self.period_select.on_change("value", self._on_period)
@@ -196,8 +196,12 @@ class ReportView:
             partial(load_report, self.queries, patient, period), self.show, self._failed
         )
 
+    def _show_body(self, visible: bool) -> None:
+        for part in self.body_parts:
+            part.visible = visible
+
     def _failed(self, error: Exception) -> None:
-        self.body.visible = False
+        self._show_body(False)
         self.warning.visible = False
         if isinstance(error, UnknownPatient):
             self.status.text = (
@@ -228,7 +232,7 @@ class ReportView:
         if data is None:
             return
         unit = self.unit
-        self.body.visible = data.period is not None
+        self._show_body(data.period is not None)
         period = data.period or {}
         self.header.text = (
             f"<h2>AGP report — {html.escape(data.patient_id)}</h2>"

@@ -29,7 +29,7 @@ def test_views_say_so_when_the_lake_has_no_marts(tmp_path: object) -> None:
     assert isinstance(report, ReportView)
     assert isinstance(cohort, CohortView)
     assert "No period metrics" in report.status.text
-    assert not report.body.visible  # no 0 % bands, no daily panels dated from today
+    assert not any(part.visible for part in report.body_parts)  # no 0 % bands, no empty panels
     assert "No period metrics" in cohort.status.text
 
 
@@ -99,5 +99,5 @@ def test_an_unknown_patient_gets_an_explicit_empty_state(queries: LakeQueries) -
     assert isinstance(report, ReportView)
     assert "Unknown patient" in report.status.text
     assert "p_nosuchpatient" in report.status.text
-    assert not report.body.visible
+    assert not any(part.visible for part in report.body_parts)
     assert not report.warning.visible
