@@ -179,6 +179,7 @@ class ReportView:
         def apply(found: tuple[list[str], str | None]) -> None:
             patients, chosen = found
             if chosen is None:
+                self._show_body(False)
                 self.status.text = (
                     "No period metrics in the lake yet: the pipeline has not built the marts "
                     "(they appear after the first ELT run)."
