@@ -63,6 +63,16 @@ def nightscout(make_service: Callable[..., IngestService]) -> tuple[Client, Nigh
     return Client(service), service.nightscout_auth
 
 
+def assert_replaced(status: int, again: dict[str, Any], created: dict[str, Any]) -> None:
+    """A create that Nightscout deduplicates: 200, the stored identifier, a later version."""
+    assert (status, again["isDeduplication"], again["identifier"]) == (
+        200,
+        True,
+        created["identifier"],
+    )
+    assert again["lastModified"] > created["lastModified"]
+
+
 def test_an_nsclient_v3_session(
     nightscout: tuple[Client, NightscoutAuth], stream: FakePublisher
 ) -> None:
@@ -367,12 +377,7 @@ def test_a_v3_treatment_resent_with_other_carbs_replaces_the_stored_one(
     # Nightscout's own calculateIdentifier gives this for the device, date and event type.
     assert (status, created["identifier"]) == (201, "ef6ba9fe-a902-54b1-b6ad-646765a1be94")
     status, again = client.call("POST", "/api/v3/treatments", {**carbs, "carbs": 25})
-    assert (status, again["isDeduplication"], again["identifier"]) == (
-        200,
-        True,
-        created["identifier"],
-    )
-    assert again["lastModified"] > created["lastModified"]
+    assert_replaced(status, again, created)
     read = client.call("GET", f"/api/v3/treatments/{created['identifier']}")[1]["result"]
     assert (read["carbs"], read["srvCreated"]) == (25, created["lastModified"])
     assert [t["carbs"] for t in client.call("GET", "/api/v3/treatments")[1]["result"]] == [25]
@@ -436,12 +441,7 @@ def test_a_v3_entry_resent_with_another_value_replaces_the_stored_one(
     status, created = client.call("POST", "/api/v3/entries", sgv)
     assert status == 201
     status, again = client.call("POST", "/api/v3/entries", {**sgv, "sgv": 152})
-    assert (status, again["isDeduplication"], again["identifier"]) == (
-        200,
-        True,
-        created["identifier"],
-    )
-    assert again["lastModified"] > created["lastModified"]
+    assert_replaced(status, again, created)
     (entry,) = client.call("GET", "/api/v3/entries")[1]["result"]
     assert entry["sgv"] == 152
     assert client.call("GET", f"/api/v3/entries/{created['identifier']}")[1]["result"]["sgv"] == 152
