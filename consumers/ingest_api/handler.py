@@ -43,7 +43,7 @@ from glucosestream.alerts.patient_controls import PatientAlertControls
 from glucosestream.contract.codec import ERASURE_SCHEMA, READING_SCHEMA, TREATMENT_SCHEMA
 from glucosestream.ingest.api.config import IngestSettings, load_ingest_settings
 from glucosestream.ingest.api.nightscout_auth import Credentials
-from glucosestream.ingest.api.nightscout_profile import NightscoutProfiles
+from glucosestream.ingest.api.nightscout_profile import PROFILES_DEFAULT_COUNT, NightscoutProfiles
 from glucosestream.ingest.api.nightscout_v3 import NightscoutV3
 from glucosestream.ingest.api.ratelimit import RateLimiter
 from glucosestream.ingest.api.readings import ReadingIn
@@ -492,7 +492,9 @@ def create_app(service: Callable[[], IngestService]) -> APIGatewayRestResolver:
     }
 
     def get_profiles(
-        count: Annotated[int, Query(ge=1, description="Newest profiles to return.")] = 10,
+        count: Annotated[
+            int, Query(ge=1, description="Newest profiles to return.")
+        ] = PROFILES_DEFAULT_COUNT,
     ) -> Response[Any]:
         return render(kept().list(credentials(), "profile", count, query()), "GET profile")
 

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
-from glucosestream.lake.storage import LakeStorage
+from glucosestream.lake.storage import LakeStorage, visible_to_queries
 from glucosestream.warehouse.table_catalog import PartitionValues
 
 CREATE_BATCH = 100
@@ -110,12 +110,6 @@ def _hive_values(parts: Sequence[str], keys: Sequence[str]) -> PartitionValues |
             return None
         values.append(value)
     return tuple(values)
-
-
-def _visible(parts: Sequence[str], size: int) -> bool:
-    """Whether Athena reads an object (its key's parts below a location): not a folder marker,
-    not empty, no part starting with ``.`` or ``_``."""
-    return size > 0 and bool(parts[-1]) and not any(p.startswith((".", "_")) for p in parts)
 
 
 def _as_prefix(location: str) -> str:
@@ -366,7 +360,7 @@ class GlueTableCatalog:
         found: dict[PartitionValues, str] = {}
         for stored in self.storage.list(key):
             parts = stored.key[len(key) :].split("/")
-            if not _visible(parts, stored.size):
+            if not visible_to_queries(parts, stored.size):
                 continue
             values = _hive_values(parts[:-1], glue_table.keys)
             if values is None or len(parts) != len(glue_table.keys) + 1:

@@ -104,7 +104,7 @@ def statistics_rows(period: Mapping[str, Any], unit: Unit) -> Columns:
             "% time CGM active",
             _percent(active),
             f"≥{GOAL_ACTIVE_PERCENT:.0f}%",
-            _verdict(active is not None and active >= GOAL_ACTIVE_PERCENT),
+            _verdict(judged),
         ),
         ("Mean glucose", format_glucose(mean, unit), "", ""),
         ("Glucose management indicator (GMI)", _percent(period.get("gmi")), "", ""),

@@ -39,6 +39,7 @@ from typing import Any, Literal
 
 from glucosestream.elt.ports import Lake
 from glucosestream.elt.tables import CURATED, table_prefix
+from glucosestream.lake.storage import hidden_from_queries
 from glucosestream.warehouse.sql_text import (
     SQL_DIR,
     SqlError,
@@ -190,7 +191,7 @@ def _partition_files(lake: Lake, table: str, dts: Sequence[str]) -> list[str]:
     for location in locations:
         for item in lake.storage.list(location):
             parts = item.key[len(location) :].split("/")
-            if item.key.endswith(".parquet") and not any(p.startswith((".", "_")) for p in parts):
+            if item.key.endswith(".parquet") and not any(hidden_from_queries(p) for p in parts):
                 files.append(item.key)
     return files
 
@@ -315,7 +316,8 @@ def write_dq_results(
     writing the same run again replaces its results (an atomic put).
     """
     import pyarrow as pa  # the one Parquet writer of this module
-    import pyarrow.parquet as pq
+
+    from glucosestream.lake.raw_zone.files import parquet_bytes
 
     if not _RUN_ID.match(run_id):  # it becomes a key
         raise ValueError(f"{run_id!r} is not a run id (letters, digits, '_', '-', '.', ':')")
@@ -348,7 +350,5 @@ def write_dq_results(
         schema=schema,
     )
     key = f"{table_prefix(lake.names, DQ_RESULTS)}run_date={day.isoformat()}/{run_id}.parquet"
-    buffer = pa.BufferOutputStream()
-    pq.write_table(table, buffer, compression="zstd")
-    lake.storage.write_bytes(key, buffer.getvalue().to_pybytes())
+    lake.storage.write_bytes(key, parquet_bytes(table, compression="zstd"))
     return key

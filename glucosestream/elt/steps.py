@@ -181,14 +181,14 @@ def step_record(lake: Lake, state: dict[str, Any]) -> dict[str, Any]:
         "dq_warnings": ",".join(quality.get("warnings", [])),
     }
     import pyarrow as pa  # one Parquet row, written only here
-    import pyarrow.parquet as pq
+
+    from glucosestream.lake.raw_zone.files import parquet_bytes
 
     key = (
         f"{table_prefix(lake.names, PIPELINE_RUNS)}run_date={row['run_date']}/{plan.run_id}.parquet"
     )
-    buffer = pa.BufferOutputStream()
-    pq.write_table(pa.Table.from_pylist([row]), buffer)
-    lake.storage.write_bytes(key, buffer.getvalue().to_pybytes())
+    # Snappy: pyarrow's default, which this row was always written with.
+    lake.storage.write_bytes(key, parquet_bytes(pa.Table.from_pylist([row]), compression="snappy"))
     return {"status": status, "run_id": plan.run_id}
 
 

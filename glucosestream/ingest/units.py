@@ -13,6 +13,10 @@ from glucosestream.domain.reading import MAX_GLUCOSE_MG_DL, mmol_l_to_mg_dl
 Unit = Literal["mg/dL", "mmol/L"]
 UNITS: tuple[Unit, ...] = ("mg/dL", "mmol/L")
 
+MAX_MMOL_LOOKING_MG_DL = 35.0
+"""A glucose under this, read as mg/dL, is mmol/L: no sensor or meter reports mg/dL so low for a
+whole file or a decimal column (sensors stop at 40), while the mmol/L sensor range tops out at
+~22-28."""
 MAX_PLAUSIBLE_MMOL_L = 40.0
 """Above ~720 mg/dL nobody measures in mmol/L: such a value is mg/dL under the wrong unit."""
 MIN_EPOCH_MS = 100_000_000_000

@@ -27,6 +27,12 @@ def hidden_from_queries(name: str) -> bool:
     return name.startswith((".", "_"))
 
 
+def visible_to_queries(parts: Sequence[str], size: int) -> bool:
+    """Whether Athena reads an object, given its key's parts below a table's location and its
+    size: not a folder marker, not empty, no part hidden (:func:`hidden_from_queries`)."""
+    return size > 0 and bool(parts[-1]) and not any(hidden_from_queries(p) for p in parts)
+
+
 class LakeAccessDenied(PermissionError):
     """The lake refused access; the message names the bucket (or directory) and the prefix."""
 

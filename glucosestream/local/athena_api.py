@@ -98,6 +98,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from glucosestream.adapters.clients import endpoint_client
+from glucosestream.lake.storage import visible_to_queries
 from glucosestream.local.athena import (
     DEFAULT_ENGINE_MEMORY,
     LakeTable,
@@ -759,7 +760,9 @@ class QueryRunner:
         for listed_prefix in listed:
             for stored in self.objects.listing(bucket, listed_prefix):
                 parts = stored.key[len(prefix) :].split("/")
-                if len(parts) <= len(keys) or not _visible(parts[len(keys) :], stored.size):
+                if len(parts) <= len(keys) or not visible_to_queries(
+                    parts[len(keys) :], stored.size
+                ):
                     continue
                 pairs = [part.partition("=") for part in parts[: len(keys)]]
                 values = tuple(value for _, _, value in pairs)
@@ -777,7 +780,7 @@ class QueryRunner:
         return [
             stored
             for stored in self.objects.listing(bucket, prefix)
-            if _visible(stored.key[len(prefix) :].split("/"), stored.size)
+            if visible_to_queries(stored.key[len(prefix) :].split("/"), stored.size)
         ]
 
     def _select(self, execution: Execution, engine: LocalAthena, query: exp.Query) -> None:
@@ -869,12 +872,6 @@ def _dates_as_text(query: exp.Query) -> exp.Query:
 
 def _no_location(uri: str) -> Path:
     raise SqlError(f"a SELECT writes nowhere (asked for {uri})")
-
-
-def _visible(parts: Sequence[str], size: int) -> bool:
-    """Whether Athena reads an object (its key's parts below the location): not a folder
-    marker, not empty, and no part starting with ``.`` or ``_`` (Athena skips those)."""
-    return size > 0 and bool(parts[-1]) and not any(p.startswith((".", "_")) for p in parts)
 
 
 # ------------------------------------------------------------------------------ the server

@@ -184,12 +184,7 @@ class NightscoutProfiles:
         patient = self._patient(credentials, WRITE[collection])
         if isinstance(patient, Answer):
             return patient
-        found = self.service.documents.with_identifiers(patient, collection, [identifier])
-        for document in found:
-            deleted = self.service.delete_document(patient, collection, document)
-            if isinstance(deleted, Answer):
-                return deleted
-        return Answer(200, {"n": len(found), "ok": 1})
+        return self.service.delete_by_identifier(patient, collection, identifier)
 
 
 def _position(value: Any) -> float:

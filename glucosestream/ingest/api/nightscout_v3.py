@@ -273,14 +273,13 @@ class NightscoutV3:
                 document.get("device"), new.date_ms, document.get("eventType")
             )
         )
-        existing = self._by_identifier(patient, collection, identifier, new.date_ms)
+        at_time = self._stored_at(patient, collection, new.date_ms)
+        existing = _with_identifier(at_time, identifier)
         if existing is None and not sent and collection == "treatments":
             # Nightscout's fallback deduplication: a treatment stored without a v3 identifier
             # (through v1) at the same created_at with the same eventType is this one.
             existing = nightscout_documents.same_treatment(
-                self._stored_at(patient, collection, new.date_ms),
-                new.date_ms,
-                document.get("eventType"),
+                at_time, new.date_ms, document.get("eventType")
             )
         # A resend replaces the stored document, as Nightscout's create does: it may differ
         # (carbs 20 → 25), and the lake gets the new version of the one treatment. It keeps the
@@ -314,13 +313,7 @@ class NightscoutV3:
                 return failed
         if existing is None:
             return self._answer(201, identifier=identifier, lastModified=modified)
-        return self._answer(
-            200,
-            identifier=identifier,
-            lastModified=modified,
-            isDeduplication=True,
-            deduplicatedIdentifier=identifier,
-        )
+        return self._deduplicated(identifier, modified)
 
     def patch(
         self, credentials: Credentials, collection: str, identifier: str, body: bytes
@@ -407,34 +400,21 @@ class NightscoutV3:
             return refuse(400, skipped[0].reason)
         (accepted,) = validated.accepted
         reading = accepted.reading
-        existing = self._by_identifier(patient, "entries", reading.event_id, reading.measured_at)
+        # One read of the entries at the reading's millisecond serves both look-ups: its own
+        # identity (a resend) and another uploader's entry of the same reading.
+        at_time = self._stored_at(patient, "entries", reading.measured_at)
+        existing = _with_identifier(at_time, reading.event_id)
         if existing is not None and _unchanged(
             _entry_content(existing.body), nightscout.stored_entry(reading)
         ):
-            return self._answer(
-                200,
-                identifier=reading.event_id,
-                lastModified=existing.modified_ms,
-                isDeduplication=True,
-                deduplicatedIdentifier=reading.event_id,
-            )
+            return self._deduplicated(reading.event_id, existing.modified_ms)
         if existing is None:
-            (copy,) = self.service.copies_of_stored(patient, [reading])
-            holder = (
-                None
-                if copy is None
-                else self._by_identifier(patient, "entries", copy, reading.measured_at)
-            )
-            if holder is not None:
+            (copy,) = nightscout.copies_of_stored_readings([reading], [d.body for d in at_time])
+            holder = None if copy is None else _with_identifier(at_time, copy)
+            if copy is not None and holder is not None:
                 # Another uploader's entry already holds this reading (Nightscout keeps one of
                 # a date and type): it is the one answered, nothing is published again.
-                return self._answer(
-                    200,
-                    identifier=copy,
-                    lastModified=holder.modified_ms,
-                    isDeduplication=True,
-                    deduplicatedIdentifier=copy,
-                )
+                return self._deduplicated(copy, holder.modified_ms)
         # A resend that differs (sgv 150 → 152 from the same device at the same date) replaces
         # the stored entry, as Nightscout's create does, and goes on the stream as v1's resend
         # does: the lake then holds both copies of the reading's identity, which its documented
@@ -445,30 +425,35 @@ class NightscoutV3:
             return failed
         if existing is None:
             return self._answer(201, identifier=reading.event_id, lastModified=modified)
+        return self._deduplicated(reading.event_id, modified)
+
+    def _deduplicated(self, identifier: str, modified: int | None) -> Answer:
+        """A create Nightscout deduplicates: 200, the stored document's identifier."""
         return self._answer(
             200,
-            identifier=reading.event_id,
+            identifier=identifier,
             lastModified=modified,
             isDeduplication=True,
-            deduplicatedIdentifier=reading.event_id,
+            deduplicatedIdentifier=identifier,
         )
 
-    def _by_identifier(
-        self, patient: str, collection: str, identifier: str, date_ms: int | None = None
-    ) -> Document | None:
+    def _by_identifier(self, patient: str, collection: str, identifier: str) -> Document | None:
         """The stored document with this identifier (the newest, if a v1 client stored it at
-        two times); ``date_ms``: at that time only (a create's deduplication)."""
-        documents = self.service.documents
-        if date_ms is None:
-            found = documents.with_identifiers(patient, collection, [identifier])
-            return found[-1] if found else None
-        for candidate in self._stored_at(patient, collection, date_ms):
-            if identifier in (candidate.identifier, candidate.body.get("identifier")):
-                return candidate
-        return None
+        two times)."""
+        found = self.service.documents.with_identifiers(patient, collection, [identifier])
+        return found[-1] if found else None
 
     def _stored_at(self, patient: str, collection: str, date_ms: int) -> list[Document]:
         """The collection's documents stored at this millisecond (a create's deduplication)."""
         return self.service.documents.newest(
             patient, collection, date_from=date_ms, date_to=date_ms, limit=MAX_LIMIT
         )
+
+
+def _with_identifier(documents: list[Document], identifier: str) -> Document | None:
+    """The document of ``documents`` that has this identifier (a v1 ``_id`` or v3
+    ``identifier``), if any."""
+    for candidate in documents:
+        if identifier in (candidate.identifier, candidate.body.get("identifier")):
+            return candidate
+    return None

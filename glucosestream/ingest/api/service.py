@@ -513,11 +513,16 @@ class IngestService:
         principal = self.nightscout_caller(api_secret, DELETE_TREATMENTS)
         if isinstance(principal, Answer):
             return principal
-        patient = self.site_pseudonym(principal)
         # Whatever its age: a Loop user's newest 5,000 treatments are ~16 days.
-        found = self.documents.with_identifiers(patient, "treatments", [identifier])
+        return self.delete_by_identifier(self.site_pseudonym(principal), "treatments", identifier)
+
+    def delete_by_identifier(self, patient: str, collection: str, identifier: str) -> Answer:
+        """Every stored version of the document with this ``_id`` deleted, answered as
+        Nightscout does: ``{"n": 0|1, "ok": 1}`` (``n: 0`` when not there, so a retried delete
+        is harmless); a failed write's answer otherwise."""
+        found = self.documents.with_identifiers(patient, collection, [identifier])
         for document in found:
-            deleted = self.delete_document(patient, "treatments", document)
+            deleted = self.delete_document(patient, collection, document)
             if isinstance(deleted, Answer):
                 return deleted
         return Answer(200, {"n": len(found), "ok": 1})

@@ -28,7 +28,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -36,6 +35,7 @@ import pyarrow.parquet as pq
 
 from glucosestream.domain.reading import GlucoseReading
 from glucosestream.ingest.files.parsed_file import ParsedFile
+from glucosestream.ingest.files.readings_csv import iso_utc_seconds
 from glucosestream.lake.raw_zone.files import (
     PARQUET_SUFFIX,
     parquet_bytes,
@@ -143,10 +143,6 @@ def _existing_event_ids(lake: LakeStorage, partition: str) -> dict[str, set[floa
     return glucose_by_event_id
 
 
-def _utc_time(epoch_ms: int) -> str:
-    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def write_to_lake(
     readings: Iterable[GlucoseReading],
     lake: LakeStorage,
@@ -184,7 +180,7 @@ def write_to_lake(
                 if first_conflict is None:
                     lake_value = "/".join(f"{value:g}" for value in sorted(lake_values))
                     first_conflict = (
-                        f"{_utc_time(reading.measured_at)} "
+                        f"{iso_utc_seconds(reading.measured_at)} "
                         f"{lake_value} vs {reading.glucose_mg_dl:g} mg/dL"
                     )
                 fresh.append(reading)

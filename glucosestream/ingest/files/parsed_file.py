@@ -19,7 +19,7 @@ from glucosestream.domain.reading import (
     ReadingStatus,
     Trend,
 )
-from glucosestream.ingest.files.readings_csv import input_phrases
+from glucosestream.ingest.files.readings_csv import input_phrases, iso_utc_seconds
 
 _UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
@@ -119,13 +119,10 @@ def readings_conflicts(readings: list[GlucoseReading], where: list[str]) -> Conf
         [(r.patient_id, r.device_id, r.measured_at) for r in readings],
         [r.glucose_mg_dl for r in readings],
         lambda i: (
-            f"device {readings[i].device_id} at {_iso_utc(readings[i].measured_at)}, {where[i]}"
+            f"device {readings[i].device_id} at "
+            f"{iso_utc_seconds(readings[i].measured_at)}, {where[i]}"
         ),
     )
-
-
-def _iso_utc(epoch_ms: int) -> str:
-    return f"{datetime.fromtimestamp(epoch_ms / 1000, UTC):%Y-%m-%dT%H:%M:%SZ}"
 
 
 def checked_reading(

@@ -55,7 +55,13 @@ from glucosestream.ingest.files.text_columns import (
     iso_times,
     plain_numbers,
 )
-from glucosestream.ingest.units import MAX_PLAUSIBLE_MMOL_L, Unit, UnitError, to_mg_dl
+from glucosestream.ingest.units import (
+    MAX_MMOL_LOOKING_MG_DL,
+    MAX_PLAUSIBLE_MMOL_L,
+    Unit,
+    UnitError,
+    to_mg_dl,
+)
 
 REQUIRED = ("id", "time", "gl")
 OPTIONAL = ("device_id", "utc_offset_minutes")
@@ -73,9 +79,9 @@ READINGS_SCHEMA = pa.schema(
 """The columns of :attr:`CsvInput.columns`: ``measured_at`` in UTC epoch milliseconds, ``line``
 the file line of the reading."""
 
-MAX_MMOL_LOOKING_FILE = 35.0
-"""A file of mg/dL whose every value is at most this is mmol/L: no CGM reports a whole file under
-35 mg/dL (sensors stop at 40), while the mmol/L sensor range tops out at ~22-28."""
+MAX_MMOL_LOOKING_FILE = MAX_MMOL_LOOKING_MG_DL
+"""A file of mg/dL whose every value is at most this is mmol/L (the rule the vendor exports'
+columns follow too)."""
 
 MS_PER_MINUTE = 60_000
 MS_PER_HOUR = 3_600_000
@@ -388,7 +394,7 @@ def _converted(parsed: _Parsed, tz: ZoneInfo, path: Path) -> CsvInput:
         measured_at,
         parsed.glucose,
         lambda i: (
-            f"{parsed.patient_id[i].as_py()} at {_iso_utc(int(measured_at[i]))}, "
+            f"{parsed.patient_id[i].as_py()} at {iso_utc_seconds(int(measured_at[i]))}, "
             f"{path}:{parsed.lines[i]}"
         ),
     )
@@ -431,7 +437,8 @@ def _hours(wall_ms: np.ndarray) -> list[int]:
     return np.unique(np.floor_divide(wall_ms, MS_PER_HOUR)).tolist()  # type: ignore[no-any-return]
 
 
-def _iso_utc(epoch_ms: int) -> str:
+def iso_utc_seconds(epoch_ms: int) -> str:
+    """``2026-01-05T07:30:00Z``: a UTC epoch-ms instant as the import messages write it."""
     return f"{datetime.fromtimestamp(epoch_ms / 1000, UTC):%Y-%m-%dT%H:%M:%SZ}"
 
 

@@ -9,11 +9,17 @@ from pathlib import Path
 
 from glucosestream.domain.reading import MG_DL_PER_MMOL_L, ReadingStatus, sensor_status
 from glucosestream.ingest.files.parsed_file import MalformedFile
-from glucosestream.ingest.units import Unit, UnitError, parse_unit, to_mg_dl
+from glucosestream.ingest.units import (
+    MAX_MMOL_LOOKING_MG_DL,
+    Unit,
+    UnitError,
+    parse_unit,
+    to_mg_dl,
+)
 
 LOW_TEXT = frozenset({"low", "lo"})
 HIGH_TEXT = frozenset({"high", "hi"})
-MAX_MMOL_LOOKING = 35.0
+MAX_MMOL_LOOKING = MAX_MMOL_LOOKING_MG_DL
 """A mg/dL column holding a decimal value under this is mmol/L: mixed units (mg/dL exports are
 whole numbers)."""
 MIN_MG_DL_VALUE = 20
